@@ -1,0 +1,1 @@
+//! placeholder: the conformance suite every Provider passes
