@@ -1,1 +1,163 @@
-//! placeholder
+//! The pure core of planning: diff desired instances against prior state, decide each
+//! resource's action, build the execution graph that apply follows, and render the plan
+//! as text (Terraform's visual language) and JSON (`terraform show -json`'s
+//! `resource_changes` shape).
+//!
+//! No IO, no async, no clock.
+
+use std::collections::BTreeMap;
+
+use infra_model::{Address, Value};
+
+/// What happens to one resource instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Replace, deleting the old object first (the default).
+    DeleteThenCreate,
+    /// Replace, creating the new object first (`create_before_destroy`).
+    CreateThenDelete,
+    Delete,
+    /// Data source read during apply (its arguments were unknown at plan time).
+    Read,
+}
+
+impl Action {
+    /// Terraform's `change.actions` array.
+    pub fn terraform_actions(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Update => &["update"],
+            Action::DeleteThenCreate => &["delete", "create"],
+            Action::CreateThenDelete => &["create", "delete"],
+            Action::Delete => &["delete"],
+            Action::Read => &["read"],
+        }
+    }
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+}
+
+/// Lifecycle settings of a resource block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lifecycle {
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+    /// Attribute paths such as `tags` or `scaling_config[0].desired_size`; `["all"]` ignores all.
+    pub ignore_changes: Vec<String>,
+}
+
+/// One resource instance as the configuration wants it, evaluated with the values known
+/// so far (references to resources being created are `Unknown`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredInstance {
+    pub address: Address,
+    /// Attributes and blocks as written, with defaults not yet applied.
+    pub config: Value,
+    /// Every instance this one depends on (references and `depends_on`).
+    pub depends_on: Vec<Address>,
+    pub lifecycle: Lifecycle,
+}
+
+/// One resource instance as the state records it (after refresh).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorInstance {
+    pub address: Address,
+    pub id: String,
+    pub attributes: Value,
+    pub depends_on: Vec<Address>,
+    /// Set when a create_before_destroy replacement left this old object behind.
+    pub deposed: Option<String>,
+}
+
+/// The planned change of one resource instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceChange {
+    pub address: Address,
+    pub action: Action,
+    /// Prior attributes (None for a create).
+    pub before: Option<Value>,
+    /// Planned attributes, with unknowns (None for a delete).
+    pub after: Option<Value>,
+    /// Attribute paths whose change forces the replacement.
+    pub replace_paths: Vec<String>,
+    /// Why, when not obvious: "deleted outside infra", "replacement requested", ...
+    pub reason: Option<String>,
+    pub depends_on: Vec<Address>,
+    pub lifecycle: Lifecycle,
+    /// The deposed object this change deletes, if any.
+    pub deposed: Option<String>,
+}
+
+/// One unit of work in the execution graph. A replacement is two steps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Step {
+    pub address: Address,
+    pub kind: StepKind,
+    /// For deletes of a deposed (create_before_destroy) object: its id.
+    pub deposed: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Create,
+    Update,
+    Delete,
+    Read,
+}
+
+/// The execution graph: apply walks it and does nothing else to decide ordering.
+/// `edges` are `(before, after)` index pairs into `steps`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExecGraph {
+    pub steps: Vec<Step>,
+    pub edges: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Value,
+    pub sensitive: bool,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub changes: Vec<ResourceChange>,
+    pub outputs: BTreeMap<String, OutputChange>,
+    pub graph: ExecGraph,
+    pub destroy: bool,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+            || self.outputs.values().any(|o| o.before.as_ref() != Some(&o.after))
+    }
+
+    /// `(to add, to change, to destroy)` as Terraform counts them.
+    pub fn summary(&self) -> (usize, usize, usize) {
+        let mut s = (0, 0, 0);
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.0 += 1,
+                Action::Update => s.1 += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    s.0 += 1;
+                    s.2 += 1
+                }
+                Action::Delete => s.2 += 1,
+                Action::NoOp | Action::Read => {}
+            }
+        }
+        s
+    }
+}
