@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use infra_model::{Address, Value};
+pub use infra_model::instance::{DesiredInstance, Lifecycle};
 
 /// What happens to one resource instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -41,27 +42,6 @@ impl Action {
     pub fn is_replace(self) -> bool {
         matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
     }
-}
-
-/// Lifecycle settings of a resource block.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Lifecycle {
-    pub create_before_destroy: bool,
-    pub prevent_destroy: bool,
-    /// Attribute paths such as `tags` or `scaling_config[0].desired_size`; `["all"]` ignores all.
-    pub ignore_changes: Vec<String>,
-}
-
-/// One resource instance as the configuration wants it, evaluated with the values known
-/// so far (references to resources being created are `Unknown`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DesiredInstance {
-    pub address: Address,
-    /// Attributes and blocks as written, with defaults not yet applied.
-    pub config: Value,
-    /// Every instance this one depends on (references and `depends_on`).
-    pub depends_on: Vec<Address>,
-    pub lifecycle: Lifecycle,
 }
 
 /// One resource instance as the state records it (after refresh).
