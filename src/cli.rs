@@ -1,0 +1,232 @@
+//! Command-line arguments. Only turns arguments into settings; no logic.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::env_vars;
+
+#[derive(Debug, Parser)]
+#[command(name = "infra", version, about = "Infrastructure as code for AWS networks, EKS and DNS, with its own SQLite state")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Never use colours (also: NO_COLOR, or when output is not a terminal)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Log level or filter for diagnostics on stderr (also: INFRA_LOG), e.g. `debug`
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a stack's files without touching the state or the cloud
+    Validate(StackArgs),
+    /// Show what apply would change
+    Plan(PlanArgs),
+    /// Apply changes (a saved plan file, or a fresh plan)
+    Apply(ApplyArgs),
+    /// Delete everything the stack manages, in reverse dependency order
+    Destroy(DestroyArgs),
+    /// Show the stack's outputs
+    Output(OutputArgs),
+    /// Draw the stack's dependency graph
+    Graph(GraphArgs),
+    /// Inspect and edit the state
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Release a stack's lock held by another host or a crashed run
+    ForceUnlock(ForceUnlockArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StackArgs {
+    /// The stack directory (default: the current directory)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub stack: PathBuf,
+
+    /// The stack's name in the state (default: the directory's name)
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+
+    /// Set a variable: `--var name=value` (repeatable; highest precedence)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Read variables from a .tfvars file (repeatable)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    /// The SQLite state file
+    #[arg(long = "state", value_name = "PATH", env = env_vars::INFRA_STATE, default_value = "state/infra.db")]
+    pub path: PathBuf,
+
+    /// Wait this long for the stack's lock instead of failing at once (e.g. `30s`)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanningArgs {
+    /// Read the real state of every resource before planning (`--refresh=false` skips it)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+
+    /// Only plan these resources (and what they depend on); repeatable
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+
+    /// Force replacement of these resources; repeatable
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+
+    /// Plan to destroy everything in the stack
+    #[arg(long)]
+    pub destroy: bool,
+
+    /// Save the plan to a file for `infra apply FILE`
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Print the plan as JSON (Terraform's `resource_changes` shape)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Exit 0 when there are no changes, 2 when there are changes, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `infra plan --out FILE`
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// How many resource operations run at once
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Show only this output (sensitive outputs are shown when named)
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the resources in the state
+    List(StateCmdArgs),
+    /// Show one resource's attributes
+    Show {
+        address: String,
+        #[command(flatten)]
+        args: StateCmdArgs,
+    },
+    /// Forget a resource without deleting it in the cloud
+    Rm {
+        address: String,
+        #[command(flatten)]
+        args: StateCmdArgs,
+    },
+    /// Show the history of applies
+    History(StateCmdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateCmdArgs {
+    /// The stack directory; its name keys the state rows
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub stack: PathBuf,
+    /// The stack's name in the state (default: the directory's name)
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock id, as printed by the command that found the stack locked
+    pub id: String,
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub stack: PathBuf,
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("invalid duration `{s}`: {e}; write it like `30s` or `2m`"))
+}

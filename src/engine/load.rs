@@ -1,0 +1,90 @@
+//! Load a stack directory and report every diagnostic at once.
+
+use std::path::Path;
+
+use anyhow::Context;
+use infra_config::{Stack, StackInput};
+use sha2::{Digest, Sha256};
+
+use crate::cli::StackArgs;
+use crate::diagnostics::{self, Sources};
+use crate::env_vars;
+use crate::printer::Printer;
+use crate::Reported;
+
+pub struct LoadedStack {
+    pub name: String,
+    pub stack: Stack,
+    pub input: StackInput,
+    pub sources: Sources,
+    /// A digest of every file and variable that went into the stack; a saved plan records it.
+    pub digest: String,
+}
+
+/// The stack's name in the state: `--stack-name`, else the directory's name.
+pub fn stack_name(dir: &Path, explicit: Option<&str>) -> anyhow::Result<String> {
+    if let Some(n) = explicit {
+        return Ok(n.to_string());
+    }
+    let abs = std::fs::canonicalize(dir).with_context(|| format!("stack directory {} not found; pass --stack DIR", dir.display()))?;
+    Ok(abs.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into()))
+}
+
+pub fn load_stack(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
+    let name = stack_name(&args.stack, args.stack_name.as_deref())?;
+    let mut cli_vars = Vec::new();
+    for v in &args.vars {
+        let Some((k, val)) = v.split_once('=') else {
+            anyhow::bail!("invalid --var `{v}`: write it as --var name=value");
+        };
+        cli_vars.push((k.trim().to_string(), val.to_string()));
+    }
+    let env = std::env::vars().filter_map(|(k, v)| k.strip_prefix(env_vars::TF_VAR_PREFIX).map(|n| (n.to_string(), v)));
+    let input = match infra_config::fs::read_stack(&args.stack, &args.var_files, cli_vars, env) {
+        Ok(i) => i,
+        Err(d) => {
+            printer.err(diagnostics::render(&d, &Sources::default(), printer.color));
+            return Err(Reported(1).into());
+        }
+    };
+    let input = StackInput { name: name.clone(), ..input };
+    let mut sources = Sources::default();
+    for f in input.files.iter().chain(&input.tfvars) {
+        sources.add(&f.path, &f.text);
+    }
+    let digest = digest(&input);
+    let (stack, diags) = infra_config::load(&input);
+    report(&diags, &sources, printer);
+    match stack {
+        Some(stack) if !diags.iter().any(|d| d.is_error()) => Ok(LoadedStack { name, stack, input, sources, digest }),
+        _ => Err(Reported(1).into()),
+    }
+}
+
+/// Print diagnostics (warnings and errors) on stderr.
+pub fn report(diags: &[infra_model::Diagnostic], sources: &Sources, printer: &Printer) {
+    for d in diags {
+        printer.err(diagnostics::render(d, sources, printer.color));
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 1 {
+        printer.err(format!("{errors} errors found"));
+    }
+}
+
+fn digest(input: &StackInput) -> String {
+    let mut h = Sha256::new();
+    for f in input.files.iter().chain(&input.tfvars) {
+        h.update(f.path.as_bytes());
+        h.update([0]);
+        h.update(f.text.as_bytes());
+        h.update([0]);
+    }
+    for (k, v) in input.cli_vars.iter().chain(&input.env_vars) {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}

@@ -1,0 +1,15 @@
+//! Wiring between the crates: load a stack, open and lock its state, refresh against the
+//! provider, plan, apply. Commands call into here; everything reported to the user goes
+//! through the `Printer`.
+
+pub mod events;
+pub mod load;
+pub mod persist;
+pub mod planfile;
+pub mod planning;
+pub mod refresh;
+pub mod resolver;
+pub mod session;
+
+pub use load::{load_stack, stack_name, LoadedStack};
+pub use session::Session;

@@ -1,0 +1,53 @@
+//! Turn a loaded stack and its refreshed state into a plan (pure).
+
+use std::collections::BTreeMap;
+
+use infra_model::{Address, Diagnostic, Mode, Value};
+use infra_plan::{OutputChange, Plan, PlanOptions, Planner};
+
+use super::load::LoadedStack;
+use super::refresh::Refreshed;
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanRequest {
+    pub destroy: bool,
+    pub targets: Vec<Address>,
+    pub replace: Vec<Address>,
+}
+
+/// Parse `--target` / `--replace` addresses.
+pub fn parse_addresses(raw: &[String]) -> anyhow::Result<Vec<Address>> {
+    raw.iter().map(|s| Address::parse(s).map_err(anyhow::Error::from)).collect()
+}
+
+pub fn make_plan(loaded: &LoadedStack, refreshed: &Refreshed, data: &BTreeMap<Address, Value>, req: &PlanRequest) -> (Plan, Vec<Diagnostic>) {
+    let opts = PlanOptions {
+        default_tags: loaded.stack.provider().default_tags.clone(),
+        targets: req.targets.clone(),
+        replace: req.replace.clone(),
+        destroy: req.destroy,
+    };
+    let mut planner = Planner::new(opts, refreshed.prior.clone());
+    for addr in &refreshed.deleted_outside {
+        planner.note_deleted_outside(addr.clone());
+    }
+    let (evaluation, mut diags) = loaded.stack.walk(&mut |inst| {
+        if inst.address.mode == Mode::Data {
+            data.get(&inst.address).cloned().unwrap_or(Value::Unknown)
+        } else {
+            planner.plan_instance(inst)
+        }
+    });
+    // Outputs before: evaluated against the prior state.
+    let (before, _) = loaded.stack.evaluate_outputs(&refreshed.values);
+    let mut outputs = BTreeMap::new();
+    if !req.destroy {
+        for (name, out) in evaluation.outputs {
+            let prior = before.get(&name).map(|o| o.value.clone()).filter(|v| !v.is_null());
+            outputs.insert(name.clone(), OutputChange { name, before: prior, after: out.value, sensitive: out.sensitive });
+        }
+    }
+    let (plan, more) = planner.finish(outputs);
+    diags.extend(more);
+    (plan, diags)
+}

@@ -1,0 +1,132 @@
+//! Before planning: adopt what a killed run created (its intents), read every resource
+//! in the state from the cloud in batches per type, and read data sources.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+use infra_model::{Address, Mode, Value};
+use infra_plan::PriorInstance;
+use infra_provider::{CreateRequest, Provider, ReadRequest};
+use infra_state::{ResourceRecord, ResourceStatus, Store};
+
+use crate::printer::Printer;
+
+/// The state after refresh.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    pub prior: Vec<PriorInstance>,
+    /// Attributes of every current object (and data source), by address.
+    pub values: BTreeMap<Address, Value>,
+    /// Resources the state knows but the cloud no longer has.
+    pub deleted_outside: Vec<Address>,
+    /// Records whose attributes changed in the cloud, to be written back on apply.
+    pub changed: Vec<ResourceRecord>,
+}
+
+/// Adopt (or drop) the intents left by an interrupted run. Returns how many were adopted.
+pub async fn reconcile_intents(store: &Store, stack: &str, provider: &dyn Provider, printer: &Printer) -> anyhow::Result<usize> {
+    let intents = store.intents(stack).await?;
+    let mut adopted = 0;
+    for intent in intents {
+        let address = Address::parse(&intent.address)?;
+        let req = CreateRequest {
+            stack: stack.to_string(),
+            address: address.clone(),
+            type_name: intent.type_name.clone(),
+            config: Value::from_json(&intent.config),
+            token: intent.token.clone(),
+        };
+        match provider.adopt(&req).await? {
+            Some(attrs) => {
+                let id = attrs.get("id").as_str().unwrap_or_default().to_string();
+                let mut record = ResourceRecord::new(&intent.address, &intent.type_name, &id, attrs.to_json());
+                record.status = ResourceStatus::Ready;
+                store.put_resource(stack, &record).await?;
+                printer.err(format!("{address}: adopted {id}, created by an interrupted run"));
+                adopted += 1;
+            }
+            None => store.clear_intent(stack, &intent.address).await?,
+        }
+    }
+    Ok(adopted)
+}
+
+/// Read every managed resource in the state, one batched call per type.
+pub async fn refresh(store: &Store, stack: &str, provider: Option<&dyn Provider>) -> anyhow::Result<Refreshed> {
+    let records = store.resources(stack).await?;
+    let mut by_type: BTreeMap<String, Vec<&ResourceRecord>> = BTreeMap::new();
+    for r in &records {
+        if r.mode == "managed" {
+            by_type.entry(r.type_name.clone()).or_default().push(r);
+        }
+    }
+    let current: BTreeMap<String, BTreeMap<String, Value>> = match provider {
+        None => BTreeMap::new(),
+        Some(p) => {
+            let reads = by_type.iter().map(|(ty, recs)| async move {
+                let items: Vec<ReadRequest> = recs.iter().map(|r| ReadRequest { id: r.cloud_id.clone(), prior: Value::from_json(&r.attributes) }).collect();
+                (ty.clone(), p.read(ty, &items).await)
+            });
+            let mut out = BTreeMap::new();
+            for (ty, res) in join_all(reads).await {
+                out.insert(ty, res?);
+            }
+            out
+        }
+    };
+    let mut refreshed = Refreshed::default();
+    for r in records {
+        let address = Address::parse(&r.address)?;
+        let mut attrs = Value::from_json(&r.attributes);
+        if provider.is_some() && r.mode == "managed" {
+            match current.get(&r.type_name).and_then(|m| m.get(&r.cloud_id)) {
+                Some(now) => {
+                    if *now != attrs {
+                        let mut changed = r.clone();
+                        changed.attributes = now.to_json();
+                        refreshed.changed.push(changed);
+                    }
+                    attrs = now.clone();
+                }
+                None => {
+                    if r.deposed.is_none() {
+                        refreshed.deleted_outside.push(address.clone());
+                    }
+                    continue;
+                }
+            }
+        }
+        let depends_on = r.dependencies.iter().filter_map(|d| Address::parse(d).ok()).collect();
+        if r.deposed.is_none() {
+            refreshed.values.insert(address.clone(), attrs.clone());
+        }
+        refreshed.prior.push(PriorInstance { address, id: r.cloud_id.clone(), attributes: attrs, depends_on, deposed: r.deposed.clone() });
+    }
+    Ok(refreshed)
+}
+
+/// Read the data sources whose arguments are known before planning.
+pub async fn read_data_sources(
+    stack: &infra_config::Stack,
+    prior: &BTreeMap<Address, Value>,
+    provider: &dyn Provider,
+) -> anyhow::Result<BTreeMap<Address, Value>> {
+    let mut requests = Vec::new();
+    let _ = stack.walk(&mut |inst| {
+        if inst.address.mode == Mode::Data {
+            if inst.config.is_wholly_known() {
+                requests.push((inst.address.clone(), inst.config.clone()));
+            }
+            Value::Unknown
+        } else {
+            prior.get(&inst.address).cloned().unwrap_or(Value::Unknown)
+        }
+    });
+    let reads = requests.iter().map(|(addr, args)| async move { (addr.clone(), provider.read_data(&addr.type_name, args).await) });
+    let mut out = BTreeMap::new();
+    for (addr, res) in join_all(reads).await {
+        let v = res.map_err(|e| anyhow::anyhow!("reading {addr}: {e}"))?;
+        out.insert(addr, v);
+    }
+    Ok(out)
+}

@@ -1,0 +1,60 @@
+//! An open state store with the stack's lock held, and the cloud provider.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use infra_provider::Provider;
+use infra_state::Store;
+
+use crate::cli::StateArgs;
+use crate::printer::Printer;
+
+pub struct Session {
+    pub store: Store,
+    pub stack: String,
+    lock_id: Option<String>,
+    /// Set when we took over a stale lock left by a killed run.
+    pub took_over_stale: bool,
+}
+
+impl Session {
+    /// Open the state and take the stack's lock for `operation`.
+    pub async fn lock(state: &StateArgs, stack: &str, operation: &str, printer: &Printer) -> anyhow::Result<Session> {
+        let store = open_store(state).await?;
+        let acquired = store.lock(stack, operation, state.lock_timeout).await?;
+        let mut took_over_stale = false;
+        if let Some(stale) = &acquired.stale {
+            took_over_stale = true;
+            printer.err(format!(
+                "{}: took over a stale lock on stack `{stack}` left by a run that is no longer alive ({}); reconciling what it left behind",
+                printer.yellow("warning"),
+                stale
+            ));
+        }
+        Ok(Session { store, stack: stack.to_string(), lock_id: Some(acquired.info.id.clone()), took_over_stale })
+    }
+
+    /// Open the state without locking (read-only commands).
+    pub async fn unlocked(state: &StateArgs, stack: &str) -> anyhow::Result<Session> {
+        let store = open_store(state).await?;
+        Ok(Session { store, stack: stack.to_string(), lock_id: None, took_over_stale: false })
+    }
+
+    pub async fn release(mut self) -> anyhow::Result<()> {
+        if let Some(id) = self.lock_id.take() {
+            self.store.unlock(&self.stack, &id).await.context("releasing the stack's lock")?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn open_store(state: &StateArgs) -> anyhow::Result<Store> {
+    Ok(Store::open(&state.path).await?)
+}
+
+/// The AWS provider for the stack's region, from the standard credential chain and the
+/// SDK's own `AWS_ENDPOINT_URL*` variables.
+pub async fn provider(region: Option<String>) -> anyhow::Result<Arc<dyn Provider>> {
+    let p = infra_aws::AwsProvider::from_env(region).await?;
+    Ok(Arc::new(p))
+}
