@@ -7,8 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use infra_model::{Address, Value};
+mod diff;
+mod normalize;
+
+pub use diff::{attr_equal, diff, value_equal, AttrChange};
+pub use normalize::{compute_tags_all, normalize, INFRA_TAG_PREFIX};
+
 pub use infra_model::instance::{DesiredInstance, Lifecycle};
+use infra_model::{Address, Value};
 
 /// What happens to one resource instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -120,7 +126,10 @@ pub struct Plan {
 impl Plan {
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
-            || self.outputs.values().any(|o| o.before.as_ref() != Some(&o.after))
+            || self
+                .outputs
+                .values()
+                .any(|o| o.before.as_ref() != Some(&o.after))
     }
 
     /// `(to add, to change, to destroy)` as Terraform counts them.

@@ -1,0 +1,238 @@
+//! Compare a normalized planned object with the prior object, attribute by attribute.
+
+use infra_model::{AttrSchema, AttrType, BlockSchema, Nesting, ResourceSchema, Value};
+
+/// One attribute or block whose planned value differs from the prior value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrChange {
+    /// `cidr_block`, `scaling_config[0].desired_size`, `ingress`
+    pub path: String,
+    /// The change cannot be made in place.
+    pub force_new: bool,
+}
+
+/// Every changed attribute of `planned` against `prior`. Unknown planned values count as
+/// changes; numbers compare numerically; null equals an empty collection; sets and set
+/// blocks compare without regard to order.
+pub fn diff(schema: &ResourceSchema, prior: &Value, planned: &Value) -> Vec<AttrChange> {
+    let mut out = Vec::new();
+    diff_body(
+        &schema.attributes,
+        &schema.blocks,
+        prior,
+        planned,
+        "",
+        false,
+        &mut out,
+    );
+    out
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn diff_body(
+    attrs: &[AttrSchema],
+    blocks: &[BlockSchema],
+    prior: &Value,
+    planned: &Value,
+    prefix: &str,
+    force: bool,
+    out: &mut Vec<AttrChange>,
+) {
+    for a in attrs {
+        if !attr_equal(&a.ty, prior.get(a.name), planned.get(a.name)) {
+            out.push(AttrChange {
+                path: join(prefix, a.name),
+                force_new: force || a.force_new,
+            });
+        }
+    }
+    for b in blocks {
+        let path = join(prefix, b.name);
+        let (p, q) = (prior.get(b.name), planned.get(b.name));
+        let force = force || b.force_new;
+        match (b.nesting, as_items(p), as_items(q)) {
+            (Nesting::List, Some(ps), Some(qs)) if ps.len() == qs.len() => {
+                for (i, (pi, qi)) in ps.iter().zip(qs).enumerate() {
+                    diff_body(
+                        &b.attributes,
+                        &b.blocks,
+                        pi,
+                        qi,
+                        &format!("{path}[{i}]"),
+                        force,
+                        out,
+                    );
+                }
+            }
+            (Nesting::Set, Some(ps), Some(qs)) => {
+                if !set_equal(ps, qs, |x, y| block_equal(b, x, y)) {
+                    // the set changed: it forces a replacement when the block does, or when
+                    // a force_new field differs between the old and new elements
+                    let fn_changed = force || force_new_fields_differ(b, ps, qs);
+                    out.push(AttrChange {
+                        path,
+                        force_new: fn_changed,
+                    });
+                }
+            }
+            _ => {
+                if !value_equal(p, q) {
+                    out.push(AttrChange {
+                        path,
+                        force_new: force || has_force_new(b),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn as_items(v: &Value) -> Option<&[Value]> {
+    match v {
+        Value::Null => Some(&[]),
+        Value::List(l) => Some(l),
+        _ => None,
+    }
+}
+
+fn has_force_new(b: &BlockSchema) -> bool {
+    b.force_new || b.attributes.iter().any(|a| a.force_new) || b.blocks.iter().any(has_force_new)
+}
+
+fn force_new_fields_differ(b: &BlockSchema, ps: &[Value], qs: &[Value]) -> bool {
+    b.attributes.iter().filter(|a| a.force_new).any(|a| {
+        let pv: Vec<&Value> = ps.iter().map(|p| p.get(a.name)).collect();
+        let qv: Vec<&Value> = qs.iter().map(|q| q.get(a.name)).collect();
+        !set_equal(&pv, &qv, |x, y| attr_equal(&a.ty, x, y))
+    }) || b.blocks.iter().any(|nb| {
+        let pv: Vec<&Value> = ps.iter().map(|p| p.get(nb.name)).collect();
+        let qv: Vec<&Value> = qs.iter().map(|q| q.get(nb.name)).collect();
+        has_force_new(nb) && !set_equal(&pv, &qv, |x, y| value_equal(x, y))
+    })
+}
+
+fn block_equal(b: &BlockSchema, p: &Value, q: &Value) -> bool {
+    let mut changes = Vec::new();
+    diff_body(&b.attributes, &b.blocks, p, q, "", false, &mut changes);
+    changes.is_empty()
+}
+
+/// Multiset equality with a custom element comparison.
+fn set_equal<T>(ps: &[T], qs: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
+    if ps.len() != qs.len() {
+        return false;
+    }
+    let mut used = vec![false; qs.len()];
+    ps.iter().all(
+        |p| match qs.iter().enumerate().find(|(i, q)| !used[*i] && eq(p, q)) {
+            Some((i, _)) => {
+                used[i] = true;
+                true
+            }
+            None => false,
+        },
+    )
+}
+
+/// Equality of one attribute's prior and planned values under its type.
+pub fn attr_equal(ty: &AttrType, prior: &Value, planned: &Value) -> bool {
+    match (ty, as_items(prior), as_items(planned)) {
+        (AttrType::Set(inner), Some(ps), Some(qs)) => {
+            set_equal(ps, qs, |x, y| attr_equal(inner, x, y))
+        }
+        (AttrType::List(inner), Some(ps), Some(qs)) => {
+            ps.len() == qs.len() && ps.iter().zip(qs).all(|(x, y)| attr_equal(inner, x, y))
+        }
+        (AttrType::Json, _, _) => match (prior, planned) {
+            (Value::String(a), Value::String(b)) => {
+                a == b
+                    || matches!((serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)), (Ok(x), Ok(y)) if x == y)
+            }
+            _ => value_equal(prior, planned),
+        },
+        _ => value_equal(prior, planned),
+    }
+}
+
+/// Untyped semantic equality: an unknown on either side is a change, numbers compare
+/// numerically (also against numeric strings), null equals an empty list or map, and a
+/// missing map key equals null.
+pub fn value_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Unknown, _) | (_, Value::Unknown) => false,
+        (Value::Null, Value::Null) => true,
+        (Value::Null, Value::List(l)) | (Value::List(l), Value::Null) => l.is_empty(),
+        (Value::Null, Value::Map(m)) | (Value::Map(m), Value::Null) => m.is_empty(),
+        (Value::Number(x), Value::Number(y)) => x == y,
+        (Value::Number(x), Value::String(s)) | (Value::String(s), Value::Number(x)) => {
+            s.trim().parse::<f64>().is_ok_and(|y| y == *x)
+        }
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => x
+            .keys()
+            .chain(y.keys())
+            .all(|k| value_equal(a.get(k), b.get(k))),
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semantic_equality() {
+        let cases: Vec<(Value, Value, bool)> = vec![
+            (Value::Number(5.0), Value::Number(5.0), true),
+            (Value::Number(5.0), Value::string("5"), true),
+            (Value::Number(5.0), Value::string("6"), false),
+            (Value::Null, Value::List(vec![]), true),
+            (Value::Null, Value::map::<&str>([]), true),
+            (Value::Null, Value::string(""), false),
+            (Value::Unknown, Value::Unknown, false),
+            (
+                Value::map([("a", Value::Null)]),
+                Value::map::<&str>([]),
+                true,
+            ),
+            (
+                Value::List(vec!["a".into()]),
+                Value::List(vec!["b".into()]),
+                false,
+            ),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(value_equal(&a, &b), want, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn sets_ignore_order_lists_do_not() {
+        let ab = Value::List(vec!["a".into(), "b".into()]);
+        let ba = Value::List(vec!["b".into(), "a".into()]);
+        assert!(attr_equal(
+            &AttrType::Set(Box::new(AttrType::String)),
+            &ab,
+            &ba
+        ));
+        assert!(!attr_equal(
+            &AttrType::List(Box::new(AttrType::String)),
+            &ab,
+            &ba
+        ));
+        assert!(attr_equal(
+            &AttrType::Json,
+            &Value::string("{\"a\": 1}"),
+            &Value::string("{\"a\":1}")
+        ));
+    }
+}

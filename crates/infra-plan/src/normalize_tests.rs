@@ -1,0 +1,196 @@
+use super::*;
+use infra_model::schema::lookup;
+use infra_model::Mode;
+
+fn schema(t: &str) -> &'static ResourceSchema {
+    lookup(Mode::Managed, t).expect("schema")
+}
+
+fn json(v: serde_json::Value) -> Value {
+    Value::from_json(&v)
+}
+
+fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// One normalize case: (type, config, prior, default tags) -> expected fields.
+fn check(
+    t: &str,
+    config: serde_json::Value,
+    prior: Option<serde_json::Value>,
+    dt: &[(&str, &str)],
+    expect: &[(&str, Value)],
+) {
+    let prior = prior.map(json);
+    let got = normalize(schema(t), &json(config), prior.as_ref(), &tags(dt));
+    for (k, want) in expect {
+        assert_eq!(got.get(k), want, "{t}.{k} in {got}");
+    }
+    for a in &schema(t).attributes {
+        assert!(
+            got.as_map().unwrap().contains_key(a.name),
+            "{t}.{} missing",
+            a.name
+        );
+    }
+}
+
+#[test]
+fn create_fills_defaults_and_unknowns() {
+    check(
+        "aws_vpc",
+        serde_json::json!({"cidr_block": "10.0.0.0/16", "tags": {"Name": "main"}}),
+        None,
+        &[("env", "prod")],
+        &[
+            ("cidr_block", Value::string("10.0.0.0/16")),
+            ("enable_dns_support", Value::Bool(true)),
+            ("enable_dns_hostnames", Value::Bool(false)),
+            ("id", Value::Unknown),
+            ("arn", Value::Unknown),
+            (
+                "tags_all",
+                json(serde_json::json!({"Name": "main", "env": "prod"})),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn optional_computed_takes_prior_or_unknown() {
+    let cfg = serde_json::json!({"vpc_id": "vpc-1", "cidr_block": "10.0.1.0/24"});
+    check(
+        "aws_subnet",
+        cfg.clone(),
+        None,
+        &[],
+        &[("availability_zone", Value::Unknown), ("tags", Value::Null)],
+    );
+    check(
+        "aws_subnet",
+        cfg,
+        Some(
+            serde_json::json!({"id": "subnet-1", "availability_zone": "us-east-1a", "arn": "arn:1"}),
+        ),
+        &[],
+        &[
+            ("availability_zone", Value::string("us-east-1a")),
+            ("id", Value::string("subnet-1")),
+            ("owner_id", Value::Null),
+        ],
+    );
+}
+
+#[test]
+fn tags_all_unknown_when_tags_unknown_and_tag_wins_over_default() {
+    check(
+        "aws_vpc",
+        serde_json::json!({"cidr_block": "x"}),
+        None,
+        &[("a", "1")],
+        &[("tags_all", json(serde_json::json!({"a": "1"})))],
+    );
+    let cfg = Value::map([
+        ("cidr_block", Value::from("x")),
+        ("tags", Value::map([("a", Value::Unknown)])),
+    ]);
+    let got = normalize(schema("aws_vpc"), &cfg, None, &tags(&[("a", "1")]));
+    assert_eq!(got.get("tags_all"), &Value::Unknown);
+    check(
+        "aws_vpc",
+        serde_json::json!({"cidr_block": "x", "tags": {"a": "2"}}),
+        None,
+        &[("a", "1")],
+        &[("tags_all", json(serde_json::json!({"a": "2"})))],
+    );
+}
+
+#[test]
+fn infra_tags_are_carried_from_prior() {
+    check(
+        "aws_vpc",
+        serde_json::json!({"cidr_block": "x", "tags": {"Name": "n"}}),
+        Some(
+            serde_json::json!({"tags": {"Name": "n", "infra:stack": "s"}, "tags_all": {"Name": "n", "infra:stack": "s"}}),
+        ),
+        &[],
+        &[
+            (
+                "tags",
+                json(serde_json::json!({"Name": "n", "infra:stack": "s"})),
+            ),
+            (
+                "tags_all",
+                json(serde_json::json!({"Name": "n", "infra:stack": "s"})),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn computed_blocks_empty_on_create_prior_on_update_and_sets_sorted() {
+    let rt = serde_json::json!({"vpc_id": "vpc-1"});
+    check(
+        "aws_route_table",
+        rt.clone(),
+        None,
+        &[],
+        &[("route", Value::List(vec![]))],
+    );
+    let prior_routes = serde_json::json!([{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": null}]);
+    check(
+        "aws_route_table",
+        rt,
+        Some(serde_json::json!({"id": "rtb-1", "route": prior_routes})),
+        &[],
+        &[("route", json(prior_routes.clone()))],
+    );
+    let cfg = serde_json::json!({"vpc_id": "v", "route": [{"cidr_block": "10.1.0.0/16", "gateway_id": "b"}, {"cidr_block": "0.0.0.0/0", "gateway_id": "a"}]});
+    check(
+        "aws_route_table",
+        cfg,
+        None,
+        &[],
+        &[(
+            "route",
+            json(serde_json::json!([
+                {"cidr_block": "0.0.0.0/0", "gateway_id": "a", "nat_gateway_id": null},
+                {"cidr_block": "10.1.0.0/16", "gateway_id": "b", "nat_gateway_id": null}
+            ])),
+        )],
+    );
+}
+
+#[test]
+fn set_attributes_sorted_and_block_defaults_applied() {
+    let cfg = serde_json::json!({"name": "db", "ingress": [{"from_port": 5432, "to_port": 5432, "protocol": "tcp", "security_groups": ["sg-b", "sg-a", "sg-b"]}]});
+    let got = normalize(
+        schema("aws_security_group"),
+        &json(cfg),
+        None,
+        &BTreeMap::new(),
+    );
+    let rule = &got.get("ingress").as_list().unwrap()[0];
+    assert_eq!(
+        rule.get("security_groups"),
+        &json(serde_json::json!(["sg-a", "sg-b"]))
+    );
+    assert_eq!(rule.get("self"), &Value::Bool(false));
+    assert_eq!(got.get("egress"), &Value::List(vec![]));
+    assert_eq!(
+        got.get("description"),
+        &Value::string("Managed by Terraform")
+    );
+}
+
+#[test]
+fn unknown_config_is_unknown() {
+    assert_eq!(
+        normalize(schema("aws_vpc"), &Value::Unknown, None, &BTreeMap::new()),
+        Value::Unknown
+    );
+}
