@@ -1,0 +1,270 @@
+//! `infra apply [PLANFILE]` and `infra destroy`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use infra_apply::{ApplyOptions, ApplyReport, Shutdown};
+use infra_model::{Address, Value};
+use infra_plan::Plan;
+use infra_provider::Provider;
+
+use crate::cli::{ApplyArgs, DestroyArgs, PlanningArgs, RunArgs, StackArgs, StateArgs};
+use crate::commands::common::{api_calls_line, prepare, render_outputs};
+use crate::engine::events::render_events;
+use crate::engine::persist::StorePersist;
+use crate::engine::planfile::PlanFile;
+use crate::engine::resolver::StackResolver;
+use crate::engine::{load_stack, session, LoadedStack, Session};
+use crate::printer::Printer;
+use crate::Reported;
+
+pub async fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<u8> {
+    match &args.plan_file {
+        Some(path) => apply_saved(path, &args, printer).await,
+        None => plan_and_apply(&args.stack, &args.state, &args.planning, &args.run, false, printer).await,
+    }
+}
+
+pub async fn destroy(args: DestroyArgs, printer: Printer) -> anyhow::Result<u8> {
+    plan_and_apply(&args.stack, &args.state, &args.planning, &args.run, true, printer).await
+}
+
+async fn plan_and_apply(stack: &StackArgs, state: &StateArgs, planning: &PlanningArgs, run: &RunArgs, destroy: bool, printer: Printer) -> anyhow::Result<u8> {
+    let loaded = load_stack(stack, &printer)?;
+    let operation = if destroy { "destroy" } else { "apply" };
+    let session = Session::lock(state, &loaded.name, operation, &printer).await?;
+    let result = async {
+        let prepared = prepare(&loaded, &session, planning, destroy, &printer).await?;
+        printer.out(infra_plan::render_text(&prepared.plan, printer.color));
+        if !prepared.plan.has_changes() {
+            print_outputs(&loaded, &prepared.refreshed.values, &printer);
+            printer.out(api_calls_line(&prepared.provider.api_calls()));
+            return Ok(0);
+        }
+        confirm(run, destroy, &printer)?;
+        // write back what refresh learned, so the state matches the cloud
+        for record in &prepared.refreshed.changed {
+            session.store.put_resource(&session.stack, record).await?;
+        }
+        let mut prior = prepared.refreshed.values.clone();
+        prior.extend(prepared.data.clone());
+        execute(&loaded, &session, &prepared.plan, prior, prepared.data.clone(), prepared.provider.clone(), run, operation, &printer).await
+    }
+    .await;
+    session.release().await?;
+    result
+}
+
+async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, printer: Printer) -> anyhow::Result<u8> {
+    let file = PlanFile::read(path)?;
+    let stack_args = StackArgs { stack: file.stack_dir.clone(), stack_name: Some(file.stack.clone()), vars: Vec::new(), var_files: file.var_files.clone() };
+    let requested = crate::engine::stack_name(&args.stack.stack, args.stack.stack_name.as_deref())?;
+    let explicit_stack = args.stack.stack_name.is_some() || args.stack.stack != std::path::Path::new(".");
+    if explicit_stack && requested != file.stack {
+        anyhow::bail!("the plan in {} was made for stack `{}`, not `{requested}`; a saved plan applies only to its own stack", path.display(), file.stack);
+    }
+    // reload the stack exactly as the plan saw it
+    let mut input_args = stack_args.clone();
+    input_args.vars = file.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let loaded = with_env_vars(&file.env_vars, || load_stack(&input_args, &printer))?;
+    if loaded.digest != file.digest {
+        anyhow::bail!("the stack's files or variables changed since the plan in {} was made; run `infra plan --out` again", path.display());
+    }
+    let operation = if file.destroy { "destroy" } else { "apply" };
+    let session = Session::lock(&args.state, &loaded.name, operation, &printer).await?;
+    let result = async {
+        let meta = session.store.stack(&loaded.name).await?;
+        if meta.lineage != file.lineage || meta.serial != file.serial {
+            anyhow::bail!(
+                "the state of stack `{}` changed since the plan in {} was made (serial {} then, {} now); run `infra plan --out` again",
+                loaded.name,
+                path.display(),
+                file.serial,
+                meta.serial
+            );
+        }
+        let plan = file.plan()?;
+        let provider = session::provider(loaded.stack.provider().region.clone()).await?;
+        let refreshed = crate::engine::refresh::refresh(&session.store, &session.stack, None).await?;
+        let data: BTreeMap<Address, Value> = refreshed.values.iter().filter(|(a, _)| a.mode == infra_model::Mode::Data).map(|(a, v)| (a.clone(), v.clone())).collect();
+        let data = if data.is_empty() { crate::engine::refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await? } else { data };
+        let mut prior = refreshed.values.clone();
+        prior.extend(data.clone());
+        execute(&loaded, &session, &plan, prior, data, provider, &args.run, operation, &printer).await
+    }
+    .await;
+    session.release().await?;
+    result
+}
+
+/// Apply with TF_VAR_ values as recorded in a plan file.
+fn with_env_vars<T>(vars: &[(String, String)], f: impl FnOnce() -> T) -> T {
+    // The config loader reads TF_VAR_* from the environment; a saved plan pins them.
+    let prefix = crate::env_vars::TF_VAR_PREFIX;
+    let saved: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(prefix)).collect();
+    for (k, _) in &saved {
+        std::env::remove_var(k);
+    }
+    for (k, v) in vars {
+        std::env::set_var(format!("{prefix}{k}"), v);
+    }
+    let out = f();
+    for (k, _) in vars {
+        std::env::remove_var(format!("{prefix}{k}"));
+    }
+    for (k, v) in saved {
+        std::env::set_var(k, v);
+    }
+    out
+}
+
+fn confirm(run: &RunArgs, destroy: bool, printer: &Printer) -> anyhow::Result<()> {
+    if run.auto_approve {
+        return Ok(());
+    }
+    let verb = if destroy { "destroy" } else { "apply" };
+    if !printer.interactive() {
+        anyhow::bail!("{verb} needs confirmation and there is no terminal to ask on; rerun with --auto-approve, or save a plan with `infra plan --out FILE` and apply it");
+    }
+    printer.out(format!("Do you want to {verb} these changes? Only 'yes' will be accepted."));
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        printer.err(format!("{verb} cancelled"));
+        return Err(Reported(1).into());
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    loaded: &LoadedStack,
+    session: &Session,
+    plan: &Plan,
+    prior: BTreeMap<Address, Value>,
+    data: BTreeMap<Address, Value>,
+    provider: Arc<dyn Provider>,
+    run: &RunArgs,
+    operation: &str,
+    printer: &Printer,
+) -> anyhow::Result<u8> {
+    let run_id = infra_state::new_run_id();
+    let persist = Arc::new(StorePersist { store: session.store.clone(), stack: session.stack.clone(), run_id: run_id.clone() });
+    let resolver = StackResolver { stack: &loaded.stack };
+    let shutdown = Shutdown::new();
+    let signals = tokio::spawn(watch_signals(shutdown.clone(), *printer));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let renderer = tokio::spawn(render_events(rx, *printer));
+    let opts = ApplyOptions {
+        stack: session.stack.clone(),
+        parallelism: run.parallelism as usize,
+        default_tags: loaded.stack.provider().default_tags.clone(),
+        run_id: run_id.clone(),
+    };
+    let started = infra_state::now();
+    let report: ApplyReport = infra_apply::apply(plan, prior, &resolver, provider.clone(), persist, opts, shutdown.clone(), tx).await;
+    signals.abort();
+    let _ = renderer.await;
+
+    // data sources are kept in the state, so `infra output` works offline
+    if report.success() && operation == "apply" {
+        for (addr, value) in &data {
+            let id = value.get("id").as_str().unwrap_or(&addr.type_name).to_string();
+            let mut r = infra_state::ResourceRecord::new(&addr.to_string(), &addr.type_name, &id, value.to_json());
+            r.mode = "data".into();
+            session.store.put_resource(&session.stack, &r).await?;
+        }
+    }
+    if operation == "destroy" && report.success() {
+        for rec in session.store.resources(&session.stack).await? {
+            if rec.mode == "data" {
+                session.store.remove_resource(&session.stack, &rec.address, None).await?;
+            }
+        }
+    }
+    let (add, change, destroy) = plan.summary();
+    let status = if report.interrupted { "interrupted" } else if report.success() { "ok" } else { "failed" };
+    let summary = serde_json::json!({
+        "planned": { "add": add, "change": change, "destroy": destroy },
+        "completed": report.completed.iter().map(|(s, _)| format!("{:?} {}", s.kind, s.address).to_lowercase()).collect::<Vec<_>>(),
+        "failed": report.failed.iter().map(|(s, e)| serde_json::json!({"address": s.address.to_string(), "error": e})).collect::<Vec<_>>(),
+        "skipped": report.skipped.iter().map(|s| s.address.to_string()).collect::<Vec<_>>(),
+        "api_calls": provider.api_calls().0,
+    });
+    session.store.record_history(&session.stack, operation, &run_id, started, status, summary).await?;
+
+    let calls = provider.api_calls();
+    if !report.failed.is_empty() || !report.skipped.is_empty() || report.interrupted {
+        printer.err("");
+        for (step, err) in &report.failed {
+            printer.err(format!("{}: {} failed: {err}", printer.red("error"), step.address));
+        }
+        for step in &report.skipped {
+            printer.err(format!("skipped {}: it depends on something that failed", step.address));
+        }
+        for step in &report.not_started {
+            printer.err(format!("not started {}: interrupted", step.address));
+        }
+        printer.err(format!(
+            "{} {}: {} operations completed and recorded in the state, {} failed, {} skipped{}; rerun to continue",
+            printer.red("Error:"),
+            operation,
+            report.completed.len(),
+            report.failed.len(),
+            report.skipped.len() + report.not_started.len(),
+            if report.interrupted { ", interrupted" } else { "" }
+        ));
+        printer.out(api_calls_line(&calls));
+        return Ok(if report.interrupted { 130 } else { 1 });
+    }
+    let done = if operation == "destroy" { format!("Destroy complete! Resources: {destroy} destroyed.") } else { format!("Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed.") };
+    printer.out(format!("\n{}", printer.green(&done)));
+    if operation == "apply" {
+        print_outputs(loaded, &report.values, printer);
+    }
+    printer.out(api_calls_line(&calls));
+    Ok(0)
+}
+
+fn print_outputs(loaded: &LoadedStack, values: &BTreeMap<Address, Value>, printer: &Printer) {
+    let (outputs, _) = loaded.stack.evaluate_outputs(values);
+    if !outputs.is_empty() {
+        printer.out(format!("\nOutputs:\n\n{}", render_outputs(&outputs)));
+    }
+}
+
+/// First Ctrl-C / SIGTERM: stop starting new work and let in-flight operations finish.
+/// Second: exit at once; the intents already committed let the next run adopt.
+async fn watch_signals(shutdown: Shutdown, printer: Printer) {
+    let mut count = 0;
+    loop {
+        wait_signal().await;
+        count += 1;
+        if count == 1 {
+            printer.err("Interrupt received: starting nothing new, waiting for operations in flight to finish (interrupt again to stop at once)");
+            shutdown.trigger();
+        } else {
+            printer.err("Second interrupt: stopping now. Rerun to adopt anything created meanwhile.");
+            std::process::exit(130);
+        }
+    }
+}
+
+async fn wait_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,59 @@
+//! Steps shared by plan, apply and destroy.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use infra_model::{Address, Value};
+use infra_plan::Plan;
+use infra_provider::{ApiCalls, Provider};
+
+use crate::cli::PlanningArgs;
+use crate::engine::load::report;
+use crate::engine::planning::{make_plan, parse_addresses, PlanRequest};
+use crate::engine::refresh::{self, Refreshed};
+use crate::engine::{session, LoadedStack, Session};
+use crate::printer::Printer;
+use crate::Reported;
+
+pub struct Prepared {
+    pub plan: Plan,
+    pub refreshed: Refreshed,
+    pub data: BTreeMap<Address, Value>,
+    pub provider: Arc<dyn Provider>,
+}
+
+/// Reconcile intents, refresh, read data sources and plan.
+pub async fn prepare(loaded: &LoadedStack, session: &Session, planning: &PlanningArgs, destroy: bool, printer: &Printer) -> anyhow::Result<Prepared> {
+    let provider = session::provider(loaded.stack.provider().region.clone()).await?;
+    let req = PlanRequest { destroy, targets: parse_addresses(&planning.targets)?, replace: parse_addresses(&planning.replace)? };
+    refresh::reconcile_intents(&session.store, &session.stack, provider.as_ref(), printer).await?;
+    let refreshed = refresh::refresh(&session.store, &session.stack, planning.refresh.then_some(provider.as_ref())).await?;
+    let data = refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await?;
+    let (plan, diags) = make_plan(loaded, &refreshed, &data, &req);
+    report(&diags, &loaded.sources, printer);
+    if diags.iter().any(|d| d.is_error()) {
+        return Err(Reported(1).into());
+    }
+    Ok(Prepared { plan, refreshed, data, provider })
+}
+
+/// `API calls: 12 (ec2:DescribeSubnets 1, ...)`
+pub fn api_calls_line(calls: &ApiCalls) -> String {
+    let detail: Vec<String> = calls.0.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    if detail.is_empty() {
+        "API calls: 0".to_string()
+    } else {
+        format!("API calls: {} ({})", calls.total(), detail.join(", "))
+    }
+}
+
+/// Render outputs the way Terraform prints them after an apply.
+pub fn render_outputs(outputs: &BTreeMap<String, infra_config::OutputValue>) -> String {
+    let mut s = String::new();
+    let width = outputs.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (name, out) in outputs {
+        let v = if out.sensitive { "(sensitive value)".to_string() } else { out.value.to_string() };
+        s.push_str(&format!("{name:width$} = {v}\n"));
+    }
+    s
+}

@@ -1,0 +1,9 @@
+//! One module per command. Each turns settings into engine calls and prints the result.
+
+pub mod apply;
+pub mod common;
+pub mod graph;
+pub mod output;
+pub mod plan;
+pub mod state;
+pub mod validate;

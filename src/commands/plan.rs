@@ -1,0 +1,56 @@
+//! `infra plan`: show what apply would change; optionally save it, print JSON, or signal
+//! changes through the exit code.
+
+use crate::cli::PlanArgs;
+use crate::commands::common::{api_calls_line, prepare};
+use crate::engine::planfile::{PlanFile, FORMAT};
+use crate::engine::{load_stack, Session};
+use crate::printer::Printer;
+
+pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
+    let loaded = load_stack(&args.stack, &printer)?;
+    let session = Session::lock(&args.state, &loaded.name, "plan", &printer).await?;
+    let result = plan(&args, &loaded, &session, &printer).await;
+    session.release().await?;
+    result
+}
+
+async fn plan(args: &PlanArgs, loaded: &crate::engine::LoadedStack, session: &Session, printer: &Printer) -> anyhow::Result<u8> {
+    let prepared = prepare(loaded, session, &args.planning, args.destroy, printer).await?;
+    let plan = &prepared.plan;
+    let calls = prepared.provider.api_calls();
+    if args.json {
+        let mut json = infra_plan::render_json(plan);
+        json["infra"] = serde_json::json!({
+            "stack": loaded.name,
+            "api_calls": calls.0,
+            "api_calls_total": calls.total(),
+        });
+        printer.out(serde_json::to_string_pretty(&json)?);
+        printer.err(api_calls_line(&calls));
+    } else {
+        printer.out(infra_plan::render_text(plan, printer.color));
+        printer.out(api_calls_line(&calls));
+    }
+    if let Some(out) = &args.out {
+        let meta = session.store.stack(&loaded.name).await?;
+        let file = PlanFile {
+            format: FORMAT.to_string(),
+            stack: loaded.name.clone(),
+            stack_dir: std::fs::canonicalize(&args.stack.stack)?,
+            lineage: meta.lineage,
+            serial: meta.serial,
+            digest: loaded.digest.clone(),
+            var_files: args.stack.var_files.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect(),
+            vars: loaded.input.cli_vars.clone(),
+            env_vars: loaded.input.env_vars.clone(),
+            destroy: args.destroy,
+            plan: infra_plan::to_file_json(plan),
+        };
+        file.write(out)?;
+        if !args.json {
+            printer.out(format!("Saved the plan to {}. Apply exactly this plan with `infra apply {}`.", out.display(), out.display()));
+        }
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+}

@@ -1,0 +1,88 @@
+//! `infra state list|show|rm|history` and `infra force-unlock`.
+
+use crate::cli::{ForceUnlockArgs, StateCmdArgs, StateCommand};
+use crate::engine::{stack_name, Session};
+use crate::printer::Printer;
+
+pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
+    match cmd {
+        StateCommand::List(args) => {
+            let (session, _) = open(&args, false, &printer).await?;
+            let records = session.store.resources(&session.stack).await?;
+            if args.json {
+                let rows: Vec<_> = records.iter().map(|r| serde_json::json!({"address": r.address, "id": r.cloud_id, "type": r.type_name, "mode": r.mode, "deposed": r.deposed})).collect();
+                printer.out(serde_json::to_string_pretty(&rows)?);
+            } else {
+                for r in records {
+                    match &r.deposed {
+                        Some(d) => printer.out(format!("{} (deposed {d})", r.address)),
+                        None => printer.out(&r.address),
+                    }
+                }
+            }
+            Ok(0)
+        }
+        StateCommand::Show { address, args } => {
+            let (session, _) = open(&args, false, &printer).await?;
+            let Some(r) = session.store.resource(&session.stack, &address).await? else {
+                anyhow::bail!("no resource `{address}` in the state of stack `{}`; see `infra state list`", session.stack);
+            };
+            if args.json {
+                printer.out(serde_json::to_string_pretty(&serde_json::json!({"address": r.address, "id": r.cloud_id, "type": r.type_name, "attributes": r.attributes, "dependencies": r.dependencies, "status": format!("{:?}", r.status).to_lowercase(), "created_at": r.created_at.to_string(), "updated_at": r.updated_at.to_string()}))?);
+            } else {
+                printer.out(format!("# {}  (id {}, {:?})", r.address, r.cloud_id, r.status));
+                let v = infra_model::Value::from_json(&r.attributes);
+                if let Some(m) = v.as_map() {
+                    let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
+                    for (k, v) in m {
+                        printer.out(format!("  {k:width$} = {v}"));
+                    }
+                }
+                if !r.dependencies.is_empty() {
+                    printer.out(format!("  # depends on: {}", r.dependencies.join(", ")));
+                }
+            }
+            Ok(0)
+        }
+        StateCommand::Rm { address, args } => {
+            let (session, _) = open(&args, true, &printer).await?;
+            let removed = session.store.remove_resource(&session.stack, &address, None).await;
+            session.release().await?;
+            if !removed? {
+                anyhow::bail!("no resource `{address}` in the state; see `infra state list`");
+            }
+            printer.out(format!("Removed {address} from the state. It still exists in the cloud; infra no longer manages it."));
+            Ok(0)
+        }
+        StateCommand::History(args) => {
+            let (session, _) = open(&args, false, &printer).await?;
+            let entries = session.store.history(&session.stack).await?;
+            if args.json {
+                let rows: Vec<_> = entries
+                    .iter()
+                    .map(|h| serde_json::json!({"serial": h.serial, "operation": h.operation, "who": h.who, "started_at": h.started_at.to_string(), "finished_at": h.finished_at.to_string(), "status": h.status, "summary": h.summary}))
+                    .collect();
+                printer.out(serde_json::to_string_pretty(&rows)?);
+            } else {
+                for h in entries {
+                    printer.out(format!("#{:<4} {}  {:<8} {:<12} by {}  {}", h.serial, h.started_at, h.operation, h.status, h.who, h.summary.get("planned").map(|p| p.to_string()).unwrap_or_default()));
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+async fn open(args: &StateCmdArgs, lock: bool, printer: &Printer) -> anyhow::Result<(Session, String)> {
+    let name = stack_name(&args.stack, args.stack_name.as_deref())?;
+    let session = if lock { Session::lock(&args.state, &name, "state", printer).await? } else { Session::unlocked(&args.state, &name).await? };
+    Ok((session, name))
+}
+
+pub async fn force_unlock(args: ForceUnlockArgs, printer: Printer) -> anyhow::Result<u8> {
+    let name = stack_name(&args.stack, args.stack_name.as_deref())?;
+    let store = crate::engine::session::open_store(&args.state).await?;
+    store.force_unlock(&name, &args.id).await?;
+    printer.out(format!("Released lock {} on stack `{name}`.", args.id));
+    Ok(0)
+}

@@ -1,0 +1,16 @@
+//! Re-evaluates a resource's configuration at apply time, with the values known now.
+
+use std::collections::BTreeMap;
+
+use infra_apply::Resolver;
+use infra_model::{Address, Value};
+
+pub struct StackResolver<'a> {
+    pub stack: &'a infra_config::Stack,
+}
+
+impl Resolver for StackResolver<'_> {
+    fn resolve(&self, address: &Address, values: &BTreeMap<Address, Value>) -> Result<Value, String> {
+        self.stack.evaluate_instance(address, values).map_err(|d| d.to_string())
+    }
+}
