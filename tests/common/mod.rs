@@ -1,0 +1,231 @@
+//! Shared helpers: run the binary, start the emulator, make unique stacks, and an
+//! independent AWS client to check what really exists.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The environment `localstack/up` prints (endpoint, region, test credentials).
+/// Starts the emulator once per test process; fails the test if it cannot start.
+pub fn emulator_env() -> &'static BTreeMap<String, String> {
+    static ENV: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let out = Command::new(root().join("localstack/up")).output().expect("running localstack/up");
+        assert!(out.status.success(), "localstack/up failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let mut env = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some(rest) = line.strip_prefix("export ") {
+                if let Some((k, v)) = rest.split_once('=') {
+                    env.insert(k.to_string(), v.trim_matches(|c| c == '"' || c == '\'').to_string());
+                }
+            }
+        }
+        assert!(env.contains_key("AWS_ENDPOINT_URL"), "localstack/up printed no AWS_ENDPOINT_URL: {env:?}");
+        env
+    })
+}
+
+/// A unique name for this test's stack, so tests never see each other's resources.
+pub fn unique(prefix: &str) -> String {
+    use rand::Rng;
+    let n: u32 = rand::thread_rng().gen();
+    format!("{prefix}-{}-{n:08x}", std::process::id())
+}
+
+/// A scratch workspace: a copy of a stack directory and a state file of its own.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub stack_name: String,
+    pub emulator: bool,
+}
+
+impl Workspace {
+    /// Copy `stacks/<name>` into a temp dir, named uniquely.
+    pub fn from_stack(name: &str, emulator: bool) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let stack_dir = dir.path().join("stack");
+        copy_dir(&root().join("stacks").join(name), &stack_dir);
+        Workspace { dir, stack_name: unique(name), emulator }
+    }
+
+    /// A stack made of the given files.
+    pub fn from_files(files: &[(&str, &str)], emulator: bool) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let stack_dir = dir.path().join("stack");
+        std::fs::create_dir_all(&stack_dir).unwrap();
+        for (name, text) in files {
+            std::fs::write(stack_dir.join(name), text).unwrap();
+        }
+        Workspace { dir, stack_name: unique("t"), emulator }
+    }
+
+    pub fn stack_dir(&self) -> PathBuf {
+        self.dir.path().join("stack")
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.path().join("state.db")
+    }
+
+    pub fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.stack_dir().join(file), text).unwrap();
+    }
+
+    pub fn edit(&self, file: &str, from: &str, to: &str) {
+        let path = self.stack_dir().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} does not contain {from:?}");
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// The `infra` command with --stack/--stack-name/--state set (placed after the
+    /// subcommand by `run`).
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_infra"));
+        c.args(args);
+        c.arg("--stack").arg(self.stack_dir()).arg("--stack-name").arg(&self.stack_name).arg("--state").arg(self.state_path());
+        c.env_remove("INFRA_STATE").env("NO_COLOR", "1").env("CI", "1");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("TF_VAR_") || k.starts_with("AWS_") {
+                c.env_remove(k);
+            }
+        }
+        if self.emulator {
+            for (k, v) in emulator_env() {
+                c.env(k, v);
+            }
+        } else {
+            // no cloud at all: an unreachable endpoint and dummy credentials
+            c.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_REGION", "us-east-1");
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.cmd(args).output().expect("running infra");
+        Run::from(out)
+    }
+
+    pub fn plan_json(&self, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec!["plan", "--json"];
+        args.extend(extra);
+        let r = self.run(&args);
+        assert_eq!(r.code, 0, "plan failed:\n{}", r.all());
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("plan --json is not JSON ({e}):\n{}", r.stdout))
+    }
+
+    pub fn apply(&self) -> Run {
+        let r = self.run(&["apply", "--auto-approve"]);
+        assert_eq!(r.code, 0, "apply failed:\n{}", r.all());
+        r
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("--- exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// `(address, actions)` of every change that is not a no-op.
+pub fn changes(plan: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    plan["resource_changes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    let actions: Vec<String> = c["change"]["actions"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
+                    (c["address"].as_str().unwrap().to_string(), actions)
+                })
+                .filter(|(_, a)| a != &["no-op".to_string()])
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// An EC2 client that does not go through `infra`, to check what really exists.
+pub async fn ec2() -> aws_sdk_ec2::Client {
+    let env = emulator_env();
+    let creds = aws_sdk_ec2::config::Credentials::new(&env["AWS_ACCESS_KEY_ID"], &env["AWS_SECRET_ACCESS_KEY"], None, None, "test");
+    let conf = aws_sdk_ec2::config::Builder::new()
+        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+        .region(aws_sdk_ec2::config::Region::new(env.get("AWS_REGION").cloned().unwrap_or_else(|| "us-east-1".into())))
+        .endpoint_url(&env["AWS_ENDPOINT_URL"])
+        .credentials_provider(creds)
+        .build();
+    aws_sdk_ec2::Client::from_conf(conf)
+}
+
+/// Count the live resources tagged `infra:stack = stack`, by `infra:address`, per kind.
+/// NAT gateways in state deleted/deleting and released addresses are not counted.
+pub async fn tagged(stack: &str) -> BTreeMap<String, usize> {
+    use aws_sdk_ec2::types::Filter;
+    let c = ec2().await;
+    let f = || Filter::builder().name("tag:infra:stack").values(stack).build();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut add = |tags: Option<&[aws_sdk_ec2::types::Tag]>| {
+        let addr = tags.unwrap_or_default().iter().find(|t| t.key() == Some("infra:address")).and_then(|t| t.value()).unwrap_or("?").to_string();
+        *counts.entry(addr).or_default() += 1;
+    };
+    for v in c.describe_vpcs().filters(f()).send().await.unwrap().vpcs() {
+        add(Some(v.tags()));
+    }
+    for s in c.describe_subnets().filters(f()).send().await.unwrap().subnets() {
+        add(Some(s.tags()));
+    }
+    for g in c.describe_internet_gateways().filters(f()).send().await.unwrap().internet_gateways() {
+        add(Some(g.tags()));
+    }
+    for a in c.describe_addresses().filters(f()).send().await.unwrap().addresses() {
+        add(Some(a.tags()));
+    }
+    for n in c.describe_nat_gateways().filter(f()).send().await.unwrap().nat_gateways() {
+        let state = n.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+        if state != "deleted" && state != "deleting" {
+            add(Some(n.tags()));
+        }
+    }
+    for r in c.describe_route_tables().filters(f()).send().await.unwrap().route_tables() {
+        add(Some(r.tags()));
+    }
+    for g in c.describe_security_groups().filters(f()).send().await.unwrap().security_groups() {
+        add(Some(g.tags()));
+    }
+    counts
+}
