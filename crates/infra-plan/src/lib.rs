@@ -8,10 +8,15 @@
 use std::collections::BTreeMap;
 
 mod diff;
+pub mod graph;
 mod normalize;
+pub mod paths;
+mod planner;
+mod targets;
 
 pub use diff::{attr_equal, diff, value_equal, AttrChange};
 pub use normalize::{compute_tags_all, normalize, INFRA_TAG_PREFIX};
+pub use planner::{reasons, PlanOptions, Planner};
 
 pub use infra_model::instance::{DesiredInstance, Lifecycle};
 use infra_model::{Address, Value};

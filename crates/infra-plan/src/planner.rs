@@ -1,0 +1,348 @@
+//! The planner: one call per desired instance, then `finish` for orphans, targets, the
+//! prevent_destroy check and the execution graph.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use infra_model::schema::lookup;
+use infra_model::{Address, Diagnostic, Mode, ResourceSchema, Value};
+
+use crate::diff::diff;
+use crate::normalize::{compute_tags_all, normalize};
+use crate::{
+    graph, paths, targets, Action, DesiredInstance, Lifecycle, OutputChange, Plan, PriorInstance,
+    ResourceChange,
+};
+
+/// Why a change happens, as stored in [`ResourceChange::reason`].
+pub mod reasons {
+    pub const DELETED_OUTSIDE: &str = "deleted outside infra";
+    pub const REPLACE_REQUESTED: &str = "replacement requested";
+    pub const NOT_IN_CONFIG: &str = "no longer in configuration";
+    pub const CANNOT_UPDATE: &str = "a change to an attribute forces replacement";
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanOptions {
+    /// The provider's `default_tags`.
+    pub default_tags: BTreeMap<String, String>,
+    /// `--target`: plan only these (and what they depend on; for destroy, what depends on them).
+    pub targets: Vec<Address>,
+    /// `--replace`: force replacement of these instances.
+    pub replace: Vec<Address>,
+    /// `destroy` / `plan --destroy`: delete everything.
+    pub destroy: bool,
+}
+
+pub struct Planner {
+    opts: PlanOptions,
+    prior: BTreeMap<Address, PriorInstance>,
+    deposed: Vec<PriorInstance>,
+    prior_deps: BTreeMap<Address, Vec<Address>>,
+    desired: BTreeMap<Address, DesiredInstance>,
+    changes: BTreeMap<Address, ResourceChange>,
+    deleted_outside: BTreeSet<Address>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Planner {
+    pub fn new(opts: PlanOptions, prior: Vec<PriorInstance>) -> Planner {
+        let mut current = BTreeMap::new();
+        let mut deposed = Vec::new();
+        let mut prior_deps = BTreeMap::new();
+        for p in prior {
+            if p.deposed.is_some() {
+                deposed.push(p);
+            } else {
+                prior_deps.insert(p.address.clone(), p.depends_on.clone());
+                current.insert(p.address.clone(), p);
+            }
+        }
+        Planner {
+            opts,
+            prior: current,
+            deposed,
+            prior_deps,
+            desired: BTreeMap::new(),
+            changes: BTreeMap::new(),
+            deleted_outside: BTreeSet::new(),
+            diags: Vec::new(),
+        }
+    }
+
+    /// The refresh found `address` gone: plan to create it again. Call it before or after
+    /// [`Planner::plan_instance`] for that address.
+    pub fn note_deleted_outside(&mut self, address: &Address) {
+        self.prior.remove(address);
+        self.prior_deps.remove(address);
+        self.deleted_outside.insert(address.clone());
+        if self.changes.remove(address).is_some() {
+            if let Some(d) = self.desired.get(address).cloned() {
+                self.plan_instance(&d);
+            }
+        }
+    }
+
+    /// Plan one desired instance and return the value later references see: the planned
+    /// attributes, with what the cloud computes `Unknown` for a create or a replace.
+    pub fn plan_instance(&mut self, desired: &DesiredInstance) -> Value {
+        let addr = desired.address.clone();
+        self.desired.insert(addr.clone(), desired.clone());
+        let Some(schema) = lookup(addr.mode, &addr.type_name) else {
+            self.diags.push(
+                Diagnostic::error(format!("unsupported resource type `{}`", addr.type_name))
+                    .with_detail("use one of the resource types infra supports")
+                    .with_address(&addr),
+            );
+            return desired.config.clone();
+        };
+        let dt = &self.opts.default_tags.clone();
+        let prior = self.prior.get(&addr).cloned();
+        let prior = prior.as_ref();
+        if self.opts.destroy {
+            // finish() deletes everything; remember the lifecycle for prevent_destroy
+            return prior
+                .map(|p| p.attributes.clone())
+                .unwrap_or_else(|| normalize(schema, &desired.config, None, dt));
+        }
+        let lc = &desired.lifecycle;
+        let (action, after, replace_paths, reason) = if addr.mode == Mode::Data {
+            let planned = normalize(schema, &desired.config, prior.map(|p| &p.attributes), dt);
+            if desired.config.is_wholly_known() {
+                return planned;
+            }
+            (
+                Action::Read,
+                normalize(schema, &desired.config, None, dt),
+                Vec::new(),
+                None,
+            )
+        } else if let Some(p) = prior {
+            let mut planned = normalize(schema, &desired.config, Some(&p.attributes), dt);
+            self.ignore_changes(schema, &mut planned, p, lc, &addr, false);
+            let changed = diff(schema, &p.attributes, &planned);
+            let forced: Vec<String> = changed
+                .iter()
+                .filter(|c| c.force_new)
+                .map(|c| c.path.clone())
+                .collect();
+            let requested = self.opts.replace.iter().any(|r| r.selects(&addr));
+            if requested || !forced.is_empty() {
+                let mut fresh = normalize(schema, &desired.config, None, dt);
+                self.ignore_changes(schema, &mut fresh, p, lc, &addr, true);
+                let action = if lc.create_before_destroy {
+                    Action::CreateThenDelete
+                } else {
+                    Action::DeleteThenCreate
+                };
+                let reason = if requested {
+                    reasons::REPLACE_REQUESTED
+                } else {
+                    reasons::CANNOT_UPDATE
+                };
+                (action, fresh, forced, Some(reason.to_string()))
+            } else if changed.is_empty() {
+                (Action::NoOp, planned, Vec::new(), None)
+            } else {
+                (Action::Update, planned, Vec::new(), None)
+            }
+        } else {
+            let reason = self
+                .deleted_outside
+                .contains(&addr)
+                .then(|| reasons::DELETED_OUTSIDE.to_string());
+            (
+                Action::Create,
+                normalize(schema, &desired.config, None, dt),
+                Vec::new(),
+                reason,
+            )
+        };
+        self.changes.insert(
+            addr.clone(),
+            ResourceChange {
+                address: addr,
+                action,
+                before: prior.map(|p| p.attributes.clone()),
+                after: Some(after.clone()),
+                replace_paths,
+                reason,
+                depends_on: desired.depends_on.clone(),
+                lifecycle: lc.clone(),
+                deposed: None,
+            },
+        );
+        after
+    }
+
+    /// Apply `lifecycle.ignore_changes`: ignored paths keep the prior value. For a
+    /// replacement (`fresh`), read-only attributes stay unknown.
+    fn ignore_changes(
+        &mut self,
+        schema: &ResourceSchema,
+        planned: &mut Value,
+        prior: &PriorInstance,
+        lc: &Lifecycle,
+        addr: &Address,
+        fresh: bool,
+    ) {
+        let mut touched_tags = false;
+        for raw in &lc.ignore_changes {
+            let raw = raw.trim();
+            if raw == "all" {
+                let names = schema.settable_names();
+                for name in names {
+                    set_path(
+                        planned,
+                        &[paths::Step::Attr(name.to_string())],
+                        &prior.attributes,
+                    );
+                }
+                touched_tags = true;
+                continue;
+            }
+            let Some(steps) = paths::parse(raw) else {
+                self.diags.push(
+                    Diagnostic::warning(format!(
+                        "ignore_changes entry `{raw}` is not an attribute path"
+                    ))
+                    .with_detail(
+                        "write it as `tags`, `tags[\"Name\"]` or `scaling_config[0].desired_size`",
+                    )
+                    .with_address(addr),
+                );
+                continue;
+            };
+            let paths::Step::Attr(first) = &steps[0] else {
+                continue;
+            };
+            let settable = schema
+                .attribute(first)
+                .is_some_and(|a| a.required || a.optional)
+                || schema.block(first).is_some();
+            if fresh && !settable {
+                continue;
+            }
+            touched_tags |= first == "tags";
+            set_path(planned, &steps, &prior.attributes);
+        }
+        let ignores_tags_all = lc.ignore_changes.iter().any(|p| p.trim() == "tags_all");
+        if touched_tags && !ignores_tags_all && schema.attribute("tags_all").is_some() {
+            let tags_all = compute_tags_all(
+                planned.get("tags"),
+                Some(&prior.attributes),
+                &self.opts.default_tags,
+            );
+            paths::set(
+                planned,
+                &[paths::Step::Attr("tags_all".into())],
+                Some(tags_all),
+            );
+        }
+    }
+
+    /// Deletes for orphans (or everything, when destroying), targets, prevent_destroy and
+    /// the execution graph.
+    pub fn finish(mut self, outputs: BTreeMap<String, OutputChange>) -> (Plan, Vec<Diagnostic>) {
+        let destroy = self.opts.destroy;
+        let mut changes: Vec<ResourceChange> =
+            std::mem::take(&mut self.changes).into_values().collect();
+        for (addr, p) in std::mem::take(&mut self.prior) {
+            if addr.mode == Mode::Data || (!destroy && changes.iter().any(|c| c.address == addr)) {
+                continue;
+            }
+            let lifecycle = if destroy {
+                self.desired
+                    .get(&addr)
+                    .map(|d| d.lifecycle.clone())
+                    .unwrap_or_default()
+            } else {
+                Lifecycle::default()
+            };
+            let reason = (!destroy).then(|| reasons::NOT_IN_CONFIG.to_string());
+            changes.push(delete_change(p, reason, lifecycle));
+        }
+        for p in std::mem::take(&mut self.deposed) {
+            changes.push(delete_change(p, None, Lifecycle::default()));
+        }
+        changes.sort_by(|a, b| {
+            a.address
+                .cmp(&b.address)
+                .then_with(|| a.deposed.cmp(&b.deposed))
+        });
+
+        if !self.opts.targets.is_empty() {
+            let keep = targets::select(&changes, &self.prior_deps, &self.opts.targets, destroy);
+            changes = changes
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.contains(i))
+                .map(|(_, c)| c)
+                .collect();
+            self.diags.push(
+                Diagnostic::warning("resource targeting is in effect")
+                    .with_detail("the plan may be incomplete; use --target only to recover from mistakes, then run a full plan"),
+            );
+        }
+
+        for c in &changes {
+            let destroys = matches!(
+                c.action,
+                Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+            );
+            if destroys && c.lifecycle.prevent_destroy && c.deposed.is_none() {
+                self.diags.push(
+                    Diagnostic::error(format!("`{}` has lifecycle.prevent_destroy set, but the plan would destroy it", c.address))
+                        .with_detail("remove prevent_destroy from its lifecycle block, or change the plan (configuration, --target, --replace) so that it no longer destroys or replaces this resource")
+                        .with_address(&c.address),
+                );
+            }
+        }
+
+        graph::promote_create_before_destroy(&mut changes, &self.prior_deps);
+        let graph = match graph::build(&changes, &self.prior_deps) {
+            Ok(g) => g,
+            Err(e) => {
+                self.diags.push(Diagnostic::error(e));
+                Default::default()
+            }
+        };
+        (
+            Plan {
+                changes,
+                outputs,
+                graph,
+                destroy,
+            },
+            self.diags,
+        )
+    }
+}
+
+fn delete_change(p: PriorInstance, reason: Option<String>, lifecycle: Lifecycle) -> ResourceChange {
+    ResourceChange {
+        address: p.address,
+        action: Action::Delete,
+        before: Some(p.attributes),
+        after: None,
+        replace_paths: Vec::new(),
+        reason,
+        depends_on: p.depends_on,
+        lifecycle,
+        deposed: p.deposed,
+    }
+}
+
+/// Copy the prior value at `steps` into `planned` (removing it when the prior has none).
+fn set_path(planned: &mut Value, steps: &[paths::Step], prior: &Value) {
+    let v = paths::get(prior, steps).cloned();
+    let v = if steps.len() == 1 {
+        Some(v.unwrap_or(Value::Null))
+    } else {
+        v
+    };
+    paths::set(planned, steps, v);
+}
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;
