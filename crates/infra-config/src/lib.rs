@@ -1,1 +1,176 @@
-//! placeholder
+//! Load a stack (a directory of `.tf` and `.tfvars` files) into declarations, resolved
+//! variables and a config-level dependency graph, then evaluate it in dependency order
+//! into [`DesiredInstance`]s for the planner.
+//!
+//! # Shape
+//! - [`fs::read_stack`] is the only IO: it reads the files into a [`StackInput`].
+//! - [`load`] parses, lowers the blocks into declarations, resolves variables (precedence,
+//!   types, validation), checks resources against their schemas, resolves every reference
+//!   and builds the [`ConfigGraph`] (cycles are errors). It reports all errors at once.
+//! - [`Stack::walk`] evaluates everything in dependency order. Resource and data instances
+//!   go through a visitor; the value it returns is what later references see (planned
+//!   values during plan, real values during apply).
+//! - [`Stack::evaluate_instance`] and [`Stack::evaluate_outputs`] re-evaluate from the
+//!   current values of all instances (used by apply).
+//!
+//! # What this crate deliberately does not know
+//! No IO outside [`fs`], no clock, no state, no provider. It knows schemas only to check
+//! configuration and convert values to the schema's types; defaults and computed values
+//! are the planner's business.
+//!
+//! # Modules (not yet supported)
+//! Addresses carry a module path and scopes are built per module instance root
+//! ([`scope`]), so `module` blocks can be added by lowering a child stack with a prefix;
+//! for now a `module` block is a clear "not supported yet" error.
+
+mod body;
+mod cidr;
+mod decl;
+mod eval;
+pub mod fs;
+mod graph;
+mod meta;
+mod refs;
+mod scope;
+mod statics;
+mod variables;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+pub use decl::{Expansion, ResourceConfig};
+pub use graph::{ConfigGraph, Edge, EdgeKind, Node};
+pub use infra_lang::SourceFile;
+use infra_model::{Address, Diagnostic, Value};
+
+/// Everything [`load`] needs, read by [`fs::read_stack`] (or built by tests).
+#[derive(Debug, Clone, Default)]
+pub struct StackInput {
+    /// The stack's name (by default the directory's name).
+    pub name: String,
+    /// The `*.tf` files, sorted by name.
+    pub files: Vec<SourceFile>,
+    /// Variable files, lowest precedence first: `terraform.tfvars`, `*.auto.tfvars`
+    /// sorted, then each `--var-file` in command-line order.
+    pub tfvars: Vec<SourceFile>,
+    /// `--var name=value`, in command-line order (later wins).
+    pub cli_vars: Vec<(String, String)>,
+    /// `TF_VAR_name=value` (name without the prefix, raw value); lowest precedence after defaults.
+    pub env_vars: Vec<(String, String)>,
+}
+
+/// The evaluated `provider "aws"` block.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProviderConfig {
+    pub region: Option<String>,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+/// One output after evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputValue {
+    pub value: Value,
+    pub sensitive: bool,
+    pub description: Option<String>,
+}
+
+/// The result of [`Stack::walk`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    pub outputs: BTreeMap<String, OutputValue>,
+}
+
+/// A loaded stack: declarations, resolved variables, provider settings and the graph.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub(crate) name: String,
+    pub(crate) files: Vec<SourceFile>,
+    pub(crate) decls: decl::Declarations,
+    pub(crate) variables: BTreeMap<String, Value>,
+    pub(crate) provider: ProviderConfig,
+    pub(crate) graph: ConfigGraph,
+}
+
+/// Load a stack: parse, lower, resolve variables, check schemas and references, build the
+/// graph. Returns `None` when there is any error; the diagnostics hold every error (and
+/// warnings) found.
+pub fn load(input: &StackInput) -> (Option<Stack>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let stack = load_inner(input, &mut diags);
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    (if ok { stack } else { None }, diags)
+}
+
+fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
+    let files = input.files.clone();
+    let mut decls = decl::lower(&files, diags);
+    statics::check(&decls, &files, diags);
+    let variables = variables::resolve(&decls, &files, input, diags);
+    let edges = refs::resolve(&mut decls, &files, diags);
+    let graph = ConfigGraph::build(&decls, edges);
+    graph.check_cycles(diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    let mut stack = Stack {
+        name: input.name.clone(),
+        files,
+        decls,
+        variables,
+        provider: ProviderConfig::default(),
+        graph,
+    };
+    stack.provider = eval::provider(&stack, diags);
+    Some(stack)
+}
+
+impl Stack {
+    /// The stack's name (keys its state rows and lock).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every input variable's final value (after precedence, conversion and validation).
+    pub fn variables(&self) -> &BTreeMap<String, Value> {
+        &self.variables
+    }
+
+    pub fn is_sensitive_variable(&self, name: &str) -> bool {
+        self.decls.variables.get(name).is_some_and(|v| v.sensitive)
+    }
+
+    pub fn provider(&self) -> &ProviderConfig {
+        &self.provider
+    }
+
+    /// Config-level resource and data blocks (addresses without keys), sorted by address.
+    pub fn resources(&self) -> impl Iterator<Item = &ResourceConfig> {
+        self.decls.resources.values()
+    }
+
+    /// One resource or data block by its config address (any key is ignored).
+    pub fn resource(&self, address: &Address) -> Option<&ResourceConfig> {
+        self.decls.resources.get(&address.config_address())
+    }
+
+    /// Names of the declared outputs, sorted.
+    pub fn output_names(&self) -> impl Iterator<Item = &str> {
+        self.decls.outputs.keys().map(String::as_str)
+    }
+
+    /// The config-level dependency graph (variables, locals, resources, data, outputs).
+    pub fn graph(&self) -> &ConfigGraph {
+        &self.graph
+    }
+
+    /// A source file by the path shown in diagnostics (for snippet rendering).
+    pub fn file(&self, path: &str) -> Option<&SourceFile> {
+        self.files.iter().find(|f| &*f.path == path)
+    }
+
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+}

@@ -1,0 +1,104 @@
+//! The only IO of this crate: read a stack directory into a [`StackInput`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use infra_lang::SourceFile;
+use infra_model::Diagnostic;
+
+use crate::StackInput;
+
+fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(format!("cannot read {shown}: {e}"))
+            .with_detail("check that the file exists and is readable")
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::error(format!(
+            "{shown} is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+        .with_detail("save the file as UTF-8")
+    })?;
+    Ok(SourceFile {
+        path: Arc::from(shown.as_str()),
+        text,
+    })
+}
+
+/// Read `dir`'s `*.tf` files (sorted), `terraform.tfvars`, `*.auto.tfvars` (sorted), then
+/// `var_files` in order; `--var` pairs; and `TF_VAR_*` from `env`. The stack's name is the
+/// directory's name.
+pub fn read_stack(
+    dir: &Path,
+    var_files: &[PathBuf],
+    cli_vars: &[(String, String)],
+    env: impl Iterator<Item = (String, String)>,
+) -> Result<StackInput, Diagnostic> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Diagnostic::error(format!(
+            "cannot read the stack directory {}: {e}",
+            dir.display()
+        ))
+        .with_detail("pass an existing directory with --stack DIR")
+    })?;
+    let mut tf = Vec::new();
+    let mut auto = Vec::new();
+    let mut main_vars = None;
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            Diagnostic::error(format!(
+                "cannot read the stack directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let path = entry.path();
+        if !path.is_file() {
+            continue;
+        }
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if name.ends_with(".tf") {
+            tf.push(path);
+        } else if name == "terraform.tfvars" {
+            main_vars = Some(path);
+        } else if name.ends_with(".auto.tfvars") {
+            auto.push(path);
+        }
+    }
+    tf.sort();
+    auto.sort();
+    if tf.is_empty() {
+        return Err(
+            Diagnostic::error(format!("no .tf files in {}", dir.display()))
+                .with_detail("point --stack at a directory holding the stack's .tf files"),
+        );
+    }
+    let files = tf.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+    let tfvars = main_vars
+        .iter()
+        .chain(auto.iter())
+        .chain(var_files.iter())
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env_vars = env
+        .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|n| (n.to_string(), v)))
+        .collect();
+    let name = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "default".to_string());
+    Ok(StackInput {
+        name,
+        files,
+        tfvars,
+        cli_vars: cli_vars.to_vec(),
+        env_vars,
+    })
+}
