@@ -1,0 +1,365 @@
+//! Opening a state file: sanity checks, newer-schema refusal, backup, migrations.
+
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
+
+use crate::{Result, StateError};
+
+/// The schema migrations this binary knows, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// How long a write waits for another process's write transaction before failing.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// A handle on one state database. Cheap to clone; clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: Option<PathBuf>,
+    backup: Option<PathBuf>,
+}
+
+/// What a read-only look at an existing file found.
+struct Inspection {
+    tables: i64,
+    applied: Vec<i64>,
+}
+
+impl Store {
+    /// Open (or create) the state database at `path`, migrating it to the current schema.
+    ///
+    /// A new file is created with mode 0600. An existing file is checked first, read-only:
+    /// a file that is not a SQLite database, a truncated file, a foreign SQLite database and
+    /// one written by a newer `infra` are refused and left untouched. Before pending
+    /// migrations run on an existing database, it is backed up next to itself as
+    /// `<path>.backup-v<N>-<timestamp>` (see [`Store::migration_backup`]).
+    pub async fn open(path: &Path) -> Result<Store> {
+        let io = |source| StateError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let has_content = prepare_file(path)?;
+        let mut backup = None;
+        if has_content {
+            let found = inspect(path).await?;
+            let known = known_version();
+            let current = found.applied.iter().copied().max().unwrap_or(0);
+            if current > known
+                || found
+                    .applied
+                    .iter()
+                    .any(|v| !MIGRATOR.iter().any(|m| m.version == *v))
+            {
+                return Err(StateError::NewerSchema {
+                    path: path.to_path_buf(),
+                    found: current,
+                    known,
+                });
+            }
+            if found.applied.is_empty() && found.tables > 0 {
+                return Err(StateError::NotInfraState {
+                    path: path.to_path_buf(),
+                });
+            }
+            let pending = MIGRATOR.iter().any(|m| !found.applied.contains(&m.version));
+            if pending && found.tables > 0 {
+                let to = backup_before_migration(path, current).await?;
+                tracing::warn!(
+                    "backed up state file {} to {} before migrating it from schema {current} to {known}",
+                    path.display(),
+                    to.display()
+                );
+                backup = Some(to);
+            }
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(ref db)
+                    if db.message().contains("not a database")
+                        || db.message().contains("malformed") =>
+                {
+                    StateError::Corrupt {
+                        path: path.to_path_buf(),
+                        why: db.message().to_string(),
+                    }
+                }
+                other => StateError::Db(other),
+            })?;
+        migrate(&pool, Some(path)).await?;
+        Ok(Store {
+            pool,
+            path: Some(path.to_path_buf()),
+            backup,
+        })
+    }
+
+    /// A private in-memory database, migrated, for tests and dry runs.
+    pub async fn open_memory() -> Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        // one connection: each in-memory connection would be its own database
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        migrate(&pool, None).await?;
+        Ok(Store {
+            pool,
+            path: None,
+            backup: None,
+        })
+    }
+
+    /// Wrap an existing pool (for `#[sqlx::test]`), running pending migrations.
+    pub async fn from_pool(pool: SqlitePool) -> Result<Store> {
+        migrate(&pool, None).await?;
+        Ok(Store {
+            pool,
+            path: None,
+            backup: None,
+        })
+    }
+
+    /// The file this store was opened from, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The backup [`Store::open`] made before migrating, if it migrated an existing file.
+    pub fn migration_backup(&self) -> Option<&Path> {
+        self.backup.as_deref()
+    }
+
+    /// The schema version this binary knows.
+    pub fn schema_version() -> i64 {
+        known_version()
+    }
+
+    /// The underlying pool, for tools and tests that need raw SQL.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Close every connection (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction that takes SQLite's write lock at once, so that a concurrent
+    /// writer waits for the busy timeout instead of failing on a lock upgrade.
+    pub(crate) async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+fn known_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Create a missing file with mode 0600, or check the header of an existing one.
+/// Returns whether the file has content.
+fn prepare_file(path: &Path) -> Result<bool> {
+    let corrupt = |why: String| StateError::Corrupt {
+        path: path.to_path_buf(),
+        why,
+    };
+    let io = |source| StateError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => return Ok(false),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    std::fs::metadata(path).map_err(io)?
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Err(e) => return Err(io(e)),
+    };
+    if !meta.is_file() {
+        return Err(corrupt("it is not a regular file".into()));
+    }
+    let len = meta.len();
+    if len == 0 {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::metadata(&wal)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false)
+        {
+            return Err(corrupt(
+                "the file is empty but its -wal file is not; it was probably truncated".into(),
+            ));
+        }
+        return Ok(false);
+    }
+    let mut header = [0u8; 100];
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..]).map_err(io)? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    if &header[..16.min(read)] != &SQLITE_MAGIC[..16.min(read)] || read < 16 {
+        return Err(corrupt("it does not start with a SQLite header".into()));
+    }
+    if read < 100 {
+        return Err(corrupt(format!(
+            "the file is truncated: {len} bytes, shorter than a SQLite header"
+        )));
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536u64,
+        n if n >= 512 && n.is_power_of_two() => u64::from(n),
+        n => return Err(corrupt(format!("the header has an invalid page size {n}"))),
+    };
+    let change_counter = &header[24..28];
+    let valid_for = &header[92..96];
+    let pages = u64::from(u32::from_be_bytes([
+        header[28], header[29], header[30], header[31],
+    ]));
+    if len % page_size != 0 {
+        return Err(corrupt(format!(
+            "the file is truncated: {len} bytes is not a whole number of {page_size}-byte pages"
+        )));
+    }
+    if change_counter == valid_for && pages > 0 && len < pages * page_size {
+        return Err(corrupt(format!(
+            "the file is truncated: {len} bytes, but its header says {}",
+            pages * page_size
+        )));
+    }
+    Ok(true)
+}
+
+/// Look at an existing file without changing it.
+async fn inspect(path: &Path) -> Result<Inspection> {
+    let corrupt = |e: sqlx::Error| StateError::Corrupt {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .map_err(corrupt)?;
+    let result = inspect_conn(&mut conn).await.map_err(corrupt);
+    conn.close().await.ok();
+    result
+}
+
+async fn inspect_conn(conn: &mut SqliteConnection) -> std::result::Result<Inspection, sqlx::Error> {
+    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let has_migrations: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let applied = if has_migrations > 0 {
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(Inspection { tables, applied })
+}
+
+/// `VACUUM INTO` a new file next to `path`, created with mode 0600.
+async fn backup_before_migration(path: &Path, current: i64) -> Result<PathBuf> {
+    let stamp = crate::ts::compact(crate::ts::now());
+    let base = format!("{}.backup-v{current}-{stamp}", path.display());
+    let mut to = PathBuf::from(&base);
+    let mut n = 1;
+    loop {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&to)
+        {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                n += 1;
+                to = PathBuf::from(format!("{base}-{n}"));
+            }
+            Err(source) => return Err(StateError::Io { path: to, source }),
+        }
+    }
+    let fail = |source| StateError::Backup {
+        path: path.to_path_buf(),
+        backup: to.clone(),
+        source,
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .map_err(fail)?;
+    let target = to.to_string_lossy().into_owned();
+    let result = sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(&mut conn)
+        .await;
+    conn.close().await.ok();
+    result.map_err(fail)?;
+    Ok(to)
+}
+
+/// Run pending migrations inside one `BEGIN IMMEDIATE` transaction, so that two processes
+/// opening the same new file never both try to apply the same migration.
+async fn migrate(pool: &SqlitePool, path: Option<&Path>) -> Result<()> {
+    let fail = |source| StateError::Migrate {
+        path: path.map(Path::to_path_buf).unwrap_or_default(),
+        source,
+    };
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    MIGRATOR.run(&mut *tx).await.map_err(fail)?;
+    tx.commit().await?;
+    Ok(())
+}

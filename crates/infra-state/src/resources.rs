@@ -1,0 +1,254 @@
+//! Resource instances: one row each, updated in place.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::rows::{ResourceRow, RESOURCE_COLUMNS};
+use crate::stacks::{bump_serial, ensure_stack, validate_stack_name};
+use crate::{ts, Result, StateError, Store};
+
+/// Where a resource instance stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceStatus {
+    /// Created (or updated) and usable.
+    Ready,
+    /// Its create was started but has not been confirmed complete (e.g. still waiting).
+    Creating,
+    /// Must be replaced on the next apply (a create that failed half-way).
+    Tainted,
+}
+
+impl ResourceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceStatus::Ready => "ready",
+            ResourceStatus::Creating => "creating",
+            ResourceStatus::Tainted => "tainted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ready" => Some(ResourceStatus::Ready),
+            "creating" => Some(ResourceStatus::Creating),
+            "tainted" => Some(ResourceStatus::Tainted),
+            _ => None,
+        }
+    }
+}
+
+/// One resource instance in a stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceRecord {
+    /// `aws_subnet.private["a"]`.
+    pub address: String,
+    /// `aws_subnet`.
+    pub type_name: String,
+    /// `managed` or `data`.
+    pub mode: String,
+    /// The id of an old object left by a create_before_destroy replacement; `None` for
+    /// the current object. Part of the key.
+    pub deposed: Option<String>,
+    pub cloud_id: String,
+    pub attributes: serde_json::Value,
+    /// Addresses this instance depends on, in the same stack.
+    pub dependencies: Vec<String>,
+    pub status: ResourceStatus,
+    #[serde(with = "crate::ts::serde_ts")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::ts::serde_ts")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl ResourceRecord {
+    /// A ready, managed, current object with no dependencies.
+    pub fn new(
+        address: impl Into<String>,
+        type_name: impl Into<String>,
+        cloud_id: impl Into<String>,
+        attributes: serde_json::Value,
+    ) -> Self {
+        let now = ts::now();
+        ResourceRecord {
+            address: address.into(),
+            type_name: type_name.into(),
+            mode: "managed".into(),
+            deposed: None,
+            cloud_id: cloud_id.into(),
+            attributes,
+            dependencies: Vec::new(),
+            status: ResourceStatus::Ready,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let what = format!("resource record `{}`", self.address);
+        infra_model::Address::parse(&self.address)
+            .map_err(|e| StateError::invalid(&what, e.to_string()))?;
+        if self.mode != "managed" && self.mode != "data" {
+            return Err(StateError::invalid(
+                what,
+                format!("mode is `{}`; use `managed` or `data`", self.mode),
+            ));
+        }
+        if self.type_name.is_empty() {
+            return Err(StateError::invalid(what, "the resource type is empty"));
+        }
+        if self.deposed.as_deref() == Some("") {
+            return Err(StateError::invalid(
+                what,
+                "the deposed id is empty; use None for the current object",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Every resource instance of the stack (current and deposed), by address.
+    pub async fn resources(&self, stack: &str) -> Result<Vec<ResourceRecord>> {
+        validate_stack_name(stack)?;
+        let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = ? ORDER BY address, deposed"
+        ))
+        .bind(stack)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(ResourceRow::into_domain).collect()
+    }
+
+    /// The current object at `address`, if any.
+    pub async fn resource(&self, stack: &str, address: &str) -> Result<Option<ResourceRecord>> {
+        validate_stack_name(stack)?;
+        let row: Option<ResourceRow> = sqlx::query_as(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = ? AND address = ? AND deposed = ''"
+        ))
+        .bind(stack)
+        .bind(address)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(ResourceRow::into_domain).transpose()
+    }
+
+    /// Insert or update one instance, in one transaction that also bumps the stack's serial
+    /// and deletes any intent for the address. `created_at` of an existing row is kept; the
+    /// record's own timestamps are ignored (the store sets them). Returns the new serial.
+    pub async fn put_resource(&self, stack: &str, record: &ResourceRecord) -> Result<i64> {
+        record.validate()?;
+        let attributes = serde_json::to_string(&record.attributes).map_err(|e| {
+            StateError::invalid(format!("attributes of `{}`", record.address), e.to_string())
+        })?;
+        let dependencies = serde_json::to_string(&record.dependencies).map_err(|e| {
+            StateError::invalid(
+                format!("dependencies of `{}`", record.address),
+                e.to_string(),
+            )
+        })?;
+        let now = ts::store(ts::now());
+        let mut tx = self.write().await?;
+        ensure_stack(&mut tx, stack).await?;
+        sqlx::query(&format!(
+            "INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (stack, address, deposed) DO UPDATE SET
+               type_name = excluded.type_name, mode = excluded.mode, cloud_id = excluded.cloud_id,
+               attributes = excluded.attributes, dependencies = excluded.dependencies,
+               status = excluded.status, updated_at = excluded.updated_at"
+        ))
+        .bind(&record.address)
+        .bind(record.deposed.as_deref().unwrap_or(""))
+        .bind(&record.type_name)
+        .bind(&record.mode)
+        .bind(&record.cloud_id)
+        .bind(attributes)
+        .bind(dependencies)
+        .bind(record.status.as_str())
+        .bind(&now)
+        .bind(&now)
+        .bind(stack)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM intents WHERE stack = ? AND address = ?")
+            .bind(stack)
+            .bind(&record.address)
+            .execute(&mut *tx)
+            .await?;
+        let serial = bump_serial(&mut tx, stack).await?;
+        tx.commit().await?;
+        Ok(serial)
+    }
+
+    /// Remove one instance (the current object when `deposed` is `None`). Bumps the serial
+    /// when a row was removed; returns whether one was.
+    pub async fn remove_resource(
+        &self,
+        stack: &str,
+        address: &str,
+        deposed: Option<&str>,
+    ) -> Result<bool> {
+        validate_stack_name(stack)?;
+        let mut tx = self.write().await?;
+        let done =
+            sqlx::query("DELETE FROM resources WHERE stack = ? AND address = ? AND deposed = ?")
+                .bind(stack)
+                .bind(address)
+                .bind(deposed.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if done > 0 {
+            bump_serial(&mut tx, stack).await?;
+        }
+        tx.commit().await?;
+        Ok(done > 0)
+    }
+
+    /// Move the current object at `address` to a deposed row keyed by `old_id` (before a
+    /// create_before_destroy replacement creates the new object). One transaction; bumps
+    /// the serial and returns it.
+    pub async fn set_deposed(&self, stack: &str, address: &str, old_id: &str) -> Result<i64> {
+        validate_stack_name(stack)?;
+        if old_id.is_empty() {
+            return Err(StateError::invalid(
+                "deposed id",
+                "it is empty; pass the old object's cloud id",
+            ));
+        }
+        let mut tx = self.write().await?;
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM resources WHERE stack = ? AND address = ? AND deposed = ?",
+        )
+        .bind(stack)
+        .bind(address)
+        .bind(old_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if taken > 0 {
+            return Err(StateError::invalid(
+                format!("deposed id `{old_id}` for `{address}`"),
+                "a deposed object with that id already exists; remove it first",
+            ));
+        }
+        let moved = sqlx::query(
+            "UPDATE resources SET deposed = ?, updated_at = ? WHERE stack = ? AND address = ? AND deposed = ''",
+        )
+        .bind(old_id)
+        .bind(ts::store(ts::now()))
+        .bind(stack)
+        .bind(address)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Err(StateError::NoResource {
+                stack: stack.into(),
+                address: address.into(),
+            });
+        }
+        let serial = bump_serial(&mut tx, stack).await?;
+        tx.commit().await?;
+        Ok(serial)
+    }
+}
