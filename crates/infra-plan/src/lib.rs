@@ -11,12 +11,21 @@ mod diff;
 pub mod graph;
 mod normalize;
 pub mod paths;
+mod planfile;
 mod planner;
+mod render_json;
+mod render_text;
 mod targets;
+
+#[cfg(test)]
+mod render_tests;
 
 pub use diff::{attr_equal, diff, value_equal, AttrChange};
 pub use normalize::{compute_tags_all, normalize, INFRA_TAG_PREFIX};
+pub use planfile::{from_file_json, to_file_json, PLAN_FILE_VERSION};
 pub use planner::{reasons, PlanOptions, Planner};
+pub use render_json::{render_json, FORMAT_VERSION};
+pub use render_text::render_text;
 
 pub use infra_model::instance::{DesiredInstance, Lifecycle};
 use infra_model::{Address, Value};
