@@ -15,6 +15,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod cidr;
+mod eval;
+mod functions;
+mod parse;
+mod refs;
+#[cfg(test)]
+mod tests;
+mod types;
+
+pub use types::{convert_with_defaults, parse_type_with_defaults, TypeDefaults};
+
 pub use hcl_edit;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Body;
@@ -30,8 +41,7 @@ pub struct SourceFile {
 /// Parse a `.tf` or `.tfvars` file. On a syntax error, returns `None` and a diagnostic with
 /// the file, line and column and what was expected.
 pub fn parse(file: &SourceFile) -> (Option<Body>, Vec<Diagnostic>) {
-    let _ = file;
-    todo!("infra-lang: parse")
+    parse::parse(file)
 }
 
 /// The span of a parsed node (`node.span()` from hcl-edit's `Span` trait) in `file`.
@@ -54,8 +64,7 @@ impl Scope for BTreeMap<String, Value> {
 
 /// Evaluate an expression. Unknown values propagate. Errors name the span in `file`.
 pub fn eval(expr: &Expression, scope: &dyn Scope, file: &SourceFile) -> Result<Value, Diagnostic> {
-    let _ = (expr, scope, file);
-    todo!("infra-lang: eval")
+    eval::eval(expr, scope, file)
 }
 
 /// One step after the root of a reference.
@@ -80,8 +89,7 @@ pub struct Reference {
 
 /// Every reference in an expression, in source order.
 pub fn references(expr: &Expression, file: &SourceFile) -> Vec<Reference> {
-    let _ = (expr, file);
-    todo!("infra-lang: references")
+    refs::references(expr, file)
 }
 
 /// A variable's `type` constraint.
@@ -101,23 +109,20 @@ pub enum TypeConstraint {
 
 /// Parse a type expression such as `list(object({ name = string, size = optional(number) }))`.
 pub fn parse_type(expr: &Expression, file: &SourceFile) -> Result<TypeConstraint, Diagnostic> {
-    let _ = (expr, file);
-    todo!("infra-lang: parse_type")
+    types::parse_type_with_defaults(expr, file).map(|(ty, _)| ty)
 }
 
 /// Convert a value to a type as Terraform does (`"5"` to number 5, tuple to list, ...).
 /// The error says what was expected and what was given.
 pub fn convert(value: Value, ty: &TypeConstraint) -> Result<Value, String> {
-    let _ = (value, ty);
-    todo!("infra-lang: convert")
+    types::convert(value, ty)
 }
 
 /// Names of every function we support.
-pub const FUNCTIONS: &[&str] = &[];
+pub const FUNCTIONS: &[&str] = functions::NAMES;
 
 /// Call a function by name. Unknown arguments give an unknown result (except where a
 /// function can do better, e.g. `length` of a list holding unknowns).
 pub fn call_function(name: &str, args: Vec<Value>) -> Result<Value, String> {
-    let _ = (name, args);
-    todo!("infra-lang: call_function")
+    functions::call(name, args)
 }

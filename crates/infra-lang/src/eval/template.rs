@@ -1,0 +1,194 @@
+//! String templates and heredocs: interpolations, `%{if}` / `%{for}` directives and `~`
+//! strip markers.
+
+use hcl_edit::template::{Directive, Element, StringTemplate, Template};
+use infra_model::value::format_number;
+use infra_model::{Diagnostic, Value};
+
+use super::{EvalResult, Evaluator};
+
+impl Evaluator<'_> {
+    pub(crate) fn string_template(&mut self, t: &StringTemplate) -> EvalResult {
+        // A template that is a single interpolation returns the value itself, unconverted.
+        if t.len() == 1 {
+            if let Some(Element::Interpolation(interp)) = t.get(0) {
+                return self.expr(&interp.expr);
+            }
+        }
+        self.template_value(t)
+    }
+
+    pub(crate) fn template_value(&mut self, t: &Template) -> EvalResult {
+        let mut out = String::new();
+        let known = self.render(t, false, false, &mut out)?;
+        Ok(if known {
+            Value::String(out)
+        } else {
+            Value::Unknown
+        })
+    }
+
+    /// Render `t` into `out`. Returns false when some part is unknown.
+    fn render(
+        &mut self,
+        t: &Template,
+        strip_lead: bool,
+        strip_trail: bool,
+        out: &mut String,
+    ) -> Result<bool, Diagnostic> {
+        let elements: Vec<&Element> = t.iter().collect();
+        let last = elements.len().saturating_sub(1);
+        let mut known = true;
+        for (i, element) in elements.iter().enumerate() {
+            match element {
+                Element::Literal(lit) => {
+                    let mut s: &str = lit.value();
+                    let lead = if i == 0 {
+                        strip_lead
+                    } else {
+                        strips_end(elements[i - 1])
+                    };
+                    let trail = if i == last {
+                        strip_trail
+                    } else {
+                        strips_start(elements[i + 1])
+                    };
+                    if lead {
+                        s = s.trim_start();
+                    }
+                    if trail {
+                        s = s.trim_end();
+                    }
+                    out.push_str(s);
+                }
+                Element::Interpolation(interp) => {
+                    let v = self.expr(&interp.expr)?;
+                    match template_string(&v) {
+                        Ok(Some(s)) => out.push_str(&s),
+                        Ok(None) => known = false,
+                        Err(m) => return Err(self.error(&interp.expr, m)),
+                    }
+                }
+                Element::Directive(d) => known &= self.directive(d, out)?,
+            }
+        }
+        Ok(known)
+    }
+
+    fn directive(&mut self, d: &Directive, out: &mut String) -> Result<bool, Diagnostic> {
+        match d {
+            Directive::If(d) => {
+                let cond = self.expr(&d.if_expr.cond_expr)?;
+                if cond.is_unknown() {
+                    return Ok(false);
+                }
+                let trail_if = match &d.else_expr {
+                    Some(e) => e.strip.strip_start(),
+                    None => d.endif_expr.strip.strip_start(),
+                };
+                match super::ops::to_bool(&cond) {
+                    Some(true) => self.render(
+                        &d.if_expr.template,
+                        d.if_expr.strip.strip_end(),
+                        trail_if,
+                        out,
+                    ),
+                    Some(false) => match &d.else_expr {
+                        Some(e) => self.render(
+                            &e.template,
+                            e.strip.strip_end(),
+                            d.endif_expr.strip.strip_start(),
+                            out,
+                        ),
+                        None => Ok(true),
+                    },
+                    None => Err(self.error(
+                        &d.if_expr.cond_expr,
+                        format!(
+                            "%{{if}} condition must be a bool, got {}",
+                            super::describe(&cond)
+                        ),
+                    )),
+                }
+            }
+            Directive::For(d) => {
+                let f = &d.for_expr;
+                let collection = self.expr(&f.collection_expr)?;
+                let pairs: Vec<(Value, Value)> = match collection {
+                    Value::Unknown => return Ok(false),
+                    Value::List(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Value::Number(i as f64), v))
+                        .collect(),
+                    Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                    other => {
+                        return Err(self.error(
+                            &f.collection_expr,
+                            format!(
+                                "%{{for}} needs a list or map, got {}",
+                                super::describe(&other)
+                            ),
+                        ))
+                    }
+                };
+                let lead = f.strip.strip_end();
+                let trail = d.endfor_expr.strip.strip_start();
+                let mut known = true;
+                for (k, v) in pairs {
+                    let mut bindings = Vec::with_capacity(2);
+                    if let Some(key_var) = &f.key_var {
+                        bindings.push((key_var.as_str().to_string(), k));
+                    }
+                    bindings.push((f.value_var.as_str().to_string(), v));
+                    known &=
+                        self.with_locals(bindings, |ev| ev.render(&f.template, lead, trail, out))?;
+                }
+                Ok(known)
+            }
+        }
+    }
+}
+
+fn strips_start(e: &Element) -> bool {
+    match e {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_start(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.if_expr.strip.strip_start(),
+            Directive::For(d) => d.for_expr.strip.strip_start(),
+        },
+    }
+}
+
+fn strips_end(e: &Element) -> bool {
+    match e {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_end(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.endif_expr.strip.strip_end(),
+            Directive::For(d) => d.endfor_expr.strip.strip_end(),
+        },
+    }
+}
+
+/// The text of an interpolated value; `None` when unknown.
+pub(crate) fn template_string(v: &Value) -> Result<Option<String>, String> {
+    match v {
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => Ok(Some(format_number(*n))),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        Value::Unknown => Ok(None),
+        Value::Null => Err(
+            "cannot include a null value in a string template; use coalesce(...) or a conditional"
+                .to_string(),
+        ),
+        Value::List(_) => Err(
+            "cannot include a list in a string template; use join(...) or jsonencode(...)"
+                .to_string(),
+        ),
+        Value::Map(_) => {
+            Err("cannot include a map in a string template; use jsonencode(...)".to_string())
+        }
+    }
+}

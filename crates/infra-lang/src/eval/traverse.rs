@@ -1,0 +1,174 @@
+//! Traversals: `.attr`, `[index]`, legacy `.0`, attribute splat `.*` and full splat `[*]`.
+
+use hcl_edit::expr::{Traversal, TraversalOperator};
+use hcl_edit::Decorated;
+use infra_model::schema::did_you_mean;
+use infra_model::value::format_number;
+use infra_model::Value;
+
+use super::{describe, EvalResult, Evaluator};
+
+type Op = Decorated<TraversalOperator>;
+
+impl Evaluator<'_> {
+    pub(crate) fn traversal(&mut self, t: &Traversal) -> EvalResult {
+        let base = self.expr(&t.expr)?;
+        self.apply_ops(base, &t.operators)
+    }
+
+    fn apply_ops(&mut self, mut value: Value, ops: &[Op]) -> EvalResult {
+        let mut i = 0;
+        while i < ops.len() {
+            let op = &ops[i];
+            match op.value() {
+                TraversalOperator::GetAttr(name) => {
+                    value = self.get_attr(value, name.as_str(), op)?
+                }
+                TraversalOperator::Index(index_expr) => {
+                    let key = self.expr(index_expr)?;
+                    value = self.index(value, key, op)?;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    value = self.index(value, Value::Number(*n.value() as f64), op)?
+                }
+                TraversalOperator::AttrSplat(_) => {
+                    // `.*` applies only the attribute steps that follow it to each element.
+                    let rest = &ops[i + 1..];
+                    let n = rest
+                        .iter()
+                        .take_while(|o| {
+                            matches!(
+                                o.value(),
+                                TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_)
+                            )
+                        })
+                        .count();
+                    value = self.splat(value, &rest[..n])?;
+                    i += 1 + n;
+                    continue;
+                }
+                TraversalOperator::FullSplat(_) => {
+                    // `[*]` applies every step that follows it to each element.
+                    return self.splat(value, &ops[i + 1..]);
+                }
+            }
+            i += 1;
+        }
+        Ok(value)
+    }
+
+    fn splat(&mut self, value: Value, ops: &[Op]) -> EvalResult {
+        match value {
+            Value::Unknown => Ok(Value::Unknown),
+            Value::Null => Ok(Value::List(Vec::new())),
+            Value::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.apply_ops(item, ops)?);
+                }
+                Ok(Value::List(out))
+            }
+            other => Ok(Value::List(vec![self.apply_ops(other, ops)?])),
+        }
+    }
+
+    fn get_attr(&self, value: Value, name: &str, op: &Op) -> EvalResult {
+        match value {
+            Value::Unknown => Ok(Value::Unknown),
+            Value::Map(mut m) => match m.remove(name) {
+                Some(v) => Ok(v),
+                None => {
+                    let diag = self.error(op, format!("unsupported attribute \"{name}\""));
+                    Err(match did_you_mean(name, m.keys().map(String::as_str)) {
+                        Some(s) => diag.with_detail(format!("did you mean \"{s}\"?")),
+                        None => diag
+                            .with_detail(format!("this object has no attribute named \"{name}\"")),
+                    })
+                }
+            },
+            Value::Null => Err(self
+                .error(
+                    op,
+                    format!("cannot get attribute \"{name}\" of a null value"),
+                )
+                .with_detail("guard the access with a condition or try(...)")),
+            Value::List(_) => Err(self
+                .error(op, format!("cannot get attribute \"{name}\" of a list"))
+                .with_detail(format!(
+                    "use an index like [0].{name} or a splat like [*].{name}"
+                ))),
+            other => Err(self.error(
+                op,
+                format!("cannot get attribute \"{name}\" of {}", describe(&other)),
+            )),
+        }
+    }
+
+    fn index(&self, value: Value, key: Value, op: &Op) -> EvalResult {
+        if key.is_unknown() || value.is_unknown() {
+            return Ok(Value::Unknown);
+        }
+        match value {
+            Value::List(mut items) => {
+                let idx = match &key {
+                    Value::Number(n) => Some(*n),
+                    Value::String(s) => super::ops::parse_number(s),
+                    _ => None,
+                };
+                let idx = match idx {
+                    Some(i) if i.fract() == 0.0 => i,
+                    _ => {
+                        return Err(self.error(
+                            op,
+                            format!("list index must be a whole number, got {}", describe(&key)),
+                        ))
+                    }
+                };
+                if idx < 0.0 || idx >= items.len() as f64 {
+                    return Err(self
+                        .error(
+                            op,
+                            format!(
+                                "index {} is out of range for a list of {} elements",
+                                format_number(idx),
+                                items.len()
+                            ),
+                        )
+                        .with_detail("check the length with length(...) before indexing"));
+                }
+                Ok(items.swap_remove(idx as usize))
+            }
+            Value::Map(mut m) => {
+                let k = match &key {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => format_number(*n),
+                    Value::Bool(b) => b.to_string(),
+                    _ => {
+                        return Err(self.error(
+                            op,
+                            format!("map key must be a string, got {}", describe(&key)),
+                        ))
+                    }
+                };
+                match m.remove(&k) {
+                    Some(v) => Ok(v),
+                    None => {
+                        let diag = self.error(op, format!("no element with key \"{k}\""));
+                        Err(match did_you_mean(&k, m.keys().map(String::as_str)) {
+                            Some(s) => diag.with_detail(format!("did you mean \"{s}\"?")),
+                            None => diag.with_detail(
+                                "use lookup(map, key, default) when the key may be missing",
+                            ),
+                        })
+                    }
+                }
+            }
+            Value::Null => Err(self
+                .error(op, "cannot index a null value")
+                .with_detail("guard the access with a condition or try(...)")),
+            other => Err(self
+                .error(op, format!("cannot index {}", describe(&other)))
+                .with_detail("only lists and maps can be indexed")),
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The function library. [`call`] checks arity, handles unknown arguments, then dispatches.
+//! `try` and `can` are listed here but evaluated lazily by the evaluator.
+
+mod collections;
+mod encoding;
+mod format;
+mod numeric;
+mod strings;
+
+use std::collections::BTreeMap;
+
+use infra_model::value::format_number;
+use infra_model::Value;
+
+use crate::eval::describe;
+
+/// (name, minimum arguments, maximum arguments or `None` for variadic, passthrough).
+/// Passthrough functions accept arguments that merely *contain* unknowns (`length` of a
+/// list holding unknowns is known); the others return unknown for them.
+const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
+    ("abs", 1, Some(1), false),
+    ("alltrue", 1, Some(1), false),
+    ("anytrue", 1, Some(1), false),
+    ("base64decode", 1, Some(1), false),
+    ("base64encode", 1, Some(1), false),
+    ("can", 1, Some(1), false),
+    ("ceil", 1, Some(1), false),
+    ("chunklist", 2, Some(2), true),
+    ("cidrhost", 2, Some(2), false),
+    ("cidrnetmask", 1, Some(1), false),
+    ("cidrsubnet", 3, Some(3), false),
+    ("cidrsubnets", 1, None, false),
+    ("coalesce", 1, None, true),
+    ("coalescelist", 1, None, true),
+    ("compact", 1, Some(1), false),
+    ("concat", 0, None, true),
+    ("contains", 2, Some(2), false),
+    ("distinct", 1, Some(1), false),
+    ("element", 2, Some(2), true),
+    ("endswith", 2, Some(2), false),
+    ("flatten", 1, Some(1), true),
+    ("floor", 1, Some(1), false),
+    ("format", 1, None, false),
+    ("formatlist", 1, None, false),
+    ("index", 2, Some(2), false),
+    ("indent", 2, Some(2), false),
+    ("join", 2, None, false),
+    ("jsondecode", 1, Some(1), false),
+    ("jsonencode", 1, Some(1), false),
+    ("keys", 1, Some(1), true),
+    ("length", 1, Some(1), true),
+    ("log", 2, Some(2), false),
+    ("lookup", 2, Some(3), true),
+    ("lower", 1, Some(1), false),
+    ("max", 1, None, false),
+    ("merge", 0, None, true),
+    ("min", 1, None, false),
+    ("nonsensitive", 1, Some(1), true),
+    ("one", 1, Some(1), true),
+    ("parseint", 2, Some(2), false),
+    ("pow", 2, Some(2), false),
+    ("range", 1, Some(3), false),
+    ("regex", 2, Some(2), false),
+    ("regexall", 2, Some(2), false),
+    ("replace", 3, Some(3), false),
+    ("reverse", 1, Some(1), true),
+    ("sensitive", 1, Some(1), true),
+    ("setintersection", 1, None, false),
+    ("setsubtract", 2, Some(2), false),
+    ("setunion", 1, None, false),
+    ("sha256", 1, Some(1), false),
+    ("signum", 1, Some(1), false),
+    ("slice", 3, Some(3), true),
+    ("sort", 1, Some(1), false),
+    ("split", 2, Some(2), false),
+    ("startswith", 2, Some(2), false),
+    ("strrev", 1, Some(1), false),
+    ("substr", 3, Some(3), false),
+    ("sum", 1, Some(1), false),
+    ("title", 1, Some(1), false),
+    ("tobool", 1, Some(1), false),
+    ("tolist", 1, Some(1), true),
+    ("tomap", 1, Some(1), true),
+    ("tonumber", 1, Some(1), false),
+    ("toset", 1, Some(1), false),
+    ("tostring", 1, Some(1), false),
+    ("trim", 2, Some(2), false),
+    ("trimprefix", 2, Some(2), false),
+    ("trimspace", 1, Some(1), false),
+    ("trimsuffix", 2, Some(2), false),
+    ("try", 1, None, true),
+    ("upper", 1, Some(1), false),
+    ("values", 1, Some(1), true),
+    ("zipmap", 2, Some(2), true),
+];
+
+/// Every supported function name, sorted.
+pub(crate) const NAMES: &[&str] = &[
+    "abs",
+    "alltrue",
+    "anytrue",
+    "base64decode",
+    "base64encode",
+    "can",
+    "ceil",
+    "chunklist",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "cidrsubnets",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "concat",
+    "contains",
+    "distinct",
+    "element",
+    "endswith",
+    "flatten",
+    "floor",
+    "format",
+    "formatlist",
+    "index",
+    "indent",
+    "join",
+    "jsondecode",
+    "jsonencode",
+    "keys",
+    "length",
+    "log",
+    "lookup",
+    "lower",
+    "max",
+    "merge",
+    "min",
+    "nonsensitive",
+    "one",
+    "parseint",
+    "pow",
+    "range",
+    "regex",
+    "regexall",
+    "replace",
+    "reverse",
+    "sensitive",
+    "setintersection",
+    "setsubtract",
+    "setunion",
+    "sha256",
+    "signum",
+    "slice",
+    "sort",
+    "split",
+    "startswith",
+    "strrev",
+    "substr",
+    "sum",
+    "title",
+    "tobool",
+    "tolist",
+    "tomap",
+    "tonumber",
+    "toset",
+    "tostring",
+    "trim",
+    "trimprefix",
+    "trimspace",
+    "trimsuffix",
+    "try",
+    "upper",
+    "values",
+    "zipmap",
+];
+
+pub(crate) type FnResult = Result<Value, String>;
+
+pub(crate) fn call(name: &str, args: Vec<Value>) -> FnResult {
+    let Some(&(fname, min, max, passthrough)) = TABLE.iter().find(|(n, ..)| *n == name) else {
+        let hint = match infra_model::schema::did_you_mean(name, NAMES.iter().copied()) {
+            Some(s) => format!("; did you mean \"{s}\"?"),
+            None => String::new(),
+        };
+        return Err(format!("unknown function \"{name}\"{hint}"));
+    };
+    if args.len() < min || max.is_some_and(|m| args.len() > m) {
+        let expected = match max {
+            Some(m) if m == min => format!("{min}"),
+            Some(m) => format!("{min} to {m}"),
+            None => format!("at least {min}"),
+        };
+        let plural = if expected == "1" { "" } else { "s" };
+        return Err(format!(
+            "{name} takes {expected} argument{plural}, got {}",
+            args.len()
+        ));
+    }
+    if args.iter().any(Value::is_unknown) {
+        return Ok(Value::Unknown);
+    }
+    if !passthrough && !args.iter().all(Value::is_wholly_known) {
+        return Ok(Value::Unknown);
+    }
+    let a = Args { f: fname, args };
+    match name {
+        "cidrhost" | "cidrnetmask" | "cidrsubnet" | "cidrsubnets" => crate::cidr::call(a),
+        "format" | "formatlist" => format::call(a),
+        "abs" | "ceil" | "floor" | "log" | "max" | "min" | "parseint" | "pow" | "signum"
+        | "sum" | "tobool" | "tonumber" | "tostring" => numeric::call(a),
+        "base64decode" | "base64encode" | "jsondecode" | "jsonencode" | "nonsensitive"
+        | "sensitive" | "sha256" => encoding::call(a),
+        "endswith" | "indent" | "join" | "lower" | "regex" | "regexall" | "replace" | "split"
+        | "startswith" | "strrev" | "substr" | "title" | "trim" | "trimprefix" | "trimspace"
+        | "trimsuffix" | "upper" => strings::call(a),
+        "try" | "can" => Err(format!("{name} must be called directly in an expression")),
+        _ => collections::call(a),
+    }
+}
+
+/// A function's name and arguments, with typed accessors whose errors name both.
+pub(crate) struct Args {
+    pub f: &'static str,
+    pub args: Vec<Value>,
+}
+
+impl Args {
+    pub fn bad(&self, param: &str, msg: impl std::fmt::Display) -> String {
+        format!("{}: invalid value for \"{param}\": {msg}", self.f)
+    }
+
+    fn get(&self, i: usize, param: &str) -> Result<&Value, String> {
+        match self.args.get(i) {
+            Some(Value::Null) => Err(self.bad(param, "must not be null")),
+            Some(v) => Ok(v),
+            None => Err(format!("{}: missing argument \"{param}\"", self.f)),
+        }
+    }
+
+    pub fn string(&self, i: usize, param: &str) -> Result<String, String> {
+        string_of(self.get(i, param)?).ok_or_else(|| {
+            self.bad(
+                param,
+                format!("expected string, got {}", describe(&self.args[i])),
+            )
+        })
+    }
+
+    pub fn number(&self, i: usize, param: &str) -> Result<f64, String> {
+        crate::eval::to_number(self.get(i, param)?).ok_or_else(|| {
+            self.bad(
+                param,
+                format!("expected number, got {}", describe(&self.args[i])),
+            )
+        })
+    }
+
+    pub fn int(&self, i: usize, param: &str) -> Result<i64, String> {
+        let n = self.number(i, param)?;
+        if n.fract() != 0.0 || n.abs() > 9.007_199_254_740_992e15 {
+            return Err(self.bad(
+                param,
+                format!("expected a whole number, got {}", format_number(n)),
+            ));
+        }
+        Ok(n as i64)
+    }
+
+    pub fn list(&self, i: usize, param: &str) -> Result<&[Value], String> {
+        match self.get(i, param)? {
+            Value::List(items) => Ok(items),
+            other => Err(self.bad(param, format!("expected list, got {}", describe(other)))),
+        }
+    }
+
+    pub fn map(&self, i: usize, param: &str) -> Result<&BTreeMap<String, Value>, String> {
+        match self.get(i, param)? {
+            Value::Map(m) => Ok(m),
+            other => Err(self.bad(param, format!("expected map, got {}", describe(other)))),
+        }
+    }
+
+    pub fn strings(&self, i: usize, param: &str) -> Result<Vec<String>, String> {
+        self.list(i, param)?
+            .iter()
+            .enumerate()
+            .map(|(j, v)| {
+                string_of(v).ok_or_else(|| {
+                    self.bad(
+                        param,
+                        format!("element {j}: expected string, got {}", describe(v)),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// A string, or a number or bool converted to one.
+pub(crate) fn string_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(format_number(*n)),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
