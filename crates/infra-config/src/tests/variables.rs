@@ -1,0 +1,200 @@
+use infra_model::Value;
+
+use super::*;
+
+const VARS: &str = r#"
+variable "a" {
+  default = "default"
+}
+variable "b" {
+  default = "default"
+}
+variable "c" {
+  default = "default"
+}
+variable "d" {
+  default = "default"
+}
+variable "e" {
+  default = "default"
+}
+variable "f" {
+  default = "default"
+}
+"#;
+
+/// Each source sets one more variable than the next-higher one, so each variable shows
+/// the highest source that sets it.
+#[test]
+fn precedence() {
+    let mut i = input(&[("vars.tf", VARS)]);
+    i.env_vars = vec![
+        ("b".into(), "env".into()),
+        ("c".into(), "env".into()),
+        ("d".into(), "env".into()),
+        ("e".into(), "env".into()),
+        ("f".into(), "env".into()),
+    ];
+    i.tfvars = vec![
+        file(
+            "terraform.tfvars",
+            "c = \"tfvars\"\nd = \"tfvars\"\ne = \"tfvars\"\nf = \"tfvars\"\n",
+        ),
+        file(
+            "x.auto.tfvars",
+            "d = \"auto\"\ne = \"auto\"\nf = \"auto\"\n",
+        ),
+        file("prod.tfvars", "e = \"var-file\"\nf = \"var-file\"\n"),
+    ];
+    i.cli_vars = vec![("f".into(), "first".into()), ("f".into(), "cli".into())];
+    let stack = load_ok(&i);
+    let got: Vec<String> = stack
+        .variables()
+        .values()
+        .map(|v| v.as_str().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(got, ["default", "env", "tfvars", "auto", "var-file", "cli"]);
+}
+
+#[test]
+fn types_and_raw_strings() {
+    let mut i = input(&[(
+        "vars.tf",
+        r#"
+variable "count" {
+  type = number
+}
+variable "azs" {
+  type = list(string)
+}
+variable "name" {
+  type = string
+}
+variable "tags" {
+  type    = map(string)
+  default = { a = 1 }
+}
+variable "cfg" {
+  type = object({ size = number, name = optional(string) })
+  default = { size = "3" }
+}
+"#,
+    )]);
+    i.cli_vars = vec![
+        ("count".into(), "3".into()),
+        ("azs".into(), "[\"a\", \"b\"]".into()),
+        ("name".into(), "[not parsed]".into()),
+    ];
+    let stack = load_ok(&i);
+    let v = stack.variables();
+    assert_eq!(v["count"], Value::Number(3.0));
+    assert_eq!(
+        v["azs"],
+        Value::List(vec![Value::from("a"), Value::from("b")])
+    );
+    assert_eq!(v["name"], Value::from("[not parsed]"));
+    assert_eq!(v["tags"], map(&[("a", Value::from("1"))]));
+    assert_eq!(v["cfg"].get("size"), &Value::Number(3.0));
+}
+
+#[test]
+fn wrong_types_and_undeclared() {
+    let mut i = input(&[(
+        "vars.tf",
+        r#"variable "n" {
+  type = number
+}
+variable "region" {
+  default = "x"
+}
+"#,
+    )]);
+    i.tfvars = vec![file("terraform.tfvars", "n = \"many\"\nregoin = \"eu\"\n")];
+    i.cli_vars = vec![("nope".into(), "1".into())];
+    i.env_vars = vec![("other".into(), "1".into())];
+    let (stack, diags) = load(&i);
+    assert!(stack.is_none());
+    let r = render(&diags);
+    assert!(
+        r.contains("warning: TF_VAR_other is set but the stack declares no variable \"other\""),
+        "{r}"
+    );
+    assert!(r.contains("terraform.tfvars:2:1: error: value for undeclared variable \"regoin\" -- did you mean `region`?"), "{r}");
+    assert!(
+        r.contains("error: --var sets undeclared variable \"nope\""),
+        "{r}"
+    );
+    assert!(
+        r.contains(
+            "terraform.tfvars:1:1: error: invalid value for variable \"n\" from terraform.tfvars:"
+        ),
+        "{r}"
+    );
+}
+
+#[test]
+fn missing_value_says_how_to_set_it() {
+    check_errors(
+        &[("vars.tf", "variable \"db_password\" {\n  sensitive = true\n}\n")],
+        "vars.tf:1:1: error: variable \"db_password\" has no value -- set it with `--var db_password=...`, in a .tfvars file (`db_password = ...`), or with the TF_VAR_db_password environment variable; or give the variable a default",
+    );
+}
+
+#[test]
+fn validation_rules() {
+    let main = r#"
+variable "cidr" {
+  type = string
+  validation {
+    condition     = length(split("/", var.cidr)) == 2 && split("/", var.cidr)[1] == "16"
+    error_message = "the VPC CIDR must be a /16"
+  }
+}
+"#;
+    let mut ok = input(&[("main.tf", main)]);
+    ok.cli_vars = vec![("cidr".into(), "10.0.0.0/16".into())];
+    assert_eq!(load_ok(&ok).variables()["cidr"], Value::from("10.0.0.0/16"));
+    let mut bad = input(&[("main.tf", main)]);
+    bad.tfvars = vec![file("terraform.tfvars", "cidr = \"10.0.0.0/24\"\n")];
+    check_errors_input(&bad, "terraform.tfvars:1:1: error: invalid value for variable \"cidr\" from terraform.tfvars -- the VPC CIDR must be a /16");
+}
+
+#[test]
+fn nullable_and_sensitive() {
+    let main = r#"
+variable "pw" {
+  sensitive = true
+  default   = "hunter2"
+}
+variable "opt" {
+  default = null
+}
+variable "strict" {
+  nullable = false
+  default  = null
+}
+output "pw" {
+  value = var.pw
+}
+"#;
+    check_errors(
+        &[("main.tf", main)],
+        r#"
+main.tf:11:14: error: variable "strict" must not be null -- it is declared `nullable = false` but its default sets null; set it with `--var strict=...`, in a .tfvars file (`strict = ...`), or with the TF_VAR_strict environment variable; or give the variable a default
+main.tf:13:1: error: output "pw" refers to the sensitive variable `var.pw` -- add `sensitive = true` to the output block
+"#,
+    );
+    let fixed = main
+        .replace("value = var.pw", "value     = var.pw\n  sensitive = true")
+        .replace(
+            "nullable = false\n  default  = null",
+            "nullable = false\n  default  = \"x\"",
+        );
+    let stack = load_ok(&input(&[("main.tf", &fixed)]));
+    assert!(stack.is_sensitive_variable("pw"));
+    assert!(!stack.is_sensitive_variable("opt"));
+    assert_eq!(stack.variables()["opt"], Value::Null);
+    let (eval, _) = stack.walk(&mut planned);
+    assert!(eval.outputs["pw"].sensitive);
+    assert_eq!(eval.outputs["pw"].value, Value::from("hunter2"));
+}

@@ -1,0 +1,393 @@
+use std::collections::BTreeMap;
+
+use infra_model::{Address, Value};
+
+use super::*;
+
+const NETWORK: &str = r#"
+variable "azs" {
+  type    = list(string)
+  default = ["us-east-1a", "us-east-1b", "us-east-1c"]
+}
+
+locals {
+  vpc_id = aws_vpc.main.id
+  name   = "prod"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = local.name }
+}
+
+resource "aws_subnet" "private" {
+  for_each          = toset(var.azs)
+  vpc_id            = local.vpc_id
+  availability_zone = each.key
+  cidr_block        = cidrsubnet("10.0.0.0/16", 8, index(var.azs, each.value))
+}
+
+resource "aws_subnet" "public" {
+  count                   = length(var.azs)
+  vpc_id                  = aws_vpc.main.id
+  availability_zone       = var.azs[count.index]
+  cidr_block              = cidrsubnet("10.0.0.0/16", 8, 100 + count.index)
+  map_public_ip_on_launch = true
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_route_table_association" "public" {
+  count          = 3
+  subnet_id      = aws_subnet.public[count.index].id
+  route_table_id = aws_route_table.public.id
+}
+
+output "public_subnet_ids" {
+  value = aws_subnet.public[*].id
+}
+
+output "private_cidrs" {
+  value = [for s in aws_subnet.private : s.cidr_block]
+}
+"#;
+
+#[test]
+fn count_and_for_each_addresses() {
+    let w = walk(NETWORK);
+    assert_eq!(
+        w.addresses(),
+        [
+            "aws_vpc.main",
+            "aws_route_table.public",
+            "aws_subnet.private[\"us-east-1a\"]",
+            "aws_subnet.private[\"us-east-1b\"]",
+            "aws_subnet.private[\"us-east-1c\"]",
+            "aws_subnet.public[0]",
+            "aws_subnet.public[1]",
+            "aws_subnet.public[2]",
+            "aws_route_table_association.public[0]",
+            "aws_route_table_association.public[1]",
+            "aws_route_table_association.public[2]",
+        ]
+    );
+    let s = w.get("aws_subnet.private[\"us-east-1b\"]");
+    assert_eq!(
+        s.config.get("availability_zone"),
+        &Value::from("us-east-1b")
+    );
+    assert_eq!(s.config.get("cidr_block"), &Value::from("10.0.1.0/24"));
+    assert_eq!(
+        w.get("aws_subnet.public[2]").config.get("cidr_block"),
+        &Value::from("10.0.102.0/24")
+    );
+    assert_eq!(
+        w.get("aws_subnet.public[2]")
+            .config
+            .get("availability_zone"),
+        &Value::from("us-east-1c")
+    );
+}
+
+#[test]
+fn references_become_depends_on() {
+    let w = walk(NETWORK);
+    assert_eq!(w.deps("aws_subnet.public[0]"), ["aws_vpc.main"]);
+    // through a local
+    assert_eq!(
+        w.deps("aws_subnet.private[\"us-east-1a\"]"),
+        ["aws_vpc.main"]
+    );
+    // every instance of a counted resource
+    assert_eq!(
+        w.deps("aws_route_table_association.public[1]"),
+        [
+            "aws_route_table.public",
+            "aws_subnet.public[0]",
+            "aws_subnet.public[1]",
+            "aws_subnet.public[2]"
+        ]
+    );
+    assert!(w.deps("aws_vpc.main").is_empty());
+}
+
+#[test]
+fn unknown_values_propagate_and_known_ones_flow() {
+    let w = walk(NETWORK);
+    assert_eq!(
+        w.get("aws_subnet.public[0]").config.get("vpc_id"),
+        &Value::Unknown
+    );
+    assert_eq!(
+        w.get("aws_subnet.private[\"us-east-1a\"]")
+            .config
+            .get("vpc_id"),
+        &Value::Unknown
+    );
+    assert_eq!(
+        w.output("public_subnet_ids"),
+        &Value::List(vec![Value::Unknown; 3])
+    );
+
+    let w = walk_with(&input(&[("main.tf", NETWORK)]), applied);
+    assert_eq!(render(&w.diags), "");
+    assert_eq!(
+        w.get("aws_subnet.public[0]").config.get("vpc_id"),
+        &Value::from("id-of-aws_vpc.main")
+    );
+    assert_eq!(
+        w.get("aws_subnet.private[\"us-east-1c\"]")
+            .config
+            .get("vpc_id"),
+        &Value::from("id-of-aws_vpc.main")
+    );
+    assert_eq!(
+        w.get("aws_route_table_association.public[2]")
+            .config
+            .get("subnet_id"),
+        &Value::from("id-of-aws_subnet.public[2]")
+    );
+    assert_eq!(
+        w.output("public_subnet_ids"),
+        &Value::List(
+            (0..3)
+                .map(|i| Value::from(format!("id-of-aws_subnet.public[{i}]")))
+                .collect()
+        )
+    );
+    assert_eq!(
+        w.output("private_cidrs"),
+        &Value::List(vec![
+            Value::from("10.0.0.0/24"),
+            Value::from("10.0.1.0/24"),
+            Value::from("10.0.2.0/24")
+        ])
+    );
+}
+
+#[test]
+fn config_holds_only_what_was_written() {
+    let w = walk(NETWORK);
+    let vpc = w.get("aws_vpc.main");
+    assert_eq!(
+        vpc.config,
+        map(&[
+            ("cidr_block", Value::from("10.0.0.0/16")),
+            ("tags", map(&[("Name", Value::from("prod"))]))
+        ])
+    );
+}
+
+#[test]
+fn dynamic_blocks_and_nested_blocks() {
+    let w = walk(
+        r#"
+variable "ports" {
+  type    = map(string)
+  default = { "5432" = "postgres", "6379" = "redis" }
+}
+resource "aws_security_group" "db" {
+  name   = "db"
+  vpc_id = "vpc-1"
+  dynamic "ingress" {
+    for_each = var.ports
+    iterator = port
+    content {
+      from_port   = port.key
+      to_port     = port.key
+      protocol    = "tcp"
+      description = port.value
+      cidr_blocks = ["10.0.0.0/16"]
+    }
+  }
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"#,
+    );
+    let sg = w.get("aws_security_group.db");
+    let ingress = sg.config.get("ingress").as_list().unwrap();
+    assert_eq!(ingress.len(), 2);
+    assert_eq!(ingress[0].get("from_port"), &Value::Number(5432.0));
+    assert_eq!(ingress[1].get("description"), &Value::from("redis"));
+    assert_eq!(
+        ingress[1].get("cidr_blocks"),
+        &Value::List(vec![Value::from("10.0.0.0/16")])
+    );
+    let egress = sg.config.get("egress").as_list().unwrap();
+    assert_eq!(egress.len(), 1);
+    assert_eq!(egress[0].get("protocol"), &Value::from("-1"));
+}
+
+#[test]
+fn data_sources_go_through_the_visitor() {
+    let main = r#"
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+resource "aws_subnet" "a" {
+  vpc_id            = "vpc-1"
+  cidr_block        = "10.0.0.0/24"
+  availability_zone = data.aws_availability_zones.available.names[0]
+}
+"#;
+    fn reader(i: &DesiredInstance) -> Value {
+        match i.address.mode {
+            infra_model::Mode::Data => map(&[(
+                "names",
+                Value::List(vec![Value::from("eu-west-1a"), Value::from("eu-west-1b")]),
+            )]),
+            infra_model::Mode::Managed => planned(i),
+        }
+    }
+    let w = walk_with(&input(&[("main.tf", main)]), reader);
+    assert_eq!(render(&w.diags), "");
+    let d = w.get("data.aws_availability_zones.available");
+    assert_eq!(d.config, map(&[("state", Value::from("available"))]));
+    assert_eq!(
+        w.get("aws_subnet.a").config.get("availability_zone"),
+        &Value::from("eu-west-1a")
+    );
+    assert_eq!(
+        w.deps("aws_subnet.a"),
+        ["data.aws_availability_zones.available"]
+    );
+}
+
+#[test]
+fn lifecycle_and_explicit_depends_on() {
+    let w = walk(
+        r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_internet_gateway" "gw" {
+  vpc_id = "vpc-1"
+  depends_on = [aws_vpc.main]
+  lifecycle {
+    create_before_destroy = true
+    prevent_destroy       = true
+    ignore_changes        = [tags, tags["Name"]]
+  }
+}
+resource "aws_eip" "nat" {
+  lifecycle {
+    ignore_changes = all
+  }
+}
+"#,
+    );
+    let gw = w.get("aws_internet_gateway.gw");
+    assert_eq!(w.deps("aws_internet_gateway.gw"), ["aws_vpc.main"]);
+    assert!(gw.lifecycle.create_before_destroy && gw.lifecycle.prevent_destroy);
+    assert_eq!(gw.lifecycle.ignore_changes, ["tags", "tags[\"Name\"]"]);
+    assert_eq!(w.get("aws_eip.nat").lifecycle.ignore_changes, ["all"]);
+}
+
+#[test]
+fn provider_and_graph() {
+    let stack = load_ok(&input(&[(
+        "main.tf",
+        r#"
+variable "region" {
+  default = "eu-west-1"
+}
+locals {
+  tags = { team = "net", env = "prod" }
+}
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = local.tags
+  }
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+output "vpc" {
+  value = aws_vpc.main.id
+}
+"#,
+    )]));
+    assert_eq!(stack.provider().region.as_deref(), Some("eu-west-1"));
+    assert_eq!(
+        stack
+            .provider()
+            .default_tags
+            .get("team")
+            .map(String::as_str),
+        Some("net")
+    );
+    assert_eq!(
+        stack
+            .resources()
+            .map(|r| r.address.to_string())
+            .collect::<Vec<_>>(),
+        ["aws_vpc.main"]
+    );
+    let dot = stack.graph().to_dot();
+    assert!(dot.contains("\"output.vpc\" -> \"aws_vpc.main\";"), "{dot}");
+    assert!(dot.contains("\"provider.aws\" -> \"local.tags\";"), "{dot}");
+    assert!(stack.graph().to_mermaid().contains("-->"));
+}
+
+#[test]
+fn evaluate_instance_and_outputs_from_current_values() {
+    let stack = load_ok(&input(&[("main.tf", NETWORK)]));
+    let mut values = BTreeMap::new();
+    values.insert(
+        Address::managed("aws_vpc", "main"),
+        map(&[("id", Value::from("vpc-42"))]),
+    );
+    for i in 0..3 {
+        values.insert(
+            Address::managed("aws_subnet", "public")
+                .with_key(Some(infra_model::InstanceKey::Int(i))),
+            map(&[("id", Value::from(format!("subnet-{i}")))]),
+        );
+    }
+    values.insert(
+        Address::managed("aws_route_table", "public"),
+        map(&[("id", Value::from("rtb-1"))]),
+    );
+    let addr = Address::parse("aws_route_table_association.public[1]").unwrap();
+    let config = stack.evaluate_instance(&addr, &values).unwrap();
+    assert_eq!(
+        config,
+        map(&[
+            ("route_table_id", Value::from("rtb-1")),
+            ("subnet_id", Value::from("subnet-1"))
+        ])
+    );
+
+    let private = Address::parse("aws_subnet.private[\"us-east-1a\"]").unwrap();
+    assert_eq!(
+        stack
+            .evaluate_instance(&private, &values)
+            .unwrap()
+            .get("vpc_id"),
+        &Value::from("vpc-42")
+    );
+
+    let missing = Address::parse("aws_subnet.public[7]").unwrap();
+    assert_eq!(
+        stack
+            .evaluate_instance(&missing, &values)
+            .unwrap_err()
+            .summary,
+        "the configuration has no instance `aws_subnet.public[7]`"
+    );
+
+    let (outputs, diags) = stack.evaluate_outputs(&values);
+    assert_eq!(render(&diags), "");
+    assert_eq!(
+        outputs["public_subnet_ids"].value,
+        Value::List((0..3).map(|i| Value::from(format!("subnet-{i}"))).collect())
+    );
+}
