@@ -198,7 +198,7 @@ proptest! {
             changes.push(c);
         }
         promote_create_before_destroy(&mut changes, &prior);
-        let g = build(&changes, &prior).map_err(|e| TestCaseError::fail(e))?;
+        let g = build(&changes, &prior).map_err(TestCaseError::fail)?;
         prop_assert!(is_acyclic(&g));
         let plan = Plan { changes: changes.clone(), outputs: Default::default(), graph: g.clone(), destroy: false };
         // every change with work has its steps

@@ -4,6 +4,18 @@
 //! `resource_changes` shape).
 //!
 //! No IO, no async, no clock.
+//!
+//! Codemap:
+//! - `normalize`: config as written -> full planned attribute map (defaults, prior or
+//!   unknown computed values, canonical sets, `tags_all`). Apply calls it too.
+//! - `diff`: semantic comparison of planned vs prior, with force-new paths.
+//! - `planner`: [`Planner`] decides each instance's action (ignore_changes,
+//!   prevent_destroy, `--replace`, orphans, deposed objects, deleted-outside re-creates).
+//! - `targets`: `--target` selection. `graph`: the [`ExecGraph`] apply walks.
+//! - `render_text`, `render_json`, `planfile`: the three outward formats.
+//!
+//! This crate does not know HCL or the state database: the binary turns configuration
+//! into [`DesiredInstance`]s and state rows into [`PriorInstance`]s.
 
 use std::collections::BTreeMap;
 

@@ -228,13 +228,15 @@ fn unknown_desired_value_is_a_change() {
 
 #[test]
 fn ignore_changes() {
-    let cases: Vec<(
-        &str,
-        Vec<&str>,
+    /// (name, ignore_changes, config, expected summary, expected planned tags)
+    type Case = (
+        &'static str,
+        Vec<&'static str>,
         serde_json::Value,
-        &str,
+        &'static str,
         Option<serde_json::Value>,
-    )> = vec![
+    );
+    let cases: Vec<Case> = vec![
         (
             "whole tags ignored",
             vec!["tags"],
@@ -470,4 +472,93 @@ fn unsupported_type_is_an_error() {
         vec![desired("aws_nope.x", json!({}), &[])],
     );
     assert!(diags[0].is_error() && diags[0].summary.contains("aws_nope"));
+}
+
+#[test]
+fn replaced_vpc_replaces_and_orders_its_dependents() {
+    // the VPC's new id is unknown, so the subnet (vpc_id forces new) is replaced too
+    let mut p = Planner::new(PlanOptions::default(), chain_prior());
+    let vpc = p.plan_instance(&desired(
+        "aws_vpc.main",
+        vpc_cfg("10.9.0.0/16", json!({})),
+        &[],
+    ));
+    let cfg = Value::map([
+        ("vpc_id", vpc.get("id").clone()),
+        ("cidr_block", Value::from("10.0.1.0/24")),
+        ("availability_zone", Value::from("a")),
+    ]);
+    p.plan_instance(&DesiredInstance {
+        config: cfg,
+        ..desired("aws_subnet.a", json!({}), &["aws_vpc.main"])
+    });
+    let (plan, diags) = p.finish(BTreeMap::new());
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        summary(&plan),
+        vec![
+            "aws_internet_gateway.gw Delete (no longer in configuration)",
+            "aws_subnet.a DeleteThenCreate (a change to an attribute forces replacement) [\"vpc_id\"]",
+            "aws_vpc.main DeleteThenCreate (a change to an attribute forces replacement) [\"cidr_block\"]",
+        ]
+    );
+    let g = &plan.graph;
+    assert!(graph::is_acyclic(g));
+    let idx = |addr: &str, kind: crate::StepKind| {
+        g.steps
+            .iter()
+            .position(|s| s.address == a(addr) && s.kind == kind)
+            .expect("step")
+    };
+    use crate::StepKind::{Create, Delete};
+    for (x, y) in [
+        (idx("aws_subnet.a", Delete), idx("aws_vpc.main", Delete)),
+        (
+            idx("aws_internet_gateway.gw", Delete),
+            idx("aws_vpc.main", Delete),
+        ),
+        (idx("aws_vpc.main", Delete), idx("aws_vpc.main", Create)),
+        (idx("aws_vpc.main", Create), idx("aws_subnet.a", Create)),
+        (idx("aws_subnet.a", Delete), idx("aws_subnet.a", Create)),
+    ] {
+        assert!(
+            g.edges.contains(&(x, y)),
+            "missing edge {:?} -> {:?}",
+            g.steps[x],
+            g.steps[y]
+        );
+    }
+}
+
+#[test]
+fn create_before_destroy_dependent_promotes_the_vpc() {
+    let mut p = Planner::new(PlanOptions::default(), chain_prior());
+    let vpc = p.plan_instance(&desired(
+        "aws_vpc.main",
+        vpc_cfg("10.9.0.0/16", json!({})),
+        &[],
+    ));
+    let cfg = Value::map([
+        ("vpc_id", vpc.get("id").clone()),
+        ("cidr_block", Value::from("10.0.1.0/24")),
+        ("availability_zone", Value::from("a")),
+    ]);
+    p.plan_instance(&with_lc(
+        DesiredInstance {
+            config: cfg,
+            ..desired("aws_subnet.a", json!({}), &["aws_vpc.main"])
+        },
+        |l| l.create_before_destroy = true,
+    ));
+    let (plan, _) = p.finish(BTreeMap::new());
+    let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            Action::Delete,
+            Action::CreateThenDelete,
+            Action::CreateThenDelete
+        ]
+    );
+    assert!(graph::is_acyclic(&plan.graph));
 }
