@@ -6,7 +6,7 @@ use crate::printer::Printer;
 
 pub async fn run(args: StackArgs, printer: Printer) -> anyhow::Result<u8> {
     let loaded = load_stack(&args, &printer)?;
-    let resources = loaded.stack.resources().len();
+    let resources = loaded.stack.resources().count();
     printer.out(format!("{} the stack `{}` is valid ({resources} resource blocks)", printer.green("Success!"), loaded.name));
     Ok(0)
 }

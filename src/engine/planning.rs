@@ -29,7 +29,7 @@ pub fn make_plan(loaded: &LoadedStack, refreshed: &Refreshed, data: &BTreeMap<Ad
     };
     let mut planner = Planner::new(opts, refreshed.prior.clone());
     for addr in &refreshed.deleted_outside {
-        planner.note_deleted_outside(addr.clone());
+        planner.note_deleted_outside(addr);
     }
     let (evaluation, mut diags) = loaded.stack.walk(&mut |inst| {
         if inst.address.mode == Mode::Data {
