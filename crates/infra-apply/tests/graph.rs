@@ -22,26 +22,53 @@ async fn creates_follow_the_graph_and_values_flow_to_dependents() {
     let resolver = MapResolver::new()
         .with(&vpc("main"), |_| vpc_config("10.0.0.0/16", "main"))
         .with(&subnet("a"), subnet_config(vpc("main"), "10.0.1.0/24"))
-        .with(&igw("gw"), |values| Value::map([("vpc_id", attr(values, &vpc("main"), "id"))]));
+        .with(&igw("gw"), |values| {
+            Value::map([("vpc_id", attr(values, &vpc("main"), "id"))])
+        });
 
     let (report, events) = h.apply(&p.build(), &resolver).await;
 
     assert!(report.success(), "{report:?}");
     let vpc_id = id_of(&report.values[&vpc("main")]).unwrap().to_string();
-    assert_eq!(report.values[&subnet("a")].get("vpc_id").as_str(), Some(vpc_id.as_str()));
-    assert_eq!(report.values[&igw("gw")].get("vpc_id").as_str(), Some(vpc_id.as_str()));
+    assert_eq!(
+        report.values[&subnet("a")].get("vpc_id").as_str(),
+        Some(vpc_id.as_str())
+    );
+    assert_eq!(
+        report.values[&igw("gw")].get("vpc_id").as_str(),
+        Some(vpc_id.as_str())
+    );
     assert_eq!(completed(&report)[0], "aws_vpc.main Create");
-    let creates: Vec<String> = h.cloud.calls_of(Op::Create).into_iter().filter_map(|c| c.address).collect();
+    let creates: Vec<String> = h
+        .cloud
+        .calls_of(Op::Create)
+        .into_iter()
+        .filter_map(|c| c.address)
+        .collect();
     assert_eq!(creates[0], "aws_vpc.main");
     assert_eq!(creates.len(), 3);
     // the resources are tagged with the stack and address at creation
-    let raw = h.cloud.get_raw("aws_subnet", id_of(&report.values[&subnet("a")]).unwrap()).unwrap();
-    assert_eq!(raw.get("tags_all").get("infra:address").as_str(), Some("aws_subnet.a"));
-    assert_eq!(raw.get("tags_all").get("infra:stack").as_str(), Some("test"));
+    let raw = h
+        .cloud
+        .get_raw("aws_subnet", id_of(&report.values[&subnet("a")]).unwrap())
+        .unwrap();
+    assert_eq!(
+        raw.get("tags_all").get("infra:address").as_str(),
+        Some("aws_subnet.a")
+    );
+    assert_eq!(
+        raw.get("tags_all").get("infra:stack").as_str(),
+        Some("test")
+    );
     // events: a start and a completion per step, with the id
-    let started = events.iter().filter(|e| matches!(e, infra_apply::Event::StepStarted { .. })).count();
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, infra_apply::Event::StepStarted { .. }))
+        .count();
     assert_eq!(started, 3);
-    assert!(events.iter().any(|e| matches!(e, infra_apply::Event::StepCompleted { id: Some(id), .. } if *id == vpc_id)));
+    assert!(events.iter().any(
+        |e| matches!(e, infra_apply::Event::StepCompleted { id: Some(id), .. } if *id == vpc_id)
+    ));
     // every row is in the state, ready
     let state = h.persist.state();
     assert_eq!(state.rows.len(), 3);
@@ -53,7 +80,8 @@ async fn creates_follow_the_graph_and_values_flow_to_dependents() {
 async fn parallelism_bounds_in_flight_steps() {
     let mut h = Harness::new();
     h.opts.parallelism = 3;
-    h.cloud.set_delay(Target::Any, Op::Create, Duration::from_secs(1));
+    h.cloud
+        .set_delay(Target::Any, Op::Create, Duration::from_secs(1));
     let mut p = PlanBuilder::new();
     let mut resolver = MapResolver::new();
     for i in 0..8 {
@@ -65,7 +93,11 @@ async fn parallelism_bounds_in_flight_steps() {
     let (report, _) = h.apply(&p.build(), &resolver).await;
     assert!(report.success(), "{report:?}");
     assert_eq!(h.cloud.count("aws_vpc"), 8);
-    assert_eq!(h.cloud.max_in_flight(), 3, "at most 3 at once, and they did overlap");
+    assert_eq!(
+        h.cloud.max_in_flight(),
+        3,
+        "at most 3 at once, and they did overlap"
+    );
     // 8 one-second creates, 3 at a time: 3 rounds
     assert_eq!(start.elapsed(), Duration::from_secs(3));
 }
@@ -75,8 +107,10 @@ async fn independent_branches_proceed_while_one_waits() {
     let mut h = Harness::new();
     h.opts.waiting_interval = Duration::from_secs(600);
     // the slow branch: a vpc whose wait_ready takes 5 minutes (a NAT gateway's life)
-    h.cloud.set_pending(Target::address(&vpc("slow")), Duration::from_secs(300));
-    h.cloud.set_delay(Target::Any, Op::Create, Duration::from_secs(1));
+    h.cloud
+        .set_pending(Target::address(&vpc("slow")), Duration::from_secs(300));
+    h.cloud
+        .set_delay(Target::Any, Op::Create, Duration::from_secs(1));
     let mut p = PlanBuilder::new();
     let slow = p.create(&vpc("slow"), &[]);
     let slow_sn = p.create(&subnet("slow"), &[vpc("slow")]);
@@ -95,8 +129,19 @@ async fn independent_branches_proceed_while_one_waits() {
     let (report, _) = h.apply(&p.build(), &resolver).await;
     assert!(report.success(), "{report:?}");
     let order = completed(&report);
-    assert_eq!(&order[..3], ["aws_vpc.fast Create", "aws_subnet.a Create", "aws_subnet.b Create"], "{order:?}");
-    assert_eq!(&order[3..], ["aws_vpc.slow Create", "aws_subnet.slow Create"]);
+    assert_eq!(
+        &order[..3],
+        [
+            "aws_vpc.fast Create",
+            "aws_subnet.a Create",
+            "aws_subnet.b Create"
+        ],
+        "{order:?}"
+    );
+    assert_eq!(
+        &order[3..],
+        ["aws_vpc.slow Create", "aws_subnet.slow Create"]
+    );
     // 1 s create + 300 s wait, then 1 s for the subnet; the fast branch fit inside
     assert_eq!(start.elapsed(), Duration::from_secs(302));
 }
@@ -104,8 +149,12 @@ async fn independent_branches_proceed_while_one_waits() {
 #[tokio::test]
 async fn create_update_and_delete_in_one_apply() {
     let mut h = Harness::new();
-    let kept = h.existing(&vpc("kept"), vpc_config("10.0.0.0/16", "kept")).await;
-    let gone = h.existing(&vpc("gone"), vpc_config("10.9.0.0/16", "gone")).await;
+    let kept = h
+        .existing(&vpc("kept"), vpc_config("10.0.0.0/16", "kept"))
+        .await;
+    let gone = h
+        .existing(&vpc("gone"), vpc_config("10.9.0.0/16", "gone"))
+        .await;
     let mut p = PlanBuilder::new();
     p.create(&subnet("new"), &[vpc("kept")]);
     p.change(&vpc("kept"), Action::Update, Some(kept.clone()), &[]);
@@ -116,21 +165,47 @@ async fn create_update_and_delete_in_one_apply() {
     let resolver = MapResolver::new()
         .with(&subnet("new"), subnet_config(vpc("kept"), "10.0.1.0/24"))
         .with(&vpc("kept"), |_| {
-            Value::map([("cidr_block", s("10.0.0.0/16")), ("tags", Value::map([("Name", s("kept")), ("env", s("prod"))]))])
+            Value::map([
+                ("cidr_block", s("10.0.0.0/16")),
+                (
+                    "tags",
+                    Value::map([("Name", s("kept")), ("env", s("prod"))]),
+                ),
+            ])
         });
 
     let (report, _) = h.apply(&p.build(), &resolver).await;
 
     assert!(report.success(), "{report:?}");
     let kept_id = id_of(&kept).unwrap();
-    assert_eq!(h.cloud.get("aws_vpc", kept_id).unwrap().get("tags").get("env").as_str(), Some("prod"));
+    assert_eq!(
+        h.cloud
+            .get("aws_vpc", kept_id)
+            .unwrap()
+            .get("tags")
+            .get("env")
+            .as_str(),
+        Some("prod")
+    );
     assert!(h.cloud.get("aws_vpc", id_of(&gone).unwrap()).is_none());
-    assert_eq!(report.values[&subnet("new")].get("vpc_id").as_str(), Some(kept_id));
+    assert_eq!(
+        report.values[&subnet("new")].get("vpc_id").as_str(),
+        Some(kept_id)
+    );
     assert!(!report.values.contains_key(&vpc("gone")));
-    assert_eq!(report.values[&vpc("kept")].get("tags").get("env").as_str(), Some("prod"));
+    assert_eq!(
+        report.values[&vpc("kept")].get("tags").get("env").as_str(),
+        Some("prod")
+    );
     let state = h.persist.state();
-    assert!(state.log.contains(&Record::Updated { address: vpc("kept"), id: kept_id.to_string() }));
-    assert!(state.log.contains(&Record::Deleted { address: vpc("gone"), deposed: None }));
+    assert!(state.log.contains(&Record::Updated {
+        address: vpc("kept"),
+        id: kept_id.to_string()
+    }));
+    assert!(state.log.contains(&Record::Deleted {
+        address: vpc("gone"),
+        deposed: None
+    }));
     assert!(!state.rows.contains_key(&vpc("gone")));
     assert_eq!(state.rows.len(), 2);
 }
@@ -138,9 +213,16 @@ async fn create_update_and_delete_in_one_apply() {
 /// A subnet whose CIDR changes, replaced one way or the other.
 async fn replace_subnet(action: Action) -> (Harness, infra_apply::ApplyReport, String) {
     let mut h = Harness::new();
-    let v = h.existing(&vpc("main"), vpc_config("10.0.0.0/16", "main")).await;
+    let v = h
+        .existing(&vpc("main"), vpc_config("10.0.0.0/16", "main"))
+        .await;
     let vpc_id = id_of(&v).unwrap().to_string();
-    let old = h.existing(&subnet("a"), Value::map([("vpc_id", s(&vpc_id)), ("cidr_block", s("10.0.1.0/24"))])).await;
+    let old = h
+        .existing(
+            &subnet("a"),
+            Value::map([("vpc_id", s(&vpc_id)), ("cidr_block", s("10.0.1.0/24"))]),
+        )
+        .await;
     let old_id = id_of(&old).unwrap().to_string();
     let mut p = PlanBuilder::new();
     p.change(&subnet("a"), action, Some(old.clone()), &[vpc("main")]);
@@ -160,8 +242,17 @@ async fn replace_subnet(action: Action) -> (Harness, infra_apply::ApplyReport, S
 #[tokio::test]
 async fn replace_deletes_first_by_default() {
     let (h, report, old_id) = replace_subnet(Action::DeleteThenCreate).await;
-    assert_eq!(completed(&report), ["aws_subnet.a Delete", "aws_subnet.a Create"]);
-    let ops: Vec<Op> = h.cloud.calls().into_iter().filter(|c| c.type_name == "aws_subnet" && c.op != Op::Read).map(|c| c.op).collect();
+    assert_eq!(
+        completed(&report),
+        ["aws_subnet.a Delete", "aws_subnet.a Create"]
+    );
+    let ops: Vec<Op> = h
+        .cloud
+        .calls()
+        .into_iter()
+        .filter(|c| c.type_name == "aws_subnet" && c.op != Op::Read)
+        .map(|c| c.op)
+        .collect();
     // the two creates seeding the cloud, then the replacement: delete, create
     assert_eq!(ops, [Op::Create, Op::Delete, Op::Create]);
     let new = &report.values[&subnet("a")];
@@ -169,8 +260,19 @@ async fn replace_deletes_first_by_default() {
     assert_eq!(new.get("cidr_block").as_str(), Some("10.0.2.0/24"));
     assert_eq!(h.cloud.count("aws_subnet"), 1);
     let log = h.persist.log();
-    let deleted = log.iter().position(|r| *r == Record::Deleted { address: subnet("a"), deposed: None }).unwrap();
-    let intent = log.iter().position(|r| matches!(r, Record::Intent { address, .. } if *address == subnet("a"))).unwrap();
+    let deleted = log
+        .iter()
+        .position(|r| {
+            *r == Record::Deleted {
+                address: subnet("a"),
+                deposed: None,
+            }
+        })
+        .unwrap();
+    let intent = log
+        .iter()
+        .position(|r| matches!(r, Record::Intent { address, .. } if *address == subnet("a")))
+        .unwrap();
     assert!(deleted < intent);
     assert!(!log.iter().any(|r| matches!(r, Record::Deposed { .. })));
 }
@@ -178,18 +280,41 @@ async fn replace_deletes_first_by_default() {
 #[tokio::test]
 async fn create_before_destroy_deposes_then_deletes_the_old_object() {
     let (h, report, old_id) = replace_subnet(Action::CreateThenDelete).await;
-    assert_eq!(completed(&report), ["aws_subnet.a Create", "aws_subnet.a Delete"]);
+    assert_eq!(
+        completed(&report),
+        ["aws_subnet.a Create", "aws_subnet.a Delete"]
+    );
     let new_id = id_of(&report.values[&subnet("a")]).unwrap().to_string();
     assert_ne!(new_id, old_id);
     // the old object was set aside before the new one was created, and deleted after
-    let log: Vec<Record> = h.persist.log().into_iter().filter(|r| !matches!(r, Record::Created { ready: true, .. })).collect();
+    let log: Vec<Record> = h
+        .persist
+        .log()
+        .into_iter()
+        .filter(|r| !matches!(r, Record::Created { ready: true, .. }))
+        .collect();
     assert_eq!(
         log,
         [
-            Record::Deposed { address: subnet("a"), old: Some(old_id.clone()) },
-            Record::Intent { address: subnet("a"), token: infra_apply::token_for("run-1", &subnet("a")), existed_in_cloud: true },
-            Record::Created { address: subnet("a"), id: new_id.clone(), ready: false, in_cloud: true },
-            Record::Deleted { address: subnet("a"), deposed: Some(old_id.clone()) },
+            Record::Deposed {
+                address: subnet("a"),
+                old: Some(old_id.clone())
+            },
+            Record::Intent {
+                address: subnet("a"),
+                token: infra_apply::token_for("run-1", &subnet("a")),
+                existed_in_cloud: true
+            },
+            Record::Created {
+                address: subnet("a"),
+                id: new_id.clone(),
+                ready: false,
+                in_cloud: true
+            },
+            Record::Deleted {
+                address: subnet("a"),
+                deposed: Some(old_id.clone())
+            },
         ]
     );
     assert!(h.cloud.get("aws_subnet", &old_id).is_none());
@@ -217,13 +342,32 @@ async fn data_sources_read_at_apply_time_feed_dependents() {
         .with(&vpc("main"), |_| vpc_config("10.0.0.0/16", "main"))
         .with(&subnet("a"), move |values| {
             let zone = match values.get(&azs2) {
-                Some(d) => d.get("names").as_list().and_then(|l| l.get(1).cloned()).unwrap_or(Value::Null),
+                Some(d) => d
+                    .get("names")
+                    .as_list()
+                    .and_then(|l| l.get(1).cloned())
+                    .unwrap_or(Value::Null),
                 None => Value::Unknown,
             };
-            Value::map([("vpc_id", attr(values, &vpc("main"), "id")), ("cidr_block", s("10.0.1.0/24")), ("availability_zone", zone)])
+            Value::map([
+                ("vpc_id", attr(values, &vpc("main"), "id")),
+                ("cidr_block", s("10.0.1.0/24")),
+                ("availability_zone", zone),
+            ])
         });
     let (report, _) = h.apply(&p.build(), &resolver).await;
     assert!(report.success(), "{report:?}");
-    assert_eq!(report.values[&subnet("a")].get("availability_zone").as_str(), Some("us-east-1b"));
-    assert_eq!(report.values[&azs].get("names").as_list().map(<[Value]>::len), Some(3));
+    assert_eq!(
+        report.values[&subnet("a")]
+            .get("availability_zone")
+            .as_str(),
+        Some("us-east-1b")
+    );
+    assert_eq!(
+        report.values[&azs]
+            .get("names")
+            .as_list()
+            .map(<[Value]>::len),
+        Some(3)
+    );
 }

@@ -18,11 +18,29 @@ pub type Values = BTreeMap<Address, Value>;
 /// One recorded persistence call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    Intent { address: Address, token: String, existed_in_cloud: bool },
-    Created { address: Address, id: String, ready: bool, in_cloud: bool },
-    Updated { address: Address, id: String },
-    Deleted { address: Address, deposed: Option<String> },
-    Deposed { address: Address, old: Option<String> },
+    Intent {
+        address: Address,
+        token: String,
+        existed_in_cloud: bool,
+    },
+    Created {
+        address: Address,
+        id: String,
+        ready: bool,
+        in_cloud: bool,
+    },
+    Updated {
+        address: Address,
+        id: String,
+    },
+    Deleted {
+        address: Address,
+        deposed: Option<String>,
+    },
+    Deposed {
+        address: Address,
+        old: Option<String>,
+    },
 }
 
 /// The state store, in memory: rows, intents and deposed objects, plus a log of calls.
@@ -45,7 +63,10 @@ pub struct MemState {
 
 impl MemPersist {
     pub fn new(cloud: &Arc<FakeProvider>) -> Arc<Self> {
-        Arc::new(MemPersist { cloud: Some(cloud.clone()), ..Default::default() })
+        Arc::new(MemPersist {
+            cloud: Some(cloud.clone()),
+            ..Default::default()
+        })
     }
     pub fn state(&self) -> MemState {
         self.inner.lock().unwrap().clone()
@@ -55,10 +76,16 @@ impl MemPersist {
     }
     /// Pre-populate a row, as a previous apply would have.
     pub fn seed(&self, address: &Address, attrs: &Value) {
-        self.inner.lock().unwrap().rows.insert(address.clone(), (attrs.clone(), true));
+        self.inner
+            .lock()
+            .unwrap()
+            .rows
+            .insert(address.clone(), (attrs.clone(), true));
     }
     fn in_cloud(&self, address: &Address) -> bool {
-        self.cloud.as_ref().is_some_and(|c| !c.find_by_address(address).is_empty())
+        self.cloud
+            .as_ref()
+            .is_some_and(|c| !c.find_by_address(address).is_empty())
     }
 }
 
@@ -67,31 +94,57 @@ impl Persist for MemPersist {
     async fn intent(&self, req: &CreateRequest) -> Result<(), String> {
         let existed_in_cloud = self.in_cloud(&req.address);
         let mut s = self.inner.lock().unwrap();
-        s.log.push(Record::Intent { address: req.address.clone(), token: req.token.clone(), existed_in_cloud });
+        s.log.push(Record::Intent {
+            address: req.address.clone(),
+            token: req.token.clone(),
+            existed_in_cloud,
+        });
         s.intents.insert(req.address.clone(), req.clone());
         Ok(())
     }
-    async fn created(&self, address: &Address, attrs: &Value, _depends_on: &[Address], ready: bool) -> Result<(), String> {
+    async fn created(
+        &self,
+        address: &Address,
+        attrs: &Value,
+        _depends_on: &[Address],
+        ready: bool,
+    ) -> Result<(), String> {
         if self.fail_created.lock().unwrap().as_ref() == Some(address) {
             return Err("database is locked".into());
         }
         let in_cloud = self.in_cloud(address);
         let mut s = self.inner.lock().unwrap();
         let id = id_of(attrs).unwrap_or_default().to_string();
-        s.log.push(Record::Created { address: address.clone(), id, ready, in_cloud });
+        s.log.push(Record::Created {
+            address: address.clone(),
+            id,
+            ready,
+            in_cloud,
+        });
         s.rows.insert(address.clone(), (attrs.clone(), ready));
         s.intents.remove(address);
         Ok(())
     }
-    async fn updated(&self, address: &Address, attrs: &Value, _depends_on: &[Address]) -> Result<(), String> {
+    async fn updated(
+        &self,
+        address: &Address,
+        attrs: &Value,
+        _depends_on: &[Address],
+    ) -> Result<(), String> {
         let mut s = self.inner.lock().unwrap();
-        s.log.push(Record::Updated { address: address.clone(), id: id_of(attrs).unwrap_or_default().to_string() });
+        s.log.push(Record::Updated {
+            address: address.clone(),
+            id: id_of(attrs).unwrap_or_default().to_string(),
+        });
         s.rows.insert(address.clone(), (attrs.clone(), true));
         Ok(())
     }
     async fn deleted(&self, address: &Address, deposed: Option<&str>) -> Result<(), String> {
         let mut s = self.inner.lock().unwrap();
-        s.log.push(Record::Deleted { address: address.clone(), deposed: deposed.map(str::to_string) });
+        s.log.push(Record::Deleted {
+            address: address.clone(),
+            deposed: deposed.map(str::to_string),
+        });
         match deposed {
             Some(id) => {
                 if let Some(d) = s.deposed.get_mut(address) {
@@ -106,11 +159,20 @@ impl Persist for MemPersist {
     }
     async fn depose(&self, address: &Address) -> Result<Option<String>, String> {
         let mut s = self.inner.lock().unwrap();
-        let old = s.rows.remove(address).and_then(|(v, _)| id_of(&v).map(str::to_string));
+        let old = s
+            .rows
+            .remove(address)
+            .and_then(|(v, _)| id_of(&v).map(str::to_string));
         if let Some(id) = &old {
-            s.deposed.entry(address.clone()).or_default().push(id.clone());
+            s.deposed
+                .entry(address.clone())
+                .or_default()
+                .push(id.clone());
         }
-        s.log.push(Record::Deposed { address: address.clone(), old: old.clone() });
+        s.log.push(Record::Deposed {
+            address: address.clone(),
+            old: old.clone(),
+        });
         Ok(old)
     }
 }
@@ -127,7 +189,11 @@ impl MapResolver {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn with(mut self, address: &Address, f: impl Fn(&Values) -> Value + Send + Sync + 'static) -> Self {
+    pub fn with(
+        mut self,
+        address: &Address,
+        f: impl Fn(&Values) -> Value + Send + Sync + 'static,
+    ) -> Self {
         self.configs.insert(address.clone(), Box::new(f));
         self
     }
@@ -135,13 +201,19 @@ impl MapResolver {
 
 impl Resolver for MapResolver {
     fn resolve(&self, address: &Address, values: &Values) -> Result<Value, String> {
-        self.configs.get(address).map(|f| f(values)).ok_or_else(|| format!("no configuration for {address}"))
+        self.configs
+            .get(address)
+            .map(|f| f(values))
+            .ok_or_else(|| format!("no configuration for {address}"))
     }
 }
 
 /// An attribute of a known value, or Unknown (as evaluation does before apply).
 pub fn attr(values: &Values, address: &Address, name: &str) -> Value {
-    values.get(address).map(|v| v.get(name).clone()).unwrap_or(Value::Unknown)
+    values
+        .get(address)
+        .map(|v| v.get(name).clone())
+        .unwrap_or(Value::Unknown)
 }
 
 pub fn vpc(name: &str) -> Address {
@@ -159,12 +231,23 @@ pub fn s(v: &str) -> Value {
 }
 
 pub fn vpc_config(cidr: &str, name: &str) -> Value {
-    Value::map([("cidr_block", s(cidr)), ("tags", Value::map([("Name", s(name))]))])
+    Value::map([
+        ("cidr_block", s(cidr)),
+        ("tags", Value::map([("Name", s(name))])),
+    ])
 }
 
 /// A subnet whose vpc_id references `vpc`.
-pub fn subnet_config(vpc: Address, cidr: &'static str) -> impl Fn(&Values) -> Value + Send + Sync + 'static {
-    move |values: &Values| Value::map([("vpc_id", attr(values, &vpc, "id")), ("cidr_block", s(cidr))])
+pub fn subnet_config(
+    vpc: Address,
+    cidr: &'static str,
+) -> impl Fn(&Values) -> Value + Send + Sync + 'static {
+    move |values: &Values| {
+        Value::map([
+            ("vpc_id", attr(values, &vpc, "id")),
+            ("cidr_block", s(cidr)),
+        ])
+    }
 }
 
 /// A hand-built plan: changes plus the graph apply walks.
@@ -174,11 +257,24 @@ pub struct PlanBuilder {
 
 impl PlanBuilder {
     pub fn new() -> Self {
-        PlanBuilder { plan: Plan { changes: Vec::new(), outputs: BTreeMap::new(), graph: ExecGraph::default(), destroy: false } }
+        PlanBuilder {
+            plan: Plan {
+                changes: Vec::new(),
+                outputs: BTreeMap::new(),
+                graph: ExecGraph::default(),
+                destroy: false,
+            },
+        }
     }
 
     /// Add a change; returns nothing, steps are added with [`PlanBuilder::step`].
-    pub fn change(&mut self, address: &Address, action: Action, before: Option<Value>, depends_on: &[Address]) -> &mut Self {
+    pub fn change(
+        &mut self,
+        address: &Address,
+        action: Action,
+        before: Option<Value>,
+        depends_on: &[Address],
+    ) -> &mut Self {
         self.plan.changes.push(ResourceChange {
             address: address.clone(),
             action,
@@ -187,7 +283,10 @@ impl PlanBuilder {
             replace_paths: Vec::new(),
             reason: None,
             depends_on: depends_on.to_vec(),
-            lifecycle: Lifecycle { create_before_destroy: action == Action::CreateThenDelete, ..Lifecycle::default() },
+            lifecycle: Lifecycle {
+                create_before_destroy: action == Action::CreateThenDelete,
+                ..Lifecycle::default()
+            },
             deposed: None,
         });
         self
@@ -195,7 +294,11 @@ impl PlanBuilder {
 
     /// Add a step; returns its index.
     pub fn step(&mut self, address: &Address, kind: StepKind) -> usize {
-        self.plan.graph.steps.push(Step { address: address.clone(), kind, deposed: None });
+        self.plan.graph.steps.push(Step {
+            address: address.clone(),
+            kind,
+            deposed: None,
+        });
         self.plan.graph.steps.len() - 1
     }
 
@@ -230,12 +333,19 @@ impl Harness {
         let persist = MemPersist::new(&cloud);
         let mut opts = ApplyOptions::new("test", "run-1");
         opts.waiting_interval = Duration::from_secs(10);
-        Harness { cloud, persist, prior: Values::new(), opts, shutdown: Shutdown::new() }
+        Harness {
+            cloud,
+            persist,
+            prior: Values::new(),
+            opts,
+            shutdown: Shutdown::new(),
+        }
     }
 
     /// Create a resource in the fake cloud and record it as prior state, as an earlier apply would.
     pub async fn existing(&mut self, address: &Address, config: Value) -> Value {
-        let schema = infra_model::schema::lookup(address.mode, &address.type_name).expect("a known type");
+        let schema =
+            infra_model::schema::lookup(address.mode, &address.type_name).expect("a known type");
         let full = infra_plan::normalize(schema, &config, None, &BTreeMap::new());
         let full = match full {
             Value::Map(mut m) => {
@@ -244,8 +354,18 @@ impl Harness {
             }
             other => other,
         };
-        let req = CreateRequest { stack: "test".into(), address: address.clone(), type_name: address.type_name.clone(), config: full, token: format!("seed-{address}") };
-        let v = self.cloud.create(&req).await.expect("seeding the fake cloud");
+        let req = CreateRequest {
+            stack: "test".into(),
+            address: address.clone(),
+            type_name: address.type_name.clone(),
+            config: full,
+            token: format!("seed-{address}"),
+        };
+        let v = self
+            .cloud
+            .create(&req)
+            .await
+            .expect("seeding the fake cloud");
         self.prior.insert(address.clone(), v.clone());
         self.persist.seed(address, &v);
         v
@@ -255,7 +375,17 @@ impl Harness {
     pub async fn apply(&self, plan: &Plan, resolver: &MapResolver) -> (ApplyReport, Vec<Event>) {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let provider: Arc<dyn Provider> = self.cloud.clone();
-        let report = apply(plan, self.prior.clone(), resolver, provider, self.persist.clone(), self.opts.clone(), self.shutdown.clone(), tx).await;
+        let report = apply(
+            plan,
+            self.prior.clone(),
+            resolver,
+            provider,
+            self.persist.clone(),
+            self.opts.clone(),
+            self.shutdown.clone(),
+            tx,
+        )
+        .await;
         let mut events = Vec::new();
         while let Ok(e) = rx.try_recv() {
             events.push(e);
@@ -265,9 +395,16 @@ impl Harness {
 }
 
 pub fn addresses(steps: &[Step]) -> Vec<String> {
-    steps.iter().map(|s| format!("{} {:?}", s.address, s.kind)).collect()
+    steps
+        .iter()
+        .map(|s| format!("{} {:?}", s.address, s.kind))
+        .collect()
 }
 
 pub fn completed(report: &ApplyReport) -> Vec<String> {
-    report.completed.iter().map(|(s, _)| format!("{} {:?}", s.address, s.kind)).collect()
+    report
+        .completed
+        .iter()
+        .map(|(s, _)| format!("{} {:?}", s.address, s.kind))
+        .collect()
 }
