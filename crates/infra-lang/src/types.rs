@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::Span as _;
-use infra_model::schema::did_you_mean;
+use crate::eval::suggest;
 use infra_model::value::format_number;
 use infra_model::{Diagnostic, Value};
 
@@ -76,7 +76,7 @@ fn parse_type_at(
     };
     let unknown_type = |name: &str| {
         let d = err(format!("unknown type \"{name}\""));
-        match did_you_mean(name, TYPE_NAMES.iter().copied()) {
+        match suggest(name, TYPE_NAMES.iter().copied()) {
             Some(s) => d.with_detail(format!("did you mean \"{s}\"?")),
             None => d.with_detail("use string, number, bool, any, list(T), set(T), map(T), tuple([...]) or object({...})"),
         }

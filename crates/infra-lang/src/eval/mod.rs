@@ -11,7 +11,6 @@ mod traverse;
 use std::collections::BTreeMap;
 
 use hcl_edit::expr::{Expression, FuncCall, ObjectKey};
-use infra_model::schema::did_you_mean;
 use infra_model::{Diagnostic, Span, Value};
 
 use crate::{span_of, Scope, SourceFile};
@@ -210,7 +209,7 @@ impl Evaluator<'_> {
                 .filter(|c| self.scope.lookup(c).is_some()),
         );
         let mut diag = self.error(node, format!("unknown name \"{name}\""));
-        diag = match did_you_mean(name, candidates) {
+        diag = match suggest(name, candidates) {
             Some(s) => diag.with_detail(format!("did you mean \"{s}\"?")),
             None => diag.with_detail("declare it, or check the spelling (variables are referenced as var.NAME, locals as local.NAME)"),
         };
@@ -248,7 +247,7 @@ impl Evaluator<'_> {
         }
         if !crate::functions::NAMES.contains(&name) {
             let mut diag = self.error(&call.name.name, format!("unknown function \"{name}\""));
-            diag = match did_you_mean(name, crate::functions::NAMES.iter().copied()) {
+            diag = match suggest(name, crate::functions::NAMES.iter().copied()) {
                 Some(s) => diag.with_detail(format!("did you mean \"{s}\"?")),
                 None => {
                     diag.with_detail("see the list of supported functions in the documentation")
@@ -320,6 +319,30 @@ impl Evaluator<'_> {
             Err(_) => Ok(Value::Bool(false)),
         }
     }
+}
+
+/// The candidate closest to `name`, for "did you mean" hints: Jaro-Winkler first, then a
+/// small edit distance (which catches short names like `vr` for `var`).
+pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    if let Some(s) = infra_model::schema::did_you_mean(name, candidates.iter().copied()) {
+        return Some(s);
+    }
+    let limit = (name.chars().count() / 3).max(1);
+    candidates.into_iter().map(|c| (edit_distance(name, c), c)).filter(|(d, _)| *d <= limit && *d < name.chars().count()).min_by_key(|(d, _)| *d).map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// A value with its type, for error messages: `string "abc"`, `list`, `null`.

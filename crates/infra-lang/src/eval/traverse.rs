@@ -2,7 +2,7 @@
 
 use hcl_edit::expr::{Traversal, TraversalOperator};
 use hcl_edit::Decorated;
-use infra_model::schema::did_you_mean;
+use crate::eval::suggest;
 use infra_model::value::format_number;
 use infra_model::Value;
 
@@ -79,7 +79,7 @@ impl Evaluator<'_> {
                 Some(v) => Ok(v),
                 None => {
                     let diag = self.error(op, format!("unsupported attribute \"{name}\""));
-                    Err(match did_you_mean(name, m.keys().map(String::as_str)) {
+                    Err(match suggest(name, m.keys().map(String::as_str)) {
                         Some(s) => diag.with_detail(format!("did you mean \"{s}\"?")),
                         None => diag
                             .with_detail(format!("this object has no attribute named \"{name}\"")),
@@ -154,7 +154,7 @@ impl Evaluator<'_> {
                     Some(v) => Ok(v),
                     None => {
                         let diag = self.error(op, format!("no element with key \"{k}\""));
-                        Err(match did_you_mean(&k, m.keys().map(String::as_str)) {
+                        Err(match suggest(&k, m.keys().map(String::as_str)) {
                             Some(s) => diag.with_detail(format!("did you mean \"{s}\"?")),
                             None => diag.with_detail(
                                 "use lookup(map, key, default) when the key may be missing",

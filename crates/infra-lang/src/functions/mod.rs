@@ -17,7 +17,7 @@ use crate::eval::describe;
 /// (name, minimum arguments, maximum arguments or `None` for variadic, passthrough).
 /// Passthrough functions accept arguments that merely *contain* unknowns (`length` of a
 /// list holding unknowns is known); the others return unknown for them.
-const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
+pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("abs", 1, Some(1), false),
     ("alltrue", 1, Some(1), false),
     ("anytrue", 1, Some(1), false),
@@ -42,8 +42,8 @@ const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("floor", 1, Some(1), false),
     ("format", 1, None, false),
     ("formatlist", 1, None, false),
-    ("index", 2, Some(2), false),
     ("indent", 2, Some(2), false),
+    ("index", 2, Some(2), false),
     ("join", 2, None, false),
     ("jsondecode", 1, Some(1), false),
     ("jsonencode", 1, Some(1), false),
@@ -176,7 +176,7 @@ pub(crate) type FnResult = Result<Value, String>;
 
 pub(crate) fn call(name: &str, args: Vec<Value>) -> FnResult {
     let Some(&(fname, min, max, passthrough)) = TABLE.iter().find(|(n, ..)| *n == name) else {
-        let hint = match infra_model::schema::did_you_mean(name, NAMES.iter().copied()) {
+        let hint = match crate::eval::suggest(name, NAMES.iter().copied()) {
             Some(s) => format!("; did you mean \"{s}\"?"),
             None => String::new(),
         };
@@ -188,7 +188,7 @@ pub(crate) fn call(name: &str, args: Vec<Value>) -> FnResult {
             Some(m) => format!("{min} to {m}"),
             None => format!("at least {min}"),
         };
-        let plural = if expected == "1" { "" } else { "s" };
+        let plural = if expected.ends_with(" 1") || expected == "1" { "" } else { "s" };
         return Err(format!(
             "{name} takes {expected} argument{plural}, got {}",
             args.len()
