@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hcl_edit::expr::{Expression, TraversalOperator};
-use infra_lang::{Scope, TypeConstraint};
+use infra_lang::TypeConstraint;
 use infra_model::{Address, DesiredInstance, Diagnostic, InstanceKey, Value};
 
 use crate::body::BodyEval;
@@ -22,6 +22,9 @@ struct Walker<'s> {
     outputs: BTreeMap<String, OutputValue>,
     diags: Vec<Diagnostic>,
 }
+
+/// An instance key with its `count` / `each` binding.
+type Keyed = (Option<InstanceKey>, Option<(&'static str, Value)>);
 
 type Visit<'v> = &'v mut dyn FnMut(&DesiredInstance) -> Value;
 
@@ -179,10 +182,7 @@ impl<'s> Walker<'s> {
     }
 
     /// The instance keys of a block, each with its `count` / `each` binding.
-    fn expand(
-        &self,
-        r: &ResourceConfig,
-    ) -> Result<Vec<(Option<InstanceKey>, Option<(&'static str, Value)>)>, Diagnostic> {
+    fn expand(&self, r: &ResourceConfig) -> Result<Vec<Keyed>, Diagnostic> {
         let file = &self.stack.files[r.file];
         let after_apply = |what: &str, e: &Expression| {
             Diagnostic::error(format!("the `{what}` value depends on resource attributes that cannot be determined until apply"))
@@ -209,7 +209,9 @@ impl<'s> Walker<'s> {
                     Value::Unknown => return Err(after_apply("count", e)),
                     Value::Null => return Err(bad("null".into())),
                     v => match infra_lang::convert(v.clone(), &TypeConstraint::Number) {
-                        Ok(Value::Number(n)) if n.fract() == 0.0 && n >= 0.0 && n < 1e9 => n as i64,
+                        Ok(Value::Number(n)) if n.fract() == 0.0 && (0.0..1e9).contains(&n) => {
+                            n as i64
+                        }
                         Ok(Value::Unknown) => return Err(after_apply("count", e)),
                         _ => return Err(bad(v.to_string())),
                     },
@@ -477,14 +479,9 @@ impl Stack {
         (w.outputs, w.diags)
     }
 
-    /// Every resource/data block's instance addresses would need evaluation; this is the
-    /// config address set, for callers that check `--target` against the configuration.
+    /// The config addresses of every resource and data block (no keys), sorted; for
+    /// callers that check `--target` against the configuration.
     pub fn resource_addresses(&self) -> Vec<Address> {
         self.decls.resources.keys().cloned().collect()
     }
-}
-
-#[allow(dead_code)]
-fn _assert_scope(s: &BTreeMap<String, Value>) -> &dyn Scope {
-    s
 }

@@ -33,7 +33,7 @@ fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
 pub fn read_stack(
     dir: &Path,
     var_files: &[PathBuf],
-    cli_vars: &[(String, String)],
+    cli_vars: impl IntoIterator<Item = (String, String)>,
     env: impl Iterator<Item = (String, String)>,
 ) -> Result<StackInput, Diagnostic> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
@@ -98,7 +98,7 @@ pub fn read_stack(
         name,
         files,
         tfvars,
-        cli_vars: cli_vars.to_vec(),
+        cli_vars: cli_vars.into_iter().collect(),
         env_vars,
     })
 }

@@ -23,6 +23,9 @@
 //! ([`scope`]), so `module` blocks can be added by lowering a child stack with a prefix;
 //! for now a `module` block is a clear "not supported yet" error.
 
+// Diagnostics are the error type of the whole language API; boxing them buys nothing here.
+#![allow(clippy::result_large_err)]
+
 mod body;
 mod cidr;
 mod decl;

@@ -41,7 +41,7 @@ pub(crate) fn classify(
     ctx: &Ctx,
 ) -> Result<Option<Node>, Diagnostic> {
     let err = |s: String| Diagnostic::error(s).with_span(r.span.clone());
-    if ctx.iterators.iter().any(|i| *i == r.root) {
+    if ctx.iterators.contains(&r.root) {
         return Ok(None);
     }
     if ctx.vars_only && r.root != "var" {

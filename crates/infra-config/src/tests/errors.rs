@@ -296,7 +296,7 @@ fn read_stack_from_disk() {
     let input = crate::fs::read_stack(
         p,
         &[p.join("extra.tfvars")],
-        &[("v".into(), "5".into())],
+        vec![("v".to_string(), "5".to_string())],
         env.into_iter(),
     )
     .unwrap();
@@ -319,7 +319,7 @@ fn read_stack_from_disk() {
     assert_eq!(input.cli_vars, [("v".to_string(), "5".to_string())]);
 
     std::fs::write(p.join("c.tf"), b"locals { x = \"\xff\" }\n").unwrap();
-    let err = crate::fs::read_stack(p, &[], &[], std::iter::empty()).unwrap_err();
+    let err = crate::fs::read_stack(p, &[], Vec::new(), std::iter::empty()).unwrap_err();
     assert!(
         err.summary
             .ends_with("c.tf is not valid UTF-8 (invalid byte at offset 14)"),
@@ -328,9 +328,78 @@ fn read_stack_from_disk() {
     );
     let empty = tempfile::tempdir().unwrap();
     assert!(
-        crate::fs::read_stack(empty.path(), &[], &[], std::iter::empty())
+        crate::fs::read_stack(empty.path(), &[], Vec::new(), std::iter::empty())
             .unwrap_err()
             .summary
             .starts_with("no .tf files in")
+    );
+}
+
+#[test]
+fn provider_lifecycle_and_meta_argument_errors() {
+    check_errors(
+        &[(
+            "main.tf",
+            r#"resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  count      = 1
+  for_each   = {}
+  lifecycle {
+    ignore_changes = [upper("x")]
+    prevent_destroy = "soon"
+  }
+}
+provider "aws" {
+  region = aws_vpc.main[0].arn
+  regoin = "x"
+}
+output "o" {
+  value      = 1
+  depends_on = [var.nope]
+}
+"#,
+        )],
+        r#"
+main.tf:4:3: error: `count` and `for_each` cannot both be set -- keep one of them
+main.tf:7:23: error: `prevent_destroy` must be true or false, found string -- write a literal bool
+main.tf:6:23: error: `ignore_changes` must be `all` or a list of attribute paths -- write it as `ignore_changes = [tags, scaling_config[0].desired_size]` or `ignore_changes = all`
+main.tf:12:3: error: unknown argument `regoin` in the aws provider -- did you mean `region`?
+main.tf:16:17: error: reference to undeclared input variable `var.nope` -- declare it with `variable "nope" {}`
+"#,
+    );
+}
+
+#[test]
+fn provider_cannot_depend_on_resources() {
+    check_errors(
+        &[("main.tf", "resource \"aws_vpc\" \"main\" {\n  cidr_block = \"10.0.0.0/16\"\n}\nprovider \"aws\" {\n  region = aws_vpc.main.arn\n}\n")],
+        "main.tf:4:1: error: the provider configuration cannot depend on `aws_vpc.main` -- configure the provider from variables and locals that do not refer to resources or data sources",
+    );
+}
+
+#[test]
+fn for_each_list_through_a_local_and_non_string_sets() {
+    check_errors(
+        &[(
+            "main.tf",
+            r#"locals {
+  names = [for n in ["a", "b"] : upper(n)]
+}
+resource "aws_eip" "a" {
+  for_each = local.names
+}
+resource "aws_eip" "b" {
+  for_each = toset([1, 2])
+}
+resource "aws_eip" "c" {
+  count = -1
+}
+"#,
+        )],
+        r#"
+main.tf:5:14: error: `for_each` takes a map or a set of strings, and this is a list -- convert it with toset(...), e.g. `for_each = toset(var.azs)`
+main.tf:8:14: error: a `for_each` set must hold strings, found number -- use a map, or a set of strings such as toset(["a", "b"])
+main.tf:11:11: error: `count` must be a whole number of zero or more, found -1 -- give count a number such as `count = length(var.azs)`
+"#,
     );
 }
