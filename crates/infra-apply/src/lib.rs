@@ -99,3 +99,27 @@ pub fn token_for(run_id: &str, address: &Address) -> String {
     let run: String = run_id.chars().take(64 - 1 - hash.len()).collect();
     format!("{run}-{hash}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_deterministic_per_run_and_address_and_fit_64_chars() {
+        let a = Address::managed("aws_nat_gateway", "per_az");
+        let t = token_for("run-1", &a);
+        assert_eq!(t, token_for("run-1", &a));
+        assert!(t.starts_with("run-1-"));
+        assert_ne!(t, token_for("run-2", &a));
+        assert_ne!(
+            t,
+            token_for("run-1", &Address::managed("aws_nat_gateway", "other"))
+        );
+        let long = token_for(&"x".repeat(200), &a);
+        assert_eq!(long.len(), 64);
+        assert!(
+            long.ends_with(&t[t.len() - 17..]),
+            "the address hash survives truncation"
+        );
+    }
+}

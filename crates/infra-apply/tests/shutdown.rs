@@ -16,7 +16,7 @@ fn six_chains() -> (infra_plan::Plan, MapResolver) {
     for i in 0..6 {
         let (v, sn) = (vpc(&format!("v{i}")), subnet(&format!("s{i}")));
         let a = p.create(&v, &[]);
-        let b = p.create(&sn, &[v.clone()]);
+        let b = p.create(&sn, std::slice::from_ref(&v));
         p.edge(a, b);
         resolver = resolver
             .with(&v, |_| vpc_config("10.0.0.0/16", "v"))
