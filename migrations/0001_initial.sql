@@ -54,7 +54,7 @@ CREATE TABLE locks (
 ) STRICT;
 
 CREATE TABLE history (
-    id           TEXT PRIMARY KEY NOT NULL,
+    id           TEXT NOT NULL,
     stack        TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
     serial       INTEGER NOT NULL,
     operation    TEXT NOT NULL,
@@ -62,7 +62,8 @@ CREATE TABLE history (
     started_at   TEXT NOT NULL,
     finished_at  TEXT NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'interrupted')),
-    summary      TEXT NOT NULL
+    summary      TEXT NOT NULL,
+    PRIMARY KEY (stack, id)
 ) STRICT;
 
 CREATE INDEX history_by_stack ON history (stack, started_at);

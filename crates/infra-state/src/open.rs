@@ -2,7 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -33,6 +33,7 @@ pub struct Store {
 /// What a read-only look at an existing file found.
 struct Inspection {
     tables: i64,
+    has_migrations_table: bool,
     applied: Vec<i64>,
 }
 
@@ -70,7 +71,7 @@ impl Store {
                     known,
                 });
             }
-            if found.applied.is_empty() && found.tables > 0 {
+            if !found.has_migrations_table && found.tables > 0 {
                 return Err(StateError::NotInfraState {
                     path: path.to_path_buf(),
                 });
@@ -170,6 +171,13 @@ impl Store {
 
     /// Close every connection (checkpointing the WAL).
     pub async fn close(&self) {
+        // move the WAL into the main file, so that a closed state file is complete on its own
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::debug!("checkpoint before closing the state file failed: {e}");
+        }
         self.pool.close().await;
     }
 
@@ -228,6 +236,8 @@ fn prepare_file(path: &Path) -> Result<bool> {
                 "the file is empty but its -wal file is not; it was probably truncated".into(),
             ));
         }
+        // an empty file is a new database: make it private like one we create
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         return Ok(false);
     }
     let mut header = [0u8; 100];
@@ -305,7 +315,11 @@ async fn inspect_conn(conn: &mut SqliteConnection) -> std::result::Result<Inspec
     } else {
         Vec::new()
     };
-    Ok(Inspection { tables, applied })
+    Ok(Inspection {
+        tables,
+        has_migrations_table: has_migrations > 0,
+        applied,
+    })
 }
 
 /// `VACUUM INTO` a new file next to `path`, created with mode 0600.
