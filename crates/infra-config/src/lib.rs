@@ -18,6 +18,19 @@
 //! configuration and convert values to the schema's types; defaults and computed values
 //! are the planner's business.
 //!
+//! # Decisions worth knowing
+//! - Variable precedence, lowest first: default, `TF_VAR_`, `terraform.tfvars`,
+//!   `*.auto.tfvars`, `--var-file`, `--var`. Raw strings are literal for primitive and
+//!   `any` types and parsed as HCL for complex types.
+//! - Values do not tell lists from sets, so `for_each` rejects a list by looking at the
+//!   expression (array literals, list-producing functions, list-typed variables, locals
+//!   defined that way) and suggests `toset(...)`.
+//! - Load-time errors (syntax, schema, references, variables, cycles) make [`load`] return
+//!   `None`; evaluation errors (wrong types, invalid CIDRs, unknown `count`) come from
+//!   [`Stack::walk`], which skips the faulty instance and keeps going.
+//! - An instance's `depends_on` lists every instance of every resource or data block it
+//!   refers to, directly or through locals, plus its explicit `depends_on`.
+//!
 //! # Modules (not yet supported)
 //! Addresses carry a module path and scopes are built per module instance root
 //! ([`scope`]), so `module` blocks can be added by lowering a child stack with a prefix;
