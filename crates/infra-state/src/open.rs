@@ -249,7 +249,7 @@ fn prepare_file(path: &Path) -> Result<bool> {
             n => read += n,
         }
     }
-    if &header[..16.min(read)] != &SQLITE_MAGIC[..16.min(read)] || read < 16 {
+    if read < 16 || header[..16] != SQLITE_MAGIC[..] {
         return Err(corrupt("it does not start with a SQLite header".into()));
     }
     if read < 100 {
