@@ -66,7 +66,7 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, printer: Printer)
     // reload the stack exactly as the plan saw it
     let mut input_args = stack_args.clone();
     input_args.vars = file.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let loaded = with_env_vars(&file.env_vars, || load_stack(&input_args, &printer))?;
+    let loaded = crate::engine::load::load_stack_with_env(&input_args, file.env_vars.clone(), &printer)?;
     if loaded.digest != file.digest {
         anyhow::bail!("the stack's files or variables changed since the plan in {} was made; run `infra plan --out` again", path.display());
     }
@@ -74,7 +74,7 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, printer: Printer)
     let session = Session::lock(&args.state, &loaded.name, operation, &printer).await?;
     let result = async {
         let meta = session.store.stack(&loaded.name).await?;
-        if meta.lineage != file.lineage || meta.serial != file.serial {
+        if meta.lineage.to_string() != file.lineage || meta.serial != file.serial {
             anyhow::bail!(
                 "the state of stack `{}` changed since the plan in {} was made (serial {} then, {} now); run `infra plan --out` again",
                 loaded.name,
@@ -95,27 +95,6 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, printer: Printer)
     .await;
     session.release().await?;
     result
-}
-
-/// Apply with TF_VAR_ values as recorded in a plan file.
-fn with_env_vars<T>(vars: &[(String, String)], f: impl FnOnce() -> T) -> T {
-    // The config loader reads TF_VAR_* from the environment; a saved plan pins them.
-    let prefix = crate::env_vars::TF_VAR_PREFIX;
-    let saved: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(prefix)).collect();
-    for (k, _) in &saved {
-        std::env::remove_var(k);
-    }
-    for (k, v) in vars {
-        std::env::set_var(format!("{prefix}{k}"), v);
-    }
-    let out = f();
-    for (k, _) in vars {
-        std::env::remove_var(format!("{prefix}{k}"));
-    }
-    for (k, v) in saved {
-        std::env::set_var(k, v);
-    }
-    out
 }
 
 fn confirm(run: &RunArgs, destroy: bool, printer: &Printer) -> anyhow::Result<()> {
@@ -148,7 +127,8 @@ async fn execute(
     operation: &str,
     printer: &Printer,
 ) -> anyhow::Result<u8> {
-    let run_id = infra_state::new_run_id();
+    let mut history = infra_state::HistoryEntry::start(session.stack.clone(), operation);
+    let run_id = history.id.clone();
     let persist = Arc::new(StorePersist { store: session.store.clone(), stack: session.stack.clone(), run_id: run_id.clone() });
     let resolver = StackResolver { stack: &loaded.stack };
     let shutdown = Shutdown::new();
@@ -161,7 +141,6 @@ async fn execute(
         default_tags: loaded.stack.provider().default_tags.clone(),
         run_id: run_id.clone(),
     };
-    let started = infra_state::now();
     let report: ApplyReport = infra_apply::apply(plan, prior, &resolver, provider.clone(), persist, opts, shutdown.clone(), tx).await;
     signals.abort();
     let _ = renderer.await;
@@ -183,7 +162,8 @@ async fn execute(
         }
     }
     let (add, change, destroy) = plan.summary();
-    let status = if report.interrupted { "interrupted" } else if report.success() { "ok" } else { "failed" };
+    use infra_state::HistoryStatus;
+    let status = if report.interrupted { HistoryStatus::Interrupted } else if report.success() { HistoryStatus::Ok } else { HistoryStatus::Failed };
     let summary = serde_json::json!({
         "planned": { "add": add, "change": change, "destroy": destroy },
         "completed": report.completed.iter().map(|(s, _)| format!("{:?} {}", s.kind, s.address).to_lowercase()).collect::<Vec<_>>(),
@@ -191,7 +171,11 @@ async fn execute(
         "skipped": report.skipped.iter().map(|s| s.address.to_string()).collect::<Vec<_>>(),
         "api_calls": provider.api_calls().0,
     });
-    session.store.record_history(&session.stack, operation, &run_id, started, status, summary).await?;
+    history.serial = session.store.stack(&session.stack).await?.serial;
+    history.finished_at = std::time::SystemTime::now().into();
+    history.status = status;
+    history.summary = summary;
+    session.store.record_history(&history).await?;
 
     let calls = provider.api_calls();
     if !report.failed.is_empty() || !report.skipped.is_empty() || report.interrupted {

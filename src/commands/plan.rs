@@ -38,7 +38,7 @@ async fn plan(args: &PlanArgs, loaded: &crate::engine::LoadedStack, session: &Se
             format: FORMAT.to_string(),
             stack: loaded.name.clone(),
             stack_dir: std::fs::canonicalize(&args.stack.stack)?,
-            lineage: meta.lineage,
+            lineage: meta.lineage.to_string(),
             serial: meta.serial,
             digest: loaded.digest.clone(),
             var_files: args.stack.var_files.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect(),

@@ -60,12 +60,12 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
             if args.json {
                 let rows: Vec<_> = entries
                     .iter()
-                    .map(|h| serde_json::json!({"serial": h.serial, "operation": h.operation, "who": h.who, "started_at": h.started_at.to_string(), "finished_at": h.finished_at.to_string(), "status": h.status, "summary": h.summary}))
+                    .map(|h| serde_json::json!({"serial": h.serial, "operation": h.operation, "who": h.who, "started_at": h.started_at.to_string(), "finished_at": h.finished_at.to_string(), "status": format!("{:?}", h.status).to_lowercase(), "summary": h.summary}))
                     .collect();
                 printer.out(serde_json::to_string_pretty(&rows)?);
             } else {
                 for h in entries {
-                    printer.out(format!("#{:<4} {}  {:<8} {:<12} by {}  {}", h.serial, h.started_at, h.operation, h.status, h.who, h.summary.get("planned").map(|p| p.to_string()).unwrap_or_default()));
+                    printer.out(format!("#{:<4} {}  {:<8} {:<12} by {}  {}", h.serial, h.started_at, h.operation, format!("{:?}", h.status).to_lowercase(), h.who, h.summary.get("planned").map(|p| p.to_string()).unwrap_or_default()));
                 }
             }
             Ok(0)

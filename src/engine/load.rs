@@ -31,6 +31,12 @@ pub fn stack_name(dir: &Path, explicit: Option<&str>) -> anyhow::Result<String> 
 }
 
 pub fn load_stack(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
+    let env: Vec<(String, String)> = std::env::vars().filter_map(|(k, v)| k.strip_prefix(env_vars::TF_VAR_PREFIX).map(|n| (n.to_string(), v))).collect();
+    load_stack_with_env(args, env, printer)
+}
+
+/// Load with `TF_VAR_*` values given explicitly (a saved plan pins them).
+pub fn load_stack_with_env(args: &StackArgs, env: Vec<(String, String)>, printer: &Printer) -> anyhow::Result<LoadedStack> {
     let name = stack_name(&args.stack, args.stack_name.as_deref())?;
     let mut cli_vars = Vec::new();
     for v in &args.vars {
@@ -39,8 +45,7 @@ pub fn load_stack(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedS
         };
         cli_vars.push((k.trim().to_string(), val.to_string()));
     }
-    let env = std::env::vars().filter_map(|(k, v)| k.strip_prefix(env_vars::TF_VAR_PREFIX).map(|n| (n.to_string(), v)));
-    let input = match infra_config::fs::read_stack(&args.stack, &args.var_files, cli_vars, env) {
+    let input = match infra_config::fs::read_stack(&args.stack, &args.var_files, cli_vars, env.into_iter()) {
         Ok(i) => i,
         Err(d) => {
             printer.err(diagnostics::render(&d, &Sources::default(), printer.color));

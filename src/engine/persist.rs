@@ -34,7 +34,8 @@ impl StorePersist {
 #[async_trait]
 impl Persist for StorePersist {
     async fn intent(&self, req: &CreateRequest) -> Result<(), String> {
-        let intent = Intent::new(&req.address.to_string(), &req.type_name, "create", &req.token, req.config.to_json(), &self.run_id);
+        let mut intent = Intent::create(req.address.to_string(), req.type_name.clone(), req.config.to_json(), self.run_id.clone());
+        intent.token = req.token.clone();
         self.store.record_intent(&self.stack, &intent).await.map_err(|e| e.to_string())
     }
 
@@ -54,6 +55,11 @@ impl Persist for StorePersist {
     }
 
     async fn depose(&self, address: &Address) -> Result<Option<String>, String> {
-        self.store.set_deposed(&self.stack, &address.to_string()).await.map_err(|e| e.to_string())
+        let addr = address.to_string();
+        let Some(current) = self.store.resource(&self.stack, &addr).await.map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        self.store.set_deposed(&self.stack, &addr, &current.cloud_id).await.map_err(|e| e.to_string())?;
+        Ok(Some(current.cloud_id))
     }
 }

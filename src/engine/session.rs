@@ -23,12 +23,16 @@ impl Session {
         let store = open_store(state).await?;
         let acquired = store.lock(stack, operation, state.lock_timeout).await?;
         let mut took_over_stale = false;
-        if let Some(stale) = &acquired.stale {
+        if let Some(stale) = &acquired.took_over {
             took_over_stale = true;
             printer.err(format!(
-                "{}: took over a stale lock on stack `{stack}` left by a run that is no longer alive ({}); reconciling what it left behind",
+                "{}: took over a stale lock on stack `{stack}` left by a run that is no longer alive ({} by {} on {}, pid {}, since {}); reconciling what it left behind",
                 printer.yellow("warning"),
-                stale
+                stale.operation,
+                stale.who,
+                stale.host,
+                stale.pid,
+                stale.created
             ));
         }
         Ok(Session { store, stack: stack.to_string(), lock_id: Some(acquired.info.id.clone()), took_over_stale })
