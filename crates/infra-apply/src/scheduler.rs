@@ -323,21 +323,27 @@ impl<'a> Scheduler<'a> {
                 })
             }
             StepKind::Delete => {
-                let is_deposed = step.deposed.is_some()
-                    || change.is_some_and(|c| c.action == Action::CreateThenDelete);
+                let create_first = change.is_some_and(|c| c.action == Action::CreateThenDelete);
+                let is_deposed = step.deposed.is_some() || create_first;
                 let prior = change
                     .and_then(|c| c.before.clone())
                     .or_else(|| self.prior.get(address).cloned())
                     .unwrap_or(Value::Null);
                 if is_deposed {
-                    let id = self
-                        .deposed
-                        .get(address)
-                        .cloned()
+                    // The second half of a create-first replacement deletes what this run
+                    // deposed; a leftover deposed object is named by its step.
+                    let deposed_now = self.deposed.get(address).filter(|_| create_first).cloned();
+                    let id = deposed_now
                         .or_else(|| step.deposed.clone())
                         .or_else(|| change.and_then(|c| c.deposed.clone()))
                         .or_else(|| id_of(&prior).map(str::to_string))
                         .ok_or_else(|| no_id(address))?;
+                    if create_first && self.values.get(address).and_then(id_of) == Some(id.as_str())
+                    {
+                        return Err(format!(
+                            "{address}: the replacement came back with the old object's id {id}, so the old object is not deleted; check the provider's idempotency tokens, then plan again"
+                        ));
+                    }
                     return Ok(Work::Delete {
                         type_name,
                         id: id.clone(),

@@ -371,3 +371,107 @@ async fn data_sources_read_at_apply_time_feed_dependents() {
         Some(3)
     );
 }
+
+#[tokio::test]
+async fn create_first_never_deletes_the_object_it_just_created() {
+    // A provider that dedupes the replacement onto the old object (say, a reused token)
+    // must not make apply delete the only copy.
+    let mut h = Harness::new();
+    let v = h
+        .existing(&vpc("main"), vpc_config("10.0.0.0/16", "main"))
+        .await;
+    let existing_id = id_of(&v).unwrap().to_string();
+    let mut p = PlanBuilder::new();
+    p.change(&vpc("main"), Action::CreateThenDelete, Some(v.clone()), &[]);
+    let cre = p.step(&vpc("main"), StepKind::Create);
+    let del = p.step(&vpc("main"), StepKind::Delete);
+    p.edge(cre, del);
+    let resolver = MapResolver::new().with(&vpc("main"), |_| vpc_config("10.0.0.0/16", "main"));
+    let provider: std::sync::Arc<dyn infra_provider::Provider> = std::sync::Arc::new(Dedupe {
+        inner: h.cloud.clone(),
+        id: existing_id.clone(),
+    });
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let report = infra_apply::apply(
+        &p.build(),
+        h.prior.clone(),
+        &resolver,
+        provider,
+        h.persist.clone(),
+        h.opts.clone(),
+        h.shutdown.clone(),
+        tx,
+    )
+    .await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(
+        report.failed[0].1.contains("old object's id"),
+        "{}",
+        report.failed[0].1
+    );
+    assert!(
+        h.cloud.get("aws_vpc", &existing_id).is_some(),
+        "the only copy survives"
+    );
+    assert!(h.cloud.calls_of(Op::Delete).is_empty());
+}
+
+/// Wraps the fake so that create returns an existing object.
+struct Dedupe {
+    inner: std::sync::Arc<infra_provider::fake::FakeProvider>,
+    id: String,
+}
+
+#[async_trait::async_trait]
+impl infra_provider::Provider for Dedupe {
+    async fn read(
+        &self,
+        t: &str,
+        items: &[infra_provider::ReadRequest],
+    ) -> Result<std::collections::BTreeMap<String, Value>, infra_provider::ProviderError> {
+        self.inner.read(t, items).await
+    }
+    async fn create(
+        &self,
+        _req: &infra_provider::CreateRequest,
+    ) -> Result<Value, infra_provider::ProviderError> {
+        Ok(self.inner.get("aws_vpc", &self.id).unwrap_or_default())
+    }
+    async fn wait_ready(
+        &self,
+        t: &str,
+        id: &str,
+        c: &Value,
+    ) -> Result<Value, infra_provider::ProviderError> {
+        self.inner.wait_ready(t, id, c).await
+    }
+    async fn update(
+        &self,
+        t: &str,
+        id: &str,
+        p: &Value,
+        d: &Value,
+    ) -> Result<Value, infra_provider::ProviderError> {
+        self.inner.update(t, id, p, d).await
+    }
+    async fn delete(
+        &self,
+        t: &str,
+        id: &str,
+        p: &Value,
+    ) -> Result<(), infra_provider::ProviderError> {
+        self.inner.delete(t, id, p).await
+    }
+    async fn adopt(
+        &self,
+        r: &infra_provider::CreateRequest,
+    ) -> Result<Option<Value>, infra_provider::ProviderError> {
+        self.inner.adopt(r).await
+    }
+    async fn read_data(&self, t: &str, a: &Value) -> Result<Value, infra_provider::ProviderError> {
+        self.inner.read_data(t, a).await
+    }
+    fn api_calls(&self) -> infra_provider::ApiCalls {
+        self.inner.api_calls()
+    }
+}

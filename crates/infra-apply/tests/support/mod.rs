@@ -325,6 +325,8 @@ pub struct Harness {
     pub prior: Values,
     pub opts: ApplyOptions,
     pub shutdown: Shutdown,
+    /// Applies run so far: each gets its own run id (`run-1`, `run-2`, ...).
+    pub runs: std::sync::atomic::AtomicUsize,
 }
 
 impl Harness {
@@ -339,6 +341,7 @@ impl Harness {
             prior: Values::new(),
             opts,
             shutdown: Shutdown::new(),
+            runs: Default::default(),
         }
     }
 
@@ -375,13 +378,18 @@ impl Harness {
     pub async fn apply(&self, plan: &Plan, resolver: &MapResolver) -> (ApplyReport, Vec<Event>) {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let provider: Arc<dyn Provider> = self.cloud.clone();
+        let run = self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let opts = ApplyOptions {
+            run_id: format!("run-{run}"),
+            ..self.opts.clone()
+        };
         let report = apply(
             plan,
             self.prior.clone(),
             resolver,
             provider,
             self.persist.clone(),
-            self.opts.clone(),
+            opts,
             self.shutdown.clone(),
             tx,
         )
