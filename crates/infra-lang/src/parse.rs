@@ -10,7 +10,8 @@ use crate::SourceFile;
 pub(crate) const MAX_NESTING: usize = 128;
 
 pub(crate) fn parse(file: &SourceFile) -> (Option<Body>, Vec<Diagnostic>) {
-    if let Some(offset) = too_deep(&file.text) {
+    let scan = scan(&file.text);
+    if let Some(offset) = scan.too_deep {
         let span = Span::from_offsets(file.path.clone(), &file.text, offset, offset + 1);
         let diag = Diagnostic::error(format!("nesting is too deep: more than {MAX_NESTING} levels of brackets, braces or parentheses"))
             .with_detail("split the expression into locals with fewer nested levels")
@@ -21,19 +22,39 @@ pub(crate) fn parse(file: &SourceFile) -> (Option<Body>, Vec<Diagnostic>) {
         Ok(body) => (Some(body), Vec::new()),
         Err(err) => {
             let loc = err.location();
-            let offset = loc.offset().min(file.text.len());
+            let mut offset = loc.offset().min(file.text.len());
+            let mut message = friendly(err.message());
+            let mut detail = format!(
+                "check the syntax near line {}, column {}",
+                loc.line(),
+                loc.column()
+            );
+            if let Some(start) = scan.unterminated_string {
+                offset = start;
+                message = "unterminated string".to_string();
+                detail = "add the closing quote (\") before the end of the line, or use a heredoc (<<EOT) for multi-line text".to_string();
+            }
+            if message.contains("redefined attribute") {
+                message = "duplicate attribute".to_string();
+                detail =
+                    "each attribute may be set only once in a block; remove or rename one of them"
+                        .to_string();
+            }
             let span = Span::from_offsets(file.path.clone(), &file.text, offset, offset);
-            let message = lowercase_first(err.message());
             let diag = Diagnostic::error(format!("syntax error: {message}"))
-                .with_detail(format!(
-                    "check the syntax near line {}, column {}",
-                    loc.line(),
-                    loc.column()
-                ))
+                .with_detail(detail)
                 .with_span(Some(span));
             (None, vec![diag])
         }
     }
+}
+
+/// hcl-edit's message, shortened where it lists every possible token.
+fn friendly(message: &str) -> String {
+    if message.starts_with("invalid expression;") {
+        return "expected an expression".to_string();
+    }
+    lowercase_first(message)
 }
 
 fn lowercase_first(s: &str) -> String {
@@ -51,9 +72,21 @@ enum Ctx {
     Str,
 }
 
+struct Scan {
+    /// Where nesting first exceeds [`MAX_NESTING`].
+    too_deep: Option<usize>,
+    /// Where the first quoted string that runs into the end of its line starts.
+    unterminated_string: Option<usize>,
+}
+
 /// Scan the text the way the lexer would (skipping comments, strings and heredoc bodies
-/// roughly) and return the offset where nesting first exceeds [`MAX_NESTING`].
-fn too_deep(text: &str) -> Option<usize> {
+/// roughly).
+fn scan(text: &str) -> Scan {
+    let mut out = Scan {
+        too_deep: None,
+        unterminated_string: None,
+    };
+    let mut string_start = 0;
     let bytes = text.as_bytes();
     let mut stack: Vec<Ctx> = Vec::new();
     let mut i = 0;
@@ -63,8 +96,12 @@ fn too_deep(text: &str) -> Option<usize> {
         if in_str {
             match b {
                 b'\\' => i += 1,
-                b'"' | b'\n' => {
+                b'"' => {
                     stack.pop();
+                }
+                b'\n' => {
+                    stack.pop();
+                    out.unterminated_string.get_or_insert(string_start);
                 }
                 b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
                     if bytes.get(i.wrapping_sub(1)) != Some(&b) {
@@ -76,7 +113,10 @@ fn too_deep(text: &str) -> Option<usize> {
             }
         } else {
             match b {
-                b'"' => stack.push(Ctx::Str),
+                b'"' => {
+                    string_start = i;
+                    stack.push(Ctx::Str);
+                }
                 b'(' | b'[' | b'{' => stack.push(Ctx::Open(b)),
                 b')' | b']' | b'}' => {
                     if matches!(stack.last(), Some(Ctx::Open(_))) {
@@ -96,11 +136,15 @@ fn too_deep(text: &str) -> Option<usize> {
             }
         }
         if stack.len() > MAX_NESTING {
-            return Some(i.min(bytes.len().saturating_sub(1)));
+            out.too_deep = Some(i.min(bytes.len().saturating_sub(1)));
+            return out;
         }
         i += 1;
     }
-    None
+    if stack.last() == Some(&Ctx::Str) {
+        out.unterminated_string.get_or_insert(string_start);
+    }
+    out
 }
 
 fn skip_line(bytes: &[u8], i: usize) -> usize {

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::eval::suggest;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::Span as _;
-use crate::eval::suggest;
 use infra_model::value::format_number;
 use infra_model::{Diagnostic, Value};
 

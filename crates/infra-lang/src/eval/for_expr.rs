@@ -53,13 +53,15 @@ impl Evaluator<'_> {
                         other => match super::ops::to_bool(&other) {
                             Some(true) => {}
                             Some(false) => return Ok(Step::Skip),
-                            None => return Err(ev.error(
-                                &cond.expr,
-                                format!(
+                            None => {
+                                return Err(ev.error(
+                                    &cond.expr,
+                                    format!(
                                     "the if condition of a for expression must be a bool, got {}",
                                     describe(&other)
                                 ),
-                            )),
+                                ))
+                            }
                         },
                     }
                 }

@@ -1,8 +1,8 @@
 //! Traversals: `.attr`, `[index]`, legacy `.0`, attribute splat `.*` and full splat `[*]`.
 
+use crate::eval::suggest;
 use hcl_edit::expr::{Traversal, TraversalOperator};
 use hcl_edit::Decorated;
-use crate::eval::suggest;
 use infra_model::value::format_number;
 use infra_model::Value;
 

@@ -120,8 +120,8 @@ pub(crate) const NAMES: &[&str] = &[
     "floor",
     "format",
     "formatlist",
-    "index",
     "indent",
+    "index",
     "join",
     "jsondecode",
     "jsonencode",
@@ -188,7 +188,11 @@ pub(crate) fn call(name: &str, args: Vec<Value>) -> FnResult {
             Some(m) => format!("{min} to {m}"),
             None => format!("at least {min}"),
         };
-        let plural = if expected.ends_with(" 1") || expected == "1" { "" } else { "s" };
+        let plural = if expected.ends_with(" 1") || expected == "1" {
+            ""
+        } else {
+            "s"
+        };
         return Err(format!(
             "{name} takes {expected} argument{plural}, got {}",
             args.len()

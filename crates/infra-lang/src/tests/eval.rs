@@ -19,7 +19,10 @@ fn literals() {
         ("{ \"${var.name}-x\" = 1 }", "{web-x = 1}"),
         ("{ (var.n) = true }", "{3 = true}"),
         ("{ (var.unknown) = 1 }", "(known after apply)"),
-        ("{ (var.list) = 1 }", "error: object key must be a string, got list"),
+        (
+            "{ (var.list) = 1 }",
+            "error: object key must be a string, got list",
+        ),
         ("(1)", "1"),
     ]);
 }
@@ -64,7 +67,15 @@ fn splats() {
         ("var.objs[*].id", "[\"i-1\", \"i-2\"]"),
         ("var.objs.*.id", "[\"i-1\", \"i-2\"]"),
         ("aws_subnet.public[*].id", "[\"p0\", \"p1\"]"),
-        ("var.objs[*].id[0]", "[\"i\", \"i\"]".replace("[\"i\", \"i\"]", "error: cannot index string \"i-1\" (only lists and maps can be indexed)").leak()),
+        (
+            "var.objs[*].id[0]",
+            "[\"i\", \"i\"]"
+                .replace(
+                    "[\"i\", \"i\"]",
+                    "error: cannot index string \"i-1\" (only lists and maps can be indexed)",
+                )
+                .leak(),
+        ),
         ("var.objs.*.id[0]", "\"i-1\""),
         ("var.obj[*].id", "[\"o-1\"]"),
         ("var.nothing[*].id", "[]"),
@@ -110,8 +121,14 @@ fn templates() {
 fn heredocs() {
     check_all(&[
         ("<<EOT\nhello ${var.name}\nEOT", "\"hello web\\n\""),
-        ("<<-EOT\n    indented\n      more\n    EOT", "\"indented\\n  more\\n\""),
-        ("<<EOT\n%{for x in var.list~}\n${x}\n%{endfor~}\nEOT", "\"a\\nb\\nc\\n\""),
+        (
+            "<<-EOT\n    indented\n      more\n    EOT",
+            "\"indented\\n  more\\n\"",
+        ),
+        (
+            "<<EOT\n%{for x in var.list~}\n${x}\n%{endfor~}\nEOT",
+            "\"a\\nb\\nc\\n\"",
+        ),
         ("<<EOT\n${var.unknown}\nEOT", "(known after apply)"),
     ]);
 }
@@ -126,9 +143,15 @@ fn operators() {
         ("-5 % 3", "-2"),
         ("-var.n", "-3"),
         ("\"5\" + 1", "6"),
-        ("1 / 0", "error: division by zero; check the divisor before dividing"),
+        (
+            "1 / 0",
+            "error: division by zero; check the divisor before dividing",
+        ),
         ("1 % 0", "error: modulo by zero; check the divisor first"),
-        ("\"a\" + 1", "error: operator + needs number operands, got string \"a\""),
+        (
+            "\"a\" + 1",
+            "error: operator + needs number operands, got string \"a\"",
+        ),
         ("1 < 2", "true"),
         ("2 <= 2", "true"),
         ("3 > 4", "false"),
@@ -147,7 +170,10 @@ fn operators() {
         ("true || false", "true"),
         ("!true", "false"),
         ("!1", "error: logical not (!) needs a bool, got number 1"),
-        ("1 && true", "error: operator && needs bool operands, got number 1"),
+        (
+            "1 && true",
+            "error: operator && needs bool operands, got number 1",
+        ),
         ("false && var.nothing.x", "false"),
         ("true || var.nothing.x", "true"),
     ]);
@@ -177,8 +203,14 @@ fn unknown_propagation() {
         ("aws_subnet.pending.cidr_block", "\"10.0.1.0/24\""),
         ("[for x in var.unknown : x]", "(known after apply)"),
         ("{for x in var.unknown : x => x}", "(known after apply)"),
-        ("[for x in var.list : x if var.unknown]", "(known after apply)"),
-        ("[for x in var.list : var.unknown]", "[(known after apply), (known after apply), (known after apply)]"),
+        (
+            "[for x in var.list : x if var.unknown]",
+            "(known after apply)",
+        ),
+        (
+            "[for x in var.list : var.unknown]",
+            "[(known after apply), (known after apply), (known after apply)]",
+        ),
         ("length(var.partial)", "2"),
         ("length(var.unknown)", "(known after apply)"),
         ("upper(var.unknown)", "(known after apply)"),
@@ -198,8 +230,14 @@ fn conditionals() {
         ("var.flag ? \"y\" : \"n\"", "\"y\""),
         ("var.n > 5 ? \"big\" : \"small\"", "\"small\""),
         ("\"true\" ? 1 : 2", "1"),
-        ("var.n ? 1 : 2", "error: condition must be a bool, got number 3"),
-        ("var.nothing ? 1 : 2", "error: condition must be a bool, got null"),
+        (
+            "var.n ? 1 : 2",
+            "error: condition must be a bool, got number 3",
+        ),
+        (
+            "var.nothing ? 1 : 2",
+            "error: condition must be a bool, got null",
+        ),
         ("var.flag ? 1 : var.nothing.x", "1"),
     ]);
 }
@@ -271,7 +309,10 @@ fn diagnostics_carry_spans() {
     let expr = &body.get_attribute("b").unwrap().value;
     let err = eval(expr, &scope(), &f).unwrap_err();
     assert_eq!(err.span.clone().unwrap().to_string(), "main.tf:4:3");
-    assert_eq!(render(Err(err)), "error: unknown function \"lenght\" (did you mean \"length\"?)");
+    assert_eq!(
+        render(Err(err)),
+        "error: unknown function \"lenght\" (did you mean \"length\"?)"
+    );
 }
 
 #[test]

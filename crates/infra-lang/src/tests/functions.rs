@@ -181,11 +181,29 @@ fn encoding() {
 
 #[test]
 fn call_function_directly() {
-    assert_eq!(call_function("length", vec![Value::List(vec![Value::Unknown, Value::Unknown])]), Ok(Value::Number(2.0)));
-    assert_eq!(call_function("upper", vec![Value::Unknown]), Ok(Value::Unknown));
-    assert_eq!(call_function("lenght", vec![]), Err("unknown function \"lenght\"; did you mean \"length\"?".to_string()));
-    assert_eq!(call_function("try", vec![Value::from(1i64)]), Err("try must be called directly in an expression".to_string()));
-    assert_eq!(call_function("cidrhost", vec![Value::from("10.0.0.0/8")]), Err("cidrhost takes 2 arguments, got 1".to_string()));
+    assert_eq!(
+        call_function(
+            "length",
+            vec![Value::List(vec![Value::Unknown, Value::Unknown])]
+        ),
+        Ok(Value::Number(2.0))
+    );
+    assert_eq!(
+        call_function("upper", vec![Value::Unknown]),
+        Ok(Value::Unknown)
+    );
+    assert_eq!(
+        call_function("lenght", vec![]),
+        Err("unknown function \"lenght\"; did you mean \"length\"?".to_string())
+    );
+    assert_eq!(
+        call_function("try", vec![Value::from(1i64)]),
+        Err("try must be called directly in an expression".to_string())
+    );
+    assert_eq!(
+        call_function("cidrhost", vec![Value::from("10.0.0.0/8")]),
+        Err("cidrhost takes 2 arguments, got 1".to_string())
+    );
 }
 
 #[test]
@@ -194,13 +212,69 @@ fn function_list_is_sorted_complete_and_callable() {
     sorted.sort();
     assert_eq!(sorted, FUNCTIONS, "FUNCTIONS must stay sorted");
     let table: Vec<&str> = crate::functions::TABLE.iter().map(|t| t.0).collect();
-    assert_eq!(table, FUNCTIONS, "the arity table and FUNCTIONS must list the same names");
+    assert_eq!(
+        table, FUNCTIONS,
+        "the arity table and FUNCTIONS must list the same names"
+    );
     let required = [
-        "cidrsubnet", "cidrsubnets", "cidrhost", "cidrnetmask", "length", "element", "index", "concat", "merge", "lookup", "keys", "values", "tomap",
-        "toset", "tolist", "tostring", "tonumber", "tobool", "format", "formatlist", "join", "split", "range", "slice", "sort", "distinct", "flatten",
-        "zipmap", "contains", "coalesce", "coalescelist", "compact", "min", "max", "abs", "ceil", "floor", "jsonencode", "jsondecode", "lower",
-        "upper", "replace", "trimprefix", "trimsuffix", "trimspace", "substr", "startswith", "endswith", "reverse", "one", "alltrue", "anytrue",
-        "sum", "base64encode", "base64decode", "sha256", "try", "can",
+        "cidrsubnet",
+        "cidrsubnets",
+        "cidrhost",
+        "cidrnetmask",
+        "length",
+        "element",
+        "index",
+        "concat",
+        "merge",
+        "lookup",
+        "keys",
+        "values",
+        "tomap",
+        "toset",
+        "tolist",
+        "tostring",
+        "tonumber",
+        "tobool",
+        "format",
+        "formatlist",
+        "join",
+        "split",
+        "range",
+        "slice",
+        "sort",
+        "distinct",
+        "flatten",
+        "zipmap",
+        "contains",
+        "coalesce",
+        "coalescelist",
+        "compact",
+        "min",
+        "max",
+        "abs",
+        "ceil",
+        "floor",
+        "jsonencode",
+        "jsondecode",
+        "lower",
+        "upper",
+        "replace",
+        "trimprefix",
+        "trimsuffix",
+        "trimspace",
+        "substr",
+        "startswith",
+        "endswith",
+        "reverse",
+        "one",
+        "alltrue",
+        "anytrue",
+        "sum",
+        "base64encode",
+        "base64decode",
+        "sha256",
+        "try",
+        "can",
     ];
     for name in required {
         assert!(FUNCTIONS.contains(&name), "missing {name}");
