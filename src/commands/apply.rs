@@ -135,12 +135,11 @@ async fn execute(
     let signals = tokio::spawn(watch_signals(shutdown.clone(), *printer));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let renderer = tokio::spawn(render_events(rx, *printer));
-    let opts = ApplyOptions {
-        stack: session.stack.clone(),
-        parallelism: run.parallelism as usize,
-        default_tags: loaded.stack.provider().default_tags.clone(),
-        run_id: run_id.clone(),
-    };
+    let mut opts = ApplyOptions::new(session.stack.clone(), run_id.clone());
+    opts.parallelism = run.parallelism as usize;
+    opts.default_tags = loaded.stack.provider().default_tags.clone();
+    // Terraform's cadence on a terminal; a quieter plain line every 30 s in CI logs
+    opts.waiting_interval = if printer.stdout_tty { std::time::Duration::from_secs(10) } else { std::time::Duration::from_secs(30) };
     let report: ApplyReport = infra_apply::apply(plan, prior, &resolver, provider.clone(), persist, opts, shutdown.clone(), tx).await;
     signals.abort();
     let _ = renderer.await;
