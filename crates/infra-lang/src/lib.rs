@@ -12,6 +12,8 @@
 //! - [`TypeConstraint`], [`parse_type`], [`convert`]
 //! - [`call_function`], [`FUNCTIONS`]
 
+#![allow(clippy::result_large_err)] // the public API returns `Result<_, Diagnostic>`
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ mod eval;
 mod functions;
 mod parse;
 mod refs;
+mod spans;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -46,7 +49,7 @@ pub fn parse(file: &SourceFile) -> (Option<Body>, Vec<Diagnostic>) {
 
 /// The span of a parsed node (`node.span()` from hcl-edit's `Span` trait) in `file`.
 pub fn span_of(file: &SourceFile, range: Option<std::ops::Range<usize>>) -> Option<Span> {
-    range.map(|r| Span::from_offsets(file.path.clone(), &file.text, r.start, r.end))
+    range.map(|r| spans::span(file, r.start, r.end))
 }
 
 /// The names an expression can see: `var`, `local`, `data`, `module`, `count`, `each`,

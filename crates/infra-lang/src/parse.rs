@@ -103,11 +103,13 @@ fn scan(text: &str) -> Scan {
                     stack.pop();
                     out.unterminated_string.get_or_insert(string_start);
                 }
-                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
-                    if bytes.get(i.wrapping_sub(1)) != Some(&b) {
-                        stack.push(Ctx::Open(b'{'));
-                        i += 1;
-                    }
+                // `$${` and `%%{` are escapes, not interpolations.
+                b'$' | b'%'
+                    if bytes.get(i + 1) == Some(&b'{')
+                        && bytes.get(i.wrapping_sub(1)) != Some(&b) =>
+                {
+                    stack.push(Ctx::Open(b'{'));
+                    i += 1;
                 }
                 _ => {}
             }

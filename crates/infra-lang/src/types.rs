@@ -350,7 +350,7 @@ pub(crate) fn set_of(items: Vec<Value>) -> Vec<Value> {
     }
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
     for item in items {
-        if !out.iter().any(|o| *o == item) {
+        if !out.contains(&item) {
             out.push(item);
         }
     }

@@ -110,14 +110,19 @@ impl Evaluator<'_> {
             };
             if f.grouping {
                 groups.entry(key).or_default().push(value);
-            } else if map.contains_key(&key) {
-                return Err(self
-                    .error(f, format!("duplicate key \"{key}\" in for expression"))
-                    .with_detail(
-                        "add an ellipsis (...) after the value expression to group values by key",
-                    ));
             } else {
-                map.insert(key, value);
+                match map.entry(key) {
+                    std::collections::btree_map::Entry::Occupied(e) => {
+                        return Err(self
+                            .error(f, format!("duplicate key \"{}\" in for expression", e.key()))
+                            .with_detail(
+                                "add an ellipsis (...) after the value expression to group values by key",
+                            ));
+                    }
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(value);
+                    }
+                }
             }
         }
         if unknown {

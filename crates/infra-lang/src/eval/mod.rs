@@ -149,12 +149,9 @@ impl Evaluator<'_> {
             Expression::Conditional(c) => {
                 let cond = self.expr(&c.cond_expr)?;
                 match cond {
-                    Value::Unknown => {
-                        // Still evaluate both sides so that errors surface early.
-                        self.expr(&c.true_expr)?;
-                        self.expr(&c.false_expr)?;
-                        Ok(Value::Unknown)
-                    }
+                    // As in Terraform, errors in either branch are not reported while the
+                    // condition is unknown (the guard may be what prevents them).
+                    Value::Unknown => Ok(Value::Unknown),
                     other => match ops::to_bool(&other) {
                         Some(true) => self.expr(&c.true_expr),
                         Some(false) => self.expr(&c.false_expr),

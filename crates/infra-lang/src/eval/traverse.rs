@@ -1,19 +1,62 @@
 //! Traversals: `.attr`, `[index]`, legacy `.0`, attribute splat `.*` and full splat `[*]`.
 
 use crate::eval::suggest;
-use hcl_edit::expr::{Traversal, TraversalOperator};
+use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
 use hcl_edit::Decorated;
 use infra_model::value::format_number;
 use infra_model::Value;
 
 use super::{describe, EvalResult, Evaluator};
+use crate::Scope;
 
 type Op = Decorated<TraversalOperator>;
 
-impl Evaluator<'_> {
+impl<'a> Evaluator<'a> {
     pub(crate) fn traversal(&mut self, t: &Traversal) -> EvalResult {
+        if let Expression::Variable(name) = &t.expr {
+            let scope: &'a dyn Scope = self.scope;
+            let shadowed = self.locals.iter().any(|(n, _)| n == name.as_str());
+            if let (false, Some(root)) = (shadowed, scope.lookup(name.as_str())) {
+                return self.traverse_borrowed(root, &t.operators);
+            }
+        }
         let base = self.expr(&t.expr)?;
         self.apply_ops(base, &t.operators)
+    }
+
+    /// Follow the plain steps by reference so that `aws_subnet.x.id` does not clone every
+    /// subnet; clone only from the first splat (or unusual step) on.
+    fn traverse_borrowed(&mut self, root: &'a Value, ops: &[Op]) -> EvalResult {
+        let mut cur = root;
+        let mut i = 0;
+        while i < ops.len() {
+            let next = match ops[i].value() {
+                TraversalOperator::GetAttr(name) => match cur {
+                    Value::Map(m) => m.get(name.as_str()),
+                    _ => None,
+                },
+                TraversalOperator::LegacyIndex(k) => match cur {
+                    Value::List(l) => usize::try_from(*k.value()).ok().and_then(|k| l.get(k)),
+                    _ => None,
+                },
+                TraversalOperator::Index(e) => match (cur, self.expr(e)?) {
+                    (Value::List(l), Value::Number(n)) if n.fract() == 0.0 && n >= 0.0 => {
+                        l.get(n as usize)
+                    }
+                    (Value::Map(m), Value::String(s)) => m.get(&s),
+                    _ => None,
+                },
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => None,
+            };
+            match next {
+                Some(v) => {
+                    cur = v;
+                    i += 1;
+                }
+                None => break,
+            }
+        }
+        self.apply_ops(cur.clone(), &ops[i..])
     }
 
     fn apply_ops(&mut self, mut value: Value, ops: &[Op]) -> EvalResult {

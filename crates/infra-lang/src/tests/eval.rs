@@ -194,6 +194,10 @@ fn unknown_propagation() {
         ("var.unknown && false", "false"),
         ("var.unknown || true", "true"),
         ("var.unknown ? 1 : 2", "(known after apply)"),
+        (
+            "var.unknown != null ? var.nothing.x : \"\"",
+            "(known after apply)",
+        ),
         ("var.flag ? var.unknown : 2", "(known after apply)"),
         ("!var.flag ? var.unknown : 2", "2"),
         ("var.unknown.id", "(known after apply)"),

@@ -98,7 +98,7 @@ fn huge_inputs_parse_quickly() {
     let start = std::time::Instant::now();
     let big = format!("a = \"{}\"\nb = 1\n", "x".repeat(10 * 1024 * 1024));
     assert_eq!(parse_result(&big), "ok");
-    let many = "a = 1\n".repeat(1)
+    let many = "a = 1\n".to_string()
         + &(0..50_000)
             .map(|i| format!("k{i} = [\"v{i}\", {i}]\n"))
             .collect::<String>();
@@ -126,4 +126,62 @@ fn parse_error_message_is_lowercase_with_detail() {
         d.detail.as_deref(),
         Some("check the syntax near line 1, column 5")
     );
+}
+
+#[test]
+fn spans_in_large_files_match_from_offsets() {
+    let text: String = (0..3000)
+        .map(|i| format!("k{i} = \"é${{var.x}}\" # ü\n"))
+        .collect();
+    let f = super::file(&text);
+    for offset in [
+        0,
+        1,
+        7,
+        100,
+        4095,
+        4096,
+        5000,
+        31_337,
+        text.len() - 1,
+        text.len(),
+        text.len() + 10,
+    ] {
+        let offset = (0..=offset.min(text.len()))
+            .rev()
+            .find(|o| text.is_char_boundary(*o))
+            .unwrap_or(0);
+        let fast = crate::span_of(&f, Some(offset..offset + 1)).unwrap();
+        let slow = infra_model::Span::from_offsets(f.path.clone(), &f.text, offset, offset + 1);
+        assert_eq!(fast, slow, "offset {offset}");
+    }
+    // A different file with the same path must not reuse the cached lines.
+    let other = super::file(&format!("\n\n{text}"));
+    let s = crate::span_of(&other, Some(2..3)).unwrap();
+    assert_eq!((s.line, s.col), (3, 1));
+}
+
+#[test]
+fn many_references_in_a_large_file_are_fast() {
+    let text: String = (0..20_000)
+        .map(|i| format!("k{i} = aws_subnet.s{i}.id\n"))
+        .collect();
+    let f = super::file(&text);
+    let start = std::time::Instant::now();
+    let (body, diags) = parse(&f);
+    assert!(diags.is_empty());
+    let body = body.unwrap();
+    let mut count = 0;
+    let mut last_line = 0;
+    for attr in body.attributes() {
+        for r in crate::references(&attr.value, &f) {
+            let line = r.span.unwrap().line;
+            assert!(line > last_line);
+            last_line = line;
+            count += 1;
+        }
+    }
+    assert_eq!(count, 20_000);
+    assert_eq!(last_line, 20_000);
+    assert!(start.elapsed().as_secs() < 30, "took {:?}", start.elapsed());
 }
