@@ -5,6 +5,24 @@
 //!
 //! No IO: callers hand in file contents.
 //!
+//! Codemap:
+//! - `parse.rs`: a nesting pre-scan (hcl-edit's parser is recursive), then hcl-edit, with
+//!   syntax errors turned into diagnostics (unterminated strings pinned to their quote).
+//! - `eval/`: the evaluator (`mod.rs`: dispatch, names, calls, `try`/`can`), `ops.rs`
+//!   (operators), `traverse.rs` (attributes, indexes, splats), `template.rs` (templates,
+//!   directives, strip markers), `for_expr.rs`.
+//! - `refs.rs`: reference extraction. `types.rs`: type constraints and conversion.
+//! - `functions/`: the library by family; `cidr.rs`: the cidr functions (go-cidr's math).
+//! - `spans.rs`: a cached line index so that spans stay cheap in large files.
+//!
+//! Invariants: nothing panics on input (a proptest feeds arbitrary text); unknown in gives
+//! unknown out; every error is a lowercase message, with a span when one is known.
+//!
+//! Deliberately not here: files, modules, `count`/`for_each` expansion, and which names are
+//! in scope; infra-config builds the [`Scope`]. `optional(T, default)` defaults do not fit
+//! in [`TypeConstraint`], so [`parse_type_with_defaults`] and [`convert_with_defaults`] carry
+//! them next to it.
+//!
 //! PUBLIC API CONTRACT (other crates code against exactly these items):
 //! - [`SourceFile`], [`parse`], [`span_of`]
 //! - [`Scope`] (implemented for `BTreeMap<String, Value>`), [`eval`]
@@ -92,7 +110,17 @@ pub struct Reference {
 
 /// Every reference in an expression, in source order.
 pub fn references(expr: &Expression, file: &SourceFile) -> Vec<Reference> {
-    refs::references(expr, file)
+    refs::references(expr, file, &[])
+}
+
+/// Like [`references`], also leaving out `bound` names (e.g. a `dynamic` block's iterator,
+/// whose `setting.value` is not a reference to anything).
+pub fn references_excluding(
+    expr: &Expression,
+    file: &SourceFile,
+    bound: &[&str],
+) -> Vec<Reference> {
+    refs::references(expr, file, bound)
 }
 
 /// A variable's `type` constraint.

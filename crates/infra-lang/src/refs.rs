@@ -11,10 +11,10 @@ use crate::{span_of, Reference, SourceFile, Step};
 /// Deepest nesting walked (matches the evaluator's guard; deeper trees are cut off).
 const MAX_DEPTH: usize = 256;
 
-pub(crate) fn references(expr: &Expression, file: &SourceFile) -> Vec<Reference> {
+pub(crate) fn references(expr: &Expression, file: &SourceFile, bound: &[&str]) -> Vec<Reference> {
     let mut walker = Walker {
         file,
-        bound: Vec::new(),
+        bound: bound.iter().map(|s| s.to_string()).collect(),
         out: Vec::new(),
         depth: 0,
     };

@@ -112,3 +112,15 @@ fn for_bound_names_are_scoped() {
         ),
     ]);
 }
+
+#[test]
+fn dynamic_iterators_can_be_excluded() {
+    let (expr, f) = expr_of("\"${setting.value}-${var.suffix}\"");
+    let roots: Vec<String> = crate::references_excluding(&expr, &f, &["setting"])
+        .into_iter()
+        .map(|r| r.root)
+        .collect();
+    assert_eq!(roots, ["var"]);
+    let roots: Vec<String> = references(&expr, &f).into_iter().map(|r| r.root).collect();
+    assert_eq!(roots, ["setting", "var"]);
+}
