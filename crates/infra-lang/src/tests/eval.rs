@@ -331,3 +331,34 @@ fn eval_depth_guard_on_hand_built_trees() {
     assert!(err.summary.contains("nested too deeply"), "{}", err.summary);
     assert!(crate::references(&e, &f).is_empty());
 }
+
+#[test]
+fn deepest_parseable_inputs_evaluate_without_overflow() {
+    let cases = [
+        format!("{}1{}", "try(".repeat(60), ")".repeat(60)),
+        format!("{}1{}", "[".repeat(60), "]".repeat(60)),
+        format!("{}1{}", "{a = ".repeat(60), "}".repeat(60)),
+        format!("{}var.n{}", "\"${".repeat(60), "}\"".repeat(60)),
+        format!("{}1{}", "[for x in [1] : ".repeat(30), "]".repeat(30)),
+        format!("1{}", " + 1".repeat(127)),
+        format!("{}1{}", "(1 + ".repeat(60), ")".repeat(60)),
+        format!("{}true{}", "!".repeat(120), ""),
+        format!("{}1{}", "-".repeat(120), ""),
+    ];
+    for src in &cases {
+        let f = super::file(&format!("x = {src}\n"));
+        let (body, diags) = parse(&f);
+        if let Some(body) = body {
+            let expr = &body.get_attribute("x").unwrap().value;
+            let _ = eval(expr, &scope(), &f);
+            let _ = crate::references(expr, &f);
+        } else {
+            assert!(!diags.is_empty());
+        }
+    }
+    assert_eq!(super::run(&format!("1{}", " + 1".repeat(100))), "101");
+    assert_eq!(
+        super::run(&format!("{}1{}", "[".repeat(50), "]".repeat(50))),
+        format!("{}1{}", "[".repeat(50), "]".repeat(50))
+    );
+}
