@@ -1,0 +1,336 @@
+//! The one place every AWS call goes through: it counts the call (per
+//! `service:Operation`), bounds how many calls are in flight, applies a token-bucket rate
+//! limit to operations AWS rate-limits per account, retries throttling and transient
+//! failures with exponential backoff and jitter, and logs every attempt with `tracing`.
+//!
+//! The SDK's own retries are switched off (one attempt per SDK call), so the counter sees
+//! every request that reaches the wire.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use infra_provider::{ApiCalls, ErrorKind, ProviderError};
+use rand::Rng;
+use tokio::sync::Semaphore;
+
+/// How often and how patiently retryable errors are retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included.
+    pub max_attempts: u32,
+    /// Backoff before the second attempt; doubles for each further attempt.
+    pub base_delay: Duration,
+    /// Cap of one backoff.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff after failed attempt number `attempt` (1-based): exponential, capped,
+    /// with jitter in the upper half ("equal jitter").
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        let ms = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX);
+        if ms == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(rand::thread_rng().gen_range(ms / 2..=ms))
+    }
+}
+
+/// Burst and refill rate (per second) of operations AWS rate-limits with a token bucket.
+pub fn rate_limit_for(op: &str) -> Option<(f64, f64)> {
+    match op {
+        "ec2:CreateNatGateway" => Some((10.0, 1.0)),
+        _ => None,
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    burst: f64,
+    per_sec: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    /// Take a token, or say how long until one is available.
+    fn take(&mut self, now: Instant) -> Option<Duration> {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            None
+        } else {
+            Some(Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec))
+        }
+    }
+}
+
+/// Counting, concurrency bound, rate limits and retries for every AWS call.
+#[derive(Debug)]
+pub struct Caller {
+    calls: Mutex<ApiCalls>,
+    permits: Semaphore,
+    buckets: Mutex<HashMap<&'static str, Bucket>>,
+    policy: RetryPolicy,
+}
+
+impl Caller {
+    pub fn new(max_in_flight: usize, policy: RetryPolicy) -> Self {
+        Caller {
+            calls: Mutex::new(ApiCalls::default()),
+            permits: Semaphore::new(max_in_flight.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+            policy,
+        }
+    }
+
+    /// Every call made so far (each retry attempt counts), by `service:Operation`.
+    pub fn api_calls(&self) -> ApiCalls {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn count(&self, op: &str) {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).add(op);
+    }
+
+    async fn take_token(&self, op: &'static str) {
+        let Some((burst, per_sec)) = rate_limit_for(op) else {
+            return;
+        };
+        loop {
+            let wait = {
+                let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+                let bucket = buckets.entry(op).or_insert_with(|| Bucket {
+                    tokens: burst,
+                    burst,
+                    per_sec,
+                    last: Instant::now(),
+                });
+                bucket.take(Instant::now())
+            };
+            match wait {
+                None => return,
+                Some(d) => {
+                    tracing::debug!(
+                        op,
+                        wait_ms = d.as_millis() as u64,
+                        "rate limit: waiting for a token"
+                    );
+                    tokio::time::sleep(d).await;
+                }
+            }
+        }
+    }
+
+    /// Run `f` (one attempt of operation `op`) until it succeeds, fails with an error that
+    /// is not retryable, or the attempts run out.
+    pub async fn run<T, F, Fut>(&self, op: &'static str, mut f: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.take_token(op).await;
+            let result = {
+                let _permit = self.permits.acquire().await.map_err(|_| {
+                    ProviderError::new(ErrorKind::Cancelled, "the provider is shutting down")
+                        .with_operation(op)
+                })?;
+                self.count(op);
+                let started = Instant::now();
+                let r = f().await;
+                tracing::debug!(
+                    op,
+                    attempt,
+                    ok = r.is_ok(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "aws call"
+                );
+                r
+            };
+            match result {
+                Ok(v) => return Ok(v),
+                Err(e) if e.is_retryable() && attempt < self.policy.max_attempts => {
+                    let delay = self.policy.backoff(attempt);
+                    tracing::warn!(op, attempt, delay_ms = delay.as_millis() as u64, error = %e, "aws call failed; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(mut e) => {
+                    if e.operation.is_none() {
+                        e.operation = Some(op.to_string());
+                    }
+                    if e.is_retryable() {
+                        e.message = format!(
+                            "{} (gave up after {attempt} attempts; try again later)",
+                            e.message
+                        );
+                    }
+                    tracing::warn!(op, attempt, error = %e, "aws call failed");
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(4),
+        }
+    }
+
+    fn err(kind: ErrorKind, code: &str) -> ProviderError {
+        ProviderError::new(kind, "injected").with_code(code)
+    }
+
+    /// Feed `seq` of results to the caller, one per attempt.
+    async fn replay(
+        caller: &Caller,
+        seq: Vec<Result<u32, ProviderError>>,
+    ) -> (Result<u32, ProviderError>, u32) {
+        let n = AtomicU32::new(0);
+        let seq = Mutex::new(seq.into_iter());
+        let r = caller
+            .run("ec2:DescribeVpcs", || {
+                n.fetch_add(1, Ordering::SeqCst);
+                let next = seq.lock().unwrap().next().unwrap_or(Ok(99));
+                async move { next }
+            })
+            .await;
+        (r, n.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn throttling_and_5xx_are_retried_until_success() {
+        let caller = Caller::new(4, fast());
+        let seq = vec![
+            Err(err(ErrorKind::Throttled, "RequestLimitExceeded")),
+            Err(err(ErrorKind::Throttled, "Throttling")),
+            Err(err(ErrorKind::Transient, "InternalError")),
+            Ok(7),
+        ];
+        let (r, attempts) = replay(&caller, seq).await;
+        assert_eq!(r, Ok(7));
+        assert_eq!(attempts, 4);
+        assert_eq!(caller.api_calls().get("ec2:DescribeVpcs"), 4);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_max_attempts() {
+        let caller = Caller::new(4, fast());
+        let seq = (0..20)
+            .map(|_| Err(err(ErrorKind::Throttled, "RequestLimitExceeded")))
+            .collect();
+        let (r, attempts) = replay(&caller, seq).await;
+        let e = r.unwrap_err();
+        assert_eq!(attempts, 8);
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        assert_eq!(e.operation.as_deref(), Some("ec2:DescribeVpcs"));
+        assert!(e.message.contains("gave up after 8 attempts"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn rejected_and_not_found_are_not_retried() {
+        for kind in [
+            ErrorKind::Rejected,
+            ErrorKind::NotFound,
+            ErrorKind::Credentials,
+        ] {
+            let caller = Caller::new(4, fast());
+            let (r, attempts) = replay(&caller, vec![Err(err(kind, "X")), Ok(1)]).await;
+            assert_eq!(r.unwrap_err().kind, kind);
+            assert_eq!(attempts, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn in_flight_calls_are_bounded() {
+        let caller = std::sync::Arc::new(Caller::new(2, fast()));
+        let now = std::sync::Arc::new(AtomicU32::new(0));
+        let max = std::sync::Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (caller, now, max) = (caller.clone(), now.clone(), max.clone());
+            tasks.push(tokio::spawn(async move {
+                caller
+                    .run("ec2:DescribeSubnets", || {
+                        let (now, max) = (now.clone(), max.clone());
+                        async move {
+                            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                            max.fetch_max(n, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            now.fetch_sub(1, Ordering::SeqCst);
+                            Ok::<_, ProviderError>(())
+                        }
+                    })
+                    .await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(max.load(Ordering::SeqCst), 2);
+        assert_eq!(caller.api_calls().get("ec2:DescribeSubnets"), 8);
+    }
+
+    #[test]
+    fn token_bucket_allows_burst_then_one_per_second() {
+        let t0 = Instant::now();
+        let mut b = Bucket {
+            tokens: 10.0,
+            burst: 10.0,
+            per_sec: 1.0,
+            last: t0,
+        };
+        for _ in 0..10 {
+            assert_eq!(b.take(t0), None);
+        }
+        let wait = b.take(t0).expect("the 11th call waits");
+        assert!(
+            wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
+            "{wait:?}"
+        );
+        assert_eq!(b.take(t0 + Duration::from_secs(1)), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        };
+        let d1 = p.backoff(1);
+        assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
+        let d3 = p.backoff(3);
+        assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400));
+        assert!(p.backoff(12) <= Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,334 @@
+//! `aws_eip` (AllocateAddress in the VPC domain) and `aws_nat_gateway` (CreateNatGateway
+//! with the idempotency token, wait for `available`, delete waits for `deleted`).
+//!
+//! Emulator quirks (LocalStack): ClientToken is not honoured, and address / NAT gateway
+//! tags are filed under other resource types, so adoption filters on `tag:KEY` only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_ec2::types::{
+    Address, ConnectivityType, DomainType, Filter, NatGateway, NatGatewayState, ResourceType,
+};
+use infra_model::Value;
+use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
+
+use crate::errors::missing;
+use crate::util::{filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec};
+use crate::AwsProvider;
+
+// ---- aws_eip ----
+
+async fn describe_addresses(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<Address>, ProviderError> {
+    // DescribeAddresses is not paginated
+    let out = p
+        .call("ec2:DescribeAddresses", || {
+            p.ec2()
+                .describe_addresses()
+                .set_filters(Some(filters.clone()))
+                .send()
+        })
+        .await?;
+    Ok(out.addresses().to_vec())
+}
+
+/// The public DNS name AWS gives an address, as the Terraform provider computes it.
+fn public_dns(region: &str, ip: &str) -> String {
+    let dashed = ip.replace('.', "-");
+    if region == "us-east-1" {
+        format!("ec2-{dashed}.compute-1.amazonaws.com")
+    } else {
+        format!("ec2-{dashed}.{region}.compute.amazonaws.com")
+    }
+}
+
+fn eip_value(p: &AwsProvider, a: &Address, prior: Option<&Value>) -> Option<(String, Value)> {
+    let id = a.allocation_id()?.to_string();
+    let mut m = BTreeMap::new();
+    m.insert("id".into(), Value::string(&id));
+    m.insert("allocation_id".into(), Value::string(&id));
+    m.insert(
+        "domain".into(),
+        Value::string(a.domain().map(|d| d.as_str()).unwrap_or("vpc")),
+    );
+    m.insert("public_ip".into(), opt(a.public_ip()));
+    m.insert(
+        "public_dns".into(),
+        a.public_ip()
+            .map(|ip| Value::string(public_dns(p.region(), ip)))
+            .unwrap_or(Value::Null),
+    );
+    m.insert("association_id".into(), opt(a.association_id()));
+    m.insert("network_interface".into(), opt(a.network_interface_id()));
+    put_tags(&mut m, a.tags(), prior);
+    Some((id, Value::Map(m)))
+}
+
+pub(crate) async fn read_eips(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let mut out = BTreeMap::new();
+    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+        for a in describe_addresses(p, vec![filter("allocation-id", chunk)]).await? {
+            out.extend(eip_value(
+                p,
+                &a,
+                a.allocation_id().and_then(|id| priors.get(id).copied()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn create_eip(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
+    let domain = get_str(&req.config, "domain").unwrap_or("vpc");
+    if domain != "vpc" {
+        return Err(ProviderError::new(
+            ErrorKind::Rejected,
+            format!("aws_eip: domain \"{domain}\" is not supported; use domain = \"vpc\""),
+        ));
+    }
+    let spec = tag_spec(ResourceType::ElasticIp, req);
+    let out = p
+        .call("ec2:AllocateAddress", || {
+            p.ec2()
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(spec.clone())
+                .send()
+        })
+        .await?;
+    let id = out.allocation_id().ok_or_else(|| {
+        ProviderError::new(
+            ErrorKind::Other,
+            "AllocateAddress returned no allocation id",
+        )
+    })?;
+    p.read_back("aws_eip", id, &req.config).await
+}
+
+pub(crate) async fn delete_eip(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    // an address whose NAT gateway is still going away stays "in use" for a while
+    p.settle(id, || async {
+        p.call("ec2:ReleaseAddress", || {
+            p.ec2().release_address().allocation_id(id).send()
+        })
+        .await
+        .map(|_| ())
+    })
+    .await
+}
+
+pub(crate) async fn adopt_eip(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let found = describe_addresses(p, infra_filters(req)).await?;
+    Ok(found
+        .first()
+        .and_then(|a| eip_value(p, a, Some(&req.config)))
+        .map(|(_, v)| v))
+}
+
+// ---- aws_nat_gateway ----
+
+async fn describe_nats(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<NatGateway>, ProviderError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = p
+            .call("ec2:DescribeNatGateways", || {
+                p.ec2()
+                    .describe_nat_gateways()
+                    .set_filter(Some(filters.clone()))
+                    .max_results(1000)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        out.extend(page.nat_gateways().iter().cloned());
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Deleted, deleting and failed gateways count as gone.
+fn is_live(n: &NatGateway) -> bool {
+    !matches!(
+        n.state(),
+        Some(NatGatewayState::Deleted)
+            | Some(NatGatewayState::Deleting)
+            | Some(NatGatewayState::Failed)
+    )
+}
+
+fn nat_value(n: &NatGateway, prior: Option<&Value>) -> Option<(String, Value)> {
+    let id = n.nat_gateway_id()?.to_string();
+    let addr = n
+        .nat_gateway_addresses()
+        .iter()
+        .find(|a| a.is_primary().unwrap_or(true))
+        .or_else(|| n.nat_gateway_addresses().first());
+    let mut m = BTreeMap::new();
+    m.insert("id".into(), Value::string(&id));
+    m.insert("subnet_id".into(), opt(n.subnet_id()));
+    m.insert(
+        "connectivity_type".into(),
+        Value::string(
+            n.connectivity_type()
+                .map(|c| c.as_str())
+                .unwrap_or("public"),
+        ),
+    );
+    m.insert(
+        "allocation_id".into(),
+        opt(addr.and_then(|a| a.allocation_id())),
+    );
+    m.insert("public_ip".into(), opt(addr.and_then(|a| a.public_ip())));
+    m.insert("private_ip".into(), opt(addr.and_then(|a| a.private_ip())));
+    m.insert(
+        "network_interface_id".into(),
+        opt(addr.and_then(|a| a.network_interface_id())),
+    );
+    m.insert(
+        "association_id".into(),
+        opt(addr.and_then(|a| a.association_id())),
+    );
+    put_tags(&mut m, n.tags(), prior);
+    Some((id, Value::Map(m)))
+}
+
+pub(crate) async fn read_nats(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let mut out = BTreeMap::new();
+    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+        for n in describe_nats(p, vec![filter("nat-gateway-id", chunk)])
+            .await?
+            .iter()
+            .filter(|n| is_live(n))
+        {
+            out.extend(nat_value(
+                n,
+                n.nat_gateway_id().and_then(|id| priors.get(id).copied()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn create_nat(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
+    let c = &req.config;
+    let subnet = get_str(c, "subnet_id").ok_or_else(|| missing("aws_nat_gateway", "subnet_id"))?;
+    let alloc = get_str(c, "allocation_id").map(str::to_string);
+    let private_ip = get_str(c, "private_ip").map(str::to_string);
+    let connectivity = ConnectivityType::from(get_str(c, "connectivity_type").unwrap_or("public"));
+    if connectivity == ConnectivityType::Public && alloc.is_none() {
+        return Err(missing(
+            "aws_nat_gateway",
+            "allocation_id (a public NAT gateway needs an aws_eip)",
+        ));
+    }
+    let spec = tag_spec(ResourceType::Natgateway, req);
+    let out = p
+        .call("ec2:CreateNatGateway", || {
+            p.ec2()
+                .create_nat_gateway()
+                .subnet_id(subnet)
+                .set_allocation_id(alloc.clone())
+                .set_private_ip_address(private_ip.clone())
+                .connectivity_type(connectivity.clone())
+                .client_token(&req.token)
+                .tag_specifications(spec.clone())
+                .send()
+        })
+        .await?;
+    // return at once (it is pending on AWS); the engine records it, then calls wait_ready
+    match out.nat_gateway().and_then(|n| nat_value(n, Some(c))) {
+        Some((_, v)) => Ok(v),
+        None => Err(ProviderError::new(
+            ErrorKind::Other,
+            "CreateNatGateway returned no gateway id",
+        )),
+    }
+}
+
+pub(crate) async fn wait_nat_available(
+    p: &AwsProvider,
+    id: &str,
+    current: &Value,
+) -> Result<Value, ProviderError> {
+    p.poll(&format!("NAT gateway {id} to become available"), || async {
+        let found = describe_nats(p, vec![filter("nat-gateway-id", [id])]).await?;
+        let Some(n) = found.first() else {
+            return Ok(None);
+        };
+        match n.state() {
+            Some(NatGatewayState::Available) => Ok(nat_value(n, Some(current)).map(|(_, v)| v)),
+            Some(NatGatewayState::Failed) => Err(ProviderError::new(
+                ErrorKind::Rejected,
+                format!(
+                    "NAT gateway {id} failed: {}; fix the cause and run again",
+                    n.failure_message().unwrap_or("no reason given")
+                ),
+            )
+            .with_code(n.failure_code().unwrap_or("NatGatewayFailed"))),
+            Some(NatGatewayState::Deleted) | Some(NatGatewayState::Deleting) => {
+                Err(ProviderError::not_found(format!(
+                    "NAT gateway {id} was deleted while waiting for it; run again to re-create it"
+                )))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+pub(crate) async fn delete_nat(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    match p
+        .call("ec2:DeleteNatGateway", || {
+            p.ec2().delete_nat_gateway().nat_gateway_id(id).send()
+        })
+        .await
+    {
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+        r => r.map(|_| ())?,
+    }
+    p.poll(&format!("NAT gateway {id} to be deleted"), || async {
+        let found = describe_nats(p, vec![filter("nat-gateway-id", [id])]).await?;
+        Ok(match found.first().and_then(NatGateway::state) {
+            None | Some(NatGatewayState::Deleted) => Some(()),
+            _ => None,
+        })
+    })
+    .await
+}
+
+pub(crate) async fn adopt_nat(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let found = describe_nats(p, infra_filters(req)).await?;
+    Ok(found
+        .iter()
+        .filter(|n| is_live(n))
+        .find_map(|n| nat_value(n, Some(&req.config)))
+        .map(|(_, v)| v))
+}

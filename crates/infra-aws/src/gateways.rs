@@ -1,0 +1,209 @@
+//! `aws_internet_gateway`: create with tags, attach to / detach from `vpc_id` (also on
+//! update), batched DescribeInternetGateways reads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_ec2::types::{AttachmentStatus, Filter, InternetGateway, ResourceType};
+use infra_model::Value;
+use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
+
+use crate::util::{
+    ec2_arn, filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec, update_tags,
+};
+use crate::AwsProvider;
+
+const TYPE: &str = "aws_internet_gateway";
+
+pub(crate) async fn describe(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<InternetGateway>, ProviderError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = p
+            .call("ec2:DescribeInternetGateways", || {
+                p.ec2()
+                    .describe_internet_gateways()
+                    .set_filters(Some(filters.clone()))
+                    .max_results(1000)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        out.extend(page.internet_gateways().iter().cloned());
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The VPC the gateway is attached to (ignoring attachments on their way out).
+fn attached_vpc(g: &InternetGateway) -> Option<&str> {
+    g.attachments()
+        .iter()
+        .find(|a| {
+            !matches!(
+                a.state(),
+                Some(AttachmentStatus::Detached) | Some(AttachmentStatus::Detaching)
+            )
+        })
+        .and_then(|a| a.vpc_id())
+}
+
+fn to_value(
+    p: &AwsProvider,
+    g: &InternetGateway,
+    prior: Option<&Value>,
+) -> Option<(String, Value)> {
+    let id = g.internet_gateway_id()?.to_string();
+    let mut m = BTreeMap::new();
+    m.insert("id".into(), Value::string(&id));
+    m.insert("vpc_id".into(), opt(attached_vpc(g)));
+    m.insert("owner_id".into(), opt(g.owner_id()));
+    m.insert(
+        "arn".into(),
+        ec2_arn(p, g.owner_id(), "internet-gateway", &id),
+    );
+    put_tags(&mut m, g.tags(), prior);
+    Some((id, Value::Map(m)))
+}
+
+pub(crate) async fn read(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let mut out = BTreeMap::new();
+    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+        for g in describe(p, vec![filter("internet-gateway-id", chunk)]).await? {
+            out.extend(to_value(
+                p,
+                &g,
+                g.internet_gateway_id()
+                    .and_then(|id| priors.get(id).copied()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+async fn attach(p: &AwsProvider, id: &str, vpc: &str) -> Result<(), ProviderError> {
+    p.call("ec2:AttachInternetGateway", || {
+        p.ec2()
+            .attach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc)
+            .send()
+    })
+    .await?;
+    Ok(())
+}
+
+async fn detach(p: &AwsProvider, id: &str, vpc: &str) -> Result<(), ProviderError> {
+    // DependencyViolation while public addresses are still mapped: wait them out
+    p.settle(id, || async {
+        match p
+            .call("ec2:DetachInternetGateway", || {
+                p.ec2()
+                    .detach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc)
+                    .send()
+            })
+            .await
+        {
+            Err(e) if e.code.as_deref() == Some("Gateway.NotAttached") => Ok(()),
+            r => r.map(|_| ()),
+        }
+    })
+    .await
+}
+
+pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
+    let spec = tag_spec(ResourceType::InternetGateway, req);
+    let out = p
+        .call("ec2:CreateInternetGateway", || {
+            p.ec2()
+                .create_internet_gateway()
+                .tag_specifications(spec.clone())
+                .send()
+        })
+        .await?;
+    let id = out
+        .internet_gateway()
+        .and_then(InternetGateway::internet_gateway_id)
+        .ok_or_else(|| {
+            ProviderError::new(ErrorKind::Other, "CreateInternetGateway returned no id")
+        })?
+        .to_string();
+    if let Some(vpc) = get_str(&req.config, "vpc_id") {
+        attach(p, &id, vpc).await?;
+    }
+    p.read_back(TYPE, &id, &req.config).await
+}
+
+pub(crate) async fn update(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+    desired: &Value,
+) -> Result<Value, ProviderError> {
+    let (old, new) = (get_str(prior, "vpc_id"), get_str(desired, "vpc_id"));
+    if old != new {
+        if let Some(old) = old {
+            detach(p, id, old).await?;
+        }
+        if let Some(new) = new {
+            attach(p, id, new).await?;
+        }
+    }
+    update_tags(p, id, prior, desired).await?;
+    p.read_back(TYPE, id, desired).await
+}
+
+pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    let found = describe(p, vec![filter("internet-gateway-id", [id])]).await?;
+    let Some(g) = found.first() else {
+        return Ok(());
+    };
+    for a in g.attachments() {
+        if let Some(vpc) = a.vpc_id() {
+            detach(p, id, vpc).await?;
+        }
+    }
+    p.settle(id, || async {
+        p.call("ec2:DeleteInternetGateway", || {
+            p.ec2()
+                .delete_internet_gateway()
+                .internet_gateway_id(id)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    })
+    .await
+}
+
+pub(crate) async fn adopt(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let found = describe(p, infra_filters(req)).await?;
+    let Some(g) = found.first() else {
+        return Ok(None);
+    };
+    let mut v = match to_value(p, g, Some(&req.config)) {
+        Some((_, v)) => v,
+        None => return Ok(None),
+    };
+    // the create may have stopped before the attachment
+    if let (Some(want), None) = (get_str(&req.config, "vpc_id"), attached_vpc(g)) {
+        if let Some(id) = g.internet_gateway_id() {
+            attach(p, id, want).await?;
+            v = p.read_back(TYPE, id, &req.config).await?;
+        }
+    }
+    Ok(Some(v))
+}

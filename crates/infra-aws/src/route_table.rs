@@ -1,0 +1,574 @@
+//! `aws_route_table` (with inline `route` blocks), `aws_route` and
+//! `aws_route_table_association`: all read through one batched DescribeRouteTables call.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_ec2::types::{
+    Filter, ResourceType, Route, RouteOrigin, RouteTable, RouteTableAssociationStateCode,
+};
+use infra_model::Value;
+use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
+
+use crate::errors::{is_not_found, missing};
+use crate::util::{
+    ec2_arn, filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec, update_tags,
+};
+use crate::AwsProvider;
+
+pub(crate) async fn describe(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<RouteTable>, ProviderError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = p
+            .call("ec2:DescribeRouteTables", || {
+                p.ec2()
+                    .describe_route_tables()
+                    .set_filters(Some(filters.clone()))
+                    .max_results(100)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        out.extend(page.route_tables().iter().cloned());
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+// ---- inline routes ----
+
+/// A route the user manages: not the `local` route, not one AWS made with the table or
+/// propagated, and with an IPv4 destination.
+fn is_user_route(r: &Route) -> bool {
+    r.gateway_id() != Some("local")
+        && !matches!(
+            r.origin(),
+            Some(RouteOrigin::CreateRouteTable) | Some(RouteOrigin::EnableVgwRoutePropagation)
+        )
+        && r.destination_cidr_block().is_some()
+}
+
+fn route_block(r: &Route) -> Value {
+    Value::map([
+        ("cidr_block", opt(r.destination_cidr_block())),
+        ("gateway_id", opt(r.gateway_id())),
+        ("nat_gateway_id", opt(r.nat_gateway_id())),
+    ])
+}
+
+/// Configured routes by destination: (gateway_id, nat_gateway_id).
+fn routes_of(v: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
+    v.get("route")
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            let cidr = get_str(r, "cidr_block")?.to_string();
+            Some((
+                cidr,
+                (
+                    get_str(r, "gateway_id").map(str::to_string),
+                    get_str(r, "nat_gateway_id").map(str::to_string),
+                ),
+            ))
+        })
+        .collect()
+}
+
+fn sort_blocks(items: &mut [Value]) {
+    items.sort_by_key(|v| v.to_json().to_string());
+}
+
+// ---- aws_route_table ----
+
+fn table_value(p: &AwsProvider, t: &RouteTable, prior: Option<&Value>) -> Option<(String, Value)> {
+    let id = t.route_table_id()?.to_string();
+    let mut routes: Vec<Value> = t
+        .routes()
+        .iter()
+        .filter(|r| is_user_route(r))
+        .map(route_block)
+        .collect();
+    sort_blocks(&mut routes);
+    let mut m = BTreeMap::new();
+    m.insert("id".into(), Value::string(&id));
+    m.insert("vpc_id".into(), opt(t.vpc_id()));
+    m.insert("owner_id".into(), opt(t.owner_id()));
+    m.insert("arn".into(), ec2_arn(p, t.owner_id(), "route-table", &id));
+    m.insert("route".into(), Value::List(routes));
+    put_tags(&mut m, t.tags(), prior);
+    Some((id, Value::Map(m)))
+}
+
+pub(crate) async fn read_tables(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let mut out = BTreeMap::new();
+    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+        for t in describe(p, vec![filter("route-table-id", chunk)]).await? {
+            out.extend(table_value(
+                p,
+                &t,
+                t.route_table_id().and_then(|id| priors.get(id).copied()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+async fn create_route_call(
+    p: &AwsProvider,
+    table: &str,
+    cidr: &str,
+    gw: Option<&str>,
+    nat: Option<&str>,
+) -> Result<(), ProviderError> {
+    if gw.is_none() && nat.is_none() {
+        return Err(ProviderError::new(
+            ErrorKind::Rejected,
+            format!("route {cidr} in {table} has no target; set gateway_id or nat_gateway_id"),
+        ));
+    }
+    p.call("ec2:CreateRoute", || {
+        p.ec2()
+            .create_route()
+            .route_table_id(table)
+            .destination_cidr_block(cidr)
+            .set_gateway_id(gw.map(str::to_string))
+            .set_nat_gateway_id(nat.map(str::to_string))
+            .send()
+    })
+    .await?;
+    Ok(())
+}
+
+async fn replace_route_call(
+    p: &AwsProvider,
+    table: &str,
+    cidr: &str,
+    gw: Option<&str>,
+    nat: Option<&str>,
+) -> Result<(), ProviderError> {
+    p.call("ec2:ReplaceRoute", || {
+        p.ec2()
+            .replace_route()
+            .route_table_id(table)
+            .destination_cidr_block(cidr)
+            .set_gateway_id(gw.map(str::to_string))
+            .set_nat_gateway_id(nat.map(str::to_string))
+            .send()
+    })
+    .await?;
+    Ok(())
+}
+
+async fn delete_route_call(p: &AwsProvider, table: &str, cidr: &str) -> Result<(), ProviderError> {
+    match p
+        .call("ec2:DeleteRoute", || {
+            p.ec2()
+                .delete_route()
+                .route_table_id(table)
+                .destination_cidr_block(cidr)
+                .send()
+        })
+        .await
+    {
+        Err(e) if is_not_found(&e) => Ok(()),
+        r => r.map(|_| ()),
+    }
+}
+
+/// Bring the inline routes of `table` from `old` to `new`: delete, replace, create.
+async fn sync_routes(
+    p: &AwsProvider,
+    table: &str,
+    old: &BTreeMap<String, (Option<String>, Option<String>)>,
+    new: &BTreeMap<String, (Option<String>, Option<String>)>,
+) -> Result<(), ProviderError> {
+    for cidr in old.keys().filter(|c| !new.contains_key(*c)) {
+        delete_route_call(p, table, cidr).await?;
+    }
+    for (cidr, (gw, nat)) in new {
+        match old.get(cidr) {
+            None => create_route_call(p, table, cidr, gw.as_deref(), nat.as_deref()).await?,
+            Some(prev) if prev != &(gw.clone(), nat.clone()) => {
+                replace_route_call(p, table, cidr, gw.as_deref(), nat.as_deref()).await?
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn create_table(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
+    let vpc = get_str(&req.config, "vpc_id").ok_or_else(|| missing("aws_route_table", "vpc_id"))?;
+    let spec = tag_spec(ResourceType::RouteTable, req);
+    let out = p
+        .call("ec2:CreateRouteTable", || {
+            p.ec2()
+                .create_route_table()
+                .vpc_id(vpc)
+                .tag_specifications(spec.clone())
+                .send()
+        })
+        .await?;
+    let id = out
+        .route_table()
+        .and_then(RouteTable::route_table_id)
+        .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateRouteTable returned no id"))?
+        .to_string();
+    sync_routes(p, &id, &BTreeMap::new(), &routes_of(&req.config)).await?;
+    p.read_back("aws_route_table", &id, &req.config).await
+}
+
+pub(crate) async fn update_table(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+    desired: &Value,
+) -> Result<Value, ProviderError> {
+    sync_routes(p, id, &routes_of(prior), &routes_of(desired)).await?;
+    update_tags(p, id, prior, desired).await?;
+    p.read_back("aws_route_table", id, desired).await
+}
+
+pub(crate) async fn delete_table(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    p.settle(id, || async {
+        p.call("ec2:DeleteRouteTable", || {
+            p.ec2().delete_route_table().route_table_id(id).send()
+        })
+        .await
+        .map(|_| ())
+    })
+    .await
+}
+
+pub(crate) async fn adopt_table(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let found = describe(p, infra_filters(req)).await?;
+    let Some((id, v)) = found
+        .first()
+        .and_then(|t| table_value(p, t, Some(&req.config)))
+    else {
+        return Ok(None);
+    };
+    // the create may have stopped before every route was made
+    let want = routes_of(&req.config);
+    if routes_of(&v) != want {
+        sync_routes(p, &id, &routes_of(&v), &want).await?;
+        return p
+            .read_back("aws_route_table", &id, &req.config)
+            .await
+            .map(Some);
+    }
+    Ok(Some(v))
+}
+
+// ---- aws_route ----
+
+/// `<route_table_id>_<destination_cidr_block>`, the Terraform provider's id.
+pub fn route_id(table: &str, cidr: &str) -> String {
+    format!("{table}_{cidr}")
+}
+
+/// The table and destination of a route, from its prior attributes or its id.
+fn route_key(id: &str, prior: &Value) -> Option<(String, String)> {
+    match (
+        get_str(prior, "route_table_id"),
+        get_str(prior, "destination_cidr_block"),
+    ) {
+        (Some(t), Some(c)) => Some((t.to_string(), c.to_string())),
+        _ => id
+            .split_once('_')
+            .map(|(t, c)| (t.to_string(), c.to_string())),
+    }
+}
+
+fn route_value(table: &str, r: &Route) -> Value {
+    let cidr = r.destination_cidr_block().unwrap_or("");
+    Value::map([
+        ("id", Value::string(route_id(table, cidr))),
+        ("route_table_id", Value::string(table)),
+        ("destination_cidr_block", Value::string(cidr)),
+        ("gateway_id", opt(r.gateway_id())),
+        ("nat_gateway_id", opt(r.nat_gateway_id())),
+        ("origin", opt(r.origin().map(|o| o.as_str()))),
+        ("state", opt(r.state().map(|s| s.as_str()))),
+    ])
+}
+
+fn find_route<'a>(t: &'a RouteTable, cidr: &str) -> Option<&'a Route> {
+    t.routes()
+        .iter()
+        .find(|r| r.destination_cidr_block() == Some(cidr))
+}
+
+pub(crate) async fn read_routes(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let keys: Vec<(String, String, String)> = items
+        .iter()
+        .filter_map(|i| route_key(&i.id, &i.prior).map(|(t, c)| (i.id.clone(), t, c)))
+        .collect();
+    let mut tables = HashMap::new();
+    for chunk in id_chunks(keys.iter().map(|(_, t, _)| t.as_str())) {
+        for t in describe(p, vec![filter("route-table-id", chunk)]).await? {
+            if let Some(id) = t.route_table_id() {
+                tables.insert(id.to_string(), t.clone());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (id, table, cidr) in keys {
+        if let Some(r) = tables.get(&table).and_then(|t| find_route(t, &cidr)) {
+            out.insert(id, route_value(&table, r));
+        }
+    }
+    Ok(out)
+}
+
+async fn read_route(
+    p: &AwsProvider,
+    table: &str,
+    cidr: &str,
+) -> Result<Option<Value>, ProviderError> {
+    let found = describe(p, vec![filter("route-table-id", [table])]).await?;
+    Ok(found
+        .first()
+        .and_then(|t| find_route(t, cidr))
+        .map(|r| route_value(table, r)))
+}
+
+fn route_parts(type_name: &str, v: &Value) -> Result<(String, String), ProviderError> {
+    let table = get_str(v, "route_table_id").ok_or_else(|| missing(type_name, "route_table_id"))?;
+    let cidr = get_str(v, "destination_cidr_block")
+        .ok_or_else(|| missing(type_name, "destination_cidr_block"))?;
+    Ok((table.to_string(), cidr.to_string()))
+}
+
+pub(crate) async fn create_route(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
+    let (table, cidr) = route_parts("aws_route", &req.config)?;
+    create_route_call(
+        p,
+        &table,
+        &cidr,
+        get_str(&req.config, "gateway_id"),
+        get_str(&req.config, "nat_gateway_id"),
+    )
+    .await?;
+    let id = route_id(&table, &cidr);
+    p.read_back("aws_route", &id, &req.config).await
+}
+
+pub(crate) async fn update_route(
+    p: &AwsProvider,
+    id: &str,
+    _prior: &Value,
+    desired: &Value,
+) -> Result<Value, ProviderError> {
+    let (table, cidr) = route_parts("aws_route", desired)?;
+    replace_route_call(
+        p,
+        &table,
+        &cidr,
+        get_str(desired, "gateway_id"),
+        get_str(desired, "nat_gateway_id"),
+    )
+    .await?;
+    p.read_back("aws_route", id, desired).await
+}
+
+pub(crate) async fn delete_route(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+) -> Result<(), ProviderError> {
+    let Some((table, cidr)) = route_key(id, prior) else {
+        return Err(ProviderError::new(ErrorKind::Rejected, format!("cannot tell the route table and destination of route `{id}`; remove it from the state")));
+    };
+    delete_route_call(p, &table, &cidr).await
+}
+
+pub(crate) async fn adopt_route(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let (table, cidr) = route_parts("aws_route", &req.config)?;
+    match read_route(p, &table, &cidr).await {
+        Ok(Some(v)) if v.get("origin").as_str() != Some("CreateRouteTable") => Ok(Some(v)),
+        Ok(_) => Ok(None),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+// ---- aws_route_table_association ----
+
+fn association_values(t: &RouteTable, wanted: impl Fn(&str) -> bool) -> Vec<(String, Value)> {
+    t.associations()
+        .iter()
+        .filter(|a| !a.main().unwrap_or(false))
+        .filter(|a| {
+            !matches!(
+                a.association_state().and_then(|s| s.state()),
+                Some(RouteTableAssociationStateCode::Disassociated)
+                    | Some(RouteTableAssociationStateCode::Disassociating)
+                    | Some(RouteTableAssociationStateCode::Failed)
+            )
+        })
+        .filter_map(|a| {
+            let id = a.route_table_association_id()?;
+            wanted(id).then(|| {
+                (
+                    id.to_string(),
+                    Value::map([
+                        ("id", Value::string(id)),
+                        (
+                            "route_table_id",
+                            opt(a.route_table_id().or(t.route_table_id())),
+                        ),
+                        ("subnet_id", opt(a.subnet_id())),
+                        ("gateway_id", opt(a.gateway_id())),
+                    ]),
+                )
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn read_associations(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let mut out = BTreeMap::new();
+    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+        let tables = describe(
+            p,
+            vec![filter(
+                "association.route-table-association-id",
+                chunk.clone(),
+            )],
+        )
+        .await?;
+        for t in &tables {
+            out.extend(association_values(t, |id| chunk.iter().any(|c| c == id)));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn create_association(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
+    let c = &req.config;
+    let table = get_str(c, "route_table_id")
+        .ok_or_else(|| missing("aws_route_table_association", "route_table_id"))?;
+    let subnet = get_str(c, "subnet_id").map(str::to_string);
+    let gateway = get_str(c, "gateway_id").map(str::to_string);
+    if subnet.is_none() == gateway.is_none() {
+        return Err(ProviderError::new(
+            ErrorKind::Rejected,
+            "aws_route_table_association: set exactly one of subnet_id and gateway_id",
+        ));
+    }
+    let out = p
+        .call("ec2:AssociateRouteTable", || {
+            p.ec2()
+                .associate_route_table()
+                .route_table_id(table)
+                .set_subnet_id(subnet.clone())
+                .set_gateway_id(gateway.clone())
+                .send()
+        })
+        .await?;
+    let id = out.association_id().ok_or_else(|| {
+        ProviderError::new(
+            ErrorKind::Other,
+            "AssociateRouteTable returned no association id",
+        )
+    })?;
+    Ok(Value::map([
+        ("id", Value::string(id)),
+        ("route_table_id", Value::string(table)),
+        ("subnet_id", opt(subnet.as_deref())),
+        ("gateway_id", opt(gateway.as_deref())),
+    ]))
+}
+
+pub(crate) async fn update_association(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+    desired: &Value,
+) -> Result<Value, ProviderError> {
+    let table = get_str(desired, "route_table_id")
+        .ok_or_else(|| missing("aws_route_table_association", "route_table_id"))?;
+    if get_str(prior, "route_table_id") == Some(table) {
+        return Ok(prior.clone());
+    }
+    let out = p
+        .call("ec2:ReplaceRouteTableAssociation", || {
+            p.ec2()
+                .replace_route_table_association()
+                .association_id(id)
+                .route_table_id(table)
+                .send()
+        })
+        .await?;
+    // AWS gives the association a new id
+    let new_id = out.new_association_id().unwrap_or(id);
+    let mut next = desired.as_map().cloned().unwrap_or_default();
+    next.insert("id".into(), Value::string(new_id));
+    next.insert("route_table_id".into(), Value::string(table));
+    Ok(Value::Map(next))
+}
+
+pub(crate) async fn delete_association(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    match p
+        .call("ec2:DisassociateRouteTable", || {
+            p.ec2().disassociate_route_table().association_id(id).send()
+        })
+        .await
+    {
+        Err(e) if is_not_found(&e) => Ok(()),
+        r => r.map(|_| ()),
+    }
+}
+
+pub(crate) async fn adopt_association(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let c = &req.config;
+    let Some(table) = get_str(c, "route_table_id") else {
+        return Ok(None);
+    };
+    let (key, filter_name, value) = match (get_str(c, "subnet_id"), get_str(c, "gateway_id")) {
+        (Some(s), _) => ("subnet_id", "association.subnet-id", s),
+        (None, Some(g)) => ("gateway_id", "association.gateway-id", g),
+        (None, None) => return Ok(None),
+    };
+    let tables = describe(p, vec![filter(filter_name, [value])]).await?;
+    Ok(tables
+        .iter()
+        .flat_map(|t| association_values(t, |_| true))
+        .map(|(_, v)| v)
+        .find(|v| get_str(v, key) == Some(value) && get_str(v, "route_table_id") == Some(table)))
+}

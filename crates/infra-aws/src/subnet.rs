@@ -1,0 +1,161 @@
+//! `aws_subnet`: CreateSubnet with tags, `map_public_ip_on_launch` through
+//! ModifySubnetAttribute, batched DescribeSubnets reads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet};
+use infra_model::Value;
+use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
+
+use crate::errors::missing;
+use crate::util::{
+    ec2_arn, filter, get_bool, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec,
+    update_tags,
+};
+use crate::AwsProvider;
+
+const TYPE: &str = "aws_subnet";
+
+pub(crate) async fn describe(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<Subnet>, ProviderError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = p
+            .call("ec2:DescribeSubnets", || {
+                p.ec2()
+                    .describe_subnets()
+                    .set_filters(Some(filters.clone()))
+                    .max_results(1000)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        out.extend(page.subnets().iter().cloned());
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+fn to_value(p: &AwsProvider, s: &Subnet, prior: Option<&Value>) -> Option<(String, Value)> {
+    let id = s.subnet_id()?.to_string();
+    let mut m = BTreeMap::new();
+    m.insert("id".into(), Value::string(&id));
+    m.insert("vpc_id".into(), opt(s.vpc_id()));
+    m.insert("cidr_block".into(), opt(s.cidr_block()));
+    m.insert("availability_zone".into(), opt(s.availability_zone()));
+    m.insert("availability_zone_id".into(), opt(s.availability_zone_id()));
+    m.insert(
+        "map_public_ip_on_launch".into(),
+        Value::Bool(s.map_public_ip_on_launch().unwrap_or(false)),
+    );
+    m.insert("owner_id".into(), opt(s.owner_id()));
+    m.insert(
+        "arn".into(),
+        s.subnet_arn()
+            .map(Value::string)
+            .unwrap_or_else(|| ec2_arn(p, s.owner_id(), "subnet", &id)),
+    );
+    put_tags(&mut m, s.tags(), prior);
+    Some((id, Value::Map(m)))
+}
+
+pub(crate) async fn read(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let mut out = BTreeMap::new();
+    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+        for s in describe(p, vec![filter("subnet-id", chunk)]).await? {
+            out.extend(to_value(
+                p,
+                &s,
+                s.subnet_id().and_then(|id| priors.get(id).copied()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+async fn set_public_ip(p: &AwsProvider, id: &str, on: bool) -> Result<(), ProviderError> {
+    let b = AttributeBooleanValue::builder().value(on).build();
+    p.call("ec2:ModifySubnetAttribute", || {
+        p.ec2()
+            .modify_subnet_attribute()
+            .subnet_id(id)
+            .map_public_ip_on_launch(b.clone())
+            .send()
+    })
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
+    let c = &req.config;
+    let vpc = get_str(c, "vpc_id").ok_or_else(|| missing(TYPE, "vpc_id"))?;
+    let cidr = get_str(c, "cidr_block").ok_or_else(|| missing(TYPE, "cidr_block"))?;
+    let az = get_str(c, "availability_zone").map(str::to_string);
+    let spec = tag_spec(ResourceType::Subnet, req);
+    let out = p
+        .call("ec2:CreateSubnet", || {
+            p.ec2()
+                .create_subnet()
+                .vpc_id(vpc)
+                .cidr_block(cidr)
+                .set_availability_zone(az.clone())
+                .tag_specifications(spec.clone())
+                .send()
+        })
+        .await?;
+    let id = out
+        .subnet()
+        .and_then(Subnet::subnet_id)
+        .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateSubnet returned no subnet id"))?
+        .to_string();
+    if get_bool(c, "map_public_ip_on_launch") == Some(true) {
+        set_public_ip(p, &id, true).await?;
+    }
+    p.read_back(TYPE, &id, c).await
+}
+
+pub(crate) async fn update(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+    desired: &Value,
+) -> Result<Value, ProviderError> {
+    if let Some(v) = get_bool(desired, "map_public_ip_on_launch")
+        .filter(|v| get_bool(prior, "map_public_ip_on_launch") != Some(*v))
+    {
+        set_public_ip(p, id, v).await?;
+    }
+    update_tags(p, id, prior, desired).await?;
+    p.read_back(TYPE, id, desired).await
+}
+
+pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    p.settle(id, || async {
+        p.call("ec2:DeleteSubnet", || {
+            p.ec2().delete_subnet().subnet_id(id).send()
+        })
+        .await
+        .map(|_| ())
+    })
+    .await
+}
+
+pub(crate) async fn adopt(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let found = describe(p, infra_filters(req)).await?;
+    Ok(found
+        .first()
+        .and_then(|s| to_value(p, s, Some(&req.config)))
+        .map(|(_, v)| v))
+}

@@ -1,0 +1,219 @@
+//! Small helpers shared by the resource families: reading attributes out of a [`Value`],
+//! building values from optional API fields, `infra:*` and user tags, ARNs, filters.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use infra_model::{tags as infra_tags, Value};
+use infra_provider::{CreateRequest, ProviderError};
+
+use crate::AwsProvider;
+
+/// EC2 accepts at most 200 values per filter; reads are chunked by this.
+pub const FILTER_CHUNK: usize = 200;
+
+/// A known, non-empty string attribute.
+pub fn get_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).as_str().filter(|s| !s.is_empty())
+}
+
+pub fn get_bool(v: &Value, key: &str) -> Option<bool> {
+    v.get(key).as_bool()
+}
+
+pub fn opt(s: Option<&str>) -> Value {
+    s.map(Value::string).unwrap_or(Value::Null)
+}
+
+pub fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
+    Value::List(items.into_iter().map(Value::string).collect())
+}
+
+/// A list-of-strings attribute (null or missing: empty).
+pub fn get_strings(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .as_list()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
+/// `arn:<partition>:ec2:<region>:<owner>:<kind>/<id>`, as the Terraform provider builds it.
+pub fn ec2_arn(p: &AwsProvider, owner: Option<&str>, kind: &str, id: &str) -> Value {
+    let partition = if p.region().starts_with("cn-") {
+        "aws-cn"
+    } else if p.region().starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    Value::string(format!(
+        "arn:{partition}:ec2:{}:{}:{kind}/{id}",
+        p.region(),
+        owner.unwrap_or("")
+    ))
+}
+
+/// Deduplicated ids of a batch, in chunks a filter accepts.
+pub fn id_chunks<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Vec<String>> {
+    let mut all: Vec<String> = ids.into_iter().map(str::to_string).collect();
+    all.sort();
+    all.dedup();
+    all.chunks(FILTER_CHUNK).map(<[String]>::to_vec).collect()
+}
+
+// ---- tags ----
+
+/// The user tags an object should carry: `tags_all` of the configuration (tags merged with
+/// the provider's default tags), or `tags` when `tags_all` is not given; without `infra:*`.
+pub fn desired_tags(config: &Value) -> BTreeMap<String, String> {
+    let src = match config.get("tags_all") {
+        Value::Map(_) => config.get("tags_all"),
+        _ => config.get("tags"),
+    };
+    src.as_map()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| !is_infra(k))
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn is_infra(key: &str) -> bool {
+    key.starts_with("infra:")
+}
+
+/// The tag specification for a create: the `infra:*` tags plus the configured tags.
+pub fn tag_spec(rt: ResourceType, req: &CreateRequest) -> TagSpecification {
+    let mut tags: Vec<Tag> = desired_tags(&req.config)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    tags.push(
+        Tag::builder()
+            .key(infra_tags::STACK)
+            .value(&req.stack)
+            .build(),
+    );
+    tags.push(
+        Tag::builder()
+            .key(infra_tags::ADDRESS)
+            .value(req.address.to_string())
+            .build(),
+    );
+    TagSpecification::builder()
+        .resource_type(rt)
+        .set_tags(Some(tags))
+        .build()
+}
+
+/// Filters that find what a create request made: its `infra:stack` and `infra:address` tags.
+pub fn infra_filters(req: &CreateRequest) -> Vec<Filter> {
+    vec![
+        filter(&format!("tag:{}", infra_tags::STACK), [req.stack.clone()]),
+        filter(
+            &format!("tag:{}", infra_tags::ADDRESS),
+            [req.address.to_string()],
+        ),
+    ]
+}
+
+/// Insert `tags` and `tags_all` from the cloud's tags: `tags_all` is what the cloud has
+/// minus `infra:*`; `tags` is the prior's (configuration-owned) value when there is a
+/// prior, else equal to `tags_all`.
+pub fn put_tags(out: &mut BTreeMap<String, Value>, cloud: &[Tag], prior: Option<&Value>) {
+    let all: BTreeMap<String, Value> = cloud
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), Value::string(t.value().unwrap_or("")))))
+        .filter(|(k, _)| !is_infra(k))
+        .collect();
+    let tags = match prior.map(|p| p.get("tags")) {
+        Some(Value::Unknown) | None => Value::Map(all.clone()),
+        Some(Value::Map(m)) => Value::Map(
+            m.iter()
+                .filter(|(k, _)| !is_infra(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        Some(other) => other.clone(),
+    };
+    out.insert("tags".into(), tags);
+    out.insert("tags_all".into(), Value::Map(all));
+}
+
+/// Bring the user tags of `id` from `prior` to `desired` (CreateTags / DeleteTags);
+/// `infra:*` tags are never touched.
+pub async fn update_tags(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+    desired: &Value,
+) -> Result<(), ProviderError> {
+    let old = desired_tags(prior);
+    let new = desired_tags(desired);
+    let removed: Vec<Tag> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    let changed: Vec<Tag> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(v))
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    if !removed.is_empty() {
+        p.call("ec2:DeleteTags", || {
+            p.ec2()
+                .delete_tags()
+                .resources(id)
+                .set_tags(Some(removed.clone()))
+                .send()
+        })
+        .await?;
+    }
+    if !changed.is_empty() {
+        p.call("ec2:CreateTags", || {
+            p.ec2()
+                .create_tags()
+                .resources(id)
+                .set_tags(Some(changed.clone()))
+                .send()
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_hide_infra_keys_and_keep_prior_tags() {
+        let cloud = vec![
+            Tag::builder().key("Name").value("a").build(),
+            Tag::builder().key("env").value("prod").build(),
+            Tag::builder().key("infra:stack").value("s").build(),
+        ];
+        let mut out = BTreeMap::new();
+        put_tags(&mut out, &cloud, None);
+        assert_eq!(out["tags"], out["tags_all"]);
+        assert!(out["tags_all"].get("infra:stack").is_null());
+        let prior = Value::map([("tags", Value::map([("Name", Value::string("a"))]))]);
+        put_tags(&mut out, &cloud, Some(&prior));
+        assert_eq!(out["tags"], Value::map([("Name", Value::string("a"))]));
+        assert_eq!(out["tags_all"].get("env").as_str(), Some("prod"));
+    }
+}
