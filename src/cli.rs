@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::env_vars;
 
 #[derive(Debug, Parser)]
-#[command(name = "infra", version, about = "Infrastructure as code for AWS networks, EKS and DNS, with its own SQLite state")]
+#[command(
+    name = "infra",
+    version,
+    about = "Infrastructure as code for AWS networks, EKS and DNS, with its own SQLite state"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -228,5 +232,6 @@ pub struct ForceUnlockArgs {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("invalid duration `{s}`: {e}; write it like `30s` or `2m`"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration `{s}`: {e}; write it like `30s` or `2m`"))
 }

@@ -29,12 +29,23 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     let mut snippets = Vec::new();
     if let Some(span) = &d.span {
         if let Some(src) = sources.0.get(&*span.file) {
-            let mut snippet = Snippet::source(src).line_start(1).origin(&span.file).fold(true);
-            let end = if span.end > span.start { span.end } else { next_char_boundary(src, span.start) };
+            let mut snippet = Snippet::source(src)
+                .line_start(1)
+                .origin(&span.file)
+                .fold(true);
+            let end = if span.end > span.start {
+                span.end
+            } else {
+                next_char_boundary(src, span.start)
+            };
             snippet = snippet.annotation(level.span(span.start..end));
             for (rel, note) in &d.related {
                 if rel.file == span.file {
-                    let rend = if rel.end > rel.start { rel.end } else { next_char_boundary(src, rel.start) };
+                    let rend = if rel.end > rel.start {
+                        rel.end
+                    } else {
+                        next_char_boundary(src, rel.start)
+                    };
                     snippet = snippet.annotation(Level::Note.span(rel.start..rend).label(note));
                 }
             }
@@ -47,8 +58,18 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
             continue;
         }
         if let Some(src) = sources.0.get(&*rel.file) {
-            let end = if rel.end > rel.start { rel.end } else { next_char_boundary(src, rel.start) };
-            snippets.push(Snippet::source(src).line_start(1).origin(&rel.file).fold(true).annotation(Level::Note.span(rel.start..end).label(note)));
+            let end = if rel.end > rel.start {
+                rel.end
+            } else {
+                next_char_boundary(src, rel.start)
+            };
+            snippets.push(
+                Snippet::source(src)
+                    .line_start(1)
+                    .origin(&rel.file)
+                    .fold(true)
+                    .annotation(Level::Note.span(rel.start..end).label(note)),
+            );
         }
     }
     for s in snippets {
@@ -73,8 +94,13 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     if let Some(detail) = &d.detail {
         message = message.footer(Level::Help.title(detail));
     }
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
-    renderer.render(message).to_string()
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let out = renderer.render(message).to_string();
+    out
 }
 
 fn next_char_boundary(src: &str, at: usize) -> usize {
@@ -97,10 +123,18 @@ mod tests {
         sources.add("main.tf", src);
         let start = src.find("cidr_blok").unwrap();
         let d = Diagnostic::error("unsupported argument `cidr_blok`")
-            .with_span(Some(Span::from_offsets("main.tf".into(), src, start, start + 9)))
+            .with_span(Some(Span::from_offsets(
+                "main.tf".into(),
+                src,
+                start,
+                start + 9,
+            )))
             .with_detail("did you mean `cidr_block`?");
         let out = render(&d, &sources, false);
-        assert!(out.contains("error: unsupported argument `cidr_blok`"), "{out}");
+        assert!(
+            out.contains("error: unsupported argument `cidr_blok`"),
+            "{out}"
+        );
         assert!(out.contains("main.tf:2:3"), "{out}");
         assert!(out.contains("did you mean `cidr_block`?"), "{out}");
     }

@@ -30,7 +30,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log.as_deref());
     let printer = Printer::new(cli.no_color);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             printer.err(format!("error: cannot start the async runtime: {e}"));
@@ -72,5 +75,9 @@ fn init_tracing(filter: Option<&str>) {
         .or_else(|| std::env::var(env_vars::INFRA_LOG).ok())
         .unwrap_or_else(|| "warn".to_string());
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

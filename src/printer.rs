@@ -16,7 +16,11 @@ impl Printer {
     pub fn new(no_color: bool) -> Printer {
         let stdout_tty = std::io::stdout().is_terminal();
         let color = !no_color && std::env::var_os(env_vars::NO_COLOR).is_none() && stdout_tty;
-        Printer { color, stdout_tty, stdin_tty: std::io::stdin().is_terminal() }
+        Printer {
+            color,
+            stdout_tty,
+            stdin_tty: std::io::stdin().is_terminal(),
+        }
     }
 
     /// A line on stdout.
@@ -31,9 +35,6 @@ impl Printer {
         let _ = writeln!(err, "{}", s.as_ref());
     }
 
-    pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
-    }
     pub fn green(&self, s: &str) -> String {
         self.paint("32", s)
     }

@@ -21,15 +21,40 @@ use crate::Reported;
 pub async fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<u8> {
     match &args.plan_file {
         Some(path) => apply_saved(path, &args, printer).await,
-        None => plan_and_apply(&args.stack, &args.state, &args.planning, &args.run, false, printer).await,
+        None => {
+            plan_and_apply(
+                &args.stack,
+                &args.state,
+                &args.planning,
+                &args.run,
+                false,
+                printer,
+            )
+            .await
+        }
     }
 }
 
 pub async fn destroy(args: DestroyArgs, printer: Printer) -> anyhow::Result<u8> {
-    plan_and_apply(&args.stack, &args.state, &args.planning, &args.run, true, printer).await
+    plan_and_apply(
+        &args.stack,
+        &args.state,
+        &args.planning,
+        &args.run,
+        true,
+        printer,
+    )
+    .await
 }
 
-async fn plan_and_apply(stack: &StackArgs, state: &StateArgs, planning: &PlanningArgs, run: &RunArgs, destroy: bool, printer: Printer) -> anyhow::Result<u8> {
+async fn plan_and_apply(
+    stack: &StackArgs,
+    state: &StateArgs,
+    planning: &PlanningArgs,
+    run: &RunArgs,
+    destroy: bool,
+    printer: Printer,
+) -> anyhow::Result<u8> {
     let loaded = load_stack(stack, &printer)?;
     let operation = if destroy { "destroy" } else { "apply" };
     let session = Session::lock(state, &loaded.name, operation, &printer).await?;
@@ -48,25 +73,47 @@ async fn plan_and_apply(stack: &StackArgs, state: &StateArgs, planning: &Plannin
         }
         let mut prior = prepared.refreshed.values.clone();
         prior.extend(prepared.data.clone());
-        execute(&loaded, &session, &prepared.plan, prior, prepared.data.clone(), prepared.provider.clone(), run, operation, &printer).await
+        execute(
+            &loaded,
+            &session,
+            &prepared.plan,
+            prior,
+            prepared.data.clone(),
+            prepared.provider.clone(),
+            run,
+            operation,
+            &printer,
+        )
+        .await
     }
     .await;
     session.release().await?;
     result
 }
 
-async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, printer: Printer) -> anyhow::Result<u8> {
+async fn apply_saved(
+    path: &std::path::Path,
+    args: &ApplyArgs,
+    printer: Printer,
+) -> anyhow::Result<u8> {
     let file = PlanFile::read(path)?;
-    let stack_args = StackArgs { stack: file.stack_dir.clone(), stack_name: Some(file.stack.clone()), vars: Vec::new(), var_files: file.var_files.clone() };
+    let stack_args = StackArgs {
+        stack: file.stack_dir.clone(),
+        stack_name: Some(file.stack.clone()),
+        vars: Vec::new(),
+        var_files: file.var_files.clone(),
+    };
     let requested = crate::engine::stack_name(&args.stack.stack, args.stack.stack_name.as_deref())?;
-    let explicit_stack = args.stack.stack_name.is_some() || args.stack.stack != std::path::Path::new(".");
+    let explicit_stack =
+        args.stack.stack_name.is_some() || args.stack.stack != std::path::Path::new(".");
     if explicit_stack && requested != file.stack {
         anyhow::bail!("the plan in {} was made for stack `{}`, not `{requested}`; a saved plan applies only to its own stack", path.display(), file.stack);
     }
     // reload the stack exactly as the plan saw it
     let mut input_args = stack_args.clone();
     input_args.vars = file.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let loaded = crate::engine::load::load_stack_with_env(&input_args, file.env_vars.clone(), &printer)?;
+    let loaded =
+        crate::engine::load::load_stack_with_env(&input_args, file.env_vars.clone(), &printer)?;
     if loaded.digest != file.digest {
         anyhow::bail!("the stack's files or variables changed since the plan in {} was made; run `infra plan --out` again", path.display());
     }
@@ -105,7 +152,9 @@ fn confirm(run: &RunArgs, destroy: bool, printer: &Printer) -> anyhow::Result<()
     if !printer.interactive() {
         anyhow::bail!("{verb} needs confirmation and there is no terminal to ask on; rerun with --auto-approve, or save a plan with `infra plan --out FILE` and apply it");
     }
-    printer.out(format!("Do you want to {verb} these changes? Only 'yes' will be accepted."));
+    printer.out(format!(
+        "Do you want to {verb} these changes? Only 'yes' will be accepted."
+    ));
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     if answer.trim() != "yes" {
@@ -129,8 +178,14 @@ async fn execute(
 ) -> anyhow::Result<u8> {
     let mut history = infra_state::HistoryEntry::start(session.stack.clone(), operation);
     let run_id = history.id.clone();
-    let persist = Arc::new(StorePersist { store: session.store.clone(), stack: session.stack.clone(), run_id: run_id.clone() });
-    let resolver = StackResolver { stack: &loaded.stack };
+    let persist = Arc::new(StorePersist {
+        store: session.store.clone(),
+        stack: session.stack.clone(),
+        run_id: run_id.clone(),
+    });
+    let resolver = StackResolver {
+        stack: &loaded.stack,
+    };
     let shutdown = Shutdown::new();
     let signals = tokio::spawn(watch_signals(shutdown.clone(), *printer));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -139,16 +194,39 @@ async fn execute(
     opts.parallelism = run.parallelism as usize;
     opts.default_tags = loaded.stack.provider().default_tags.clone();
     // Terraform's cadence on a terminal; a quieter plain line every 30 s in CI logs
-    opts.waiting_interval = if printer.stdout_tty { std::time::Duration::from_secs(10) } else { std::time::Duration::from_secs(30) };
-    let report: ApplyReport = infra_apply::apply(plan, prior, &resolver, provider.clone(), persist, opts, shutdown.clone(), tx).await;
+    opts.waiting_interval = if printer.stdout_tty {
+        std::time::Duration::from_secs(10)
+    } else {
+        std::time::Duration::from_secs(30)
+    };
+    let report: ApplyReport = infra_apply::apply(
+        plan,
+        prior,
+        &resolver,
+        provider.clone(),
+        persist,
+        opts,
+        shutdown.clone(),
+        tx,
+    )
+    .await;
     signals.abort();
     let _ = renderer.await;
 
     // data sources are kept in the state, so `infra output` works offline
     if report.success() && operation == "apply" {
         for (addr, value) in &data {
-            let id = value.get("id").as_str().unwrap_or(&addr.type_name).to_string();
-            let mut r = infra_state::ResourceRecord::new(&addr.to_string(), &addr.type_name, &id, value.to_json());
+            let id = value
+                .get("id")
+                .as_str()
+                .unwrap_or(&addr.type_name)
+                .to_string();
+            let mut r = infra_state::ResourceRecord::new(
+                &addr.to_string(),
+                &addr.type_name,
+                &id,
+                value.to_json(),
+            );
             r.mode = "data".into();
             session.store.put_resource(&session.stack, &r).await?;
         }
@@ -156,13 +234,22 @@ async fn execute(
     if operation == "destroy" && report.success() {
         for rec in session.store.resources(&session.stack).await? {
             if rec.mode == "data" {
-                session.store.remove_resource(&session.stack, &rec.address, None).await?;
+                session
+                    .store
+                    .remove_resource(&session.stack, &rec.address, None)
+                    .await?;
             }
         }
     }
     let (add, change, destroy) = plan.summary();
     use infra_state::HistoryStatus;
-    let status = if report.interrupted { HistoryStatus::Interrupted } else if report.success() { HistoryStatus::Ok } else { HistoryStatus::Failed };
+    let status = if report.interrupted {
+        HistoryStatus::Interrupted
+    } else if report.success() {
+        HistoryStatus::Ok
+    } else {
+        HistoryStatus::Failed
+    };
     let summary = serde_json::json!({
         "planned": { "add": add, "change": change, "destroy": destroy },
         "completed": report.completed.iter().map(|(s, _)| format!("{:?} {}", s.kind, s.address).to_lowercase()).collect::<Vec<_>>(),
@@ -180,10 +267,17 @@ async fn execute(
     if !report.failed.is_empty() || !report.skipped.is_empty() || report.interrupted {
         printer.err("");
         for (step, err) in &report.failed {
-            printer.err(format!("{}: {} failed: {err}", printer.red("error"), step.address));
+            printer.err(format!(
+                "{}: {} failed: {err}",
+                printer.red("error"),
+                step.address
+            ));
         }
         for step in &report.skipped {
-            printer.err(format!("skipped {}: it depends on something that failed", step.address));
+            printer.err(format!(
+                "skipped {}: it depends on something that failed",
+                step.address
+            ));
         }
         for step in &report.not_started {
             printer.err(format!("not started {}: interrupted", step.address));
@@ -200,7 +294,11 @@ async fn execute(
         printer.out(api_calls_line(&calls));
         return Ok(if report.interrupted { 130 } else { 1 });
     }
-    let done = if operation == "destroy" { format!("Destroy complete! Resources: {destroy} destroyed.") } else { format!("Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed.") };
+    let done = if operation == "destroy" {
+        format!("Destroy complete! Resources: {destroy} destroyed.")
+    } else {
+        format!("Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed.")
+    };
     printer.out(format!("\n{}", printer.green(&done)));
     if operation == "apply" {
         print_outputs(loaded, &report.values, printer);
@@ -227,7 +325,8 @@ async fn watch_signals(shutdown: Shutdown, printer: Printer) {
             printer.err("Interrupt received: starting nothing new, waiting for operations in flight to finish (interrupt again to stop at once)");
             shutdown.trigger();
         } else {
-            printer.err("Second interrupt: stopping now. Rerun to adopt anything created meanwhile.");
+            printer
+                .err("Second interrupt: stopping now. Rerun to adopt anything created meanwhile.");
             std::process::exit(130);
         }
     }
@@ -237,7 +336,10 @@ async fn wait_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             std::future::pending::<()>().await;
             return;
         };

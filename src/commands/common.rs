@@ -23,18 +23,39 @@ pub struct Prepared {
 }
 
 /// Reconcile intents, refresh, read data sources and plan.
-pub async fn prepare(loaded: &LoadedStack, session: &Session, planning: &PlanningArgs, destroy: bool, printer: &Printer) -> anyhow::Result<Prepared> {
+pub async fn prepare(
+    loaded: &LoadedStack,
+    session: &Session,
+    planning: &PlanningArgs,
+    destroy: bool,
+    printer: &Printer,
+) -> anyhow::Result<Prepared> {
     let provider = session::provider(loaded.stack.provider().region.clone()).await?;
-    let req = PlanRequest { destroy, targets: parse_addresses(&planning.targets)?, replace: parse_addresses(&planning.replace)? };
+    let req = PlanRequest {
+        destroy,
+        targets: parse_addresses(&planning.targets)?,
+        replace: parse_addresses(&planning.replace)?,
+    };
     refresh::reconcile_intents(&session.store, &session.stack, provider.as_ref(), printer).await?;
-    let refreshed = refresh::refresh(&session.store, &session.stack, planning.refresh.then_some(provider.as_ref())).await?;
-    let data = refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await?;
+    let refreshed = refresh::refresh(
+        &session.store,
+        &session.stack,
+        planning.refresh.then_some(provider.as_ref()),
+    )
+    .await?;
+    let data =
+        refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await?;
     let (plan, diags) = make_plan(loaded, &refreshed, &data, &req);
     report(&diags, &loaded.sources, printer);
     if diags.iter().any(|d| d.is_error()) {
         return Err(Reported(1).into());
     }
-    Ok(Prepared { plan, refreshed, data, provider })
+    Ok(Prepared {
+        plan,
+        refreshed,
+        data,
+        provider,
+    })
 }
 
 /// `API calls: 12 (ec2:DescribeSubnets 1, ...)`
@@ -52,7 +73,11 @@ pub fn render_outputs(outputs: &BTreeMap<String, infra_config::OutputValue>) -> 
     let mut s = String::new();
     let width = outputs.keys().map(|k| k.len()).max().unwrap_or(0);
     for (name, out) in outputs {
-        let v = if out.sensitive { "(sensitive value)".to_string() } else { out.value.to_string() };
+        let v = if out.sensitive {
+            "(sensitive value)".to_string()
+        } else {
+            out.value.to_string()
+        };
         s.push_str(&format!("{name:width$} = {v}\n"));
     }
     s

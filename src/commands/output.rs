@@ -11,13 +11,18 @@ pub async fn run(args: OutputArgs, printer: Printer) -> anyhow::Result<u8> {
     let session = Session::unlocked(&args.state, &loaded.name).await?;
     let refreshed = refresh(&session.store, &session.stack, None).await?;
     if refreshed.values.is_empty() {
-        printer.err(format!("warning: the state has nothing for stack `{}` yet; run `infra apply` first", loaded.name));
+        printer.err(format!(
+            "warning: the state has nothing for stack `{}` yet; run `infra apply` first",
+            loaded.name
+        ));
     }
     let (mut outputs, _) = loaded.stack.evaluate_outputs(&refreshed.values);
     if let Some(name) = &args.name {
         let Some(out) = outputs.remove(name) else {
             let names: Vec<&str> = outputs.keys().map(String::as_str).collect();
-            let hint = infra_model::schema::did_you_mean(name, names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+            let hint = infra_model::schema::did_you_mean(name, names)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
             anyhow::bail!("no output named `{name}` in stack `{}`{hint}", loaded.name);
         };
         // a named output is shown even when sensitive, as in Terraform
@@ -35,8 +40,15 @@ pub async fn run(args: OutputArgs, printer: Printer) -> anyhow::Result<u8> {
         let json: serde_json::Map<String, serde_json::Value> = outputs
             .iter()
             .map(|(k, o)| {
-                let value = if o.sensitive { serde_json::Value::Null } else { o.value.to_json() };
-                (k.clone(), serde_json::json!({ "sensitive": o.sensitive, "value": value }))
+                let value = if o.sensitive {
+                    serde_json::Value::Null
+                } else {
+                    o.value.to_json()
+                };
+                (
+                    k.clone(),
+                    serde_json::json!({ "sensitive": o.sensitive, "value": value }),
+                )
             })
             .collect();
         printer.out(serde_json::to_string_pretty(&json)?);

@@ -15,7 +15,12 @@ pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
     result
 }
 
-async fn plan(args: &PlanArgs, loaded: &crate::engine::LoadedStack, session: &Session, printer: &Printer) -> anyhow::Result<u8> {
+async fn plan(
+    args: &PlanArgs,
+    loaded: &crate::engine::LoadedStack,
+    session: &Session,
+    printer: &Printer,
+) -> anyhow::Result<u8> {
     let prepared = prepare(loaded, session, &args.planning, args.destroy, printer).await?;
     let plan = &prepared.plan;
     let calls = prepared.provider.api_calls();
@@ -41,7 +46,12 @@ async fn plan(args: &PlanArgs, loaded: &crate::engine::LoadedStack, session: &Se
             lineage: meta.lineage.to_string(),
             serial: meta.serial,
             digest: loaded.digest.clone(),
-            var_files: args.stack.var_files.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect(),
+            var_files: args
+                .stack
+                .var_files
+                .iter()
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+                .collect(),
             vars: loaded.input.cli_vars.clone(),
             env_vars: loaded.input.env_vars.clone(),
             destroy: args.destroy,
@@ -49,8 +59,16 @@ async fn plan(args: &PlanArgs, loaded: &crate::engine::LoadedStack, session: &Se
         };
         file.write(out)?;
         if !args.json {
-            printer.out(format!("Saved the plan to {}. Apply exactly this plan with `infra apply {}`.", out.display(), out.display()));
+            printer.out(format!(
+                "Saved the plan to {}. Apply exactly this plan with `infra apply {}`.",
+                out.display(),
+                out.display()
+            ));
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }

@@ -25,12 +25,18 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
         StateCommand::Show { address, args } => {
             let (session, _) = open(&args, false, &printer).await?;
             let Some(r) = session.store.resource(&session.stack, &address).await? else {
-                anyhow::bail!("no resource `{address}` in the state of stack `{}`; see `infra state list`", session.stack);
+                anyhow::bail!(
+                    "no resource `{address}` in the state of stack `{}`; see `infra state list`",
+                    session.stack
+                );
             };
             if args.json {
                 printer.out(serde_json::to_string_pretty(&serde_json::json!({"address": r.address, "id": r.cloud_id, "type": r.type_name, "attributes": r.attributes, "dependencies": r.dependencies, "status": format!("{:?}", r.status).to_lowercase(), "created_at": r.created_at.to_string(), "updated_at": r.updated_at.to_string()}))?);
             } else {
-                printer.out(format!("# {}  (id {}, {:?})", r.address, r.cloud_id, r.status));
+                printer.out(format!(
+                    "# {}  (id {}, {:?})",
+                    r.address, r.cloud_id, r.status
+                ));
                 let v = infra_model::Value::from_json(&r.attributes);
                 if let Some(m) = v.as_map() {
                     let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
@@ -46,7 +52,10 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
         }
         StateCommand::Rm { address, args } => {
             let (session, _) = open(&args, true, &printer).await?;
-            let removed = session.store.remove_resource(&session.stack, &address, None).await;
+            let removed = session
+                .store
+                .remove_resource(&session.stack, &address, None)
+                .await;
             session.release().await?;
             if !removed? {
                 anyhow::bail!("no resource `{address}` in the state; see `infra state list`");
@@ -65,7 +74,18 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
                 printer.out(serde_json::to_string_pretty(&rows)?);
             } else {
                 for h in entries {
-                    printer.out(format!("#{:<4} {}  {:<8} {:<12} by {}  {}", h.serial, h.started_at, h.operation, format!("{:?}", h.status).to_lowercase(), h.who, h.summary.get("planned").map(|p| p.to_string()).unwrap_or_default()));
+                    printer.out(format!(
+                        "#{:<4} {}  {:<8} {:<12} by {}  {}",
+                        h.serial,
+                        h.started_at,
+                        h.operation,
+                        format!("{:?}", h.status).to_lowercase(),
+                        h.who,
+                        h.summary
+                            .get("planned")
+                            .map(|p| p.to_string())
+                            .unwrap_or_default()
+                    ));
                 }
             }
             Ok(0)
@@ -73,9 +93,17 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
     }
 }
 
-async fn open(args: &StateCmdArgs, lock: bool, printer: &Printer) -> anyhow::Result<(Session, String)> {
+async fn open(
+    args: &StateCmdArgs,
+    lock: bool,
+    printer: &Printer,
+) -> anyhow::Result<(Session, String)> {
     let name = stack_name(&args.stack, args.stack_name.as_deref())?;
-    let session = if lock { Session::lock(&args.state, &name, "state", printer).await? } else { Session::unlocked(&args.state, &name).await? };
+    let session = if lock {
+        Session::lock(&args.state, &name, "state", printer).await?
+    } else {
+        Session::unlocked(&args.state, &name).await?
+    };
     Ok((session, name))
 }
 

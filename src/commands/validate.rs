@@ -15,12 +15,23 @@ pub async fn run(args: StackArgs, printer: Printer) -> anyhow::Result<u8> {
     let (_, diags) = loaded.stack.walk(&mut |_| Value::Unknown);
     // Without the cloud, count/for_each that depend on data sources cannot be known yet:
     // that is only an error at plan time.
-    let diags: Vec<_> = diags.into_iter().filter(|d| !d.summary.contains("cannot be determined until apply")).collect();
+    let diags: Vec<_> = diags
+        .into_iter()
+        .filter(|d| !d.summary.contains("cannot be determined until apply"))
+        .collect();
     report(&diags, &loaded.sources, &printer);
     if diags.iter().any(|d| d.is_error()) {
         return Err(Reported(1).into());
     }
-    let resources = loaded.stack.resources().filter(|r| r.address.mode == Mode::Managed).count();
-    printer.out(format!("{} the stack `{}` is valid ({resources} resource blocks)", printer.green("Success!"), loaded.name));
+    let resources = loaded
+        .stack
+        .resources()
+        .filter(|r| r.address.mode == Mode::Managed)
+        .count();
+    printer.out(format!(
+        "{} the stack `{}` is valid ({resources} resource blocks)",
+        printer.green("Success!"),
+        loaded.name
+    ));
     Ok(0)
 }

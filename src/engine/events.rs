@@ -19,7 +19,11 @@ pub async fn render_events(mut rx: UnboundedReceiver<Event>, printer: Printer) {
                     StepKind::Delete => "Destroying...",
                     StepKind::Read => "Reading...",
                 };
-                let deposed = step.deposed.as_ref().map(|d| format!(" (deposed object {d})")).unwrap_or_default();
+                let deposed = step
+                    .deposed
+                    .as_ref()
+                    .map(|d| format!(" (deposed object {d})"))
+                    .unwrap_or_default();
                 printer.out(format!("{}{deposed}: {verb}", step.address));
             }
             Event::StepCompleted { step, elapsed, id } => {
@@ -30,22 +34,41 @@ pub async fn render_events(mut rx: UnboundedReceiver<Event>, printer: Printer) {
                     StepKind::Read => "Read complete",
                 };
                 let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-                printer.out(format!("{}: {what} after {}{id}", step.address, human(elapsed)));
+                printer.out(format!(
+                    "{}: {what} after {}{id}",
+                    step.address,
+                    human(elapsed)
+                ));
             }
-            Event::StepFailed { step, elapsed, error } => {
+            Event::StepFailed {
+                step,
+                elapsed,
+                error,
+            } => {
                 let what = match step.kind {
                     StepKind::Create => "Creation",
                     StepKind::Update => "Modification",
                     StepKind::Delete => "Destruction",
                     StepKind::Read => "Read",
                 };
-                printer.err(format!("{}: {what} {} after {}: {error}", step.address, printer.red("failed"), human(elapsed)));
+                printer.err(format!(
+                    "{}: {what} {} after {}: {error}",
+                    step.address,
+                    printer.red("failed"),
+                    human(elapsed)
+                ));
             }
             Event::StepSkipped { step, because } => {
-                printer.err(format!("{}: skipped because {because} failed", step.address));
+                printer.err(format!(
+                    "{}: skipped because {because} failed",
+                    step.address
+                ));
             }
             Event::Waiting { address, elapsed } => {
-                printer.out(format!("{address}: Still creating... [{} elapsed]", human(elapsed)));
+                printer.out(format!(
+                    "{address}: Still creating... [{} elapsed]",
+                    human(elapsed)
+                ));
             }
             Event::Interrupted { in_flight } => {
                 printer.err(format!("Interrupted: starting nothing new; waiting for {in_flight} operation(s) in flight to finish and be recorded"));

@@ -26,17 +26,34 @@ pub fn stack_name(dir: &Path, explicit: Option<&str>) -> anyhow::Result<String> 
     if let Some(n) = explicit {
         return Ok(n.to_string());
     }
-    let abs = std::fs::canonicalize(dir).with_context(|| format!("stack directory {} not found; pass --stack DIR", dir.display()))?;
-    Ok(abs.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into()))
+    let abs = std::fs::canonicalize(dir).with_context(|| {
+        format!(
+            "stack directory {} not found; pass --stack DIR",
+            dir.display()
+        )
+    })?;
+    Ok(abs
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "root".into()))
 }
 
 pub fn load_stack(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
-    let env: Vec<(String, String)> = std::env::vars().filter_map(|(k, v)| k.strip_prefix(env_vars::TF_VAR_PREFIX).map(|n| (n.to_string(), v))).collect();
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(env_vars::TF_VAR_PREFIX)
+                .map(|n| (n.to_string(), v))
+        })
+        .collect();
     load_stack_with_env(args, env, printer)
 }
 
 /// Load with `TF_VAR_*` values given explicitly (a saved plan pins them).
-pub fn load_stack_with_env(args: &StackArgs, env: Vec<(String, String)>, printer: &Printer) -> anyhow::Result<LoadedStack> {
+pub fn load_stack_with_env(
+    args: &StackArgs,
+    env: Vec<(String, String)>,
+    printer: &Printer,
+) -> anyhow::Result<LoadedStack> {
     let name = stack_name(&args.stack, args.stack_name.as_deref())?;
     let mut cli_vars = Vec::new();
     for v in &args.vars {
@@ -45,14 +62,19 @@ pub fn load_stack_with_env(args: &StackArgs, env: Vec<(String, String)>, printer
         };
         cli_vars.push((k.trim().to_string(), val.to_string()));
     }
-    let input = match infra_config::fs::read_stack(&args.stack, &args.var_files, cli_vars, env.into_iter()) {
-        Ok(i) => i,
-        Err(d) => {
-            printer.err(diagnostics::render(&d, &Sources::default(), printer.color));
-            return Err(Reported(1).into());
-        }
+    let input =
+        match infra_config::fs::read_stack(&args.stack, &args.var_files, cli_vars, env.into_iter())
+        {
+            Ok(i) => i,
+            Err(d) => {
+                printer.err(diagnostics::render(&d, &Sources::default(), printer.color));
+                return Err(Reported(1).into());
+            }
+        };
+    let input = StackInput {
+        name: name.clone(),
+        ..input
     };
-    let input = StackInput { name: name.clone(), ..input };
     let mut sources = Sources::default();
     for f in input.files.iter().chain(&input.tfvars) {
         sources.add(&f.path, &f.text);
@@ -61,7 +83,13 @@ pub fn load_stack_with_env(args: &StackArgs, env: Vec<(String, String)>, printer
     let (stack, diags) = infra_config::load(&input);
     report(&diags, &sources, printer);
     match stack {
-        Some(stack) if !diags.iter().any(|d| d.is_error()) => Ok(LoadedStack { name, stack, input, sources, digest }),
+        Some(stack) if !diags.iter().any(|d| d.is_error()) => Ok(LoadedStack {
+            name,
+            stack,
+            input,
+            sources,
+            digest,
+        }),
         _ => Err(Reported(1).into()),
     }
 }

@@ -21,9 +21,20 @@ fn mode_of(address: &Address) -> &'static str {
 }
 
 impl StorePersist {
-    fn record(&self, address: &Address, attrs: &Value, depends_on: &[Address], status: ResourceStatus) -> ResourceRecord {
+    fn record(
+        &self,
+        address: &Address,
+        attrs: &Value,
+        depends_on: &[Address],
+        status: ResourceStatus,
+    ) -> ResourceRecord {
         let id = attrs.get("id").as_str().unwrap_or_default().to_string();
-        let mut r = ResourceRecord::new(&address.to_string(), &address.type_name, &id, attrs.to_json());
+        let mut r = ResourceRecord::new(
+            &address.to_string(),
+            &address.type_name,
+            &id,
+            attrs.to_json(),
+        );
         r.mode = mode_of(address).to_string();
         r.dependencies = depends_on.iter().map(ToString::to_string).collect();
         r.status = status;
@@ -34,32 +45,75 @@ impl StorePersist {
 #[async_trait]
 impl Persist for StorePersist {
     async fn intent(&self, req: &CreateRequest) -> Result<(), String> {
-        let mut intent = Intent::create(req.address.to_string(), req.type_name.clone(), req.config.to_json(), self.run_id.clone());
+        let mut intent = Intent::create(
+            req.address.to_string(),
+            req.type_name.clone(),
+            req.config.to_json(),
+            self.run_id.clone(),
+        );
         intent.token = req.token.clone();
-        self.store.record_intent(&self.stack, &intent).await.map_err(|e| e.to_string())
+        self.store
+            .record_intent(&self.stack, &intent)
+            .await
+            .map_err(|e| e.to_string())
     }
 
-    async fn created(&self, address: &Address, attrs: &Value, depends_on: &[Address], ready: bool) -> Result<(), String> {
-        let status = if ready { ResourceStatus::Ready } else { ResourceStatus::Creating };
+    async fn created(
+        &self,
+        address: &Address,
+        attrs: &Value,
+        depends_on: &[Address],
+        ready: bool,
+    ) -> Result<(), String> {
+        let status = if ready {
+            ResourceStatus::Ready
+        } else {
+            ResourceStatus::Creating
+        };
         let record = self.record(address, attrs, depends_on, status);
-        self.store.put_resource(&self.stack, &record).await.map_err(|e| e.to_string())
+        self.store
+            .put_resource(&self.stack, &record)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
-    async fn updated(&self, address: &Address, attrs: &Value, depends_on: &[Address]) -> Result<(), String> {
+    async fn updated(
+        &self,
+        address: &Address,
+        attrs: &Value,
+        depends_on: &[Address],
+    ) -> Result<(), String> {
         let record = self.record(address, attrs, depends_on, ResourceStatus::Ready);
-        self.store.put_resource(&self.stack, &record).await.map_err(|e| e.to_string())
+        self.store
+            .put_resource(&self.stack, &record)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     async fn deleted(&self, address: &Address, deposed: Option<&str>) -> Result<(), String> {
-        self.store.remove_resource(&self.stack, &address.to_string(), deposed).await.map(|_| ()).map_err(|e| e.to_string())
+        self.store
+            .remove_resource(&self.stack, &address.to_string(), deposed)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     async fn depose(&self, address: &Address) -> Result<Option<String>, String> {
         let addr = address.to_string();
-        let Some(current) = self.store.resource(&self.stack, &addr).await.map_err(|e| e.to_string())? else {
+        let Some(current) = self
+            .store
+            .resource(&self.stack, &addr)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
             return Ok(None);
         };
-        self.store.set_deposed(&self.stack, &addr, &current.cloud_id).await.map_err(|e| e.to_string())?;
+        self.store
+            .set_deposed(&self.stack, &addr, &current.cloud_id)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Some(current.cloud_id))
     }
 }

@@ -29,15 +29,22 @@ impl PlanFile {
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_vec_pretty(self)?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).with_context(|| format!("writing plan file {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("writing plan file {}", path.display()))?;
+        std::fs::write(&tmp, text)
+            .with_context(|| format!("writing plan file {}", tmp.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("writing plan file {}", path.display()))?;
         Ok(())
     }
 
     pub fn read(path: &Path) -> anyhow::Result<PlanFile> {
-        let text = std::fs::read(path).with_context(|| format!("reading plan file {}", path.display()))?;
-        let file: PlanFile = serde_json::from_slice(&text)
-            .with_context(|| format!("{} is not an infra plan file; create one with `infra plan --out FILE`", path.display()))?;
+        let text =
+            std::fs::read(path).with_context(|| format!("reading plan file {}", path.display()))?;
+        let file: PlanFile = serde_json::from_slice(&text).with_context(|| {
+            format!(
+                "{} is not an infra plan file; create one with `infra plan --out FILE`",
+                path.display()
+            )
+        })?;
         if file.format != FORMAT {
             anyhow::bail!("{} has plan format `{}`, this infra reads `{FORMAT}`; run `infra plan --out` again", path.display(), file.format);
         }
@@ -45,6 +52,8 @@ impl PlanFile {
     }
 
     pub fn plan(&self) -> anyhow::Result<Plan> {
-        infra_plan::from_file_json(&self.plan).map_err(|e| anyhow::anyhow!("the plan file is damaged: {e}; run `infra plan --out` again"))
+        infra_plan::from_file_json(&self.plan).map_err(|e| {
+            anyhow::anyhow!("the plan file is damaged: {e}; run `infra plan --out` again")
+        })
     }
 }

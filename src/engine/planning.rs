@@ -17,10 +17,17 @@ pub struct PlanRequest {
 
 /// Parse `--target` / `--replace` addresses.
 pub fn parse_addresses(raw: &[String]) -> anyhow::Result<Vec<Address>> {
-    raw.iter().map(|s| Address::parse(s).map_err(anyhow::Error::from)).collect()
+    raw.iter()
+        .map(|s| Address::parse(s).map_err(anyhow::Error::from))
+        .collect()
 }
 
-pub fn make_plan(loaded: &LoadedStack, refreshed: &Refreshed, data: &BTreeMap<Address, Value>, req: &PlanRequest) -> (Plan, Vec<Diagnostic>) {
+pub fn make_plan(
+    loaded: &LoadedStack,
+    refreshed: &Refreshed,
+    data: &BTreeMap<Address, Value>,
+    req: &PlanRequest,
+) -> (Plan, Vec<Diagnostic>) {
     let opts = PlanOptions {
         default_tags: loaded.stack.provider().default_tags.clone(),
         targets: req.targets.clone(),
@@ -43,8 +50,19 @@ pub fn make_plan(loaded: &LoadedStack, refreshed: &Refreshed, data: &BTreeMap<Ad
     let mut outputs = BTreeMap::new();
     if !req.destroy {
         for (name, out) in evaluation.outputs {
-            let prior = before.get(&name).map(|o| o.value.clone()).filter(|v| !v.is_null());
-            outputs.insert(name.clone(), OutputChange { name, before: prior, after: out.value, sensitive: out.sensitive });
+            let prior = before
+                .get(&name)
+                .map(|o| o.value.clone())
+                .filter(|v| !v.is_null());
+            outputs.insert(
+                name.clone(),
+                OutputChange {
+                    name,
+                    before: prior,
+                    after: out.value,
+                    sensitive: out.sensitive,
+                },
+            );
         }
     }
     let (plan, more) = planner.finish(outputs);

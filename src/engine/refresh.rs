@@ -24,7 +24,12 @@ pub struct Refreshed {
 }
 
 /// Adopt (or drop) the intents left by an interrupted run. Returns how many were adopted.
-pub async fn reconcile_intents(store: &Store, stack: &str, provider: &dyn Provider, printer: &Printer) -> anyhow::Result<usize> {
+pub async fn reconcile_intents(
+    store: &Store,
+    stack: &str,
+    provider: &dyn Provider,
+    printer: &Printer,
+) -> anyhow::Result<usize> {
     let intents = store.intents(stack).await?;
     let mut adopted = 0;
     for intent in intents {
@@ -39,20 +44,29 @@ pub async fn reconcile_intents(store: &Store, stack: &str, provider: &dyn Provid
         match provider.adopt(&req).await? {
             Some(attrs) => {
                 let id = attrs.get("id").as_str().unwrap_or_default().to_string();
-                let mut record = ResourceRecord::new(&intent.address, &intent.type_name, &id, attrs.to_json());
+                let mut record =
+                    ResourceRecord::new(&intent.address, &intent.type_name, &id, attrs.to_json());
                 record.status = ResourceStatus::Ready;
                 store.put_resource(stack, &record).await?;
-                printer.err(format!("{address}: adopted {id}, created by an interrupted run"));
+                printer.err(format!(
+                    "{address}: adopted {id}, created by an interrupted run"
+                ));
                 adopted += 1;
             }
-            None => store.clear_intent(stack, &intent.address).await?,
+            None => {
+                store.clear_intent(stack, &intent.address).await?;
+            }
         }
     }
     Ok(adopted)
 }
 
 /// Read every managed resource in the state, one batched call per type.
-pub async fn refresh(store: &Store, stack: &str, provider: Option<&dyn Provider>) -> anyhow::Result<Refreshed> {
+pub async fn refresh(
+    store: &Store,
+    stack: &str,
+    provider: Option<&dyn Provider>,
+) -> anyhow::Result<Refreshed> {
     let records = store.resources(stack).await?;
     let mut by_type: BTreeMap<String, Vec<&ResourceRecord>> = BTreeMap::new();
     for r in &records {
@@ -64,7 +78,13 @@ pub async fn refresh(store: &Store, stack: &str, provider: Option<&dyn Provider>
         None => BTreeMap::new(),
         Some(p) => {
             let reads = by_type.iter().map(|(ty, recs)| async move {
-                let items: Vec<ReadRequest> = recs.iter().map(|r| ReadRequest { id: r.cloud_id.clone(), prior: Value::from_json(&r.attributes) }).collect();
+                let items: Vec<ReadRequest> = recs
+                    .iter()
+                    .map(|r| ReadRequest {
+                        id: r.cloud_id.clone(),
+                        prior: Value::from_json(&r.attributes),
+                    })
+                    .collect();
                 (ty.clone(), p.read(ty, &items).await)
             });
             let mut out = BTreeMap::new();
@@ -96,11 +116,21 @@ pub async fn refresh(store: &Store, stack: &str, provider: Option<&dyn Provider>
                 }
             }
         }
-        let depends_on = r.dependencies.iter().filter_map(|d| Address::parse(d).ok()).collect();
+        let depends_on = r
+            .dependencies
+            .iter()
+            .filter_map(|d| Address::parse(d).ok())
+            .collect();
         if r.deposed.is_none() {
             refreshed.values.insert(address.clone(), attrs.clone());
         }
-        refreshed.prior.push(PriorInstance { address, id: r.cloud_id.clone(), attributes: attrs, depends_on, deposed: r.deposed.clone() });
+        refreshed.prior.push(PriorInstance {
+            address,
+            id: r.cloud_id.clone(),
+            attributes: attrs,
+            depends_on,
+            deposed: r.deposed.clone(),
+        });
     }
     Ok(refreshed)
 }
@@ -122,7 +152,12 @@ pub async fn read_data_sources(
             prior.get(&inst.address).cloned().unwrap_or(Value::Unknown)
         }
     });
-    let reads = requests.iter().map(|(addr, args)| async move { (addr.clone(), provider.read_data(&addr.type_name, args).await) });
+    let reads = requests.iter().map(|(addr, args)| async move {
+        (
+            addr.clone(),
+            provider.read_data(&addr.type_name, args).await,
+        )
+    });
     let mut out = BTreeMap::new();
     for (addr, res) in join_all(reads).await {
         let v = res.map_err(|e| anyhow::anyhow!("reading {addr}: {e}"))?;

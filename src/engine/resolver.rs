@@ -10,7 +10,13 @@ pub struct StackResolver<'a> {
 }
 
 impl Resolver for StackResolver<'_> {
-    fn resolve(&self, address: &Address, values: &BTreeMap<Address, Value>) -> Result<Value, String> {
-        self.stack.evaluate_instance(address, values).map_err(|d| d.to_string())
+    fn resolve(
+        &self,
+        address: &Address,
+        values: &BTreeMap<Address, Value>,
+    ) -> Result<Value, String> {
+        self.stack
+            .evaluate_instance(address, values)
+            .map_err(|d| d.to_string())
     }
 }

@@ -13,18 +13,19 @@ pub struct Session {
     pub store: Store,
     pub stack: String,
     lock_id: Option<String>,
-    /// Set when we took over a stale lock left by a killed run.
-    pub took_over_stale: bool,
 }
 
 impl Session {
     /// Open the state and take the stack's lock for `operation`.
-    pub async fn lock(state: &StateArgs, stack: &str, operation: &str, printer: &Printer) -> anyhow::Result<Session> {
+    pub async fn lock(
+        state: &StateArgs,
+        stack: &str,
+        operation: &str,
+        printer: &Printer,
+    ) -> anyhow::Result<Session> {
         let store = open_store(state).await?;
         let acquired = store.lock(stack, operation, state.lock_timeout).await?;
-        let mut took_over_stale = false;
         if let Some(stale) = &acquired.took_over {
-            took_over_stale = true;
             printer.err(format!(
                 "{}: took over a stale lock on stack `{stack}` left by a run that is no longer alive ({} by {} on {}, pid {}, since {}); reconciling what it left behind",
                 printer.yellow("warning"),
@@ -35,18 +36,29 @@ impl Session {
                 stale.created
             ));
         }
-        Ok(Session { store, stack: stack.to_string(), lock_id: Some(acquired.info.id.clone()), took_over_stale })
+        Ok(Session {
+            store,
+            stack: stack.to_string(),
+            lock_id: Some(acquired.info.id.clone()),
+        })
     }
 
     /// Open the state without locking (read-only commands).
     pub async fn unlocked(state: &StateArgs, stack: &str) -> anyhow::Result<Session> {
         let store = open_store(state).await?;
-        Ok(Session { store, stack: stack.to_string(), lock_id: None, took_over_stale: false })
+        Ok(Session {
+            store,
+            stack: stack.to_string(),
+            lock_id: None,
+        })
     }
 
     pub async fn release(mut self) -> anyhow::Result<()> {
         if let Some(id) = self.lock_id.take() {
-            self.store.unlock(&self.stack, &id).await.context("releasing the stack's lock")?;
+            self.store
+                .unlock(&self.stack, &id)
+                .await
+                .context("releasing the stack's lock")?;
         }
         Ok(())
     }
