@@ -16,15 +16,29 @@ fn fails(files: &[(&str, &str)], args: &[&str], needles: &[&str]) -> Run {
     assert_eq!(r.code, 1, "expected exit 1:\n{}", r.all());
     assert!(!r.stderr.contains("panicked"), "panic:\n{}", r.all());
     for n in needles {
-        assert!(r.stderr.contains(n) || r.stdout.contains(n), "missing {n:?} in:\n{}", r.all());
+        assert!(
+            r.stderr.contains(n) || r.stdout.contains(n),
+            "missing {n:?} in:\n{}",
+            r.all()
+        );
     }
-    assert!(!ws.state_path().exists() || args[0] != "validate", "validate must not create a state file");
+    assert!(
+        !ws.state_path().exists() || args[0] != "validate",
+        "validate must not create a state file"
+    );
     r
 }
 
 #[test]
 fn syntax_error_names_file_line_and_column() {
-    fails(&[("main.tf", "resource \"aws_vpc\" \"main\" {\n  cidr_block = \n}\n")], &["validate"], &["main.tf:3:"]);
+    fails(
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"main\" {\n  cidr_block = \n}\n",
+        )],
+        &["validate"],
+        &["main.tf:3:"],
+    );
 }
 
 #[test]
@@ -34,7 +48,14 @@ fn unknown_resource_type_suggests_the_closest() {
 
 #[test]
 fn unknown_attribute_suggests_the_closest() {
-    fails(&[("main.tf", "resource \"aws_vpc\" \"main\" {\n  cidr_blok = \"10.0.0.0/16\"\n}\n")], &["validate"], &["cidr_blok", "cidr_block", "main.tf:2:3"]);
+    fails(
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"main\" {\n  cidr_blok = \"10.0.0.0/16\"\n}\n",
+        )],
+        &["validate"],
+        &["cidr_blok", "cidr_block", "main.tf:2:3"],
+    );
 }
 
 #[test]
@@ -48,14 +69,34 @@ fn wrong_value_type() {
 
 #[test]
 fn invalid_cidr() {
-    fails(&[("main.tf", "resource \"aws_vpc\" \"main\" {\n  cidr_block = \"10.0.0.0/33\"\n}\n")], &["validate"], &["10.0.0.0/33", "main.tf:2:"]);
+    fails(
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"main\" {\n  cidr_block = \"10.0.0.0/33\"\n}\n",
+        )],
+        &["validate"],
+        &["10.0.0.0/33", "main.tf:2:"],
+    );
 }
 
 #[test]
 fn reference_to_something_undefined() {
     let files = [("main.tf", "resource \"aws_subnet\" \"a\" {\n  vpc_id     = aws_vpc.mian.id\n  cidr_block = var.subnet_cidr\n}\n"), ("vpc.tf", VPC)];
-    let r = fails(&files, &["validate"], &["aws_vpc.mian", "main.tf:2:", "var.subnet_cidr", "main.tf:3:"]);
-    assert!(r.stderr.contains("aws_vpc.main"), "suggests the declared resource:\n{}", r.stderr);
+    let r = fails(
+        &files,
+        &["validate"],
+        &[
+            "aws_vpc.mian",
+            "main.tf:2:",
+            "var.subnet_cidr",
+            "main.tf:3:",
+        ],
+    );
+    assert!(
+        r.stderr.contains("aws_vpc.main"),
+        "suggests the declared resource:\n{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -73,12 +114,29 @@ resource "aws_security_group" "b" {
 }
 "#,
     )];
-    fails(&files, &["validate"], &["cycle", "aws_security_group.a", "aws_security_group.b", "main.tf:4:", "main.tf:8:"]);
+    fails(
+        &files,
+        &["validate"],
+        &[
+            "cycle",
+            "aws_security_group.a",
+            "aws_security_group.b",
+            "main.tf:4:",
+            "main.tf:8:",
+        ],
+    );
 }
 
 #[test]
 fn missing_required_attribute() {
-    fails(&[("main.tf", "resource \"aws_subnet\" \"a\" {\n  vpc_id = \"vpc-1\"\n}\n")], &["validate"], &["cidr_block", "main.tf:1:"]);
+    fails(
+        &[(
+            "main.tf",
+            "resource \"aws_subnet\" \"a\" {\n  vpc_id = \"vpc-1\"\n}\n",
+        )],
+        &["validate"],
+        &["cidr_block", "main.tf:1:"],
+    );
 }
 
 #[test]
@@ -96,7 +154,10 @@ fn bad_variable_value_type() {
 #[test]
 fn locked_stack_names_the_holder() {
     let ws = Workspace::from_files(&[("main.tf", VPC)], false);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let lock = rt.block_on(async {
         let store = infra_state::Store::open(&ws.state_path()).await.unwrap();
         store.lock(&ws.stack_name, "apply", None).await.unwrap()
@@ -104,20 +165,38 @@ fn locked_stack_names_the_holder() {
     let r = ws.run(&["plan"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("locked"), "{}", r.all());
-    assert!(r.stderr.contains(&std::process::id().to_string()), "names the holder's pid:\n{}", r.all());
-    assert!(r.stderr.contains(&lock.info.id), "names the lock id for force-unlock:\n{}", r.all());
+    assert!(
+        r.stderr.contains(&std::process::id().to_string()),
+        "names the holder's pid:\n{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains(&lock.info.id),
+        "names the lock id for force-unlock:\n{}",
+        r.all()
+    );
 }
 
 #[test]
 fn corrupt_state_file_is_refused_and_untouched() {
     let ws = Workspace::from_files(&[("main.tf", VPC)], false);
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(ws.state_path(), &garbage).unwrap();
     let r = ws.run(&["plan"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(!r.stderr.contains("panicked"));
-    assert!(r.stderr.contains(&ws.state_path().display().to_string()), "names the file:\n{}", r.all());
-    assert_eq!(std::fs::read(ws.state_path()).unwrap(), garbage, "the corrupt file is never overwritten");
+    assert!(
+        r.stderr.contains(&ws.state_path().display().to_string()),
+        "names the file:\n{}",
+        r.all()
+    );
+    assert_eq!(
+        std::fs::read(ws.state_path()).unwrap(),
+        garbage,
+        "the corrupt file is never overwritten"
+    );
 }
 
 #[test]
@@ -137,7 +216,11 @@ fn no_credentials_is_a_clear_error() {
         .unwrap()
         .into();
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.to_lowercase().contains("credentials"), "{}", r.all());
+    assert!(
+        r.stderr.to_lowercase().contains("credentials"),
+        "{}",
+        r.all()
+    );
     assert!(!r.stderr.contains("panicked"));
 }
 
@@ -147,7 +230,11 @@ fn unreachable_endpoint_is_a_clear_error() {
     let r = ws.run(&["plan"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(!r.stderr.contains("panicked"));
-    assert!(r.stderr.contains("127.0.0.1:9") || r.stderr.to_lowercase().contains("connect"), "says what it could not reach:\n{}", r.all());
+    assert!(
+        r.stderr.contains("127.0.0.1:9") || r.stderr.to_lowercase().contains("connect"),
+        "says what it could not reach:\n{}",
+        r.all()
+    );
 }
 
 #[test]
@@ -169,7 +256,11 @@ resource "aws_subnet" "bad" {
     let r = ws.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("aws_subnet.bad"), "{}", r.all());
-    assert!(r.stderr.contains("InvalidSubnet"), "shows the AWS error code:\n{}", r.all());
+    assert!(
+        r.stderr.contains("InvalidSubnet"),
+        "shows the AWS error code:\n{}",
+        r.all()
+    );
     // what succeeded is recorded; destroy cleans it up
     let list = ws.run(&["state", "list"]);
     assert!(list.stdout.contains("aws_vpc.main"), "{}", list.all());

@@ -8,14 +8,21 @@ use crate::common::{changes, ec2, tagged, Workspace};
 const TAGGED: usize = 19;
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn assert_exactly_once(stack: &str, expected: usize) {
     let counts = rt().block_on(tagged(stack));
     let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
     assert!(dupes.is_empty(), "duplicates in the cloud: {dupes:?}");
-    assert_eq!(counts.len(), expected, "tagged resources in the cloud: {counts:?}");
+    assert_eq!(
+        counts.len(),
+        expected,
+        "tagged resources in the cloud: {counts:?}"
+    );
 }
 
 #[test]
@@ -28,8 +35,17 @@ fn apply_then_plan_is_clean_then_destroy_leaves_nothing() {
     assert!(plan["infra"]["api_calls_total"].as_u64().is_some());
 
     let r = ws.apply();
-    assert!(r.stdout.contains("Apply complete! Resources: 25 added, 0 changed, 0 destroyed."), "{}", r.all());
-    assert!(r.stdout.contains("vpc_id"), "outputs are printed after apply:\n{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 25 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stdout.contains("vpc_id"),
+        "outputs are printed after apply:\n{}",
+        r.stdout
+    );
     assert_exactly_once(&ws.stack_name, TAGGED);
 
     // a second plan shows no changes, with batched reads: one Describe call per type
@@ -38,8 +54,14 @@ fn apply_then_plan_is_clean_then_destroy_leaves_nothing() {
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
     let plan = ws.plan_json(&[]);
     let calls = &plan["infra"]["api_calls"];
-    assert_eq!(calls["ec2:DescribeSubnets"], 1, "subnets must be read in one call: {calls}");
-    assert!(calls["ec2:DescribeNatGateways"].as_u64().unwrap_or(0) <= 1, "{calls}");
+    assert_eq!(
+        calls["ec2:DescribeSubnets"], 1,
+        "subnets must be read in one call: {calls}"
+    );
+    assert!(
+        calls["ec2:DescribeNatGateways"].as_u64().unwrap_or(0) <= 1,
+        "{calls}"
+    );
 
     let out = ws.run(&["output", "vpc_id"]);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -49,7 +71,12 @@ fn apply_then_plan_is_clean_then_destroy_leaves_nothing() {
     assert_eq!(d.code, 0, "{}", d.all());
     assert_exactly_once(&ws.stack_name, 0);
     let list = ws.run(&["state", "list"]);
-    assert_eq!(list.stdout.trim(), "", "state is empty after destroy: {}", list.all());
+    assert_eq!(
+        list.stdout.trim(),
+        "",
+        "state is empty after destroy: {}",
+        list.all()
+    );
 }
 
 #[test]
@@ -57,26 +84,56 @@ fn tag_change_is_one_update_and_cidr_change_is_a_replace() {
     let ws = Workspace::from_stack("example", true);
     ws.apply();
 
-    ws.edit("main.tf", "Name = \"${var.name}-vpc\"", "Name = \"${var.name}-vpc-renamed\"");
+    ws.edit(
+        "main.tf",
+        "Name = \"${var.name}-vpc\"",
+        "Name = \"${var.name}-vpc-renamed\"",
+    );
     let plan = ws.plan_json(&[]);
-    assert_eq!(changes(&plan), vec![("aws_vpc.main".to_string(), vec!["update".to_string()])]);
+    assert_eq!(
+        changes(&plan),
+        vec![("aws_vpc.main".to_string(), vec!["update".to_string()])]
+    );
     ws.apply();
     let vpc_name = rt().block_on(async {
         let c = ec2().await;
-        let f = aws_sdk_ec2::types::Filter::builder().name("tag:infra:stack").values(&ws.stack_name).build();
+        let f = aws_sdk_ec2::types::Filter::builder()
+            .name("tag:infra:stack")
+            .values(&ws.stack_name)
+            .build();
         let vpcs = c.describe_vpcs().filters(f).send().await.unwrap();
-        vpcs.vpcs()[0].tags().iter().find(|t| t.key() == Some("Name")).and_then(|t| t.value()).map(str::to_string)
+        vpcs.vpcs()[0]
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("Name"))
+            .and_then(|t| t.value())
+            .map(str::to_string)
     });
     assert_eq!(vpc_name.as_deref(), Some("example-vpc-renamed"));
 
     // a private subnet's CIDR moves: that subnet is replaced, its association follows
-    ws.edit("main.tf", "cidrsubnet(var.vpc_cidr, 8, i + 100)", "cidrsubnet(var.vpc_cidr, 8, i + 110)");
+    ws.edit(
+        "main.tf",
+        "cidrsubnet(var.vpc_cidr, 8, i + 100)",
+        "cidrsubnet(var.vpc_cidr, 8, i + 110)",
+    );
     let plan = ws.plan_json(&[]);
     let planned = changes(&plan);
-    let subnets: Vec<_> = planned.iter().filter(|(a, _)| a.starts_with("aws_subnet.private")).collect();
+    let subnets: Vec<_> = planned
+        .iter()
+        .filter(|(a, _)| a.starts_with("aws_subnet.private"))
+        .collect();
     assert_eq!(subnets.len(), 3, "{planned:?}");
-    assert!(subnets.iter().all(|(_, a)| a == &["delete", "create"]), "{planned:?}");
-    assert!(planned.iter().all(|(a, _)| !a.starts_with("aws_vpc") && !a.starts_with("aws_nat_gateway")), "{planned:?}");
+    assert!(
+        subnets.iter().all(|(_, a)| a == &["delete", "create"]),
+        "{planned:?}"
+    );
+    assert!(
+        planned
+            .iter()
+            .all(|(a, _)| !a.starts_with("aws_vpc") && !a.starts_with("aws_nat_gateway")),
+        "{planned:?}"
+    );
     ws.apply();
     assert_exactly_once(&ws.stack_name, TAGGED);
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
@@ -89,16 +146,38 @@ fn nat_gateway_deleted_behind_our_back_is_recreated() {
     ws.apply();
     let nat_id = rt().block_on(async {
         let c = ec2().await;
-        let f = aws_sdk_ec2::types::Filter::builder().name("tag:infra:address").values("aws_nat_gateway.main[\"us-east-1a\"]").build();
-        let s = aws_sdk_ec2::types::Filter::builder().name("tag:infra:stack").values(&ws.stack_name).build();
-        let nats = c.describe_nat_gateways().filter(f).filter(s).send().await.unwrap();
+        let f = aws_sdk_ec2::types::Filter::builder()
+            .name("tag:infra:address")
+            .values("aws_nat_gateway.main[\"us-east-1a\"]")
+            .build();
+        let s = aws_sdk_ec2::types::Filter::builder()
+            .name("tag:infra:stack")
+            .values(&ws.stack_name)
+            .build();
+        let nats = c
+            .describe_nat_gateways()
+            .filter(f)
+            .filter(s)
+            .send()
+            .await
+            .unwrap();
         let id = nats.nat_gateways()[0].nat_gateway_id().unwrap().to_string();
-        c.delete_nat_gateway().nat_gateway_id(&id).send().await.unwrap();
+        c.delete_nat_gateway()
+            .nat_gateway_id(&id)
+            .send()
+            .await
+            .unwrap();
         id
     });
     let plan = ws.plan_json(&[]);
     let planned = changes(&plan);
-    assert!(planned.contains(&("aws_nat_gateway.main[\"us-east-1a\"]".to_string(), vec!["create".to_string()])), "{planned:?}");
+    assert!(
+        planned.contains(&(
+            "aws_nat_gateway.main[\"us-east-1a\"]".to_string(),
+            vec!["create".to_string()]
+        )),
+        "{planned:?}"
+    );
     let r = ws.apply();
     assert!(!r.stdout.contains(&nat_id));
     assert_exactly_once(&ws.stack_name, TAGGED);
@@ -109,15 +188,28 @@ fn nat_gateway_deleted_behind_our_back_is_recreated() {
 #[test]
 fn concurrent_applies_never_duplicate() {
     let ws2 = Workspace::from_stack("example", true);
-    let a = ws2.cmd(&["apply", "--auto-approve"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let b = ws2.cmd(&["apply", "--auto-approve"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let a = ws2
+        .cmd(&["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let b = ws2
+        .cmd(&["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     let codes = [a.status.code(), b.status.code()];
     assert!(codes.contains(&Some(0)), "one apply succeeds: {codes:?}");
     let loser = if a.status.success() { &b } else { &a };
     if !loser.status.success() {
         let err = String::from_utf8_lossy(&loser.stderr);
-        assert!(err.contains("locked"), "the other names the lock holder: {err}");
+        assert!(
+            err.contains("locked"),
+            "the other names the lock holder: {err}"
+        );
     }
     assert_exactly_once(&ws2.stack_name, TAGGED);
     // a rerun finds nothing to do
@@ -130,7 +222,12 @@ fn kill_9_during_apply_then_rerun_leaves_exactly_one_of_each() {
     use rand::Rng;
     let ws = Workspace::from_stack("example", true);
     let delay = rand::thread_rng().gen_range(300..2500);
-    let mut child = ws.cmd(&["apply", "--auto-approve"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = ws
+        .cmd(&["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(delay));
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
@@ -139,7 +236,12 @@ fn kill_9_during_apply_then_rerun_leaves_exactly_one_of_each() {
     assert_eq!(r.code, 0, "rerun after kill -9 at {delay} ms:\n{}", r.all());
     assert_exactly_once(&ws.stack_name, TAGGED);
     let again = ws.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(again.code, 0, "clean plan after recovery (killed at {delay} ms):\n{}", again.all());
+    assert_eq!(
+        again.code,
+        0,
+        "clean plan after recovery (killed at {delay} ms):\n{}",
+        again.all()
+    );
     assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
     assert_exactly_once(&ws.stack_name, 0);
 }

@@ -17,17 +17,29 @@ pub fn root() -> PathBuf {
 pub fn emulator_env() -> &'static BTreeMap<String, String> {
     static ENV: OnceLock<BTreeMap<String, String>> = OnceLock::new();
     ENV.get_or_init(|| {
-        let out = Command::new(root().join("localstack/up")).output().expect("running localstack/up");
-        assert!(out.status.success(), "localstack/up failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(root().join("localstack/up"))
+            .output()
+            .expect("running localstack/up");
+        assert!(
+            out.status.success(),
+            "localstack/up failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut env = BTreeMap::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             if let Some(rest) = line.strip_prefix("export ") {
                 if let Some((k, v)) = rest.split_once('=') {
-                    env.insert(k.to_string(), v.trim_matches(|c| c == '"' || c == '\'').to_string());
+                    env.insert(
+                        k.to_string(),
+                        v.trim_matches(|c| c == '"' || c == '\'').to_string(),
+                    );
                 }
             }
         }
-        assert!(env.contains_key("AWS_ENDPOINT_URL"), "localstack/up printed no AWS_ENDPOINT_URL: {env:?}");
+        assert!(
+            env.contains_key("AWS_ENDPOINT_URL"),
+            "localstack/up printed no AWS_ENDPOINT_URL: {env:?}"
+        );
         env
     })
 }
@@ -52,7 +64,11 @@ impl Workspace {
         let dir = tempfile::tempdir().unwrap();
         let stack_dir = dir.path().join("stack");
         copy_dir(&root().join("stacks").join(name), &stack_dir);
-        Workspace { dir, stack_name: unique(name), emulator }
+        Workspace {
+            dir,
+            stack_name: unique(name),
+            emulator,
+        }
     }
 
     /// A stack made of the given files.
@@ -63,7 +79,11 @@ impl Workspace {
         for (name, text) in files {
             std::fs::write(stack_dir.join(name), text).unwrap();
         }
-        Workspace { dir, stack_name: unique("t"), emulator }
+        Workspace {
+            dir,
+            stack_name: unique("t"),
+            emulator,
+        }
     }
 
     pub fn stack_dir(&self) -> PathBuf {
@@ -90,8 +110,15 @@ impl Workspace {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_infra"));
         c.args(args);
-        c.arg("--stack").arg(self.stack_dir()).arg("--stack-name").arg(&self.stack_name).arg("--state").arg(self.state_path());
-        c.env_remove("INFRA_STATE").env("NO_COLOR", "1").env("CI", "1");
+        c.arg("--stack")
+            .arg(self.stack_dir())
+            .arg("--stack-name")
+            .arg(&self.stack_name)
+            .arg("--state")
+            .arg(self.state_path());
+        c.env_remove("INFRA_STATE")
+            .env("NO_COLOR", "1")
+            .env("CI", "1");
         for (k, _) in std::env::vars() {
             if k.starts_with("TF_VAR_") || k.starts_with("AWS_") {
                 c.env_remove(k);
@@ -103,7 +130,10 @@ impl Workspace {
             }
         } else {
             // no cloud at all: an unreachable endpoint and dummy credentials
-            c.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_REGION", "us-east-1");
+            c.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env("AWS_REGION", "us-east-1");
         }
         c
     }
@@ -118,7 +148,8 @@ impl Workspace {
         args.extend(extra);
         let r = self.run(&args);
         assert_eq!(r.code, 0, "plan failed:\n{}", r.all());
-        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("plan --json is not JSON ({e}):\n{}", r.stdout))
+        serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("plan --json is not JSON ({e}):\n{}", r.stdout))
     }
 
     pub fn apply(&self) -> Run {
@@ -136,7 +167,10 @@ pub struct Run {
 
 impl Run {
     pub fn all(&self) -> String {
-        format!("--- exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "--- exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -157,7 +191,12 @@ pub fn changes(plan: &serde_json::Value) -> Vec<(String, Vec<String>)> {
         .map(|a| {
             a.iter()
                 .map(|c| {
-                    let actions: Vec<String> = c["change"]["actions"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
+                    let actions: Vec<String> = c["change"]["actions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_str().unwrap().to_string())
+                        .collect();
                     (c["address"].as_str().unwrap().to_string(), actions)
                 })
                 .filter(|(_, a)| a != &["no-op".to_string()])
@@ -182,10 +221,20 @@ fn copy_dir(from: &Path, to: &Path) {
 /// An EC2 client that does not go through `infra`, to check what really exists.
 pub async fn ec2() -> aws_sdk_ec2::Client {
     let env = emulator_env();
-    let creds = aws_sdk_ec2::config::Credentials::new(&env["AWS_ACCESS_KEY_ID"], &env["AWS_SECRET_ACCESS_KEY"], None, None, "test");
+    let creds = aws_sdk_ec2::config::Credentials::new(
+        &env["AWS_ACCESS_KEY_ID"],
+        &env["AWS_SECRET_ACCESS_KEY"],
+        None,
+        None,
+        "test",
+    );
     let conf = aws_sdk_ec2::config::Builder::new()
         .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-        .region(aws_sdk_ec2::config::Region::new(env.get("AWS_REGION").cloned().unwrap_or_else(|| "us-east-1".into())))
+        .region(aws_sdk_ec2::config::Region::new(
+            env.get("AWS_REGION")
+                .cloned()
+                .unwrap_or_else(|| "us-east-1".into()),
+        ))
         .endpoint_url(&env["AWS_ENDPOINT_URL"])
         .credentials_provider(creds)
         .build();
@@ -197,34 +246,90 @@ pub async fn ec2() -> aws_sdk_ec2::Client {
 pub async fn tagged(stack: &str) -> BTreeMap<String, usize> {
     use aws_sdk_ec2::types::Filter;
     let c = ec2().await;
-    let f = || Filter::builder().name("tag:infra:stack").values(stack).build();
+    let f = || {
+        Filter::builder()
+            .name("tag:infra:stack")
+            .values(stack)
+            .build()
+    };
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut add = |tags: Option<&[aws_sdk_ec2::types::Tag]>| {
-        let addr = tags.unwrap_or_default().iter().find(|t| t.key() == Some("infra:address")).and_then(|t| t.value()).unwrap_or("?").to_string();
+        let addr = tags
+            .unwrap_or_default()
+            .iter()
+            .find(|t| t.key() == Some("infra:address"))
+            .and_then(|t| t.value())
+            .unwrap_or("?")
+            .to_string();
         *counts.entry(addr).or_default() += 1;
     };
     for v in c.describe_vpcs().filters(f()).send().await.unwrap().vpcs() {
         add(Some(v.tags()));
     }
-    for s in c.describe_subnets().filters(f()).send().await.unwrap().subnets() {
+    for s in c
+        .describe_subnets()
+        .filters(f())
+        .send()
+        .await
+        .unwrap()
+        .subnets()
+    {
         add(Some(s.tags()));
     }
-    for g in c.describe_internet_gateways().filters(f()).send().await.unwrap().internet_gateways() {
+    for g in c
+        .describe_internet_gateways()
+        .filters(f())
+        .send()
+        .await
+        .unwrap()
+        .internet_gateways()
+    {
         add(Some(g.tags()));
     }
-    for a in c.describe_addresses().filters(f()).send().await.unwrap().addresses() {
+    for a in c
+        .describe_addresses()
+        .filters(f())
+        .send()
+        .await
+        .unwrap()
+        .addresses()
+    {
         add(Some(a.tags()));
     }
-    for n in c.describe_nat_gateways().filter(f()).send().await.unwrap().nat_gateways() {
-        let state = n.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+    for n in c
+        .describe_nat_gateways()
+        .filter(f())
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+    {
+        let state = n
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
         if state != "deleted" && state != "deleting" {
             add(Some(n.tags()));
         }
     }
-    for r in c.describe_route_tables().filters(f()).send().await.unwrap().route_tables() {
+    for r in c
+        .describe_route_tables()
+        .filters(f())
+        .send()
+        .await
+        .unwrap()
+        .route_tables()
+    {
         add(Some(r.tags()));
     }
-    for g in c.describe_security_groups().filters(f()).send().await.unwrap().security_groups() {
+    for g in c
+        .describe_security_groups()
+        .filters(f())
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+    {
         add(Some(g.tags()));
     }
     counts

@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// The key of one instance of a resource or module that uses `count` or `for_each`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(untagged)]
 pub enum InstanceKey {
     Int(i64),
@@ -20,7 +22,9 @@ impl fmt::Display for InstanceKey {
 }
 
 /// `resource` blocks are managed; `data` blocks are read-only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Managed,
@@ -28,14 +32,18 @@ pub enum Mode {
 }
 
 /// One step of a module path: `module.net` or `module.env["prod"]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ModuleStep {
     pub name: String,
     pub key: Option<InstanceKey>,
 }
 
 /// The address of a resource (or one instance of it).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Address {
     pub module: Vec<ModuleStep>,
     pub mode: Mode,
@@ -46,11 +54,20 @@ pub struct Address {
 
 impl Address {
     pub fn managed(type_name: impl Into<String>, name: impl Into<String>) -> Self {
-        Address { module: Vec::new(), mode: Mode::Managed, type_name: type_name.into(), name: name.into(), key: None }
+        Address {
+            module: Vec::new(),
+            mode: Mode::Managed,
+            type_name: type_name.into(),
+            name: name.into(),
+            key: None,
+        }
     }
 
     pub fn data(type_name: impl Into<String>, name: impl Into<String>) -> Self {
-        Address { mode: Mode::Data, ..Address::managed(type_name, name) }
+        Address {
+            mode: Mode::Data,
+            ..Address::managed(type_name, name)
+        }
     }
 
     pub fn with_key(mut self, key: Option<InstanceKey>) -> Self {
@@ -60,7 +77,10 @@ impl Address {
 
     /// The address without its instance key: `aws_subnet.private`.
     pub fn config_address(&self) -> Address {
-        Address { key: None, ..self.clone() }
+        Address {
+            key: None,
+            ..self.clone()
+        }
     }
 
     /// Whether `self`, used as a `--target`, selects `other`. A target without a key
@@ -70,7 +90,9 @@ impl Address {
             // a module address: module.net or module.net["a"]
             return module_prefix_matches(&self.module, &other.module);
         }
-        if self.module.len() != other.module.len() || !module_prefix_matches(&self.module, &other.module) {
+        if self.module.len() != other.module.len()
+            || !module_prefix_matches(&self.module, &other.module)
+        {
             return false;
         }
         self.mode == other.mode
@@ -81,21 +103,34 @@ impl Address {
 
     /// Parse an address as a user writes it on the command line.
     pub fn parse(s: &str) -> Result<Address, AddressParseError> {
-        let err = |why: &str| AddressParseError { input: s.to_string(), why: why.to_string() };
+        let err = |why: &str| AddressParseError {
+            input: s.to_string(),
+            why: why.to_string(),
+        };
         let mut p = Parser { s, pos: 0 };
         let mut module = Vec::new();
         loop {
             let save = p.pos;
-            let word = p.ident().ok_or_else(|| err("expected a resource type or `module`"))?;
+            let word = p
+                .ident()
+                .ok_or_else(|| err("expected a resource type or `module`"))?;
             if word == "module" {
-                p.expect('.').map_err(|_| err("expected `.` after `module`"))?;
+                p.expect('.')
+                    .map_err(|_| err("expected `.` after `module`"))?;
                 let name = p.ident().ok_or_else(|| err("expected a module name"))?;
                 let key = p.key().map_err(|w| err(&w))?;
                 module.push(ModuleStep { name, key });
                 if p.at_end() {
-                    return Ok(Address { module, mode: Mode::Managed, type_name: String::new(), name: String::new(), key: None });
+                    return Ok(Address {
+                        module,
+                        mode: Mode::Managed,
+                        type_name: String::new(),
+                        name: String::new(),
+                        key: None,
+                    });
                 }
-                p.expect('.').map_err(|_| err("expected `.` after the module"))?;
+                p.expect('.')
+                    .map_err(|_| err("expected `.` after the module"))?;
                 continue;
             }
             p.pos = save;
@@ -105,27 +140,50 @@ impl Address {
         let mut type_name = p.ident().ok_or_else(|| err("expected a resource type"))?;
         if type_name == "data" {
             mode = Mode::Data;
-            p.expect('.').map_err(|_| err("expected `.` after `data`"))?;
-            type_name = p.ident().ok_or_else(|| err("expected a data source type"))?;
+            p.expect('.')
+                .map_err(|_| err("expected `.` after `data`"))?;
+            type_name = p
+                .ident()
+                .ok_or_else(|| err("expected a data source type"))?;
         }
-        p.expect('.').map_err(|_| err("expected `.` and a resource name after the type"))?;
+        p.expect('.')
+            .map_err(|_| err("expected `.` and a resource name after the type"))?;
         let name = p.ident().ok_or_else(|| err("expected a resource name"))?;
         let key = p.key().map_err(|w| err(&w))?;
         if !p.at_end() {
             return Err(err("unexpected text after the address"));
         }
-        Ok(Address { module, mode, type_name, name, key })
+        Ok(Address {
+            module,
+            mode,
+            type_name,
+            name,
+            key,
+        })
     }
 
     /// The module path alone, as `module.a.module.b` (empty for the root module).
     pub fn module_path(&self) -> String {
-        self.module.iter().map(|m| format!("module.{}{}", m.name, m.key.as_ref().map(|k| k.to_string()).unwrap_or_default())).collect::<Vec<_>>().join(".")
+        self.module
+            .iter()
+            .map(|m| {
+                format!(
+                    "module.{}{}",
+                    m.name,
+                    m.key.as_ref().map(|k| k.to_string()).unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
 fn module_prefix_matches(prefix: &[ModuleStep], path: &[ModuleStep]) -> bool {
     prefix.len() <= path.len()
-        && prefix.iter().zip(path).all(|(a, b)| a.name == b.name && (a.key.is_none() || a.key == b.key))
+        && prefix
+            .iter()
+            .zip(path)
+            .all(|(a, b)| a.name == b.name && (a.key.is_none() || a.key == b.key))
 }
 
 impl fmt::Display for Address {
@@ -226,14 +284,18 @@ impl Parser<'_> {
                 }
             }
             let end = end.ok_or("unterminated string key")?;
-            let key: String = serde_json::from_str(&rest[..=end]).map_err(|_| "invalid string key".to_string())?;
+            let key: String = serde_json::from_str(&rest[..=end])
+                .map_err(|_| "invalid string key".to_string())?;
             let end = end;
             self.pos += end + 1;
             self.expect(']').map_err(|_| "expected `]`".to_string())?;
             Ok(Some(InstanceKey::Str(key)))
         } else {
             let len = rest.find(']').ok_or("expected `]`")?;
-            let n: i64 = rest[..len].trim().parse().map_err(|_| "an index is a number or a quoted string".to_string())?;
+            let n: i64 = rest[..len]
+                .trim()
+                .parse()
+                .map_err(|_| "an index is a number or a quoted string".to_string())?;
             let len = len;
             self.pos += len + 1;
             Ok(Some(InstanceKey::Int(n)))
@@ -262,7 +324,15 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for s in ["", "aws_vpc", "aws_vpc.", "aws_vpc.main[", "aws_vpc.main[x]", "aws_vpc.main junk", "1abc.x"] {
+        for s in [
+            "",
+            "aws_vpc",
+            "aws_vpc.",
+            "aws_vpc.main[",
+            "aws_vpc.main[x]",
+            "aws_vpc.main junk",
+            "1abc.x",
+        ] {
             assert!(Address::parse(s).is_err(), "{s}");
         }
     }

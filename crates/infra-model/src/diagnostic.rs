@@ -29,9 +29,23 @@ impl Span {
         let end = end.clamp(start, source.len());
         let before = &source.as_bytes()[..start];
         let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|b| *b == b'\n').map(|p| p + 1).unwrap_or(0);
-        let col = source.get(line_start..start).map(|s| s.chars().count()).unwrap_or(start - line_start) + 1;
-        Span { file, start, end, line, col }
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        let col = source
+            .get(line_start..start)
+            .map(|s| s.chars().count())
+            .unwrap_or(start - line_start)
+            + 1;
+        Span {
+            file,
+            start,
+            end,
+            line,
+            col,
+        }
     }
 }
 
@@ -57,11 +71,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, summary: summary.into(), detail: None, span: None, related: Vec::new(), address: None }
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: None,
+            span: None,
+            related: Vec::new(),
+            address: None,
+        }
     }
 
     pub fn warning(summary: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary)
+        }
     }
 
     pub fn with_span(mut self, span: Option<Span>) -> Self {

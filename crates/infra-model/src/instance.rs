@@ -22,4 +22,3 @@ pub struct DesiredInstance {
     pub depends_on: Vec<Address>,
     pub lifecycle: Lifecycle,
 }
-

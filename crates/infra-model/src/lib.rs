@@ -11,8 +11,8 @@ pub mod schema;
 pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep};
-pub use instance::{DesiredInstance, Lifecycle};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
+pub use instance::{DesiredInstance, Lifecycle};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Nesting, ResourceSchema};
 pub use value::Value;
 

@@ -84,7 +84,9 @@ impl Value {
     /// The number as an integer, if it is a whole number in range.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
-            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => Some(*n as i64),
+            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => {
+                Some(*n as i64)
+            }
             _ => None,
         }
     }
@@ -121,8 +123,12 @@ impl Value {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 
@@ -131,8 +137,14 @@ impl Value {
     pub fn unknown_mask(&self) -> serde_json::Value {
         match self {
             Value::Unknown => serde_json::Value::Bool(true),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::unknown_mask).collect()),
-            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.unknown_mask())).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::unknown_mask).collect())
+            }
+            Value::Map(m) => serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.unknown_mask()))
+                    .collect(),
+            ),
             _ => serde_json::Value::Bool(false),
         }
     }
@@ -144,7 +156,11 @@ impl Value {
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+            serde_json::Value::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -153,11 +169,27 @@ impl Value {
         match (json, mask) {
             (_, serde_json::Value::Bool(true)) => Value::Unknown,
             (serde_json::Value::Array(a), serde_json::Value::Array(m)) => Value::List(
-                a.iter().enumerate().map(|(i, v)| Value::from_json_with_mask(v, m.get(i).unwrap_or(&serde_json::Value::Bool(false)))).collect(),
+                a.iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        Value::from_json_with_mask(
+                            v,
+                            m.get(i).unwrap_or(&serde_json::Value::Bool(false)),
+                        )
+                    })
+                    .collect(),
             ),
             (serde_json::Value::Object(o), serde_json::Value::Object(m)) => Value::Map(
                 o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json_with_mask(v, m.get(k).unwrap_or(&serde_json::Value::Bool(false)))))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            Value::from_json_with_mask(
+                                v,
+                                m.get(k).unwrap_or(&serde_json::Value::Bool(false)),
+                            ),
+                        )
+                    })
                     .collect(),
             ),
             _ => Value::from_json(json),
@@ -169,7 +201,9 @@ fn number_to_json(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         serde_json::Value::Number((n as i64).into())
     } else {
-        serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -252,7 +286,11 @@ mod tests {
 
     #[test]
     fn json_round_trip_with_unknowns() {
-        let v = Value::map([("id", Value::Unknown), ("cidr", Value::from("10.0.0.0/16")), ("n", Value::from(3i64))]);
+        let v = Value::map([
+            ("id", Value::Unknown),
+            ("cidr", Value::from("10.0.0.0/16")),
+            ("n", Value::from(3i64)),
+        ]);
         let json = v.to_json();
         let mask = v.unknown_mask();
         assert_eq!(json["n"], serde_json::json!(3));

@@ -69,7 +69,12 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ProviderError { kind, code: None, message: message.into(), operation: None }
+        ProviderError {
+            kind,
+            code: None,
+            message: message.into(),
+            operation: None,
+        }
     }
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
         self.code = Some(code.into());
@@ -131,7 +136,11 @@ pub trait Provider: Send + Sync {
     /// paginated Describe call with all ids, never one call per resource). Returns the
     /// current attributes of each id that still exists; an id missing from the result was
     /// deleted outside `infra`.
-    async fn read(&self, type_name: &str, items: &[ReadRequest]) -> Result<BTreeMap<String, Value>, ProviderError>;
+    async fn read(
+        &self,
+        type_name: &str,
+        items: &[ReadRequest],
+    ) -> Result<BTreeMap<String, Value>, ProviderError>;
 
     /// Create one resource and return its attributes as soon as the cloud has given it an
     /// id. It may still be pending: the engine records it, then calls [`Provider::wait_ready`].
@@ -139,11 +148,22 @@ pub trait Provider: Send + Sync {
 
     /// Wait until a resource created by [`Provider::create`] is ready (a NAT gateway
     /// `available`), returning its final attributes.
-    async fn wait_ready(&self, type_name: &str, id: &str, current: &Value) -> Result<Value, ProviderError>;
+    async fn wait_ready(
+        &self,
+        type_name: &str,
+        id: &str,
+        current: &Value,
+    ) -> Result<Value, ProviderError>;
 
     /// Change a resource in place from `prior` to `desired` (wholly known). Only
     /// attributes that do not force a replacement differ.
-    async fn update(&self, type_name: &str, id: &str, prior: &Value, desired: &Value) -> Result<Value, ProviderError>;
+    async fn update(
+        &self,
+        type_name: &str,
+        id: &str,
+        prior: &Value,
+        desired: &Value,
+    ) -> Result<Value, ProviderError>;
 
     /// Delete a resource and wait until it is gone. Deleting something already gone is Ok.
     async fn delete(&self, type_name: &str, id: &str, prior: &Value) -> Result<(), ProviderError>;

@@ -102,7 +102,12 @@ impl ResourceSchema {
 
     /// Every name a user may write in the block: attributes that are not read-only, and blocks.
     pub fn settable_names(&self) -> Vec<&'static str> {
-        self.attributes.iter().filter(|a| a.required || a.optional).map(|a| a.name).chain(self.blocks.iter().map(|b| b.name)).collect()
+        self.attributes
+            .iter()
+            .filter(|a| a.required || a.optional)
+            .map(|a| a.name)
+            .chain(self.blocks.iter().map(|b| b.name))
+            .collect()
     }
 }
 
@@ -114,14 +119,28 @@ impl BlockSchema {
         self.blocks.iter().find(|b| b.name == name)
     }
     pub fn settable_names(&self) -> Vec<&'static str> {
-        self.attributes.iter().filter(|a| a.required || a.optional).map(|a| a.name).chain(self.blocks.iter().map(|b| b.name)).collect()
+        self.attributes
+            .iter()
+            .filter(|a| a.required || a.optional)
+            .map(|a| a.name)
+            .chain(self.blocks.iter().map(|b| b.name))
+            .collect()
     }
 }
 
 // ---- builders, used by the per-family schema modules ----
 
 pub(crate) fn attr(name: &'static str, ty: AttrType) -> AttrSchema {
-    AttrSchema { name, ty, required: false, optional: false, computed: false, force_new: false, default: None, sensitive: false }
+    AttrSchema {
+        name,
+        ty,
+        required: false,
+        optional: false,
+        computed: false,
+        force_new: false,
+        default: None,
+        sensitive: false,
+    }
 }
 
 impl AttrSchema {
@@ -152,8 +171,21 @@ impl AttrSchema {
     }
 }
 
-pub(crate) fn block(name: &'static str, nesting: Nesting, attributes: Vec<AttrSchema>) -> BlockSchema {
-    BlockSchema { name, nesting, min_items: 0, max_items: None, attributes, blocks: Vec::new(), force_new: false, computed: false }
+pub(crate) fn block(
+    name: &'static str,
+    nesting: Nesting,
+    attributes: Vec<AttrSchema>,
+) -> BlockSchema {
+    BlockSchema {
+        name,
+        nesting,
+        min_items: 0,
+        max_items: None,
+        attributes,
+        blocks: Vec::new(),
+        force_new: false,
+        computed: false,
+    }
 }
 
 impl BlockSchema {
@@ -204,16 +236,32 @@ pub(crate) fn map_s() -> AttrType {
 
 /// `tags` (configured) and `tags_all` (tags merged with the provider's `default_tags`).
 pub(crate) fn tags() -> [AttrSchema; 2] {
-    [attr("tags", map_s()).optional(), attr("tags_all", map_s()).computed()]
+    [
+        attr("tags", map_s()).optional(),
+        attr("tags_all", map_s()).computed(),
+    ]
 }
 
 /// `id` and whatever else the cloud computes and the user cannot set.
 pub(crate) fn computed(names: &[&'static str]) -> Vec<AttrSchema> {
-    std::iter::once("id").chain(names.iter().copied()).map(|n| attr(n, s()).computed()).collect()
+    std::iter::once("id")
+        .chain(names.iter().copied())
+        .map(|n| attr(n, s()).computed())
+        .collect()
 }
 
-pub(crate) fn resource(type_name: &'static str, mode: Mode, attrs: Vec<AttrSchema>, blocks: Vec<BlockSchema>) -> ResourceSchema {
-    ResourceSchema { type_name, mode, attributes: attrs, blocks }
+pub(crate) fn resource(
+    type_name: &'static str,
+    mode: Mode,
+    attrs: Vec<AttrSchema>,
+    blocks: Vec<BlockSchema>,
+) -> ResourceSchema {
+    ResourceSchema {
+        type_name,
+        mode,
+        attributes: attrs,
+        blocks,
+    }
 }
 
 fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
@@ -221,22 +269,34 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
     REGISTRY.get_or_init(|| {
         let mut all = Vec::new();
         all.extend(network::schemas());
-        all.into_iter().map(|s| ((s.mode, s.type_name), s)).collect()
+        all.into_iter()
+            .map(|s| ((s.mode, s.type_name), s))
+            .collect()
     })
 }
 
 /// The schema of a resource type or data source, if we support it.
 pub fn lookup(mode: Mode, type_name: &str) -> Option<&'static ResourceSchema> {
-    registry().iter().find(|((m, t), _)| *m == mode && *t == type_name).map(|(_, s)| s)
+    registry()
+        .iter()
+        .find(|((m, t), _)| *m == mode && *t == type_name)
+        .map(|(_, s)| s)
 }
 
 /// Every supported type name of one mode, sorted.
 pub fn type_names(mode: Mode) -> Vec<&'static str> {
-    registry().keys().filter(|(m, _)| *m == mode).map(|(_, t)| *t).collect()
+    registry()
+        .keys()
+        .filter(|(m, _)| *m == mode)
+        .map(|(_, t)| *t)
+        .collect()
 }
 
 /// The candidate closest to `name`, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
@@ -253,8 +313,14 @@ mod tests {
     fn lookup_and_suggest() {
         let vpc = lookup(Mode::Managed, "aws_vpc").unwrap();
         assert!(vpc.attribute("cidr_block").unwrap().force_new);
-        assert_eq!(did_you_mean("cidr_blok", vpc.settable_names()), Some("cidr_block"));
-        assert_eq!(did_you_mean("aws_subnett", type_names(Mode::Managed)), Some("aws_subnet"));
+        assert_eq!(
+            did_you_mean("cidr_blok", vpc.settable_names()),
+            Some("cidr_block")
+        );
+        assert_eq!(
+            did_you_mean("aws_subnett", type_names(Mode::Managed)),
+            Some("aws_subnet")
+        );
         assert!(lookup(Mode::Data, "aws_availability_zones").is_some());
     }
 }

@@ -11,17 +11,32 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         attr("cidr_block", s()).required().force_new(),
         attr("enable_dns_hostnames", b()).optional().default(false),
         attr("enable_dns_support", b()).optional().default(true),
-        attr("instance_tenancy", s()).optional().default("default").force_new(),
+        attr("instance_tenancy", s())
+            .optional()
+            .default("default")
+            .force_new(),
     ];
     a.extend(tags());
-    a.extend(computed(&["arn", "owner_id", "main_route_table_id", "default_route_table_id", "default_security_group_id", "default_network_acl_id"]));
+    a.extend(computed(&[
+        "arn",
+        "owner_id",
+        "main_route_table_id",
+        "default_route_table_id",
+        "default_security_group_id",
+        "default_network_acl_id",
+    ]));
     out.push(resource("aws_vpc", Managed, a, vec![]));
 
     let mut a = vec![
         attr("vpc_id", s()).required().force_new(),
         attr("cidr_block", s()).required().force_new(),
-        attr("availability_zone", s()).optional().computed().force_new(),
-        attr("map_public_ip_on_launch", b()).optional().default(false),
+        attr("availability_zone", s())
+            .optional()
+            .computed()
+            .force_new(),
+        attr("map_public_ip_on_launch", b())
+            .optional()
+            .default(false),
     ];
     a.extend(tags());
     a.extend(computed(&["arn", "owner_id", "availability_zone_id"]));
@@ -34,17 +49,30 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
 
     let mut a = vec![attr("domain", s()).optional().default("vpc").force_new()];
     a.extend(tags());
-    a.extend(computed(&["allocation_id", "public_ip", "public_dns", "association_id", "network_interface"]));
+    a.extend(computed(&[
+        "allocation_id",
+        "public_ip",
+        "public_dns",
+        "association_id",
+        "network_interface",
+    ]));
     out.push(resource("aws_eip", Managed, a, vec![]));
 
     let mut a = vec![
         attr("allocation_id", s()).optional().force_new(),
         attr("subnet_id", s()).required().force_new(),
-        attr("connectivity_type", s()).optional().default("public").force_new(),
+        attr("connectivity_type", s())
+            .optional()
+            .default("public")
+            .force_new(),
         attr("private_ip", s()).optional().computed().force_new(),
     ];
     a.extend(tags());
-    a.extend(computed(&["public_ip", "network_interface_id", "association_id"]));
+    a.extend(computed(&[
+        "public_ip",
+        "network_interface_id",
+        "association_id",
+    ]));
     out.push(resource("aws_nat_gateway", Managed, a, vec![]));
 
     let route_attrs = || {
@@ -57,7 +85,12 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     let mut a = vec![attr("vpc_id", s()).required().force_new()];
     a.extend(tags());
     a.extend(computed(&["arn", "owner_id"]));
-    out.push(resource("aws_route_table", Managed, a, vec![block("route", Nesting::Set, route_attrs()).computed()]));
+    out.push(resource(
+        "aws_route_table",
+        Managed,
+        a,
+        vec![block("route", Nesting::Set, route_attrs()).computed()],
+    ));
 
     let a = vec![
         attr("route_table_id", s()).required().force_new(),
@@ -92,9 +125,14 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     };
     let mut a = vec![
         attr("name", s()).optional().computed().force_new(),
-        attr("description", s()).optional().default("Managed by Terraform").force_new(),
+        attr("description", s())
+            .optional()
+            .default("Managed by Terraform")
+            .force_new(),
         attr("vpc_id", s()).optional().computed().force_new(),
-        attr("revoke_rules_on_delete", b()).optional().default(false),
+        attr("revoke_rules_on_delete", b())
+            .optional()
+            .default(false),
     ];
     a.extend(tags());
     a.extend(computed(&["arn", "owner_id"]));
@@ -102,7 +140,10 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         "aws_security_group",
         Managed,
         a,
-        vec![block("ingress", Nesting::Set, rule()).computed(), block("egress", Nesting::Set, rule()).computed()],
+        vec![
+            block("ingress", Nesting::Set, rule()).computed(),
+            block("egress", Nesting::Set, rule()).computed(),
+        ],
     ));
 
     // ---- data sources ----
@@ -120,13 +161,23 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     out.push(resource(
         "aws_region",
         Data,
-        vec![attr("name", s()).optional().computed(), attr("id", s()).computed(), attr("description", s()).computed(), attr("endpoint", s()).computed()],
+        vec![
+            attr("name", s()).optional().computed(),
+            attr("id", s()).computed(),
+            attr("description", s()).computed(),
+            attr("endpoint", s()).computed(),
+        ],
         vec![],
     ));
     out.push(resource(
         "aws_caller_identity",
         Data,
-        vec![attr("id", s()).computed(), attr("account_id", s()).computed(), attr("arn", s()).computed(), attr("user_id", s()).computed()],
+        vec![
+            attr("id", s()).computed(),
+            attr("account_id", s()).computed(),
+            attr("arn", s()).computed(),
+            attr("user_id", s()).computed(),
+        ],
         vec![],
     ));
     out
