@@ -131,6 +131,11 @@ pub(crate) async fn adopt_eip(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe_addresses(p, infra_filters(req)).await?;
+    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
+        .collect();
     Ok(found
         .first()
         .and_then(|a| eip_value(p, a, Some(&req.config)))
@@ -277,7 +282,7 @@ pub(crate) async fn wait_nat_available(
 ) -> Result<Value, ProviderError> {
     p.poll(&format!("NAT gateway {id} to become available"), || async {
         let found = describe_nats(p, vec![filter("nat-gateway-id", [id])]).await?;
-        let Some(n) = found.first() else {
+        let Some(n) = found.iter().find(|n| n.nat_gateway_id() == Some(id)) else {
             return Ok(None);
         };
         match n.state() {
@@ -313,10 +318,16 @@ pub(crate) async fn delete_nat(p: &AwsProvider, id: &str) -> Result<(), Provider
     }
     p.poll(&format!("NAT gateway {id} to be deleted"), || async {
         let found = describe_nats(p, vec![filter("nat-gateway-id", [id])]).await?;
-        Ok(match found.first().and_then(NatGateway::state) {
-            None | Some(NatGatewayState::Deleted) => Some(()),
-            _ => None,
-        })
+        Ok(
+            match found
+                .iter()
+                .find(|n| n.nat_gateway_id() == Some(id))
+                .and_then(NatGateway::state)
+            {
+                None | Some(NatGatewayState::Deleted) => Some(()),
+                _ => None,
+            },
+        )
     })
     .await
 }
@@ -326,6 +337,11 @@ pub(crate) async fn adopt_nat(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe_nats(p, infra_filters(req)).await?;
+    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
+        .collect();
     Ok(found
         .iter()
         .filter(|n| is_live(n))

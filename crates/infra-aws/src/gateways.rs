@@ -165,7 +165,7 @@ pub(crate) async fn update(
 
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     let found = describe(p, vec![filter("internet-gateway-id", [id])]).await?;
-    let Some(g) = found.first() else {
+    let Some(g) = found.iter().find(|g| g.internet_gateway_id() == Some(id)) else {
         return Ok(());
     };
     for a in g.attachments() {
@@ -191,6 +191,11 @@ pub(crate) async fn adopt(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe(p, infra_filters(req)).await?;
+    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
+        .collect();
     let Some(g) = found.first() else {
         return Ok(None);
     };

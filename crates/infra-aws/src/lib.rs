@@ -245,7 +245,7 @@ impl Provider for AwsProvider {
         if items.is_empty() {
             return Ok(BTreeMap::new());
         }
-        match type_name {
+        let mut found = match type_name {
             "aws_vpc" => vpc::read(self, items).await,
             "aws_subnet" => subnet::read(self, items).await,
             "aws_internet_gateway" => gateways::read(self, items).await,
@@ -256,7 +256,11 @@ impl Provider for AwsProvider {
             "aws_route_table_association" => route_table::read_associations(self, items).await,
             "aws_security_group" => security_group::read(self, items).await,
             other => Err(errors::unsupported(other, "resource type")),
-        }
+        }?;
+        // only what was asked for, whatever a filter the server ignored returned
+        let asked: std::collections::HashSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        found.retain(|id, _| asked.contains(id.as_str()));
+        Ok(found)
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<Value, ProviderError> {
@@ -354,5 +358,31 @@ impl Provider for AwsProvider {
 
     fn api_calls(&self) -> ApiCalls {
         self.caller.api_calls()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_region_is_a_credentials_error_that_says_what_to_set() {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let err = AwsProvider::from_config(&config).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Credentials);
+        assert!(err.message.contains("AWS_REGION"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn missing_credentials_is_a_credentials_error_that_says_what_to_set() {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let err = AwsProvider::check_credentials(&config).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Credentials);
+        assert!(err.message.contains("AWS_ACCESS_KEY_ID"), "{err}");
     }
 }

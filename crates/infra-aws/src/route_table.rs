@@ -258,6 +258,11 @@ pub(crate) async fn adopt_table(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe(p, infra_filters(req)).await?;
+    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
+        .collect();
     let Some((id, v)) = found
         .first()
         .and_then(|t| table_value(p, t, Some(&req.config)))
@@ -347,7 +352,8 @@ async fn read_route(
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe(p, vec![filter("route-table-id", [table])]).await?;
     Ok(found
-        .first()
+        .iter()
+        .find(|t| t.route_table_id() == Some(table))
         .and_then(|t| find_route(t, cidr))
         .map(|r| route_value(table, r)))
 }

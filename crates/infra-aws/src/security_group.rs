@@ -266,7 +266,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(), ProviderError> {
     if get_bool(prior, "revoke_rules_on_delete") == Some(true) {
         let found = describe(p, vec![filter("group-id", [id])]).await?;
-        let Some(g) = found.first() else {
+        let Some(g) = found.iter().find(|g| g.group_id() == Some(id)) else {
             return Ok(());
         };
         revoke(
@@ -299,6 +299,11 @@ pub(crate) async fn adopt(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe(p, infra_filters(req)).await?;
+    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
+        .collect();
     let Some(g) = found.first() else {
         return Ok(None);
     };

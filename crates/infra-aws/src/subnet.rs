@@ -154,6 +154,11 @@ pub(crate) async fn adopt(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe(p, infra_filters(req)).await?;
+    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
+        .collect();
     Ok(found
         .first()
         .and_then(|s| to_value(p, s, Some(&req.config)))

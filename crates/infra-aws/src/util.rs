@@ -130,6 +130,19 @@ pub fn infra_filters(req: &CreateRequest) -> Vec<Filter> {
     ]
 }
 
+/// Whether an object carries the `infra:*` tags of `req`. Checked on every adoption
+/// candidate: the emulator ignores tag filters on DescribeNatGateways and returns every
+/// gateway, and a filter is no proof anyway.
+pub fn has_infra_tags(tags: &[Tag], req: &CreateRequest) -> bool {
+    let get = |k: &str| {
+        tags.iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(Tag::value)
+    };
+    get(infra_tags::STACK) == Some(req.stack.as_str())
+        && get(infra_tags::ADDRESS) == Some(req.address.to_string().as_str())
+}
+
 /// Insert `tags` and `tags_all` from the cloud's tags: `tags_all` is what the cloud has
 /// minus `infra:*`; `tags` is the prior's (configuration-owned) value when there is a
 /// prior, else equal to `tags_all`.

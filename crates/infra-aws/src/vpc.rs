@@ -368,6 +368,11 @@ pub(crate) async fn adopt(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let vpcs: Vec<Vpc> = describe(p, infra_filters(req)).await?;
+    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
+    let vpcs: Vec<_> = vpcs
+        .into_iter()
+        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
+        .collect();
     let Some(vpc) = vpcs.into_iter().next() else {
         return Ok(None);
     };

@@ -662,6 +662,16 @@ async fn adopt_finds_an_unrecorded_vpc_and_nat_gateway_by_tags() {
         .expect("adopt finds the nat gateway");
     assert_eq!(id_of(&found), Some(nat_id.as_str()));
     assert_shape("aws_nat_gateway", &found);
+    // the emulator ignores tag filters on DescribeNatGateways: another stack's request
+    // must still find nothing
+    let stranger = CreateRequest {
+        stack: unique("adopt-other"),
+        ..nat_req.clone()
+    };
+    assert!(
+        p.adopt(&stranger).await.unwrap().is_none(),
+        "another stack's nat gateway is not adopted"
+    );
     p.delete("aws_nat_gateway", &nat_id, &nv).await.unwrap();
     assert!(
         p.adopt(&nat_req).await.unwrap().is_none(),
