@@ -37,7 +37,7 @@ fn syntax_error_names_file_line_and_column() {
             "resource \"aws_vpc\" \"main\" {\n  cidr_block = \n}\n",
         )],
         &["validate"],
-        &["main.tf:3:"],
+        &["main.tf:2:16", "expected an expression"],
     );
 }
 
@@ -122,7 +122,8 @@ resource "aws_security_group" "b" {
             "aws_security_group.a",
             "aws_security_group.b",
             "main.tf:4:",
-            "main.tf:8:",
+            "aws_security_group.a refers to aws_security_group.b here",
+            "aws_security_group.b refers to aws_security_group.a here",
         ],
     );
 }
@@ -227,7 +228,7 @@ fn no_credentials_is_a_clear_error() {
 #[test]
 fn unreachable_endpoint_is_a_clear_error() {
     let ws = Workspace::from_files(&[("main.tf", VPC)], false);
-    let r = ws.run(&["plan"]);
+    let r = ws.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(!r.stderr.contains("panicked"));
     assert!(

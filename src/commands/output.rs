@@ -9,7 +9,9 @@ use crate::printer::Printer;
 pub async fn run(args: OutputArgs, printer: Printer) -> anyhow::Result<u8> {
     let loaded = load_stack(&args.stack, &printer)?;
     let session = Session::unlocked(&args.state, &loaded.name).await?;
-    let refreshed = refresh(&session.store, &session.stack, None).await?;
+    let refreshed = refresh(&session.store, &session.stack, None).await;
+    session.release().await?;
+    let refreshed = refreshed?;
     if refreshed.values.is_empty() {
         printer.err(format!(
             "warning: the state has nothing for stack `{}` yet; run `infra apply` first",

@@ -8,7 +8,9 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
     match cmd {
         StateCommand::List(args) => {
             let (session, _) = open(&args, false, &printer).await?;
-            let records = session.store.resources(&session.stack).await?;
+            let records = session.store.resources(&session.stack).await;
+            session.release().await?;
+            let records = records?;
             if args.json {
                 let rows: Vec<_> = records.iter().map(|r| serde_json::json!({"address": r.address, "id": r.cloud_id, "type": r.type_name, "mode": r.mode, "deposed": r.deposed})).collect();
                 printer.out(serde_json::to_string_pretty(&rows)?);
@@ -24,10 +26,12 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
         }
         StateCommand::Show { address, args } => {
             let (session, _) = open(&args, false, &printer).await?;
-            let Some(r) = session.store.resource(&session.stack, &address).await? else {
+            let found = session.store.resource(&session.stack, &address).await;
+            let stack = session.stack.clone();
+            session.release().await?;
+            let Some(r) = found? else {
                 anyhow::bail!(
-                    "no resource `{address}` in the state of stack `{}`; see `infra state list`",
-                    session.stack
+                    "no resource `{address}` in the state of stack `{stack}`; see `infra state list`"
                 );
             };
             if args.json {
@@ -65,7 +69,9 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
         }
         StateCommand::History(args) => {
             let (session, _) = open(&args, false, &printer).await?;
-            let entries = session.store.history(&session.stack).await?;
+            let entries = session.store.history(&session.stack).await;
+            session.release().await?;
+            let entries = entries?;
             if args.json {
                 let rows: Vec<_> = entries
                     .iter()
@@ -110,7 +116,9 @@ async fn open(
 pub async fn force_unlock(args: ForceUnlockArgs, printer: Printer) -> anyhow::Result<u8> {
     let name = stack_name(&args.stack, args.stack_name.as_deref())?;
     let store = crate::engine::session::open_store(&args.state).await?;
-    store.force_unlock(&name, &args.id).await?;
+    let released = store.force_unlock(&name, &args.id).await;
+    store.close().await;
+    released?;
     printer.out(format!("Released lock {} on stack `{name}`.", args.id));
     Ok(0)
 }

@@ -2,6 +2,7 @@
 //! in the state from the cloud in batches per type, and read data sources.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use futures::future::join_all;
 use infra_model::{Address, Mode, Value};
@@ -23,6 +24,11 @@ pub struct Refreshed {
     pub changed: Vec<ResourceRecord>,
 }
 
+/// How long to keep looking for what an interrupted create made before concluding it was
+/// never made. A request sent just before a kill may still be in flight in the cloud, and
+/// a Describe right after a Create may not show it yet (eventual consistency).
+const SETTLE: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(4)];
+
 /// Adopt (or drop) the intents left by an interrupted run. Returns how many were adopted.
 pub async fn reconcile_intents(
     store: &Store,
@@ -30,33 +36,51 @@ pub async fn reconcile_intents(
     provider: &dyn Provider,
     printer: &Printer,
 ) -> anyhow::Result<usize> {
-    let intents = store.intents(stack).await?;
-    let mut adopted = 0;
-    for intent in intents {
+    let mut pending = Vec::new();
+    for intent in store.intents(stack).await? {
         let address = Address::parse(&intent.address)?;
         let req = CreateRequest {
             stack: stack.to_string(),
-            address: address.clone(),
+            address,
             type_name: intent.type_name.clone(),
             config: Value::from_json(&intent.config),
             token: intent.token.clone(),
         };
-        match provider.adopt(&req).await? {
-            Some(attrs) => {
-                let id = attrs.get("id").as_str().unwrap_or_default().to_string();
-                let mut record =
-                    ResourceRecord::new(&intent.address, &intent.type_name, &id, attrs.to_json());
-                record.status = ResourceStatus::Ready;
-                store.put_resource(stack, &record).await?;
-                printer.err(format!(
-                    "{address}: adopted {id}, created by an interrupted run"
-                ));
-                adopted += 1;
-            }
-            None => {
-                store.clear_intent(stack, &intent.address).await?;
+        pending.push(req);
+    }
+    let mut adopted = 0;
+    for round in 0..=SETTLE.len() {
+        let mut not_found = Vec::new();
+        for req in pending {
+            match provider.adopt(&req).await? {
+                Some(attrs) => {
+                    let id = attrs.get("id").as_str().unwrap_or_default().to_string();
+                    let mut record = ResourceRecord::new(
+                        &req.address.to_string(),
+                        &req.type_name,
+                        &id,
+                        attrs.to_json(),
+                    );
+                    record.status = ResourceStatus::Ready;
+                    store.put_resource(stack, &record).await?;
+                    printer.err(format!(
+                        "{}: adopted {id}, created by an interrupted run",
+                        req.address
+                    ));
+                    adopted += 1;
+                }
+                None => not_found.push(req),
             }
         }
+        pending = not_found;
+        match SETTLE.get(round) {
+            Some(wait) if !pending.is_empty() => tokio::time::sleep(*wait).await,
+            _ => break,
+        }
+    }
+    // never created: the plan will create them
+    for req in pending {
+        store.clear_intent(stack, &req.address.to_string()).await?;
     }
     Ok(adopted)
 }

@@ -53,14 +53,18 @@ impl Session {
         })
     }
 
+    /// Release the lock (if held) and close the state file cleanly, checkpointing the WAL.
     pub async fn release(mut self) -> anyhow::Result<()> {
-        if let Some(id) = self.lock_id.take() {
-            self.store
+        let unlocked = match self.lock_id.take() {
+            Some(id) => self
+                .store
                 .unlock(&self.stack, &id)
                 .await
-                .context("releasing the stack's lock")?;
-        }
-        Ok(())
+                .context("releasing the stack's lock"),
+            None => Ok(()),
+        };
+        self.store.close().await;
+        unlocked
     }
 }
 

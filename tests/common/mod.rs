@@ -113,9 +113,10 @@ impl Workspace {
         c.arg("--stack")
             .arg(self.stack_dir())
             .arg("--stack-name")
-            .arg(&self.stack_name)
-            .arg("--state")
-            .arg(self.state_path());
+            .arg(&self.stack_name);
+        if !matches!(args.first(), Some(&"validate") | Some(&"graph")) {
+            c.arg("--state").arg(self.state_path());
+        }
         c.env_remove("INFRA_STATE")
             .env("NO_COLOR", "1")
             .env("CI", "1");
@@ -253,7 +254,15 @@ pub async fn tagged(stack: &str) -> BTreeMap<String, usize> {
             .build()
     };
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    // The emulator ignores tag filters on some calls (DescribeNatGateways): check the tags here too.
     let mut add = |tags: Option<&[aws_sdk_ec2::types::Tag]>| {
+        let ours = tags
+            .unwrap_or_default()
+            .iter()
+            .any(|t| t.key() == Some("infra:stack") && t.value() == Some(stack));
+        if !ours {
+            return;
+        }
         let addr = tags
             .unwrap_or_default()
             .iter()

@@ -252,8 +252,8 @@ pub(crate) async fn create_nat(
         ));
     }
     let spec = tag_spec(ResourceType::Natgateway, req);
-    let out = p
-        .call("ec2:CreateNatGateway", || {
+    let create = || {
+        p.call("ec2:CreateNatGateway", || {
             p.ec2()
                 .create_nat_gateway()
                 .subnet_id(subnet)
@@ -264,7 +264,16 @@ pub(crate) async fn create_nat(
                 .tag_specifications(spec.clone())
                 .send()
         })
-        .await?;
+    };
+    let out = match create().await {
+        // The address may still be held by a NAT gateway that is already deleted (on AWS
+        // until the old gateway settles; the emulator keeps it): release that and retry.
+        Err(e) if e.code.as_deref() == Some("Resource.AlreadyAssociated") => match &alloc {
+            Some(alloc) if release_from_deleted_nat(p, alloc).await? => create().await?,
+            _ => return Err(e),
+        },
+        r => r?,
+    };
     // return at once (it is pending on AWS); the engine records it, then calls wait_ready
     match out.nat_gateway().and_then(|n| nat_value(n, Some(c))) {
         Some((_, v)) => Ok(v),
@@ -273,6 +282,44 @@ pub(crate) async fn create_nat(
             "CreateNatGateway returned no gateway id",
         )),
     }
+}
+
+/// If `allocation_id` is still associated although the NAT gateway that used it is
+/// deleted, disassociate it. Returns whether it did.
+async fn release_from_deleted_nat(
+    p: &AwsProvider,
+    allocation_id: &str,
+) -> Result<bool, ProviderError> {
+    let deleted = describe_nats(p, vec![filter("state", ["deleted"])]).await?;
+    let held_by_deleted = deleted.iter().any(|n| {
+        n.state() == Some(&NatGatewayState::Deleted)
+            && n.nat_gateway_addresses()
+                .iter()
+                .any(|a| a.allocation_id() == Some(allocation_id))
+    });
+    if !held_by_deleted {
+        return Ok(false);
+    }
+    let addresses = describe_addresses(p, vec![filter("allocation-id", [allocation_id])]).await?;
+    let Some(association) = addresses
+        .iter()
+        .find_map(|a| a.association_id().map(str::to_string))
+    else {
+        return Ok(false);
+    };
+    p.call("ec2:DisassociateAddress", || {
+        p.ec2()
+            .disassociate_address()
+            .association_id(&association)
+            .send()
+    })
+    .await?;
+    tracing::info!(
+        allocation_id,
+        association,
+        "released an address held by a deleted NAT gateway"
+    );
+    Ok(true)
 }
 
 pub(crate) async fn wait_nat_available(

@@ -267,6 +267,18 @@ fn prepare_file(path: &Path) -> Result<bool> {
     let pages = u64::from(u32::from_be_bytes([
         header[28], header[29], header[30], header[31],
     ]));
+    // With a live -wal file the main file may legitimately lag its header: a process that
+    // exits mid-checkpoint leaves page 1 written but the file not yet extended, and SQLite
+    // restores it from the intact WAL on the next open. Only a file without a WAL must be
+    // whole on its own.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal)
+        .map(|m| m.len() > 0)
+        .unwrap_or(false)
+    {
+        return Ok(true);
+    }
     if len % page_size != 0 {
         return Err(corrupt(format!(
             "the file is truncated: {len} bytes is not a whole number of {page_size}-byte pages"
