@@ -119,20 +119,18 @@ pub fn tag_spec(rt: ResourceType, req: &CreateRequest) -> TagSpecification {
         .build()
 }
 
-/// Filters that find what a create request made: its `infra:stack` and `infra:address` tags.
+/// Filters that narrow the search for what a create request made to its stack. The
+/// address is matched by the caller with [`has_infra_tags`], not in a filter: EC2 filter
+/// values are patterns, and the emulator reads them as shell globs, where the `[...]` of
+/// `aws_subnet.private["a"]` is a character class that never matches the literal address.
 pub fn infra_filters(req: &CreateRequest) -> Vec<Filter> {
-    vec![
-        filter(&format!("tag:{}", infra_tags::STACK), [req.stack.clone()]),
-        filter(
-            &format!("tag:{}", infra_tags::ADDRESS),
-            [req.address.to_string()],
-        ),
-    ]
+    vec![filter(
+        &format!("tag:{}", infra_tags::STACK),
+        [req.stack.clone()],
+    )]
 }
 
-/// Whether an object carries the `infra:*` tags of `req`. Checked on every adoption
-/// candidate: the emulator ignores tag filters on DescribeNatGateways and returns every
-/// gateway, and a filter is no proof anyway.
+/// Whether `tags` carry exactly `req`'s `infra:stack` and `infra:address`.
 pub fn has_infra_tags(tags: &[Tag], req: &CreateRequest) -> bool {
     let get = |k: &str| {
         tags.iter()

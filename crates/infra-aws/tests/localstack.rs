@@ -1133,3 +1133,42 @@ async fn api_errors_carry_code_and_operation() {
         "not-found is not retried"
     );
 }
+
+/// Addresses of `for_each` / `count` instances hold `[...]`, which the emulator reads as a
+/// glob character class in filter values; adoption must still find them (a regression:
+/// every keyed resource was re-created after a crash).
+#[tokio::test]
+async fn adopt_finds_keyed_instances() {
+    use infra_model::InstanceKey;
+    let p = provider().await;
+    let stack = unique("adoptkey");
+    let mut eip_a = req(&stack, "aws_eip", "nat", &[]);
+    eip_a.address = eip_a
+        .address
+        .with_key(Some(InstanceKey::Str("us-east-1a".into())));
+    let mut eip_0 = req(&stack, "aws_eip", "nat", &[]);
+    eip_0.address = eip_0.address.with_key(Some(InstanceKey::Int(0)));
+    let (id_a, _) = create(&p, &eip_a).await;
+    let (id_0, _) = create(&p, &eip_0).await;
+    let found_a = p
+        .adopt(&eip_a)
+        .await
+        .unwrap()
+        .expect("adopt finds aws_eip.nat[\"us-east-1a\"]");
+    assert_eq!(id_of(&found_a), Some(id_a.as_str()));
+    let found_0 = p
+        .adopt(&eip_0)
+        .await
+        .unwrap()
+        .expect("adopt finds aws_eip.nat[0]");
+    assert_eq!(id_of(&found_0), Some(id_0.as_str()));
+    let mut other = eip_0.clone();
+    other.address = other.address.with_key(Some(InstanceKey::Int(1)));
+    assert!(
+        p.adopt(&other).await.unwrap().is_none(),
+        "a sibling instance is not adopted"
+    );
+    for id in [&id_a, &id_0] {
+        p.delete("aws_eip", id, &Value::Null).await.unwrap();
+    }
+}
