@@ -100,6 +100,14 @@ impl Persist for StorePersist {
             .map_err(|e| e.to_string())
     }
 
+    async fn abandon(&self, address: &Address) -> Result<(), String> {
+        self.store
+            .clear_intent(&self.stack, &address.to_string())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     async fn depose(&self, address: &Address) -> Result<Option<String>, String> {
         let addr = address.to_string();
         let Some(current) = self

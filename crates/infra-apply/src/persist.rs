@@ -39,6 +39,13 @@ pub trait Persist: Send + Sync {
     /// `create_before_destroy`: move the current object aside before its replacement is
     /// created. Returns the old object's id (None when there was no current object).
     async fn depose(&self, address: &Address) -> Result<Option<String>, String>;
+
+    /// The cloud rejected the create (a 4xx answer): nothing was made, so the intent can go
+    /// at once instead of making the next run look for what an interrupted create left.
+    async fn abandon(&self, address: &Address) -> Result<(), String> {
+        let _ = address;
+        Ok(())
+    }
 }
 
 /// Re-evaluates one instance's configuration with the values now known.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use infra_model::{Address, Value};
 use infra_plan::Step;
-use infra_provider::{id_of, CreateRequest, Provider, ProviderError};
+use infra_provider::{id_of, CreateRequest, ErrorKind, Provider, ProviderError};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
@@ -155,11 +155,17 @@ async fn create(
     env.persist.intent(&req).await.map_err(|e| {
         format!("could not record the intent to create {address}: {e}; nothing was created")
     })?;
-    let created = env
-        .provider
-        .create(&req)
-        .await
-        .map_err(|e| provider_error("create", address, &e))?;
+    let created = match env.provider.create(&req).await {
+        Ok(v) => v,
+        Err(e) => {
+            // Only a definite rejection proves nothing was created; after a transient error
+            // the request may have landed, so the intent stays for the next run to adopt.
+            if e.kind == ErrorKind::Rejected {
+                let _ = env.persist.abandon(address).await;
+            }
+            return Err(provider_error("create", address, &e));
+        }
+    };
     let id = id_of(&created).unwrap_or_default().to_string();
     env.persist.created(address, &created, depends_on, false).await.map_err(|e| {
         format!("{address} was created as {id} but the state could not record it: {e}; the next run adopts it by its tags")

@@ -301,3 +301,37 @@ async fn a_cycle_in_the_graph_is_reported_not_hung() {
     assert!(report.failed.iter().all(|(_, e)| e.contains("cycle")));
     assert!(h.cloud.calls().is_empty());
 }
+
+#[tokio::test]
+async fn a_rejected_create_drops_its_intent_but_a_transient_failure_keeps_it() {
+    let h = Harness::new();
+    h.cloud.fail(
+        Target::address(&vpc("rejected")),
+        Op::Create,
+        Times::Always,
+        ErrorKind::Rejected,
+    );
+    h.cloud.fail(
+        Target::address(&vpc("flaky")),
+        Op::Create,
+        Times::Always,
+        ErrorKind::Transient,
+    );
+    let mut p = PlanBuilder::new();
+    p.create(&vpc("rejected"), &[]);
+    p.create(&vpc("flaky"), &[]);
+    let resolver = MapResolver::new()
+        .with(&vpc("rejected"), |_| vpc_config("10.0.0.0/16", "rejected"))
+        .with(&vpc("flaky"), |_| vpc_config("10.1.0.0/16", "flaky"));
+    let (report, _) = h.apply(&p.build(), &resolver).await;
+    assert_eq!(report.failed.len(), 2);
+    let intents = h.persist.state().intents;
+    assert!(
+        !intents.contains_key(&vpc("rejected")),
+        "nothing was created: no intent left"
+    );
+    assert!(
+        intents.contains_key(&vpc("flaky")),
+        "the request may have landed: the intent stays"
+    );
+}

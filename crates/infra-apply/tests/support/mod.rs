@@ -157,6 +157,11 @@ impl Persist for MemPersist {
         }
         Ok(())
     }
+    async fn abandon(&self, address: &Address) -> Result<(), String> {
+        self.inner.lock().unwrap().intents.remove(address);
+        Ok(())
+    }
+
     async fn depose(&self, address: &Address) -> Result<Option<String>, String> {
         let mut s = self.inner.lock().unwrap();
         let old = s
