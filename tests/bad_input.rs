@@ -267,3 +267,38 @@ resource "aws_subnet" "bad" {
     assert!(list.stdout.contains("aws_vpc.main"), "{}", list.all());
     assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
 }
+
+#[test]
+fn newer_state_file_is_refused_and_untouched() {
+    let ws = Workspace::from_files(&[("main.tf", VPC)], false);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = infra_state::Store::open(&ws.state_path()).await.unwrap();
+        // a migration this binary does not know, as a newer infra would have applied
+        sqlx_insert_future_migration(store.pool()).await;
+        store.close().await;
+    });
+    let before = std::fs::read(ws.state_path()).unwrap();
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("newer version of infra"), "{}", r.all());
+    assert!(!r.stderr.contains("panicked"));
+    assert_eq!(
+        std::fs::read(ws.state_path()).unwrap(),
+        before,
+        "a newer state file is never modified"
+    );
+}
+
+async fn sqlx_insert_future_migration(pool: &sqlx::SqlitePool) {
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (99999, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
