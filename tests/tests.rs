@@ -4,4 +4,7 @@
 mod common;
 
 mod bad_input;
+mod cli_plan;
+mod cli_signals;
+mod cli_state;
 mod network;

@@ -343,3 +343,123 @@ pub async fn tagged(stack: &str) -> BTreeMap<String, usize> {
     }
     counts
 }
+
+impl Workspace {
+    /// The `infra` command with only the environment (and `--state`) set: for tests that
+    /// pass their own `--stack` / `--stack-name`.
+    pub fn cmd_bare(&self, args: &[&str]) -> Command {
+        let mut c = self.cmd_env();
+        c.args(args).arg("--state").arg(self.state_path());
+        c
+    }
+
+    fn cmd_env(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_infra"));
+        c.env_remove("INFRA_STATE")
+            .env("NO_COLOR", "1")
+            .env("CI", "1");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("TF_VAR_") || k.starts_with("AWS_") {
+                c.env_remove(k);
+            }
+        }
+        for (k, v) in emulator_env() {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Open this workspace's state file with the store API (for locks and checks).
+    pub async fn store(&self) -> infra_state::Store {
+        infra_state::Store::open(&self.state_path()).await.unwrap()
+    }
+}
+
+/// A current-thread runtime for the async helpers.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Run a command with stdin closed, failing the test if it runs longer than `limit`.
+pub fn run_with_deadline(mut c: Command, limit: std::time::Duration) -> Run {
+    use std::process::Stdio;
+    let child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running infra");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => Run::from(out.expect("waiting for infra")),
+        Err(_) => {
+            // never leave it running
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("infra did not finish within {limit:?} (it must never hang)");
+        }
+    }
+}
+
+/// The `(address, actions)` changes of a plan as a sorted list of `address actions` strings.
+pub fn change_list(plan: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = changes(plan)
+        .into_iter()
+        .map(|(a, acts)| format!("{a} {}", acts.join(",")))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A small stack for CLI tests: a VPC, a subnet and a security group in it, and an
+/// independent EIP; a plain and a sensitive output.
+pub const SMALL_STACK: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "cidr" {
+  type    = string
+  default = "10.60.0.0/16"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = var.cidr
+  tags = {
+    Name = "small"
+  }
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = cidrsubnet(var.cidr, 8, 1)
+}
+
+resource "aws_security_group" "database" {
+  name        = "database"
+  description = "database"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_eip" "ip" {
+  domain = "vpc"
+}
+
+output "vpc_id" {
+  value = aws_vpc.main.id
+}
+
+output "secret" {
+  value     = "hunter2-${aws_vpc.main.cidr_block}"
+  sensitive = true
+}
+"#;
+
+pub fn small() -> Workspace {
+    Workspace::from_files(&[("main.tf", SMALL_STACK)], true)
+}
