@@ -250,3 +250,49 @@ fn kill_9_during_apply_then_rerun_leaves_exactly_one_of_each() {
     assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
     assert_exactly_once(&ws.stack_name, 0);
 }
+
+#[test]
+fn a_tag_changed_in_the_cloud_is_one_in_place_update() {
+    let ws = Workspace::from_stack("example", true);
+    ws.apply();
+    let show = ws.run(&["state", "show", "aws_vpc.main", "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    let vpc_id = shown["id"].as_str().unwrap().to_string();
+    // drift: someone renames the VPC by hand
+    rt().block_on(async {
+        let c = ec2().await;
+        let tag = aws_sdk_ec2::types::Tag::builder()
+            .key("Name")
+            .value("renamed-by-hand")
+            .build();
+        c.create_tags()
+            .resources(&vpc_id)
+            .tags(tag)
+            .send()
+            .await
+            .unwrap();
+    });
+    let plan = ws.plan_json(&[]);
+    assert_eq!(
+        changes(&plan),
+        vec![("aws_vpc.main".to_string(), vec!["update".to_string()])]
+    );
+    ws.apply();
+    let name = rt().block_on(async {
+        let c = ec2().await;
+        let vpcs = c.describe_vpcs().vpc_ids(&vpc_id).send().await.unwrap();
+        vpcs.vpcs()[0]
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("Name"))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    });
+    assert_eq!(
+        name.as_deref(),
+        Some("example-vpc"),
+        "apply restores the configured tag"
+    );
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
+}
