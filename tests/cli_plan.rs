@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::common::{
-    change_list, changes, ec2, rt, run_with_deadline, small, tagged, Run, Workspace,
+    change_list, changes, ec2, rt, run_with_deadline, small, tagged_no_nat, Run, Workspace,
 };
 
 fn destroy(ws: &Workspace) {
     let d = ws.run(&["destroy", "--auto-approve"]);
     assert_eq!(d.code, 0, "{}", d.all());
     assert!(
-        rt().block_on(tagged(&ws.stack_name)).is_empty(),
+        rt().block_on(tagged_no_nat(&ws.stack_name)).is_empty(),
         "destroy leaves nothing"
     );
 }
@@ -86,7 +86,7 @@ fn cli_saved_plan_applies_exactly_and_is_refused_when_stale() {
         "sensitive output redacted:\n{}",
         r.all()
     );
-    let live = rt().block_on(tagged(&ws.stack_name));
+    let live = rt().block_on(tagged_no_nat(&ws.stack_name));
     assert_eq!(
         addresses(&live),
         [
@@ -102,7 +102,7 @@ fn cli_saved_plan_applies_exactly_and_is_refused_when_stale() {
     let r = ws.run(&["apply", f2s]);
     refused(&r, &["changed since the plan", "infra plan --out"]);
     assert_eq!(
-        rt().block_on(tagged(&ws.stack_name)),
+        rt().block_on(tagged_no_nat(&ws.stack_name)),
         live,
         "nothing changed"
     );
@@ -160,7 +160,7 @@ fn cli_target_replace_and_destroy_plans() {
     let r = ws.run(&["apply", "--auto-approve", "--target", "aws_subnet.a"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(
-        addresses(&rt().block_on(tagged(&ws.stack_name))),
+        addresses(&rt().block_on(tagged_no_nat(&ws.stack_name))),
         ["aws_subnet.a", "aws_vpc.main"]
     );
     let r = ws.apply();
@@ -179,7 +179,7 @@ fn cli_target_replace_and_destroy_plans() {
     );
     let after = subnet_id(&ws);
     assert_ne!(before, after, "the subnet was replaced");
-    let live = rt().block_on(tagged(&ws.stack_name));
+    let live = rt().block_on(tagged_no_nat(&ws.stack_name));
     assert!(live.values().all(|n| *n == 1), "{live:?}");
     assert_eq!(live.len(), 4, "{live:?}");
 
@@ -200,7 +200,7 @@ fn cli_target_replace_and_destroy_plans() {
         "{}",
         text.all()
     );
-    assert_eq!(rt().block_on(tagged(&ws.stack_name)), live);
+    assert_eq!(rt().block_on(tagged_no_nat(&ws.stack_name)), live);
 
     // destroy --target removes only that
     let r = ws.run(&[
@@ -212,7 +212,7 @@ fn cli_target_replace_and_destroy_plans() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("1 destroyed"), "{}", r.all());
     assert_eq!(
-        addresses(&rt().block_on(tagged(&ws.stack_name))),
+        addresses(&rt().block_on(tagged_no_nat(&ws.stack_name))),
         ["aws_eip.ip", "aws_subnet.a", "aws_vpc.main"]
     );
     let list = ws.run(&["state", "list"]);
@@ -366,7 +366,7 @@ fn cli_apply_without_terminal_or_auto_approve_fails_at_once() {
             r.all()
         );
     }
-    assert!(rt().block_on(tagged(&ws.stack_name)).is_empty());
+    assert!(rt().block_on(tagged_no_nat(&ws.stack_name)).is_empty());
     assert_eq!(ws.run(&["state", "list"]).stdout.trim(), "");
     // and the lock was released
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 2);
@@ -376,7 +376,7 @@ fn cli_apply_without_terminal_or_auto_approve_fails_at_once() {
     let r = run_with_deadline(ws.cmd(&["destroy"]), Duration::from_secs(20));
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("--auto-approve"), "{}", r.all());
-    assert_eq!(rt().block_on(tagged(&ws.stack_name)).len(), 4);
+    assert_eq!(rt().block_on(tagged_no_nat(&ws.stack_name)).len(), 4);
     destroy(&ws);
 }
 

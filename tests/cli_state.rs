@@ -2,12 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{changes, ec2, rt, small, tagged, Workspace};
+use crate::common::{changes, ec2, rt, small, tagged_no_nat, Workspace};
 
 fn destroy(ws: &Workspace) {
     let d = ws.run(&["destroy", "--auto-approve"]);
     assert_eq!(d.code, 0, "{}", d.all());
-    assert!(rt().block_on(tagged(&ws.stack_name)).is_empty());
+    assert!(rt().block_on(tagged_no_nat(&ws.stack_name)).is_empty());
 }
 
 /// A pid that is certainly dead: a child that already exited and was reaped.
@@ -104,7 +104,8 @@ fn cli_state_list_show_rm_and_history() {
     assert_eq!(rm.code, 0, "{}", rm.all());
     assert!(!ws.run(&["state", "list"]).stdout.contains("aws_eip.ip"));
     assert_eq!(
-        rt().block_on(tagged(&ws.stack_name)).get("aws_eip.ip"),
+        rt().block_on(tagged_no_nat(&ws.stack_name))
+            .get("aws_eip.ip"),
         Some(&1),
         "state rm does not delete in the cloud"
     );
@@ -258,7 +259,7 @@ fn cli_lock_of_a_killed_apply_is_taken_over() {
     let r = ws.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stderr.contains("stale"), "{}", r.all());
-    let live = rt().block_on(tagged(&ws.stack_name));
+    let live = rt().block_on(tagged_no_nat(&ws.stack_name));
     assert_eq!(live.len(), 4, "{live:?}");
     assert!(live.values().all(|n| *n == 1), "no duplicates: {live:?}");
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);

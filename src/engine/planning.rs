@@ -53,7 +53,9 @@ pub fn make_plan(
             let prior = before
                 .get(&name)
                 .map(|o| o.value.clone())
-                .filter(|v| !v.is_null());
+                // an output that cannot be evaluated from the prior state (its resources
+                // are not there yet) did not exist before: it is created, not updated
+                .filter(|v| !v.is_null() && v.is_wholly_known());
             outputs.insert(
                 name.clone(),
                 OutputChange {
