@@ -202,6 +202,17 @@ fn cli_target_replace_and_destroy_plans() {
     );
     assert_eq!(rt().block_on(tagged_no_nat(&ws.stack_name)), live);
 
+    // a destroy target brings what depends on it
+    let plan = ws.plan_json(&["--destroy", "--target", "aws_vpc.main"]);
+    assert_eq!(
+        change_list(&plan),
+        [
+            "aws_security_group.database delete",
+            "aws_subnet.a delete",
+            "aws_vpc.main delete"
+        ]
+    );
+
     // destroy --target removes only that
     let r = ws.run(&[
         "destroy",
@@ -222,7 +233,34 @@ fn cli_target_replace_and_destroy_plans() {
         list.all()
     );
     assert!(list.stdout.contains("aws_subnet.a"), "{}", list.all());
-    destroy(&ws);
+
+    // a saved destroy plan applies too
+    let f = ws.dir.path().join("destroy.plan");
+    let fs = f.to_str().unwrap();
+    let r = ws.run(&["plan", "--destroy", "--out", fs]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = ws.run(&["apply", fs]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 3 destroyed."),
+        "{}",
+        r.all()
+    );
+    assert!(rt().block_on(tagged_no_nat(&ws.stack_name)).is_empty());
+    assert_eq!(ws.run(&["state", "list"]).stdout.trim(), "");
+}
+
+#[test]
+fn cli_apply_of_a_missing_or_foreign_plan_file_is_refused() {
+    let ws = Workspace::from_files(&[("main.tf", crate::common::SMALL_STACK)], false);
+    let missing = ws.dir.path().join("nope.plan");
+    let r = ws.run(&["apply", missing.to_str().unwrap()]);
+    refused(&r, &["nope.plan", "infra plan --out"]);
+    let junk = ws.dir.path().join("junk.plan");
+    std::fs::write(&junk, "{\"not\": \"a plan\"}").unwrap();
+    let r = ws.run(&["apply", junk.to_str().unwrap()]);
+    refused(&r, &["junk.plan", "infra plan --out"]);
 }
 
 fn subnet_id(ws: &Workspace) -> String {

@@ -208,6 +208,11 @@ fn cli_lock_timeout_waits_for_a_released_lock() {
         .unwrap();
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(1));
+    let mut child = child;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "--lock-timeout waits for the lock"
+    );
     rt().block_on(async {
         let store = ws.store().await;
         store.unlock(&ws.stack_name, &id).await.unwrap();

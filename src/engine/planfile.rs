@@ -38,7 +38,7 @@ impl PlanFile {
 
     pub fn read(path: &Path) -> anyhow::Result<PlanFile> {
         let text =
-            std::fs::read(path).with_context(|| format!("reading plan file {}", path.display()))?;
+            std::fs::read(path).with_context(|| format!("cannot read plan file {}; check the path, or save a plan with `infra plan --out FILE`", path.display()))?;
         let file: PlanFile = serde_json::from_slice(&text).with_context(|| {
             format!(
                 "{} is not an infra plan file; create one with `infra plan --out FILE`",
