@@ -31,10 +31,18 @@
 //! - An instance's `depends_on` lists every instance of every resource or data block it
 //!   refers to, directly or through locals, plus its explicit `depends_on`.
 //!
-//! # Modules (not yet supported)
-//! Addresses carry a module path and scopes are built per module instance root
-//! ([`scope`]), so `module` blocks can be added by lowering a child stack with a prefix;
-//! for now a `module` block is a clear "not supported yet" error.
+//! # Modules
+//! [`fs::read_stack`] reads every local module directory a stack calls (recursively) into
+//! [`StackInput::modules`], keyed by the directory relative to the root stack
+//! (`../modules/network`); `load` stays pure. `modules.rs` lowers each module once per
+//! call path, so config addresses carry the module path (`module.net.aws_vpc.main`) and
+//! graph nodes are module-qualified. Every node inside a module depends on its call
+//! node, which expands `count` / `for_each` and carries the call's `depends_on`. The
+//! walker keeps one scope per module instance (`module.env["prod"]`); inputs are
+//! evaluated in the caller's scope, outputs are published to the caller as
+//! `module.<name>`. Only local sources (`./`, `../`) are supported. Diagnostics raised
+//! inside a module carry the module instance as their address and a related note at
+//! each call site.
 
 // Diagnostics are the error type of the whole language API; boxing them buys nothing here.
 #![allow(clippy::result_large_err)]
