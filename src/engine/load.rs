@@ -76,7 +76,12 @@ pub fn load_stack_with_env(
         ..input
     };
     let mut sources = Sources::default();
-    for f in input.files.iter().chain(&input.tfvars) {
+    for f in input
+        .files
+        .iter()
+        .chain(&input.tfvars)
+        .chain(input.modules.values().flatten())
+    {
         sources.add(&f.path, &f.text);
     }
     let digest = digest(&input);
@@ -107,7 +112,14 @@ pub fn report(diags: &[infra_model::Diagnostic], sources: &Sources, printer: &Pr
 
 fn digest(input: &StackInput) -> String {
     let mut h = Sha256::new();
-    for f in input.files.iter().chain(&input.tfvars) {
+    // module files are keyed by their path relative to the root stack, so moving the
+    // stack directory does not change the digest
+    for f in input
+        .files
+        .iter()
+        .chain(&input.tfvars)
+        .chain(input.modules.values().flatten())
+    {
         h.update(f.path.as_bytes());
         h.update([0]);
         h.update(f.text.as_bytes());

@@ -96,6 +96,21 @@ pub(crate) struct Declarations {
     pub resources: BTreeMap<Address, ResourceConfig>,
     pub outputs: BTreeMap<String, OutputDecl>,
     pub provider: Option<ProviderDecl>,
+    /// `module` blocks by name.
+    pub calls: BTreeMap<String, crate::modules::ModuleCall>,
+    /// The module path (call names) these declarations live at; empty for the root.
+    pub path: Vec<String>,
+}
+
+impl Declarations {
+    /// A config address (no keys) inside this module.
+    pub(crate) fn address(&self, mode: Mode, type_name: &str, name: &str) -> Address {
+        Address {
+            module: crate::modules::steps(&self.path),
+            mode,
+            ..Address::managed(type_name, name)
+        }
+    }
 }
 
 pub(crate) fn span(file: &SourceFile, node: &impl hcl_edit::Span) -> Option<Span> {
@@ -126,8 +141,15 @@ pub(crate) fn attr_span(file: &SourceFile, a: &Attribute) -> Option<Span> {
 }
 
 /// Parse every file and lower its blocks. Syntax errors and structural errors go to `diags`.
-pub(crate) fn lower(files: &[SourceFile], diags: &mut Vec<Diagnostic>) -> Declarations {
-    let mut d = Declarations::default();
+pub(crate) fn lower(
+    files: &[SourceFile],
+    path: &[String],
+    diags: &mut Vec<Diagnostic>,
+) -> Declarations {
+    let mut d = Declarations {
+        path: path.to_vec(),
+        ..Declarations::default()
+    };
     for (i, file) in files.iter().enumerate() {
         let (body, ds) = infra_lang::parse(file);
         diags.extend(ds);
@@ -226,6 +248,14 @@ fn lower_block(
                 );
                 return;
             }
+            if !d.path.is_empty() {
+                diags.push(
+                    Diagnostic::warning("a provider block inside a module is ignored")
+                        .with_detail("configure the provider in the root stack; modules use it")
+                        .with_span(hspan),
+                );
+                return;
+            }
             if let Some(prev) = &d.provider {
                 duplicate(
                     diags,
@@ -303,10 +333,7 @@ fn lower_block(
                 return;
             }
             let l = labels(block);
-            let address = Address {
-                mode,
-                ..Address::managed(l[0], l[1])
-            };
+            let address = d.address(mode, l[0], l[1]);
             if let Some(prev) = d.resources.get(&address) {
                 duplicate(
                     diags,
@@ -336,11 +363,29 @@ fn lower_block(
             let o = meta::output(i, file, block, hspan, diags);
             d.outputs.insert(name, o);
         }
-        "module" => diags.push(
-            Diagnostic::error("module blocks are not supported yet")
-                .with_detail("declare the module's resources directly in this stack for now")
-                .with_span(hspan),
-        ),
+        "module" => {
+            if !expect_labels(
+                file,
+                block,
+                1,
+                "module \"name\" { source = \"../modules/x\" }",
+                diags,
+            ) {
+                return;
+            }
+            let name = block.labels[0].as_str().to_string();
+            if let Some(prev) = d.calls.get(&name) {
+                duplicate(
+                    diags,
+                    format!("module \"{name}\""),
+                    hspan,
+                    prev.span.as_ref(),
+                );
+                return;
+            }
+            let c = crate::modules::lower_call(&name, i, file, block, hspan, diags);
+            d.calls.insert(name, c);
+        }
         other => {
             let mut d = Diagnostic::error(format!("unknown block type `{other}`")).with_span(hspan);
             d = match schema::did_you_mean(other, TOP_BLOCKS.iter().copied()) {

@@ -1,38 +1,59 @@
 //! Evaluation in dependency order: locals, resource and data instances (through the
-//! caller's visitor), outputs; plus the provider block at load time and the apply-time
-//! re-evaluation entry points.
+//! caller's visitor), outputs and module calls, once per module instance; plus the
+//! provider block at load time and the apply-time re-evaluation entry points.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::expr::Expression;
 use infra_lang::TypeConstraint;
-use infra_model::{Address, DesiredInstance, Diagnostic, InstanceKey, Value};
+use infra_model::{Address, DesiredInstance, Diagnostic, InstanceKey, ModuleStep, Value};
 
 use crate::body::BodyEval;
-use crate::decl::{span, Expansion, ResourceConfig};
+use crate::decl::{span, Expansion};
+use crate::expand::{self, Expander};
 use crate::graph::Node;
+use crate::modules::Module;
 use crate::scope::{self, Bind};
-use crate::{Evaluation, OutputValue, ProviderConfig, Stack};
+use crate::{config_address, Evaluation, OutputValue, ProviderConfig, Stack};
 
-struct Walker<'s> {
-    stack: &'s Stack,
-    base: BTreeMap<String, Value>,
-    /// Instance addresses of each resource block evaluated so far.
-    instances: BTreeMap<Address, Vec<Address>>,
-    outputs: BTreeMap<String, OutputValue>,
-    diags: Vec<Diagnostic>,
+/// A module instance path: `module.env["prod"].module.net` (empty for the root).
+pub(crate) type Instance = Vec<ModuleStep>;
+
+pub(crate) struct Walker<'s> {
+    pub stack: &'s Stack,
+    /// The base scope of each module instance.
+    pub scopes: BTreeMap<Instance, BTreeMap<String, Value>>,
+    /// The instances of each module path (call names), in expansion order.
+    pub module_instances: BTreeMap<Vec<String>, Vec<Instance>>,
+    /// The `count` / `each` binding of each module instance (from its call).
+    pub bindings: BTreeMap<Instance, Option<(&'static str, Value)>>,
+    /// The outputs of each module instance other than the root.
+    pub module_outputs: BTreeMap<Instance, BTreeMap<String, Value>>,
+    /// Instance addresses of each resource block evaluated so far, keyed by the block's
+    /// address in its module instance (module keys set, no resource key).
+    pub instances: BTreeMap<Address, Vec<Address>>,
+    pub outputs: BTreeMap<String, OutputValue>,
+    pub diags: Vec<Diagnostic>,
 }
-
-/// An instance key with its `count` / `each` binding.
-type Keyed = (Option<InstanceKey>, Option<(&'static str, Value)>);
 
 type Visit<'v> = &'v mut dyn FnMut(&DesiredInstance) -> Value;
 
+pub(crate) fn names(inst: &[ModuleStep]) -> Vec<String> {
+    inst.iter().map(|s| s.name.clone()).collect()
+}
+
 impl<'s> Walker<'s> {
     fn new(stack: &'s Stack) -> Self {
+        let mut scopes = BTreeMap::new();
+        scopes.insert(Vec::new(), scope::root(&stack.variables, "."));
+        let mut module_instances = BTreeMap::new();
+        module_instances.insert(Vec::new(), vec![Vec::new()]);
         Walker {
             stack,
-            base: scope::root(&stack.variables),
+            scopes,
+            module_instances,
+            bindings: BTreeMap::new(),
+            module_outputs: BTreeMap::new(),
             instances: BTreeMap::new(),
             outputs: BTreeMap::new(),
             diags: Vec::new(),
@@ -45,40 +66,92 @@ impl<'s> Walker<'s> {
             if only.is_some_and(|o| !o.contains(&node)) {
                 continue;
             }
-            match &node {
-                Node::Variable(_) | Node::Provider => {}
-                Node::Local(name) => self.local(name),
-                Node::Resource(a) => self.resource(a, visit),
-                Node::Output(name) => self.output(name),
+            let path = node.module_path();
+            for inst in self.instances_of(&path) {
+                let before = self.diags.len();
+                match &node {
+                    Node::Provider => {}
+                    Node::Variable(p, name) if !p.is_empty() => self.module_variable(&inst, name),
+                    Node::Variable(..) => {}
+                    Node::Local(_, name) => self.local(&inst, name),
+                    Node::Resource(a) => self.resource(&inst, a, visit),
+                    Node::Output(p, name) if p.is_empty() => self.root_output(name),
+                    Node::Output(_, name) => self.module_output(&inst, name),
+                    Node::Module(p) => {
+                        if let Some(name) = p.last() {
+                            self.module_call(&inst, name);
+                        }
+                    }
+                }
+                self.annotate(before, &inst);
             }
         }
     }
 
-    fn local(&mut self, name: &str) {
-        let Some(l) = self.stack.decls.locals.get(name) else {
-            return;
-        };
-        let v =
-            infra_lang::eval(&l.expr, &self.base, &self.stack.files[l.file]).unwrap_or_else(|e| {
-                self.diags.push(e);
-                Value::Unknown
-            });
-        scope::set_local(&mut self.base, name, v);
+    pub(crate) fn instances_of(&self, path: &[String]) -> Vec<Instance> {
+        self.module_instances.get(path).cloned().unwrap_or_default()
     }
 
-    fn output(&mut self, name: &str) {
-        let Some(o) = self.stack.decls.outputs.get(name) else {
+    pub(crate) fn module(&self, inst: &[ModuleStep]) -> Option<&'s Module> {
+        self.stack.modules.get(&names(inst))
+    }
+
+    /// Diagnostics raised inside a module instance name it and point at its calls.
+    fn annotate(&mut self, before: usize, inst: &[ModuleStep]) {
+        if inst.is_empty() {
+            return;
+        }
+        let shown = |steps: &[ModuleStep]| {
+            Address {
+                module: steps.to_vec(),
+                ..Address::managed("", "")
+            }
+            .to_string()
+        };
+        for d in &mut self.diags[before..] {
+            if d.address.is_none() {
+                d.address = Some(shown(inst));
+            }
+            for k in (1..=inst.len()).rev() {
+                let parent = names(&inst[..k - 1]);
+                let call = self
+                    .stack
+                    .modules
+                    .get(&parent)
+                    .and_then(|m| m.decls.calls.get(&inst[k - 1].name));
+                if let Some(s) = call.and_then(|c| c.span.clone()) {
+                    d.related
+                        .push((s, format!("in {}, called here", shown(&inst[..k]))));
+                }
+            }
+        }
+    }
+
+    fn scope_mut(&mut self, inst: &[ModuleStep]) -> &mut BTreeMap<String, Value> {
+        self.scopes.entry(inst.to_vec()).or_default()
+    }
+
+    fn local(&mut self, inst: &Instance, name: &str) {
+        let Some(m) = self.module(inst) else { return };
+        let Some(l) = m.decls.locals.get(name) else {
             return;
         };
-        let value = match &o.value {
-            Some(e) => {
-                infra_lang::eval(e, &self.base, &self.stack.files[o.file]).unwrap_or_else(|e| {
-                    self.diags.push(e);
-                    Value::Unknown
-                })
-            }
-            None => Value::Null,
+        let Some(scope) = self.scopes.get(inst) else {
+            return;
         };
+        let v = infra_lang::eval(&l.expr, scope, &m.files[l.file]).unwrap_or_else(|e| {
+            self.diags.push(e);
+            Value::Unknown
+        });
+        scope::set_local(self.scope_mut(inst), name, v);
+    }
+
+    fn root_output(&mut self, name: &str) {
+        let Some(m) = self.stack.root() else { return };
+        let Some(o) = m.decls.outputs.get(name) else {
+            return;
+        };
+        let value = self.output_value(&[], m, o);
         self.outputs.insert(
             name.to_string(),
             OutputValue {
@@ -89,18 +162,86 @@ impl<'s> Walker<'s> {
         );
     }
 
-    fn resource(&mut self, addr: &Address, visit: Visit) {
-        let Some(r) = self.stack.decls.resources.get(addr) else {
+    pub(crate) fn output_value(
+        &mut self,
+        inst: &[ModuleStep],
+        m: &Module,
+        o: &crate::decl::OutputDecl,
+    ) -> Value {
+        let Some(e) = &o.value else {
+            return Value::Null;
+        };
+        let Some(scope) = self.scopes.get(inst) else {
+            return Value::Unknown;
+        };
+        infra_lang::eval(e, scope, &m.files[o.file]).unwrap_or_else(|e| {
+            self.diags.push(e);
+            Value::Unknown
+        })
+    }
+
+    /// The instances a resource in `inst` depends on, from config addresses: those in
+    /// the same module instance, in its ancestors, or anywhere below a module it names.
+    fn dependency_instances(&self, deps: &BTreeSet<Address>, inst: &[ModuleStep]) -> Vec<Address> {
+        let here = names(inst);
+        let mut out = Vec::new();
+        for d in deps {
+            let there = names(&d.module);
+            let common = here.iter().zip(&there).take_while(|(a, b)| a == b).count();
+            let found: Vec<Address> = self
+                .instances
+                .iter()
+                .filter(|(k, _)| {
+                    k.mode == d.mode
+                        && k.type_name == d.type_name
+                        && k.name == d.name
+                        && names(&k.module) == there
+                        && k.module[..common] == inst[..common]
+                })
+                .flat_map(|(_, v)| v.iter().cloned())
+                .collect();
+            if found.is_empty() {
+                let mut a = d.clone();
+                if common == there.len() {
+                    a.module = inst[..common].to_vec();
+                }
+                out.push(a);
+            } else {
+                out.extend(found);
+            }
+        }
+        out
+    }
+
+    fn resource(&mut self, inst: &Instance, addr: &Address, visit: Visit) {
+        let Some(m) = self.module(inst) else { return };
+        let Some(r) = m.decls.resources.get(addr) else {
             return;
         };
         let Some(schema) = r.schema() else { return };
-        let file = &self.stack.files[r.file];
-        let keys = match self.expand(r) {
+        let file = &m.files[r.file];
+        let block = Address {
+            module: inst.clone(),
+            ..addr.clone()
+        };
+        let Some(base) = self.scopes.get(inst) else {
+            return;
+        };
+        let ctx = expand::Ctx {
+            decls: &m.decls,
+            file,
+            scope: base,
+        };
+        let keys = match ctx.expand(&Expander {
+            expansion: r.expansion,
+            count: r.count.as_ref(),
+            for_each: r.for_each.as_ref(),
+        }) {
             Ok(k) => k,
             Err(e) => {
-                self.diags.push(e.with_address(addr));
-                scope::set_resource(&mut self.base, addr, Value::Unknown);
-                self.instances.insert(addr.clone(), Vec::new());
+                self.diags.push(e.with_address(&block));
+                scope::set_resource(self.scope_mut(inst), addr, Value::Unknown);
+                self.instances.insert(block, Vec::new());
                 return;
             }
         };
@@ -109,19 +250,16 @@ impl<'s> Walker<'s> {
             .graph
             .resource_dependencies(&Node::Resource(addr.clone()));
         deps.extend(r.depends_on.iter().cloned());
-        let depends_on: Vec<Address> = deps
-            .iter()
-            .flat_map(|d| match self.instances.get(d) {
-                Some(list) if !list.is_empty() => list.clone(),
-                _ => vec![d.clone()],
-            })
-            .collect();
+        let depends_on = self.dependency_instances(&deps, inst);
         let mut values = Vec::new();
         let mut addresses = Vec::new();
         for (key, bind) in keys {
-            let address = addr.clone().with_key(key.clone());
+            let address = block.clone().with_key(key.clone());
             let before = self.diags.len();
             let config = {
+                let Some(base) = self.scopes.get(inst) else {
+                    return;
+                };
                 let mut ev = BodyEval {
                     file,
                     address: &address,
@@ -130,225 +268,63 @@ impl<'s> Walker<'s> {
                 match &bind {
                     Some((name, v)) => {
                         let s = Bind {
-                            parent: &self.base,
+                            parent: base,
                             name,
                             value: v.clone(),
                         };
                         ev.body(&r.body, &schema.attributes, &schema.blocks, &s, true)
                     }
-                    None => ev.body(
-                        &r.body,
-                        &schema.attributes,
-                        &schema.blocks,
-                        &self.base,
-                        true,
-                    ),
+                    None => ev.body(&r.body, &schema.attributes, &schema.blocks, base, true),
                 }
             };
             let value = if self.diags.len() > before {
                 Value::Unknown
             } else {
-                let inst = DesiredInstance {
+                let i = DesiredInstance {
                     address: address.clone(),
                     config,
                     depends_on: depends_on.clone(),
                     lifecycle: r.lifecycle.clone(),
                 };
-                visit(&inst)
+                visit(&i)
             };
             values.push((key, value));
             addresses.push(address);
         }
-        let agg = match r.expansion {
-            Expansion::Single => values
+        scope::set_resource(self.scope_mut(inst), addr, aggregate(r.expansion, values));
+        self.instances.insert(block, addresses);
+    }
+}
+
+/// What a reference to a whole block sees: the value, a list for `count`, a map for
+/// `for_each`.
+pub(crate) fn aggregate(expansion: Expansion, values: Vec<(Option<InstanceKey>, Value)>) -> Value {
+    match expansion {
+        Expansion::Single => values
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
+            .unwrap_or(Value::Null),
+        Expansion::Count => Value::List(values.into_iter().map(|(_, v)| v).collect()),
+        Expansion::ForEach => Value::Map(
+            values
                 .into_iter()
-                .next()
-                .map(|(_, v)| v)
-                .unwrap_or(Value::Null),
-            Expansion::Count => Value::List(values.into_iter().map(|(_, v)| v).collect()),
-            Expansion::ForEach => Value::Map(
-                values
-                    .into_iter()
-                    .map(|(k, v)| match k {
-                        Some(InstanceKey::Str(s)) => (s, v),
-                        Some(InstanceKey::Int(i)) => (i.to_string(), v),
-                        None => (String::new(), v),
-                    })
-                    .collect(),
-            ),
-        };
-        scope::set_resource(&mut self.base, addr, agg);
-        self.instances.insert(addr.clone(), addresses);
-    }
-
-    /// The instance keys of a block, each with its `count` / `each` binding.
-    fn expand(&self, r: &ResourceConfig) -> Result<Vec<Keyed>, Diagnostic> {
-        let file = &self.stack.files[r.file];
-        let after_apply = |what: &str, e: &Expression| {
-            Diagnostic::error(format!("the `{what}` value depends on resource attributes that cannot be determined until apply"))
-                .with_detail(format!(
-                    "set `{what}` from values known at plan time (variables, locals, data sources), or first create the resources it depends on with `infra apply --target ...`"
-                ))
-                .with_span(span(file, e))
-        };
-        match r.expansion {
-            Expansion::Single => Ok(vec![(None, None)]),
-            Expansion::Count => {
-                let Some(e) = &r.count else {
-                    return Ok(vec![(None, None)]);
-                };
-                let v = infra_lang::eval(e, &self.base, file)?;
-                let bad = |found: String| {
-                    Diagnostic::error(format!(
-                        "`count` must be a whole number of zero or more, found {found}"
-                    ))
-                    .with_detail("give count a number such as `count = length(var.azs)`")
-                    .with_span(span(file, e))
-                };
-                let n = match v {
-                    Value::Unknown => return Err(after_apply("count", e)),
-                    Value::Null => return Err(bad("null".into())),
-                    v => match infra_lang::convert(v.clone(), &TypeConstraint::Number) {
-                        Ok(Value::Number(n)) if n.fract() == 0.0 && (0.0..1e9).contains(&n) => {
-                            n as i64
-                        }
-                        Ok(Value::Unknown) => return Err(after_apply("count", e)),
-                        _ => return Err(bad(v.to_string())),
-                    },
-                };
-                Ok((0..n)
-                    .map(|i| {
-                        (
-                            Some(InstanceKey::Int(i)),
-                            Some(("count", Value::map([("index", Value::from(i))]))),
-                        )
-                    })
-                    .collect())
-            }
-            Expansion::ForEach => {
-                let Some(e) = &r.for_each else {
-                    return Ok(vec![(None, None)]);
-                };
-                let v = infra_lang::eval(e, &self.base, file)?;
-                let entries: Vec<(String, Value)> = match v {
-                    Value::Unknown => return Err(after_apply("for_each", e)),
-                    Value::Map(m) => m.into_iter().collect(),
-                    Value::List(items) => {
-                        if self.is_list_expr(e, 0) {
-                            return Err(Diagnostic::error(
-                                "`for_each` takes a map or a set of strings, and this is a list",
-                            )
-                            .with_detail(
-                                "convert it with toset(...), e.g. `for_each = toset(var.azs)`",
-                            )
-                            .with_span(span(file, e)));
-                        }
-                        let mut keys = BTreeSet::new();
-                        for item in items {
-                            match item {
-                                Value::String(s) => {
-                                    keys.insert(s);
-                                }
-                                Value::Unknown => return Err(after_apply("for_each", e)),
-                                other => return Err(Diagnostic::error(format!(
-                                    "a `for_each` set must hold strings, found {}",
-                                    other.type_name()
-                                ))
-                                .with_detail(
-                                    "use a map, or a set of strings such as toset([\"a\", \"b\"])",
-                                )
-                                .with_span(span(file, e))),
-                            }
-                        }
-                        keys.into_iter()
-                            .map(|k| (k.clone(), Value::String(k)))
-                            .collect()
-                    }
-                    other => {
-                        return Err(Diagnostic::error(format!(
-                            "`for_each` takes a map or a set of strings, found {}",
-                            other.type_name()
-                        ))
-                        .with_detail("use a map, or toset([...]) of strings")
-                        .with_span(span(file, e)))
-                    }
-                };
-                Ok(entries
-                    .into_iter()
-                    .map(|(k, v)| {
-                        (
-                            Some(InstanceKey::Str(k.clone())),
-                            Some((
-                                "each",
-                                Value::map([("key", Value::String(k)), ("value", v)]),
-                            )),
-                        )
-                    })
-                    .collect())
-            }
-        }
-    }
-
-    /// Whether an expression statically produces a list or tuple rather than a set
-    /// (values do not carry the distinction, expressions do).
-    fn is_list_expr(&self, e: &Expression, depth: usize) -> bool {
-        if depth > 8 {
-            return false;
-        }
-        match e {
-            Expression::Array(_) => true,
-            Expression::ForExpr(f) => f.key_expr.is_none(),
-            Expression::Parenthesis(p) => self.is_list_expr(p.inner(), depth + 1),
-            Expression::FuncCall(f) => matches!(
-                f.name.name.as_str(),
-                "concat"
-                    | "tolist"
-                    | "split"
-                    | "range"
-                    | "slice"
-                    | "sort"
-                    | "keys"
-                    | "values"
-                    | "flatten"
-                    | "compact"
-                    | "distinct"
-                    | "reverse"
-                    | "formatlist"
-                    | "cidrsubnets"
-            ),
-            Expression::Traversal(t) => {
-                let (Expression::Variable(root), [op]) = (&t.expr, t.operators.as_slice()) else {
-                    return false;
-                };
-                let TraversalOperator::GetAttr(name) = op.value() else {
-                    return false;
-                };
-                match root.as_str() {
-                    "var" => self
-                        .stack
-                        .decls
-                        .variables
-                        .get(name.as_str())
-                        .is_some_and(|v| {
-                            matches!(v.ty, TypeConstraint::List(_) | TypeConstraint::Tuple(_))
-                        }),
-                    "local" => self
-                        .stack
-                        .decls
-                        .locals
-                        .get(name.as_str())
-                        .is_some_and(|l| self.is_list_expr(&l.expr, depth + 1)),
-                    _ => false,
-                }
-            }
-            _ => false,
-        }
+                .map(|(k, v)| match k {
+                    Some(InstanceKey::Str(s)) => (s, v),
+                    Some(InstanceKey::Int(i)) => (i.to_string(), v),
+                    None => (String::new(), v),
+                })
+                .collect(),
+        ),
     }
 }
 
 /// Evaluate the provider block at load time (from variables and locals only).
 pub(crate) fn provider(stack: &Stack, diags: &mut Vec<Diagnostic>) -> ProviderConfig {
-    let Some(p) = &stack.decls.provider else {
+    let Some(root) = stack.root() else {
+        return ProviderConfig::default();
+    };
+    let Some(p) = &root.decls.provider else {
         return ProviderConfig::default();
     };
     let needs = stack.graph.closure([&Node::Provider]);
@@ -363,10 +339,11 @@ pub(crate) fn provider(stack: &Stack, diags: &mut Vec<Diagnostic>) -> ProviderCo
     let mut w = Walker::new(stack);
     w.run(Some(&needs), &mut |_| Value::Unknown);
     diags.append(&mut w.diags);
-    let file = &stack.files[p.file];
+    let file = &root.files[p.file];
+    let base = w.scopes.remove(&Vec::new()).unwrap_or_default();
     let mut out = ProviderConfig::default();
     let mut get = |e: &Expression, ty: TypeConstraint, what: &str| -> Option<Value> {
-        let v = infra_lang::eval(e, &w.base, file)
+        let v = infra_lang::eval(e, &base, file)
             .map_err(|d| diags.push(d))
             .ok()?;
         if v.is_null() {
@@ -431,8 +408,8 @@ impl Stack {
         address: &Address,
         values: &BTreeMap<Address, Value>,
     ) -> Result<Value, Diagnostic> {
-        let config_addr = address.config_address();
-        if !self.decls.resources.contains_key(&config_addr) {
+        let config_addr = config_address(address);
+        if self.resource(&config_addr).is_none() {
             return Err(Diagnostic::error(format!(
                 "no resource `{config_addr}` in the configuration"
             ))
@@ -468,10 +445,8 @@ impl Stack {
         values: &BTreeMap<Address, Value>,
     ) -> (BTreeMap<String, OutputValue>, Vec<Diagnostic>) {
         let roots: Vec<Node> = self
-            .decls
-            .outputs
-            .keys()
-            .map(|n| Node::Output(n.clone()))
+            .output_names()
+            .map(|n| Node::Output(Vec::new(), n.to_string()))
             .collect();
         let needs = self.graph.closure(roots.iter());
         let mut w = Walker::new(self);
@@ -479,9 +454,12 @@ impl Stack {
         (w.outputs, w.diags)
     }
 
-    /// The config addresses of every resource and data block (no keys), sorted; for
-    /// callers that check `--target` against the configuration.
+    /// The config addresses of every resource and data block of every module (no keys,
+    /// module paths without keys), sorted; for callers that check `--target` against
+    /// the configuration.
     pub fn resource_addresses(&self) -> Vec<Address> {
-        self.decls.resources.keys().cloned().collect()
+        let mut out: Vec<Address> = self.resources().map(|r| r.address.clone()).collect();
+        out.sort();
+        out
     }
 }

@@ -1,5 +1,7 @@
-//! The only IO of this crate: read a stack directory into a [`StackInput`].
+//! The only IO of this crate: read a stack directory, and the directories of the local
+//! modules it calls (recursively), into a [`StackInput`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -9,7 +11,10 @@ use infra_model::Diagnostic;
 use crate::StackInput;
 
 fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
-    let shown = path.display().to_string();
+    read_as(path, path.display().to_string())
+}
+
+fn read_as(path: &Path, shown: String) -> Result<SourceFile, Diagnostic> {
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostic::error(format!("cannot read {shown}: {e}"))
             .with_detail("check that the file exists and is readable")
@@ -90,15 +95,81 @@ pub fn read_stack(
     let env_vars = env
         .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|n| (n.to_string(), v)))
         .collect();
-    let name = std::fs::canonicalize(dir)
-        .ok()
+    let abs = std::fs::canonicalize(dir).ok();
+    let name = abs
+        .as_ref()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "default".to_string());
+    let mut modules = BTreeMap::new();
+    read_modules(dir, ".", &files, &mut modules)?;
     Ok(StackInput {
         name,
+        modules,
+        root_dir: abs.map(|p| p.display().to_string()),
         files,
         tfvars,
         cli_vars: cli_vars.into_iter().collect(),
         env_vars,
     })
+}
+
+/// The local module sources called from `files` (parsed leniently: `load` reports syntax
+/// errors), relative to `dir_key`.
+fn module_sources(files: &[SourceFile], dir_key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in files {
+        let Some(body) = infra_lang::parse(f).0 else {
+            continue;
+        };
+        for b in body.blocks().filter(|b| b.ident.as_str() == "module") {
+            let Some(a) = b.body.get_attribute("source") else {
+                continue;
+            };
+            if let Ok(infra_model::Value::String(s)) = crate::meta::literal(&a.value, f) {
+                if crate::modules::is_local(&s) {
+                    out.push(crate::modules::join(dir_key, &s));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Read every module directory called from `files`, recursively, into `out`. A missing
+/// directory is left out: `load` reports it at the `source` argument.
+fn read_modules(
+    root: &Path,
+    dir_key: &str,
+    files: &[SourceFile],
+    out: &mut BTreeMap<String, Vec<SourceFile>>,
+) -> Result<(), Diagnostic> {
+    for key in module_sources(files, dir_key) {
+        if key == "." || out.contains_key(&key) {
+            continue;
+        }
+        let dir = root.join(&key);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut tf: Vec<(String, PathBuf)> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .filter_map(|p| {
+                let n = p.file_name()?.to_str()?.to_string();
+                n.ends_with(".tf").then_some((n, p))
+            })
+            .collect();
+        if tf.is_empty() {
+            continue;
+        }
+        tf.sort();
+        let module_files = tf
+            .iter()
+            .map(|(n, p)| read_as(p, format!("{key}/{n}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.insert(key.clone(), module_files.clone());
+        read_modules(root, &key, &module_files, out)?;
+    }
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! The config-level dependency graph: one node per variable, local, resource or data
-//! block, output and the provider; an edge from each dependent to what it depends on,
-//! carrying the span of the reference (or `depends_on` entry) that creates it.
+//! block, output and module call of every module, and the provider; an edge from each
+//! dependent to what it depends on, carrying the span of the reference (or `depends_on`
+//! entry) that creates it. Every node inside a module also depends on its module call
+//! (which expands the call's `count` / `for_each` and carries its `depends_on`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -10,24 +12,75 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::decl::Declarations;
+use crate::modules::Module;
+
+/// The nodes one module declares (not its calls, which belong to the callee's path).
+fn module_nodes(path: &ModulePath, decls: &Declarations) -> Vec<Node> {
+    let p = || path.clone();
+    decls
+        .variables
+        .keys()
+        .map(|n| Node::Variable(p(), n.clone()))
+        .chain(decls.locals.keys().map(|n| Node::Local(p(), n.clone())))
+        .chain(decls.resources.keys().map(|a| Node::Resource(a.clone())))
+        .chain(decls.outputs.keys().map(|n| Node::Output(p(), n.clone())))
+        .chain(decls.provider.as_ref().map(|_| Node::Provider))
+        .collect()
+}
+
+/// A module path: the names of the module calls from the root (`[]` is the root module).
+pub type ModulePath = Vec<String>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
-    Variable(String),
-    Local(String),
-    /// A `resource` or `data` block (config address; `mode` tells which).
+    /// An input variable of the module at the path.
+    Variable(ModulePath, String),
+    Local(ModulePath, String),
+    /// A `resource` or `data` block (config address with its module path, no keys;
+    /// `mode` tells which).
     Resource(Address),
-    Output(String),
+    Output(ModulePath, String),
+    /// A `module` block; the path ends with the call's own name.
+    Module(ModulePath),
     Provider,
+}
+
+impl Node {
+    /// The module path the node lives in (for a module call: the calling module).
+    pub fn module_path(&self) -> ModulePath {
+        match self {
+            Node::Variable(p, _) | Node::Local(p, _) | Node::Output(p, _) => p.clone(),
+            Node::Resource(a) => a.module.iter().map(|s| s.name.clone()).collect(),
+            Node::Module(p) => p[..p.len().saturating_sub(1)].to_vec(),
+            Node::Provider => Vec::new(),
+        }
+    }
+}
+
+fn prefix(f: &mut fmt::Formatter<'_>, p: &[String]) -> fmt::Result {
+    for n in p {
+        write!(f, "module.{n}.")?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Node::Variable(n) => write!(f, "var.{n}"),
-            Node::Local(n) => write!(f, "local.{n}"),
+            Node::Variable(p, n) => {
+                prefix(f, p)?;
+                write!(f, "var.{n}")
+            }
+            Node::Local(p, n) => {
+                prefix(f, p)?;
+                write!(f, "local.{n}")
+            }
             Node::Resource(a) => write!(f, "{a}"),
-            Node::Output(n) => write!(f, "output.{n}"),
+            Node::Output(p, n) => {
+                prefix(f, p)?;
+                write!(f, "output.{n}")
+            }
+            Node::Module(p) => f.write_str(&crate::modules::display(p)),
             Node::Provider => f.write_str("provider.aws"),
         }
     }
@@ -54,18 +107,30 @@ pub struct ConfigGraph {
 }
 
 impl ConfigGraph {
-    pub(crate) fn build(decls: &Declarations, edges: Vec<(Node, Node, Edge)>) -> ConfigGraph {
+    pub(crate) fn build(
+        modules: &BTreeMap<ModulePath, Module>,
+        edges: Vec<(Node, Node, Edge)>,
+    ) -> ConfigGraph {
         let mut g = ConfigGraph::default();
-        let nodes = decls
-            .variables
-            .keys()
-            .map(|n| Node::Variable(n.clone()))
-            .chain(decls.locals.keys().map(|n| Node::Local(n.clone())))
-            .chain(decls.resources.keys().map(|a| Node::Resource(a.clone())))
-            .chain(decls.outputs.keys().map(|n| Node::Output(n.clone())))
-            .chain(decls.provider.as_ref().map(|_| Node::Provider));
-        for n in nodes {
-            g.add(n);
+        for (path, m) in modules {
+            let nodes = module_nodes(path, &m.decls);
+            if !path.is_empty() {
+                let call = g.add(Node::Module(path.clone()));
+                for n in &nodes {
+                    let i = g.add(n.clone());
+                    g.graph.add_edge(
+                        i,
+                        call,
+                        Edge {
+                            kind: EdgeKind::Reference,
+                            span: None,
+                        },
+                    );
+                }
+            }
+            for n in nodes {
+                g.add(n);
+            }
         }
         for (from, to, e) in edges {
             let (a, b) = (g.add(from), g.add(to));

@@ -31,10 +31,18 @@
 //! - An instance's `depends_on` lists every instance of every resource or data block it
 //!   refers to, directly or through locals, plus its explicit `depends_on`.
 //!
-//! # Modules (not yet supported)
-//! Addresses carry a module path and scopes are built per module instance root
-//! ([`scope`]), so `module` blocks can be added by lowering a child stack with a prefix;
-//! for now a `module` block is a clear "not supported yet" error.
+//! # Modules
+//! [`fs::read_stack`] reads every local module directory a stack calls (recursively) into
+//! [`StackInput::modules`], keyed by the directory relative to the root stack
+//! (`../modules/network`); `load` stays pure. `modules.rs` lowers each module once per
+//! call path, so config addresses carry the module path (`module.net.aws_vpc.main`) and
+//! graph nodes are module-qualified. Every node inside a module depends on its call
+//! node, which expands `count` / `for_each` and carries the call's `depends_on`. The
+//! walker keeps one scope per module instance (`module.env["prod"]`); inputs are
+//! evaluated in the caller's scope, outputs are published to the caller as
+//! `module.<name>`. Only local sources (`./`, `../`) are supported. Diagnostics raised
+//! inside a module carry the module instance as their address and a related note at
+//! each call site.
 
 // Diagnostics are the error type of the whole language API; boxing them buys nothing here.
 #![allow(clippy::result_large_err)]
@@ -43,13 +51,16 @@ mod body;
 mod cidr;
 mod decl;
 mod eval;
+mod expand;
 pub mod fs;
 mod graph;
 mod meta;
+mod modules;
 mod refs;
 mod scope;
 mod statics;
 mod variables;
+mod walk_modules;
 
 #[cfg(test)]
 mod tests;
@@ -57,7 +68,7 @@ mod tests;
 use std::collections::BTreeMap;
 
 pub use decl::{Expansion, ResourceConfig};
-pub use graph::{ConfigGraph, Edge, EdgeKind, Node};
+pub use graph::{ConfigGraph, Edge, EdgeKind, ModulePath, Node};
 pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
 
@@ -75,6 +86,13 @@ pub struct StackInput {
     pub cli_vars: Vec<(String, String)>,
     /// `TF_VAR_name=value` (name without the prefix, raw value); lowest precedence after defaults.
     pub env_vars: Vec<(String, String)>,
+    /// The `*.tf` files of every local module the stack calls, directly or not, keyed by
+    /// the module directory relative to the root stack directory, normalized
+    /// (`../modules/network`). File paths are shown relative to the root stack directory
+    /// (`../modules/network/main.tf`).
+    pub modules: BTreeMap<String, Vec<SourceFile>>,
+    /// The root stack directory as an absolute path, only to explain unresolved sources.
+    pub root_dir: Option<String>,
 }
 
 /// The evaluated `provider "aws"` block.
@@ -102,8 +120,10 @@ pub struct Evaluation {
 #[derive(Debug, Clone)]
 pub struct Stack {
     pub(crate) name: String,
-    pub(crate) files: Vec<SourceFile>,
-    pub(crate) decls: decl::Declarations,
+    /// Every module by its call path (`[]` is the root, `["net"]` is `module.net`).
+    pub(crate) modules: BTreeMap<Vec<String>, modules::Module>,
+    /// Every file of every module (root first), for [`Stack::file`] and [`Stack::files`].
+    pub(crate) all_files: Vec<SourceFile>,
     pub(crate) variables: BTreeMap<String, Value>,
     pub(crate) provider: ProviderConfig,
     pub(crate) graph: ConfigGraph,
@@ -120,21 +140,24 @@ pub fn load(input: &StackInput) -> (Option<Stack>, Vec<Diagnostic>) {
 }
 
 fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
-    let files = input.files.clone();
-    let mut decls = decl::lower(&files, diags);
-    statics::check(&decls, &files, diags);
-    let variables = variables::resolve(&decls, &files, input, diags);
-    let edges = refs::resolve(&mut decls, &files, diags);
-    let graph = ConfigGraph::build(&decls, edges);
+    let tree = modules::load_tree(input, diags);
+    let graph = ConfigGraph::build(&tree.modules, tree.edges);
     graph.check_cycles(diags);
     if diags.iter().any(Diagnostic::is_error) {
         return None;
     }
+    let mut all_files = input.files.clone();
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for m in tree.modules.values().filter(|m| m.dir != ".") {
+        if seen.insert(&m.dir) {
+            all_files.extend(m.files.iter().cloned());
+        }
+    }
     let mut stack = Stack {
         name: input.name.clone(),
-        files,
-        decls,
-        variables,
+        modules: tree.modules,
+        all_files,
+        variables: tree.variables,
         provider: ProviderConfig::default(),
         graph,
     };
@@ -154,26 +177,45 @@ impl Stack {
     }
 
     pub fn is_sensitive_variable(&self, name: &str) -> bool {
-        self.decls.variables.get(name).is_some_and(|v| v.sensitive)
+        self.root()
+            .is_some_and(|m| m.decls.variables.get(name).is_some_and(|v| v.sensitive))
+    }
+
+    pub(crate) fn root(&self) -> Option<&modules::Module> {
+        self.modules.get(&Vec::new())
+    }
+
+    /// The module a config address lives in (any instance keys are ignored).
+    pub(crate) fn module_of(&self, address: &Address) -> Option<&modules::Module> {
+        let path: Vec<String> = address.module.iter().map(|s| s.name.clone()).collect();
+        self.modules.get(&path)
     }
 
     pub fn provider(&self) -> &ProviderConfig {
         &self.provider
     }
 
-    /// Config-level resource and data blocks (addresses without keys), sorted by address.
+    /// Config-level resource and data blocks of every module (addresses without keys,
+    /// with the module path), sorted by module path then address.
     pub fn resources(&self) -> impl Iterator<Item = &ResourceConfig> {
-        self.decls.resources.values()
+        self.modules
+            .values()
+            .flat_map(|m| m.decls.resources.values())
     }
 
-    /// One resource or data block by its config address (any key is ignored).
+    /// One resource or data block by its address (instance and module keys are ignored).
     pub fn resource(&self, address: &Address) -> Option<&ResourceConfig> {
-        self.decls.resources.get(&address.config_address())
+        self.module_of(address)?
+            .decls
+            .resources
+            .get(&config_address(address))
     }
 
-    /// Names of the declared outputs, sorted.
+    /// Names of the root module's outputs, sorted.
     pub fn output_names(&self) -> impl Iterator<Item = &str> {
-        self.decls.outputs.keys().map(String::as_str)
+        self.root()
+            .into_iter()
+            .flat_map(|m| m.decls.outputs.keys().map(String::as_str))
     }
 
     /// The config-level dependency graph (variables, locals, resources, data, outputs).
@@ -183,10 +225,21 @@ impl Stack {
 
     /// A source file by the path shown in diagnostics (for snippet rendering).
     pub fn file(&self, path: &str) -> Option<&SourceFile> {
-        self.files.iter().find(|f| &*f.path == path)
+        self.all_files.iter().find(|f| &*f.path == path)
     }
 
+    /// Every file of the root module and of the modules it calls.
     pub fn files(&self) -> &[SourceFile] {
-        &self.files
+        &self.all_files
     }
+}
+
+/// An address without any key, neither its own nor its modules':
+/// `module.env["prod"].aws_vpc.main[0]` → `module.env.aws_vpc.main`.
+pub fn config_address(address: &Address) -> Address {
+    let mut a = address.config_address();
+    for s in &mut a.module {
+        s.key = None;
+    }
+    a
 }

@@ -215,7 +215,11 @@ pub(crate) fn output(
     }
 }
 
-fn depends_on(body: &Body, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Vec<Expression> {
+pub(crate) fn depends_on(
+    body: &Body,
+    file: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Expression> {
     let Some(a) = body.get_attribute("depends_on") else {
         return Vec::new();
     };

@@ -34,8 +34,70 @@ fn with_suggestion(d: Diagnostic, name: &str, candidates: &[String], fallback: &
     }
 }
 
-/// The node a reference points at; `Ok(None)` for context names (`count`, `each`, ...).
+/// An address as written inside its own module (without the module path).
+fn local_name(a: &Address) -> String {
+    Address {
+        module: Vec::new(),
+        ..a.clone()
+    }
+    .to_string()
+}
+
+/// `module.<name>`, `module.<name>[key]` and `module.<name>[key].<output>`: the outputs
+/// the reference needs.
+fn module_ref(decls: &Declarations, r: &Reference) -> Result<Vec<Node>, Diagnostic> {
+    let err = |s: String| Diagnostic::error(s).with_span(r.span.clone());
+    let Some(name) = attr(&r.steps, 0) else {
+        return Err(err("`module` must be followed by a module name".into())
+            .with_detail("write module.<name>.<output>"));
+    };
+    let Some(call) = decls.calls.get(name) else {
+        let names: Vec<String> = decls.calls.keys().map(|k| format!("module.{k}")).collect();
+        return Err(with_suggestion(
+            err(format!("reference to undeclared module `module.{name}`")),
+            &format!("module.{name}"),
+            &names,
+            &format!("declare it with `module \"{name}\" {{ source = \"../modules/{name}\" }}`"),
+        ));
+    };
+    let mut path = decls.path.clone();
+    path.push(name.to_string());
+    let next = match r.steps.get(1) {
+        Some(Step::Index(_)) => 2,
+        _ => 1,
+    };
+    match attr(&r.steps, next) {
+        Some(out) if call.loaded && !call.outputs.contains(out) => {
+            let names: Vec<String> = call.outputs.iter().cloned().collect();
+            Err(with_suggestion(
+                err(format!("module \"{name}\" has no output \"{out}\"")),
+                out,
+                &names,
+                &format!("declare it in the module with `output \"{out}\" {{ value = ... }}`"),
+            ))
+        }
+        Some(out) => Ok(vec![Node::Output(path, out.to_string())]),
+        None => Ok(call
+            .outputs
+            .iter()
+            .map(|o| Node::Output(path.clone(), o.clone()))
+            .collect()),
+    }
+}
+
+/// The nodes a reference points at; empty for context names (`count`, `each`, ...).
 pub(crate) fn classify(
+    decls: &Declarations,
+    r: &Reference,
+    ctx: &Ctx,
+) -> Result<Vec<Node>, Diagnostic> {
+    if r.root == "module" && !ctx.iterators.contains(&r.root) && !ctx.vars_only {
+        return module_ref(decls, r);
+    }
+    classify_one(decls, r, ctx).map(|n| n.into_iter().collect())
+}
+
+fn classify_one(
     decls: &Declarations,
     r: &Reference,
     ctx: &Ctx,
@@ -58,7 +120,7 @@ pub(crate) fn classify(
                     .with_detail("write var.<name>"));
             };
             if decls.variables.contains_key(n) {
-                return Ok(Some(Node::Variable(n.to_string())));
+                return Ok(Some(Node::Variable(decls.path.clone(), n.to_string())));
             }
             let names: Vec<String> = decls.variables.keys().map(|k| format!("var.{k}")).collect();
             Err(with_suggestion(
@@ -74,7 +136,7 @@ pub(crate) fn classify(
                     .with_detail("write local.<name>"));
             };
             if decls.locals.contains_key(n) {
-                return Ok(Some(Node::Local(n.to_string())));
+                return Ok(Some(Node::Local(decls.path.clone(), n.to_string())));
             }
             let names: Vec<String> = decls.locals.keys().map(|k| format!("local.{k}")).collect();
             Err(with_suggestion(
@@ -91,7 +153,7 @@ pub(crate) fn classify(
                         .with_detail("write data.<type>.<name>"),
                 );
             };
-            let a = Address::data(t, n);
+            let a = decls.address(Mode::Data, t, n);
             if decls.resources.contains_key(&a) {
                 return Ok(Some(Node::Resource(a)));
             }
@@ -99,11 +161,12 @@ pub(crate) fn classify(
                 .resources
                 .keys()
                 .filter(|a| a.mode == Mode::Data)
-                .map(|a| a.to_string())
+                .map(local_name)
                 .collect();
+            let a = local_name(&a);
             Err(with_suggestion(
                 err(format!("reference to undeclared data source `{a}`")),
-                &a.to_string(),
+                &a,
                 &names,
                 &format!("declare it with `data \"{t}\" \"{n}\" {{}}`"),
             ))
@@ -139,16 +202,15 @@ pub(crate) fn classify(
             "`self` is only valid in provisioners, which infra does not support".into(),
         )
         .with_detail("refer to the resource by its address")),
-        "module" => Err(err("module outputs are not supported yet".into())
-            .with_detail("module blocks come in a later version")),
         root => {
             let Some(n) = attr(&r.steps, 0) else {
                 return Err(unknown_root(decls, r, root));
             };
-            let a = Address::managed(root, n);
+            let a = decls.address(Mode::Managed, root, n);
             if decls.resources.contains_key(&a) {
                 return Ok(Some(Node::Resource(a)));
             }
+            let a = local_name(&a);
             let declared_type = decls
                 .resources
                 .keys()
@@ -158,11 +220,11 @@ pub(crate) fn classify(
                     .resources
                     .keys()
                     .filter(|a| a.mode == Mode::Managed)
-                    .map(|a| a.to_string())
+                    .map(local_name)
                     .collect();
                 return Err(with_suggestion(
                     err(format!("reference to undeclared resource `{a}`")),
-                    &a.to_string(),
+                    &a,
                     &names,
                     &format!("declare it with `resource \"{root}\" \"{n}\" {{}}`"),
                 ));
@@ -173,7 +235,7 @@ pub(crate) fn classify(
 }
 
 fn unknown_root(decls: &Declarations, r: &Reference, root: &str) -> Diagnostic {
-    let mut names: Vec<String> = ["var", "local", "data", "count", "each", "path"]
+    let mut names: Vec<String> = ["var", "local", "data", "module", "count", "each", "path"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -193,7 +255,7 @@ fn unknown_root(decls: &Declarations, r: &Reference, root: &str) -> Diagnostic {
         Diagnostic::error(format!("unknown name `{root}`")).with_span(r.span.clone()),
         root,
         &names,
-        "a reference starts with var., local., data., or a resource type such as aws_vpc.",
+        "a reference starts with var., local., data., module., or a resource type such as aws_vpc.",
     )
 }
 
@@ -209,18 +271,19 @@ impl Collector<'_> {
         let mut out = Vec::new();
         for r in infra_lang::references(e, self.file) {
             match classify(self.decls, &r, ctx) {
-                Ok(Some(n)) => {
-                    out.push(n.clone());
-                    self.edges.push((
-                        from.clone(),
-                        n,
-                        Edge {
-                            kind,
-                            span: r.span.clone(),
-                        },
-                    ));
+                Ok(nodes) => {
+                    for n in nodes {
+                        out.push(n.clone());
+                        self.edges.push((
+                            from.clone(),
+                            n,
+                            Edge {
+                                kind,
+                                span: r.span.clone(),
+                            },
+                        ));
+                    }
                 }
-                Ok(None) => {}
                 Err(d) => self.diags.push(d),
             }
         }
@@ -283,6 +346,10 @@ impl Collector<'_> {
                 );
                 continue;
             }
+            if refs[0].root == "module" {
+                out.extend(self.depends_on_module(from, &refs[0]));
+                continue;
+            }
             for n in self.expr(from, e, &Ctx::default(), EdgeKind::DependsOn) {
                 if let Node::Resource(a) = n {
                     out.push(a);
@@ -290,6 +357,46 @@ impl Collector<'_> {
             }
         }
         out
+    }
+}
+
+impl Collector<'_> {
+    /// `depends_on = [module.x]`: every resource inside the module, and its outputs.
+    fn depends_on_module(&mut self, from: &Node, r: &Reference) -> Vec<Address> {
+        let edge = |to: Node| {
+            (
+                from.clone(),
+                to,
+                Edge {
+                    kind: EdgeKind::DependsOn,
+                    span: r.span.clone(),
+                },
+            )
+        };
+        let call = attr(&r.steps, 0).and_then(|n| self.decls.calls.get(n).map(|c| (n, c)));
+        let Some((name, call)) = call else {
+            if let Err(d) = module_ref(self.decls, r) {
+                self.diags.push(d);
+            }
+            return Vec::new();
+        };
+        if r.steps.len() > 1 {
+            self.diags.push(
+                Diagnostic::error("a `depends_on` entry names a whole module")
+                    .with_detail(format!("write it as `depends_on = [module.{name}]`"))
+                    .with_span(r.span.clone()),
+            );
+            return Vec::new();
+        }
+        let mut path = self.decls.path.clone();
+        path.push(name.to_string());
+        for o in &call.outputs {
+            self.edges.push(edge(Node::Output(path.clone(), o.clone())));
+        }
+        for a in &call.resources {
+            self.edges.push(edge(Node::Resource(a.clone())));
+        }
+        call.resources.clone()
     }
 }
 
@@ -315,7 +422,7 @@ pub(crate) fn resolve(
         };
         for (name, v) in &d.variables {
             for val in &v.validations {
-                let from = Node::Variable(name.clone());
+                let from = Node::Variable(d.path.clone(), name.clone());
                 go(val.file, &mut |c| {
                     let ctx = Ctx {
                         vars_only: true,
@@ -333,7 +440,7 @@ pub(crate) fn resolve(
         for (name, l) in &d.locals {
             go(l.file, &mut |c| {
                 c.expr(
-                    &Node::Local(name.clone()),
+                    &Node::Local(d.path.clone(), name.clone()),
                     &l.expr,
                     &Ctx::default(),
                     EdgeKind::Reference,
@@ -356,12 +463,12 @@ pub(crate) fn resolve(
             });
         }
         for (name, o) in &d.outputs {
-            let from = Node::Output(name.clone());
+            let from = Node::Output(d.path.clone(), name.clone());
             go(o.file, &mut |c| {
                 if let Some(v) = &o.value {
                     let nodes = c.expr(&from, v, &Ctx::default(), EdgeKind::Reference);
                     let sensitive = nodes.iter().find_map(|n| match n {
-                        Node::Variable(v) if d.variables.get(v).is_some_and(|v| v.sensitive) => {
+                        Node::Variable(_, v) if d.variables.get(v).is_some_and(|v| v.sensitive) => {
                             Some(v.clone())
                         }
                         _ => None,
@@ -377,6 +484,30 @@ pub(crate) fn resolve(
                     }
                 }
                 c.depends_on(&from, &o.depends_on_exprs);
+            });
+        }
+        for (name, call) in &d.calls {
+            let mut path = d.path.clone();
+            path.push(name.clone());
+            let from = Node::Module(path.clone());
+            go(call.file, &mut |c| {
+                for e in call.count.iter().chain(call.for_each.iter()) {
+                    c.expr(&from, e, &Ctx::default(), EdgeKind::Reference);
+                }
+                c.depends_on(&from, &call.depends_on_exprs);
+                let ctx = Ctx {
+                    count: call.count.is_some(),
+                    each: call.for_each.is_some(),
+                    ..Ctx::default()
+                };
+                for (k, (e, _)) in &call.inputs {
+                    c.expr(
+                        &Node::Variable(path.clone(), k.clone()),
+                        e,
+                        &ctx,
+                        EdgeKind::Reference,
+                    );
+                }
             });
         }
         if let Some(p) = &d.provider {

@@ -1,7 +1,8 @@
 //! Scopes for expression evaluation. The base scope of a module instance holds `var`,
 //! `local`, `data`, `path`, `terraform` and one entry per resource type; instance and
 //! `dynamic` bindings (`count`, `each`, iterators) are layered on top with [`Bind`].
-//! A child module would get its own base scope built the same way.
+//! Each module instance gets its own base scope built the same way, with `module`
+//! holding the outputs of the modules it calls.
 
 use std::collections::BTreeMap;
 
@@ -25,16 +26,18 @@ impl Scope for Bind<'_> {
     }
 }
 
-/// The base scope of the root module.
-pub(crate) fn root(vars: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+/// The base scope of a module instance (`dir` is the module's directory relative to
+/// the root stack directory, `.` for the root).
+pub(crate) fn root(vars: &BTreeMap<String, Value>, dir: &str) -> BTreeMap<String, Value> {
     let mut s = BTreeMap::new();
     s.insert("var".to_string(), Value::Map(vars.clone()));
     s.insert("local".to_string(), Value::Map(BTreeMap::new()));
     s.insert("data".to_string(), Value::Map(BTreeMap::new()));
+    s.insert("module".to_string(), Value::Map(BTreeMap::new()));
     s.insert(
         "path".to_string(),
         Value::map([
-            ("module", Value::from(".")),
+            ("module", Value::from(dir)),
             ("root", Value::from(".")),
             ("cwd", Value::from(".")),
         ]),
@@ -58,6 +61,20 @@ fn with_map(
     };
     f(&mut inner);
     m.insert(key.to_string(), Value::Map(inner));
+}
+
+pub(crate) fn set_var(s: &mut BTreeMap<String, Value>, name: &str, v: Value) {
+    with_map(s, "var", |m| {
+        m.insert(name.to_string(), v);
+    });
+}
+
+/// What `module.<name>` refers to: an object of outputs, a list for `count`, a map for
+/// `for_each`.
+pub(crate) fn set_module(s: &mut BTreeMap<String, Value>, name: &str, v: Value) {
+    with_map(s, "module", |m| {
+        m.insert(name.to_string(), v);
+    });
 }
 
 pub(crate) fn set_local(s: &mut BTreeMap<String, Value>, name: &str, v: Value) {

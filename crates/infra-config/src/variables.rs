@@ -222,7 +222,7 @@ pub(crate) fn resolve(
     out
 }
 
-fn check_value(
+pub(crate) fn check_value(
     name: &str,
     v: &VariableDecl,
     value: Value,
@@ -269,44 +269,55 @@ fn validate(
     let mut scope: BTreeMap<String, Value> = BTreeMap::new();
     scope.insert("var".into(), Value::Map(values.clone()));
     for (name, v) in &decls.variables {
-        if !values.contains_key(name) {
+        let Some(g) = sources.get(name) else {
             continue;
-        }
-        for rule in &v.validations {
-            let file = &files[rule.file];
-            match infra_lang::eval(&rule.condition, &scope, file) {
-                Ok(Value::Bool(true)) | Ok(Value::Unknown) => {}
-                Ok(Value::Bool(false)) => {
-                    let message = match rule
-                        .error_message
-                        .as_ref()
-                        .map(|m| infra_lang::eval(m, &scope, file))
-                    {
-                        Some(Ok(Value::String(s))) => s,
-                        _ => "the value does not pass the validation rule".into(),
-                    };
-                    let g = &sources[name];
-                    let mut d = Diagnostic::error(format!(
-                        "invalid value for variable \"{name}\" from {}",
-                        g.source
-                    ))
-                    .with_detail(message)
-                    .with_span(g.span.clone().or_else(|| span(file, &rule.condition)));
-                    if let Some(s) = span(file, &rule.condition) {
-                        d = d.with_related(s, "checked by this validation rule");
-                    }
-                    diags.push(d);
+        };
+        check_rules(name, v, files, &scope, &g.source, g.span.clone(), diags);
+    }
+}
+
+/// Run a variable's validation rules in `scope` (which holds `var`).
+pub(crate) fn check_rules(
+    name: &str,
+    v: &VariableDecl,
+    files: &[SourceFile],
+    scope: &BTreeMap<String, Value>,
+    source: &str,
+    at: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for rule in &v.validations {
+        let file = &files[rule.file];
+        match infra_lang::eval(&rule.condition, scope, file) {
+            Ok(Value::Bool(true)) | Ok(Value::Unknown) => {}
+            Ok(Value::Bool(false)) => {
+                let message = match rule
+                    .error_message
+                    .as_ref()
+                    .map(|m| infra_lang::eval(m, scope, file))
+                {
+                    Some(Ok(Value::String(s))) => s,
+                    _ => "the value does not pass the validation rule".into(),
+                };
+                let mut d = Diagnostic::error(format!(
+                    "invalid value for variable \"{name}\" from {source}"
+                ))
+                .with_detail(message)
+                .with_span(at.clone().or_else(|| span(file, &rule.condition)));
+                if let Some(s) = span(file, &rule.condition) {
+                    d = d.with_related(s, "checked by this validation rule");
                 }
-                Ok(other) => diags.push(
-                    Diagnostic::error(format!(
-                        "a validation condition must be true or false, found {}",
-                        other.type_name()
-                    ))
-                    .with_detail("write a bool expression such as `length(var.x) > 0`")
-                    .with_span(span(file, &rule.condition)),
-                ),
-                Err(e) => diags.push(e),
+                diags.push(d);
             }
+            Ok(other) => diags.push(
+                Diagnostic::error(format!(
+                    "a validation condition must be true or false, found {}",
+                    other.type_name()
+                ))
+                .with_detail("write a bool expression such as `length(var.x) > 0`")
+                .with_span(span(file, &rule.condition)),
+            ),
+            Err(e) => diags.push(e),
         }
     }
 }

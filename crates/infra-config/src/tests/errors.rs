@@ -164,11 +164,11 @@ locals {
         ],
         r#"
 main.tf:2:3: error: `backend` blocks are not supported: infra keeps its own state -- remove the block; the state lives in the SQLite file set by --state (default state/infra.db)
-main.tf:10:1: error: module blocks are not supported yet -- declare the module's resources directly in this stack for now
 more.tf:1:1: error: duplicate variable "a" -- each name may be declared only once; rename or remove one of them
 more.tf:2:1: error: duplicate resource block `aws_vpc.main` -- each name may be declared only once; rename or remove one of them
 more.tf:9:3: error: duplicate local value "x" -- each name may be declared only once; rename or remove one of them
 main.tf:6:1: error: variable "a" has no value -- set it with `--var a=...`, in a .tfvars file (`a = ...`), or with the TF_VAR_a environment variable; or give the variable a default
+main.tf:11:12: error: module "net": no module at ./net (resolved to net) -- point `source` at a directory holding the module's .tf files, relative to the calling module's directory
 "#,
     );
 }

@@ -1,6 +1,8 @@
 //! Data-driven tests: stacks as inline files, checked through one helper per feature.
 
 mod errors;
+mod module_errors;
+mod modules;
 mod variables;
 mod walk;
 

@@ -1,0 +1,263 @@
+//! Bad module input: missing inputs, unknown sources, errors inside modules, cycles.
+
+use super::*;
+
+fn stack(main: &str, modules: &[(&str, &str)]) -> StackInput {
+    let mut i = input(&[("main.tf", main)]);
+    for (dir, text) in modules {
+        i.modules
+            .insert(dir.to_string(), vec![file(&format!("{dir}/main.tf"), text)]);
+    }
+    i.root_dir = Some("/work/stacks/prod".into());
+    i
+}
+
+/// Every diagnostic, with its address and related notes.
+fn check(input: &StackInput, expected: &str) {
+    let (s, mut diags) = load(input);
+    if let Some(s) = s {
+        diags.extend(s.walk(&mut planned).1);
+    }
+    let out: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            let mut line = render(std::slice::from_ref(d));
+            if let Some(a) = &d.address {
+                line.push_str(&format!(" [{a}]"));
+            }
+            for (s, note) in &d.related {
+                line.push_str(&format!("\n  {s}: {note}"));
+            }
+            line
+        })
+        .collect();
+    assert_eq!(out.join("\n"), expected.trim());
+}
+
+const NET: &str = r#"variable "cidr" {
+  type = string
+}
+variable "size" {
+  type = number
+  default = 1
+  validation {
+    condition     = var.size < 10
+    error_message = "size must be under 10"
+  }
+}
+resource "aws_vpc" "main" {
+  cidr_block = var.cidr
+}
+output "vpc_id" {
+  value = aws_vpc.main.id
+}
+"#;
+
+#[test]
+fn missing_and_unknown_inputs() {
+    check(
+        &stack(
+            r#"module "network" {
+  source = "../modules/network"
+  cdir   = "10.0.0.0/16"
+}
+"#,
+            &[("../modules/network", NET)],
+        ),
+        r#"
+main.tf:3:3: error: module "network" has no input variable "cdir" -- did you mean `cidr`?
+main.tf:1:1: error: module "network": missing required input "cidr" -- the module's variable "cidr" (declared at ../modules/network/main.tf:1:1) has no default; add `cidr = ...` to the module block
+  ../modules/network/main.tf:1:1: the variable is declared here
+"#,
+    );
+}
+
+#[test]
+fn unknown_and_non_local_sources() {
+    check(
+        &stack(
+            r#"module "x" {
+  source = "../modules/y"
+}
+module "reg" {
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "5.0.0"
+}
+module "git" {
+  source = "git::https://example.com/vpc.git"
+}
+"#,
+            &[],
+        ),
+        r#"
+main.tf:6:3: error: module "reg": `version` applies only to registry modules -- local modules have no version; remove the argument
+main.tf:9:12: error: module "git": only local module sources are supported, found "git::https://example.com/vpc.git" -- copy the module into the repository and point `source` at its directory with a path starting with ./ or ../
+main.tf:5:13: error: module "reg": only local module sources are supported, found "terraform-aws-modules/vpc/aws" -- copy the module into the repository and point `source` at its directory with a path starting with ./ or ../
+main.tf:2:12: error: module "x": no module at ../modules/y (resolved to /work/stacks/modules/y) -- point `source` at a directory holding the module's .tf files, relative to the calling module's directory
+"#,
+    );
+}
+
+#[test]
+fn errors_inside_a_module_name_the_call_and_the_module_file() {
+    check(
+        &stack(
+            r#"module "network" {
+  source = "../modules/network"
+  cidr   = "10.0.0.0/16"
+}
+"#,
+            &[(
+                "../modules/network",
+                r#"variable "cidr" {}
+resource "aws_vpc" "main" {
+  cidr_block = var.cidr
+  cidr_blok  = "x"
+}
+output "id" {
+  value = aws_vpc.mian.id
+}
+"#,
+            )],
+        ),
+        r#"
+../modules/network/main.tf:4:3: error: unknown argument `cidr_blok` in module.network.aws_vpc.main -- did you mean `cidr_block`? [module.network.aws_vpc.main]
+  main.tf:1:1: in module.network, called here
+../modules/network/main.tf:7:11: error: reference to undeclared resource `aws_vpc.mian` -- did you mean `aws_vpc.main`? [module.network]
+  main.tf:1:1: in module.network, called here
+"#,
+    );
+}
+
+#[test]
+fn evaluation_errors_inside_a_module_instance() {
+    check(
+        &stack(
+            r#"module "network" {
+  for_each = toset(["a"])
+  source   = "./net"
+  cidr     = "10.0.0.0/33"
+  size     = 12
+}
+"#,
+            &[("net", NET)],
+        ),
+        r#"
+main.tf:5:3: error: invalid value for variable "size" from the `network` module block -- size must be under 10 [module.network["a"]]
+  net/main.tf:8:21: checked by this validation rule
+  main.tf:1:1: in module.network["a"], called here
+net/main.tf:13:3: error: invalid CIDR block "10.0.0.0/33" in `cidr_block`: the prefix length must be at most 32, found 33 -- write a network address and prefix length such as 10.0.0.0/16 [module.network["a"].aws_vpc.main]
+  main.tf:1:1: in module.network["a"], called here
+"#,
+    );
+}
+
+#[test]
+fn reference_cycle_through_a_module() {
+    check(
+        &stack(
+            r#"resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = module.network.vpc_id }
+}
+module "network" {
+  source = "./net"
+  cidr   = aws_vpc.main.cidr_block
+}
+"#,
+            &[("net", NET)],
+        ),
+        r#"
+main.tf:3:25: error: dependency cycle between aws_vpc.main, module.network.aws_vpc.main, module.network.output.vpc_id, module.network.var.cidr -- each of these needs another one first; remove one of the references to break the cycle
+  main.tf:3:25: aws_vpc.main refers to module.network.output.vpc_id here
+  main.tf:7:12: module.network.var.cidr refers to aws_vpc.main here
+  net/main.tf:13:16: module.network.aws_vpc.main refers to module.network.var.cidr here
+  net/main.tf:16:11: module.network.output.vpc_id refers to module.network.aws_vpc.main here
+"#,
+    );
+}
+
+#[test]
+fn a_module_calling_itself() {
+    check(
+        &stack(
+            r#"module "a" {
+  source = "./a"
+}
+"#,
+            &[(
+                "a",
+                r#"module "again" {
+  source = "../a"
+}
+"#,
+            )],
+        ),
+        r#"
+a/main.tf:2:12: error: module "again" calls itself: a -> a -- a module cannot call itself, directly or through other modules; remove the call [module.a]
+  main.tf:1:1: in module.a, called here
+"#,
+    );
+}
+
+#[test]
+fn undeclared_module_and_output() {
+    check(
+        &stack(
+            r#"module "network" {
+  source = "./net"
+  cidr   = "10.0.0.0/16"
+}
+output "a" {
+  value = module.netwrok.vpc_id
+}
+output "b" {
+  value = module.network.vpc
+}
+"#,
+            &[("net", NET)],
+        ),
+        r#"
+main.tf:6:11: error: reference to undeclared module `module.netwrok` -- did you mean `module.network`?
+main.tf:9:11: error: module "network" has no output "vpc" -- did you mean `vpc_id`?
+"#,
+    );
+}
+
+#[test]
+fn read_stack_reads_module_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("stacks/prod");
+    let net = tmp.path().join("stacks/modules/network");
+    let sub = tmp.path().join("stacks/modules/subnets");
+    for d in [&root, &net, &sub] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(
+        root.join("main.tf"),
+        "module \"network\" {\n  source = \"../modules/network\"\n}\nmodule \"x\" {\n  source = \"../modules/y\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        net.join("main.tf"),
+        "module \"subnets\" {\n  source = \"../subnets\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(sub.join("main.tf"), "locals {\n  a = 1\n}\n").unwrap();
+    let input = crate::fs::read_stack(&root, &[], Vec::new(), std::iter::empty()).unwrap();
+    let dirs: Vec<&String> = input.modules.keys().collect();
+    assert_eq!(dirs, ["../modules/network", "../modules/subnets"]);
+    assert_eq!(
+        &*input.modules["../modules/subnets"][0].path,
+        "../modules/subnets/main.tf"
+    );
+    let (_, diags) = load(&input);
+    let abs = std::fs::canonicalize(tmp.path()).unwrap();
+    assert_eq!(
+        diags.iter().map(|d| d.summary.clone()).collect::<Vec<_>>(),
+        [format!(
+            "module \"x\": no module at ../modules/y (resolved to {}/stacks/modules/y)",
+            abs.display()
+        )]
+    );
+}
