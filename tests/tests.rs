@@ -7,4 +7,5 @@ mod bad_input;
 mod cli_plan;
 mod cli_signals;
 mod cli_state;
+mod environments;
 mod network;

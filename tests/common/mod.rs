@@ -71,6 +71,19 @@ impl Workspace {
         }
     }
 
+    /// An environment of `stacks/` (dev, staging, prod) with the shared modules beside it,
+    /// so that its `../modules/...` sources resolve.
+    pub fn from_environment(env: &str, emulator: bool) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("stacks").join(env), &dir.path().join("stack"));
+        copy_dir(&root().join("stacks/modules"), &dir.path().join("modules"));
+        Workspace {
+            dir,
+            stack_name: unique(env),
+            emulator,
+        }
+    }
+
     /// A stack made of the given files.
     pub fn from_files(files: &[(&str, &str)], emulator: bool) -> Workspace {
         let dir = tempfile::tempdir().unwrap();

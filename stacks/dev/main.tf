@@ -1,0 +1,30 @@
+# The dev environment: its own VPC across 3 AZs, one shared NAT gateway to save cost.
+
+provider "aws" {
+  region = "us-east-1"
+
+  default_tags {
+    tags = {
+      Environment = "dev"
+      ManagedBy   = "infra"
+    }
+  }
+}
+
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
+module "environments" {
+  source = "../modules/environments"
+}
+
+module "network" {
+  source = "../modules/network"
+
+  name               = var.name
+  vpc_cidr           = module.environments.vpc_cidrs["dev"]
+  cidr_overlaps      = module.environments.overlaps
+  azs                = slice(sort(data.aws_availability_zones.available.names), 0, 3)
+  nat_gateway_per_az = false
+}

@@ -1,0 +1,30 @@
+# The prod environment: its own VPC across 3 AZs, a NAT gateway and EIP per AZ.
+
+provider "aws" {
+  region = "us-east-1"
+
+  default_tags {
+    tags = {
+      Environment = "prod"
+      ManagedBy   = "infra"
+    }
+  }
+}
+
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
+module "environments" {
+  source = "../modules/environments"
+}
+
+module "network" {
+  source = "../modules/network"
+
+  name               = var.name
+  vpc_cidr           = module.environments.vpc_cidrs["prod"]
+  cidr_overlaps      = module.environments.overlaps
+  azs                = slice(sort(data.aws_availability_zones.available.names), 0, 3)
+  nat_gateway_per_az = true
+}

@@ -1,0 +1,5 @@
+variable "name" {
+  type        = string
+  description = "Prefix of resource names; also the DNS label of the environment"
+  default     = "staging"
+}
