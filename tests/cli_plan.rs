@@ -98,6 +98,18 @@ fn cli_saved_plan_applies_exactly_and_is_refused_when_stale() {
     );
     assert!(live.values().all(|n| *n == 1), "{live:?}");
 
+    // flags that would change a saved plan are refused, not ignored
+    let r = ws.run(&[
+        "apply",
+        f2s,
+        "--target",
+        "aws_vpc.main",
+        "--var",
+        "cidr=10.9.0.0/16",
+    ]);
+    refused(&r, &["--target", "--var", "saved plan", "infra plan --out"]);
+    assert_eq!(rt().block_on(tagged_no_nat(&ws.stack_name)), live);
+
     // the second plan was made before that apply: the state changed since
     let r = ws.run(&["apply", f2s]);
     refused(&r, &["changed since the plan", "infra plan --out"]);

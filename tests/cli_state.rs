@@ -167,6 +167,13 @@ fn cli_force_unlock_releases_a_lock_from_another_host() {
     assert!(r.stderr.contains("build-agent-7.example"), "{}", r.all());
     assert!(r.stderr.contains(&id), "{}", r.all());
     assert!(!r.stderr.contains("stale"), "{}", r.all());
+    let r = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        r.code,
+        1,
+        "an error is 1 with --detailed-exitcode:\n{}",
+        r.all()
+    );
 
     let wrong = ws.run(&["force-unlock", "00000000-0000-0000-0000-000000000000"]);
     assert_eq!(wrong.code, 1, "{}", wrong.all());

@@ -20,7 +20,10 @@ use crate::Reported;
 
 pub async fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<u8> {
     match &args.plan_file {
-        Some(path) => apply_saved(path, &args, printer).await,
+        Some(path) => {
+            refuse_planning_flags(&args)?;
+            apply_saved(path, &args, printer).await
+        }
         None => {
             plan_and_apply(
                 &args.stack,
@@ -89,6 +92,35 @@ async fn plan_and_apply(
     .await;
     session.release().await?;
     result
+}
+
+/// A saved plan applies exactly as it was made: flags that would change it are refused
+/// rather than silently ignored.
+fn refuse_planning_flags(args: &ApplyArgs) -> anyhow::Result<()> {
+    let mut given = Vec::new();
+    if !args.planning.targets.is_empty() {
+        given.push("--target");
+    }
+    if !args.planning.replace.is_empty() {
+        given.push("--replace");
+    }
+    if !args.planning.refresh {
+        given.push("--refresh=false");
+    }
+    if !args.stack.vars.is_empty() {
+        given.push("--var");
+    }
+    if !args.stack.var_files.is_empty() {
+        given.push("--var-file");
+    }
+    if !given.is_empty() {
+        anyhow::bail!(
+            "{} cannot be used when applying a saved plan, which applies exactly as it was made; pass {} to `infra plan --out FILE` instead",
+            given.join(", "),
+            if given.len() == 1 { "it" } else { "them" }
+        );
+    }
+    Ok(())
 }
 
 async fn apply_saved(
