@@ -10,7 +10,9 @@ const TAGGED: usize = 19;
 
 fn state_count(ws: &Workspace) -> usize {
     rt().block_on(async {
-        let store = ws.store().await;
+        let Some(store) = ws.store_if_ready().await else {
+            return 0;
+        };
         let n = store
             .resources(&ws.stack_name)
             .await

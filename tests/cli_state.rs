@@ -37,8 +37,8 @@ fn take_lock(ws: &Workspace, set: Option<&str>) -> String {
 
 fn current_lock(ws: &Workspace) -> Option<infra_state::LockInfo> {
     rt().block_on(async {
-        let store = ws.store().await;
-        let l = store.current_lock(&ws.stack_name).await.unwrap();
+        let store = ws.store_if_ready().await?;
+        let l = store.current_lock(&ws.stack_name).await.ok().flatten();
         store.close().await;
         l
     })

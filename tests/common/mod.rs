@@ -400,6 +400,15 @@ impl Workspace {
     pub async fn store(&self) -> infra_state::Store {
         infra_state::Store::open(&self.state_path()).await.unwrap()
     }
+
+    /// Open the state file only once it exists, tolerating a run that is creating it
+    /// right now (for polling while `infra` runs): `None` means "not yet".
+    pub async fn store_if_ready(&self) -> Option<infra_state::Store> {
+        if !self.state_path().exists() {
+            return None;
+        }
+        infra_state::Store::open(&self.state_path()).await.ok()
+    }
 }
 
 /// A current-thread runtime for the async helpers.
