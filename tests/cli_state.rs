@@ -150,6 +150,13 @@ fn cli_state_list_show_rm_and_history() {
         "one entry per apply and destroy: {ops:?}"
     );
     assert!(ops.contains(&("apply".into(), "ok".into())), "{ops:?}");
+    for h in &rows {
+        let t = h["started_at"].as_str().unwrap();
+        assert!(
+            t.len() >= 20 && t.as_bytes()[10] == b'T' && t.ends_with('Z'),
+            "RFC 3339 timestamps in JSON: {t}"
+        );
+    }
     assert!(ops.contains(&("destroy".into(), "ok".into())), "{ops:?}");
     let text = ws.run(&["state", "history"]);
     assert_eq!(text.code, 0, "{}", text.all());

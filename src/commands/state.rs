@@ -35,7 +35,7 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
                 );
             };
             if args.json {
-                printer.out(serde_json::to_string_pretty(&serde_json::json!({"address": r.address, "id": r.cloud_id, "type": r.type_name, "attributes": r.attributes, "dependencies": r.dependencies, "status": format!("{:?}", r.status).to_lowercase(), "created_at": r.created_at.to_string(), "updated_at": r.updated_at.to_string()}))?);
+                printer.out(serde_json::to_string_pretty(&serde_json::json!({"address": r.address, "id": r.cloud_id, "type": r.type_name, "attributes": r.attributes, "dependencies": r.dependencies, "status": format!("{:?}", r.status).to_lowercase(), "created_at": infra_state::rfc3339(r.created_at), "updated_at": infra_state::rfc3339(r.updated_at)}))?);
             } else {
                 printer.out(format!(
                     "# {}  (id {}, {:?})",
@@ -75,7 +75,7 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
             if args.json {
                 let rows: Vec<_> = entries
                     .iter()
-                    .map(|h| serde_json::json!({"serial": h.serial, "operation": h.operation, "who": h.who, "started_at": h.started_at.to_string(), "finished_at": h.finished_at.to_string(), "status": format!("{:?}", h.status).to_lowercase(), "summary": h.summary}))
+                    .map(|h| serde_json::json!({"serial": h.serial, "operation": h.operation, "who": h.who, "started_at": infra_state::rfc3339(h.started_at), "finished_at": infra_state::rfc3339(h.finished_at), "status": format!("{:?}", h.status).to_lowercase(), "summary": h.summary}))
                     .collect();
                 printer.out(serde_json::to_string_pretty(&rows)?);
             } else {
@@ -83,7 +83,7 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
                     printer.out(format!(
                         "#{:<4} {}  {:<8} {:<12} by {}  {}",
                         h.serial,
-                        h.started_at,
+                        infra_state::display_time(h.started_at),
                         h.operation,
                         format!("{:?}", h.status).to_lowercase(),
                         h.who,

@@ -34,6 +34,8 @@ pub use lock::{Lock, LockInfo};
 pub use open::{Store, BUSY_TIMEOUT, MIGRATOR};
 pub use resources::{ResourceRecord, ResourceStatus};
 pub use stacks::StackMeta;
+/// Timestamps as the CLI shows them: `display_time` for people, `rfc3339` for JSON.
+pub use ts::{display as display_time, store as rfc3339};
 
 /// The result type of this crate.
 pub type Result<T, E = StateError> = std::result::Result<T, E>;

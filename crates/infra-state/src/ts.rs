@@ -20,7 +20,7 @@ pub(crate) fn now() -> OffsetDateTime {
         .unwrap_or(t)
 }
 
-pub(crate) fn store(t: OffsetDateTime) -> String {
+pub fn store(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     t.format(STORED)
         .unwrap_or_else(|_| "0000-01-01T00:00:00.000000Z".to_string())
@@ -32,7 +32,7 @@ pub(crate) fn load(s: &str, what: &str) -> Result<OffsetDateTime, StateError> {
         .map_err(|e| StateError::data(what, format!("bad timestamp `{s}`: {e}")))
 }
 
-pub(crate) fn display(t: OffsetDateTime) -> String {
+pub fn display(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::UTC)
         .format(SHOWN)
         .unwrap_or_else(|_| t.to_string())
