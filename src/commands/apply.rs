@@ -254,7 +254,7 @@ async fn execute(
                 .unwrap_or(&addr.type_name)
                 .to_string();
             let mut r = infra_state::ResourceRecord::new(
-                &addr.to_string(),
+                addr.to_string(),
                 &addr.type_name,
                 &id,
                 value.to_json(),

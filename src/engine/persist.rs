@@ -30,7 +30,7 @@ impl StorePersist {
     ) -> ResourceRecord {
         let id = attrs.get("id").as_str().unwrap_or_default().to_string();
         let mut r = ResourceRecord::new(
-            &address.to_string(),
+            address.to_string(),
             &address.type_name,
             &id,
             attrs.to_json(),

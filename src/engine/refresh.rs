@@ -56,7 +56,7 @@ pub async fn reconcile_intents(
                 Some(attrs) => {
                     let id = attrs.get("id").as_str().unwrap_or_default().to_string();
                     let mut record = ResourceRecord::new(
-                        &req.address.to_string(),
+                        req.address.to_string(),
                         &req.type_name,
                         &id,
                         attrs.to_json(),
