@@ -89,3 +89,41 @@ fn cli_sigint_stops_apply_gracefully_and_a_rerun_completes() {
     assert_eq!(d.code, 0, "{}", d.all());
     assert!(rt().block_on(tagged(&ws.stack_name)).is_empty());
 }
+
+/// A Ctrl-C while a resource was still becoming ready leaves its row as `creating`; the
+/// next apply resumes the wait and records it ready.
+#[test]
+fn cli_apply_resumes_waiting_for_a_resource_left_creating() {
+    let ws = crate::common::small();
+    ws.apply();
+    let rt = crate::common::rt();
+    rt.block_on(async {
+        let store = infra_state::Store::open(&ws.state_path()).await.unwrap();
+        sqlx::query("UPDATE resources SET status = 'creating' WHERE address = 'aws_vpc.main'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let r = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("aws_vpc.main: resuming the wait"),
+        "{}",
+        r.all()
+    );
+    let status = rt.block_on(async {
+        let store = infra_state::Store::open(&ws.state_path()).await.unwrap();
+        let rec = store
+            .resource(&ws.stack_name, "aws_vpc.main")
+            .await
+            .unwrap()
+            .unwrap();
+        store.close().await;
+        rec.status
+    });
+    assert_eq!(status, infra_state::ResourceStatus::Ready);
+    // plan alone never waits
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
+}

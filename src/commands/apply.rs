@@ -9,7 +9,7 @@ use infra_plan::Plan;
 use infra_provider::Provider;
 
 use crate::cli::{ApplyArgs, DestroyArgs, PlanningArgs, RunArgs, StackArgs, StateArgs};
-use crate::commands::common::{api_calls_line, prepare, render_outputs};
+use crate::commands::common::{api_calls_line, prepare, render_outputs, Mode};
 use crate::engine::events::render_events;
 use crate::engine::persist::StorePersist;
 use crate::engine::planfile::PlanFile;
@@ -62,7 +62,7 @@ async fn plan_and_apply(
     let operation = if destroy { "destroy" } else { "apply" };
     let session = Session::lock(state, &loaded.name, operation, &printer).await?;
     let result = async {
-        let prepared = prepare(&loaded, &session, planning, destroy, &printer).await?;
+        let prepared = prepare(&loaded, &session, planning, destroy, Mode::Apply, &printer).await?;
         printer.out(infra_plan::render_text(&prepared.plan, printer.color));
         if !prepared.plan.has_changes() {
             print_outputs(&loaded, &prepared.refreshed.values, &printer);

@@ -15,6 +15,13 @@ use crate::engine::{session, LoadedStack, Session};
 use crate::printer::Printer;
 use crate::Reported;
 
+/// Whether the command only looks (plan) or goes on to change things (apply, destroy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Plan,
+    Apply,
+}
+
 pub struct Prepared {
     pub plan: Plan,
     pub refreshed: Refreshed,
@@ -28,6 +35,7 @@ pub async fn prepare(
     session: &Session,
     planning: &PlanningArgs,
     destroy: bool,
+    mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
     let provider = session::provider(loaded.stack.provider().region.clone()).await?;
@@ -37,6 +45,9 @@ pub async fn prepare(
         replace: parse_addresses(&planning.replace)?,
     };
     refresh::reconcile_intents(&session.store, &session.stack, provider.as_ref(), printer).await?;
+    if mode == Mode::Apply {
+        refresh::resume_waits(&session.store, &session.stack, provider.as_ref(), printer).await?;
+    }
     let refreshed = refresh::refresh(
         &session.store,
         &session.stack,

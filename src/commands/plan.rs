@@ -2,7 +2,7 @@
 //! changes through the exit code.
 
 use crate::cli::PlanArgs;
-use crate::commands::common::{api_calls_line, prepare};
+use crate::commands::common::{api_calls_line, prepare, Mode};
 use crate::engine::planfile::{PlanFile, FORMAT};
 use crate::engine::{load_stack, Session};
 use crate::printer::Printer;
@@ -21,7 +21,15 @@ async fn plan(
     session: &Session,
     printer: &Printer,
 ) -> anyhow::Result<u8> {
-    let prepared = prepare(loaded, session, &args.planning, args.destroy, printer).await?;
+    let prepared = prepare(
+        loaded,
+        session,
+        &args.planning,
+        args.destroy,
+        Mode::Plan,
+        printer,
+    )
+    .await?;
     let plan = &prepared.plan;
     let calls = prepared.provider.api_calls();
     if args.json {

@@ -85,6 +85,46 @@ pub async fn reconcile_intents(
     Ok(adopted)
 }
 
+/// Finish waiting for resources a previous run created but stopped waiting on (Ctrl-C
+/// while a NAT gateway or cluster was still pending): their rows say `creating`.
+pub async fn resume_waits(
+    store: &Store,
+    stack: &str,
+    provider: &dyn Provider,
+    printer: &Printer,
+) -> anyhow::Result<usize> {
+    let mut resumed = 0;
+    for record in store.resources(stack).await? {
+        if record.status != ResourceStatus::Creating || record.deposed.is_some() {
+            continue;
+        }
+        printer.out(format!(
+            "{}: resuming the wait for {} to become ready",
+            record.address, record.cloud_id
+        ));
+        let current = Value::from_json(&record.attributes);
+        let ready = match provider
+            .wait_ready(&record.type_name, &record.cloud_id, &current)
+            .await
+        {
+            Ok(v) => v,
+            // gone meanwhile: the refresh notices and the plan re-creates it
+            Err(e) if e.kind == infra_provider::ErrorKind::NotFound => continue,
+            Err(e) => anyhow::bail!(
+                "{} ({}) did not become ready: {e}",
+                record.address,
+                record.cloud_id
+            ),
+        };
+        let mut done = record.clone();
+        done.attributes = ready.to_json();
+        done.status = ResourceStatus::Ready;
+        store.put_resource(stack, &done).await?;
+        resumed += 1;
+    }
+    Ok(resumed)
+}
+
 /// Read every managed resource in the state, one batched call per type.
 pub async fn refresh(
     store: &Store,

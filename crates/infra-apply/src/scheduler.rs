@@ -64,6 +64,7 @@ impl<'a> Scheduler<'a> {
             persist,
             events,
             waiting_interval: opts.waiting_interval,
+            shutdown: shutdown.clone(),
         };
         Scheduler {
             plan,

@@ -79,6 +79,8 @@ pub(crate) struct Env {
     pub persist: Arc<dyn Persist>,
     pub events: UnboundedSender<Event>,
     pub waiting_interval: Duration,
+    /// Fired by Ctrl-C: waits (a resource becoming ready, a delete retrying) stop early.
+    pub shutdown: crate::Shutdown,
 }
 
 pub(crate) async fn run(env: Env, step: Step, work: Work) -> Result<Done, String> {
@@ -113,10 +115,18 @@ pub(crate) async fn run(env: Env, step: Step, work: Work) -> Result<Done, String
             prior,
             deposed,
         } => {
-            env.provider
-                .delete(&type_name, &id, &prior)
-                .await
-                .map_err(|e| provider_error("delete", address, &e))?;
+            // A delete may wait long (a NAT gateway draining, a dependency still being
+            // removed). Ctrl-C stops the wait: the resource is still in the state, and the
+            // next run's refresh sees whether it went.
+            tokio::select! {
+                biased;
+                result = env.provider.delete(&type_name, &id, &prior) => {
+                    result.map_err(|e| provider_error("delete", address, &e))?
+                }
+                _ = env.shutdown.triggered() => {
+                    return Err(format!("interrupted while deleting {address} ({id}); it stays in the state, and the next run checks whether it is gone"));
+                }
+            }
             env.persist
                 .deleted(address, deposed.as_deref())
                 .await
@@ -197,7 +207,14 @@ async fn wait_ready(
     let mut ticker = tokio::time::interval_at(start + interval, interval);
     loop {
         tokio::select! {
+            // a wait that is already over wins over a Ctrl-C that came meanwhile
+            biased;
             result = &mut wait => return result,
+            // the row is already committed as `creating`: stopping the wait loses nothing,
+            // and the next apply resumes waiting
+            _ = env.shutdown.triggered() => {
+                return Err(ProviderError::new(ErrorKind::Cancelled, "interrupted while waiting; it is recorded as creating and the next apply resumes waiting"));
+            }
             _ = ticker.tick() => {
                 let _ = env.events.send(Event::Waiting { address: req.address.clone(), elapsed: start.elapsed() });
             }
