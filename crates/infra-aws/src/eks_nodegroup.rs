@@ -274,8 +274,35 @@ fn launch_template(v: &Value) -> Option<LaunchTemplateSpecification> {
     })
 }
 
+/// min <= desired <= max, as EKS requires; said before any call is made.
+fn check_scaling(v: &Value) -> Result<(), ProviderError> {
+    let s = first_block(v, "scaling_config");
+    let (min, max, desired) = (
+        get_i64(s, "min_size"),
+        get_i64(s, "max_size"),
+        get_i64(s, "desired_size"),
+    );
+    let bad = |msg: String| {
+        Err(ProviderError::new(
+            ErrorKind::Rejected,
+            format!("{TYPE}: {msg}"),
+        ))
+    };
+    match (min, max, desired) {
+        (Some(a), Some(b), _) if a > b => bad(format!(
+            "scaling_config min_size ({a}) is greater than max_size ({b}); lower min_size or raise max_size"
+        )),
+        (Some(a), Some(b), Some(d)) if d < a || d > b => bad(format!(
+            "scaling_config desired_size ({d}) is outside min_size..max_size ({a}..{b}); set it between them"
+        )),
+        (_, Some(b), _) if b < 1 => bad("scaling_config max_size must be at least 1".into()),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
     let c = &req.config;
+    check_scaling(c)?;
     let cluster = get_str(c, "cluster_name").ok_or_else(|| missing(TYPE, "cluster_name"))?;
     let name = get_str(c, "node_group_name").ok_or_else(|| missing(TYPE, "node_group_name"))?;
     let role = get_str(c, "node_role_arn").ok_or_else(|| missing(TYPE, "node_role_arn"))?;
@@ -350,6 +377,7 @@ pub(crate) async fn update(
     desired: &Value,
 ) -> Result<Value, ProviderError> {
     let (cluster, name) = split_id(id)?;
+    check_scaling(desired)?;
     let changed = |k: &str| !infra_model_eq(prior.get(k), desired.get(k));
 
     // labels: add or update what differs, remove what is gone
@@ -495,4 +523,31 @@ pub(crate) async fn adopt(
             )
         })
         .map(|ng| nodegroup_value(&ng, Some(&req.config))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scaling(min: f64, max: f64, desired: f64) -> Value {
+        Value::map([(
+            "scaling_config",
+            Value::List(vec![Value::map([
+                ("min_size", Value::Number(min)),
+                ("max_size", Value::Number(max)),
+                ("desired_size", Value::Number(desired)),
+            ])]),
+        )])
+    }
+
+    #[test]
+    fn scaling_bounds_are_checked() {
+        assert!(check_scaling(&scaling(2.0, 6.0, 3.0)).is_ok());
+        let e = check_scaling(&scaling(3.0, 2.0, 2.0)).unwrap_err();
+        assert!(e.message.contains("greater than max_size"), "{e}");
+        let e = check_scaling(&scaling(2.0, 4.0, 5.0)).unwrap_err();
+        assert!(e.message.contains("outside"), "{e}");
+        assert_eq!(split_id("c:ng").unwrap(), ("c", "ng"));
+        assert!(split_id("nocolon").is_err());
+    }
 }

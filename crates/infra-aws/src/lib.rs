@@ -20,6 +20,8 @@ mod gateways;
 mod iam;
 pub mod policy_document;
 mod route53;
+mod route53_batch;
+mod route53_health;
 mod route53_records;
 mod route_table;
 mod security_group;
@@ -55,7 +57,7 @@ pub struct AwsProvider {
     iam: aws_sdk_iam::Client,
     eks: aws_sdk_eks::Client,
     route53: aws_sdk_route53::Client,
-    records: route53_records::Batcher,
+    records: route53_batch::Batcher,
     sts: aws_sdk_sts::Client,
     region: String,
     caller: Caller,
@@ -120,7 +122,7 @@ impl AwsProvider {
             iam: aws_sdk_iam::Client::new(config),
             eks: aws_sdk_eks::Client::new(config),
             route53: aws_sdk_route53::Client::new(config),
-            records: route53_records::Batcher::default(),
+            records: route53_batch::Batcher::default(),
             sts: aws_sdk_sts::Client::new(config),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
@@ -167,7 +169,7 @@ impl AwsProvider {
         &self.route53
     }
 
-    pub(crate) fn records(&self) -> &route53_records::Batcher {
+    pub(crate) fn records(&self) -> &route53_batch::Batcher {
         &self.records
     }
 
@@ -335,7 +337,7 @@ impl Provider for AwsProvider {
             "aws_eks_node_group" => eks_nodegroup::read(self, items).await,
             "aws_route53_zone" => route53::read_zones(self, items).await,
             "aws_route53_record" => route53_records::read(self, items).await,
-            "aws_route53_health_check" => route53::read_checks(self, items).await,
+            "aws_route53_health_check" => route53_health::read_checks(self, items).await,
             "aws_iam_role" => iam::read_roles(self, items).await,
             "aws_iam_role_policy_attachment" => iam::read_attachments(self, items).await,
             other => Err(errors::unsupported(other, "resource type")),
@@ -362,7 +364,7 @@ impl Provider for AwsProvider {
             "aws_eks_node_group" => eks_nodegroup::create(self, req).await,
             "aws_route53_zone" => route53::create_zone(self, req).await,
             "aws_route53_record" => route53_records::create(self, req).await,
-            "aws_route53_health_check" => route53::create_check(self, req).await,
+            "aws_route53_health_check" => route53_health::create_check(self, req).await,
             "aws_iam_role" => iam::create_role(self, req).await,
             "aws_iam_role_policy_attachment" => iam::create_attachment(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
@@ -408,7 +410,9 @@ impl Provider for AwsProvider {
             "aws_eks_node_group" => eks_nodegroup::update(self, id, prior, desired).await,
             "aws_route53_zone" => route53::update_zone(self, id, prior, desired).await,
             "aws_route53_record" => route53_records::update(self, id, prior, desired).await,
-            "aws_route53_health_check" => route53::update_check(self, id, prior, desired).await,
+            "aws_route53_health_check" => {
+                route53_health::update_check(self, id, prior, desired).await
+            }
             "aws_iam_role" => iam::update_role(self, id, prior, desired).await,
             // every argument forces a replacement
             "aws_iam_role_policy_attachment" => Ok(desired.clone()),
@@ -432,7 +436,7 @@ impl Provider for AwsProvider {
             "aws_eks_node_group" => eks_nodegroup::delete(self, id).await,
             "aws_route53_zone" => route53::delete_zone(self, id, prior).await,
             "aws_route53_record" => route53_records::delete(self, id, prior).await,
-            "aws_route53_health_check" => route53::delete_check(self, id).await,
+            "aws_route53_health_check" => route53_health::delete_check(self, id).await,
             "aws_iam_role" => iam::delete_role(self, id).await,
             "aws_iam_role_policy_attachment" => iam::delete_attachment(self, id).await,
             other => Err(errors::unsupported(other, "resource type")),
@@ -454,7 +458,7 @@ impl Provider for AwsProvider {
             "aws_eks_node_group" => eks_nodegroup::adopt(self, req).await,
             "aws_route53_zone" => route53::adopt_zone(self, req).await,
             "aws_route53_record" => route53_records::adopt(self, req).await,
-            "aws_route53_health_check" => route53::adopt_check(self, req).await,
+            "aws_route53_health_check" => route53_health::adopt_check(self, req).await,
             "aws_iam_role" => iam::adopt_role(self, req).await,
             "aws_iam_role_policy_attachment" => iam::adopt_attachment(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),

@@ -10,185 +10,22 @@
 //! A refresh reads each zone with one paginated ListResourceRecordSets scan, whatever the
 //! number of records. Ids are Terraform's: `<zone_id>_<fqdn>_<TYPE>[_<set_identifier>]`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::collections::BTreeMap;
 
 use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet,
+    AliasTarget, Change, ChangeAction, ResourceRecord, ResourceRecordSet,
     ResourceRecordSetFailover, RrType,
 };
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
-use tokio::sync::oneshot;
 
 use crate::errors::{has_code, missing};
 use crate::route53::{norm_name, short_id};
+use crate::route53_batch::{send, submit, MAX_CHANGES};
 use crate::util::{first_block, get_bool, get_i64, get_str, get_strings, opt};
 use crate::AwsProvider;
 
 const TYPE: &str = "aws_route53_record";
-
-/// How long a batch waits for more changes after the latest one joined it.
-pub const WINDOW: Duration = Duration::from_millis(50);
-
-/// How long a batch waits at most, however many changes keep joining.
-pub const MAX_WINDOW: Duration = Duration::from_millis(500);
-
-/// Changes a ChangeResourceRecordSets call carries at most (AWS allows 1000, an UPSERT
-/// counting twice).
-const MAX_CHANGES: usize = 500;
-
-type Reply = oneshot::Sender<Result<(), ProviderError>>;
-
-#[derive(Debug)]
-struct Pending {
-    generation: u64,
-    items: Vec<(Change, Reply)>,
-}
-
-/// Queued record changes per zone, and zone names already looked up.
-#[derive(Debug, Default)]
-pub struct Batcher {
-    pending: Mutex<HashMap<String, Pending>>,
-    next_generation: Mutex<u64>,
-    /// Held while looking a zone name up, so concurrent creates make one call.
-    zone_names: tokio::sync::Mutex<HashMap<String, String>>,
-}
-
-/// Drops a batch nobody will send when its leader is cancelled while waiting, so its
-/// followers resubmit instead of waiting forever.
-struct LeaderGuard<'a> {
-    batcher: &'a Batcher,
-    zone: String,
-    generation: u64,
-    armed: bool,
-}
-
-impl Drop for LeaderGuard<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let mut pending = lock(&self.batcher.pending);
-            if pending.get(&self.zone).map(|p| p.generation) == Some(self.generation) {
-                pending.remove(&self.zone);
-            }
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Queue `change` for `zone` and wait for the batch it goes out in.
-async fn submit(p: &AwsProvider, zone: &str, change: Change) -> Result<(), ProviderError> {
-    let b = p.records();
-    loop {
-        let (tx, rx) = oneshot::channel();
-        let lead = {
-            let mut pending = lock(&b.pending);
-            match pending.get_mut(zone) {
-                Some(batch) => {
-                    batch.items.push((change.clone(), tx));
-                    None
-                }
-                None => {
-                    let generation = {
-                        let mut g = lock(&b.next_generation);
-                        *g += 1;
-                        *g
-                    };
-                    pending.insert(
-                        zone.to_string(),
-                        Pending {
-                            generation,
-                            items: vec![(change.clone(), tx)],
-                        },
-                    );
-                    Some(generation)
-                }
-            }
-        };
-        if let Some(generation) = lead {
-            let mut guard = LeaderGuard {
-                batcher: b,
-                zone: zone.to_string(),
-                generation,
-                armed: true,
-            };
-            // wait until no change has joined for WINDOW (at most MAX_WINDOW)
-            let started = tokio::time::Instant::now();
-            let mut seen = 1;
-            loop {
-                tokio::time::sleep(WINDOW).await;
-                let now = lock(&b.pending).get(zone).map_or(0, |p| p.items.len());
-                if now == seen || started.elapsed() + WINDOW > MAX_WINDOW {
-                    break;
-                }
-                seen = now;
-            }
-            let items = lock(&b.pending)
-                .remove(zone)
-                .map(|p| p.items)
-                .unwrap_or_default();
-            guard.armed = false;
-            flush(p, zone, items).await;
-        }
-        match rx.await {
-            Ok(result) => return result,
-            // the batch was dropped unsent (its leader was cancelled): queue again
-            Err(_) => continue,
-        }
-    }
-}
-
-async fn send(p: &AwsProvider, zone: &str, changes: Vec<Change>) -> Result<(), ProviderError> {
-    let batch = ChangeBatch::builder()
-        .set_changes(Some(changes))
-        .build()
-        .map_err(|e| ProviderError::new(ErrorKind::Other, format!("invalid change batch: {e}")))?;
-    p.call("route53:ChangeResourceRecordSets", || {
-        p.route53()
-            .change_resource_record_sets()
-            .hosted_zone_id(zone)
-            .change_batch(batch.clone())
-            .send()
-    })
-    .await
-    .map(|_| ())
-}
-
-async fn flush(p: &AwsProvider, zone: &str, items: Vec<(Change, Reply)>) {
-    let mut items = items;
-    while !items.is_empty() {
-        let rest = items.split_off(items.len().min(MAX_CHANGES));
-        let chunk = std::mem::replace(&mut items, rest);
-        let changes: Vec<Change> = chunk.iter().map(|(c, _)| c.clone()).collect();
-        tracing::debug!(
-            zone,
-            changes = changes.len(),
-            "ChangeResourceRecordSets batch"
-        );
-        match send(p, zone, changes).await {
-            Ok(()) => {
-                for (_, tx) in chunk {
-                    let _ = tx.send(Ok(()));
-                }
-            }
-            Err(e) if chunk.len() > 1 && e.kind == ErrorKind::Rejected => {
-                // the batch is atomic: find the bad change by sending each alone
-                for (c, tx) in chunk {
-                    let _ = tx.send(send(p, zone, vec![c]).await);
-                }
-            }
-            Err(e) => {
-                for (_, tx) in chunk {
-                    let _ = tx.send(Err(e.clone()));
-                }
-            }
-        }
-    }
-}
 
 // ---- names, ids, values ----
 
@@ -357,6 +194,26 @@ fn record_set(v: &Value, zone_name: &str) -> Result<ResourceRecordSet, ProviderE
     }
     let failover = get_str(first_block(v, "failover_routing_policy"), "type");
     let weight = get_i64(first_block(v, "weighted_routing_policy"), "weight");
+    if (failover.is_some() || weight.is_some()) && get_str(v, "set_identifier").is_none() {
+        return Err(rejected(format!(
+            "{TYPE} {name}: a failover or weighted record needs `set_identifier`; set one that is unique among the records of this name and type"
+        )));
+    }
+    if let Some(f) = failover.filter(|f| !matches!(*f, "PRIMARY" | "SECONDARY")) {
+        return Err(rejected(format!(
+            "{TYPE} {name}: failover type `{f}` is not valid; use PRIMARY or SECONDARY"
+        )));
+    }
+    if alias.is_none() && records.is_empty() {
+        return Err(rejected(format!(
+            "{TYPE} {name}: set `records` (with `ttl`) or an `alias` block"
+        )));
+    }
+    if alias.is_none() && !get_i64(v, "ttl").is_some_and(|t| (0..=2_147_483_647).contains(&t)) {
+        return Err(rejected(format!(
+            "{TYPE} {name}: `ttl` must be set to a whole number of seconds (0 to 2147483647) when `records` are"
+        )));
+    }
     ResourceRecordSet::builder()
         .name(expand_name(name, zone_name))
         .r#type(RrType::from(ty))
@@ -596,6 +453,31 @@ mod tests {
         );
         assert_eq!(record_id("Z1", "a.b", "CNAME", None), "Z1_a.b_CNAME");
         assert_eq!(zone_of_id("Z1_a_b.c_A"), "Z1");
+    }
+
+    #[test]
+    fn failover_without_set_identifier_and_records_without_ttl_are_rejected() {
+        let base = |extra: Vec<(&str, Value)>| {
+            let mut m = vec![
+                ("name", Value::string("www")),
+                ("type", Value::string("A")),
+                ("records", Value::List(vec![Value::string("1.2.3.4")])),
+            ];
+            m.extend(extra);
+            Value::map(m)
+        };
+        let fo = base(vec![
+            ("ttl", Value::Number(60.0)),
+            (
+                "failover_routing_policy",
+                Value::List(vec![Value::map([("type", Value::string("PRIMARY"))])]),
+            ),
+        ]);
+        let e = record_set(&fo, "example.com").unwrap_err();
+        assert!(e.message.contains("set_identifier"), "{e}");
+        let e = record_set(&base(vec![]), "example.com").unwrap_err();
+        assert!(e.message.contains("`ttl`"), "{e}");
+        assert!(record_set(&base(vec![("ttl", Value::Number(60.0))]), "example.com").is_ok());
     }
 
     #[test]
