@@ -1,9 +1,16 @@
 //! The AWS provider: the only crate that talks to the AWS SDK.
 //!
 //! [`AwsProvider`] implements [`infra_provider::Provider`] for the network layer (VPCs,
-//! subnets, gateways, addresses, routes, security groups and their data sources). Each
-//! resource family has its own module; every AWS call goes through [`call::Caller`],
-//! which counts, bounds, rate-limits, retries and logs it.
+//! subnets, gateways, addresses, routes, security groups and their data sources), IAM
+//! roles and policy attachments (`iam`, plus the locally rendered policy document in
+//! `policy_document`), EKS clusters and node groups (`eks`, `eks_nodegroup`) and Route53
+//! zones, records and health checks (`route53*`). Each resource family has its own
+//! module; every AWS call goes through [`call::Caller`], which counts, bounds,
+//! rate-limits, retries and logs it.
+//!
+//! Where an API has no filtered Describe, a refresh lists once and picks ours (ListRoles,
+//! ListHostedZones, ListHealthChecks, ListClusters / ListNodegroups), and Route53 records
+//! are read with one ListResourceRecordSets scan per zone.
 //!
 //! Reads are batched per type: one filtered, paginated Describe call covers every id of a
 //! type (chunked by 200 ids, the filter limit). A filter omits ids that no longer exist,
@@ -493,6 +500,40 @@ mod tests {
         let err = AwsProvider::from_config(&config).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Credentials);
         assert!(err.message.contains("AWS_REGION"), "{err}");
+    }
+
+    fn offline() -> AwsProvider {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        AwsProvider::from_config(&config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn eks_waits_poll_until_ready_and_give_up_at_the_timeout() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let p = offline().with_eks_wait_timeout(Duration::from_secs(5));
+        let n = AtomicU32::new(0);
+        // CREATING, CREATING, ACTIVE
+        let v = p
+            .poll_eks("cluster", || async {
+                Ok((n.fetch_add(1, Ordering::SeqCst) >= 2).then_some("ACTIVE"))
+            })
+            .await
+            .unwrap();
+        assert_eq!((v, n.load(Ordering::SeqCst)), ("ACTIVE", 3));
+
+        let p = offline().with_eks_wait_timeout(Duration::from_secs(1));
+        let err = p
+            .poll_eks("EKS cluster c to become ACTIVE", || async {
+                Ok(None::<()>)
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Timeout);
+        assert!(err.message.contains("EKS cluster c"), "{err}");
+        assert!(err.message.contains("run again"), "{err}");
     }
 
     #[tokio::test]
