@@ -372,3 +372,83 @@ async fn route53_failover_weighted_alias_and_health_check() {
         .is_none());
     p.delete("aws_route53_zone", &zone_id, &zv).await.unwrap();
 }
+
+#[tokio::test]
+async fn route53_a_rejected_change_fails_alone() {
+    let p = std::sync::Arc::new(provider().await);
+    let stack = unique("dnsbad");
+    let domain = format!("{}.example.com", unique("b"));
+    let (zone_id, zv) = zone(&p, &stack, &domain).await;
+    let (_, existing) = create(
+        &p,
+        &req(
+            &stack,
+            "aws_route53_record",
+            "dup",
+            &record(&zone_id, "dup", "A", 60, &["10.0.0.9"]),
+        ),
+    )
+    .await;
+
+    // three concurrent creates, one of a record that already exists: the batch is
+    // rejected as a whole, then each change goes alone and only the duplicate fails
+    // (the emulator only rejects a CREATE of an existing record when it is identical;
+    // with other values it overwrites, where AWS rejects it)
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in ["ok1", "dup", "ok2"] {
+        let p = p.clone();
+        let ip = if n == "dup" { "10.0.0.9" } else { "10.0.0.1" };
+        let r = req(
+            &stack,
+            "aws_route53_record",
+            n,
+            &record(&zone_id, n, "A", 60, &[ip]),
+        );
+        tasks.spawn(async move { (n, p.create(&r).await) });
+    }
+    let mut results = BTreeMap::new();
+    while let Some(res) = tasks.join_next().await {
+        let (n, r) = res.unwrap();
+        results.insert(n, r);
+    }
+    assert!(results["ok1"].is_ok(), "{results:?}");
+    assert!(results["ok2"].is_ok(), "{results:?}");
+    let err = results["dup"].as_ref().unwrap_err();
+    assert_eq!(
+        err.operation.as_deref(),
+        Some("route53:ChangeResourceRecordSets")
+    );
+
+    // an independent client sees exactly the records we expect
+    let raw = aws_sdk_route53::Client::new(&aws_config::load_from_env().await);
+    let sets = raw
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = sets
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.r#type().as_str() == "A")
+        .map(|r| r.name().trim_end_matches('.').to_string())
+        .collect();
+    names.sort();
+    let want: Vec<String> = ["dup", "ok1", "ok2"]
+        .iter()
+        .map(|n| format!("{n}.{domain}"))
+        .collect();
+    assert_eq!(names, want);
+    let dup = sets
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.name().starts_with("dup."))
+        .unwrap();
+    assert_eq!(
+        dup.resource_records()[0].value(),
+        "10.0.0.9",
+        "the duplicate did not overwrite"
+    );
+    assert_eq!(existing.get("records"), &list(&["10.0.0.9"]));
+    p.delete("aws_route53_zone", &zone_id, &zv).await.unwrap();
+}
