@@ -117,7 +117,7 @@ pub(crate) fn cluster_value(c: &Cluster, prior: Option<&Value>) -> Value {
             ),
             (
                 "security_group_ids",
-                strings(v.security_group_ids().iter().map(String::as_str)),
+                or_prior(v.security_group_ids(), &prior_vpc, "security_group_ids"),
             ),
             (
                 "endpoint_private_access",
@@ -157,11 +157,15 @@ pub(crate) async fn read(
     Ok(out)
 }
 
-fn vpc_request(v: &Value, with_subnets: bool) -> VpcConfigRequest {
+/// The VPC settings to send: all of them at creation; on update the access settings, plus
+/// the security groups when `with_groups`.
+fn vpc_request(v: &Value, with_subnets: bool, with_groups: bool) -> VpcConfigRequest {
     let cidrs = get_strings(v, "public_access_cidrs");
     VpcConfigRequest::builder()
         .set_subnet_ids(with_subnets.then(|| get_strings(v, "subnet_ids")))
-        .set_security_group_ids(with_subnets.then(|| get_strings(v, "security_group_ids")))
+        .set_security_group_ids(
+            (with_subnets || with_groups).then(|| get_strings(v, "security_group_ids")),
+        )
         .set_endpoint_private_access(get_bool(v, "endpoint_private_access"))
         .set_endpoint_public_access(get_bool(v, "endpoint_public_access"))
         .set_public_access_cidrs((!cidrs.is_empty()).then_some(cidrs))
@@ -201,7 +205,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let c = &req.config;
     let name = get_str(c, "name").ok_or_else(|| missing(TYPE, "name"))?;
     let role = get_str(c, "role_arn").ok_or_else(|| missing(TYPE, "role_arn"))?;
-    let vpc = vpc_request(first_block(c, "vpc_config"), true);
+    let vpc = vpc_request(first_block(c, "vpc_config"), true, true);
     let logs = get_strings(c, "enabled_cluster_log_types");
     let tags: HashMap<String, String> = create_tag_pairs(req).into_iter().collect();
     let out = p
@@ -328,9 +332,10 @@ pub(crate) async fn update(
     let access = ["endpoint_private_access", "endpoint_public_access"]
         .iter()
         .any(|k| get_bool(pv, k) != get_bool(dv, k))
-        || get_strings(pv, "public_access_cidrs") != get_strings(dv, "public_access_cidrs");
-    if access {
-        let vpc = vpc_request(dv, false);
+        || sorted(pv, "public_access_cidrs") != sorted(dv, "public_access_cidrs");
+    let groups = sorted(pv, "security_group_ids") != sorted(dv, "security_group_ids");
+    if access || groups {
+        let vpc = vpc_request(dv, false, groups);
         let out = p
             .call("eks:UpdateClusterConfig", || {
                 p.eks()
@@ -363,6 +368,12 @@ pub(crate) async fn update(
     }
     let done = wait_cluster_active(p, id, desired).await?;
     Ok(done)
+}
+
+fn sorted(v: &Value, key: &str) -> Vec<String> {
+    let mut l = get_strings(v, key);
+    l.sort();
+    l
 }
 
 /// TagResource / UntagResource on an EKS ARN; `infra:*` tags are never touched.

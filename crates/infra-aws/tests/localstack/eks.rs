@@ -80,6 +80,31 @@ async fn eks_cluster_creates_waits_updates_and_deletes() {
         Some(2),
         "{updated}"
     );
+
+    // security groups change in place too
+    let mut desired = updated.as_map().cloned().unwrap();
+    let mut vc = vpc_config(&["subnet-0a", "subnet-0b"], false);
+    if let Value::List(l) = &mut vc {
+        if let Some(Value::Map(m)) = l.first_mut() {
+            m.insert("security_group_ids".into(), list(&["sg-0123"]));
+        }
+    }
+    desired.insert("vpc_config".into(), vc);
+    let before = p.api_calls();
+    let updated = p
+        .update("aws_eks_cluster", &id, &updated, &Value::Map(desired))
+        .await
+        .unwrap();
+    assert_eq!(
+        p.api_calls().since(&before).get("eks:UpdateClusterConfig"),
+        1
+    );
+    let vc = &updated.get("vpc_config").as_list().unwrap()[0];
+    assert_eq!(
+        vc.get("security_group_ids"),
+        &list(&["sg-0123"]),
+        "{updated}"
+    );
     let now = retag(&p, "aws_eks_cluster", &id, &updated).await;
 
     // data source
