@@ -47,7 +47,9 @@ pub fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
     let code = code.unwrap_or("");
     if THROTTLING.contains(&code) || status == Some(429) {
         ErrorKind::Throttled
-    } else if code.ends_with("NotFound")
+    } else if code.starts_with("NoSuch")
+        || code == "ResourceNotFound"
+        || code.ends_with("NotFound")
         || code.ends_with(".NotFound")
         || code.ends_with("NotFoundException")
     {
@@ -167,5 +169,13 @@ mod tests {
             ErrorKind::Rejected
         );
         assert_eq!(classify(None, None), ErrorKind::Other);
+        assert_eq!(
+            classify(Some("NoSuchEntity"), Some(404)),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify(Some("NoSuchHostedZone"), Some(404)),
+            ErrorKind::NotFound
+        );
     }
 }

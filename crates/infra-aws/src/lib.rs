@@ -1,9 +1,16 @@
 //! The AWS provider: the only crate that talks to the AWS SDK.
 //!
 //! [`AwsProvider`] implements [`infra_provider::Provider`] for the network layer (VPCs,
-//! subnets, gateways, addresses, routes, security groups and their data sources). Each
-//! resource family has its own module; every AWS call goes through [`call::Caller`],
-//! which counts, bounds, rate-limits, retries and logs it.
+//! subnets, gateways, addresses, routes, security groups and their data sources), IAM
+//! roles and policy attachments (`iam`, plus the locally rendered policy document in
+//! `policy_document`), EKS clusters and node groups (`eks`, `eks_nodegroup`) and Route53
+//! zones, records and health checks (`route53*`). Each resource family has its own
+//! module; every AWS call goes through [`call::Caller`], which counts, bounds,
+//! rate-limits, retries and logs it.
+//!
+//! Where an API has no filtered Describe, a refresh lists once and picks ours (ListRoles,
+//! ListHostedZones, ListHealthChecks, ListClusters / ListNodegroups), and Route53 records
+//! are read with one ListResourceRecordSets scan per zone.
 //!
 //! Reads are batched per type: one filtered, paginated Describe call covers every id of a
 //! type (chunked by 200 ids, the filter limit). A filter omits ids that no longer exist,
@@ -14,7 +21,15 @@ pub mod errors;
 
 mod data;
 mod eip_nat;
+mod eks;
+mod eks_nodegroup;
 mod gateways;
+mod iam;
+pub mod policy_document;
+mod route53;
+mod route53_batch;
+mod route53_health;
+mod route53_records;
 mod route_table;
 mod security_group;
 mod sg_rules;
@@ -46,11 +61,18 @@ pub const MAX_IN_FLIGHT: usize = 16;
 #[derive(Debug)]
 pub struct AwsProvider {
     ec2: aws_sdk_ec2::Client,
+    iam: aws_sdk_iam::Client,
+    eks: aws_sdk_eks::Client,
+    route53: aws_sdk_route53::Client,
+    records: route53_batch::Batcher,
     sts: aws_sdk_sts::Client,
     region: String,
     caller: Caller,
     /// How long waiters (NAT gateway available / deleted, dependency retries) wait at most.
     wait_timeout: Duration,
+    /// How long EKS waiters (cluster / node group active, updates, deletion) wait at most:
+    /// a cluster takes 10–15 minutes to create on AWS.
+    eks_wait_timeout: Duration,
 }
 
 impl AwsProvider {
@@ -104,10 +126,15 @@ impl AwsProvider {
         })?;
         Ok(AwsProvider {
             ec2: aws_sdk_ec2::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            eks: aws_sdk_eks::Client::new(config),
+            route53: aws_sdk_route53::Client::new(config),
+            records: route53_batch::Batcher::default(),
             sts: aws_sdk_sts::Client::new(config),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
             wait_timeout: Duration::from_secs(15 * 60),
+            eks_wait_timeout: Duration::from_secs(40 * 60),
         })
     }
 
@@ -123,12 +150,34 @@ impl AwsProvider {
         self
     }
 
+    /// Replace how long EKS waiters wait at most.
+    pub fn with_eks_wait_timeout(mut self, timeout: Duration) -> Self {
+        self.eks_wait_timeout = timeout;
+        self
+    }
+
     pub fn region(&self) -> &str {
         &self.region
     }
 
     pub(crate) fn ec2(&self) -> &aws_sdk_ec2::Client {
         &self.ec2
+    }
+
+    pub(crate) fn iam(&self) -> &aws_sdk_iam::Client {
+        &self.iam
+    }
+
+    pub(crate) fn eks(&self) -> &aws_sdk_eks::Client {
+        &self.eks
+    }
+
+    pub(crate) fn route53(&self) -> &aws_sdk_route53::Client {
+        &self.route53
+    }
+
+    pub(crate) fn records(&self) -> &route53_batch::Batcher {
+        &self.records
     }
 
     pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
@@ -193,21 +242,57 @@ impl AwsProvider {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
+        self.poll_until(what, self.wait_timeout, Duration::from_secs(10), check)
+            .await
+    }
+
+    /// [`AwsProvider::poll`] with the EKS wait timeout and a 30 s cap between polls.
+    pub(crate) async fn poll_eks<T, F, Fut>(&self, what: &str, check: F) -> Result<T, ProviderError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<T>, ProviderError>>,
+    {
+        self.poll_until(what, self.eks_wait_timeout, Duration::from_secs(30), check)
+            .await
+    }
+
+    /// Poll `check` until it returns `Some`, backing off up to `max_delay`, for at most
+    /// `timeout`; logs the elapsed time at most every 30 s.
+    async fn poll_until<T, F, Fut>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        max_delay: Duration,
+        check: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<T>, ProviderError>>,
+    {
         let started = std::time::Instant::now();
         let mut delay = Duration::from_millis(500);
+        let mut last_report = started;
         loop {
             if let Some(v) = check().await? {
                 return Ok(v);
             }
-            if started.elapsed() + delay > self.wait_timeout {
+            if started.elapsed() + delay > timeout {
                 return Err(ProviderError::new(
                     ErrorKind::Timeout,
-                    format!("gave up waiting for {what} after {}s; check it in the AWS console and run again", self.wait_timeout.as_secs()),
+                    format!("gave up waiting for {what} after {}s; check it in the AWS console and run again (it resumes waiting)", timeout.as_secs()),
                 ));
+            }
+            if last_report.elapsed() >= Duration::from_secs(30) {
+                last_report = std::time::Instant::now();
+                tracing::info!(
+                    what,
+                    elapsed_s = started.elapsed().as_secs(),
+                    "still waiting"
+                );
             }
             tracing::debug!(what, delay_ms = delay.as_millis() as u64, "waiting");
             tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(10));
+            delay = (delay * 2).min(max_delay);
         }
     }
 
@@ -255,6 +340,13 @@ impl Provider for AwsProvider {
             "aws_route" => route_table::read_routes(self, items).await,
             "aws_route_table_association" => route_table::read_associations(self, items).await,
             "aws_security_group" => security_group::read(self, items).await,
+            "aws_eks_cluster" => eks::read(self, items).await,
+            "aws_eks_node_group" => eks_nodegroup::read(self, items).await,
+            "aws_route53_zone" => route53::read_zones(self, items).await,
+            "aws_route53_record" => route53_records::read(self, items).await,
+            "aws_route53_health_check" => route53_health::read_checks(self, items).await,
+            "aws_iam_role" => iam::read_roles(self, items).await,
+            "aws_iam_role_policy_attachment" => iam::read_attachments(self, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -275,6 +367,13 @@ impl Provider for AwsProvider {
             "aws_route" => route_table::create_route(self, req).await,
             "aws_route_table_association" => route_table::create_association(self, req).await,
             "aws_security_group" => security_group::create(self, req).await,
+            "aws_eks_cluster" => eks::create(self, req).await,
+            "aws_eks_node_group" => eks_nodegroup::create(self, req).await,
+            "aws_route53_zone" => route53::create_zone(self, req).await,
+            "aws_route53_record" => route53_records::create(self, req).await,
+            "aws_route53_health_check" => route53_health::create_check(self, req).await,
+            "aws_iam_role" => iam::create_role(self, req).await,
+            "aws_iam_role_policy_attachment" => iam::create_attachment(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -287,6 +386,8 @@ impl Provider for AwsProvider {
     ) -> Result<Value, ProviderError> {
         match type_name {
             "aws_nat_gateway" => eip_nat::wait_nat_available(self, id, current).await,
+            "aws_eks_cluster" => eks::wait_cluster_active(self, id, current).await,
+            "aws_eks_node_group" => eks_nodegroup::wait_active(self, id, current).await,
             _ => Ok(current.clone()),
         }
     }
@@ -312,6 +413,16 @@ impl Provider for AwsProvider {
                 route_table::update_association(self, id, prior, desired).await
             }
             "aws_security_group" => security_group::update(self, id, prior, desired).await,
+            "aws_eks_cluster" => eks::update(self, id, prior, desired).await,
+            "aws_eks_node_group" => eks_nodegroup::update(self, id, prior, desired).await,
+            "aws_route53_zone" => route53::update_zone(self, id, prior, desired).await,
+            "aws_route53_record" => route53_records::update(self, id, prior, desired).await,
+            "aws_route53_health_check" => {
+                route53_health::update_check(self, id, prior, desired).await
+            }
+            "aws_iam_role" => iam::update_role(self, id, prior, desired).await,
+            // every argument forces a replacement
+            "aws_iam_role_policy_attachment" => Ok(desired.clone()),
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -328,6 +439,13 @@ impl Provider for AwsProvider {
             "aws_route" => route_table::delete_route(self, id, prior).await,
             "aws_route_table_association" => route_table::delete_association(self, id).await,
             "aws_security_group" => security_group::delete(self, id, prior).await,
+            "aws_eks_cluster" => eks::delete(self, id).await,
+            "aws_eks_node_group" => eks_nodegroup::delete(self, id).await,
+            "aws_route53_zone" => route53::delete_zone(self, id, prior).await,
+            "aws_route53_record" => route53_records::delete(self, id, prior).await,
+            "aws_route53_health_check" => route53_health::delete_check(self, id).await,
+            "aws_iam_role" => iam::delete_role(self, id).await,
+            "aws_iam_role_policy_attachment" => iam::delete_attachment(self, id).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -343,6 +461,13 @@ impl Provider for AwsProvider {
             "aws_route" => route_table::adopt_route(self, req).await,
             "aws_route_table_association" => route_table::adopt_association(self, req).await,
             "aws_security_group" => security_group::adopt(self, req).await,
+            "aws_eks_cluster" => eks::adopt(self, req).await,
+            "aws_eks_node_group" => eks_nodegroup::adopt(self, req).await,
+            "aws_route53_zone" => route53::adopt_zone(self, req).await,
+            "aws_route53_record" => route53_records::adopt(self, req).await,
+            "aws_route53_health_check" => route53_health::adopt_check(self, req).await,
+            "aws_iam_role" => iam::adopt_role(self, req).await,
+            "aws_iam_role_policy_attachment" => iam::adopt_attachment(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -352,6 +477,8 @@ impl Provider for AwsProvider {
             "aws_availability_zones" => data::availability_zones(self, args).await,
             "aws_region" => data::region(self, args).await,
             "aws_caller_identity" => data::caller_identity(self).await,
+            "aws_iam_policy_document" => policy_document::read(args),
+            "aws_eks_cluster" => eks::read_data(self, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }
@@ -373,6 +500,40 @@ mod tests {
         let err = AwsProvider::from_config(&config).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Credentials);
         assert!(err.message.contains("AWS_REGION"), "{err}");
+    }
+
+    fn offline() -> AwsProvider {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        AwsProvider::from_config(&config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn eks_waits_poll_until_ready_and_give_up_at_the_timeout() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let p = offline().with_eks_wait_timeout(Duration::from_secs(5));
+        let n = AtomicU32::new(0);
+        // CREATING, CREATING, ACTIVE
+        let v = p
+            .poll_eks("cluster", || async {
+                Ok((n.fetch_add(1, Ordering::SeqCst) >= 2).then_some("ACTIVE"))
+            })
+            .await
+            .unwrap();
+        assert_eq!((v, n.load(Ordering::SeqCst)), ("ACTIVE", 3));
+
+        let p = offline().with_eks_wait_timeout(Duration::from_secs(1));
+        let err = p
+            .poll_eks("EKS cluster c to become ACTIVE", || async {
+                Ok(None::<()>)
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Timeout);
+        assert!(err.message.contains("EKS cluster c"), "{err}");
+        assert!(err.message.contains("run again"), "{err}");
     }
 
     #[tokio::test]

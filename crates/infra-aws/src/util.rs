@@ -119,6 +119,55 @@ pub fn tag_spec(rt: ResourceType, req: &CreateRequest) -> TagSpecification {
         .build()
 }
 
+/// The tags a create sets, as pairs: the configured tags plus `infra:stack` and
+/// `infra:address`.
+pub fn create_tag_pairs(req: &CreateRequest) -> BTreeMap<String, String> {
+    let mut tags = desired_tags(&req.config);
+    tags.insert(infra_tags::STACK.into(), req.stack.clone());
+    tags.insert(infra_tags::ADDRESS.into(), req.address.to_string());
+    tags
+}
+
+/// Whether tag pairs carry exactly `req`'s `infra:stack` and `infra:address`.
+pub fn pairs_have_infra_tags<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    req: &CreateRequest,
+) -> bool {
+    let tags: BTreeMap<&str, &str> = tags.into_iter().collect();
+    tags.get(infra_tags::STACK) == Some(&req.stack.as_str())
+        && tags.get(infra_tags::ADDRESS) == Some(&req.address.to_string().as_str())
+}
+
+/// User tags to remove and to set to go from `prior` to `desired` (never `infra:*`).
+pub fn tag_changes(prior: &Value, desired: &Value) -> (Vec<String>, BTreeMap<String, String>) {
+    let old = desired_tags(prior);
+    let new = desired_tags(desired);
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = new
+        .into_iter()
+        .filter(|(k, v)| old.get(k) != Some(v))
+        .collect();
+    (removed, changed)
+}
+
+/// A known number attribute as an integer.
+pub fn get_i64(v: &Value, key: &str) -> Option<i64> {
+    v.get(key).as_i64()
+}
+
+/// The first element of a list block (`scaling_config[0]`), or null.
+pub fn first_block<'a>(v: &'a Value, key: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.get(key)
+        .as_list()
+        .and_then(|l| l.first())
+        .unwrap_or(&NULL)
+}
+
 /// Filters that narrow the search for what a create request made to its stack. The
 /// address is matched by the caller with [`has_infra_tags`], not in a filter: EC2 filter
 /// values are patterns, and the emulator reads them as shell globs, where the `[...]` of
@@ -145,9 +194,24 @@ pub fn has_infra_tags(tags: &[Tag], req: &CreateRequest) -> bool {
 /// minus `infra:*`; `tags` is the prior's (configuration-owned) value when there is a
 /// prior, else equal to `tags_all`.
 pub fn put_tags(out: &mut BTreeMap<String, Value>, cloud: &[Tag], prior: Option<&Value>) {
+    put_tag_pairs(
+        out,
+        cloud
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))),
+        prior,
+    );
+}
+
+/// [`put_tags`] for services with their own tag type (IAM, EKS, Route53).
+pub fn put_tag_pairs<'a>(
+    out: &mut BTreeMap<String, Value>,
+    cloud: impl IntoIterator<Item = (&'a str, &'a str)>,
+    prior: Option<&Value>,
+) {
     let all: BTreeMap<String, Value> = cloud
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), Value::string(t.value().unwrap_or("")))))
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::string(v)))
         .filter(|(k, _)| !is_infra(k))
         .collect();
     let tags = match prior.map(|p| p.get("tags")) {

@@ -1172,3 +1172,7 @@ async fn adopt_finds_keyed_instances() {
         p.delete("aws_eip", id, &Value::Null).await.unwrap();
     }
 }
+
+/// IAM, Route53 and EKS (EKS from moto's server through AWS_ENDPOINT_URL_EKS).
+#[path = "localstack/eks_dns.rs"]
+mod eks_dns;

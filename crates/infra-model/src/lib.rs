@@ -7,6 +7,7 @@
 pub mod address;
 pub mod diagnostic;
 pub mod instance;
+pub mod policy;
 pub mod schema;
 pub mod value;
 

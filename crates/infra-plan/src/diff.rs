@@ -151,10 +151,7 @@ pub fn attr_equal(ty: &AttrType, prior: &Value, planned: &Value) -> bool {
             ps.len() == qs.len() && ps.iter().zip(qs).all(|(x, y)| attr_equal(inner, x, y))
         }
         (AttrType::Json, _, _) => match (prior, planned) {
-            (Value::String(a), Value::String(b)) => {
-                a == b
-                    || matches!((serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)), (Ok(x), Ok(y)) if x == y)
-            }
+            (Value::String(a), Value::String(b)) => infra_model::policy::json_equivalent(a, b),
             _ => value_equal(prior, planned),
         },
         _ => value_equal(prior, planned),
@@ -233,6 +230,12 @@ mod tests {
             &AttrType::Json,
             &Value::string("{\"a\": 1}"),
             &Value::string("{\"a\":1}")
+        ));
+        // policies: single value vs list, statement order
+        assert!(attr_equal(
+            &AttrType::Json,
+            &Value::string(r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow"}]}"#),
+            &Value::string(r#"{"Statement":{"Effect":"Allow","Action":["sts:AssumeRole"]}}"#)
         ));
     }
 }

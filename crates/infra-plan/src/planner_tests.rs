@@ -562,3 +562,6 @@ fn create_before_destroy_dependent_promotes_the_vpc() {
     );
     assert!(graph::is_acyclic(&plan.graph));
 }
+
+#[path = "planner_eks_dns_tests.rs"]
+mod eks_dns;

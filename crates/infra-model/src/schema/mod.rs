@@ -6,6 +6,9 @@
 //! attribute, wrong type); the plan uses them to decide between update and replace and to
 //! mark computed attributes unknown; the provider implements them.
 
+mod dns;
+mod eks;
+mod iam;
 mod network;
 
 use std::collections::BTreeMap;
@@ -269,6 +272,9 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
     REGISTRY.get_or_init(|| {
         let mut all = Vec::new();
         all.extend(network::schemas());
+        all.extend(iam::schemas());
+        all.extend(eks::schemas());
+        all.extend(dns::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()

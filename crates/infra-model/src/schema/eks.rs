@@ -1,0 +1,126 @@
+//! EKS: clusters, managed node groups, and the `aws_eks_cluster` data source.
+
+use super::*;
+
+fn list_of_maps() -> AttrType {
+    AttrType::List(Box::new(AttrType::Map(Box::new(AttrType::String))))
+}
+
+pub(crate) fn schemas() -> Vec<ResourceSchema> {
+    use Mode::{Data, Managed};
+    let mut out = Vec::new();
+
+    let mut a = vec![
+        attr("name", s()).required().force_new(),
+        attr("role_arn", s()).required().force_new(),
+        attr("version", s()).optional().computed(),
+        attr("enabled_cluster_log_types", set_s()).optional(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["arn", "endpoint", "status", "platform_version"]));
+    a.push(attr("certificate_authority", list_of_maps()).computed());
+    let vpc_config = block(
+        "vpc_config",
+        Nesting::List,
+        vec![
+            attr("subnet_ids", set_s()).required().force_new(),
+            attr("security_group_ids", set_s()).optional(),
+            attr("endpoint_private_access", b())
+                .optional()
+                .default(false),
+            attr("endpoint_public_access", b()).optional().default(true),
+            attr("public_access_cidrs", set_s()).optional().computed(),
+            attr("cluster_security_group_id", s()).computed(),
+            attr("vpc_id", s()).computed(),
+        ],
+    )
+    .min(1)
+    .max(1);
+    out.push(resource("aws_eks_cluster", Managed, a, vec![vpc_config]));
+
+    let mut a = vec![
+        attr("cluster_name", s()).required().force_new(),
+        attr("node_group_name", s()).required().force_new(),
+        attr("node_role_arn", s()).required().force_new(),
+        attr("subnet_ids", set_s()).required().force_new(),
+        attr("instance_types", list_s())
+            .optional()
+            .computed()
+            .force_new(),
+        attr("capacity_type", s())
+            .optional()
+            .default("ON_DEMAND")
+            .force_new(),
+        attr("disk_size", n()).optional().computed().force_new(),
+        attr("ami_type", s()).optional().computed().force_new(),
+        attr("labels", map_s()).optional(),
+        attr("version", s()).optional().computed(),
+        attr("release_version", s()).optional().computed(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["arn", "status"]));
+    let blocks = vec![
+        block(
+            "scaling_config",
+            Nesting::List,
+            vec![
+                attr("min_size", n()).required(),
+                attr("max_size", n()).required(),
+                attr("desired_size", n()).required(),
+            ],
+        )
+        .min(1)
+        .max(1),
+        block(
+            "update_config",
+            Nesting::List,
+            vec![
+                attr("max_unavailable", n()).optional(),
+                attr("max_unavailable_percentage", n()).optional(),
+            ],
+        )
+        .max(1),
+        block(
+            "taint",
+            Nesting::Set,
+            vec![
+                attr("key", s()).required(),
+                attr("value", s()).optional(),
+                attr("effect", s()).required(),
+            ],
+        )
+        .max(50),
+        block(
+            "launch_template",
+            Nesting::List,
+            vec![
+                attr("id", s()).optional().computed().force_new(),
+                attr("name", s()).optional().computed().force_new(),
+                attr("version", s()).required(),
+            ],
+        )
+        .max(1),
+    ];
+    out.push(resource("aws_eks_node_group", Managed, a, blocks));
+
+    // ---- data sources ----
+    out.push(resource(
+        "aws_eks_cluster",
+        Data,
+        vec![
+            attr("name", s()).required(),
+            attr("id", s()).computed(),
+            attr("arn", s()).computed(),
+            attr("endpoint", s()).computed(),
+            attr("version", s()).computed(),
+            attr("platform_version", s()).computed(),
+            attr("status", s()).computed(),
+            attr("role_arn", s()).computed(),
+            attr("tags", map_s()).computed(),
+            attr("certificate_authority", list_of_maps()).computed(),
+            attr("vpc_config", list_of_maps()).computed(),
+        ],
+        vec![],
+    ));
+    out
+}
