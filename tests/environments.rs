@@ -96,3 +96,163 @@ fn staging_applies_plans_clean_and_destroys() {
 fn prod_applies_plans_clean_and_destroys_with_a_nat_per_az() {
     lifecycle("prod", 3);
 }
+
+/// Day-2 operations on prod: the autoscaler's node count is left alone, scaling limits
+/// change in place, an instance type change replaces only its pool, a TTL change is one
+/// batched Route53 call, and the cluster can be rebuilt without touching the network or
+/// the egress addresses.
+#[test]
+fn prod_day_two_operations() {
+    let ws = Workspace::from_environment("prod", true);
+    ws.apply();
+    let cluster = ws.stack_name.clone();
+    let rt = rt();
+
+    // the cluster autoscaler scales a pool: ignore_changes keeps the plan clean
+    rt.block_on(async {
+        let c = crate::common::eks().await;
+        let pools = c
+            .list_nodegroups()
+            .cluster_name(&cluster)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            pools.nodegroups().len(),
+            3,
+            "stateful, stateless and tools: {pools:?}"
+        );
+        let scaling = aws_sdk_eks::types::NodegroupScalingConfig::builder()
+            .min_size(3)
+            .max_size(12)
+            .desired_size(7)
+            .build();
+        c.update_nodegroup_config()
+            .cluster_name(&cluster)
+            .nodegroup_name("stateless")
+            .scaling_config(scaling)
+            .send()
+            .await
+            .unwrap();
+    });
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        again.code,
+        0,
+        "desired_size drift is ignored:\n{}",
+        again.all()
+    );
+
+    // max_size changed in the stack: one in-place update
+    let main = ws.stack_dir().join("main.tf");
+    let edit = |from: &str, to: &str| {
+        let text = std::fs::read_to_string(&main).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&main, text.replacen(from, to, 1)).unwrap();
+    };
+    edit("max_size       = 12", "max_size       = 16");
+    let plan = ws.plan_json(&[]);
+    assert_eq!(
+        changes(&plan),
+        vec![(
+            "module.eks.aws_eks_node_group.this[\"stateless\"]".to_string(),
+            vec!["update".to_string()]
+        )]
+    );
+    ws.apply();
+    let max = rt.block_on(async {
+        let c = crate::common::eks().await;
+        let ng = c
+            .describe_nodegroup()
+            .cluster_name(&cluster)
+            .nodegroup_name("stateless")
+            .send()
+            .await
+            .unwrap();
+        ng.nodegroup()
+            .and_then(|n| n.scaling_config())
+            .and_then(|s| s.max_size())
+    });
+    assert_eq!(max, Some(16));
+
+    // instance types changed: that pool is replaced, nothing else
+    edit(
+        r#"instance_types = ["m5.large"]
+      min_size       = 2"#,
+        r#"instance_types = ["m5.xlarge"]
+      min_size       = 2"#,
+    );
+    let plan = ws.plan_json(&[]);
+    assert_eq!(
+        changes(&plan),
+        vec![(
+            "module.eks.aws_eks_node_group.this[\"tools\"]".to_string(),
+            vec!["delete".to_string(), "create".to_string()]
+        )]
+    );
+    ws.apply();
+
+    // a TTL change: one in-place update, one ChangeResourceRecordSets call
+    let dns = ws.dir.path().join("modules/dns/main.tf");
+    let text = std::fs::read_to_string(&dns).unwrap();
+    std::fs::write(&dns, text.replacen("ttl     = 300", "ttl     = 120", 1)).unwrap();
+    let plan = ws.plan_json(&[]);
+    let planned = changes(&plan);
+    assert_eq!(planned.len(), 2, "dev and qa records: {planned:?}");
+    assert!(planned.iter().all(|(a, act)| a
+        .starts_with("module.dns.aws_route53_record.environment")
+        && act == &["update"]));
+    let r = ws.apply();
+    let calls = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("API calls"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        calls.contains("route53:ChangeResourceRecordSets 1"),
+        "both records in one batched call: {calls}"
+    );
+
+    // rebuild the cluster: destroy --target module.eks keeps the network and the EIPs
+    let before = rt.block_on(crate::common::tagged(&ws.stack_name));
+    let d = ws.run(&["destroy", "--auto-approve", "--target", "module.eks"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+    assert!(
+        d.stdout
+            .contains("aws_eks_cluster.this: Destruction complete"),
+        "{}",
+        d.all()
+    );
+    let after = rt.block_on(crate::common::tagged(&ws.stack_name));
+    assert_eq!(before, after, "network and EIPs are untouched");
+    let gone = rt.block_on(async {
+        crate::common::eks()
+            .await
+            .describe_cluster()
+            .name(&cluster)
+            .send()
+            .await
+            .is_err()
+    });
+    assert!(gone, "the cluster is gone");
+    let list = ws.run(&["state", "list"]);
+    assert!(
+        !list.stdout.contains("module.eks.aws_eks"),
+        "{}",
+        list.all()
+    );
+    assert!(
+        list.stdout.contains("module.network.aws_eip.nat"),
+        "{}",
+        list.all()
+    );
+
+    // and everything goes on a full destroy
+    let d = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+    assert!(rt
+        .block_on(crate::common::tagged(&ws.stack_name))
+        .is_empty());
+    assert_eq!(ws.run(&["state", "list"]).stdout.trim(), "");
+}

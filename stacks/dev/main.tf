@@ -28,3 +28,21 @@ module "network" {
   azs                = slice(sort(data.aws_availability_zones.available.names), 0, 3)
   nat_gateway_per_az = false
 }
+
+module "eks" {
+  source = "../modules/eks"
+
+  name       = var.name
+  subnet_ids = module.network.private_subnet_ids
+
+  node_groups = {
+    general = {
+      instance_types = ["t3.medium"]
+      capacity_type  = "SPOT"
+      min_size       = 1
+      max_size       = 3
+      desired_size   = 1
+      labels         = { workload = "general" }
+    }
+  }
+}

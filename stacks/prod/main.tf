@@ -28,3 +28,52 @@ module "network" {
   azs                = slice(sort(data.aws_availability_zones.available.names), 0, 3)
   nat_gateway_per_az = true
 }
+
+module "eks" {
+  source = "../modules/eks"
+
+  name       = var.name
+  subnet_ids = module.network.private_subnet_ids
+
+  node_groups = {
+    # databases only: the taint keeps everything else off these nodes
+    stateful = {
+      instance_types = ["r5.xlarge"]
+      min_size       = 3
+      max_size       = 6
+      desired_size   = 3
+      labels         = { workload = "stateful" }
+      taints         = [{ key = "workload", value = "stateful", effect = "NO_SCHEDULE" }]
+    }
+    # front-end and APIs
+    stateless = {
+      instance_types = ["m5.large"]
+      min_size       = 3
+      max_size       = 12
+      desired_size   = 3
+      labels         = { workload = "stateless" }
+    }
+    # monitoring
+    tools = {
+      instance_types = ["m5.large"]
+      min_size       = 2
+      max_size       = 4
+      desired_size   = 2
+      labels         = { workload = "tools" }
+    }
+  }
+}
+
+# The application's public zone lives with production. The apex fails over to the DR
+# region when production's health check fails; dev and qa get their own names.
+module "dns" {
+  source = "../modules/dns"
+
+  domain            = var.domain
+  primary_address   = var.ingress_address
+  secondary_address = var.dr_ingress_address
+  environment_targets = {
+    dev = var.dev_ingress
+    qa  = var.qa_ingress
+  }
+}

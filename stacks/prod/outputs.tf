@@ -13,3 +13,15 @@ output "private_subnet_ids" {
 output "nat_public_ips" {
   value = module.network.nat_public_ips
 }
+
+output "cluster_name" {
+  value = module.eks.cluster_name
+}
+
+output "cluster_endpoint" {
+  value = module.eks.endpoint
+}
+
+output "zone_id" {
+  value = module.dns.zone_id
+}

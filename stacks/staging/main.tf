@@ -28,3 +28,20 @@ module "network" {
   azs                = slice(sort(data.aws_availability_zones.available.names), 0, 3)
   nat_gateway_per_az = true
 }
+
+module "eks" {
+  source = "../modules/eks"
+
+  name       = var.name
+  subnet_ids = module.network.private_subnet_ids
+
+  node_groups = {
+    stateless = {
+      instance_types = ["m5.large"]
+      min_size       = 2
+      max_size       = 6
+      desired_size   = 2
+      labels         = { workload = "stateless" }
+    }
+  }
+}

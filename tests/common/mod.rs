@@ -77,9 +77,16 @@ impl Workspace {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&root().join("stacks").join(env), &dir.path().join("stack"));
         copy_dir(&root().join("stacks/modules"), &dir.path().join("modules"));
+        let stack_name = unique(env);
+        // IAM role and EKS cluster names are account-wide: name them after the test's stack
+        std::fs::write(
+            dir.path().join("stack/test.auto.tfvars"),
+            format!("name = \"{stack_name}\"\n"),
+        )
+        .unwrap();
         Workspace {
             dir,
-            stack_name: unique(env),
+            stack_name,
             emulator,
         }
     }
@@ -498,4 +505,26 @@ output "secret" {
 
 pub fn small() -> Workspace {
     Workspace::from_files(&[("main.tf", SMALL_STACK)], true)
+}
+
+/// An EKS client that does not go through `infra` (moto's server, `AWS_ENDPOINT_URL_EKS`).
+pub async fn eks() -> aws_sdk_eks::Client {
+    let env = emulator_env();
+    let creds = aws_sdk_eks::config::Credentials::new(
+        &env["AWS_ACCESS_KEY_ID"],
+        &env["AWS_SECRET_ACCESS_KEY"],
+        None,
+        None,
+        "test",
+    );
+    let endpoint = env
+        .get("AWS_ENDPOINT_URL_EKS")
+        .unwrap_or(&env["AWS_ENDPOINT_URL"]);
+    let conf = aws_sdk_eks::config::Builder::new()
+        .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
+        .region(aws_sdk_eks::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .build();
+    aws_sdk_eks::Client::from_conf(conf)
 }

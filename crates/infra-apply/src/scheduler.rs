@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use infra_model::schema::{self, ResourceSchema};
+use infra_model::schema::{self, AttrSchema, BlockSchema, ResourceSchema};
 use infra_model::{Address, Mode, Value};
 use infra_plan::{Action, Plan, ResourceChange, Step, StepKind};
 use infra_provider::{id_of, CreateRequest, Provider};
@@ -388,13 +388,34 @@ fn schema_of(address: &Address) -> Result<&'static ResourceSchema, String> {
 /// computed and not written) are unknown in the normalized configuration: drop them, so
 /// that what remains must be wholly known.
 fn strip_cloud_decided(schema: &ResourceSchema, config: Value) -> Value {
-    match config {
-        Value::Map(mut m) => {
-            m.retain(|k, v| !(v.is_unknown() && schema.attribute(k).is_some_and(|a| a.computed)));
-            Value::Map(m)
+    strip_level(&schema.attributes, &schema.blocks, config)
+}
+
+/// One level of [`strip_cloud_decided`]: computed attributes still unknown go, and nested
+/// blocks (`vpc_config[0].cluster_security_group_id`) are stripped the same way.
+fn strip_level(attrs: &[AttrSchema], blocks: &[BlockSchema], config: Value) -> Value {
+    let Value::Map(mut m) = config else {
+        return config;
+    };
+    m.retain(|k, v| !(v.is_unknown() && attrs.iter().any(|a| a.name == k && a.computed)));
+    for block in blocks {
+        match m.remove(block.name) {
+            Some(Value::List(items)) => {
+                let items = items
+                    .into_iter()
+                    .map(|item| strip_level(&block.attributes, &block.blocks, item))
+                    .collect();
+                m.insert(block.name.to_string(), Value::List(items));
+            }
+            // an unknown computed block (inline routes the cloud decides) goes too
+            Some(Value::Unknown) if block.computed => {}
+            Some(other) => {
+                m.insert(block.name.to_string(), other);
+            }
+            None => {}
         }
-        other => other,
     }
+    Value::Map(m)
 }
 
 fn check_known(address: &Address, verb: &str, config: &Value) -> Result<(), String> {

@@ -185,7 +185,12 @@ impl Caller {
                             e.message
                         );
                     }
-                    tracing::warn!(op, attempt, error = %e, "aws call failed");
+                    // NotFound is an answer, not a failure: reads and delete waits expect it
+                    if e.kind == ErrorKind::NotFound {
+                        tracing::debug!(op, attempt, error = %e, "aws call: not found");
+                    } else {
+                        tracing::warn!(op, attempt, error = %e, "aws call failed");
+                    }
                     return Err(e);
                 }
             }

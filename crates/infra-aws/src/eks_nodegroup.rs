@@ -150,10 +150,13 @@ fn nodegroup_value(ng: &Nodegroup, prior: Option<&Value>) -> Value {
             ),
         ])
     });
-    m.insert(
-        "update_config".into(),
-        Value::List(update.into_iter().collect()),
-    );
+    // Optional in the API's answer (moto leaves it out): without one, keep what we knew.
+    let update = match (update, prior.map(|p| p.get("update_config"))) {
+        (Some(u), _) => Value::List(vec![u]),
+        (None, Some(known @ Value::List(_))) => known.clone(),
+        (None, _) => Value::List(Vec::new()),
+    };
+    m.insert("update_config".into(), update);
     let taints = ng
         .taints()
         .iter()

@@ -1,0 +1,51 @@
+resource "aws_route53_zone" "this" {
+  name    = var.domain
+  comment = "application domain, managed by infra"
+}
+
+resource "aws_route53_health_check" "primary" {
+  type              = "HTTPS"
+  ip_address        = var.primary_address
+  port              = 443
+  resource_path     = "/healthz"
+  failure_threshold = 3
+  request_interval  = 30
+  tags              = { Name = "${var.domain}-primary" }
+}
+
+resource "aws_route53_record" "apex_primary" {
+  zone_id         = aws_route53_zone.this.zone_id
+  name            = var.domain
+  type            = "A"
+  ttl             = 60
+  records         = [var.primary_address]
+  set_identifier  = "primary"
+  health_check_id = aws_route53_health_check.primary.id
+
+  failover_routing_policy {
+    type = "PRIMARY"
+  }
+}
+
+resource "aws_route53_record" "apex_secondary" {
+  zone_id        = aws_route53_zone.this.zone_id
+  name           = var.domain
+  type           = "A"
+  ttl            = 60
+  records        = [var.secondary_address]
+  set_identifier = "secondary"
+
+  failover_routing_policy {
+    type = "SECONDARY"
+  }
+}
+
+resource "aws_route53_record" "environment" {
+  for_each = var.environment_targets
+
+  zone_id = aws_route53_zone.this.zone_id
+  name    = "${each.key}.${var.domain}"
+  type    = "CNAME"
+  ttl     = 300
+  records = [each.value]
+}

@@ -1,0 +1,20 @@
+variable "domain" {
+  type        = string
+  description = "The application domain; its public zone lives in the prod stack"
+}
+
+variable "primary_address" {
+  type        = string
+  description = "Production's ingress address: the apex points here while it passes its health check"
+}
+
+variable "secondary_address" {
+  type        = string
+  description = "The disaster-recovery region's ingress address, served when the primary fails"
+}
+
+variable "environment_targets" {
+  type        = map(string)
+  description = "Sub-domains of other environments (dev, qa) and where they point"
+  default     = {}
+}
