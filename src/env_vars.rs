@@ -8,5 +8,8 @@ pub const INFRA_LOG: &str = "INFRA_LOG";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// `TF_VAR_name=value` sets variable `name`, as in Terraform.
 pub const TF_VAR_PREFIX: &str = "TF_VAR_";
+/// How long to wait for one resource to become ready or to go (e.g. `45m`): EKS clusters
+/// take 10-15 minutes on AWS. Defaults: 40 minutes for EKS, the provider's own otherwise.
+pub const INFRA_WAIT_TIMEOUT: &str = "INFRA_WAIT_TIMEOUT";
 /// Marks a CI environment: plain output, no prompts.
 pub const CI: &str = "CI";

@@ -302,3 +302,56 @@ async fn sqlx_insert_future_migration(pool: &sqlx::SqlitePool) {
     .await
     .unwrap();
 }
+
+#[test]
+fn eks_and_dns_rules_are_checked_before_anything_is_created() {
+    let files = [(
+        "main.tf",
+        r#"
+resource "aws_eks_node_group" "pool" {
+  cluster_name    = "c"
+  node_group_name = "pool"
+  node_role_arn   = "arn:aws:iam::000000000000:role/node"
+  subnet_ids      = ["subnet-1"]
+  scaling_config {
+    min_size     = 4
+    max_size     = 2
+    desired_size = 3
+  }
+}
+
+resource "aws_route53_record" "failover" {
+  zone_id = "Z1"
+  name    = "app.example.com"
+  type    = "A"
+  ttl     = 60
+  records = ["203.0.113.10"]
+  failover_routing_policy {
+    type = "PRIMARY"
+  }
+}
+
+resource "aws_route53_record" "both" {
+  zone_id = "Z1"
+  name    = "www.example.com"
+  type    = "AAA"
+  records = ["203.0.113.10"]
+  alias {
+    name                   = "lb.example.com"
+    zone_id                = "Z2"
+    evaluate_target_health = true
+  }
+}
+"#,
+    )];
+    fails(
+        &files,
+        &["validate"],
+        &[
+            "min_size 4 is greater than max_size 2 (aws_eks_node_group.pool)",
+            "needs a set_identifier (aws_route53_record.failover)",
+            "invalid record type `AAA`",
+            "both an alias block and records (aws_route53_record.both)",
+        ],
+    );
+}

@@ -12,7 +12,12 @@ pub async fn run(args: StackArgs, printer: Printer) -> anyhow::Result<u8> {
     let loaded = load_stack(&args, &printer)?;
     // Evaluate every block too (types, CIDRs, for_each), with every resource and data
     // source unknown, as nothing is read from the cloud.
-    let (_, diags) = loaded.stack.walk(&mut |_| Value::Unknown);
+    let mut rules = Vec::new();
+    let (_, diags) = loaded.stack.walk(&mut |inst| {
+        rules.extend(infra_plan::check_instance(inst));
+        Value::Unknown
+    });
+    let diags: Vec<_> = diags.into_iter().chain(rules).collect();
     // Without the cloud, count/for_each that depend on data sources cannot be known yet:
     // that is only an error at plan time.
     let diags: Vec<_> = diags

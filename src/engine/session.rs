@@ -75,6 +75,15 @@ pub async fn open_store(state: &StateArgs) -> anyhow::Result<Store> {
 /// The AWS provider for the stack's region, from the standard credential chain and the
 /// SDK's own `AWS_ENDPOINT_URL*` variables.
 pub async fn provider(region: Option<String>) -> anyhow::Result<Arc<dyn Provider>> {
-    let p = infra_aws::AwsProvider::from_env(region).await?;
+    let mut p = infra_aws::AwsProvider::from_env(region).await?;
+    if let Ok(raw) = std::env::var(crate::env_vars::INFRA_WAIT_TIMEOUT) {
+        let timeout = humantime::parse_duration(&raw).map_err(|e| {
+            anyhow::anyhow!(
+                "invalid {}=`{raw}`: {e}; write it like `45m`",
+                crate::env_vars::INFRA_WAIT_TIMEOUT
+            )
+        })?;
+        p = p.with_wait_timeout(timeout).with_eks_wait_timeout(timeout);
+    }
     Ok(Arc::new(p))
 }

@@ -27,6 +27,7 @@ mod planfile;
 mod planner;
 mod render_json;
 mod render_text;
+mod rules;
 mod targets;
 
 #[cfg(test)]
@@ -38,6 +39,7 @@ pub use planfile::{from_file_json, to_file_json, PLAN_FILE_VERSION};
 pub use planner::{reasons, PlanOptions, Planner};
 pub use render_json::{render_json, FORMAT_VERSION};
 pub use render_text::render_text;
+pub use rules::check_instance;
 
 pub use infra_model::instance::{DesiredInstance, Lifecycle};
 use infra_model::{Address, Value};

@@ -95,6 +95,9 @@ impl Planner {
             );
             return desired.config.clone();
         };
+        if !self.opts.destroy {
+            self.diags.extend(crate::rules::check_instance(desired));
+        }
         let dt = &self.opts.default_tags.clone();
         let prior = self.prior.get(&addr).cloned();
         let prior = prior.as_ref();

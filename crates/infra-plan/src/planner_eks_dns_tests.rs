@@ -50,32 +50,32 @@ fn node_group_changes() {
     let cases: Vec<(&str, DesiredInstance, &str)> = vec![
         (
             "unchanged",
-            desired(addr, node_group_cfg(4, 5, "m5.large"), &[]),
+            desired(addr, node_group_cfg(6, 5, "m5.large"), &[]),
             "NoOp",
         ),
         (
             "desired_size drift ignored",
-            ignore(desired(addr, node_group_cfg(4, 2, "m5.large"), &[])),
+            ignore(desired(addr, node_group_cfg(6, 2, "m5.large"), &[])),
             "NoOp",
         ),
         (
             "desired_size drift not ignored",
-            desired(addr, node_group_cfg(4, 2, "m5.large"), &[]),
+            desired(addr, node_group_cfg(6, 2, "m5.large"), &[]),
             "Update",
         ),
         (
             "max_size is an update",
-            ignore(desired(addr, node_group_cfg(6, 2, "m5.large"), &[])),
+            ignore(desired(addr, node_group_cfg(8, 2, "m5.large"), &[])),
             "Update",
         ),
         (
             "instance_types replaces",
-            ignore(desired(addr, node_group_cfg(4, 2, "m5.xlarge"), &[])),
+            ignore(desired(addr, node_group_cfg(6, 2, "m5.xlarge"), &[])),
             "DeleteThenCreate",
         ),
     ];
     for (name, d, want) in cases {
-        let got = plan_one(node_group(4, 5, "m5.large"), d);
+        let got = plan_one(node_group(6, 5, "m5.large"), d);
         assert_eq!(got.len(), 1, "{name}: {got:?}");
         assert!(
             got[0].starts_with(&format!("{addr} {want}")),
