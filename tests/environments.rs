@@ -74,11 +74,28 @@ fn lifecycle(env: &str, nats: usize) {
     let out = ws.run(&["output", "vpc_id"]);
     assert!(out.stdout.trim().starts_with("vpc-"), "{}", out.all());
 
+    let zones: Vec<String> = if env == "prod" {
+        let zone = ws.run(&["output", "zone_id"]);
+        assert!(
+            !zone.stdout.trim().is_empty(),
+            "prod outputs its zone id: {}",
+            zone.all()
+        );
+        vec![zone.stdout.trim().to_string()]
+    } else {
+        Vec::new()
+    };
+
     let d = ws.run(&["destroy", "--auto-approve"]);
     assert_eq!(d.code, 0, "{}", d.all());
     assert!(
         rt().block_on(tagged(&ws.stack_name)).is_empty(),
         "destroy leaves nothing"
+    );
+    let left = rt().block_on(crate::common::leftovers(&ws.stack_name, &zones));
+    assert!(
+        left.is_empty(),
+        "destroy leaves nothing outside EC2 either: {left:?}"
     );
 }
 

@@ -528,3 +528,54 @@ pub async fn eks() -> aws_sdk_eks::Client {
         .build();
     aws_sdk_eks::Client::from_conf(conf)
 }
+
+/// What of an environment named `name` still exists outside EC2: its EKS cluster, its IAM
+/// roles (`<name>-eks-*`), and hosted zones called `domain` created by the stack.
+pub async fn leftovers(name: &str, zone_ids: &[String]) -> Vec<String> {
+    let env = emulator_env();
+    let mut out = Vec::new();
+    if eks()
+        .await
+        .describe_cluster()
+        .name(name)
+        .send()
+        .await
+        .is_ok()
+    {
+        out.push(format!("eks cluster {name}"));
+    }
+    let creds = aws_sdk_iam::config::Credentials::new(
+        &env["AWS_ACCESS_KEY_ID"],
+        &env["AWS_SECRET_ACCESS_KEY"],
+        None,
+        None,
+        "test",
+    );
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::new()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .endpoint_url(&env["AWS_ENDPOINT_URL"])
+            .credentials_provider(creds.clone())
+            .build(),
+    );
+    for role in [format!("{name}-eks-cluster"), format!("{name}-eks-node")] {
+        if iam.get_role().role_name(&role).send().await.is_ok() {
+            out.push(format!("iam role {role}"));
+        }
+    }
+    let r53 = aws_sdk_route53::Client::from_conf(
+        aws_sdk_route53::config::Builder::new()
+            .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+            .region(aws_sdk_route53::config::Region::new("us-east-1"))
+            .endpoint_url(&env["AWS_ENDPOINT_URL"])
+            .credentials_provider(creds)
+            .build(),
+    );
+    for id in zone_ids {
+        if r53.get_hosted_zone().id(id).send().await.is_ok() {
+            out.push(format!("hosted zone {id}"));
+        }
+    }
+    out
+}
