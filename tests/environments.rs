@@ -74,17 +74,22 @@ fn lifecycle(env: &str, nats: usize) {
     let out = ws.run(&["output", "vpc_id"]);
     assert!(out.stdout.trim().starts_with("vpc-"), "{}", out.all());
 
-    let zones: Vec<String> = if env == "prod" {
-        let zone = ws.run(&["output", "zone_id"]);
+    // every environment outputs a zone: its private one, and prod the public one too
+    let mut zones = Vec::new();
+    let names: &[&str] = if env == "prod" {
+        &["zone_id", "internal_zone_id"]
+    } else {
+        &["zone_id"]
+    };
+    for name in names {
+        let zone = ws.run(&["output", name]);
         assert!(
             !zone.stdout.trim().is_empty(),
-            "prod outputs its zone id: {}",
+            "{env} outputs {name}: {}",
             zone.all()
         );
-        vec![zone.stdout.trim().to_string()]
-    } else {
-        Vec::new()
-    };
+        zones.push(zone.stdout.trim().to_string());
+    }
 
     let d = ws.run(&["destroy", "--auto-approve"]);
     assert_eq!(d.code, 0, "{}", d.all());

@@ -25,3 +25,7 @@ output "cluster_endpoint" {
 output "zone_id" {
   value = module.dns.zone_id
 }
+
+output "internal_zone_id" {
+  value = module.network.internal_zone_id
+}

@@ -21,3 +21,8 @@ output "cluster_name" {
 output "cluster_endpoint" {
   value = module.eks.endpoint
 }
+
+output "zone_id" {
+  description = "The environment's private zone (the public zone lives in the prod stack)"
+  value       = module.network.internal_zone_id
+}

@@ -97,3 +97,13 @@ resource "aws_route_table_association" "private" {
   subnet_id      = aws_subnet.private[each.key].id
   route_table_id = aws_route_table.private[each.key].id
 }
+
+# Internal names (databases, services) resolve only inside this VPC.
+resource "aws_route53_zone" "internal" {
+  name    = "${var.name}.internal"
+  comment = "private zone of the ${var.name} VPC"
+
+  vpc {
+    vpc_id = aws_vpc.this.id
+  }
+}

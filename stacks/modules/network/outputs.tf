@@ -13,3 +13,7 @@ output "private_subnet_ids" {
 output "nat_public_ips" {
   value = { for az, eip in aws_eip.nat : az => eip.public_ip }
 }
+
+output "internal_zone_id" {
+  value = aws_route53_zone.internal.zone_id
+}
