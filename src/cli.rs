@@ -202,6 +202,23 @@ pub enum StateCommand {
     },
     /// Show the history of applies
     History(StateCmdArgs),
+    /// Write the stack's state as JSON (to stdout, or --out FILE)
+    Export {
+        #[command(flatten)]
+        args: StateCmdArgs,
+        /// Write here instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Replace the stack's state with a JSON export (takes the stack's lock)
+    Import {
+        /// A file written by `infra state export`
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        args: StateCmdArgs,
+    },
+    /// Check the state file: SQLite's integrity check and the references between rows
+    Check(StateCmdArgs),
 }
 
 #[derive(Debug, Args)]

@@ -327,3 +327,46 @@ fn cli_outputs_redact_sensitive_values_unless_named() {
     );
     destroy(&ws);
 }
+
+#[test]
+fn cli_state_export_import_round_trip_and_check() {
+    let ws = crate::common::small();
+    ws.apply();
+    let file = ws.dir.path().join("export.json");
+    let file_arg = file.to_str().unwrap();
+    let before = ws.run(&["state", "list"]).stdout;
+    let e = ws.run(&["state", "export", "--out", file_arg]);
+    assert_eq!(e.code, 0, "{}", e.all());
+    let r = ws.run(&["state", "rm", "aws_vpc.main"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_ne!(ws.run(&["state", "list"]).stdout, before);
+    let i = ws.run(&["state", "import", file_arg]);
+    assert_eq!(i.code, 0, "{}", i.all());
+    assert_eq!(
+        ws.run(&["state", "list"]).stdout,
+        before,
+        "import restores exactly what was exported"
+    );
+    let exported_again = ws.run(&["state", "export"]);
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&exported_again.stdout).unwrap();
+    assert_eq!(
+        a["resources"], b["resources"],
+        "nothing lost in the round trip"
+    );
+    let c = ws.run(&["state", "check"]);
+    assert_eq!(c.code, 0, "{}", c.all());
+    assert!(c.stdout.contains("passed"), "{}", c.all());
+    // a file that is not an export is refused with a clear message
+    std::fs::write(&file, "not json").unwrap();
+    let bad = ws.run(&["state", "import", file_arg]);
+    assert_eq!(bad.code, 1, "{}", bad.all());
+    assert!(bad.stderr.contains("not a state export"), "{}", bad.all());
+    assert_eq!(
+        ws.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "the state still matches the cloud"
+    );
+    assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
+}

@@ -67,6 +67,60 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
             printer.out(format!("Removed {address} from the state. It still exists in the cloud; infra no longer manages it."));
             Ok(0)
         }
+        StateCommand::Export { args, out } => {
+            let (session, _) = open(&args, false, &printer).await?;
+            let doc = session.store.export_stack(&session.stack).await;
+            let stack = session.stack.clone();
+            session.release().await?;
+            let text = serde_json::to_string_pretty(&doc?)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text + "\n")
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                    printer.err(format!(
+                        "Exported the state of stack `{stack}` to {}.",
+                        path.display()
+                    ));
+                }
+                None => printer.out(text),
+            }
+            Ok(0)
+        }
+        StateCommand::Import { file, args } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} is not a state export ({e}); make one with `infra state export`",
+                    file.display()
+                )
+            })?;
+            let (session, _) = open(&args, true, &printer).await?;
+            let imported = session.store.import_stack(&session.stack, &doc).await;
+            let stack = session.stack.clone();
+            session.release().await?;
+            imported?;
+            printer.out(format!(
+                "Imported {} into the state of stack `{stack}`.",
+                file.display()
+            ));
+            Ok(0)
+        }
+        StateCommand::Check(args) => {
+            let (session, _) = open(&args, false, &printer).await?;
+            let problems = session.store.check().await;
+            session.release().await?;
+            let problems = problems?;
+            if problems.is_empty() {
+                printer.out("The state file passed SQLite's integrity check and every reference between rows resolves.");
+                return Ok(0);
+            }
+            for p in &problems {
+                printer.err(format!("{}: {p}", printer.red("problem")));
+            }
+            printer.err(format!("{} problem(s) found; restore a backup (state/README.md) or fix the rows named above", problems.len()));
+            Ok(1)
+        }
         StateCommand::History(args) => {
             let (session, _) = open(&args, false, &printer).await?;
             let entries = session.store.history(&session.stack).await;
