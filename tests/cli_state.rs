@@ -351,6 +351,10 @@ fn cli_state_export_import_round_trip_and_check() {
     let a: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let b: serde_json::Value = serde_json::from_str(&exported_again.stdout).unwrap();
+    assert!(
+        a["resources"].as_array().is_some_and(|r| r.len() >= 4),
+        "{a}"
+    );
     assert_eq!(
         a["resources"], b["resources"],
         "nothing lost in the round trip"
