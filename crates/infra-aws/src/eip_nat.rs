@@ -148,25 +148,20 @@ async fn describe_nats(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<NatGateway>, ProviderError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = p
-            .call("ec2:DescribeNatGateways", || {
-                p.ec2()
-                    .describe_nat_gateways()
-                    .set_filter(Some(filters.clone()))
-                    .max_results(1000)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        out.extend(page.nat_gateways().iter().cloned());
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+    p.paginate(
+        "ec2:DescribeNatGateways",
+        |token| {
+            p.ec2()
+                .describe_nat_gateways()
+                .set_filter(Some(filters.clone()))
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.nat_gateways(),
+        |page| page.next_token(),
+    )
+    .await
 }
 
 /// Deleted, deleting and failed gateways count as gone.

@@ -18,25 +18,20 @@ pub(crate) async fn describe(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<InternetGateway>, ProviderError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = p
-            .call("ec2:DescribeInternetGateways", || {
-                p.ec2()
-                    .describe_internet_gateways()
-                    .set_filters(Some(filters.clone()))
-                    .max_results(1000)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        out.extend(page.internet_gateways().iter().cloned());
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+    p.paginate(
+        "ec2:DescribeInternetGateways",
+        |token| {
+            p.ec2()
+                .describe_internet_gateways()
+                .set_filters(Some(filters.clone()))
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.internet_gateways(),
+        |page| page.next_token(),
+    )
+    .await
 }
 
 /// The VPC the gateway is attached to (ignoring attachments on their way out).

@@ -186,6 +186,33 @@ impl AwsProvider {
 
     /// Make one AWS call through the [`Caller`]: `f` builds and sends the request; it is
     /// called again for each retry.
+    /// Every item of a paginated call: `send(token)` sends one page request (one counted
+    /// call per page through [`AwsProvider::call`]); `items` and `next` read a page.
+    pub(crate) async fn paginate<T, P, E, F, Fut>(
+        &self,
+        op: &'static str,
+        send: F,
+        items: impl Fn(&P) -> &[T],
+        next: impl Fn(&P) -> Option<&str>,
+    ) -> Result<Vec<T>, ProviderError>
+    where
+        T: Clone,
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<P, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self.call(op, || send(token.clone())).await?;
+            out.extend(items(&page).iter().cloned());
+            match next(&page) {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     pub(crate) async fn call<T, E, F, Fut>(
         &self,
         op: &'static str,

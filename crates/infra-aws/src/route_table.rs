@@ -19,25 +19,20 @@ pub(crate) async fn describe(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<RouteTable>, ProviderError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = p
-            .call("ec2:DescribeRouteTables", || {
-                p.ec2()
-                    .describe_route_tables()
-                    .set_filters(Some(filters.clone()))
-                    .max_results(100)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        out.extend(page.route_tables().iter().cloned());
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+    p.paginate(
+        "ec2:DescribeRouteTables",
+        |token| {
+            p.ec2()
+                .describe_route_tables()
+                .set_filters(Some(filters.clone()))
+                .max_results(100)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.route_tables(),
+        |page| page.next_token(),
+    )
+    .await
 }
 
 // ---- inline routes ----

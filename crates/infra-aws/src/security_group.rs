@@ -22,25 +22,20 @@ pub(crate) async fn describe(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<SecurityGroup>, ProviderError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = p
-            .call("ec2:DescribeSecurityGroups", || {
-                p.ec2()
-                    .describe_security_groups()
-                    .set_filters(Some(filters.clone()))
-                    .max_results(1000)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        out.extend(page.security_groups().iter().cloned());
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+    p.paginate(
+        "ec2:DescribeSecurityGroups",
+        |token| {
+            p.ec2()
+                .describe_security_groups()
+                .set_filters(Some(filters.clone()))
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.security_groups(),
+        |page| page.next_token(),
+    )
+    .await
 }
 
 fn to_value(p: &AwsProvider, g: &SecurityGroup, prior: Option<&Value>) -> Option<(String, Value)> {

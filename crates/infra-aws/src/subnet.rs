@@ -20,25 +20,20 @@ pub(crate) async fn describe(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<Subnet>, ProviderError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = p
-            .call("ec2:DescribeSubnets", || {
-                p.ec2()
-                    .describe_subnets()
-                    .set_filters(Some(filters.clone()))
-                    .max_results(1000)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        out.extend(page.subnets().iter().cloned());
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+    p.paginate(
+        "ec2:DescribeSubnets",
+        |token| {
+            p.ec2()
+                .describe_subnets()
+                .set_filters(Some(filters.clone()))
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.subnets(),
+        |page| page.next_token(),
+    )
+    .await
 }
 
 fn to_value(p: &AwsProvider, s: &Subnet, prior: Option<&Value>) -> Option<(String, Value)> {

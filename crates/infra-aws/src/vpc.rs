@@ -31,25 +31,20 @@ pub(crate) async fn describe(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<Vpc>, ProviderError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = p
-            .call("ec2:DescribeVpcs", || {
-                p.ec2()
-                    .describe_vpcs()
-                    .set_filters(Some(filters.clone()))
-                    .max_results(1000)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        out.extend(page.vpcs().iter().cloned());
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+    p.paginate(
+        "ec2:DescribeVpcs",
+        |token| {
+            p.ec2()
+                .describe_vpcs()
+                .set_filters(Some(filters.clone()))
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.vpcs(),
+        |page| page.next_token(),
+    )
+    .await
 }
 
 /// The computed ids DescribeVpcs does not carry, for the VPCs that need them.
