@@ -46,6 +46,27 @@ impl Store {
     /// migrations run on an existing database, it is backed up next to itself as
     /// `<path>.backup-v<N>-<timestamp>` (see [`Store::migration_backup`]).
     pub async fn open(path: &Path) -> Result<Store> {
+        // Opening a new file from two processes at once races on the switch to WAL and on
+        // the migrations, where SQLite answers "database is locked" without waiting on
+        // busy_timeout. Both steps are safe to repeat: retry until the busy timeout.
+        let started = std::time::Instant::now();
+        let mut delay = std::time::Duration::from_millis(20);
+        loop {
+            match Self::open_once(path).await {
+                Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                    tracing::debug!(
+                        "state file {} is busy while opening; retrying: {e}",
+                        path.display()
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_millis(500));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn open_once(path: &Path) -> Result<Store> {
         let io = |source| StateError::Io {
             path: path.to_path_buf(),
             source,
@@ -388,4 +409,12 @@ async fn migrate(pool: &SqlitePool, path: Option<&Path>) -> Result<()> {
     MIGRATOR.run(&mut *tx).await.map_err(fail)?;
     tx.commit().await?;
     Ok(())
+}
+
+/// SQLite's SQLITE_BUSY / SQLITE_LOCKED, wherever it surfaced during open.
+fn is_busy(e: &StateError) -> bool {
+    let text = e.to_string();
+    text.contains("database is locked")
+        || text.contains("database is busy")
+        || text.contains("database table is locked")
 }
