@@ -296,3 +296,47 @@ fn a_tag_changed_in_the_cloud_is_one_in_place_update() {
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
     assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
 }
+
+/// Eight applies of one stack at once: exactly one applies; each of the others fails
+/// within a second, naming the holder; nothing is duplicated.
+#[test]
+fn eight_concurrent_applies_one_wins_the_rest_fail_fast() {
+    use std::process::Stdio;
+    use std::time::Instant;
+    let ws = Workspace::from_stack("example", true);
+    // each child is waited on in its own thread, so its own run time is measured
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let child = ws
+                .cmd(&["apply", "--auto-approve"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let started = Instant::now();
+            std::thread::spawn(move || {
+                let out = child.wait_with_output().unwrap();
+                (started.elapsed(), out)
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for waiter in waiters {
+        let (took, out) = waiter.join().unwrap();
+        if out.status.success() {
+            winners += 1;
+            continue;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("locked"), "a loser names the lock:\n{err}");
+        assert!(err.contains("pid"), "and its holder:\n{err}");
+        assert!(
+            took < Duration::from_secs(5),
+            "a loser fails fast, not after {took:?}:\n{err}"
+        );
+    }
+    assert_eq!(winners, 1, "exactly one apply wins");
+    assert_exactly_once(&ws.stack_name, TAGGED);
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    assert_eq!(ws.run(&["destroy", "--auto-approve"]).code, 0);
+}
