@@ -4,7 +4,7 @@
 //! Emulator quirks (LocalStack): ClientToken is not honoured, and address / NAT gateway
 //! tags are filed under other resource types, so adoption filters on `tag:KEY` only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
     Address, ConnectivityType, DomainType, Filter, NatGateway, NatGatewayState, ResourceType,
@@ -13,7 +13,7 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::missing;
-use crate::util::{filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec};
+use crate::util::{filter, get_str, infra_filters, opt, put_tags, tag_spec};
 use crate::AwsProvider;
 
 // ---- aws_eip ----
@@ -70,18 +70,14 @@ pub(crate) async fn read_eips(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        for a in describe_addresses(p, vec![filter("allocation-id", chunk)]).await? {
-            out.extend(eip_value(
-                p,
-                &a,
-                a.allocation_id().and_then(|id| priors.get(id).copied()),
-            ));
-        }
-    }
-    Ok(out)
+    crate::util::read_by_id(
+        items,
+        "allocation-id",
+        |filters| describe_addresses(p, filters),
+        Address::allocation_id,
+        |x, prior| eip_value(p, x, prior),
+    )
+    .await
 }
 
 pub(crate) async fn create_eip(
@@ -130,12 +126,11 @@ pub(crate) async fn adopt_eip(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found = describe_addresses(p, infra_filters(req)).await?;
-    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
-    let found: Vec<_> = found
-        .into_iter()
-        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
-        .collect();
+    let found = crate::util::ours(
+        describe_addresses(p, infra_filters(req)).await?,
+        req,
+        Address::tags,
+    );
     Ok(found
         .first()
         .and_then(|a| eip_value(p, a, Some(&req.config)))
@@ -214,21 +209,15 @@ pub(crate) async fn read_nats(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        for n in describe_nats(p, vec![filter("nat-gateway-id", chunk)])
-            .await?
-            .iter()
-            .filter(|n| is_live(n))
-        {
-            out.extend(nat_value(
-                n,
-                n.nat_gateway_id().and_then(|id| priors.get(id).copied()),
-            ));
-        }
-    }
-    Ok(out)
+    // a deleted gateway stays listed (as on AWS): it counts as gone
+    crate::util::read_by_id(
+        items,
+        "nat-gateway-id",
+        |filters| describe_nats(p, filters),
+        NatGateway::nat_gateway_id,
+        |n, prior| is_live(n).then(|| nat_value(n, prior)).flatten(),
+    )
+    .await
 }
 
 pub(crate) async fn create_nat(
@@ -378,12 +367,11 @@ pub(crate) async fn adopt_nat(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found = describe_nats(p, infra_filters(req)).await?;
-    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
-    let found: Vec<_> = found
-        .into_iter()
-        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
-        .collect();
+    let found = crate::util::ours(
+        describe_nats(p, infra_filters(req)).await?,
+        req,
+        NatGateway::tags,
+    );
     Ok(found
         .iter()
         .filter(|n| is_live(n))

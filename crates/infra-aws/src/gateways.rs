@@ -1,15 +1,13 @@
 //! `aws_internet_gateway`: create with tags, attach to / detach from `vpc_id` (also on
 //! update), batched DescribeInternetGateways reads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{AttachmentStatus, Filter, InternetGateway, ResourceType};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
-use crate::util::{
-    ec2_arn, filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec, update_tags,
-};
+use crate::util::{ec2_arn, filter, get_str, infra_filters, opt, put_tags, tag_spec, update_tags};
 use crate::AwsProvider;
 
 const TYPE: &str = "aws_internet_gateway";
@@ -69,19 +67,14 @@ pub(crate) async fn read(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        for g in describe(p, vec![filter("internet-gateway-id", chunk)]).await? {
-            out.extend(to_value(
-                p,
-                &g,
-                g.internet_gateway_id()
-                    .and_then(|id| priors.get(id).copied()),
-            ));
-        }
-    }
-    Ok(out)
+    crate::util::read_by_id(
+        items,
+        "internet-gateway-id",
+        |filters| describe(p, filters),
+        InternetGateway::internet_gateway_id,
+        |x, prior| to_value(p, x, prior),
+    )
+    .await
 }
 
 async fn attach(p: &AwsProvider, id: &str, vpc: &str) -> Result<(), ProviderError> {
@@ -185,12 +178,11 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found = describe(p, infra_filters(req)).await?;
-    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
-    let found: Vec<_> = found
-        .into_iter()
-        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
-        .collect();
+    let found = crate::util::ours(
+        describe(p, infra_filters(req)).await?,
+        req,
+        InternetGateway::tags,
+    );
     let Some(g) = found.first() else {
         return Ok(None);
     };

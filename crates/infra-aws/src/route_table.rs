@@ -104,18 +104,14 @@ pub(crate) async fn read_tables(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        for t in describe(p, vec![filter("route-table-id", chunk)]).await? {
-            out.extend(table_value(
-                p,
-                &t,
-                t.route_table_id().and_then(|id| priors.get(id).copied()),
-            ));
-        }
-    }
-    Ok(out)
+    crate::util::read_by_id(
+        items,
+        "route-table-id",
+        |filters| describe(p, filters),
+        RouteTable::route_table_id,
+        |x, prior| table_value(p, x, prior),
+    )
+    .await
 }
 
 async fn create_route_call(
@@ -252,12 +248,11 @@ pub(crate) async fn adopt_table(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found = describe(p, infra_filters(req)).await?;
-    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
-    let found: Vec<_> = found
-        .into_iter()
-        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
-        .collect();
+    let found = crate::util::ours(
+        describe(p, infra_filters(req)).await?,
+        req,
+        RouteTable::tags,
+    );
     let Some((id, v)) = found
         .first()
         .and_then(|t| table_value(p, t, Some(&req.config)))

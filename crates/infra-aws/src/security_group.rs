@@ -2,7 +2,7 @@
 //! Terraform does), authorize the configured rules; updates authorize and revoke only the
 //! difference; batched DescribeSecurityGroups reads.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, SecurityGroup};
 use infra_model::Value;
@@ -11,8 +11,7 @@ use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 use crate::errors::is_not_found;
 use crate::sg_rules::{blocks_atoms, permission_atoms, to_blocks, to_permission, Atom};
 use crate::util::{
-    ec2_arn, filter, get_bool, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec,
-    update_tags,
+    ec2_arn, filter, get_bool, get_str, infra_filters, opt, put_tags, tag_spec, update_tags,
 };
 use crate::AwsProvider;
 
@@ -82,18 +81,14 @@ pub(crate) async fn read(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        for g in describe(p, vec![filter("group-id", chunk)]).await? {
-            out.extend(to_value(
-                p,
-                &g,
-                g.group_id().and_then(|id| priors.get(id).copied()),
-            ));
-        }
-    }
-    Ok(out)
+    crate::util::read_by_id(
+        items,
+        "group-id",
+        |filters| describe(p, filters),
+        SecurityGroup::group_id,
+        |x, prior| to_value(p, x, prior),
+    )
+    .await
 }
 
 #[derive(Clone, Copy)]
@@ -293,12 +288,11 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found = describe(p, infra_filters(req)).await?;
-    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
-    let found: Vec<_> = found
-        .into_iter()
-        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
-        .collect();
+    let found = crate::util::ours(
+        describe(p, infra_filters(req)).await?,
+        req,
+        SecurityGroup::tags,
+    );
     let Some(g) = found.first() else {
         return Ok(None);
     };

@@ -1,7 +1,7 @@
 //! `aws_subnet`: CreateSubnet with tags, `map_public_ip_on_launch` through
 //! ModifySubnetAttribute, batched DescribeSubnets reads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet};
 use infra_model::Value;
@@ -9,8 +9,7 @@ use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::missing;
 use crate::util::{
-    ec2_arn, filter, get_bool, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec,
-    update_tags,
+    ec2_arn, get_bool, get_str, infra_filters, opt, put_tags, tag_spec, update_tags,
 };
 use crate::AwsProvider;
 
@@ -63,18 +62,14 @@ pub(crate) async fn read(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        for s in describe(p, vec![filter("subnet-id", chunk)]).await? {
-            out.extend(to_value(
-                p,
-                &s,
-                s.subnet_id().and_then(|id| priors.get(id).copied()),
-            ));
-        }
-    }
-    Ok(out)
+    crate::util::read_by_id(
+        items,
+        "subnet-id",
+        |filters| describe(p, filters),
+        Subnet::subnet_id,
+        |x, prior| to_value(p, x, prior),
+    )
+    .await
 }
 
 async fn set_public_ip(p: &AwsProvider, id: &str, on: bool) -> Result<(), ProviderError> {
@@ -148,12 +143,7 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found = describe(p, infra_filters(req)).await?;
-    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
-    let found: Vec<_> = found
-        .into_iter()
-        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
-        .collect();
+    let found = crate::util::ours(describe(p, infra_filters(req)).await?, req, Subnet::tags);
     Ok(found
         .first()
         .and_then(|s| to_value(p, s, Some(&req.config)))

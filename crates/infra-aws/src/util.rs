@@ -1,11 +1,12 @@
 //! Small helpers shared by the resource families: reading attributes out of a [`Value`],
 //! building values from optional API fields, `infra:*` and user tags, ARNs, filters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use infra_model::{tags as infra_tags, Value};
-use infra_provider::{CreateRequest, ProviderError};
+use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::AwsProvider;
 
@@ -291,4 +292,38 @@ mod tests {
         assert_eq!(out["tags"], Value::map([("Name", Value::string("a"))]));
         assert_eq!(out["tags_all"].get("env").as_str(), Some("prod"));
     }
+}
+
+/// The candidates a stack-tag Describe returned that an interrupted create of `req` really
+/// made: their tags must name exactly its stack and address. The filter alone is no proof:
+/// the emulator ignores tag filters on some calls and reads filter values as globs.
+pub fn ours<T>(found: Vec<T>, req: &CreateRequest, tags: impl Fn(&T) -> &[Tag]) -> Vec<T> {
+    found
+        .into_iter()
+        .filter(|x| has_infra_tags(tags(x), req))
+        .collect()
+}
+
+/// Batched refresh of one type: one `describe` with a `filter_name` filter per chunk of
+/// ids (EC2 takes 200 values per filter), each item mapped with its prior. An id missing
+/// from the answer was deleted; a filter, unlike an id list, omits it instead of failing.
+pub async fn read_by_id<T, Fut>(
+    items: &[ReadRequest],
+    filter_name: &str,
+    describe: impl Fn(Vec<Filter>) -> Fut,
+    id_of: impl Fn(&T) -> Option<&str>,
+    to_value: impl Fn(&T, Option<&Value>) -> Option<(String, Value)>,
+) -> Result<BTreeMap<String, Value>, ProviderError>
+where
+    Fut: Future<Output = Result<Vec<T>, ProviderError>>,
+{
+    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let mut out = BTreeMap::new();
+    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+        for item in describe(vec![filter(filter_name, chunk)]).await? {
+            let prior = id_of(&item).and_then(|id| priors.get(id).copied());
+            out.extend(to_value(&item, prior));
+        }
+    }
+    Ok(out)
 }

@@ -362,12 +362,7 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let vpcs: Vec<Vpc> = describe(p, infra_filters(req)).await?;
-    // the filter is no proof (the emulator ignores tag filters on NAT gateways)
-    let vpcs: Vec<_> = vpcs
-        .into_iter()
-        .filter(|x| crate::util::has_infra_tags(x.tags(), req))
-        .collect();
+    let vpcs = crate::util::ours(describe(p, infra_filters(req)).await?, req, Vpc::tags);
     let Some(vpc) = vpcs.into_iter().next() else {
         return Ok(None);
     };
