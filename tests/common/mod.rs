@@ -239,8 +239,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// An EC2 client that does not go through `infra`, to check what really exists.
-pub async fn ec2() -> aws_sdk_ec2::Client {
+/// SDK settings for the independent clients below: the emulator's endpoint, region and
+/// test credentials, with nothing from the developer's own AWS configuration.
+pub fn sdk_config() -> aws_config::SdkConfig {
     let env = emulator_env();
     let creds = aws_sdk_ec2::config::Credentials::new(
         &env["AWS_ACCESS_KEY_ID"],
@@ -249,17 +250,21 @@ pub async fn ec2() -> aws_sdk_ec2::Client {
         None,
         "test",
     );
-    let conf = aws_sdk_ec2::config::Builder::new()
-        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-        .region(aws_sdk_ec2::config::Region::new(
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(
             env.get("AWS_REGION")
                 .cloned()
                 .unwrap_or_else(|| "us-east-1".into()),
         ))
         .endpoint_url(&env["AWS_ENDPOINT_URL"])
-        .credentials_provider(creds)
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
+        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(creds))
+        .build()
+}
+
+/// An EC2 client that does not go through `infra`, to check what really exists.
+pub async fn ec2() -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&sdk_config())
 }
 
 /// Count the live resources tagged `infra:stack = stack`, by `infra:address`, per kind.
@@ -510,21 +515,11 @@ pub fn small() -> Workspace {
 /// An EKS client that does not go through `infra` (moto's server, `AWS_ENDPOINT_URL_EKS`).
 pub async fn eks() -> aws_sdk_eks::Client {
     let env = emulator_env();
-    let creds = aws_sdk_eks::config::Credentials::new(
-        &env["AWS_ACCESS_KEY_ID"],
-        &env["AWS_SECRET_ACCESS_KEY"],
-        None,
-        None,
-        "test",
-    );
     let endpoint = env
         .get("AWS_ENDPOINT_URL_EKS")
         .unwrap_or(&env["AWS_ENDPOINT_URL"]);
-    let conf = aws_sdk_eks::config::Builder::new()
-        .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
-        .region(aws_sdk_eks::config::Region::new("us-east-1"))
+    let conf = aws_sdk_eks::config::Builder::from(&sdk_config())
         .endpoint_url(endpoint)
-        .credentials_provider(creds)
         .build();
     aws_sdk_eks::Client::from_conf(conf)
 }
@@ -532,7 +527,6 @@ pub async fn eks() -> aws_sdk_eks::Client {
 /// What of an environment named `name` still exists outside EC2: its EKS cluster, its IAM
 /// roles (`<name>-eks-*`), and hosted zones called `domain` created by the stack.
 pub async fn leftovers(name: &str, zone_ids: &[String]) -> Vec<String> {
-    let env = emulator_env();
     let mut out = Vec::new();
     if eks()
         .await
@@ -544,34 +538,13 @@ pub async fn leftovers(name: &str, zone_ids: &[String]) -> Vec<String> {
     {
         out.push(format!("eks cluster {name}"));
     }
-    let creds = aws_sdk_iam::config::Credentials::new(
-        &env["AWS_ACCESS_KEY_ID"],
-        &env["AWS_SECRET_ACCESS_KEY"],
-        None,
-        None,
-        "test",
-    );
-    let iam = aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::config::Builder::new()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(aws_sdk_iam::config::Region::new("us-east-1"))
-            .endpoint_url(&env["AWS_ENDPOINT_URL"])
-            .credentials_provider(creds.clone())
-            .build(),
-    );
+    let iam = aws_sdk_iam::Client::new(&sdk_config());
     for role in [format!("{name}-eks-cluster"), format!("{name}-eks-node")] {
         if iam.get_role().role_name(&role).send().await.is_ok() {
             out.push(format!("iam role {role}"));
         }
     }
-    let r53 = aws_sdk_route53::Client::from_conf(
-        aws_sdk_route53::config::Builder::new()
-            .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
-            .region(aws_sdk_route53::config::Region::new("us-east-1"))
-            .endpoint_url(&env["AWS_ENDPOINT_URL"])
-            .credentials_provider(creds)
-            .build(),
-    );
+    let r53 = aws_sdk_route53::Client::new(&sdk_config());
     for id in zone_ids {
         if r53.get_hosted_zone().id(id).send().await.is_ok() {
             out.push(format!("hosted zone {id}"));
