@@ -236,6 +236,67 @@ fn prod_day_two_operations() {
         "both records in one batched call: {calls}"
     );
 
+    // a Kubernetes upgrade: the cluster, then each pool, in place through the EKS update
+    // APIs, each waited on until DescribeUpdate says Successful
+    edit(
+        r#"kubernetes_version = "1.30""#,
+        r#"kubernetes_version = "1.31""#,
+    );
+    let plan = ws.plan_json(&[]);
+    let update = vec!["update".to_string()];
+    assert_eq!(
+        changes(&plan),
+        vec![
+            (
+                "module.eks.aws_eks_cluster.this".to_string(),
+                update.clone()
+            ),
+            (
+                "module.eks.aws_eks_node_group.this[\"stateful\"]".to_string(),
+                update.clone()
+            ),
+            (
+                "module.eks.aws_eks_node_group.this[\"stateless\"]".to_string(),
+                update.clone()
+            ),
+            (
+                "module.eks.aws_eks_node_group.this[\"tools\"]".to_string(),
+                update.clone()
+            ),
+        ]
+    );
+    let r = ws.apply();
+    let calls = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("API calls"))
+        .unwrap_or_default()
+        .to_string();
+    for expected in ["eks:UpdateClusterVersion 1", "eks:UpdateNodegroupVersion 3"] {
+        assert!(calls.contains(expected), "{expected}: {calls}");
+    }
+    assert!(calls.contains("eks:DescribeUpdate"), "waited: {calls}");
+    let versions = rt.block_on(async {
+        let c = crate::common::eks().await;
+        let mut seen = vec![];
+        let cl = c.describe_cluster().name(&cluster).send().await.unwrap();
+        seen.push(cl.cluster().and_then(|c| c.version()).map(str::to_string));
+        for pool in ["stateful", "stateless", "tools"] {
+            let ng = c
+                .describe_nodegroup()
+                .cluster_name(&cluster)
+                .nodegroup_name(pool)
+                .send()
+                .await
+                .unwrap();
+            seen.push(ng.nodegroup().and_then(|n| n.version()).map(str::to_string));
+        }
+        seen
+    });
+    assert_eq!(versions, vec![Some("1.31".to_string()); 4]);
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "clean after the upgrade:\n{}", again.all());
+
     // rebuild the cluster: destroy --target module.eks keeps the network and the EIPs
     let before = rt.block_on(crate::common::tagged(&ws.stack_name));
     let d = ws.run(&["destroy", "--auto-approve", "--target", "module.eks"]);

@@ -32,8 +32,9 @@ module "network" {
 module "eks" {
   source = "../modules/eks"
 
-  name       = var.name
-  subnet_ids = module.network.private_subnet_ids
+  name               = var.name
+  kubernetes_version = "1.30"
+  subnet_ids         = module.network.private_subnet_ids
 
   node_groups = {
     general = {

@@ -65,6 +65,9 @@ resource "aws_eks_node_group" "this" {
   node_group_name = each.key
   node_role_arn   = aws_iam_role.node.arn
   subnet_ids      = var.subnet_ids
+  # pools follow the control plane: bumping kubernetes_version upgrades the cluster in
+  # place first, then each pool (EKS refuses nodes newer than their cluster)
+  version = aws_eks_cluster.this.version
   instance_types  = each.value.instance_types
   capacity_type   = each.value.capacity_type
   labels          = each.value.labels

@@ -7,6 +7,8 @@ use super::*;
 mod dns;
 #[path = "eks.rs"]
 mod eks;
+#[path = "eks_upgrade.rs"]
+mod eks_upgrade;
 #[path = "iam.rs"]
 mod iam;
 
