@@ -58,6 +58,10 @@ pub(crate) fn parse(file: &SourceFile) -> (Option<Body>, Vec<Diagnostic>) {
                 );
                 detail = "numbers must be whole numbers up to 18446744073709551615 or decimals up to about 1.8e308".to_string();
             }
+            if message.starts_with("invalid escape") {
+                message = "invalid escape sequence".to_string();
+                detail = "in a string, `\\` starts an escape (\\n, \\t, \\\", \\\\, \\uNNNN); write `\\\\` for a backslash".to_string();
+            }
             if message.contains("redefined attribute") {
                 message = "duplicate attribute".to_string();
                 detail =
