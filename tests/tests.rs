@@ -4,6 +4,7 @@
 mod common;
 
 mod bad_input;
+mod bad_input_corpus;
 mod cli_plan;
 mod cli_signals;
 mod cli_state;

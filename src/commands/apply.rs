@@ -59,6 +59,9 @@ async fn plan_and_apply(
     printer: Printer,
 ) -> anyhow::Result<u8> {
     let loaded = load_stack(stack, &printer)?;
+    if !destroy {
+        crate::commands::validate::preflight(&loaded, &printer)?;
+    }
     let operation = if destroy { "destroy" } else { "apply" };
     let session = Session::lock(state, &loaded.name, operation, &printer).await?;
     let result = async {

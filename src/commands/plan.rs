@@ -9,6 +9,7 @@ use crate::printer::Printer;
 
 pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
     let loaded = load_stack(&args.stack, &printer)?;
+    crate::commands::validate::preflight(&loaded, &printer)?;
     let session = Session::lock(&args.state, &loaded.name, "plan", &printer).await?;
     let result = plan(&args, &loaded, &session, &printer).await;
     session.release().await?;

@@ -9,6 +9,20 @@ use infra_model::{Diagnostic, InstanceKey, Value};
 
 use crate::decl::{span, Declarations, Expansion};
 
+/// The most instances one block may expand into: far beyond what an AWS account holds,
+/// and low enough that a typo (`count = 1e9`) fails at once instead of exhausting memory.
+pub(crate) const MAX_INSTANCES: usize = 10_000;
+
+fn too_many(what: &str, n: f64, file: &SourceFile, e: &Expression) -> Diagnostic {
+    Diagnostic::error(format!(
+        "`{what}` asks for {n} instances, more than the {MAX_INSTANCES} one block may have"
+    ))
+    .with_detail(format!(
+        "check the `{what}` value; split the block if you really need more"
+    ))
+    .with_span(span(file, e))
+}
+
 /// An instance key with its `count` / `each` binding.
 pub(crate) type Keyed = (Option<InstanceKey>, Option<(&'static str, Value)>);
 
@@ -55,9 +69,10 @@ impl Ctx<'_> {
                     Value::Unknown => return Err(after_apply("count", e)),
                     Value::Null => return Err(bad("null".into())),
                     v => match infra_lang::convert(v.clone(), &TypeConstraint::Number) {
-                        Ok(Value::Number(n)) if n.fract() == 0.0 && (0.0..1e9).contains(&n) => {
-                            n as i64
+                        Ok(Value::Number(n)) if n.fract() == 0.0 && n > MAX_INSTANCES as f64 => {
+                            return Err(too_many("count", n, file, e))
                         }
+                        Ok(Value::Number(n)) if n.fract() == 0.0 && n >= 0.0 => n as i64,
                         Ok(Value::Unknown) => return Err(after_apply("count", e)),
                         _ => return Err(bad(v.to_string())),
                     },
@@ -119,6 +134,9 @@ impl Ctx<'_> {
                         .with_span(span(file, e)))
                     }
                 };
+                if entries.len() > MAX_INSTANCES {
+                    return Err(too_many("for_each", entries.len() as f64, file, e));
+                }
                 Ok(entries
                     .into_iter()
                     .map(|(k, v)| {

@@ -20,11 +20,15 @@ fn read_as(path: &Path, shown: String) -> Result<SourceFile, Diagnostic> {
             .with_detail("check that the file exists and is readable")
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
+        // point at the first invalid byte: line and column count the valid text before it
+        let at = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+        let span = infra_model::Span::from_offsets(Arc::from(shown.as_str()), valid, at, at);
         Diagnostic::error(format!(
-            "{shown} is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
+            "{shown} is not valid UTF-8 (invalid byte at offset {at})"
         ))
         .with_detail("save the file as UTF-8")
+        .with_span(Some(span))
     })?;
     Ok(SourceFile {
         path: Arc::from(shown.as_str()),
@@ -117,7 +121,8 @@ pub fn read_stack(
 /// errors), relative to `dir_key`.
 fn module_sources(files: &[SourceFile], dir_key: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for f in files {
+    // parsing is the expensive part of loading: skip files that cannot call a module
+    for f in files.iter().filter(|f| f.text.contains("module")) {
         let Some(body) = infra_lang::parse(f).0 else {
             continue;
         };

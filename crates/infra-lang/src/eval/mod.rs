@@ -270,7 +270,10 @@ impl Evaluator<'_> {
                 None => {}
             }
         }
-        crate::functions::call(name, args).map_err(|m| self.error(whole, m))
+        match crate::functions::call(name, args) {
+            Ok(Value::String(s)) if s.len() > MAX_STRING => Err(self.error(whole, too_long())),
+            result => result.map_err(|m| self.error(whole, m)),
+        }
     }
 
     fn call_try(&mut self, call: &FuncCall, whole: &Expression) -> EvalResult {
@@ -364,4 +367,16 @@ pub(crate) fn describe(v: &Value) -> String {
         Value::Null => "null".to_string(),
         other => other.type_name().to_string(),
     }
+}
+
+/// The longest string an expression may build (templates, function results): far above
+/// any real value, and low enough that doubling a string through a chain of locals fails
+/// with an error instead of exhausting memory.
+pub(crate) const MAX_STRING: usize = 64 << 20;
+
+pub(crate) fn too_long() -> String {
+    format!(
+        "the resulting string is longer than {} MiB",
+        MAX_STRING >> 20
+    )
 }

@@ -64,6 +64,9 @@ impl Evaluator<'_> {
                 Element::Interpolation(interp) => {
                     let v = self.expr(&interp.expr)?;
                     match template_string(&v) {
+                        Ok(Some(s)) if out.len() + s.len() > super::MAX_STRING => {
+                            return Err(self.error(&interp.expr, super::too_long()))
+                        }
                         Ok(Some(s)) => out.push_str(&s),
                         Ok(None) => known = false,
                         Err(m) => return Err(self.error(&interp.expr, m)),

@@ -1,0 +1,4 @@
+locals {
+  n = 1
+  x = local.n.foo
+}

@@ -1,0 +1,4 @@
+locals {
+  zero = 0
+  x    = 10 / local.zero
+}

@@ -1,0 +1,3 @@
+locals {
+  m = { for s in ["a", "a"] : s => 1 }
+}

@@ -1,0 +1,3 @@
+locals {
+  x = format("%s-%s", "a")
+}

@@ -1,0 +1,4 @@
+locals {
+  l = ["a", "b"]
+  x = local.l[5]
+}

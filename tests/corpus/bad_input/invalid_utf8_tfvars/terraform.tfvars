@@ -1,0 +1,2 @@
+name = "ok"
+other = "ÿþ"

@@ -1,0 +1,7 @@
+variable "db" {
+  type = object({ name = string, size = number })
+  default = {
+    name = "a"
+    size = "big"
+  }
+}

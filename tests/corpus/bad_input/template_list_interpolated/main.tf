@@ -1,0 +1,4 @@
+locals {
+  l = ["a"]
+  x = "name-${local.l}"
+}

@@ -1,0 +1,3 @@
+variable "tags" {
+  type = map(string)
+}

@@ -1,0 +1,3 @@
+n = 1
+resource "aws_vpc" "x" {
+}

@@ -1,0 +1,3 @@
+resource "aws_vpcc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
