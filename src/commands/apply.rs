@@ -65,6 +65,13 @@ async fn plan_and_apply(
         let prepared = prepare(&loaded, &session, planning, destroy, Mode::Apply, &printer).await?;
         printer.out(infra_plan::render_text(&prepared.plan, printer.color));
         if !prepared.plan.has_changes() {
+            // nothing to do, but rows of objects that are gone must still go
+            crate::engine::refresh::forget_gone(
+                &session.store,
+                &session.stack,
+                &prepared.refreshed,
+            )
+            .await?;
             print_outputs(&loaded, &prepared.refreshed.values, &printer);
             printer.out(api_calls_line(&prepared.provider.api_calls()));
             return Ok(0);
@@ -74,6 +81,8 @@ async fn plan_and_apply(
         for record in &prepared.refreshed.changed {
             session.store.put_resource(&session.stack, record).await?;
         }
+        crate::engine::refresh::forget_gone(&session.store, &session.stack, &prepared.refreshed)
+            .await?;
         let mut prior = prepared.refreshed.values.clone();
         prior.extend(prepared.data.clone());
         execute(
