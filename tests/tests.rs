@@ -7,6 +7,7 @@ mod bad_input;
 mod cli_plan;
 mod cli_signals;
 mod cli_state;
+mod concurrency;
 mod environments;
 mod network;
 mod torture;

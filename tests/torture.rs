@@ -6,7 +6,7 @@
 //! nothing tagged for the stack remains, EIPs included.
 //!
 //! `INFRA_TORTURE_SEED` replays a run (the seed is printed); `INFRA_TORTURE_KILLS` sets how
-//! many kills must land while `infra` is still running (default 28).
+//! many kills must land while `infra` is still running (default 40).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -230,11 +230,13 @@ impl Torture {
     /// (while it loads, locks, reconciles or refreshes).
     fn moment(&mut self, lines: usize) -> Moment {
         if self.rng.gen_bool(0.15) {
-            Moment::After(Duration::from_millis(self.rng.gen_range(30..700)))
+            Moment::After(Duration::from_millis(self.rng.gen_range(5..250)))
         } else {
+            // a short run (the replace) ends soon after its last line: stay close to it
+            let then = if lines <= 4 { 40 } else { 150 };
             Moment::Line {
                 nth: self.rng.gen_range(1..=lines),
-                then: Duration::from_millis(self.rng.gen_range(0..150)),
+                then: Duration::from_millis(self.rng.gen_range(0..then)),
             }
         }
     }
@@ -249,7 +251,7 @@ fn torture_sigkill_at_random_moments_never_duplicates_or_orphans() {
     let target: usize = std::env::var("INFRA_TORTURE_KILLS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(28);
+        .unwrap_or(40);
     eprintln!("torture: seed {seed} (INFRA_TORTURE_SEED={seed} replays it), {target} kills");
     let files = [
         ("main.tf", include_str!("../stacks/example/main.tf")),

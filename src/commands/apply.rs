@@ -72,6 +72,10 @@ async fn plan_and_apply(
                 &prepared.refreshed,
             )
             .await?;
+            if destroy {
+                // a destroy killed after its last delete left the data sources' rows
+                forget_data_sources(&session).await?;
+            }
             print_outputs(&loaded, &prepared.refreshed.values, &printer);
             printer.out(api_calls_line(&prepared.provider.api_calls()));
             return Ok(0);
@@ -273,14 +277,7 @@ async fn execute(
         }
     }
     if operation == "destroy" && report.success() {
-        for rec in session.store.resources(&session.stack).await? {
-            if rec.mode == "data" {
-                session
-                    .store
-                    .remove_resource(&session.stack, &rec.address, None)
-                    .await?;
-            }
-        }
+        forget_data_sources(session).await?;
     }
     let (add, change, destroy) = plan.summary();
     use infra_state::HistoryStatus;
@@ -346,6 +343,19 @@ async fn execute(
     }
     printer.out(api_calls_line(&calls));
     Ok(0)
+}
+
+/// Once a stack is destroyed, the data sources kept for `infra output` go too.
+async fn forget_data_sources(session: &Session) -> anyhow::Result<()> {
+    for rec in session.store.resources(&session.stack).await? {
+        if rec.mode == "data" {
+            session
+                .store
+                .remove_resource(&session.stack, &rec.address, None)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 fn print_outputs(loaded: &LoadedStack, values: &BTreeMap<Address, Value>, printer: &Printer) {
