@@ -136,17 +136,71 @@ fn signal(pid: u32, sig: &str) {
     assert!(sent.success(), "kill {sig} {pid}");
 }
 
+/// A TCP proxy in front of the emulator that holds every answer back for `delay`, so that
+/// each API call is still in flight for that long: requests reach the emulator at once (a
+/// create lands), only the answer is late. Returns its endpoint URL.
+fn slow_emulator(delay: Duration) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let upstream = crate::common::emulator_env()["AWS_ENDPOINT_URL"]
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let Ok(mut server) = TcpStream::connect(&upstream) else {
+                    return;
+                };
+                let (Ok(mut to_server), Ok(mut from_client)) =
+                    (server.try_clone(), client.try_clone())
+                else {
+                    return;
+                };
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_client, &mut to_server);
+                });
+                let mut buf = [0u8; 16384];
+                loop {
+                    match server.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            std::thread::sleep(delay);
+                            if client.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                let _ = client.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    url
+}
+
 /// Start an apply of the example stack and wait until it has recorded `rows` resources
 /// (so it is inside the apply, with operations in flight).
-fn apply_until_recorded(ws: &Workspace, rows: usize) -> std::process::Child {
-    let mut child = ws
-        .cmd(&["apply", "--auto-approve"])
+fn apply_until_recorded(
+    ws: &Workspace,
+    rows: usize,
+    endpoint: Option<&str>,
+) -> std::process::Child {
+    let mut cmd = ws.cmd(&["apply", "--auto-approve"]);
+    if let Some(url) = endpoint {
+        cmd.env("AWS_ENDPOINT_URL", url);
+    }
+    let mut child = cmd
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while state_count(ws) < rows {
         assert!(Instant::now() < deadline, "apply recorded nothing");
         assert!(child.try_wait().unwrap().is_none(), "apply ended early");
@@ -195,12 +249,13 @@ fn assert_cloud_matches_state(ws: &Workspace, what: &str) {
 #[test]
 fn cli_second_sigint_stops_at_once_and_the_rerun_adopts() {
     let ws = Workspace::from_stack("example", true);
-    let child = apply_until_recorded(&ws, 3);
+    // every answer comes 1.5 s late: operations are in flight when the signals come
+    let slow = slow_emulator(Duration::from_millis(1500));
+    let child = apply_until_recorded(&ws, 1, Some(&slow));
     let pid = child.id();
     signal(pid, "-INT");
-    // far enough apart not to be coalesced into one signal, close enough that the first
-    // run's operations are still in flight
-    std::thread::sleep(Duration::from_millis(40));
+    // far enough apart not to be coalesced into one signal
+    std::thread::sleep(Duration::from_millis(200));
     signal(pid, "-INT");
     let sent = Instant::now();
     let r = Run::from(child.wait_with_output().unwrap());
@@ -216,11 +271,29 @@ fn cli_second_sigint_stops_at_once_and_the_rerun_adopts() {
         "stopped at once, not after {took:?}"
     );
     assert!(!r.stdout.contains("Apply complete"), "{}", r.all());
+    assert!(
+        !r.stderr.contains("operations completed and recorded"),
+        "it did not wait for the operations in flight:\n{}",
+        r.all()
+    );
     assert_cloud_matches_state(&ws, "after the second interrupt");
+    let intents = rt().block_on(async {
+        let store = ws.store().await;
+        let n = store.intents(&ws.stack_name).await.unwrap().len();
+        store.close().await;
+        n
+    });
+    assert!(intents > 0, "creates were in flight, so intents are left");
 
     // the lock was not released (the process exited at once): the next run takes it over
     let again = ws.run(&["apply", "--auto-approve"]);
     assert_eq!(again.code, 0, "{}", again.all());
+    assert!(again.stderr.contains("stale"), "{}", again.all());
+    assert!(
+        again.stderr.contains("created by an interrupted run"),
+        "the rerun adopts what the in-flight creates made:\n{}",
+        again.all()
+    );
     let live = rt().block_on(tagged(&ws.stack_name));
     assert_eq!(live.len(), TAGGED, "{live:?}");
     assert!(live.values().all(|n| *n == 1), "no duplicates: {live:?}");
@@ -238,7 +311,7 @@ fn cli_second_sigint_stops_at_once_and_the_rerun_adopts() {
 #[test]
 fn cli_sigterm_stops_apply_gracefully() {
     let ws = Workspace::from_stack("example", true);
-    let child = apply_until_recorded(&ws, 3);
+    let child = apply_until_recorded(&ws, 3, None);
     signal(child.id(), "-TERM");
     let started = Instant::now();
     let r = Run::from(child.wait_with_output().unwrap());

@@ -368,9 +368,10 @@ fn print_outputs(loaded: &LoadedStack, values: &BTreeMap<Address, Value>, printe
 /// First Ctrl-C / SIGTERM: stop starting new work and let in-flight operations finish.
 /// Second: exit at once; the intents already committed let the next run adopt.
 async fn watch_signals(shutdown: Shutdown, printer: Printer) {
+    let mut signals = Signals::new();
     let mut count = 0;
     loop {
-        wait_signal().await;
+        signals.recv().await;
         count += 1;
         if count == 1 {
             printer.err("Interrupt received: starting nothing new, waiting for operations in flight to finish (interrupt again to stop at once)");
@@ -383,24 +384,48 @@ async fn watch_signals(shutdown: Shutdown, printer: Printer) {
     }
 }
 
-async fn wait_signal() {
+/// SIGINT and SIGTERM, registered once for the whole apply: a listener made anew after
+/// each signal would miss a second one that arrives while the first is being handled.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            std::future::pending::<()>().await;
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(term), Ok(int)) => Some((term, int)),
+                _ => None,
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let Some((term, int)) = self.streams.as_mut() else {
+                std::future::pending::<()>().await;
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
