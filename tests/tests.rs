@@ -8,5 +8,7 @@ mod bad_input_corpus;
 mod cli_plan;
 mod cli_signals;
 mod cli_state;
+mod concurrency;
 mod environments;
 mod network;
+mod torture;

@@ -68,6 +68,17 @@ async fn plan_and_apply(
         let prepared = prepare(&loaded, &session, planning, destroy, Mode::Apply, &printer).await?;
         printer.out(infra_plan::render_text(&prepared.plan, printer.color));
         if !prepared.plan.has_changes() {
+            // nothing to do, but rows of objects that are gone must still go
+            crate::engine::refresh::forget_gone(
+                &session.store,
+                &session.stack,
+                &prepared.refreshed,
+            )
+            .await?;
+            if destroy {
+                // a destroy killed after its last delete left the data sources' rows
+                forget_data_sources(&session).await?;
+            }
             print_outputs(&loaded, &prepared.refreshed.values, &printer);
             printer.out(api_calls_line(&prepared.provider.api_calls()));
             return Ok(0);
@@ -77,6 +88,8 @@ async fn plan_and_apply(
         for record in &prepared.refreshed.changed {
             session.store.put_resource(&session.stack, record).await?;
         }
+        crate::engine::refresh::forget_gone(&session.store, &session.stack, &prepared.refreshed)
+            .await?;
         let mut prior = prepared.refreshed.values.clone();
         prior.extend(prepared.data.clone());
         execute(
@@ -267,14 +280,7 @@ async fn execute(
         }
     }
     if operation == "destroy" && report.success() {
-        for rec in session.store.resources(&session.stack).await? {
-            if rec.mode == "data" {
-                session
-                    .store
-                    .remove_resource(&session.stack, &rec.address, None)
-                    .await?;
-            }
-        }
+        forget_data_sources(session).await?;
     }
     let (add, change, destroy) = plan.summary();
     use infra_state::HistoryStatus;
@@ -342,6 +348,19 @@ async fn execute(
     Ok(0)
 }
 
+/// Once a stack is destroyed, the data sources kept for `infra output` go too.
+async fn forget_data_sources(session: &Session) -> anyhow::Result<()> {
+    for rec in session.store.resources(&session.stack).await? {
+        if rec.mode == "data" {
+            session
+                .store
+                .remove_resource(&session.stack, &rec.address, None)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 fn print_outputs(loaded: &LoadedStack, values: &BTreeMap<Address, Value>, printer: &Printer) {
     let (outputs, _) = loaded.stack.evaluate_outputs(values);
     if !outputs.is_empty() {
@@ -352,9 +371,10 @@ fn print_outputs(loaded: &LoadedStack, values: &BTreeMap<Address, Value>, printe
 /// First Ctrl-C / SIGTERM: stop starting new work and let in-flight operations finish.
 /// Second: exit at once; the intents already committed let the next run adopt.
 async fn watch_signals(shutdown: Shutdown, printer: Printer) {
+    let mut signals = Signals::new();
     let mut count = 0;
     loop {
-        wait_signal().await;
+        signals.recv().await;
         count += 1;
         if count == 1 {
             printer.err("Interrupt received: starting nothing new, waiting for operations in flight to finish (interrupt again to stop at once)");
@@ -367,24 +387,48 @@ async fn watch_signals(shutdown: Shutdown, printer: Printer) {
     }
 }
 
-async fn wait_signal() {
+/// SIGINT and SIGTERM, registered once for the whole apply: a listener made anew after
+/// each signal would miss a second one that arrives while the first is being handled.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            std::future::pending::<()>().await;
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(term), Ok(int)) => Some((term, int)),
+                _ => None,
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let Some((term, int)) = self.streams.as_mut() else {
+                std::future::pending::<()>().await;
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

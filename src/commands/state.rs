@@ -172,7 +172,23 @@ pub async fn force_unlock(args: ForceUnlockArgs, printer: Printer) -> anyhow::Re
     let store = crate::engine::session::open_store(&args.state).await?;
     let released = store.force_unlock(&name, &args.id).await;
     store.close().await;
-    released?;
+    let info = released?;
     printer.out(format!("Released lock {} on stack `{name}`.", args.id));
+    // tell whether the holder was gone, or whether a live run just lost its lock
+    if info.is_stale() {
+        printer.out(format!(
+            "The lock was stale: its holder ({} by {}, pid {}) is no longer running; the next run reconciles what it left behind.",
+            info.operation, info.who, info.pid
+        ));
+    } else {
+        printer.err(format!(
+            "{}: its holder ({} by {} on {}, pid {}) may still be running; make sure it has stopped before changing the stack.",
+            printer.yellow("warning"),
+            info.operation,
+            info.who,
+            info.host,
+            info.pid
+        ));
+    }
     Ok(0)
 }

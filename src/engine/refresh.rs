@@ -22,6 +22,9 @@ pub struct Refreshed {
     pub deleted_outside: Vec<Address>,
     /// Records whose attributes changed in the cloud, to be written back on apply.
     pub changed: Vec<ResourceRecord>,
+    /// Rows (current and deposed) whose object the cloud no longer has, as
+    /// `(address, deposed)`: apply and destroy remove them ([`forget_gone`]).
+    pub gone: Vec<(String, Option<String>)>,
 }
 
 /// How long to keep looking for what an interrupted create made before concluding it was
@@ -37,14 +40,24 @@ pub async fn reconcile_intents(
     printer: &Printer,
 ) -> anyhow::Result<usize> {
     let mut pending = Vec::new();
+    let records = store.resources(stack).await?;
     for intent in store.intents(stack).await? {
         let address = Address::parse(&intent.address)?;
+        // what the state already holds at this address (the old object of a
+        // create_before_destroy replacement, tagged like the new one) is not what the
+        // interrupted create made
+        let known_ids = records
+            .iter()
+            .filter(|r| r.address == intent.address && !r.cloud_id.is_empty())
+            .map(|r| r.cloud_id.clone())
+            .collect();
         let req = CreateRequest {
             stack: stack.to_string(),
             address,
             type_name: intent.type_name.clone(),
             config: Value::from_json(&intent.config),
             token: intent.token.clone(),
+            known_ids,
         };
         pending.push(req);
     }
@@ -52,7 +65,11 @@ pub async fn reconcile_intents(
     for round in 0..=SETTLE.len() {
         let mut not_found = Vec::new();
         for req in pending {
-            match provider.adopt(&req).await? {
+            let found = provider.adopt(&req).await?.filter(|attrs| {
+                let id = attrs.get("id").as_str().unwrap_or_default();
+                !req.known_ids.iter().any(|k| k == id)
+            });
+            match found {
                 Some(attrs) => {
                     let id = attrs.get("id").as_str().unwrap_or_default().to_string();
                     let mut record = ResourceRecord::new(
@@ -176,6 +193,7 @@ pub async fn refresh(
                     if r.deposed.is_none() {
                         refreshed.deleted_outside.push(address.clone());
                     }
+                    refreshed.gone.push((r.address.clone(), r.deposed.clone()));
                     continue;
                 }
             }
@@ -197,6 +215,20 @@ pub async fn refresh(
         });
     }
     Ok(refreshed)
+}
+
+/// Remove the rows whose object refresh found gone, before apply or destroy changes
+/// anything. Without this, a destroy rerun after a killed destroy (or a deposed object
+/// deleted meanwhile) leaves rows for objects that no longer exist, and no later run cleans
+/// them up: a destroy plans nothing for them, nor does an apply once the resource is
+/// removed from the configuration.
+pub async fn forget_gone(store: &Store, stack: &str, refreshed: &Refreshed) -> anyhow::Result<()> {
+    for (address, deposed) in &refreshed.gone {
+        store
+            .remove_resource(stack, address, deposed.as_deref())
+            .await?;
+    }
+    Ok(())
 }
 
 /// Read the data sources whose arguments are known before planning.

@@ -282,7 +282,18 @@ pub async fn tagged_no_nat(stack: &str) -> BTreeMap<String, usize> {
 }
 
 async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
-    use aws_sdk_ec2::types::Filter;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (addr, _) in tagged_objects(stack, nat).await {
+        *counts.entry(addr).or_default() += 1;
+    }
+    counts
+}
+
+/// Every live object tagged `infra:stack = stack`, as `(infra:address, cloud id)`, sorted.
+/// NAT gateways in state deleted/deleting and released addresses are left out; with
+/// `nat = false` NAT gateways are not looked at (see [`tagged_no_nat`]).
+pub async fn tagged_objects(stack: &str, nat: bool) -> Vec<(String, String)> {
+    use aws_sdk_ec2::types::{Filter, Tag};
     let c = ec2().await;
     let f = || {
         Filter::builder()
@@ -290,27 +301,25 @@ async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
             .values(stack)
             .build()
     };
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     // The emulator ignores tag filters on some calls (DescribeNatGateways): check the tags here too.
-    let mut add = |tags: Option<&[aws_sdk_ec2::types::Tag]>| {
+    let mut add = |tags: &[Tag], id: Option<&str>| {
         let ours = tags
-            .unwrap_or_default()
             .iter()
             .any(|t| t.key() == Some("infra:stack") && t.value() == Some(stack));
         if !ours {
             return;
         }
         let addr = tags
-            .unwrap_or_default()
             .iter()
             .find(|t| t.key() == Some("infra:address"))
             .and_then(|t| t.value())
             .unwrap_or("?")
             .to_string();
-        *counts.entry(addr).or_default() += 1;
+        out.push((addr, id.unwrap_or("?").to_string()));
     };
     for v in c.describe_vpcs().filters(f()).send().await.unwrap().vpcs() {
-        add(Some(v.tags()));
+        add(v.tags(), v.vpc_id());
     }
     for s in c
         .describe_subnets()
@@ -320,7 +329,7 @@ async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
         .unwrap()
         .subnets()
     {
-        add(Some(s.tags()));
+        add(s.tags(), s.subnet_id());
     }
     for g in c
         .describe_internet_gateways()
@@ -330,7 +339,7 @@ async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
         .unwrap()
         .internet_gateways()
     {
-        add(Some(g.tags()));
+        add(g.tags(), g.internet_gateway_id());
     }
     for a in c
         .describe_addresses()
@@ -340,7 +349,7 @@ async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
         .unwrap()
         .addresses()
     {
-        add(Some(a.tags()));
+        add(a.tags(), a.allocation_id());
     }
     let nats = if nat {
         c.describe_nat_gateways()
@@ -359,7 +368,7 @@ async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
             .map(|s| s.as_str().to_string())
             .unwrap_or_default();
         if state != "deleted" && state != "deleting" {
-            add(Some(n.tags()));
+            add(n.tags(), n.nat_gateway_id());
         }
     }
     for r in c
@@ -370,7 +379,7 @@ async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
         .unwrap()
         .route_tables()
     {
-        add(Some(r.tags()));
+        add(r.tags(), r.route_table_id());
     }
     for g in c
         .describe_security_groups()
@@ -380,9 +389,10 @@ async fn tagged_kinds(stack: &str, nat: bool) -> BTreeMap<String, usize> {
         .unwrap()
         .security_groups()
     {
-        add(Some(g.tags()));
+        add(g.tags(), g.group_id());
     }
-    counts
+    out.sort();
+    out
 }
 
 impl Workspace {

@@ -294,6 +294,7 @@ impl<'a> Scheduler<'a> {
                     type_name,
                     config,
                     token: token_for(&self.opts.run_id, address),
+                    known_ids: Vec::new(),
                 };
                 let depose = change.is_some_and(|c| c.action == Action::CreateThenDelete);
                 Ok(Work::Create {

@@ -12,6 +12,7 @@ fn vpc_req(name: &str) -> CreateRequest {
         stack: "s".into(),
         address: Address::managed("aws_vpc", name),
         type_name: "aws_vpc".into(),
+        known_ids: Vec::new(),
         config: full_config(
             "aws_vpc",
             &[

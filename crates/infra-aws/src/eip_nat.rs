@@ -130,6 +130,7 @@ pub(crate) async fn adopt_eip(
         describe_addresses(p, infra_filters(req)).await?,
         req,
         Address::tags,
+        Address::allocation_id,
     );
     Ok(found
         .first()
@@ -371,6 +372,7 @@ pub(crate) async fn adopt_nat(
         describe_nats(p, infra_filters(req)).await?,
         req,
         NatGateway::tags,
+        NatGateway::nat_gateway_id,
     );
     Ok(found
         .iter()

@@ -182,6 +182,7 @@ pub(crate) async fn adopt(
         describe(p, infra_filters(req)).await?,
         req,
         InternetGateway::tags,
+        InternetGateway::internet_gateway_id,
     );
     let Some(g) = found.first() else {
         return Ok(None);

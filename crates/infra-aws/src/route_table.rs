@@ -252,6 +252,7 @@ pub(crate) async fn adopt_table(
         describe(p, infra_filters(req)).await?,
         req,
         RouteTable::tags,
+        RouteTable::route_table_id,
     );
     let Some((id, v)) = found
         .first()

@@ -292,6 +292,7 @@ pub(crate) async fn adopt(
         describe(p, infra_filters(req)).await?,
         req,
         SecurityGroup::tags,
+        SecurityGroup::group_id,
     );
     let Some(g) = found.first() else {
         return Ok(None);

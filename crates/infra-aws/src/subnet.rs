@@ -143,7 +143,12 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found = crate::util::ours(describe(p, infra_filters(req)).await?, req, Subnet::tags);
+    let found = crate::util::ours(
+        describe(p, infra_filters(req)).await?,
+        req,
+        Subnet::tags,
+        Subnet::subnet_id,
+    );
     Ok(found
         .first()
         .and_then(|s| to_value(p, s, Some(&req.config)))

@@ -297,10 +297,18 @@ mod tests {
 /// The candidates a stack-tag Describe returned that an interrupted create of `req` really
 /// made: their tags must name exactly its stack and address. The filter alone is no proof:
 /// the emulator ignores tag filters on some calls and reads filter values as globs.
-pub fn ours<T>(found: Vec<T>, req: &CreateRequest, tags: impl Fn(&T) -> &[Tag]) -> Vec<T> {
+/// Objects the state already holds (`req.known_ids`, e.g. a deposed object with the same
+/// tags) are never candidates.
+pub fn ours<T>(
+    found: Vec<T>,
+    req: &CreateRequest,
+    tags: impl Fn(&T) -> &[Tag],
+    id: impl Fn(&T) -> Option<&str>,
+) -> Vec<T> {
     found
         .into_iter()
         .filter(|x| has_infra_tags(tags(x), req))
+        .filter(|x| !id(x).is_some_and(|id| req.known_ids.iter().any(|k| k == id)))
         .collect()
 }
 

@@ -362,7 +362,12 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let vpcs = crate::util::ours(describe(p, infra_filters(req)).await?, req, Vpc::tags);
+    let vpcs = crate::util::ours(
+        describe(p, infra_filters(req)).await?,
+        req,
+        Vpc::tags,
+        Vpc::vpc_id,
+    );
     let Some(vpc) = vpcs.into_iter().next() else {
         return Ok(None);
     };

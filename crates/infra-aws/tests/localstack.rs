@@ -98,6 +98,7 @@ fn req(stack: &str, type_name: &str, name: &str, attrs: &[(&str, Value)]) -> Cre
         type_name: type_name.to_string(),
         config: full_config(type_name, attrs).expect("a known type"),
         token: unique(&format!("{stack}-{name}")),
+        known_ids: Vec::new(),
     }
 }
 

@@ -84,6 +84,7 @@ fn request(stack: &str, type_name: &str, name: &str, config: Value) -> CreateReq
         type_name: type_name.to_string(),
         address,
         config,
+        known_ids: Vec::new(),
     }
 }
 
@@ -391,6 +392,14 @@ pub async fn adopt_finds_created_resource(provider: &dyn Provider, stack: &str) 
         match found.as_ref().and_then(id_of) {
             Some(id) if id == vpc_id => {}
             other => return Err(format!("{CHECK}: adopt found {other:?}, expected {vpc_id}; find resources by their {} and {} tags", tags::STACK, tags::ADDRESS)),
+        }
+        // the old object of a create_before_destroy replacement carries the same tags; the
+        // state holds it, and adoption must not return it
+        let known = CreateRequest { known_ids: vec![vpc_id.clone()], ..rerun.clone() };
+        if let Some(v) = provider.adopt(&known).await.map_err(|e| format!("{CHECK}: adopt failed: {e}"))? {
+            if id_of(&v) == Some(vpc_id.as_str()) {
+                return Err(format!("{CHECK}: adopt returned {vpc_id}, which the request lists in known_ids"));
+            }
         }
         let stranger = CreateRequest { address: Address::managed("aws_vpc", "conf_never_created"), token: format!("{}-other", req.token), ..req.clone() };
         if let Some(v) = provider.adopt(&stranger).await.map_err(|e| format!("{CHECK}: adopt failed: {e}"))? {

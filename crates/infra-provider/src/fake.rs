@@ -593,13 +593,20 @@ impl Provider for FakeProvider {
         let Some(objects) = inner.store.get(&req.type_name) else {
             return Ok(None);
         };
+        // what the state already holds at this address is never adopted
+        let known = |v: &&Value| {
+            let id = v.get("id");
+            req.known_ids
+                .iter()
+                .any(|k| id.as_str() == Some(k.as_str()))
+        };
         if let Some((_, id)) = inner.tokens.get(&req.token) {
-            if let Some(v) = objects.get(id) {
+            if let Some(v) = objects.get(id).filter(|v| !known(v)) {
                 return Ok(Some(public_view(v)));
             }
         }
         let address = req.address.to_string();
-        let by_tags = objects.values().find(|v| {
+        let by_tags = objects.values().filter(|v| !known(v)).find(|v| {
             let t = v.get("tags_all");
             t.get(tags::STACK).as_str() == Some(req.stack.as_str())
                 && t.get(tags::ADDRESS).as_str() == Some(address.as_str())
@@ -614,7 +621,11 @@ impl Provider for FakeProvider {
                     v.get("destination_cidr_block").clone(),
                 )
             };
-            if let Some(v) = objects.values().find(|v| key(v) == key(&req.config)) {
+            if let Some(v) = objects
+                .values()
+                .filter(|v| !known(v))
+                .find(|v| key(v) == key(&req.config))
+            {
                 return Ok(Some(public_view(v)));
             }
         }

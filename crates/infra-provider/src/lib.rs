@@ -29,6 +29,10 @@ pub struct CreateRequest {
     pub config: Value,
     /// Idempotency token, stable across reruns of the same intent.
     pub token: String,
+    /// Ids the state already holds at this address, which adoption must never return:
+    /// the old object of a create_before_destroy replacement carries the same `infra:*`
+    /// tags as the new one. Empty for a fresh create.
+    pub known_ids: Vec<String>,
 }
 
 /// One resource to refresh: its cloud id and what the state last recorded.

@@ -368,6 +368,7 @@ impl Harness {
             type_name: address.type_name.clone(),
             config: full,
             token: format!("seed-{address}"),
+            known_ids: Vec::new(),
         };
         let v = self
             .cloud
