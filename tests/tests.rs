@@ -8,4 +8,5 @@ mod cli_plan;
 mod cli_signals;
 mod cli_state;
 mod environments;
+mod faults;
 mod network;
