@@ -10,5 +10,6 @@ mod cli_signals;
 mod cli_state;
 mod concurrency;
 mod environments;
+mod faults;
 mod network;
 mod torture;

@@ -52,6 +52,47 @@ impl RetryPolicy {
     }
 }
 
+/// Operations that make something new each time they are sent. After a transient failure
+/// (a 5xx, a dropped connection, an answer lost or timed out) the cloud may have carried
+/// one out, so the [`Caller`] does not send it again blindly: it returns the error, and
+/// `AwsProvider::create` looks for what the request made (by its `infra:*` tags or natural
+/// key) before trying again. Throttling is retried here: a throttled request did nothing.
+pub fn creates(op: &str) -> bool {
+    matches!(
+        op,
+        "ec2:CreateVpc"
+            | "ec2:CreateSubnet"
+            | "ec2:CreateInternetGateway"
+            | "ec2:AllocateAddress"
+            | "ec2:CreateNatGateway"
+            | "ec2:CreateRouteTable"
+            | "ec2:CreateSecurityGroup"
+            | "ec2:AssociateRouteTable"
+            | "eks:CreateCluster"
+            | "eks:CreateNodegroup"
+            | "iam:CreateRole"
+            | "route53:CreateHostedZone"
+            | "route53:CreateHealthCheck"
+    )
+}
+
+/// The error code given to a call whose retry was refused because an earlier attempt,
+/// whose answer was lost, already did it (see [`done_codes`]).
+pub const ALREADY_DONE: &str = "infra.AlreadyDone";
+
+/// Error codes that, on a retry after an attempt whose answer was lost, mean that the lost
+/// attempt was carried out (a rule, route or attachment that now exists).
+pub fn done_codes(op: &str) -> &'static [&'static str] {
+    match op {
+        "ec2:AuthorizeSecurityGroupIngress" | "ec2:AuthorizeSecurityGroupEgress" => {
+            &["InvalidPermission.Duplicate"]
+        }
+        "ec2:CreateRoute" => &["RouteAlreadyExists"],
+        "ec2:AttachInternetGateway" => &["Resource.AlreadyAssociated"],
+        _ => &[],
+    }
+}
+
 /// Burst and refill rate (per second) of operations AWS rate-limits with a token bucket.
 pub fn rate_limit_for(op: &str) -> Option<(f64, f64)> {
     match op {
@@ -102,6 +143,10 @@ impl Caller {
         }
     }
 
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
     /// Every call made so far (each retry attempt counts), by `service:Operation`.
     pub fn api_calls(&self) -> ApiCalls {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -148,6 +193,8 @@ impl Caller {
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         let mut attempt = 0u32;
+        // whether an earlier attempt may have been carried out without us hearing of it
+        let mut maybe_done = false;
         loop {
             attempt += 1;
             self.take_token(op).await;
@@ -170,7 +217,30 @@ impl Caller {
             };
             match result {
                 Ok(v) => return Ok(v),
+                Err(mut e) if e.kind == ErrorKind::Transient && creates(op) => {
+                    if e.operation.is_none() {
+                        e.operation = Some(op.to_string());
+                    }
+                    e.message = format!("{} (it may have been carried out)", e.message);
+                    tracing::warn!(op, attempt, error = %e, "aws create call failed; not resent blindly");
+                    return Err(e);
+                }
+                Err(e)
+                    if maybe_done
+                        && e.code
+                            .as_deref()
+                            .is_some_and(|c| done_codes(op).contains(&c)) =>
+                {
+                    tracing::info!(op, attempt, error = %e, "an earlier attempt whose answer was lost did it");
+                    return Err(ProviderError {
+                        kind: ErrorKind::Other,
+                        code: Some(ALREADY_DONE.to_string()),
+                        message: format!("an earlier attempt did it ({})", e.message),
+                        operation: Some(op.to_string()),
+                    });
+                }
                 Err(e) if e.is_retryable() && attempt < self.policy.max_attempts => {
+                    maybe_done |= e.kind == ErrorKind::Transient;
                     let delay = self.policy.backoff(attempt);
                     tracing::warn!(op, attempt, delay_ms = delay.as_millis() as u64, error = %e, "aws call failed; retrying");
                     tokio::time::sleep(delay).await;
@@ -245,6 +315,57 @@ mod tests {
         assert_eq!(r, Ok(7));
         assert_eq!(attempts, 4);
         assert_eq!(caller.api_calls().get("ec2:DescribeVpcs"), 4);
+    }
+
+    #[tokio::test]
+    async fn a_create_is_not_resent_after_a_transient_failure_but_after_throttling() {
+        let caller = Caller::new(4, fast());
+        let n = AtomicU32::new(0);
+        let r: Result<u32, _> = caller
+            .run("ec2:CreateVpc", || {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    match i {
+                        0 => Err(err(ErrorKind::Throttled, "RequestLimitExceeded")),
+                        _ => Err(err(ErrorKind::Transient, "InternalError")),
+                    }
+                }
+            })
+            .await;
+        let e = r.unwrap_err();
+        assert_eq!(n.load(Ordering::SeqCst), 2, "throttling retried, 5xx not");
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(e.message.contains("may have been carried out"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_after_a_lost_answer_means_the_lost_attempt_did_it() {
+        let caller = Caller::new(4, fast());
+        let seq = Mutex::new(
+            vec![
+                Err(err(ErrorKind::Transient, "")),
+                Err(err(ErrorKind::Rejected, "InvalidPermission.Duplicate")),
+            ]
+            .into_iter(),
+        );
+        let r: Result<u32, _> = caller
+            .run("ec2:AuthorizeSecurityGroupIngress", || {
+                let next = seq.lock().unwrap().next().unwrap_or(Ok(1));
+                async move { next }
+            })
+            .await;
+        assert_eq!(r.unwrap_err().code.as_deref(), Some(ALREADY_DONE));
+        // without a lost answer before it, a duplicate is the API's rejection
+        let caller = Caller::new(4, fast());
+        let r: Result<u32, _> = caller
+            .run("ec2:AuthorizeSecurityGroupIngress", || async {
+                Err(err(ErrorKind::Rejected, "InvalidPermission.Duplicate"))
+            })
+            .await;
+        assert_eq!(
+            r.unwrap_err().code.as_deref(),
+            Some("InvalidPermission.Duplicate")
+        );
     }
 
     #[tokio::test]

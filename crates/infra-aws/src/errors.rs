@@ -116,6 +116,16 @@ pub fn is_not_found(e: &ProviderError) -> bool {
     e.kind == ErrorKind::NotFound
 }
 
+/// A call's result, with "an earlier attempt whose answer was lost already did it"
+/// ([`crate::call::ALREADY_DONE`]) as `Ok(None)`.
+pub fn unless_done<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code.as_deref() == Some(crate::call::ALREADY_DONE) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether an error has one of `codes`.
 pub fn has_code(e: &ProviderError, codes: &[&str]) -> bool {
     e.code.as_deref().is_some_and(|c| codes.contains(&c))

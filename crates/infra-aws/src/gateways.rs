@@ -78,14 +78,16 @@ pub(crate) async fn read(
 }
 
 async fn attach(p: &AwsProvider, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    p.call("ec2:AttachInternetGateway", || {
-        p.ec2()
-            .attach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(vpc)
-            .send()
-    })
-    .await?;
+    crate::errors::unless_done(
+        p.call("ec2:AttachInternetGateway", || {
+            p.ec2()
+                .attach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+        })
+        .await,
+    )?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ mod eks_nodegroup;
 mod gateways;
 mod iam;
 pub mod policy_document;
+mod recover;
 mod route53;
 mod route53_batch;
 mod route53_health;
@@ -384,25 +385,7 @@ impl Provider for AwsProvider {
 
     async fn create(&self, req: &CreateRequest) -> Result<Value, ProviderError> {
         tracing::info!(address = %req.address, "creating");
-        match req.type_name.as_str() {
-            "aws_vpc" => vpc::create(self, req).await,
-            "aws_subnet" => subnet::create(self, req).await,
-            "aws_internet_gateway" => gateways::create(self, req).await,
-            "aws_eip" => eip_nat::create_eip(self, req).await,
-            "aws_nat_gateway" => eip_nat::create_nat(self, req).await,
-            "aws_route_table" => route_table::create_table(self, req).await,
-            "aws_route" => route_table::create_route(self, req).await,
-            "aws_route_table_association" => route_table::create_association(self, req).await,
-            "aws_security_group" => security_group::create(self, req).await,
-            "aws_eks_cluster" => eks::create(self, req).await,
-            "aws_eks_node_group" => eks_nodegroup::create(self, req).await,
-            "aws_route53_zone" => route53::create_zone(self, req).await,
-            "aws_route53_record" => route53_records::create(self, req).await,
-            "aws_route53_health_check" => route53_health::create_check(self, req).await,
-            "aws_iam_role" => iam::create_role(self, req).await,
-            "aws_iam_role_policy_attachment" => iam::create_attachment(self, req).await,
-            other => Err(errors::unsupported(other, "resource type")),
-        }
+        recover::create(self, req).await
     }
 
     async fn wait_ready(

@@ -127,16 +127,18 @@ async fn create_route_call(
             format!("route {cidr} in {table} has no target; set gateway_id or nat_gateway_id"),
         ));
     }
-    p.call("ec2:CreateRoute", || {
-        p.ec2()
-            .create_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(gw.map(str::to_string))
-            .set_nat_gateway_id(nat.map(str::to_string))
-            .send()
-    })
-    .await?;
+    crate::errors::unless_done(
+        p.call("ec2:CreateRoute", || {
+            p.ec2()
+                .create_route()
+                .route_table_id(table)
+                .destination_cidr_block(cidr)
+                .set_gateway_id(gw.map(str::to_string))
+                .set_nat_gateway_id(nat.map(str::to_string))
+                .send()
+        })
+        .await,
+    )?;
     Ok(())
 }
 

@@ -109,24 +109,28 @@ async fn authorize(
     let perms: Vec<IpPermission> = atoms.iter().map(|a| to_permission(a, id, true)).collect();
     match dir {
         Direction::Ingress => {
-            p.call("ec2:AuthorizeSecurityGroupIngress", || {
-                p.ec2()
-                    .authorize_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(perms.clone()))
-                    .send()
-            })
-            .await?;
+            crate::errors::unless_done(
+                p.call("ec2:AuthorizeSecurityGroupIngress", || {
+                    p.ec2()
+                        .authorize_security_group_ingress()
+                        .group_id(id)
+                        .set_ip_permissions(Some(perms.clone()))
+                        .send()
+                })
+                .await,
+            )?;
         }
         Direction::Egress => {
-            p.call("ec2:AuthorizeSecurityGroupEgress", || {
-                p.ec2()
-                    .authorize_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(perms.clone()))
-                    .send()
-            })
-            .await?;
+            crate::errors::unless_done(
+                p.call("ec2:AuthorizeSecurityGroupEgress", || {
+                    p.ec2()
+                        .authorize_security_group_egress()
+                        .group_id(id)
+                        .set_ip_permissions(Some(perms.clone()))
+                        .send()
+                })
+                .await,
+            )?;
         }
     }
     Ok(())
