@@ -117,15 +117,13 @@ fn outputs_are_read_from_another_stack_with_defaults_for_the_missing_ones() {
     // the source's lock does not stop a reader: reading takes no lock
     let holder = rt.block_on(async {
         let store = source.store().await;
-        let l = store
-            .lock(&source.stack_name, "apply", None)
-            .await
-            .unwrap();
+        let l = store.lock(&source.stack_name, "apply", None).await.unwrap();
         store.close().await;
         l.info.id
     });
-    let reader = Workspace::from_files(&[("main.tf", &reader(&source.stack_name, DEFAULTS))], false)
-        .sharing_state(&source);
+    let reader =
+        Workspace::from_files(&[("main.tf", &reader(&source.stack_name, DEFAULTS))], false)
+            .sharing_state(&source);
     reader.apply();
     let out = output_json(&reader);
     assert_eq!(out["vpc_id"]["value"], "vpc-0123", "{out}");
@@ -183,7 +181,11 @@ fn a_stack_that_was_never_applied_is_a_clear_error_without_defaults() {
         &ws.state_path().display().to_string(),
         "apply that stack first, or set `defaults`",
     ] {
-        assert!(r.stderr.contains(needle), "missing {needle:?}:\n{}", r.all());
+        assert!(
+            r.stderr.contains(needle),
+            "missing {needle:?}:\n{}",
+            r.all()
+        );
     }
 }
 
@@ -199,7 +201,11 @@ fn an_unknown_backend_names_the_file_and_line_and_what_is_supported() {
             "unsupported backend \"s3\"",
             "backend = \"infra\"",
         ] {
-            assert!(r.stderr.contains(needle), "{cmd}: missing {needle:?}:\n{}", r.all());
+            assert!(
+                r.stderr.contains(needle),
+                "{cmd}: missing {needle:?}:\n{}",
+                r.all()
+            );
         }
     }
     // a config without a stack, with a key the backend does not take
@@ -225,7 +231,10 @@ fn another_state_file_is_read_by_path_without_being_changed() {
             path.display()
         ),
     );
-    let ws = Workspace::from_files(&[("main.tf", &text.replace("outputs.region", "outputs.vpc_id"))], false);
+    let ws = Workspace::from_files(
+        &[("main.tf", &text.replace("outputs.region", "outputs.vpc_id"))],
+        false,
+    );
     ws.apply();
     assert_eq!(output_json(&ws)["vpc_id"]["value"], "vpc-0123");
     assert_eq!(std::fs::read(&path).unwrap(), before, "read-only");
@@ -236,6 +245,10 @@ fn another_state_file_is_read_by_path_without_being_changed() {
     let ws = Workspace::from_files(&[("main.tf", &text)], false);
     let r = ws.run(&["plan"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains(&missing.display().to_string()), "{}", r.all());
+    assert!(
+        r.stderr.contains(&missing.display().to_string()),
+        "{}",
+        r.all()
+    );
     assert!(!missing.exists());
 }

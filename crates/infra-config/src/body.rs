@@ -10,9 +10,9 @@ use infra_lang::{Scope, SourceFile, TypeConstraint};
 use infra_model::{Address, AttrSchema, AttrType, BlockSchema, Diagnostic, Value};
 
 use crate::cidr;
-use crate::remote_state;
 use crate::decl::{attr_span, header_span, span};
 use crate::meta::{META_ATTRS, META_BLOCKS};
+use crate::remote_state;
 use crate::scope::Bind;
 
 pub(crate) fn type_constraint(t: &AttrType) -> TypeConstraint {
