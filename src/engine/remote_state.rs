@@ -164,3 +164,92 @@ impl Provider for RemoteState {
         self.inner.api_calls()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infra_provider::fake::FakeProvider;
+    use infra_state::OutputRecord;
+
+    fn args(stack: &str, defaults: Option<Value>) -> Value {
+        let mut m = vec![
+            ("backend", Value::string("infra")),
+            ("config", Value::map([("stack", Value::string(stack))])),
+        ];
+        if let Some(d) = defaults {
+            m.push(("defaults", d));
+        }
+        Value::map(m)
+    }
+
+    async fn provider() -> (Arc<dyn Provider>, Store) {
+        let store = Store::open_memory().await.unwrap();
+        let p = RemoteState::wrap(Arc::new(FakeProvider::new()), store.clone());
+        (p, store)
+    }
+
+    #[tokio::test]
+    async fn outputs_come_from_the_store_over_defaults() {
+        let (p, store) = provider().await;
+        let mut saved = BTreeMap::new();
+        saved.insert(
+            "vpc_id".to_string(),
+            OutputRecord::new(serde_json::json!("vpc-1"), false),
+        );
+        saved.insert(
+            "ids".to_string(),
+            OutputRecord::new(serde_json::json!(["a", "b"]), false),
+        );
+        store.save_outputs("dev", &saved).await.unwrap();
+        let defaults = Value::map([
+            ("vpc_id", Value::string("ignored")),
+            ("region", Value::string("us-east-1")),
+        ]);
+        let v = p
+            .read_data(TYPE_NAME, &args("dev", Some(defaults)))
+            .await
+            .unwrap();
+        let out = v.get("outputs");
+        assert_eq!(out.get("vpc_id"), &Value::string("vpc-1"));
+        assert_eq!(
+            out.get("ids"),
+            &Value::List(vec![Value::string("a"), Value::string("b")])
+        );
+        assert_eq!(out.get("region"), &Value::string("us-east-1"));
+        assert_eq!(v.get("id"), &Value::string("dev"));
+        // other data sources still reach the cloud provider
+        let azs = p
+            .read_data("aws_availability_zones", &Value::Map(BTreeMap::new()))
+            .await
+            .unwrap();
+        assert!(!azs.get("names").is_null());
+    }
+
+    #[tokio::test]
+    async fn a_missing_stack_uses_defaults_or_says_what_to_do() {
+        let (p, _store) = provider().await;
+        let d = Value::map([("name_servers", Value::List(vec![]))]);
+        let v = p
+            .read_data(TYPE_NAME, &args("staging", Some(d.clone())))
+            .await
+            .unwrap();
+        assert_eq!(v.get("outputs"), &d);
+        let err = p
+            .read_data(TYPE_NAME, &args("staging", None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        assert!(err.message.contains("stack `staging`"), "{err}");
+        assert!(
+            err.message
+                .contains("apply that stack first, or set `defaults`"),
+            "{err}"
+        );
+        let mut bad = args("dev", None);
+        if let Value::Map(m) = &mut bad {
+            m.insert("backend".into(), Value::string("s3"));
+        }
+        let err = p.read_data(TYPE_NAME, &bad).await.unwrap_err();
+        assert!(err.message.contains("backend = \"infra\""), "{err}");
+    }
+}
