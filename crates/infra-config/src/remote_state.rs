@@ -37,6 +37,10 @@ pub(crate) fn check(name: &str, v: &Value) -> Result<(), Diagnostic> {
         ("config", Value::Unknown) | ("defaults", Value::Unknown) => Ok(()),
         ("config", _) => Err(Diagnostic::error("terraform_remote_state's config is not an object")
             .with_detail("write config = { stack = \"<stack name>\" }")),
+        ("workspace", Value::String(w)) if w != "default" => Err(Diagnostic::error(format!(
+            "terraform_remote_state's workspace \"{w}\" does not exist"
+        ))
+        .with_detail("infra has no workspaces: each environment is its own stack; name it in config = { stack = \"...\" } and remove `workspace`")),
         ("defaults", Value::Map(_) | Value::Null) => Ok(()),
         ("defaults", _) => Err(Diagnostic::error(
             "terraform_remote_state's defaults is not an object",

@@ -427,6 +427,7 @@ data "terraform_remote_state" "c" {
     path = "other.db"
   }
   defaults = "none"
+  workspace = "staging"
 }
 data "terraform_remote_state" "ok" {
   backend = "infra"
@@ -445,6 +446,7 @@ main.tf:2:3: error: unsupported backend "s3" for terraform_remote_state -- infra
 main.tf:9:3: error: unsupported key `bucket` in terraform_remote_state's config -- the infra backend takes `stack` (required) and `path` (optional)
 main.tf:15:3: error: terraform_remote_state's config has no `stack` -- name the stack to read: config = { stack = "dev" }
 main.tf:18:3: error: terraform_remote_state's defaults is not an object -- write defaults = { output_name = value, ... }
+main.tf:19:3: error: terraform_remote_state's workspace "staging" does not exist -- infra has no workspaces: each environment is its own stack; name it in config = { stack = "..." } and remove `workspace`
 "#,
     );
 }
