@@ -1,6 +1,8 @@
 //! The reference environments in `stacks/` (dev, staging, prod): each applies, plans clean
 //! and destroys clean against the emulator; their VPC ranges may never overlap.
 
+use std::collections::BTreeMap;
+
 use crate::common::{changes, tagged, Workspace};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -74,12 +76,13 @@ fn lifecycle(env: &str, nats: usize) {
     let out = ws.run(&["output", "vpc_id"]);
     assert!(out.stdout.trim().starts_with("vpc-"), "{}", out.all());
 
-    // every environment outputs a zone: its private one, and prod the public one too
+    // every environment outputs its zones: prod the application's public zone and its
+    // private one, dev and staging their private zone and their public sub-zone
     let mut zones = Vec::new();
     let names: &[&str] = if env == "prod" {
         &["zone_id", "internal_zone_id"]
     } else {
-        &["zone_id"]
+        &["zone_id", "public_zone_id"]
     };
     for name in names {
         let zone = ws.run(&["output", name]);
@@ -126,6 +129,29 @@ fn prod_applies_plans_clean_and_destroys_with_a_nat_per_az() {
 #[test]
 fn prod_day_two_operations() {
     let ws = Workspace::from_environment("prod", true);
+    // stand-ins for dev and staging in prod's state file: stacks that only output name servers
+    let mut stacks = Vec::new();
+    for (sub, ns) in [
+        ("dev", "ns-1.dev.example.net"),
+        ("qa", "ns-1.qa.example.net"),
+    ] {
+        let env = Workspace::from_files(
+            &[(
+                "main.tf",
+                &format!(
+                    "output \"name_servers\" {{\n  value = [\"{ns}\", \"ns-2.example.org\"]\n}}\n"
+                ),
+            )],
+            true,
+        )
+        .sharing_state(&ws);
+        env.apply();
+        stacks.push(format!("{sub} = \"{}\"", env.stack_name));
+    }
+    ws.write(
+        "environments.auto.tfvars",
+        &format!("environment_stacks = {{\n  {}\n}}\n", stacks.join("\n  ")),
+    );
     ws.apply();
     let cluster = ws.stack_name.clone();
     let rt = rt();
@@ -220,7 +246,7 @@ fn prod_day_two_operations() {
     std::fs::write(&dns, text.replacen("ttl     = 300", "ttl     = 120", 1)).unwrap();
     let plan = ws.plan_json(&[]);
     let planned = changes(&plan);
-    assert_eq!(planned.len(), 2, "dev and qa records: {planned:?}");
+    assert_eq!(planned.len(), 2, "dev and qa delegations: {planned:?}");
     assert!(planned.iter().all(|(a, act)| a
         .starts_with("module.dns.aws_route53_record.environment")
         && act == &["update"]));
@@ -338,4 +364,132 @@ fn prod_day_two_operations() {
         .block_on(crate::common::tagged(&ws.stack_name))
         .is_empty());
     assert_eq!(ws.run(&["state", "list"]).stdout.trim(), "");
+}
+
+/// The zone's records of `type_` by name, with their values sorted (independent client).
+async fn records_of_type(zone_id: &str, type_: &str) -> BTreeMap<String, Vec<String>> {
+    let r53 = aws_sdk_route53::Client::new(&crate::common::sdk_config());
+    let mut out = BTreeMap::new();
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .unwrap();
+    for set in sets.resource_record_sets() {
+        if set.r#type().as_str() != type_ {
+            continue;
+        }
+        let mut values: Vec<String> = set
+            .resource_records()
+            .iter()
+            .map(|r| r.value().trim_end_matches('.').to_string())
+            .collect();
+        values.sort();
+        out.insert(set.name().trim_end_matches('.').to_string(), values);
+    }
+    out
+}
+
+/// The name servers Route53 gave a zone (independent client), sorted.
+async fn zone_name_servers(zone_id: &str) -> Vec<String> {
+    let r53 = aws_sdk_route53::Client::new(&crate::common::sdk_config());
+    let zone = r53.get_hosted_zone().id(zone_id).send().await.unwrap();
+    let mut ns: Vec<String> = zone
+        .delegation_set()
+        .map(|d| d.name_servers().to_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.trim_end_matches('.').to_string())
+        .collect();
+    ns.sort();
+    ns
+}
+
+fn output(ws: &Workspace, name: &str) -> String {
+    let r = ws.run(&["output", name]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    r.stdout.trim().to_string()
+}
+
+/// One public zone for the application domain: dev and staging are applied into prod's
+/// state file, each with its own public sub-zone; prod reads their name servers with
+/// `data "terraform_remote_state"` and delegates dev.<domain> and qa.<domain> to them.
+#[test]
+fn prod_delegates_dev_and_qa_subdomains_to_the_environments_zones() {
+    let dev = Workspace::from_environment("dev", true);
+    let staging = Workspace::from_environment("staging", true).sharing_state(&dev);
+    let prod = Workspace::from_environment("prod", true).sharing_state(&dev);
+    prod.write(
+        "environments.auto.tfvars",
+        &format!(
+            "environment_stacks = {{\n  dev = \"{}\"\n  qa  = \"{}\"\n}}\n",
+            dev.stack_name, staging.stack_name
+        ),
+    );
+    // before the environments exist, prod plans with its defaults: nothing to delegate
+    let early = prod.plan_json(&[]);
+    assert!(
+        !changes(&early)
+            .iter()
+            .any(|(a, _)| a.starts_with("module.dns.aws_route53_record.environment")),
+        "{:?}",
+        changes(&early)
+    );
+
+    // dev and staging apply at once into the one state file (each its own stack and lock)
+    std::thread::scope(|s| {
+        s.spawn(|| dev.apply());
+        s.spawn(|| staging.apply());
+    });
+    let r = prod.apply();
+    let planned_ns = r.stdout.matches("aws_route53_record.environment[").count();
+    assert!(planned_ns >= 2, "{}", r.all());
+
+    let rt = rt();
+    let prod_zone = output(&prod, "zone_id");
+    let records = rt.block_on(records_of_type(&prod_zone, "NS"));
+    let domain = "app.example.com";
+    for (sub, env) in [("dev", &dev), ("qa", &staging)] {
+        let env_zone = output(env, "public_zone_id");
+        let expected = rt.block_on(zone_name_servers(&env_zone));
+        assert!(!expected.is_empty(), "{sub}'s zone has name servers");
+        assert_eq!(
+            records.get(&format!("{sub}.{domain}")),
+            Some(&expected),
+            "{sub}.{domain} is delegated to its environment's zone: {records:?}"
+        );
+    }
+    let again = prod.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "prod plans clean:\n{}", again.all());
+
+    // prod first (it reads the others), then the environments: nothing is left
+    let mut zones = Vec::new();
+    for (ws, names) in [
+        (&prod, &["zone_id", "internal_zone_id"][..]),
+        (&staging, &["zone_id", "public_zone_id"][..]),
+        (&dev, &["zone_id", "public_zone_id"][..]),
+    ] {
+        for name in names {
+            zones.push(output(ws, name));
+        }
+        let d = ws.run(&["destroy", "--auto-approve"]);
+        assert_eq!(d.code, 0, "{}", d.all());
+    }
+    for ws in [&prod, &staging, &dev] {
+        assert!(
+            rt.block_on(tagged(&ws.stack_name)).is_empty(),
+            "{}",
+            ws.stack_name
+        );
+        let left = rt.block_on(crate::common::leftovers(&ws.stack_name, &zones));
+        assert!(left.is_empty(), "{left:?}");
+        let outputs = rt.block_on(async {
+            let store = ws.store().await;
+            let o = store.outputs(&ws.stack_name).await.unwrap();
+            store.close().await;
+            o
+        });
+        assert_eq!(outputs, Some(Default::default()), "{}", ws.stack_name);
+    }
 }

@@ -12,4 +12,5 @@ mod concurrency;
 mod environments;
 mod faults;
 mod network;
+mod remote_state;
 mod torture;

@@ -14,7 +14,7 @@ use crate::engine::events::render_events;
 use crate::engine::persist::StorePersist;
 use crate::engine::planfile::PlanFile;
 use crate::engine::resolver::StackResolver;
-use crate::engine::{load_stack, session, LoadedStack, Session};
+use crate::engine::{load_stack, outputs, session, LoadedStack, Session};
 use crate::printer::Printer;
 use crate::Reported;
 
@@ -75,9 +75,15 @@ async fn plan_and_apply(
                 &prepared.refreshed,
             )
             .await?;
+            let mut values = prepared.refreshed.values.clone();
+            values.extend(prepared.data.clone());
             if destroy {
                 // a destroy killed after its last delete left the data sources' rows
                 forget_data_sources(&session).await?;
+                outputs::persist_after_destroy(&loaded, &session.store, &session.stack, &values)
+                    .await?;
+            } else {
+                outputs::persist(&loaded, &session.store, &session.stack, &values).await?;
             }
             print_outputs(&loaded, &prepared.refreshed.values, &printer);
             printer.out(api_calls_line(&prepared.provider.api_calls()));
@@ -179,7 +185,7 @@ async fn apply_saved(
             );
         }
         let plan = file.plan()?;
-        let provider = session::provider(loaded.stack.provider().region.clone()).await?;
+        let provider = session::provider(loaded.stack.provider().region.clone(), &session.store).await?;
         let refreshed = crate::engine::refresh::refresh(&session.store, &session.stack, None).await?;
         let data: BTreeMap<Address, Value> = refreshed.values.iter().filter(|(a, _)| a.mode == infra_model::Mode::Data).map(|(a, v)| (a.clone(), v.clone())).collect();
         let data = if data.is_empty() { crate::engine::refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await? } else { data };
@@ -281,6 +287,12 @@ async fn execute(
     }
     if operation == "destroy" && report.success() {
         forget_data_sources(session).await?;
+        outputs::persist_after_destroy(loaded, &session.store, &session.stack, &report.values)
+            .await?;
+    }
+    // what other stacks read with `data "terraform_remote_state"`
+    if report.success() && operation == "apply" {
+        outputs::persist(loaded, &session.store, &session.stack, &report.values).await?;
     }
     let (add, change, destroy) = plan.summary();
     use infra_state::HistoryStatus;

@@ -38,7 +38,8 @@ pub async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
-    let provider = session::provider(loaded.stack.provider().region.clone()).await?;
+    let provider =
+        session::provider(loaded.stack.provider().region.clone(), &session.store).await?;
     let req = PlanRequest {
         destroy,
         targets: parse_addresses(&planning.targets)?,

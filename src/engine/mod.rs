@@ -4,10 +4,12 @@
 
 pub mod events;
 pub mod load;
+pub mod outputs;
 pub mod persist;
 pub mod planfile;
 pub mod planning;
 pub mod refresh;
+pub mod remote_state;
 pub mod resolver;
 pub mod session;
 

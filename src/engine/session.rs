@@ -73,8 +73,16 @@ pub async fn open_store(state: &StateArgs) -> anyhow::Result<Store> {
 }
 
 /// The AWS provider for the stack's region, from the standard credential chain and the
-/// SDK's own `AWS_ENDPOINT_URL*` variables.
-pub async fn provider(region: Option<String>) -> anyhow::Result<Arc<dyn Provider>> {
+/// SDK's own `AWS_ENDPOINT_URL*` variables, with `terraform_remote_state` answered from
+/// `store` (see [`crate::engine::remote_state`]).
+pub async fn provider(region: Option<String>, store: &Store) -> anyhow::Result<Arc<dyn Provider>> {
+    Ok(crate::engine::remote_state::RemoteState::wrap(
+        aws_provider(region).await?,
+        store.clone(),
+    ))
+}
+
+async fn aws_provider(region: Option<String>) -> anyhow::Result<Arc<dyn Provider>> {
     let mut p = infra_aws::AwsProvider::from_env(region).await?;
     if let Ok(raw) = std::env::var(crate::env_vars::INFRA_WAIT_TIMEOUT) {
         let timeout = humantime::parse_duration(&raw).map_err(|e| {

@@ -65,16 +65,30 @@ module "eks" {
   }
 }
 
+# Each environment's public sub-zone, from its stack's outputs in the state. `defaults`
+# keeps prod planning before an environment has been applied: it is simply not delegated.
+data "terraform_remote_state" "environment" {
+  for_each = var.environment_stacks
+
+  backend = "infra"
+  config = {
+    stack = each.value
+  }
+  defaults = {
+    name_servers = []
+  }
+}
+
 # The application's public zone lives with production. The apex fails over to the DR
-# region when production's health check fails; dev and qa get their own names.
+# region when production's health check fails; dev.<domain> and qa.<domain> are delegated
+# to the environments' own zones.
 module "dns" {
   source = "../modules/dns"
 
   domain            = var.domain
   primary_address   = var.ingress_address
   secondary_address = var.dr_ingress_address
-  environment_targets = {
-    dev = var.dev_ingress
-    qa  = var.qa_ingress
+  environment_name_servers = {
+    for sub, env in data.terraform_remote_state.environment : sub => env.outputs.name_servers
   }
 }

@@ -21,12 +21,11 @@ variable "dr_ingress_address" {
   default     = "198.51.100.10"
 }
 
-variable "dev_ingress" {
-  type    = string
-  default = "dev-ingress.internal.example.com"
-}
-
-variable "qa_ingress" {
-  type    = string
-  default = "staging-ingress.internal.example.com"
+variable "environment_stacks" {
+  type        = map(string)
+  description = "Sub-domain of the application domain -> the stack (in this state file) whose public zone serves it"
+  default = {
+    dev = "dev"
+    qa  = "staging"
+  }
 }

@@ -46,3 +46,11 @@ module "eks" {
     }
   }
 }
+
+# The environment's public sub-zone, qa.<domain>: prod's zone for the application domain
+# delegates it here (prod reads `name_servers` with data "terraform_remote_state").
+module "public_dns" {
+  source = "../modules/dns_env"
+
+  name = "qa.${var.domain}"
+}

@@ -26,3 +26,13 @@ output "zone_id" {
   description = "The environment's private zone (the public zone lives in the prod stack)"
   value       = module.network.internal_zone_id
 }
+
+output "public_zone_id" {
+  description = "The environment's public sub-zone, qa.<domain>"
+  value       = module.public_dns.zone_id
+}
+
+output "name_servers" {
+  description = "Name servers of the public sub-zone; prod delegates qa.<domain> to them"
+  value       = module.public_dns.name_servers
+}

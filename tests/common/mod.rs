@@ -59,6 +59,8 @@ pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub stack_name: String,
     pub emulator: bool,
+    /// Another workspace's state file, when this one shares it (see [`Workspace::sharing_state`]).
+    pub shared_state: Option<PathBuf>,
 }
 
 impl Workspace {
@@ -71,6 +73,7 @@ impl Workspace {
             dir,
             stack_name: unique(name),
             emulator,
+            shared_state: None,
         }
     }
 
@@ -91,6 +94,7 @@ impl Workspace {
             dir,
             stack_name,
             emulator,
+            shared_state: None,
         }
     }
 
@@ -106,6 +110,7 @@ impl Workspace {
             dir,
             stack_name: unique("t"),
             emulator,
+            shared_state: None,
         }
     }
 
@@ -114,7 +119,16 @@ impl Workspace {
     }
 
     pub fn state_path(&self) -> PathBuf {
-        self.dir.path().join("state.db")
+        self.shared_state
+            .clone()
+            .unwrap_or_else(|| self.dir.path().join("state.db"))
+    }
+
+    /// Use `other`'s state file instead of one of its own: stacks that read each other
+    /// with `data "terraform_remote_state"` live in one state database.
+    pub fn sharing_state(mut self, other: &Workspace) -> Workspace {
+        self.shared_state = Some(other.state_path());
+        self
     }
 
     pub fn write(&self, file: &str, text: &str) {

@@ -12,6 +12,7 @@ use infra_model::{Address, AttrSchema, AttrType, BlockSchema, Diagnostic, Value}
 use crate::cidr;
 use crate::decl::{attr_span, header_span, span};
 use crate::meta::{META_ATTRS, META_BLOCKS};
+use crate::remote_state;
 use crate::scope::Bind;
 
 pub(crate) fn type_constraint(t: &AttrType) -> TypeConstraint {
@@ -22,6 +23,7 @@ pub(crate) fn type_constraint(t: &AttrType) -> TypeConstraint {
         AttrType::List(t) => TypeConstraint::List(Box::new(type_constraint(t))),
         AttrType::Set(t) => TypeConstraint::Set(Box::new(type_constraint(t))),
         AttrType::Map(t) => TypeConstraint::Map(Box::new(type_constraint(t))),
+        AttrType::Any => TypeConstraint::Any,
     }
 }
 
@@ -227,6 +229,14 @@ impl BodyEval<'_> {
                             .with_span(at.clone()),
                     );
                 }
+                return None;
+            }
+        }
+        if self.address.mode == infra_model::Mode::Data
+            && self.address.type_name == remote_state::TYPE_NAME
+        {
+            if let Err(d) = remote_state::check(name, &v) {
+                self.error(d.with_span(at));
                 return None;
             }
         }

@@ -57,6 +57,7 @@ mod graph;
 mod meta;
 mod modules;
 mod refs;
+mod remote_state;
 mod scope;
 mod statics;
 mod variables;

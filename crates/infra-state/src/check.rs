@@ -116,6 +116,17 @@ impl Store {
                 ));
             }
         }
+        let outputs: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT stack, name, value FROM outputs ORDER BY stack, name")
+                .fetch_all(&mut *conn)
+                .await?;
+        for (stack, name, value) in outputs {
+            if serde_json::from_str::<serde_json::Value>(&value).is_err() {
+                problems.push(format!(
+                    "stack `{stack}`, output `{name}`: its value is not JSON"
+                ));
+            }
+        }
         Ok(problems)
     }
 }

@@ -11,8 +11,9 @@ use crate::rows::{
 use crate::stacks::{ensure_stack, load_stack, validate_stack_name};
 use crate::{ts, Result, StateError, Store};
 
-/// The version of the export format this binary writes and reads.
-pub const EXPORT_FORMAT_VERSION: u32 = 1;
+/// The version of the export format this binary writes. It reads this one and every
+/// earlier one: version 1 had no `outputs`.
+pub const EXPORT_FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +24,19 @@ struct ExportDoc {
     resources: Vec<ExportResource>,
     intents: Vec<ExportIntent>,
     history: Vec<ExportHistory>,
+    /// Absent from documents written before outputs were kept in the state.
+    #[serde(default)]
+    outputs: Vec<ExportOutput>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportOutput {
+    name: String,
+    value: serde_json::Value,
+    #[serde(default)]
+    sensitive: bool,
+    updated_at: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -86,7 +100,7 @@ fn text(value: &serde_json::Value, what: &str) -> Result<String> {
 }
 
 impl Store {
-    /// The whole stack (metadata, resources, intents, history) as JSON. Locks are not
+    /// The whole stack (metadata, resources, intents, history, outputs) as JSON. Locks are not
     /// exported.
     pub async fn export_stack(&self, stack: &str) -> Result<serde_json::Value> {
         validate_stack_name(stack)?;
@@ -121,6 +135,12 @@ impl Store {
         .bind(stack)
         .fetch_all(&mut *tx)
         .await?;
+        let outputs: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT name, value, sensitive, updated_at FROM outputs WHERE stack = ? ORDER BY name",
+        )
+        .bind(stack)
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
 
         let mut doc = ExportDoc {
@@ -136,7 +156,16 @@ impl Store {
             resources: Vec::with_capacity(resources.len()),
             intents: Vec::with_capacity(intents.len()),
             history: Vec::with_capacity(history.len()),
+            outputs: Vec::with_capacity(outputs.len()),
         };
+        for (name, value, sensitive, updated_at) in outputs {
+            doc.outputs.push(ExportOutput {
+                value: json(&value, &format!("output `{name}`"))?,
+                name,
+                sensitive: sensitive != 0,
+                updated_at,
+            });
+        }
         for r in resources {
             let what = format!("resource `{}`", r.address);
             doc.resources.push(ExportResource {
@@ -179,7 +208,7 @@ impl Store {
         serde_json::to_value(&doc).map_err(|e| StateError::data("export", e))
     }
 
-    /// Replace the stack's metadata, resources, intents and history with an exported
+    /// Replace the stack's metadata, resources, intents, history and outputs with an exported
     /// document, in one transaction. The stack may have another name than the exported
     /// one. Locks are left alone: take the stack's lock before importing.
     pub async fn import_stack(&self, stack: &str, document: &serde_json::Value) -> Result<()> {
@@ -188,7 +217,7 @@ impl Store {
             .get("format_version")
             .and_then(serde_json::Value::as_u64);
         match version {
-            Some(v) if v == u64::from(EXPORT_FORMAT_VERSION) => {}
+            Some(v) if (1..=u64::from(EXPORT_FORMAT_VERSION)).contains(&v) => {}
             Some(v) if v > u64::from(EXPORT_FORMAT_VERSION) => {
                 return Err(StateError::Import(format!(
                     "it has format version {v}, this binary reads {EXPORT_FORMAT_VERSION}; upgrade infra"
@@ -210,7 +239,7 @@ impl Store {
             .bind(stack)
             .execute(&mut *tx)
             .await?;
-        for table in ["resources", "intents", "history"] {
+        for table in ["resources", "intents", "history", "outputs"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE stack = ?"))
                 .bind(stack)
                 .execute(&mut *tx)
@@ -266,6 +295,19 @@ impl Store {
             .await
             .map_err(|e| StateError::Import(format!("history entry `{}`: {e}", h.id)))?;
         }
+        for o in &doc.outputs {
+            sqlx::query(
+                "INSERT INTO outputs (stack, name, value, sensitive, updated_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(stack)
+            .bind(&o.name)
+            .bind(text(&o.value, &o.name)?)
+            .bind(i64::from(o.sensitive))
+            .bind(&o.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StateError::Import(format!("output `{}`: {e}", o.name)))?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -310,6 +352,17 @@ fn validate(doc: &ExportDoc) -> Result<()> {
         }
         time(&h.started_at, &what)?;
         time(&h.finished_at, &what)?;
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for o in &doc.outputs {
+        let what = format!("output `{}`", o.name);
+        if o.name.is_empty() {
+            return bad(what, "empty name".into());
+        }
+        if !names.insert(o.name.as_str()) {
+            return bad(what, "listed twice".into());
+        }
+        time(&o.updated_at, &what)?;
     }
     Ok(())
 }

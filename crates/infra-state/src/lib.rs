@@ -20,6 +20,7 @@ mod history;
 mod intents;
 mod lock;
 mod open;
+mod outputs;
 mod proc;
 mod resources;
 mod rows;
@@ -32,6 +33,7 @@ pub use history::{HistoryEntry, HistoryStatus};
 pub use intents::Intent;
 pub use lock::{Lock, LockInfo};
 pub use open::{Store, BUSY_TIMEOUT, MIGRATOR};
+pub use outputs::OutputRecord;
 pub use resources::{ResourceRecord, ResourceStatus};
 pub use stacks::StackMeta;
 /// Timestamps as the CLI shows them: `display_time` for people, `rfc3339` for JSON.

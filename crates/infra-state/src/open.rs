@@ -139,6 +139,53 @@ impl Store {
         })
     }
 
+    /// Open another state file only to read it (`data "terraform_remote_state"` with a
+    /// `path`): never created, migrated or written. It must exist and have this binary's
+    /// schema.
+    pub async fn open_read_only(path: &Path) -> Result<Store> {
+        if !prepare_existing(path)? {
+            return Err(StateError::invalid(
+                format!("state file {}", path.display()),
+                "it does not exist or is empty; check the path, or apply the stack that writes it first",
+            ));
+        }
+        let found = inspect(path).await?;
+        let known = known_version();
+        let current = found.applied.iter().copied().max().unwrap_or(0);
+        if current > known {
+            return Err(StateError::NewerSchema {
+                path: path.to_path_buf(),
+                found: current,
+                known,
+            });
+        }
+        if !found.has_migrations_table {
+            return Err(StateError::NotInfraState {
+                path: path.to_path_buf(),
+            });
+        }
+        if current < known {
+            return Err(StateError::invalid(
+                format!("state file {}", path.display()),
+                format!("it has schema {current}, older than this binary's {known}; run any infra command with `--state {}` once to migrate it", path.display()),
+            ));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            pool,
+            path: Some(path.to_path_buf()),
+            backup: None,
+        })
+    }
+
     /// A private in-memory database, migrated, for tests and dry runs.
     pub async fn open_memory() -> Result<Store> {
         let options = SqliteConnectOptions::new()
@@ -211,6 +258,19 @@ impl Store {
 
 fn known_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Whether `path` is an existing state file with content (its header checked), without
+/// creating anything.
+fn prepare_existing(path: &Path) -> Result<bool> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(StateError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Ok(_) => prepare_file(path),
+    }
 }
 
 /// Create a missing file with mode 0600, or check the header of an existing one.

@@ -40,12 +40,14 @@ resource "aws_route53_record" "apex_secondary" {
   }
 }
 
+# <sub>.<domain> delegated to the environment's own zone; an environment without name
+# servers (not applied yet) is skipped.
 resource "aws_route53_record" "environment" {
-  for_each = var.environment_targets
+  for_each = { for sub, ns in var.environment_name_servers : sub => ns if length(ns) > 0 }
 
   zone_id = aws_route53_zone.this.zone_id
   name    = "${each.key}.${var.domain}"
-  type    = "CNAME"
+  type    = "NS"
   ttl     = 300
-  records = [each.value]
+  records = each.value
 }

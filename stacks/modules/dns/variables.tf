@@ -13,8 +13,8 @@ variable "secondary_address" {
   description = "The disaster-recovery region's ingress address, served when the primary fails"
 }
 
-variable "environment_targets" {
-  type        = map(string)
-  description = "Sub-domains of other environments (dev, qa) and where they point"
+variable "environment_name_servers" {
+  type        = map(list(string))
+  description = "Sub-domains of other environments (dev, qa) and the name servers of their zones, to delegate to"
   default     = {}
 }

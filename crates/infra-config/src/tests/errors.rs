@@ -403,3 +403,50 @@ main.tf:11:11: error: `count` must be a whole number of zero or more, found -1 -
 "#,
     );
 }
+
+#[test]
+fn terraform_remote_state_takes_only_the_infra_backend_and_a_stack() {
+    check_errors(
+        &[(
+            "main.tf",
+            r#"data "terraform_remote_state" "a" {
+  backend = "s3"
+  config = {
+    stack = "dev"
+  }
+}
+data "terraform_remote_state" "b" {
+  backend = "infra"
+  config = {
+    bucket = "dev"
+  }
+}
+data "terraform_remote_state" "c" {
+  backend = "infra"
+  config = {
+    path = "other.db"
+  }
+  defaults = "none"
+  workspace = "staging"
+}
+data "terraform_remote_state" "ok" {
+  backend = "infra"
+  config = {
+    stack = "dev"
+    path  = "other.db"
+  }
+  defaults = {
+    vpc_id = "vpc-1"
+  }
+}
+"#,
+        )],
+        r#"
+main.tf:2:3: error: unsupported backend "s3" for terraform_remote_state -- infra reads other stacks from its own state: write backend = "infra" and config = { stack = "<stack name>" } (optionally path = "<state file>"; by default the state file of this run)
+main.tf:9:3: error: unsupported key `bucket` in terraform_remote_state's config -- the infra backend takes `stack` (required) and `path` (optional)
+main.tf:15:3: error: terraform_remote_state's config has no `stack` -- name the stack to read: config = { stack = "dev" }
+main.tf:18:3: error: terraform_remote_state's defaults is not an object -- write defaults = { output_name = value, ... }
+main.tf:19:3: error: terraform_remote_state's workspace "staging" does not exist -- infra has no workspaces: each environment is its own stack; name it in config = { stack = "..." } and remove `workspace`
+"#,
+    );
+}

@@ -10,11 +10,14 @@ mod dns;
 mod eks;
 mod iam;
 mod network;
+mod remote_state;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::{Mode, Value};
+
+pub use remote_state::REMOTE_STATE_BACKEND;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrType {
@@ -26,6 +29,9 @@ pub enum AttrType {
     Map(Box<AttrType>),
     /// A JSON document held as a string, compared semantically (IAM policies).
     Json,
+    /// Any value (Terraform's `dynamic` pseudo-type): objects whose shape the schema cannot
+    /// know, such as `terraform_remote_state`'s `config`, `defaults` and `outputs`.
+    Any,
 }
 
 impl AttrType {
@@ -38,6 +44,7 @@ impl AttrType {
             AttrType::Set(t) => format!("set({})", t.describe()),
             AttrType::Map(t) => format!("map({})", t.describe()),
             AttrType::Json => "string (JSON)".into(),
+            AttrType::Any => "any".into(),
         }
     }
 }
@@ -275,6 +282,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(iam::schemas());
         all.extend(eks::schemas());
         all.extend(dns::schemas());
+        all.extend(remote_state::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()
@@ -328,5 +336,8 @@ mod tests {
             Some("aws_subnet")
         );
         assert!(lookup(Mode::Data, "aws_availability_zones").is_some());
+        let remote = lookup(Mode::Data, "terraform_remote_state").unwrap();
+        assert!(remote.attribute("backend").unwrap().required);
+        assert_eq!(remote.attribute("outputs").unwrap().ty, AttrType::Any);
     }
 }

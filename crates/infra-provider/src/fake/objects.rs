@@ -98,6 +98,7 @@ pub(super) fn computed_value(
         AttrType::Map(_) => return Value::Map(BTreeMap::new()),
         AttrType::Bool => return Value::Bool(false),
         AttrType::Number => return Value::Number(0.0),
+        AttrType::Any => return Value::Null,
     }
     let s = match name {
         "id" => id.to_string(),

@@ -8,6 +8,7 @@ mod api;
 mod files;
 mod full;
 mod locking;
+mod outputs;
 mod portability;
 
 use infra_state::{ResourceRecord, Store};
