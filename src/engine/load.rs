@@ -86,6 +86,10 @@ pub fn load_stack_with_env(
     }
     let digest = digest(&input);
     let (stack, diags) = infra_config::load(&input);
+    // sensitive variables' values are kept out of everything printed from here on
+    for v in stack.iter().flat_map(|s| s.variables().values()) {
+        crate::redact::register_marked(v);
+    }
     report(&diags, &sources, printer);
     match stack {
         Some(stack) if !diags.iter().any(|d| d.is_error()) => Ok(LoadedStack {

@@ -209,7 +209,7 @@ pub async fn read_data_sources(
     let _ = stack.walk(&mut |inst| {
         if inst.address.mode == Mode::Data {
             if inst.config.is_wholly_known() {
-                requests.push((inst.address.clone(), inst.config.clone()));
+                requests.push((inst.address.clone(), inst.config.clone().unmark_deep()));
             }
             Value::Unknown
         } else {

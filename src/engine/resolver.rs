@@ -15,8 +15,10 @@ impl Resolver for StackResolver<'_> {
         address: &Address,
         values: &BTreeMap<Address, Value>,
     ) -> Result<Value, String> {
+        // marks stop here: the provider gets plain values
         self.stack
             .evaluate_instance(address, values)
+            .map(Value::unmark_deep)
             .map_err(|d| d.to_string())
     }
 }
