@@ -21,17 +21,36 @@ pub const CREDENTIAL_VARS: &[&str] = &[
     "AWS_SECURITY_TOKEN",
 ];
 
-/// Remember `text` as a secret (texts shorter than 4 characters are ignored: they would
+/// Remember `text` as a secret, with the forms it takes inside a JSON string and a
+/// URL-encoded request body (texts shorter than 4 characters are ignored: they would
 /// match everywhere).
 pub fn register(text: &str) {
     if text.len() < MIN_SCRUB_LEN {
         return;
     }
+    let json = serde_json::to_string(text).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let forms = [text.to_string(), json, percent_encode(text)];
     if let Ok(mut s) = SECRETS.write() {
-        if !s.iter().any(|x| x == text) {
-            s.push(text.to_string());
+        for form in forms {
+            if !s.contains(&form) {
+                s.push(form);
+            }
         }
     }
+}
+
+/// Every byte but RFC 3986's unreserved characters as `%XX` (as the SDK's query bodies).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Remember the credentials in the environment. Called first thing in `main`.
@@ -69,7 +88,9 @@ pub struct Stderr;
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        std::io::stderr().lock().write_all(clean(&text).as_bytes())?;
+        std::io::stderr()
+            .lock()
+            .write_all(clean(&text).as_bytes())?;
         Ok(buf.len())
     }
 
@@ -86,14 +107,16 @@ mod tests {
     fn registered_secrets_are_scrubbed() {
         register("infraTESTsecretXYZ123");
         register("ab");
-        register_marked(&Value::map([(
-            "pw",
-            Value::from("hunter2-unit").mark(),
-        )]));
+        register_marked(&Value::map([("pw", Value::from("hunter2-unit").mark())]));
         assert_eq!(
             clean("key=infraTESTsecretXYZ123 pw=hunter2-unit ab"),
             "key=(sensitive value) pw=(sensitive value) ab"
         );
         assert!(matches!(clean("nothing here"), Cow::Borrowed(_)));
+        register("{\"pw\":\"x y\"}");
+        assert_eq!(
+            clean("Value=%7B%22pw%22%3A%22x%20y%22%7D json=\"{\\\"pw\\\":\\\"x y\\\"}\""),
+            "Value=(sensitive value) json=\"(sensitive value)\""
+        );
     }
 }

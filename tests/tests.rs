@@ -9,3 +9,4 @@ mod cli_signals;
 mod cli_state;
 mod environments;
 mod network;
+mod secrets;

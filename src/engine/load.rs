@@ -63,7 +63,14 @@ pub fn load_stack_with_env(
         cli_vars.push((k.trim().to_string(), val.to_string()));
     }
     let input =
-        match infra_config::fs::read_stack(&args.stack, &args.var_files, cli_vars, env.into_iter())
+        // read_stack takes the environment as it is (`TF_VAR_name`); `env` holds names
+        match infra_config::fs::read_stack(
+            &args.stack,
+            &args.var_files,
+            cli_vars,
+            env.into_iter()
+                .map(|(k, v)| (format!("{}{k}", env_vars::TF_VAR_PREFIX), v)),
+        )
         {
             Ok(i) => i,
             Err(d) => {

@@ -18,7 +18,11 @@ impl Resolver for StackResolver<'_> {
         // marks stop here: the provider gets plain values
         self.stack
             .evaluate_instance(address, values)
-            .map(Value::unmark_deep)
+            .map(|v| {
+                // the exact texts sent to the cloud are kept out of the SDK's logs
+                crate::redact::register_marked(&v);
+                v.unmark_deep()
+            })
             .map_err(|d| d.to_string())
     }
 }

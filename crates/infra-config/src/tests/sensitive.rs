@@ -1,7 +1,6 @@
 //! Sensitive variables mark everything derived from them: locals, templates, functions,
 //! module inputs and outputs, resource arguments; outputs that would expose them fail.
 
-
 use super::*;
 
 const SECRET: &str = "hunter2-s3cret";
