@@ -198,8 +198,8 @@ fn sensitive_expansion(what: &str, file: &SourceFile, e: &Expression) -> Diagnos
     Diagnostic::error(format!(
         "`{what}` cannot use sensitive values, or values derived from them"
     ))
-    .with_detail(format!(
-        "instance keys are shown in every plan; use a value that is not sensitive, or wrap it in nonsensitive(...) if it is safe to show"
-    ))
+    .with_detail(
+        "instance keys are shown in every plan; use a value that is not sensitive, or wrap it in nonsensitive(...) if it is safe to show",
+    )
     .with_span(span(file, e))
 }
