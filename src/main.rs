@@ -7,6 +7,7 @@ mod diagnostics;
 mod engine;
 mod env_vars;
 mod printer;
+mod redact;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,8 @@ impl std::error::Error for Reported {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // before anything can log or print
+    redact::register_env();
     init_tracing(cli.log.as_deref());
     let printer = Printer::new(cli.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -77,7 +80,7 @@ fn init_tracing(filter: Option<&str>) {
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| redact::Stderr)
         .with_target(false)
         .try_init();
 }

@@ -26,13 +26,20 @@ impl Printer {
     /// A line on stdout.
     pub fn out(&self, s: impl AsRef<str>) {
         let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", crate::redact::clean(s.as_ref()));
+    }
+
+    /// A line on stdout that the redactor does not touch: only for a value the user
+    /// named explicitly (`infra output NAME`).
+    pub fn out_unredacted(&self, s: impl AsRef<str>) {
+        let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", s.as_ref());
     }
 
     /// A line on stderr.
     pub fn err(&self, s: impl AsRef<str>) {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}", s.as_ref());
+        let _ = writeln!(err, "{}", crate::redact::clean(s.as_ref()));
     }
 
     pub fn green(&self, s: &str) -> String {

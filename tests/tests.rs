@@ -13,4 +13,5 @@ mod environments;
 mod faults;
 mod network;
 mod remote_state;
+mod secrets;
 mod torture;

@@ -45,6 +45,7 @@ pub async fn prepare(
         targets: parse_addresses(&planning.targets)?,
         replace: parse_addresses(&planning.replace)?,
     };
+    refresh::register_prior_secrets(&loaded.stack, &session.store, &session.stack).await;
     refresh::reconcile_intents(&session.store, &session.stack, provider.as_ref(), printer).await?;
     if mode == Mode::Apply {
         refresh::resume_waits(&session.store, &session.stack, provider.as_ref(), printer).await?;

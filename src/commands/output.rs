@@ -27,13 +27,15 @@ pub async fn run(args: OutputArgs, printer: Printer) -> anyhow::Result<u8> {
                 .unwrap_or_default();
             anyhow::bail!("no output named `{name}` in stack `{}`{hint}", loaded.name);
         };
-        // a named output is shown even when sensitive, as in Terraform
+        // a named output is shown even when sensitive, as in Terraform: the user asked
+        // for exactly this value, so neither the marks nor the redactor hide it
+        let value = out.value.unmark_deep();
         if args.json {
-            printer.out(serde_json::to_string_pretty(&out.value.to_json())?);
+            printer.out_unredacted(serde_json::to_string_pretty(&value.to_json())?);
         } else {
-            match &out.value {
-                infra_model::Value::String(s) => printer.out(s),
-                v => printer.out(v.to_string()),
+            match &value {
+                infra_model::Value::String(s) => printer.out_unredacted(s),
+                v => printer.out_unredacted(v.to_string()),
             }
         }
         return Ok(0);
@@ -45,7 +47,7 @@ pub async fn run(args: OutputArgs, printer: Printer) -> anyhow::Result<u8> {
                 let value = if o.sensitive {
                     serde_json::Value::Null
                 } else {
-                    o.value.to_json()
+                    o.value.to_json_redacted()
                 };
                 (
                     k.clone(),

@@ -63,7 +63,14 @@ pub fn load_stack_with_env(
         cli_vars.push((k.trim().to_string(), val.to_string()));
     }
     let input =
-        match infra_config::fs::read_stack(&args.stack, &args.var_files, cli_vars, env.into_iter())
+        // read_stack takes the environment as it is (`TF_VAR_name`); `env` holds names
+        match infra_config::fs::read_stack(
+            &args.stack,
+            &args.var_files,
+            cli_vars,
+            env.into_iter()
+                .map(|(k, v)| (format!("{}{k}", env_vars::TF_VAR_PREFIX), v)),
+        )
         {
             Ok(i) => i,
             Err(d) => {
@@ -86,6 +93,10 @@ pub fn load_stack_with_env(
     }
     let digest = digest(&input);
     let (stack, diags) = infra_config::load(&input);
+    // sensitive variables' values are kept out of everything printed from here on
+    for v in stack.iter().flat_map(|s| s.variables().values()) {
+        crate::redact::register_marked(v);
+    }
     report(&diags, &sources, printer);
     match stack {
         Some(stack) if !diags.iter().any(|d| d.is_error()) => Ok(LoadedStack {

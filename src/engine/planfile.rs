@@ -29,7 +29,9 @@ impl PlanFile {
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_vec_pretty(self)?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)
+        // a plan holds variable values and planned attributes, some of them sensitive:
+        // readable by the owner only, as the state database
+        write_private(&tmp, &text)
             .with_context(|| format!("writing plan file {}", tmp.display()))?;
         std::fs::rename(&tmp, path)
             .with_context(|| format!("writing plan file {}", path.display()))?;
@@ -56,4 +58,25 @@ impl PlanFile {
             anyhow::anyhow!("the plan file is damaged: {e}; run `infra plan --out` again")
         })
     }
+}
+
+/// Write `text` to a new file only its owner can read (mode 0600 on Unix).
+fn write_private(path: &Path, text: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        // an existing file keeps its mode on open: tighten it first
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mut perms = meta.permissions();
+            perms.set_mode(0o600);
+            std::fs::set_permissions(path, perms)?;
+        }
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(text)?;
+    f.sync_all()
 }

@@ -69,5 +69,19 @@ pub fn make_plan(
     }
     let (plan, more) = planner.finish(outputs);
     diags.extend(more);
+    // every sensitive text the plan holds (derived ones too) is kept out of what is
+    // printed and logged from now on
+    for c in &plan.changes {
+        c.before
+            .iter()
+            .chain(&c.after)
+            .for_each(crate::redact::register_marked);
+    }
+    for o in plan.outputs.values() {
+        o.before
+            .iter()
+            .chain([&o.after])
+            .for_each(crate::redact::register_marked);
+    }
     (plan, diags)
 }

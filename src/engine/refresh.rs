@@ -241,7 +241,7 @@ pub async fn read_data_sources(
     let _ = stack.walk(&mut |inst| {
         if inst.address.mode == Mode::Data {
             if inst.config.is_wholly_known() {
-                requests.push((inst.address.clone(), inst.config.clone()));
+                requests.push((inst.address.clone(), inst.config.clone().unmark_deep()));
             }
             Value::Unknown
         } else {
@@ -260,4 +260,29 @@ pub async fn read_data_sources(
         out.insert(addr, v);
     }
     Ok(out)
+}
+
+/// Before the cloud is read (and the SDK may log what it returns), remember the prior
+/// values of every attribute the configuration marks sensitive: a value the
+/// configuration no longer holds (a rotated password) is still in the cloud and the
+/// state, and must not show in logs or diffs either.
+pub async fn register_prior_secrets(stack: &infra_config::Stack, store: &Store, name: &str) {
+    let Ok(records) = store.resources(name).await else {
+        return;
+    };
+    let prior: BTreeMap<Address, Value> = records
+        .iter()
+        .filter_map(|r| {
+            let a = Address::parse(&r.address).ok()?;
+            Some((a, Value::from_json(&r.attributes)))
+        })
+        .collect();
+    let _ = stack.walk(&mut |inst| {
+        let value = prior.get(&inst.address).cloned().unwrap_or(Value::Unknown);
+        if inst.config.has_marks() {
+            let marked = value.clone().with_mask(&inst.config.sensitive_mask());
+            crate::redact::register_marked(&marked);
+        }
+        value
+    });
 }

@@ -15,8 +15,14 @@ impl Resolver for StackResolver<'_> {
         address: &Address,
         values: &BTreeMap<Address, Value>,
     ) -> Result<Value, String> {
+        // marks stop here: the provider gets plain values
         self.stack
             .evaluate_instance(address, values)
+            .map(|v| {
+                // the exact texts sent to the cloud are kept out of the SDK's logs
+                crate::redact::register_marked(&v);
+                v.unmark_deep()
+            })
             .map_err(|d| d.to_string())
     }
 }

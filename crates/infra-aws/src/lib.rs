@@ -74,6 +74,9 @@ pub struct AwsProvider {
     /// How long EKS waiters (cluster / node group active, updates, deletion) wait at most:
     /// a cluster takes 10–15 minutes to create on AWS.
     eks_wait_timeout: Duration,
+    /// The resolved credentials' key id, secret and session token, for the binary's
+    /// redactor (never logged or stored here).
+    credential_texts: Vec<String>,
 }
 
 impl AwsProvider {
@@ -94,11 +97,20 @@ impl AwsProvider {
             loader = loader.region(Region::new(r));
         }
         let config = loader.load().await;
-        Self::check_credentials(&config).await?;
-        Self::from_config(&config)
+        let texts = Self::check_credentials(&config).await?;
+        let mut p = Self::from_config(&config)?;
+        p.credential_texts = texts;
+        Ok(p)
     }
 
-    async fn check_credentials(config: &SdkConfig) -> Result<(), ProviderError> {
+    /// The texts of the credentials in use (access key id, secret key, session token)
+    /// when they came from [`AwsProvider::from_env`], so that the caller can keep them out
+    /// of everything it prints.
+    pub fn credential_texts(&self) -> &[String] {
+        &self.credential_texts
+    }
+
+    async fn check_credentials(config: &SdkConfig) -> Result<Vec<String>, ProviderError> {
         use aws_credential_types::provider::ProvideCredentials;
         let hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (for LocalStack: eval \"$(localstack/up)\")";
         let Some(provider) = config.credentials_provider() else {
@@ -110,7 +122,14 @@ impl AwsProvider {
         provider
             .provide_credentials()
             .await
-            .map(|_| ())
+            .map(|c| {
+                let mut texts = vec![
+                    c.access_key_id().to_string(),
+                    c.secret_access_key().to_string(),
+                ];
+                texts.extend(c.session_token().map(str::to_string));
+                texts
+            })
             .map_err(|e| {
                 ProviderError::new(
                     ErrorKind::Credentials,
@@ -136,6 +155,7 @@ impl AwsProvider {
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
             wait_timeout: Duration::from_secs(15 * 60),
             eks_wait_timeout: Duration::from_secs(40 * 60),
+            credential_texts: Vec::new(),
         })
     }
 

@@ -145,15 +145,26 @@ impl BodyEval<'_> {
             _ => name.to_string(),
         };
         let f = body.get_attribute("for_each")?;
-        let items: Vec<(Value, Value)> = match infra_lang::eval(&f.value, scope, self.file) {
+        // a marked collection makes every generated block's iterator value marked
+        let (collection, marked) = match infra_lang::eval(&f.value, scope, self.file) {
+            Ok(v) => {
+                let (v, m) = v.unmark();
+                (Ok(v), m)
+            }
+            Err(e) => (Err(e), false),
+        };
+        let items: Vec<(Value, Value)> = match collection {
             Ok(Value::Unknown) => return None,
             Ok(Value::Null) => Vec::new(),
             Ok(Value::List(l)) => l
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| (Value::from(i as i64), v))
+                .map(|(i, v)| (Value::from(i as i64), v.mark_if(marked)))
                 .collect(),
-            Ok(Value::Map(m)) => m.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
+            Ok(Value::Map(m)) => m
+                .into_iter()
+                .map(|(k, v)| (Value::from(k), v.mark_if(marked)))
+                .collect(),
             Ok(other) => {
                 self.error(
                     Diagnostic::error(format!(

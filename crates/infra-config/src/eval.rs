@@ -152,6 +152,13 @@ impl<'s> Walker<'s> {
             return;
         };
         let value = self.output_value(&[], m, o);
+        if value.has_marks() && !o.sensitive {
+            self.diags.push(
+                Diagnostic::error(format!("output \"{name}\" refers to sensitive values"))
+                    .with_detail("add `sensitive = true` to the output block, or wrap the value in nonsensitive(...) if it is safe to show")
+                    .with_span(o.span.clone()),
+            );
+        }
         self.outputs.insert(
             name.to_string(),
             OutputValue {
@@ -174,10 +181,12 @@ impl<'s> Walker<'s> {
         let Some(scope) = self.scopes.get(inst) else {
             return Value::Unknown;
         };
-        infra_lang::eval(e, scope, &m.files[o.file]).unwrap_or_else(|e| {
-            self.diags.push(e);
-            Value::Unknown
-        })
+        infra_lang::eval(e, scope, &m.files[o.file])
+            .unwrap_or_else(|e| {
+                self.diags.push(e);
+                Value::Unknown
+            })
+            .mark_if(o.sensitive)
     }
 
     /// The instances a resource in `inst` depends on, from config addresses: those in

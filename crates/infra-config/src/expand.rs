@@ -58,6 +58,9 @@ impl Ctx<'_> {
                     return Ok(vec![(None, None)]);
                 };
                 let v = infra_lang::eval(e, self.scope, file)?;
+                if v.has_marks() {
+                    return Err(sensitive_expansion("count", file, e));
+                }
                 let bad = |found: String| {
                     Diagnostic::error(format!(
                         "`count` must be a whole number of zero or more, found {found}"
@@ -91,6 +94,11 @@ impl Ctx<'_> {
                     return Ok(vec![(None, None)]);
                 };
                 let v = infra_lang::eval(e, self.scope, file)?;
+                // the keys become instance addresses, shown everywhere: they cannot be
+                // secret (a marked map *value* is fine: each.value keeps its mark)
+                if v.is_marked() || v.as_list().is_some_and(|l| l.iter().any(Value::has_marks)) {
+                    return Err(sensitive_expansion("for_each", file, e));
+                }
                 let entries: Vec<(String, Value)> = match v {
                     Value::Unknown => return Err(after_apply("for_each", e)),
                     Value::Map(m) => m.into_iter().collect(),
@@ -202,4 +210,14 @@ impl Ctx<'_> {
             _ => false,
         }
     }
+}
+
+fn sensitive_expansion(what: &str, file: &SourceFile, e: &Expression) -> Diagnostic {
+    Diagnostic::error(format!(
+        "`{what}` cannot use sensitive values, or values derived from them"
+    ))
+    .with_detail(
+        "instance keys are shown in every plan; use a value that is not sensitive, or wrap it in nonsensitive(...) if it is safe to show",
+    )
+    .with_span(span(file, e))
 }

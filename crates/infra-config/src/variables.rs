@@ -244,7 +244,8 @@ pub(crate) fn check_value(
         }
         return Some(Value::Null);
     }
-    match infra_lang::convert(value, &v.ty) {
+    // a sensitive variable's value is marked from here on; conversion errors hide it
+    match infra_lang::convert(value.mark_if(v.sensitive), &v.ty) {
         Ok(value) => Some(value),
         Err(why) => {
             diags.push(
@@ -288,7 +289,7 @@ pub(crate) fn check_rules(
 ) {
     for rule in &v.validations {
         let file = &files[rule.file];
-        match infra_lang::eval(&rule.condition, scope, file) {
+        match infra_lang::eval(&rule.condition, scope, file).map(|c| c.unmark().0) {
             Ok(Value::Bool(true)) | Ok(Value::Unknown) => {}
             Ok(Value::Bool(false)) => {
                 let message = match rule
@@ -297,6 +298,9 @@ pub(crate) fn check_rules(
                     .map(|m| infra_lang::eval(m, scope, file))
                 {
                     Some(Ok(Value::String(s))) => s,
+                    Some(Ok(Value::Sensitive(_))) => {
+                        "the error message refers to a sensitive value, so it is not shown".into()
+                    }
                     _ => "the value does not pass the validation rule".into(),
                 };
                 let mut d = Diagnostic::error(format!(

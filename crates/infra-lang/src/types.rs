@@ -195,6 +195,14 @@ pub fn convert_with_defaults(
     ty: &TypeConstraint,
     defaults: &TypeDefaults,
 ) -> Result<Value, String> {
+    if value.is_marked() {
+        // convert the value under the mark; an error never repeats its text
+        let secrets = value.secret_strings();
+        let (inner, _) = value.unmark();
+        return convert_with_defaults(inner, ty, defaults)
+            .map(Value::mark)
+            .map_err(|e| infra_model::sensitive::scrub(&e, &secrets));
+    }
     if matches!(value, Value::Unknown) {
         return Ok(Value::Unknown);
     }

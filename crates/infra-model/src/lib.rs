@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod instance;
 pub mod policy;
 pub mod schema;
+pub mod sensitive;
 pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep};

@@ -18,6 +18,10 @@ pub enum Value {
     Map(BTreeMap<String, Value>),
     /// Known only after apply.
     Unknown,
+    /// A value derived from something marked `sensitive` (see [`crate::sensitive`]). The
+    /// mark travels with the value through expressions; renderers show
+    /// `(sensitive value)`; it is stripped before a value reaches a provider or storage.
+    Sensitive(Box<Value>),
 }
 
 impl Value {
@@ -35,16 +39,17 @@ impl Value {
             Value::Unknown => false,
             Value::List(items) => items.iter().all(Value::is_wholly_known),
             Value::Map(m) => m.values().all(Value::is_wholly_known),
+            Value::Sensitive(v) => v.is_wholly_known(),
             _ => true,
         }
     }
 
     pub fn is_unknown(&self) -> bool {
-        matches!(self, Value::Unknown)
+        matches!(self.unmarked(), Value::Unknown)
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
+        matches!(self.unmarked(), Value::Null)
     }
 
     /// A short name of the value's type, for error messages.
@@ -57,25 +62,26 @@ impl Value {
             Value::List(_) => "list",
             Value::Map(_) => "map",
             Value::Unknown => "unknown",
+            Value::Sensitive(v) => v.type_name(),
         }
     }
 
     pub fn as_str(&self) -> Option<&str> {
-        match self {
+        match self.unmarked() {
             Value::String(s) => Some(s),
             _ => None,
         }
     }
 
     pub fn as_bool(&self) -> Option<bool> {
-        match self {
+        match self.unmarked() {
             Value::Bool(b) => Some(*b),
             _ => None,
         }
     }
 
     pub fn as_f64(&self) -> Option<f64> {
-        match self {
+        match self.unmarked() {
             Value::Number(n) => Some(*n),
             _ => None,
         }
@@ -83,7 +89,7 @@ impl Value {
 
     /// The number as an integer, if it is a whole number in range.
     pub fn as_i64(&self) -> Option<i64> {
-        match self {
+        match self.unmarked() {
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => {
                 Some(*n as i64)
             }
@@ -92,14 +98,14 @@ impl Value {
     }
 
     pub fn as_list(&self) -> Option<&[Value]> {
-        match self {
+        match self.unmarked() {
             Value::List(l) => Some(l),
             _ => None,
         }
     }
 
     pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
-        match self {
+        match self.unmarked() {
             Value::Map(m) => Some(m),
             _ => None,
         }
@@ -109,16 +115,19 @@ impl Value {
     pub fn get(&self, key: &str) -> &Value {
         static NULL: Value = Value::Null;
         static UNKNOWN: Value = Value::Unknown;
-        match self {
+        match self.unmarked() {
             Value::Map(m) => m.get(key).unwrap_or(&NULL),
             Value::Unknown => &UNKNOWN,
             _ => &NULL,
         }
     }
 
-    /// Convert to JSON. Unknown values become `null`; see [`Value::unknown_mask`].
+    /// Convert to JSON. Unknown values become `null`; see [`Value::unknown_mask`]. Marked
+    /// values are written as they are (for storage and providers); renderers use
+    /// [`Value::to_json_redacted`].
     pub fn to_json(&self) -> serde_json::Value {
         match self {
+            Value::Sensitive(v) => v.to_json(),
             Value::Null | Value::Unknown => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => number_to_json(*n),
@@ -137,6 +146,7 @@ impl Value {
     pub fn unknown_mask(&self) -> serde_json::Value {
         match self {
             Value::Unknown => serde_json::Value::Bool(true),
+            Value::Sensitive(v) => v.unknown_mask(),
             Value::List(items) => {
                 serde_json::Value::Array(items.iter().map(Value::unknown_mask).collect())
             }
@@ -225,6 +235,7 @@ impl fmt::Display for Value {
             Value::Number(n) => f.write_str(&format_number(*n)),
             Value::String(s) => write!(f, "{}", serde_json::to_string(s).unwrap_or_default()),
             Value::Unknown => f.write_str("(known after apply)"),
+            Value::Sensitive(_) => f.write_str(crate::sensitive::REDACTED),
             Value::List(items) => {
                 f.write_str("[")?;
                 for (i, v) in items.iter().enumerate() {

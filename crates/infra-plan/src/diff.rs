@@ -162,6 +162,8 @@ pub fn attr_equal(ty: &AttrType, prior: &Value, planned: &Value) -> bool {
 /// numerically (also against numeric strings), null equals an empty list or map, and a
 /// missing map key equals null.
 pub fn value_equal(a: &Value, b: &Value) -> bool {
+    // marks do not change what a value is
+    let (a, b) = (a.unmarked(), b.unmarked());
     match (a, b) {
         (Value::Unknown, _) | (_, Value::Unknown) => false,
         (Value::Null, Value::Null) => true,

@@ -28,6 +28,7 @@ mod planner;
 mod render_json;
 mod render_text;
 mod rules;
+mod sensitive;
 mod targets;
 
 #[cfg(test)]

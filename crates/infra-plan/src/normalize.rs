@@ -227,9 +227,10 @@ pub(crate) fn canonical_cmp(a: &Value, b: &Value) -> Ordering {
             Value::List(_) => 4,
             Value::Map(_) => 5,
             Value::Unknown => 6,
+            Value::Sensitive(v) => rank(v),
         }
     }
-    match (a, b) {
+    match (a.unmarked(), b.unmarked()) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
         (Value::String(x), Value::String(y)) => x.cmp(y),

@@ -15,6 +15,14 @@ pub const PLAN_FILE_VERSION: u32 = 1;
 struct FileValue {
     value: serde_json::Value,
     unknown: serde_json::Value,
+    /// Where the value is sensitive ([`Value::sensitive_mask`]), so that a saved plan
+    /// renders with the same redactions.
+    #[serde(default, skip_serializing_if = "is_false")]
+    sensitive: serde_json::Value,
+}
+
+fn is_false(v: &serde_json::Value) -> bool {
+    matches!(v, serde_json::Value::Bool(false) | serde_json::Value::Null)
 }
 
 impl FileValue {
@@ -22,10 +30,11 @@ impl FileValue {
         FileValue {
             value: v.to_json(),
             unknown: v.unknown_mask(),
+            sensitive: v.sensitive_mask(),
         }
     }
     fn to_value(&self) -> Value {
-        Value::from_json_with_mask(&self.value, &self.unknown)
+        Value::from_json_with_mask(&self.value, &self.unknown).with_mask(&self.sensitive)
     }
 }
 

@@ -8,6 +8,7 @@ use infra_model::{Address, Diagnostic, Mode, ResourceSchema, Value};
 
 use crate::diff::diff;
 use crate::normalize::{compute_tags_all, normalize};
+use crate::sensitive::Marks;
 use crate::{
     graph, paths, targets, Action, DesiredInstance, Lifecycle, OutputChange, Plan, PriorInstance,
     ResourceChange,
@@ -84,9 +85,36 @@ impl Planner {
 
     /// Plan one desired instance and return the value later references see: the planned
     /// attributes, with what the cloud computes `Unknown` for a create or a replace.
+    /// Sensitive marks in the configuration are taken off for planning and put back on
+    /// the change's `before`/`after` and on the returned value (see [`crate::sensitive`]).
     pub fn plan_instance(&mut self, desired: &DesiredInstance) -> Value {
         let addr = desired.address.clone();
         self.desired.insert(addr.clone(), desired.clone());
+        let marks = Marks::of(&desired.config);
+        let schema = lookup(addr.mode, &addr.type_name);
+        let plain = DesiredInstance {
+            config: desired.config.clone().unmark_deep(),
+            ..desired.clone()
+        };
+        let diags_before = self.diags.len();
+        let planned = self.plan_unmarked(&plain);
+        for d in &mut self.diags[diags_before..] {
+            *d = marks.scrub(std::mem::replace(d, Diagnostic::error("")));
+        }
+        if let Some(c) = self.changes.get_mut(&addr) {
+            c.before = c.before.take().map(|v| marks.apply(v, schema));
+            c.after = c.after.take().map(|v| marks.apply(v, schema));
+            // what is sensitive now was sensitive before (`tags_all` repeating a tag
+            // whose old value no longer appears in the configuration)
+            if let (Some(before), Some(after)) = (c.before.take(), &c.after) {
+                c.before = Some(before.with_mask(&after.sensitive_mask()));
+            }
+        }
+        marks.apply(planned, schema)
+    }
+
+    fn plan_unmarked(&mut self, desired: &DesiredInstance) -> Value {
+        let addr = desired.address.clone();
         let Some(schema) = lookup(addr.mode, &addr.type_name) else {
             self.diags.push(
                 Diagnostic::error(format!("unsupported resource type `{}`", addr.type_name))
@@ -266,6 +294,18 @@ impl Planner {
         }
         for p in std::mem::take(&mut self.deposed) {
             changes.push(delete_change(p, None, Lifecycle::default()));
+        }
+        // deletes show their prior attributes: mark them as the configuration (if any)
+        // and the schema say
+        for c in changes.iter_mut().filter(|c| c.action == Action::Delete) {
+            let marks = Marks::of(
+                self.desired
+                    .get(&c.address)
+                    .map(|d| &d.config)
+                    .unwrap_or(&Value::Null),
+            );
+            let schema = lookup(c.address.mode, &c.address.type_name);
+            c.before = c.before.take().map(|v| marks.apply(v, schema));
         }
         changes.sort_by(|a, b| {
             a.address

@@ -30,11 +30,16 @@ pub fn render_json(plan: &Plan) -> serde_json::Value {
             (
                 oc.before
                     .as_ref()
-                    .map(Value::to_json)
+                    .map(Value::to_json_redacted)
                     .unwrap_or(serde_json::Value::Null),
-                oc.after.to_json(),
+                oc.after.to_json_redacted(),
                 oc.after.unknown_mask(),
             )
+        };
+        let mask = |v: Option<&Value>| match v {
+            _ if oc.sensitive => json!(true),
+            Some(v) => v.sensitive_mask(),
+            None => json!(false),
         };
         outputs.insert(
             name.clone(),
@@ -43,8 +48,8 @@ pub fn render_json(plan: &Plan) -> serde_json::Value {
                 "before": before,
                 "after": after,
                 "after_unknown": after_unknown,
-                "before_sensitive": oc.sensitive,
-                "after_sensitive": oc.sensitive,
+                "before_sensitive": mask(oc.before.as_ref()),
+                "after_sensitive": mask(Some(&oc.after)),
             }),
         );
     }
@@ -86,18 +91,19 @@ fn resource_change(c: &ResourceChange) -> serde_json::Value {
     }
     let mut change = Map::new();
     change.insert("actions".into(), json!(c.action.terraform_actions()));
+    // sensitive values are left out (null); `*_sensitive` says where they are
     change.insert(
         "before".into(),
         c.before
             .as_ref()
-            .map(Value::to_json)
+            .map(Value::to_json_redacted)
             .unwrap_or(serde_json::Value::Null),
     );
     change.insert(
         "after".into(),
         c.after
             .as_ref()
-            .map(Value::to_json)
+            .map(Value::to_json_redacted)
             .unwrap_or(serde_json::Value::Null),
     );
     change.insert(
@@ -107,6 +113,9 @@ fn resource_change(c: &ResourceChange) -> serde_json::Value {
             .map(Value::unknown_mask)
             .unwrap_or_else(|| json!({})),
     );
+    let mask = |v: Option<&Value>| v.map(Value::sensitive_mask).unwrap_or(json!(false));
+    change.insert("before_sensitive".into(), mask(c.before.as_ref()));
+    change.insert("after_sensitive".into(), mask(c.after.as_ref()));
     if !c.replace_paths.is_empty() {
         let rp: Vec<serde_json::Value> = c.replace_paths.iter().map(|p| replace_path(p)).collect();
         change.insert("replace_paths".into(), json!(rp));

@@ -318,3 +318,70 @@ fn plan_file_errors_say_what_to_do() {
         assert_eq!(e, e.to_lowercase(), "{e}");
     }
 }
+
+/// A plan whose configuration marks a tag sensitive: an update of an existing VPC (the
+/// prior value of the tag is secret too) and a create.
+fn sensitive_plan() -> Plan {
+    let prior = vec![prior(
+        "aws_vpc.main",
+        vpc_attrs(
+            "vpc-1",
+            "10.0.0.0/16",
+            json!({"Name": "main", "Secret": "old-s3cret-value"}),
+        ),
+        &[],
+    )];
+    let mut p = Planner::new(PlanOptions::default(), prior);
+    let tags = |secret: &str| {
+        Value::map([
+            ("Name", Value::from("main")),
+            ("Secret", Value::from(secret).mark()),
+        ])
+    };
+    let config = |secret: &str| {
+        Value::map([
+            ("cidr_block", Value::from("10.0.0.0/16")),
+            ("tags", tags(secret)),
+        ])
+    };
+    let seen = p.plan_instance(&desired(
+        "aws_vpc.main",
+        config("old-s3cret-value-new"),
+        &[],
+        Lifecycle::default(),
+    ));
+    assert!(seen.get("tags").get("Secret").is_marked(), "{seen:?}");
+    p.plan_instance(&desired(
+        "aws_vpc.other",
+        config("hunter2-s3cret"),
+        &[],
+        Lifecycle::default(),
+    ));
+    p.finish(BTreeMap::new()).0
+}
+
+#[test]
+fn sensitive_attributes_are_redacted_everywhere() {
+    let plan = sensitive_plan();
+    let leaks = |s: &str| ["s3cret"].iter().any(|x| s.contains(x));
+    let text = render_text(&plan, false);
+    assert!(!leaks(&text), "{text}");
+    assert!(text.contains("\"Secret\" = (sensitive value)"), "{text}");
+    let j = render_json(&plan);
+    assert!(!leaks(&j.to_string()), "{j:#}");
+    let other = &j["resource_changes"][1]["change"];
+    assert_eq!(other["after_sensitive"]["tags"], json!({"Secret": true}));
+    assert_eq!(
+        other["after_sensitive"]["tags_all"],
+        json!({"Secret": true})
+    );
+    assert_eq!(other["after"]["tags"]["Secret"], json!(null));
+    assert_eq!(other["after"]["tags"]["Name"], json!("main"));
+    let main = &j["resource_changes"][0]["change"];
+    assert_eq!(main["before_sensitive"]["tags"], json!({"Secret": true}));
+    // the saved plan keeps the values (apply needs them) and where they are sensitive
+    let back = from_file_json(&to_file_json(&plan)).unwrap();
+    assert_eq!(back, plan);
+    let text = render_text(&back, false);
+    assert!(!leaks(&text), "{text}");
+}

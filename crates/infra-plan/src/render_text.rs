@@ -237,7 +237,8 @@ fn render_body(
         .copied()
         .filter(|k| block_schema(k).is_none() && !is_block_list(before, after, k, blocks))
         .collect();
-    let get = |v: Option<&Value>, k: &str| v.map(|v| v.get(k).clone());
+    // an attribute of a marked object is marked
+    let get = |v: Option<&Value>, k: &str| v.map(|v| v.get(k).clone().mark_if(v.is_marked()));
     // which attribute lines show
     let mut lines: Vec<(&str, String, String)> = Vec::new(); // (sym, name, rest)
     let mut hidden = 0;
@@ -301,9 +302,11 @@ fn render_body(
         let forces = ctx.replace_paths.iter().any(|p| p == &path);
         let items = |v: Option<&Value>| -> Option<Vec<Value>> {
             v.map(|v| {
-                v.get(k)
+                let blocks = v.get(k);
+                let marked = v.is_marked() || blocks.is_marked();
+                blocks
                     .as_list()
-                    .map(<[Value]>::to_vec)
+                    .map(|l| l.iter().map(|b| b.clone().mark_if(marked)).collect())
                     .unwrap_or_default()
             })
         };

@@ -3,6 +3,7 @@
 mod errors;
 mod module_errors;
 mod modules;
+mod sensitive;
 mod variables;
 mod walk;
 

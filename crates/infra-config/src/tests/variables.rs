@@ -196,5 +196,5 @@ main.tf:13:1: error: output "pw" refers to the sensitive variable `var.pw` -- ad
     assert_eq!(stack.variables()["opt"], Value::Null);
     let (eval, _) = stack.walk(&mut planned);
     assert!(eval.outputs["pw"].sensitive);
-    assert_eq!(eval.outputs["pw"].value, Value::from("hunter2"));
+    assert_eq!(eval.outputs["pw"].value, Value::from("hunter2").mark());
 }

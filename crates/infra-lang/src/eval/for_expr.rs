@@ -11,7 +11,10 @@ use super::{describe, EvalResult, Evaluator};
 impl Evaluator<'_> {
     pub(crate) fn for_expr(&mut self, f: &ForExpr) -> EvalResult {
         let intro = &f.intro;
-        let collection = self.expr(&intro.collection_expr)?;
+        let (collection, mut marked) = {
+            let v = self.expr(&intro.collection_expr)?;
+            self.unmark(v)
+        };
         let pairs: Vec<(Value, Value)> = match collection {
             Value::Unknown => return Ok(Value::Unknown),
             Value::List(items) => items
@@ -45,14 +48,19 @@ impl Evaluator<'_> {
                 bindings.push((name.clone(), k));
             }
             bindings.push((value_var.clone(), v));
-            let step = self.with_locals(bindings, |ev| -> Result<Step, _> {
+            let (step, step_marked) = self.with_locals(bindings, |ev| -> Result<_, _> {
+                let mut cond_marked = false;
                 if let Some(cond) = &f.cond {
-                    let c = ev.expr(&cond.expr)?;
+                    let (c, m) = {
+                        let v = ev.expr(&cond.expr)?;
+                        ev.unmark_all(v)
+                    };
+                    cond_marked = m;
                     match c {
-                        Value::Unknown => return Ok(Step::Unknown),
+                        Value::Unknown => return Ok((Step::Unknown, m)),
                         other => match super::ops::to_bool(&other) {
                             Some(true) => {}
-                            Some(false) => return Ok(Step::Skip),
+                            Some(false) => return Ok((Step::Skip, m)),
                             None => {
                                 return Err(ev.error(
                                     &cond.expr,
@@ -65,12 +73,23 @@ impl Evaluator<'_> {
                         },
                     }
                 }
+                let mut key_marked = false;
                 let key = match &f.key_expr {
-                    Some(key_expr) => Some(ev.expr(key_expr)?),
+                    Some(key_expr) => {
+                        let (k, m) = {
+                            let v = ev.expr(key_expr)?;
+                            ev.unmark_all(v)
+                        };
+                        key_marked = m;
+                        Some(k)
+                    }
                     None => None,
                 };
-                Ok(Step::Item(key, ev.expr(&f.value_expr)?))
+                let item = Step::Item(key, ev.expr(&f.value_expr)?);
+                Ok((item, key_marked || cond_marked))
             })?;
+            // a marked filter or key makes the shape of the result sensitive
+            marked |= step_marked;
             let (key, value) = match step {
                 Step::Skip => continue,
                 Step::Unknown => {
@@ -125,21 +144,21 @@ impl Evaluator<'_> {
                 }
             }
         }
-        if unknown {
-            return Ok(Value::Unknown);
-        }
-        if f.key_expr.is_none() {
-            return Ok(Value::List(list));
-        }
-        if f.grouping {
-            return Ok(Value::Map(
+        let result = if unknown {
+            Value::Unknown
+        } else if f.key_expr.is_none() {
+            Value::List(list)
+        } else if f.grouping {
+            Value::Map(
                 groups
                     .into_iter()
                     .map(|(k, v)| (k, Value::List(v)))
                     .collect(),
-            ));
-        }
-        Ok(Value::Map(map))
+            )
+        } else {
+            Value::Map(map)
+        };
+        Ok(result.mark_if(marked))
     }
 }
 

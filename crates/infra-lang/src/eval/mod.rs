@@ -41,14 +41,18 @@ pub(crate) fn ops_equal(a: &Value, b: &Value) -> bool {
 
 pub(crate) type EvalResult = Result<Value, Diagnostic>;
 
+/// Evaluate `expr`. Sensitive marks propagate (see [`infra_model::sensitive`]); an
+/// error's text never repeats a marked value the evaluation looked into.
 pub(crate) fn eval(expr: &Expression, scope: &dyn Scope, file: &SourceFile) -> EvalResult {
-    Evaluator {
+    let mut ev = Evaluator {
         scope,
         file,
         locals: Vec::new(),
         depth: 0,
-    }
-    .expr(expr)
+        secrets: Vec::new(),
+        tainted: false,
+    };
+    ev.expr(expr).map_err(|d| ev.scrub(d))
 }
 
 pub(crate) struct Evaluator<'a> {
@@ -56,9 +60,39 @@ pub(crate) struct Evaluator<'a> {
     file: &'a SourceFile,
     locals: Vec<(String, Value)>,
     depth: usize,
+    /// The text of every marked value unmarked so far, scrubbed from errors.
+    secrets: Vec<String>,
+    /// Set when a template being rendered used a marked value.
+    tainted: bool,
 }
 
 impl Evaluator<'_> {
+    /// Remove `v`'s own mark, remembering its text for error scrubbing.
+    pub(crate) fn unmark(&mut self, v: Value) -> (Value, bool) {
+        if v.is_marked() {
+            self.secrets.extend(v.secret_strings());
+        }
+        v.unmark()
+    }
+
+    /// Remove every mark in `v`, remembering the text.
+    pub(crate) fn unmark_all(&mut self, v: Value) -> (Value, bool) {
+        if v.has_marks() {
+            self.secrets.extend(v.secret_strings());
+        }
+        v.unmark_all()
+    }
+
+    fn scrub(&self, mut d: Diagnostic) -> Diagnostic {
+        use infra_model::sensitive::scrub;
+        if self.secrets.is_empty() {
+            return d;
+        }
+        d.summary = scrub(&d.summary, &self.secrets);
+        d.detail = d.detail.map(|x| scrub(&x, &self.secrets));
+        d
+    }
+
     pub(crate) fn span(&self, node: &dyn hcl_edit::Span) -> Option<Span> {
         span_of(self.file, node.span())
     }
@@ -105,6 +139,7 @@ impl Evaluator<'_> {
             Expression::Object(object) => {
                 let mut out = BTreeMap::new();
                 let mut unknown = false;
+                let mut key_marked = false;
                 for (key, value) in object.iter() {
                     let (key, key_node): (Value, &dyn hcl_edit::Span) = match key {
                         ObjectKey::Ident(ident) => {
@@ -114,7 +149,14 @@ impl Evaluator<'_> {
                         ObjectKey::Expression(Expression::Variable(v)) => {
                             (Value::String(v.as_str().to_string()), key)
                         }
-                        ObjectKey::Expression(key_expr) => (self.expr(key_expr)?, key_expr),
+                        ObjectKey::Expression(key_expr) => {
+                            let (k, m) = {
+                                let v = self.expr(key_expr)?;
+                                self.unmark_all(v)
+                            };
+                            key_marked |= m;
+                            (k, key_expr)
+                        }
                     };
                     let value = self.expr(value.expr())?;
                     match key {
@@ -140,15 +182,19 @@ impl Evaluator<'_> {
                     Value::Unknown
                 } else {
                     Value::Map(out)
-                })
+                }
+                .mark_if(key_marked))
             }
             Expression::StringTemplate(t) => self.string_template(t),
             Expression::HeredocTemplate(h) => self.template_value(&h.template),
             Expression::Parenthesis(p) => self.expr(p.inner()),
             Expression::Variable(name) => self.variable(name.as_str(), expr),
             Expression::Conditional(c) => {
-                let cond = self.expr(&c.cond_expr)?;
-                match cond {
+                let (cond, marked) = {
+                    let v = self.expr(&c.cond_expr)?;
+                    self.unmark_all(v)
+                };
+                let result = match cond {
                     // As in Terraform, errors in either branch are not reported while the
                     // condition is unknown (the guard may be what prevents them).
                     Value::Unknown => Ok(Value::Unknown),
@@ -160,13 +206,19 @@ impl Evaluator<'_> {
                             format!("condition must be a bool, got {}", describe(&other)),
                         )),
                     },
-                }
+                };
+                result.map(|v| v.mark_if(marked))
             }
             Expression::FuncCall(call) => self.func_call(call, expr),
             Expression::Traversal(t) => self.traversal(t),
             Expression::UnaryOp(op) => {
-                let value = self.expr(&op.expr)?;
-                ops::unary(*op.operator.value(), value).map_err(|m| self.error(expr, m))
+                let (value, marked) = {
+                    let v = self.expr(&op.expr)?;
+                    self.unmark_all(v)
+                };
+                ops::unary(*op.operator.value(), value)
+                    .map(|v| v.mark_if(marked))
+                    .map_err(|m| self.error(expr, m))
             }
             Expression::BinaryOp(op) => self.binary(op, expr),
             Expression::ForExpr(f) => self.for_expr(f),
@@ -176,15 +228,23 @@ impl Evaluator<'_> {
     fn binary(&mut self, op: &hcl_edit::expr::BinaryOp, whole: &Expression) -> EvalResult {
         use hcl_edit::expr::BinaryOperator as B;
         let operator = *op.operator.value();
-        let lhs = self.expr(&op.lhs_expr)?;
+        let (lhs, lm) = {
+            let v = self.expr(&op.lhs_expr)?;
+            self.unmark_all(v)
+        };
         // Logical operators short-circuit when the left side decides the result.
         match (operator, ops::to_bool(&lhs)) {
-            (B::And, Some(false)) => return Ok(Value::Bool(false)),
-            (B::Or, Some(true)) => return Ok(Value::Bool(true)),
+            (B::And, Some(false)) => return Ok(Value::Bool(false).mark_if(lm)),
+            (B::Or, Some(true)) => return Ok(Value::Bool(true).mark_if(lm)),
             _ => {}
         }
-        let rhs = self.expr(&op.rhs_expr)?;
-        ops::binary(operator, lhs, rhs).map_err(|m| self.error(whole, m))
+        let (rhs, rm) = {
+            let v = self.expr(&op.rhs_expr)?;
+            self.unmark_all(v)
+        };
+        ops::binary(operator, lhs, rhs)
+            .map(|v| v.mark_if(lm || rm))
+            .map_err(|m| self.error(whole, m))
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<Value> {
@@ -256,8 +316,15 @@ impl Evaluator<'_> {
         for arg in call.args.iter() {
             args.push(self.expr(arg)?);
         }
+        // functions::call unmarks the arguments and marks the result; remember the text
+        // here too, for errors raised before the call
+        let secrets: Vec<String> = args.iter().flat_map(Value::secret_strings).collect();
+        self.secrets.extend(secrets);
+        let mut expanded_marked = false;
         if call.args.expand_final() {
-            match args.pop() {
+            let last = args.pop().map(|v| self.unmark(v));
+            expanded_marked = last.as_ref().is_some_and(|(_, m)| *m);
+            match last.map(|(v, _)| v) {
                 Some(Value::List(items)) => args.extend(items),
                 Some(Value::Unknown) => return Ok(Value::Unknown),
                 Some(other) => {
@@ -272,7 +339,9 @@ impl Evaluator<'_> {
         }
         match crate::functions::call(name, args) {
             Ok(Value::String(s)) if s.len() > MAX_STRING => Err(self.error(whole, too_long())),
-            result => result.map_err(|m| self.error(whole, m)),
+            result => result
+                .map(|v| v.mark_if(expanded_marked))
+                .map_err(|m| self.error(whole, m)),
         }
     }
 

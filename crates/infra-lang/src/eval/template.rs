@@ -18,14 +18,19 @@ impl Evaluator<'_> {
         self.template_value(t)
     }
 
+    /// Render a template; the result is marked when any interpolation, condition or
+    /// collection it used was.
     pub(crate) fn template_value(&mut self, t: &Template) -> EvalResult {
+        let outer = std::mem::replace(&mut self.tainted, false);
         let mut out = String::new();
-        let known = self.render(t, false, false, &mut out)?;
-        Ok(if known {
+        let known = self.render(t, false, false, &mut out);
+        let tainted = std::mem::replace(&mut self.tainted, outer);
+        Ok(if known? {
             Value::String(out)
         } else {
             Value::Unknown
-        })
+        }
+        .mark_if(tainted))
     }
 
     /// Render `t` into `out`. Returns false when some part is unknown.
@@ -62,7 +67,11 @@ impl Evaluator<'_> {
                     out.push_str(s);
                 }
                 Element::Interpolation(interp) => {
-                    let v = self.expr(&interp.expr)?;
+                    let (v, marked) = {
+                        let v = self.expr(&interp.expr)?;
+                        self.unmark_all(v)
+                    };
+                    self.tainted |= marked;
                     match template_string(&v) {
                         Ok(Some(s)) if out.len() + s.len() > super::MAX_STRING => {
                             return Err(self.error(&interp.expr, super::too_long()))
@@ -81,7 +90,11 @@ impl Evaluator<'_> {
     fn directive(&mut self, d: &Directive, out: &mut String) -> Result<bool, Diagnostic> {
         match d {
             Directive::If(d) => {
-                let cond = self.expr(&d.if_expr.cond_expr)?;
+                let (cond, marked) = {
+                    let v = self.expr(&d.if_expr.cond_expr)?;
+                    self.unmark_all(v)
+                };
+                self.tainted |= marked;
                 if cond.is_unknown() {
                     return Ok(false);
                 }
@@ -116,7 +129,11 @@ impl Evaluator<'_> {
             }
             Directive::For(d) => {
                 let f = &d.for_expr;
-                let collection = self.expr(&f.collection_expr)?;
+                let (collection, marked) = {
+                    let v = self.expr(&f.collection_expr)?;
+                    self.unmark(v)
+                };
+                self.tainted |= marked;
                 let pairs: Vec<(Value, Value)> = match collection {
                     Value::Unknown => return Ok(false),
                     Value::List(items) => items
@@ -182,6 +199,7 @@ pub(crate) fn template_string(v: &Value) -> Result<Option<String>, String> {
         Value::Number(n) => Ok(Some(format_number(*n))),
         Value::Bool(b) => Ok(Some(b.to_string())),
         Value::Unknown => Ok(None),
+        Value::Sensitive(v) => template_string(v),
         Value::Null => Err(
             "cannot include a null value in a string template; use coalesce(...) or a conditional"
                 .to_string(),

@@ -102,6 +102,10 @@ impl<'a> Evaluator<'a> {
 
     fn splat(&mut self, value: Value, ops: &[Op]) -> EvalResult {
         match value {
+            Value::Sensitive(_) => {
+                let (inner, _) = self.unmark(value);
+                Ok(self.splat(inner, ops)?.mark())
+            }
             Value::Unknown => Ok(Value::Unknown),
             Value::Null => Ok(Value::List(Vec::new())),
             Value::List(items) => {
@@ -115,8 +119,12 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn get_attr(&self, value: Value, name: &str, op: &Op) -> EvalResult {
+    fn get_attr(&mut self, value: Value, name: &str, op: &Op) -> EvalResult {
         match value {
+            Value::Sensitive(_) => {
+                let (inner, _) = self.unmark(value);
+                Ok(self.get_attr(inner, name, op)?.mark())
+            }
             Value::Unknown => Ok(Value::Unknown),
             Value::Map(mut m) => match m.remove(name) {
                 Some(v) => Ok(v),
@@ -147,7 +155,12 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn index(&self, value: Value, key: Value, op: &Op) -> EvalResult {
+    fn index(&mut self, value: Value, key: Value, op: &Op) -> EvalResult {
+        if value.is_marked() || key.has_marks() {
+            let (value, vm) = self.unmark(value);
+            let (key, km) = self.unmark_all(key);
+            return Ok(self.index(value, key, op)?.mark_if(vm || km));
+        }
         if key.is_unknown() || value.is_unknown() {
             return Ok(Value::Unknown);
         }

@@ -174,7 +174,23 @@ pub(crate) const NAMES: &[&str] = &[
 
 pub(crate) type FnResult = Result<Value, String>;
 
+/// Call a function. Marked (sensitive) arguments are unmarked for the call and the
+/// result is marked; an error message never repeats a marked argument's text.
+/// `sensitive` marks its argument, `nonsensitive` removes every mark.
 pub(crate) fn call(name: &str, args: Vec<Value>) -> FnResult {
+    let secrets: Vec<String> = args.iter().flat_map(Value::secret_strings).collect();
+    let marked = args.iter().any(Value::has_marks);
+    let args: Vec<Value> = args.into_iter().map(Value::unmark_deep).collect();
+    let result =
+        call_unmarked(name, args).map_err(|e| infra_model::sensitive::scrub(&e, &secrets))?;
+    Ok(match name {
+        "sensitive" => result.mark(),
+        "nonsensitive" => result,
+        _ => result.mark_if(marked),
+    })
+}
+
+fn call_unmarked(name: &str, args: Vec<Value>) -> FnResult {
     let Some(&(fname, min, max, passthrough)) = TABLE.iter().find(|(n, ..)| *n == name) else {
         let hint = match crate::eval::suggest(name, NAMES.iter().copied()) {
             Some(s) => format!("; did you mean \"{s}\"?"),

@@ -174,7 +174,8 @@ fn encoding() {
         ("base64decode(\"YWI=\")", "\"ab\""),
         ("base64decode(\"!!\")", "error: base64decode: invalid value for \"str\": invalid base64 data"),
         ("sha256(\"hello\")", "\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\""),
-        ("sensitive(\"x\")", "\"x\""),
+        ("sensitive(\"x\")", "(sensitive value)"),
+        ("nonsensitive(sensitive(\"x\"))", "\"x\""),
         ("nonsensitive(\"x\")", "\"x\""),
     ]);
 }

@@ -6,6 +6,7 @@ mod functions;
 mod parse;
 mod prop;
 mod refs;
+mod sensitive;
 mod types;
 
 use std::collections::BTreeMap;
