@@ -77,7 +77,8 @@ impl RemoteState {
             (Some(recorded), defaults) => {
                 let mut out = defaults.unwrap_or_default();
                 for (name, o) in recorded {
-                    out.insert(name, Value::from_json(&o.value));
+                    // a sensitive output stays sensitive in the stack that reads it
+                    out.insert(name, Value::from_json(&o.value).mark_if(o.sensitive));
                 }
                 out
             }
@@ -200,6 +201,10 @@ mod tests {
             "ids".to_string(),
             OutputRecord::new(serde_json::json!(["a", "b"]), false),
         );
+        saved.insert(
+            "password".to_string(),
+            OutputRecord::new(serde_json::json!("hunter2-secret"), true),
+        );
         store.save_outputs("dev", &saved).await.unwrap();
         let defaults = Value::map([
             ("vpc_id", Value::string("ignored")),
@@ -216,6 +221,11 @@ mod tests {
             &Value::List(vec![Value::string("a"), Value::string("b")])
         );
         assert_eq!(out.get("region"), &Value::string("us-east-1"));
+        assert_eq!(
+            out.get("password"),
+            &Value::string("hunter2-secret").mark(),
+            "a sensitive output is read back marked"
+        );
         assert_eq!(v.get("id"), &Value::string("dev"));
         // other data sources still reach the cloud provider
         let azs = p
