@@ -347,3 +347,49 @@ fn cli_sigterm_stops_apply_gracefully() {
     assert_eq!(d.code, 0, "{}", d.all());
     assert!(rt().block_on(tagged(&ws.stack_name)).is_empty());
 }
+
+/// SIGINT while apply is still refreshing (every answer held back 2 s): nothing has changed
+/// yet, so it stops at once, releases the lock and exits 130; nothing was created.
+#[test]
+fn cli_sigint_during_refresh_stops_at_once_and_releases_the_lock() {
+    let ws = Workspace::from_stack("example", true);
+    let slow = slow_emulator(Duration::from_secs(2));
+    let mut cmd = ws.cmd(&["apply", "--auto-approve"]);
+    cmd.env("AWS_ENDPOINT_URL", &slow);
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while current_lock(&ws).is_none() {
+        assert!(Instant::now() < deadline, "apply never took the lock");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // the lock is held: apply is refreshing, its first answer still 2 s away
+    std::thread::sleep(Duration::from_millis(300));
+    signal(child.id(), "-INT");
+    let sent = Instant::now();
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 130, "{}", r.all());
+    assert!(
+        sent.elapsed() < Duration::from_millis(1500),
+        "stopped at once, not after {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        r.stderr.contains("before any change was made"),
+        "{}",
+        r.all()
+    );
+    assert!(current_lock(&ws).is_none(), "the lock was released");
+    assert_eq!(state_count(&ws), 0);
+    assert!(rt().block_on(tagged(&ws.stack_name)).is_empty());
+
+    let again = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(!again.stderr.contains("stale"), "{}", again.all());
+    let d = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+}

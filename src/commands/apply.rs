@@ -64,8 +64,15 @@ async fn plan_and_apply(
     }
     let operation = if destroy { "destroy" } else { "apply" };
     let session = Session::lock(state, &loaded.name, operation, &printer).await?;
+    // from here on a signal must release the lock: listen before refreshing
+    let mut signals = Signals::new();
     let result = async {
-        let prepared = prepare(&loaded, &session, planning, destroy, Mode::Apply, &printer).await?;
+        let prepared = or_interrupted(
+            &mut signals,
+            &printer,
+            prepare(&loaded, &session, planning, destroy, Mode::Apply, &printer),
+        )
+        .await?;
         printer.out(infra_plan::render_text(&prepared.plan, printer.color));
         if !prepared.plan.has_changes() {
             // nothing to do, but rows of objects that are gone must still go
@@ -89,7 +96,7 @@ async fn plan_and_apply(
             printer.out(api_calls_line(&prepared.provider.api_calls()));
             return Ok(0);
         }
-        confirm(run, destroy, &printer)?;
+        or_interrupted(&mut signals, &printer, confirm(run, destroy, &printer)).await?;
         // write back what refresh learned, so the state matches the cloud
         for record in &prepared.refreshed.changed {
             session.store.put_resource(&session.stack, record).await?;
@@ -99,6 +106,7 @@ async fn plan_and_apply(
         let mut prior = prepared.refreshed.values.clone();
         prior.extend(prepared.data.clone());
         execute(
+            signals,
             &loaded,
             &session,
             &prepared.plan,
@@ -173,6 +181,7 @@ async fn apply_saved(
     }
     let operation = if file.destroy { "destroy" } else { "apply" };
     let session = Session::lock(&args.state, &loaded.name, operation, &printer).await?;
+    let mut signals = Signals::new();
     let result = async {
         let meta = session.store.stack(&loaded.name).await?;
         if meta.lineage.to_string() != file.lineage || meta.serial != file.serial {
@@ -185,20 +194,60 @@ async fn apply_saved(
             );
         }
         let plan = file.plan()?;
-        let provider = session::provider(loaded.stack.provider().region.clone(), &session.store).await?;
-        let refreshed = crate::engine::refresh::refresh(&session.store, &session.stack, None).await?;
-        let data: BTreeMap<Address, Value> = refreshed.values.iter().filter(|(a, _)| a.mode == infra_model::Mode::Data).map(|(a, v)| (a.clone(), v.clone())).collect();
-        let data = if data.is_empty() { crate::engine::refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await? } else { data };
-        let mut prior = refreshed.values.clone();
-        prior.extend(data.clone());
-        execute(&loaded, &session, &plan, prior, data, provider, &args.run, operation, &printer).await
+        let (provider, prior, data) = or_interrupted(&mut signals, &printer, async {
+            let provider =
+                session::provider(loaded.stack.provider().region.clone(), &session.store).await?;
+            let refreshed =
+                crate::engine::refresh::refresh(&session.store, &session.stack, None).await?;
+            let data: BTreeMap<Address, Value> = refreshed
+                .values
+                .iter()
+                .filter(|(a, _)| a.mode == infra_model::Mode::Data)
+                .map(|(a, v)| (a.clone(), v.clone()))
+                .collect();
+            let data = if data.is_empty() {
+                crate::engine::refresh::read_data_sources(
+                    &loaded.stack,
+                    &refreshed.values,
+                    provider.as_ref(),
+                )
+                .await?
+            } else {
+                data
+            };
+            let mut prior = refreshed.values.clone();
+            prior.extend(data.clone());
+            Ok((provider, prior, data))
+        })
+        .await?;
+        execute(
+            signals, &loaded, &session, &plan, prior, data, provider, &args.run, operation,
+            &printer,
+        )
+        .await
     }
     .await;
     session.release().await?;
     result
 }
 
-fn confirm(run: &RunArgs, destroy: bool, printer: &Printer) -> anyhow::Result<()> {
+/// Run `work` (refresh, planning, the confirmation prompt) unless SIGINT/SIGTERM comes
+/// first: then nothing has changed yet, so stop at once; the caller releases the lock.
+async fn or_interrupted<T>(
+    signals: &mut Signals,
+    printer: &Printer,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::select! {
+        result = work => result,
+        _ = signals.recv() => {
+            printer.err("Interrupt received before any change was made: stopping and releasing the lock");
+            Err(Reported(130).into())
+        }
+    }
+}
+
+async fn confirm(run: &RunArgs, destroy: bool, printer: &Printer) -> anyhow::Result<()> {
     if run.auto_approve {
         return Ok(());
     }
@@ -209,8 +258,12 @@ fn confirm(run: &RunArgs, destroy: bool, printer: &Printer) -> anyhow::Result<()
     printer.out(format!(
         "Do you want to {verb} these changes? Only 'yes' will be accepted."
     ));
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
+    // read on a blocking thread, so that Ctrl-C at the prompt is heard (or_interrupted)
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).map(|_| answer)
+    })
+    .await??;
     if answer.trim() != "yes" {
         printer.err(format!("{verb} cancelled"));
         return Err(Reported(1).into());
@@ -220,6 +273,7 @@ fn confirm(run: &RunArgs, destroy: bool, printer: &Printer) -> anyhow::Result<()
 
 #[allow(clippy::too_many_arguments)]
 async fn execute(
+    signals: Signals,
     loaded: &LoadedStack,
     session: &Session,
     plan: &Plan,
@@ -241,7 +295,7 @@ async fn execute(
         stack: &loaded.stack,
     };
     let shutdown = Shutdown::new();
-    let signals = tokio::spawn(watch_signals(shutdown.clone(), *printer));
+    let signals = tokio::spawn(watch_signals(signals, shutdown.clone(), *printer));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let renderer = tokio::spawn(render_events(rx, *printer));
     let mut opts = ApplyOptions::new(session.stack.clone(), run_id.clone());
@@ -382,8 +436,7 @@ fn print_outputs(loaded: &LoadedStack, values: &BTreeMap<Address, Value>, printe
 
 /// First Ctrl-C / SIGTERM: stop starting new work and let in-flight operations finish.
 /// Second: exit at once; the intents already committed let the next run adopt.
-async fn watch_signals(shutdown: Shutdown, printer: Printer) {
-    let mut signals = Signals::new();
+async fn watch_signals(mut signals: Signals, shutdown: Shutdown, printer: Printer) {
     let mut count = 0;
     loop {
         signals.recv().await;
