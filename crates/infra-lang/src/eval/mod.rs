@@ -117,7 +117,16 @@ impl Evaluator<'_> {
         self.depth += 1;
         let result = self.expr_inner(expr);
         self.depth -= 1;
-        result
+        match result {
+            // the expressions that can build a value larger than their inputs: a list
+            // doubled through a chain of locals must fail, not exhaust memory
+            Ok(v) if builds_values(expr) && too_many_values(&v) => {
+                Err(self.error(expr, too_large()).with_detail(
+                    "a value this large is almost certainly a mistake; check how it is built",
+                ))
+            }
+            result => result,
+        }
     }
 
     fn expr_inner(&mut self, expr: &Expression) -> EvalResult {
@@ -442,6 +451,50 @@ pub(crate) fn describe(v: &Value) -> String {
 /// any real value, and low enough that doubling a string through a chain of locals fails
 /// with an error instead of exhausting memory.
 pub(crate) const MAX_STRING: usize = 64 << 20;
+
+/// The most elements (list items, map entries, scalars: every value counted once) a value
+/// built by one expression may hold.
+pub(crate) const MAX_VALUES: usize = 200_000;
+
+fn builds_values(expr: &Expression) -> bool {
+    matches!(
+        expr,
+        Expression::Array(_)
+            | Expression::Object(_)
+            | Expression::FuncCall(_)
+            | Expression::ForExpr(_)
+    )
+}
+
+/// More than MAX_VALUES values in `v`, counted with an early exit.
+fn too_many_values(v: &Value) -> bool {
+    fn count(v: &Value, seen: &mut usize) -> bool {
+        *seen += 1;
+        if *seen > MAX_VALUES {
+            return true;
+        }
+        match v {
+            Value::List(items) => items.iter().any(|i| count(i, seen)),
+            Value::Map(m) => m.values().any(|i| count(i, seen)),
+            Value::Sensitive(inner) => count(inner, seen),
+            _ => false,
+        }
+    }
+    // a small collection of scalars cannot be too large: skip the walk
+    match v {
+        Value::List(items) if items.len() < 1024 && items.iter().all(is_scalar) => false,
+        Value::Map(m) if m.len() < 1024 && m.values().all(is_scalar) => false,
+        _ => count(v, &mut 0),
+    }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::List(_) | Value::Map(_) | Value::Sensitive(_))
+}
+
+pub(crate) fn too_large() -> String {
+    format!("the resulting value holds more than {MAX_VALUES} elements")
+}
 
 pub(crate) fn too_long() -> String {
     format!(

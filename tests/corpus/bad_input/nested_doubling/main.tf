@@ -1,0 +1,44 @@
+locals {
+  o0 = { a = "x", b = "y" }
+  o1 = { left = local.o0, right = local.o0 }
+  o2 = { left = local.o1, right = local.o1 }
+  o3 = { left = local.o2, right = local.o2 }
+  o4 = { left = local.o3, right = local.o3 }
+  o5 = { left = local.o4, right = local.o4 }
+  o6 = { left = local.o5, right = local.o5 }
+  o7 = { left = local.o6, right = local.o6 }
+  o8 = { left = local.o7, right = local.o7 }
+  o9 = { left = local.o8, right = local.o8 }
+  o10 = { left = local.o9, right = local.o9 }
+  o11 = { left = local.o10, right = local.o10 }
+  o12 = { left = local.o11, right = local.o11 }
+  o13 = { left = local.o12, right = local.o12 }
+  o14 = { left = local.o13, right = local.o13 }
+  o15 = { left = local.o14, right = local.o14 }
+  o16 = { left = local.o15, right = local.o15 }
+  o17 = { left = local.o16, right = local.o16 }
+  o18 = { left = local.o17, right = local.o17 }
+  o19 = { left = local.o18, right = local.o18 }
+  o20 = { left = local.o19, right = local.o19 }
+  o21 = { left = local.o20, right = local.o20 }
+  o22 = { left = local.o21, right = local.o21 }
+  o23 = { left = local.o22, right = local.o22 }
+  o24 = { left = local.o23, right = local.o23 }
+  o25 = { left = local.o24, right = local.o24 }
+  o26 = { left = local.o25, right = local.o25 }
+  o27 = { left = local.o26, right = local.o26 }
+  o28 = { left = local.o27, right = local.o27 }
+  o29 = { left = local.o28, right = local.o28 }
+  o30 = { left = local.o29, right = local.o29 }
+  o31 = { left = local.o30, right = local.o30 }
+  o32 = { left = local.o31, right = local.o31 }
+  o33 = { left = local.o32, right = local.o32 }
+  o34 = { left = local.o33, right = local.o33 }
+  o35 = { left = local.o34, right = local.o34 }
+  o36 = { left = local.o35, right = local.o35 }
+  o37 = { left = local.o36, right = local.o36 }
+  o38 = { left = local.o37, right = local.o37 }
+  o39 = { left = local.o38, right = local.o38 }
+  o40 = { left = local.o39, right = local.o39 }
+}
+output "n" { value = length(local.o40) }
