@@ -71,6 +71,12 @@ fn cli_saved_plan_applies_exactly_and_is_refused_when_stale() {
         assert_eq!(r.code, 0, "{}", r.all());
         assert!(r.stdout.contains("4 to add"), "{}", r.all());
     }
+    // planning before the first apply writes no state file (as Terraform's plan)
+    assert!(
+        !ws.state_path().exists(),
+        "plan created {}",
+        ws.state_path().display()
+    );
     // a saved plan needs no --auto-approve, and prints the outputs
     let r = run_with_deadline(ws.cmd(&["apply", f1s]), Duration::from_secs(30));
     assert_eq!(r.code, 0, "{}", r.all());

@@ -184,7 +184,10 @@ async fn apply_saved(
     let mut signals = Signals::new();
     let result = async {
         let meta = session.store.stack(&loaded.name).await?;
-        if meta.lineage.to_string() != file.lineage || meta.serial != file.serial {
+        // a plan made before the state file existed carries no lineage: it still applies
+        // while the stack has never been changed
+        let fresh = file.lineage.is_empty() && meta.serial == 0;
+        if !fresh && (meta.lineage.to_string() != file.lineage || meta.serial != file.serial) {
             anyhow::bail!(
                 "the state of stack `{}` changed since the plan in {} was made (serial {} then, {} now); run `infra plan --out` again",
                 loaded.name,
@@ -196,7 +199,7 @@ async fn apply_saved(
         let plan = file.plan()?;
         let (provider, prior, data) = or_interrupted(&mut signals, &printer, async {
             let provider =
-                session::provider(loaded.stack.provider().region.clone(), &session.store).await?;
+                session::provider(loaded.stack.provider().region.clone(), &session).await?;
             let refreshed =
                 crate::engine::refresh::refresh(&session.store, &session.stack, None).await?;
             let data: BTreeMap<Address, Value> = refreshed

@@ -38,8 +38,7 @@ pub async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
-    let provider =
-        session::provider(loaded.stack.provider().region.clone(), &session.store).await?;
+    let provider = session::provider(loaded.stack.provider().region.clone(), session).await?;
     let req = PlanRequest {
         destroy,
         targets: parse_addresses(&planning.targets)?,

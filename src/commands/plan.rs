@@ -10,7 +10,7 @@ use crate::printer::Printer;
 pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
     let loaded = load_stack(&args.stack, &printer)?;
     crate::commands::validate::preflight(&loaded, &printer)?;
-    let session = Session::lock(&args.state, &loaded.name, "plan", &printer).await?;
+    let session = Session::for_plan(&args.state, &loaded.name, &printer).await?;
     let result = plan(&args, &loaded, &session, &printer).await;
     session.release().await?;
     result
@@ -52,7 +52,12 @@ async fn plan(
             format: FORMAT.to_string(),
             stack: loaded.name.clone(),
             stack_dir: std::fs::canonicalize(&args.stack.stack)?,
-            lineage: meta.lineage.to_string(),
+            // made before the state file existed: valid only while the stack has no state
+            lineage: if session.ephemeral {
+                String::new()
+            } else {
+                meta.lineage.to_string()
+            },
             serial: meta.serial,
             digest: loaded.digest.clone(),
             var_files: args

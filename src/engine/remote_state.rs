@@ -23,11 +23,32 @@ pub const TYPE_NAME: &str = "terraform_remote_state";
 pub struct RemoteState {
     inner: Arc<dyn Provider>,
     store: Store,
+    /// What to call this run's state in messages when `store` has no file behind it (a
+    /// plan before the state file exists works on an empty in-memory state).
+    label: Option<PathBuf>,
 }
 
 impl RemoteState {
+    #[cfg(test)]
     pub fn wrap(inner: Arc<dyn Provider>, store: Store) -> Arc<dyn Provider> {
-        Arc::new(RemoteState { inner, store })
+        Arc::new(RemoteState {
+            inner,
+            store,
+            label: None,
+        })
+    }
+
+    /// As [`RemoteState::wrap`], naming `label` as this run's state file in messages.
+    pub fn wrap_labelled(
+        inner: Arc<dyn Provider>,
+        store: Store,
+        label: PathBuf,
+    ) -> Arc<dyn Provider> {
+        Arc::new(RemoteState {
+            inner,
+            store,
+            label: Some(label),
+        })
     }
 
     async fn read(&self, args: &Value) -> Result<Value, ProviderError> {
@@ -56,7 +77,8 @@ impl RemoteState {
             }
             _ => (
                 self.store.clone(),
-                own.unwrap_or_else(|| PathBuf::from("(in memory)")),
+                own.or_else(|| self.label.clone())
+                    .unwrap_or_else(|| PathBuf::from("(in memory)")),
             ),
         };
         let recorded = store.outputs(stack).await;

@@ -13,6 +13,11 @@ pub struct Session {
     pub store: Store,
     pub stack: String,
     lock_id: Option<String>,
+    /// The state file does not exist: this read-only session works on an empty in-memory
+    /// store and writes nothing to disk (`infra plan` before the first apply).
+    pub ephemeral: bool,
+    /// The state file's path, as given.
+    pub path: std::path::PathBuf,
 }
 
 impl Session {
@@ -40,6 +45,29 @@ impl Session {
             store,
             stack: stack.to_string(),
             lock_id: Some(acquired.info.id.clone()),
+            ephemeral: false,
+            path: state.path.clone(),
+        })
+    }
+
+    /// For `plan`, which changes nothing: lock the state as [`Session::lock`] does when it
+    /// exists; when there is no state file yet, plan against an empty in-memory state
+    /// instead of creating one (as Terraform's plan creates no state file).
+    pub async fn for_plan(
+        state: &StateArgs,
+        stack: &str,
+        printer: &Printer,
+    ) -> anyhow::Result<Session> {
+        let exists = std::fs::symlink_metadata(&state.path).is_ok();
+        if exists {
+            return Session::lock(state, stack, "plan", printer).await;
+        }
+        Ok(Session {
+            store: Store::open_memory().await?,
+            stack: stack.to_string(),
+            lock_id: None,
+            ephemeral: true,
+            path: state.path.clone(),
         })
     }
 
@@ -50,6 +78,8 @@ impl Session {
             store,
             stack: stack.to_string(),
             lock_id: None,
+            ephemeral: false,
+            path: state.path.clone(),
         })
     }
 
@@ -74,11 +104,15 @@ pub async fn open_store(state: &StateArgs) -> anyhow::Result<Store> {
 
 /// The AWS provider for the stack's region, from the standard credential chain and the
 /// SDK's own `AWS_ENDPOINT_URL*` variables, with `terraform_remote_state` answered from
-/// `store` (see [`crate::engine::remote_state`]).
-pub async fn provider(region: Option<String>, store: &Store) -> anyhow::Result<Arc<dyn Provider>> {
-    Ok(crate::engine::remote_state::RemoteState::wrap(
+/// the session's state (see [`crate::engine::remote_state`]).
+pub async fn provider(
+    region: Option<String>,
+    session: &Session,
+) -> anyhow::Result<Arc<dyn Provider>> {
+    Ok(crate::engine::remote_state::RemoteState::wrap_labelled(
         aws_provider(region).await?,
-        store.clone(),
+        session.store.clone(),
+        session.path.clone(),
     ))
 }
 
