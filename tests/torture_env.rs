@@ -242,11 +242,10 @@ fn inspect(ws: &Workspace, zone_names: &[String]) -> Found {
             }
         }
         f.compare("route53_zone", &by_name, &zones_known);
-        let before = (f.orphans.len(), f.missing.len());
+        let missing_before = f.missing.len();
         f.compare("route53_zone_tags", &by_tag, &zones_known);
-        // each zone missing by tag is already reported as untagged above
-        f.missing.truncate(before.1);
-        let _ = before.0;
+        // a zone of the state without the tags is reported above, as untagged
+        f.missing.truncate(missing_before);
         f.zone_ids = by_name.iter().map(|(_, id)| id.clone()).collect();
         f
     })
@@ -435,8 +434,6 @@ fn torture_env_sigkill_never_duplicates_or_orphans_iam_eks_or_zones() {
         );
         phase = match phase {
             Phase::Create => Phase::Update,
-            // update twice as often as the cloud is rebuilt
-            Phase::Update if t.rng.gen_bool(0.5) => Phase::Update,
             Phase::Update => Phase::Destroy,
             Phase::Destroy => Phase::Create,
         };

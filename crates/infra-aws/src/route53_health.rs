@@ -224,7 +224,7 @@ pub(crate) async fn adopt_check(
         return Ok(None);
     };
     let id = found.id().to_string();
-    let have = list_tags(p, TagResourceType::Healthcheck, &[id.clone()])
+    let have = list_tags(p, TagResourceType::Healthcheck, std::slice::from_ref(&id))
         .await?
         .remove(&id)
         .unwrap_or_default();
