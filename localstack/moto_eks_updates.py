@@ -15,6 +15,9 @@ They behave as EKS documents them, closely enough to test a client's waiting:
 - a node group cannot be newer than its cluster;
 - a node group's launch template version can change, not the template itself.
 
+It also lets TagResource, UntagResource and ListTagsForResource reach node groups (moto
+5.2.5 tags clusters only and answers NotFound for a node group's ARN, which EKS tags).
+
 Usage: python moto_eks_updates.py -H HOST -p PORT (the arguments of moto_server).
 """
 
@@ -168,6 +171,45 @@ def describe_update(self):
     return ActionResult({"update": found[0]})
 
 
+def _find_nodegroup(backend, arn):
+    for cluster in backend.clusters.values():
+        for nodegroup in cluster.nodegroups.values():
+            if nodegroup.arn == arn:
+                return nodegroup
+    return None
+
+
+def _tag_resource(original):
+    def wrapped(self, resource_arn, tags):
+        nodegroup = _find_nodegroup(self, resource_arn)
+        if nodegroup is None:
+            return original(self, resource_arn, tags)
+        nodegroup.tags.update(tags)
+
+    return wrapped
+
+
+def _untag_resource(original):
+    def wrapped(self, resource_arn, tag_keys):
+        nodegroup = _find_nodegroup(self, resource_arn)
+        if nodegroup is None:
+            return original(self, resource_arn, tag_keys)
+        for key in tag_keys if isinstance(tag_keys, list) else [tag_keys]:
+            nodegroup.tags.pop(key, None)
+
+    return wrapped
+
+
+def _list_tags(original):
+    def wrapped(self, resource_arn):
+        nodegroup = _find_nodegroup(self, resource_arn)
+        if nodegroup is None:
+            return original(self, resource_arn)
+        return nodegroup.tags
+
+    return wrapped
+
+
 def _settling(method):
     def wrapped(self, *args, **kwargs):
         _settle()
@@ -179,6 +221,9 @@ def _settling(method):
 EKSResponse.update_cluster_version = update_cluster_version
 EKSResponse.update_nodegroup_version = update_nodegroup_version
 EKSResponse.describe_update = describe_update
+EKSBackend.tag_resource = _tag_resource(EKSBackend.tag_resource)
+EKSBackend.untag_resource = _untag_resource(EKSBackend.untag_resource)
+EKSBackend.list_tags_for_resource = _list_tags(EKSBackend.list_tags_for_resource)
 EKSBackend.describe_cluster = _settling(EKSBackend.describe_cluster)
 EKSBackend.describe_nodegroup = _settling(EKSBackend.describe_nodegroup)
 urls.url_paths.update(

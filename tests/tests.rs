@@ -15,3 +15,4 @@ mod network;
 mod remote_state;
 mod secrets;
 mod torture;
+mod torture_env;

@@ -98,7 +98,7 @@ impl Phase {
 /// When to kill: after a delay from the start, or a delay after the `nth` progress line
 /// (`Creating...`, `Modifying...`, `Destroying...`, `... complete after`).
 #[derive(Debug, Clone, Copy)]
-enum Moment {
+pub(crate) enum Moment {
     After(Duration),
     Line { nth: usize, then: Duration },
 }
@@ -112,7 +112,7 @@ fn is_progress(line: &str) -> bool {
 
 /// Run `infra` and SIGKILL it at `moment`. Returns whether the kill landed while it was
 /// still running (it died of SIGKILL), and how many progress lines it had printed.
-fn kill_at(ws: &Workspace, args: &[String], moment: Moment) -> (bool, usize) {
+pub(crate) fn kill_at(ws: &Workspace, args: &[String], moment: Moment) -> (bool, usize) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut child = ws
         .cmd(&args)

@@ -390,17 +390,25 @@ pub(crate) async fn delete_zone(
     }
 }
 
+/// The zone an interrupted create of `req` made, found by its CallerReference (the
+/// intent's token), finished as the create would have: the zone is made first, its further
+/// VPC associations and its tags (`infra:*` included) come in later calls that a kill may
+/// have cut off, so an adopted zone is brought to them before it is recorded.
 pub(crate) async fn adopt_zone(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found: Vec<HostedZone> = list_zones(p)
+    let Some(zone) = list_zones(p)
         .await?
         .into_iter()
-        .filter(|z| z.caller_reference() == req.token)
-        .collect();
+        .find(|z| z.caller_reference() == req.token)
+    else {
+        return Ok(None);
+    };
+    let id = short_id(zone.id()).to_string();
+    finish_zone(p, req, &id).await?;
     let priors = HashMap::new();
-    Ok(zones_with(p, found, &priors)
+    Ok(zones_with(p, vec![zone], &priors)
         .await?
         .into_values()
         .next()
@@ -411,6 +419,31 @@ pub(crate) async fn adopt_zone(
             }
             v
         }))
+}
+
+/// What [`create_zone`] does after CreateHostedZone, for a zone it may not have reached:
+/// associate the configured VPCs it lacks and set the tags it lacks (never removing any).
+async fn finish_zone(p: &AwsProvider, req: &CreateRequest, id: &str) -> Result<(), ProviderError> {
+    let vpcs = vpc_blocks(&req.config);
+    if vpcs.len() > 1 {
+        if let Some(detail) = zone_detail(p, id).await? {
+            for b in &vpcs {
+                let want = get_str(b, "vpc_id");
+                if !detail.vpcs.iter().any(|v| v.vpc_id() == want) {
+                    associate(p, id, vpc_of(b, p.region())).await?;
+                }
+            }
+        }
+    }
+    let have = list_tags(p, TagResourceType::Hostedzone, &[id.to_string()])
+        .await?
+        .remove(id)
+        .unwrap_or_default();
+    let lacking: BTreeMap<String, String> = create_tag_pairs(req)
+        .into_iter()
+        .filter(|(k, v)| !have.iter().any(|(hk, hv)| hk == k && hv == v))
+        .collect();
+    change_tags(p, TagResourceType::Hostedzone, id, vec![], lacking).await
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `aws_route53_health_check`: one ListHealthChecks scan per refresh, tags with
 //! ListTagsForResources (10 ids a call); CallerReference is the idempotency token, so
-//! adoption finds a check by it (and its `infra:*` tags).
+//! adoption finds a check by it (and tags it if the kill came before its tags).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +10,7 @@ use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::{is_not_found, missing};
 use crate::route53::{change_tags, has_infra, list_tags, other};
-use crate::util::{create_tag_pairs, get_i64, get_str, opt, put_tag_pairs, tag_changes};
+use crate::util::{create_tag_pairs, get_i64, get_str, is_infra, opt, put_tag_pairs, tag_changes};
 use crate::AwsProvider;
 
 const CHECK: &str = "aws_route53_health_check";
@@ -208,22 +208,38 @@ pub(crate) async fn delete_check(p: &AwsProvider, id: &str) -> Result<(), Provid
     }
 }
 
+/// The check an interrupted create of `req` made, found by its CallerReference (the
+/// intent's token). CreateHealthCheck and the ChangeTagsForResource that tags the check are
+/// separate calls: a check the kill left untagged is still ours (the token says so) and is
+/// tagged now, as the create would have; one tagged for another address is not adopted.
 pub(crate) async fn adopt_check(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let found: Vec<HealthCheck> = list_checks(p)
+    let Some(found) = list_checks(p)
         .await?
         .into_iter()
-        .filter(|h| h.caller_reference() == req.token)
-        .collect();
-    let prior = req.config.clone();
-    let priors: HashMap<&str, &Value> = found.iter().map(|h| (h.id(), &prior)).collect();
-    let all = checks_with(p, found.clone(), &priors).await?;
-    let ids: Vec<String> = found.iter().map(|h| h.id().to_string()).collect();
-    let tags = list_tags(p, TagResourceType::Healthcheck, &ids).await?;
-    Ok(all
+        .find(|h| h.caller_reference() == req.token)
+    else {
+        return Ok(None);
+    };
+    let id = found.id().to_string();
+    let have = list_tags(p, TagResourceType::Healthcheck, std::slice::from_ref(&id))
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    if have.iter().any(|(k, _)| is_infra(k)) && !has_infra(&have, req) {
+        return Ok(None);
+    }
+    let lacking: BTreeMap<String, String> = create_tag_pairs(req)
         .into_iter()
-        .find(|(id, _)| tags.get(id).is_some_and(|t| has_infra(t, req)))
-        .map(|(_, v)| v))
+        .filter(|(k, v)| !have.iter().any(|(hk, hv)| hk == k && hv == v))
+        .collect();
+    change_tags(p, TagResourceType::Healthcheck, &id, vec![], lacking).await?;
+    let prior = req.config.clone();
+    let priors: HashMap<&str, &Value> = HashMap::from([(id.as_str(), &prior)]);
+    Ok(checks_with(p, vec![found.clone()], &priors)
+        .await?
+        .into_values()
+        .next())
 }

@@ -175,3 +175,111 @@ async fn adopt_finds_keyed_instances() {
         p.delete("aws_eip", id, &Value::Null).await.unwrap();
     }
 }
+
+/// A kill between CreateHostedZone / CreateHealthCheck and the ChangeTagsForResource that
+/// tags what it made: adoption finds the zone and the check by their CallerReference (the
+/// intent's token) and tags them as the create would have, rather than letting a rerun
+/// make a second one.
+#[tokio::test]
+async fn adopt_finds_and_tags_an_untagged_zone_and_health_check_by_caller_reference() {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType};
+    let p = provider().await;
+    let r53 = aws_sdk_route53::Client::new(&aws_config::load_from_env().await);
+    let stack = unique("adopt53");
+    let domain = format!("{}.example.com", unique("z"));
+    let zr = req(
+        &stack,
+        "aws_route53_zone",
+        "main",
+        &[("name", s(&domain)), ("tags", tags(&[("Name", "adopt")]))],
+    );
+    // the create's first call landed; the kill came before its tags
+    let made = r53
+        .create_hosted_zone()
+        .name(&domain)
+        .caller_reference(&zr.token)
+        .send()
+        .await
+        .unwrap();
+    let zone_id = made
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let found = p
+        .adopt(&zr)
+        .await
+        .unwrap()
+        .expect("adopted by caller reference");
+    assert_eq!(id_of(&found), Some(zone_id.as_str()));
+    let hc = req(
+        &stack,
+        "aws_route53_health_check",
+        "main",
+        &[
+            ("type", s("HTTP")),
+            ("fqdn", s(&format!("www.{domain}"))),
+            ("port", Value::Number(80.0)),
+        ],
+    );
+    let config = HealthCheckConfig::builder()
+        .r#type(HealthCheckType::Http)
+        .fully_qualified_domain_name(format!("www.{domain}"))
+        .port(80)
+        .build()
+        .unwrap();
+    let check = r53
+        .create_health_check()
+        .caller_reference(&hc.token)
+        .health_check_config(config)
+        .send()
+        .await
+        .unwrap();
+    let check_id = check.health_check().unwrap().id().to_string();
+    let found = p
+        .adopt(&hc)
+        .await
+        .unwrap()
+        .expect("adopted by caller reference");
+    assert_eq!(id_of(&found), Some(check_id.as_str()));
+    for (kind, id, want) in [
+        (
+            TagResourceType::Hostedzone,
+            &zone_id,
+            vec!["Name", "infra:stack", "infra:address"],
+        ),
+        (
+            TagResourceType::Healthcheck,
+            &check_id,
+            vec!["infra:stack", "infra:address"],
+        ),
+    ] {
+        let out = r53
+            .list_tags_for_resource()
+            .resource_type(kind)
+            .resource_id(id.as_str())
+            .send()
+            .await
+            .unwrap();
+        let keys: Vec<&str> = out
+            .resource_tag_set()
+            .map(|s| s.tags().iter().filter_map(|t| t.key()).collect())
+            .unwrap_or_default();
+        for k in want {
+            assert!(
+                keys.contains(&k),
+                "{id} is tagged {k} once adopted: {keys:?}"
+            );
+        }
+    }
+    let zv = read_one(&p, "aws_route53_zone", &zone_id, &found).await;
+    p.delete("aws_route53_health_check", &check_id, &found)
+        .await
+        .unwrap();
+    p.delete("aws_route53_zone", &zone_id, &zv.unwrap_or(Value::Null))
+        .await
+        .unwrap();
+}
