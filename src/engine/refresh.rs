@@ -78,7 +78,10 @@ pub async fn reconcile_intents(
                         &id,
                         attrs.to_json(),
                     );
-                    record.status = ResourceStatus::Ready;
+                    // the interrupted run may have been killed before the object was
+                    // ready (an EKS cluster takes minutes): resume_waits waits for it
+                    // before anything is built on it
+                    record.status = ResourceStatus::Creating;
                     store.put_resource(stack, &record).await?;
                     printer.err(format!(
                         "{}: adopted {id}, created by an interrupted run",
@@ -285,4 +288,62 @@ pub async fn register_prior_secrets(stack: &infra_config::Stack, store: &Store, 
         }
         value
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use infra_model::Address;
+    use infra_provider::conformance::full_config;
+    use infra_provider::fake::{FakeProvider, Target};
+    use infra_provider::{CreateRequest, Provider};
+    use infra_state::{Intent, ResourceStatus, Store};
+
+    use super::{reconcile_intents, resume_waits};
+    use crate::printer::Printer;
+
+    /// A create killed before its object was ready: the rerun adopts it as still creating
+    /// and waits for it before planning, so nothing is built on an unready object.
+    #[tokio::test]
+    async fn an_adopted_object_is_waited_for_before_it_counts_as_ready() {
+        let store = Store::open_memory().await.unwrap();
+        let provider = FakeProvider::new();
+        provider.set_pending(Target::type_name("aws_vpc"), Duration::from_millis(200));
+        let config = full_config("aws_vpc", &[("cidr_block", "10.0.0.0/16".into())]).unwrap();
+        let intent = Intent::create("aws_vpc.main", "aws_vpc", config.to_json(), "run-1");
+        store.record_intent("s", &intent).await.unwrap();
+        // the killed run's create landed, its answer never recorded
+        provider
+            .create(&CreateRequest {
+                stack: "s".into(),
+                address: Address::managed("aws_vpc", "main"),
+                type_name: "aws_vpc".into(),
+                config,
+                token: intent.token.clone(),
+                known_ids: vec![],
+            })
+            .await
+            .unwrap();
+        let printer = Printer::new(true);
+        assert_eq!(
+            reconcile_intents(&store, "s", &provider, &printer)
+                .await
+                .unwrap(),
+            1
+        );
+        let rows = store.resources("s").await.unwrap();
+        assert_eq!(rows[0].status, ResourceStatus::Creating, "not ready yet");
+        let waited = std::time::Instant::now();
+        assert_eq!(
+            resume_waits(&store, "s", &provider, &printer)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(waited.elapsed() >= Duration::from_millis(150), "it waited");
+        let rows = store.resources("s").await.unwrap();
+        assert_eq!(rows[0].status, ResourceStatus::Ready);
+        assert!(store.intents("s").await.unwrap().is_empty());
+    }
 }
