@@ -146,7 +146,7 @@ async fn cloud_outside(ws: &Workspace) -> (BTreeMap<(String, String), usize>, Ve
 }
 
 /// The ids of every hosted zone called `name` (Route53 allows several).
-async fn zones_named(r53: &aws_sdk_route53::Client, name: &str) -> Vec<String> {
+pub(crate) async fn zones_named(r53: &aws_sdk_route53::Client, name: &str) -> Vec<String> {
     let want = format!("{name}.");
     let mut ids = Vec::new();
     let mut marker: Option<String> = None;
@@ -199,7 +199,7 @@ fn assert_state_matches_cloud(ws: &Workspace) -> (usize, usize) {
     (live.len(), cloud.len())
 }
 
-fn assert_plan_clean(ws: &Workspace) {
+pub(crate) fn assert_plan_clean(ws: &Workspace) {
     let plan = direct(ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "a fault-free plan is clean:\n{}", plan.all());
 }
@@ -225,7 +225,7 @@ fn zone_ids(ws: &Workspace) -> Vec<String> {
 }
 
 /// Merge this test's figures into `faults_env.json`.
-fn record(key: &str, figures: serde_json::Value) {
+pub(crate) fn record(key: &str, figures: serde_json::Value) {
     let path = report::dir().join("faults_env.json");
     let mut all: serde_json::Map<String, serde_json::Value> = std::fs::read_to_string(&path)
         .ok()

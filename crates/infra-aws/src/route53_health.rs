@@ -224,6 +224,11 @@ pub(crate) async fn adopt_check(
     let tags = list_tags(p, TagResourceType::Healthcheck, &ids).await?;
     Ok(all
         .into_iter()
-        .find(|(id, _)| tags.get(id).is_some_and(|t| has_infra(t, req)))
+        // no infra tag at all: the create's tagging call (after CreateHealthCheck) never ran
+        .find(|(id, _)| {
+            tags.get(id).is_none_or(|t| {
+                has_infra(t, req) || !t.iter().any(|(k, _)| crate::util::is_infra(k))
+            })
+        })
         .map(|(_, v)| v))
 }
