@@ -216,3 +216,52 @@ fn dns_lost_create_answers_are_adopted_never_duplicated() {
         }),
     );
 }
+
+/// 20% of all requests fail (a seeded mix of every transient kind) while the DNS stack is
+/// applied and destroyed: both exit 0, one zone and one health check exist, tagged for
+/// the stack, each record once, a fault-free plan is clean, and nothing is left.
+#[test]
+fn dns_applies_and_destroys_at_a_20_percent_fault_rate() {
+    const RATE: f64 = 0.2;
+    let seed = crate::faults::seed();
+    eprintln!("fault seed: {seed} (rerun with INFRA_FAULT_SEED={seed})");
+    let ws = Workspace::from_files(&[("main.tf", DNS_STACK)], true);
+    let name = ws.stack_name.clone();
+    ws.write("test.auto.tfvars", &format!("name = \"{name}\"\n"));
+    let p = proxy(FaultConfig {
+        seed,
+        rate: RATE,
+        rules: Vec::new(),
+    });
+    let apply = through(&ws, &p, &["apply", "--auto-approve"]);
+    let after_apply = p.stats();
+    assert_eq!(apply.code, 0, "seed {seed}:\n{}", apply.all());
+    let (zones, checks, records) = rt().block_on(dns_cloud(&name));
+    assert_eq!((zones.len(), checks.len()), (1, 1), "{zones:?} {checks:?}");
+    assert!(
+        zones.iter().chain(&checks).all(|(_, tagged)| *tagged),
+        "tagged for the stack: {zones:?} {checks:?}"
+    );
+    assert_eq!(records.len(), 3, "each record once: {records:?}");
+    assert_plan_clean(&ws);
+    let destroy = through(&ws, &p, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "seed {seed}:\n{}", destroy.all());
+    let (zones_left, checks_left, _) = rt().block_on(dns_cloud(&name));
+    assert!(
+        zones_left.is_empty() && checks_left.is_empty(),
+        "left after destroy: {zones_left:?} {checks_left:?}"
+    );
+    let total = p.stats();
+    record(
+        "dns_random_mix",
+        json!({
+            "seed": seed,
+            "fault_rate": RATE,
+            "apply": crate::faults::stats_json(&after_apply),
+            "apply_and_destroy": crate::faults::stats_json(&total),
+            "apply_exit": apply.code,
+            "destroy_exit": destroy.code,
+            "outcome": "apply and destroy exit 0; one zone, one health check, each record once; plan clean; nothing left",
+        }),
+    );
+}
