@@ -193,10 +193,10 @@ fn dns_lost_create_answers_are_adopted_never_duplicated() {
     assert_plan_clean(&ws);
     let destroy = direct(&ws, &["destroy", "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
-    let (zones, checks, _) = rt().block_on(dns_cloud(&name));
+    let (zones_left, checks_left, _) = rt().block_on(dns_cloud(&name));
     assert!(
-        zones.is_empty() && checks.is_empty(),
-        "{zones:?} {checks:?}"
+        zones_left.is_empty() && checks_left.is_empty(),
+        "left after destroy: {zones_left:?} {checks_left:?}"
     );
     record(
         "lost_dns_answers",
