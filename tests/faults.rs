@@ -17,9 +17,9 @@ const TAGGED: usize = 19;
 /// Every resource of stacks/example.
 const RESOURCES: usize = 25;
 /// No command may take longer than this, faults or not.
-const LIMIT: Duration = Duration::from_secs(600);
+pub(crate) const LIMIT: Duration = Duration::from_secs(600);
 
-fn proxy(config: FaultConfig) -> Proxy {
+pub(crate) fn proxy(config: FaultConfig) -> Proxy {
     let env = emulator_env();
     let eks = env
         .get("AWS_ENDPOINT_URL_EKS")
@@ -28,14 +28,14 @@ fn proxy(config: FaultConfig) -> Proxy {
 }
 
 /// `infra <args>` with the AWS endpoints pointed at the proxy, bounded in time.
-fn through(ws: &Workspace, proxy: &Proxy, args: &[&str]) -> Run {
+pub(crate) fn through(ws: &Workspace, proxy: &Proxy, args: &[&str]) -> Run {
     let mut c = ws.cmd(args);
     point_at(&mut c, proxy);
     run_with_deadline(c, LIMIT)
 }
 
 /// `infra <args>` straight against the emulator, bounded in time.
-fn direct(ws: &Workspace, args: &[&str]) -> Run {
+pub(crate) fn direct(ws: &Workspace, args: &[&str]) -> Run {
     run_with_deadline(ws.cmd(args), LIMIT)
 }
 
@@ -89,7 +89,7 @@ fn destroy_clean(ws: &Workspace) {
     assert!(rt().block_on(tagged(&ws.stack_name)).is_empty());
 }
 
-fn stats_json(s: &Stats) -> serde_json::Value {
+pub(crate) fn stats_json(s: &Stats) -> serde_json::Value {
     json!({
         "requests_seen": s.requests,
         "faults_injected": s.total_injected(),
@@ -113,7 +113,7 @@ fn record(key: &str, figures: serde_json::Value) {
 
 /// Create calls (the non-idempotent ones) that had their answer lost or their connection
 /// dropped.
-fn creates_hit(s: &Stats) -> usize {
+pub(crate) fn creates_hit(s: &Stats) -> usize {
     s.injected_by_operation
         .iter()
         .filter(|(k, _)| {
@@ -125,7 +125,7 @@ fn creates_hit(s: &Stats) -> usize {
         .sum()
 }
 
-fn seed() -> u64 {
+pub(crate) fn seed() -> u64 {
     std::env::var("INFRA_FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

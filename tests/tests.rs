@@ -11,6 +11,8 @@ mod cli_state;
 mod concurrency;
 mod environments;
 mod faults;
+mod faults_dns;
+mod faults_env;
 mod network;
 mod remote_state;
 mod secrets;

@@ -89,7 +89,30 @@ pub fn done_codes(op: &str) -> &'static [&'static str] {
         }
         "ec2:CreateRoute" => &["RouteAlreadyExists"],
         "ec2:AttachInternetGateway" => &["Resource.AlreadyAssociated"],
+        // a resent batch whose CREATEs already exist and whose DELETEs are already gone
+        // (see [`done_after_lost_answer`]: only those two messages)
+        "route53:ChangeResourceRecordSets" => &["InvalidChangeBatch"],
         _ => &[],
+    }
+}
+
+/// Whether `e`, the answer to a retry of `op` after an attempt whose answer was lost, says
+/// that the lost attempt was carried out. Route53 gives one code (`InvalidChangeBatch`) to
+/// every refused batch; only "already exists" (a CREATE) and "not found" (a DELETE) say
+/// that the identical lost batch did it (a batch is atomic).
+pub fn done_after_lost_answer(op: &str, e: &ProviderError) -> bool {
+    if !e
+        .code
+        .as_deref()
+        .is_some_and(|c| done_codes(op).contains(&c))
+    {
+        return false;
+    }
+    match op {
+        "route53:ChangeResourceRecordSets" => {
+            e.message.contains("already exists") || e.message.contains("not found")
+        }
+        _ => true,
     }
 }
 
@@ -225,12 +248,7 @@ impl Caller {
                     tracing::warn!(op, attempt, error = %e, "aws create call failed; not resent blindly");
                     return Err(e);
                 }
-                Err(e)
-                    if maybe_done
-                        && e.code
-                            .as_deref()
-                            .is_some_and(|c| done_codes(op).contains(&c)) =>
-                {
+                Err(e) if maybe_done && done_after_lost_answer(op, &e) => {
                     tracing::info!(op, attempt, error = %e, "an earlier attempt whose answer was lost did it");
                     return Err(ProviderError {
                         kind: ErrorKind::Other,
@@ -365,6 +383,35 @@ mod tests {
         assert_eq!(
             r.unwrap_err().code.as_deref(),
             Some("InvalidPermission.Duplicate")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_batch_resent_after_a_lost_answer_is_done_only_if_route53_says_so() {
+        let run = |second: ProviderError| async move {
+            let caller = Caller::new(4, fast());
+            let seq = Mutex::new(vec![Err(err(ErrorKind::Transient, "")), Err(second)].into_iter());
+            caller
+                .run("route53:ChangeResourceRecordSets", || {
+                    let next = seq.lock().unwrap().next().unwrap_or(Ok(1u32));
+                    async move { next }
+                })
+                .await
+        };
+        let exists = ProviderError::new(
+            ErrorKind::Rejected,
+            "Tried to create resource record set [name='a.', type='A'] but it already exists",
+        )
+        .with_code("InvalidChangeBatch");
+        assert_eq!(
+            run(exists).await.unwrap_err().code.as_deref(),
+            Some(ALREADY_DONE)
+        );
+        let bad = ProviderError::new(ErrorKind::Rejected, "RRSet of type CNAME at the apex")
+            .with_code("InvalidChangeBatch");
+        assert_eq!(
+            run(bad).await.unwrap_err().code.as_deref(),
+            Some("InvalidChangeBatch")
         );
     }
 

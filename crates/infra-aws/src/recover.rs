@@ -9,9 +9,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_route53::types::TagResourceType;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, Provider, ProviderError};
 
+use crate::util::create_tag_pairs;
 use crate::AwsProvider;
 
 /// When to look for what a create whose answer was lost made: at once, then again (a
@@ -32,6 +34,15 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
             Err(e) => e,
         };
         if e.kind != ErrorKind::Transient {
+            // an earlier attempt whose answer was lost landed after we looked: the name or
+            // token is taken by what it made, so look again instead of failing
+            if attempt > 1 && crate::errors::has_code(&e, exists_codes(&req.type_name)) {
+                if let Some(found) = find(p, req).await? {
+                    let id = found.get("id").as_str().unwrap_or_default().to_string();
+                    tracing::info!(address = %req.address, id, "adopted what an earlier create attempt made");
+                    return finish(p, req, &id, &found).await;
+                }
+            }
             return Err(e);
         }
         tracing::warn!(address = %req.address, attempt, error = %e, "a create call failed and may have been carried out; looking for what it made");
@@ -44,6 +55,20 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
             return Err(e);
         }
         tokio::time::sleep(p.caller.policy().backoff(attempt)).await;
+    }
+}
+
+/// Error codes with which a create is refused because its name or idempotency token is
+/// already taken: after an attempt whose answer was lost, by what that attempt made.
+fn exists_codes(type_name: &str) -> &'static [&'static str] {
+    match type_name {
+        "aws_iam_role" => &["EntityAlreadyExists"],
+        "aws_eks_cluster" | "aws_eks_node_group" => &["ResourceInUseException"],
+        "aws_route53_zone" => &["HostedZoneAlreadyExists"],
+        "aws_route53_health_check" => &["HealthCheckAlreadyExists"],
+        "aws_security_group" => &["InvalidGroup.Duplicate"],
+        "aws_subnet" => &["InvalidSubnet.Conflict"],
+        _ => &[],
     }
 }
 
@@ -60,12 +85,24 @@ async fn find(p: &AwsProvider, req: &CreateRequest) -> Result<Option<Value>, Pro
 
 /// Bring an adopted object to the configuration: the rest of what the create would have
 /// done after its first call (an update from what exists to what is configured).
+///
+/// Route53 zones and health checks are tagged by a second call after the create, so one
+/// whose create answer was lost has no tags at all, `infra:*` included; an update only
+/// changes user tags, so the create's tags are put on here first.
 async fn finish(
     p: &AwsProvider,
     req: &CreateRequest,
     id: &str,
     found: &Value,
 ) -> Result<Value, ProviderError> {
+    let kind = match req.type_name.as_str() {
+        "aws_route53_zone" => Some(TagResourceType::Hostedzone),
+        "aws_route53_health_check" => Some(TagResourceType::Healthcheck),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        crate::route53::change_tags(p, kind, id, vec![], create_tag_pairs(req)).await?;
+    }
     let mut desired: BTreeMap<String, Value> = found.as_map().cloned().unwrap_or_default();
     if let Some(config) = req.config.as_map() {
         for (k, v) in config {

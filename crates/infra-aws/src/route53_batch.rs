@@ -138,14 +138,18 @@ pub(crate) async fn send(
         .set_changes(Some(changes))
         .build()
         .map_err(|e| ProviderError::new(ErrorKind::Other, format!("invalid change batch: {e}")))?;
-    p.call("route53:ChangeResourceRecordSets", || {
-        p.route53()
-            .change_resource_record_sets()
-            .hosted_zone_id(zone)
-            .change_batch(batch.clone())
-            .send()
-    })
-    .await
+    // a batch resent after a lost answer and refused because the lost one was carried
+    // out (call::done_after_lost_answer) is done
+    crate::errors::unless_done(
+        p.call("route53:ChangeResourceRecordSets", || {
+            p.route53()
+                .change_resource_record_sets()
+                .hosted_zone_id(zone)
+                .change_batch(batch.clone())
+                .send()
+        })
+        .await,
+    )
     .map(|_| ())
 }
 
