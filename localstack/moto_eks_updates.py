@@ -34,6 +34,9 @@ from moto.eks.responses import EKSResponse
 
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
+# Bumped with every change here: localstack/up replaces a running server of another version.
+VERSION = "infra-moto-ext-2"
+
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}
 
@@ -166,7 +169,7 @@ def describe_update(self):
             nodegroupName=self._get_param("nodegroupName"),
             fargateProfileName=None,
             addonName=None,
-            message=f"No update found for ID: {update_id}.",
+            message=f"No update found for ID: {update_id}. ({VERSION})",
         )
     return ActionResult({"update": found[0]})
 
