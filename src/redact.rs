@@ -53,11 +53,23 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
+/// AWS access key ids are at least 16 characters (IAM's AccessKeyId), secret keys 40:
+/// anything shorter is an emulator's placeholder such as `test`, which is no secret and
+/// would scrub every `test` in the output.
+pub const MIN_CREDENTIAL_LEN: usize = 16;
+
+/// Remember a credential (see [`MIN_CREDENTIAL_LEN`]).
+pub fn register_credential(text: &str) {
+    if text.len() >= MIN_CREDENTIAL_LEN {
+        register(text);
+    }
+}
+
 /// Remember the credentials in the environment. Called first thing in `main`.
 pub fn register_env() {
     for var in CREDENTIAL_VARS {
         if let Ok(v) = std::env::var(var) {
-            register(&v);
+            register_credential(&v);
         }
     }
 }
@@ -113,6 +125,13 @@ mod tests {
             "key=(sensitive value) pw=(sensitive value) ab"
         );
         assert!(matches!(clean("nothing here"), Cow::Borrowed(_)));
+        // an emulator's placeholder credentials are not secrets
+        register_credential("test");
+        register_credential("infraTESTaccessKEY0099");
+        assert_eq!(
+            clean("Name=test-vpc id=infraTESTaccessKEY0099"),
+            "Name=test-vpc id=(sensitive value)"
+        );
         register("{\"pw\":\"x y\"}");
         assert_eq!(
             clean("Value=%7B%22pw%22%3A%22x%20y%22%7D json=\"{\\\"pw\\\":\\\"x y\\\"}\""),

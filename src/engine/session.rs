@@ -119,7 +119,7 @@ pub async fn provider(
 async fn aws_provider(region: Option<String>) -> anyhow::Result<Arc<dyn Provider>> {
     let mut p = infra_aws::AwsProvider::from_env(region).await?;
     for text in p.credential_texts() {
-        crate::redact::register(text);
+        crate::redact::register_credential(text);
     }
     if let Ok(raw) = std::env::var(crate::env_vars::INFRA_WAIT_TIMEOUT) {
         let timeout = humantime::parse_duration(&raw).map_err(|e| {
