@@ -139,7 +139,7 @@ fn signal(pid: u32, sig: &str) {
 /// A TCP proxy in front of the emulator that holds every answer back for `delay`, so that
 /// each API call is still in flight for that long: requests reach the emulator at once (a
 /// create lands), only the answer is late. Returns its endpoint URL.
-fn slow_emulator(delay: Duration) -> String {
+pub(crate) fn slow_emulator(delay: Duration) -> String {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     let upstream = crate::common::emulator_env()["AWS_ENDPOINT_URL"]

@@ -140,8 +140,12 @@ fn wait_for_lock(ws: &Workspace, child: &mut Child) -> infra_state::LockInfo {
 #[test]
 fn lock_timeout_waits_for_a_running_apply_then_proceeds() {
     let ws = Workspace::from_stack("example", true);
-    // one step at a time, so the first apply holds the lock for a few seconds
-    let mut first = spawn(ws.cmd(&["apply", "--auto-approve", "--parallelism", "1"]));
+    // one step at a time, every answer 150 ms late: the first apply holds the lock for
+    // many seconds however fast the emulator is
+    let slow = crate::cli_signals::slow_emulator(Duration::from_millis(150));
+    let mut cmd = ws.cmd(&["apply", "--auto-approve", "--parallelism", "1"]);
+    cmd.env("AWS_ENDPOINT_URL", &slow);
+    let mut first = spawn(cmd);
     let holder = wait_for_lock(&ws, &mut first);
     let mut waiter = spawn(ws.cmd(&["apply", "--auto-approve", "--lock-timeout", "90s"]));
     let started = Instant::now();
