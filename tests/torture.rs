@@ -307,17 +307,11 @@ fn torture_sigkill_at_random_moments_never_duplicates_or_orphans() {
             too_late += 1;
         }
         // the rerun completes what the killed run started
-        let mut r = t.run(&args);
-        if r.code != 0 {
-            t.problems
-                .push(format!("{what}: the rerun failed:\n{}", r.all()));
-            r = t.run(&args);
-            if r.code != 0 {
-                t.problems
-                    .push(format!("{what}: a second rerun failed too:\n{}", r.all()));
-                break;
-            }
-        }
+        let (r, mut failures) = rerun(|| t.run(&args), &what);
+        t.problems.append(&mut failures);
+        let Some(r) = r else {
+            break;
+        };
         adopted += r.stderr.matches("created by an interrupted run").count();
         stale += usize::from(r.stderr.contains("stale"));
         let found = inspect(&t.ws);
@@ -403,4 +397,18 @@ fn torture_sigkill_at_random_moments_never_duplicates_or_orphans() {
         inspect(&t.ws).live == 0,
         "nothing left after the final destroy"
     );
+}
+
+/// Rerun a killed command to completion, with the failures it met: one more try tells a
+/// passing hiccup from a stuck state (None: give up on this torture).
+pub(crate) fn rerun(run: impl Fn() -> Run, what: &str) -> (Option<Run>, Vec<String>) {
+    let mut failures = Vec::new();
+    for attempt in ["the rerun failed", "a second rerun failed too"] {
+        let r = run();
+        if r.code == 0 {
+            return (Some(r), failures);
+        }
+        failures.push(format!("{what}: {attempt}:\n{}", r.all()));
+    }
+    (None, failures)
 }

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::common::{changes, eks, leftovers, report, rt, run_with_deadline, sdk_config};
 use crate::common::{tagged_objects, Run, Workspace};
-use crate::torture::{kill_at, Moment};
+use crate::torture::{kill_at, rerun, Moment};
 
 const LIMIT: Duration = Duration::from_secs(180);
 /// The EC2 families, checked by their `infra:*` tags.
@@ -362,17 +362,11 @@ fn torture_env_sigkill_never_duplicates_or_orphans_iam_eks_or_zones() {
         } else {
             too_late += 1;
         }
-        let mut r = t.run(&args);
-        if r.code != 0 {
-            t.problems
-                .push(format!("{what}: the rerun failed:\n{}", r.all()));
-            r = t.run(&args);
-            if r.code != 0 {
-                t.problems
-                    .push(format!("{what}: a second rerun failed too:\n{}", r.all()));
-                break;
-            }
-        }
+        let (r, mut failures) = rerun(|| t.run(&args), &what);
+        t.problems.append(&mut failures);
+        let Some(r) = r else {
+            break;
+        };
         adopted += r.stderr.matches("created by an interrupted run").count();
         let found = inspect(&t.ws, &zone_names);
         zone_ids.extend(found.zone_ids.iter().cloned());

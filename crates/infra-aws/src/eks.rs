@@ -410,19 +410,12 @@ pub(crate) async fn update_tags(
 
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     p.settle(id, || async {
-        match p
-            .call("eks:DeleteCluster", || {
+        crate::errors::eks_in_use_is_a_dependency(
+            p.call("eks:DeleteCluster", || {
                 p.eks().delete_cluster().name(id).send()
             })
-            .await
-        {
-            // still has node groups going away, or another operation in progress
-            Err(e) if crate::errors::has_code(&e, &["ResourceInUseException"]) => {
-                Err(ProviderError::new(ErrorKind::Rejected, e.message.clone())
-                    .with_code("DependencyViolation"))
-            }
-            other => other.map(|_| ()),
-        }
+            .await,
+        )
     })
     .await?;
     let what = format!("EKS cluster {id} to be deleted");

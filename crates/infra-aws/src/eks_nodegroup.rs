@@ -479,22 +479,16 @@ fn infra_model_eq(a: &Value, b: &Value) -> bool {
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     let (cluster, name) = split_id(id)?;
     p.settle(id, || async {
-        match p
-            .call("eks:DeleteNodegroup", || {
+        crate::errors::eks_in_use_is_a_dependency(
+            p.call("eks:DeleteNodegroup", || {
                 p.eks()
                     .delete_nodegroup()
                     .cluster_name(cluster)
                     .nodegroup_name(name)
                     .send()
             })
-            .await
-        {
-            Err(e) if crate::errors::has_code(&e, &["ResourceInUseException"]) => {
-                Err(ProviderError::new(ErrorKind::Rejected, e.message.clone())
-                    .with_code("DependencyViolation"))
-            }
-            other => other.map(|_| ()),
-        }
+            .await,
+        )
     })
     .await?;
     let what = format!("EKS node group {id} to be deleted");

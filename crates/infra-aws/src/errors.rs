@@ -189,3 +189,18 @@ mod tests {
         );
     }
 }
+
+/// An EKS delete refused with ResourceInUseException (node groups still going away, or
+/// another operation in progress) is a dependency to wait out, as EC2's
+/// DependencyViolation: `AwsProvider::settle` retries it.
+pub(crate) fn eks_in_use_is_a_dependency<T>(
+    result: Result<T, ProviderError>,
+) -> Result<(), ProviderError> {
+    match result {
+        Err(e) if has_code(&e, &["ResourceInUseException"]) => {
+            Err(ProviderError::new(ErrorKind::Rejected, e.message.clone())
+                .with_code("DependencyViolation"))
+        }
+        other => other.map(|_| ()),
+    }
+}
