@@ -94,6 +94,9 @@ pub struct StackInput {
     pub modules: BTreeMap<String, Vec<SourceFile>>,
     /// The root stack directory as an absolute path, only to explain unresolved sources.
     pub root_dir: Option<String>,
+    /// `validate`: a root variable that is given no value is an unknown value of its
+    /// declared type (as in Terraform's `validate`), not an error.
+    pub unset_variables_unknown: bool,
 }
 
 /// The evaluated `provider "aws"` block.
