@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+mod deps;
 mod diff;
 pub mod graph;
 mod normalize;
