@@ -171,10 +171,12 @@ pub fn build(
     }
     let mut pg: DiGraph<(), ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = g.steps.iter().map(|_| pg.add_node(())).collect();
+    // update_edge scans a node's edges on every call: quadratic for a node with thousands
+    edges.retain(|(a, b)| a != b);
+    edges.sort_unstable();
+    edges.dedup();
     for &(a, b) in &edges {
-        if a != b {
-            pg.update_edge(nodes[a], nodes[b], ());
-        }
+        pg.add_edge(nodes[a], nodes[b], ());
     }
     if let Err(cycle) = toposort(&pg, None) {
         let step = &g.steps[cycle.node_id().index()];
