@@ -28,8 +28,11 @@
 //! - Load-time errors (syntax, schema, references, variables, cycles) make [`load`] return
 //!   `None`; evaluation errors (wrong types, invalid CIDRs, unknown `count`) come from
 //!   [`Stack::walk`], which skips the faulty instance and keeps going.
-//! - An instance's `depends_on` lists every instance of every resource or data block it
-//!   refers to, directly or through locals, plus its explicit `depends_on`.
+//! - An instance's `depends_on` lists every resource or data block it refers to, directly
+//!   or through locals, plus its explicit `depends_on`: one address per block and module
+//!   instance, without an instance key, which selects all the block's instances
+//!   (`Address::selects`). Listing each instance made dependencies, state rows and the
+//!   planner quadratic in the size of a counted resource.
 //!
 //! # Modules
 //! [`fs::read_stack`] reads every local module directory a stack calls (recursively) into

@@ -20,6 +20,7 @@
 
 use std::collections::BTreeMap;
 
+mod deps;
 mod diff;
 pub mod graph;
 mod ignore;
