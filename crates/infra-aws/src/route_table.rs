@@ -473,6 +473,22 @@ pub(crate) async fn read_associations(
             out.extend(association_values(t, |id| chunk.iter().any(|c| c == id)));
         }
     }
+    // The emulator drops a table from a multi-valued `association.route-table-association-id`
+    // filter when the table also holds an association the filter does not name (one made
+    // outside infra, say), so a missing association is looked for again among the tables it
+    // was known to belong to: one more batched call, only when something is missing.
+    let missing: Vec<&ReadRequest> = items.iter().filter(|i| !out.contains_key(&i.id)).collect();
+    let mut tables: Vec<String> = missing
+        .iter()
+        .filter_map(|i| get_str(&i.prior, "route_table_id").map(str::to_string))
+        .collect();
+    tables.sort();
+    tables.dedup();
+    for chunk in id_chunks(tables.iter().map(String::as_str)) {
+        for t in &describe(p, vec![filter("route-table-id", chunk)]).await? {
+            out.extend(association_values(t, |id| missing.iter().any(|m| m.id == id)));
+        }
+    }
     Ok(out)
 }
 
