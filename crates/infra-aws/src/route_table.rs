@@ -486,7 +486,9 @@ pub(crate) async fn read_associations(
     tables.dedup();
     for chunk in id_chunks(tables.iter().map(String::as_str)) {
         for t in &describe(p, vec![filter("route-table-id", chunk)]).await? {
-            out.extend(association_values(t, |id| missing.iter().any(|m| m.id == id)));
+            out.extend(association_values(t, |id| {
+                missing.iter().any(|m| m.id == id)
+            }));
         }
     }
     Ok(out)
