@@ -195,6 +195,10 @@ impl Provider for RemoteState {
     fn api_calls(&self) -> ApiCalls {
         self.inner.api_calls()
     }
+
+    fn waiting_for(&self, type_name: &str, id: &str) -> Option<String> {
+        self.inner.waiting_for(type_name, id)
+    }
 }
 
 #[cfg(test)]

@@ -28,8 +28,11 @@
 //! - Load-time errors (syntax, schema, references, variables, cycles) make [`load`] return
 //!   `None`; evaluation errors (wrong types, invalid CIDRs, unknown `count`) come from
 //!   [`Stack::walk`], which skips the faulty instance and keeps going.
-//! - An instance's `depends_on` lists every instance of every resource or data block it
-//!   refers to, directly or through locals, plus its explicit `depends_on`.
+//! - An instance's `depends_on` lists every resource or data block it refers to, directly
+//!   or through locals, plus its explicit `depends_on`: one address per block and module
+//!   instance, without an instance key, which selects all the block's instances
+//!   (`Address::selects`). Listing each instance made dependencies, state rows and the
+//!   planner quadratic in the size of a counted resource.
 //!
 //! # Modules
 //! [`fs::read_stack`] reads every local module directory a stack calls (recursively) into
@@ -96,6 +99,9 @@ pub struct StackInput {
     pub modules: BTreeMap<String, Vec<SourceFile>>,
     /// The root stack directory as an absolute path, only to explain unresolved sources.
     pub root_dir: Option<String>,
+    /// `validate`: a root variable that is given no value is an unknown value of its
+    /// declared type (as in Terraform's `validate`), not an error.
+    pub unset_variables_unknown: bool,
 }
 
 /// The evaluated `provider "aws"` block.

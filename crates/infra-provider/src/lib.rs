@@ -204,6 +204,12 @@ pub trait Provider: Send + Sync {
 
     /// The API calls made so far.
     fn api_calls(&self) -> ApiCalls;
+
+    /// What an operation in progress on `id` is waiting for (a delete that the cloud
+    /// refuses until a dependent is gone), for progress lines. `None`: nothing to say.
+    fn waiting_for(&self, _type_name: &str, _id: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The cloud id of a resource from its attributes.
