@@ -11,6 +11,9 @@ use crate::diff::value_equal;
 use crate::planner::reasons;
 use crate::{paths, render_text, Action, Plan, ResourceChange};
 
+/// A section of the comment: its title and which actions it lists.
+type Group = (&'static str, fn(Action) -> bool);
+
 /// Render `plan` for a reader of a pull request. `title` names the stack; `footer` (the
 /// API-call count) ends the comment.
 pub fn render_markdown(plan: &Plan, title: &str, footer: &str) -> String {
@@ -47,7 +50,7 @@ pub fn render_markdown(plan: &Plan, title: &str, footer: &str) -> String {
         }
         s.push('\n');
     }
-    let groups: [(&str, fn(Action) -> bool); 5] = [
+    let groups: [Group; 5] = [
         ("Replace", Action::is_replace),
         ("Destroy", |a| a == Action::Delete),
         ("Create", |a| a == Action::Create),
