@@ -187,7 +187,7 @@ def machine(infra, ansible):
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "infra": version([infra, "--version"]),
+        "infra": version([infra, "--version"]) + (" (debug build)" if "/debug/" in infra else " (release build)"),
         "rustc": version(["rustc", "--version"]),
         "localstack": localstack,
         "ansible": version([str(ansible / "bin/ansible"), "--version"]) if ansible else None,

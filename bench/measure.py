@@ -108,6 +108,8 @@ def run(cmd, env=None, cwd=None, emulator=None, ok=(0,), stdout_to=None):
     if proc.returncode not in ok:
         err.seek(0)
         tail = err.read().decode(errors="replace")[-3000:]
+        if stdout_to:
+            tail += Path(stdout_to).read_text(errors="replace")[-3000:]
         raise SystemExit(f"scripts/bench: {' '.join(map(str, cmd))} exited {proc.returncode}:\n{tail}")
     fig = {
         "wall_s": round(wall, 3),
