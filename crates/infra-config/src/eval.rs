@@ -43,7 +43,7 @@ pub(crate) fn names(inst: &[ModuleStep]) -> Vec<String> {
 }
 
 impl<'s> Walker<'s> {
-    fn new(stack: &'s Stack) -> Self {
+    pub(crate) fn new(stack: &'s Stack) -> Self {
         let mut scopes = BTreeMap::new();
         scopes.insert(Vec::new(), scope::root(&stack.variables, "."));
         let mut module_instances = BTreeMap::new();
@@ -61,7 +61,7 @@ impl<'s> Walker<'s> {
     }
 
     /// Evaluate `only` (or everything) in dependency order.
-    fn run(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
+    pub(crate) fn run(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
         for node in self.stack.graph.order() {
             if only.is_some_and(|o| !o.contains(&node)) {
                 continue;
