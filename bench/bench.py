@@ -156,6 +156,9 @@ def schedule(quick, records):
     cmd = ["cargo", "run", "--quiet", "-p", "infra-apply", "--example", "schedule",
            *([] if quick else ["--release"]), "--", scale_down]
     log(" ".join(cmd))
+    if os.environ.get("BENCH_SCHEDULE_BIN"):
+        # a prebuilt example (the target directory may be busy with another build)
+        cmd = [os.environ["BENCH_SCHEDULE_BIN"], scale_down]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         if line.startswith("{"):
@@ -231,10 +234,11 @@ def main():
         raw = out / "benchmarks/runs.jsonl"
         earlier = [json.loads(l) for l in raw.read_text().splitlines() if l.strip()] if raw.exists() else []
         with open(raw, "a") as f:
-            for r in records:
+            for r in records if only != {"report"} else []:
                 f.write(json.dumps(r, sort_keys=True) + "\n")
-        # sections this run skipped (--only) keep the figures of the latest run that had them
-        records = report.latest(earlier, records)
+        # sections this run skipped (--only) keep the figures of the latest run that had them;
+        # `--only report` rewrites the page from the raw runs alone
+        records = report.latest(earlier, records if only != {"report"} else [])
         report.write(records, out)
         log(f"wrote {out / 'benchmarks.md'}")
     else:

@@ -74,6 +74,11 @@ def latest(earlier, current):
     session that has it (each section says which session its figures come from)."""
     out = list(current)
     have = {r["kind"] for r in current}
+    if not current:
+        # the machine and load of the run that measured the reference network, else the last
+        kinds = [r for r in earlier if r.get("kind") == "reference"] or earlier
+        session = kinds[-1]["session"] if kinds else None
+        out = [r for r in earlier if r.get("session") == session and r.get("kind") in ("machine", "end")]
     for kind in ("reference", "scale", "criterion", "schedule"):
         if kind in have:
             continue
