@@ -83,13 +83,18 @@ def ansible_reference(venv, runs, records):
 
 
 def changed_tasks(log_file):
-    """The `changed=N` of the play recap."""
+    """The `changed=N` of the play recap, and the tasks that reported a change."""
+    count, tasks, task = None, [], None
     for line in Path(log_file).read_text(errors="replace").splitlines():
-        if "changed=" in line and "ok=" in line:
+        if line.startswith("TASK ["):
+            task = line[len("TASK [") : line.index("]")]
+        elif line.startswith("changed:") and task and task not in tasks:
+            tasks.append(task)
+        elif "changed=" in line and "ok=" in line:
             for part in line.split():
                 if part.startswith("changed="):
-                    return int(part.split("=")[1])
-    return None
+                    count = int(part.split("=")[1])
+    return {"count": count, "tasks": tasks}
 
 
 def scale(infra, sizes, runs, records):
@@ -110,7 +115,8 @@ def scale(infra, sizes, runs, records):
             engine = [infra, "plan", "--detailed-exitcode", "--refresh=false", *args]
             for i in range(runs):
                 fig = measure.run(engine, env=emu.env, emulator=emu)
-                fig["instructions"] = measure.instructions(engine, env=emu.env)
+                if i == 0:
+                    fig.update(measure.instructions(engine, env=emu.env))
                 records.append({"kind": "scale", "scenario": "engine plan", "resources": n, "run": i, **fig})
                 log(f"scale {n}: engine-only plan {fig['wall_s']} s, {fig['max_rss_mb']} MB")
             size = os.path.getsize(state)
@@ -150,6 +156,9 @@ def schedule(quick, records):
     cmd = ["cargo", "run", "--quiet", "-p", "infra-apply", "--example", "schedule",
            *([] if quick else ["--release"]), "--", scale_down]
     log(" ".join(cmd))
+    if os.environ.get("BENCH_SCHEDULE_BIN"):
+        # a prebuilt example (the target directory may be busy with another build)
+        cmd = [os.environ["BENCH_SCHEDULE_BIN"], scale_down]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         if line.startswith("{"):
@@ -181,7 +190,7 @@ def machine(infra, ansible):
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "infra": version([infra, "--version"]),
+        "infra": version([infra, "--version"]) + (" (debug build)" if "/debug/" in infra else " (release build)"),
         "rustc": version(["rustc", "--version"]),
         "localstack": localstack,
         "ansible": version([str(ansible / "bin/ansible"), "--version"]) if ansible else None,
@@ -216,17 +225,25 @@ def main():
     if "schedule" in only:
         schedule(a.quick, records)
     records.append({"kind": "end", "load": measure.load_average(), "date": time.strftime("%H:%M")})
-    failures = report.check(records)
+    session = records[0]["date"]
+    for r in records:
+        r["session"] = session
     out = Path(a.out)
     if not a.quick:
         (out / "benchmarks").mkdir(parents=True, exist_ok=True)
-        with open(out / "benchmarks/runs.jsonl", "a") as f:
-            for r in records:
+        raw = out / "benchmarks/runs.jsonl"
+        earlier = [json.loads(l) for l in raw.read_text().splitlines() if l.strip()] if raw.exists() else []
+        with open(raw, "a") as f:
+            for r in records if only != {"report"} else []:
                 f.write(json.dumps(r, sort_keys=True) + "\n")
+        # sections this run skipped (--only) keep the figures of the latest run that had them;
+        # `--only report` rewrites the page from the raw runs alone
+        records = report.latest(earlier, records if only != {"report"} else [])
         report.write(records, out)
         log(f"wrote {out / 'benchmarks.md'}")
     else:
         print(report.summary(records))
+    failures = report.check(records)
     for msg in failures:
         log(f"target missed: {msg}")
     if a.quick and any(f.startswith("broken:") for f in failures):

@@ -36,7 +36,7 @@ def reference_row(records, tool, scenario):
         "rss": med([r["max_rss_mb"] for r in runs]),
         "calls": med([r["api_calls"] for r in runs]),
         "ops": runs[0].get("api_ops", {}),
-        "changed": med([r.get("changed") for r in runs]),
+        "changed": runs[0].get("changed"),
         "load": med([r["load"][0] for r in runs]),
     }
 
@@ -63,6 +63,34 @@ def scale_row(records, n):
         "state_mb": state[0]["state_bytes"] / 2**20 if state else None,
         "load": med([r["load"][0] for r in plan + engine + apply]),
     }
+
+
+SECTIONS = {"reference": ("reference",), "scale": ("scale",), "criterion": ("criterion",),
+            "schedule": ("schedule",)}
+
+
+def latest(earlier, current):
+    """`current`, plus, for each section it lacks, the records of the latest earlier
+    session that has it (each section says which session its figures come from)."""
+    out = list(current)
+    have = {r["kind"] for r in current}
+    if not current:
+        # the machine and load of the run that measured the reference network, else the last
+        kinds = [r for r in earlier if r.get("kind") == "reference"] or earlier
+        session = kinds[-1]["session"] if kinds else None
+        out = [r for r in earlier if r.get("session") == session and r.get("kind") in ("machine", "end")]
+    for kind in ("reference", "scale", "criterion", "schedule"):
+        if kind in have:
+            continue
+        sessions = [r["session"] for r in earlier if r.get("kind") == kind and "session" in r]
+        if sessions:
+            out += [r for r in earlier if r.get("kind") == kind and r.get("session") == sessions[-1]]
+    return out
+
+
+def session_of(records, kind):
+    s = sorted({r.get("session") for r in records if r.get("kind") == kind and r.get("session")})
+    return f"(run of {', '.join(s)})" if s else ""
 
 
 def check(records):
@@ -130,7 +158,16 @@ def reference_table(records):
             r = reference_row(records, tool, scenario)
             if r:
                 ops.append(f"- {tool}, {scenario}: " + ", ".join(f"{k} {v}" for k, v in r["ops"].items()))
-    return out + "\n\nAPI calls by operation (first run):\n\n" + "\n".join(ops)
+    changed = []
+    for scenario in SCENARIOS[1:]:
+        r = reference_row(records, "ansible", scenario)
+        if r and r["changed"] and r["changed"]["count"]:
+            changed.append(f"- Ansible, {scenario}: {r['changed']['count']} task(s) reported a change "
+                           f"on the converged stack ({', '.join(r['changed']['tasks'])})")
+    out += "\n\nAPI calls by operation (first run):\n\n" + "\n".join(ops)
+    if changed:
+        out += "\n\nNot idempotent on this emulator:\n\n" + "\n".join(changed)
+    return out
 
 
 def scale_table(records):
@@ -238,7 +275,8 @@ page. Raw runs: [benchmarks/runs.jsonl](benchmarks/runs.jsonl) (one JSON object 
 - Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}. Load average
   (1, 5, 15 min) at the start {m['load']}, at the end {end['load']}: other builds shared the
   machine, so wall times are noisy; the Ansible ratio is measured back to back in one run,
-  and engine figures also give instruction counts (`perf stat -e instructions:u`).
+  and engine figures also give instruction counts (`perf stat`, or valgrind's callgrind
+  where the machine has no hardware counters, as on this VM).
 - Versions: {m['infra']}, {m['rustc']}, {m['localstack']}, {m['ansible'] or 'Ansible not run'}.
 - Every emulator run below starts a fresh LocalStack and stops it after; API calls are
   counted from LocalStack's own request log (`AWS ec2.DescribeVpcs => 200`), not from
@@ -248,7 +286,7 @@ page. Raw runs: [benchmarks/runs.jsonl](benchmarks/runs.jsonl) (one JSON object 
 
 {targets}
 
-## 1-2. The reference network, side by side with Ansible
+## 1-2. The reference network, side by side with Ansible {session_of(records, "reference")}
 
 1 VPC, 3 public + 3 private subnets, an internet gateway, 3 EIPs, 3 NAT gateways, 1 public
 + 3 private route tables with their default routes and 6 associations, a public hosted
@@ -258,7 +296,7 @@ apply on the converged stack, and a no-op plan (`plan` / `ansible-playbook --che
 
 {reference_table(records)}
 
-## 3. Scale
+## 3. Scale {session_of(records, "scale")}
 
 `stacks/bench/scale --var resources=N`: subnets, route tables, associations, security
 groups (3 rules each) and A records spread over 1, 2 or 4 VPCs and hosted zones. Apply once
@@ -275,7 +313,7 @@ apply's rows to the state (one transaction per resource, as apply commits them).
 
 {criterion_table(records)}
 
-## 4. Apply scheduling
+## 4. Apply scheduling {session_of(records, "schedule")}
 
 The fake provider with synthetic latencies (a NAT gateway 90 s, an EKS cluster 600 s, a
 node group 180 s, scaled down), `--parallelism 10`: apply's wall time against the critical
