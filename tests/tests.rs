@@ -14,6 +14,7 @@ mod faults;
 mod faults_dns;
 mod faults_env;
 mod network;
+mod postgres_state;
 mod remote_state;
 mod secrets;
 mod torture;

@@ -6,4 +6,5 @@ pub mod graph;
 pub mod output;
 pub mod plan;
 pub mod state;
+pub mod state_migrate;
 pub mod validate;
