@@ -72,8 +72,9 @@ pub struct StackArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StateArgs {
-    /// The SQLite state file
-    #[arg(long = "state", value_name = "PATH", env = env_vars::INFRA_STATE, default_value = "state/infra.db")]
+    /// The state: a SQLite file, or a PostgreSQL database shared by a team
+    /// (`postgres://user:password@host:5432/db`; the password is never printed)
+    #[arg(long = "state", value_name = "PATH|URL", env = env_vars::INFRA_STATE, default_value = "state/infra.db", hide_env_values = true)]
     pub path: PathBuf,
 
     /// Wait this long for the stack's lock instead of failing at once (e.g. `30s`)
@@ -254,6 +255,8 @@ pub enum StateCommand {
     },
     /// Check the state file: SQLite's integrity check and the references between rows
     Check(StateCmdArgs),
+    /// Copy a stack's state to another state (SQLite file <-> PostgreSQL), under both locks
+    Migrate(crate::commands::state_migrate::MigrateArgs),
     /// The state was lost: rebuild it from the cloud's infra:stack / infra:address tags
     Rebuild(RebuildArgs),
     /// Adopt a Terraform state file (format version 4) of the supported types
@@ -315,6 +318,18 @@ pub struct ForceUnlockArgs {
     pub stack_name: Option<String>,
     #[command(flatten)]
     pub state: StateArgs,
+}
+
+impl StateArgs {
+    /// Where the state lives: `--state` / `INFRA_STATE` as a file path or a PostgreSQL URL.
+    pub fn location(&self) -> anyhow::Result<infra_state::StateLocation> {
+        let text = self.path.to_string_lossy();
+        let location = infra_state::StateLocation::parse(&text)?;
+        for secret in location.secret() {
+            crate::redact::register(&secret);
+        }
+        Ok(location)
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

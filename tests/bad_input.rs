@@ -293,7 +293,7 @@ fn newer_state_file_is_refused_and_untouched() {
     );
 }
 
-async fn sqlx_insert_future_migration(pool: &sqlx::SqlitePool) {
+async fn sqlx_insert_future_migration(pool: &sqlx::AnyPool) {
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
          VALUES (99999, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 0)",

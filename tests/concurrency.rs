@@ -13,7 +13,7 @@ const SMALL_TAGGED: usize = 4;
 /// Taggable objects of stacks/example.
 const EXAMPLE_TAGGED: usize = 19;
 
-fn spawn(mut c: std::process::Command) -> Child {
+pub(crate) fn spawn(mut c: std::process::Command) -> Child {
     c.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

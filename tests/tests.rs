@@ -19,6 +19,7 @@ mod faults_env;
 mod ignore_changes;
 mod import;
 mod network;
+mod postgres_state;
 mod recovery;
 mod remote_state;
 mod secrets;

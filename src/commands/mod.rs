@@ -8,5 +8,6 @@ pub mod import;
 pub mod output;
 pub mod plan;
 pub mod state;
+pub mod state_migrate;
 pub mod state_recover;
 pub mod validate;

@@ -125,6 +125,7 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
             printer.err(format!("{} problem(s) found; restore a backup (state/README.md) or fix the rows named above", problems.len()));
             Ok(1)
         }
+        StateCommand::Migrate(args) => crate::commands::state_migrate::run(args, &printer).await,
         StateCommand::History(args) => {
             let (session, _) = open(&args, false, &printer).await?;
             let entries = session.store.history(&session.stack).await;
@@ -174,12 +175,19 @@ async fn open(
 pub async fn force_unlock(args: ForceUnlockArgs, printer: Printer) -> anyhow::Result<u8> {
     let name = stack_name(&args.stack, args.stack_name.as_deref())?;
     let store = crate::engine::session::open_store(&args.state).await?;
+    // before removing it: once the row is gone, a PostgreSQL lease cannot be matched to it
+    let gone = match store.current_lock(&name).await {
+        Ok(Some(held)) if held.id == args.id.trim() => {
+            store.lock_holder_gone(&held).await.unwrap_or(false)
+        }
+        _ => false,
+    };
     let released = store.force_unlock(&name, &args.id).await;
     store.close().await;
     let info = released?;
     printer.out(format!("Released lock {} on stack `{name}`.", args.id));
     // tell whether the holder was gone, or whether a live run just lost its lock
-    if info.is_stale() {
+    if gone {
         printer.out(format!(
             "The lock was stale: its holder ({} by {}, pid {}) is no longer running; the next run reconciles what it left behind.",
             info.operation, info.who, info.pid

@@ -67,22 +67,25 @@ impl RemoteState {
             ));
         };
         let own = self.store.path().map(Path::to_path_buf);
-        let (store, file) = match config.get("path").as_str() {
+        let (store, file, opened) = match config.get("path").as_str() {
             Some(p) if !same_file(Path::new(p), own.as_deref()) => {
-                let path = PathBuf::from(p);
-                let store = Store::open_read_only(&path).await.map_err(|e| {
-                    rejected(format!("cannot read state file {}: {e}", path.display()))
-                })?;
-                (store, path)
+                // a file, or another team's PostgreSQL state (its password never shown)
+                let location = infra_state::StateLocation::parse(p)
+                    .map_err(|e| rejected(format!("config.path: {e}")))?;
+                let store = Store::open_location_read_only(&location)
+                    .await
+                    .map_err(|e| rejected(format!("cannot read state {location}: {e}")))?;
+                (store, PathBuf::from(location.to_string()), true)
             }
             _ => (
                 self.store.clone(),
                 own.or_else(|| self.label.clone())
                     .unwrap_or_else(|| PathBuf::from("(in memory)")),
+                false,
             ),
         };
         let recorded = store.outputs(stack).await;
-        if store.path() != self.store.path() {
+        if opened {
             store.close().await;
         }
         let recorded = recorded.map_err(|e| {

@@ -16,7 +16,7 @@ pub struct Session {
     /// The state file does not exist: this read-only session works on an empty in-memory
     /// store and writes nothing to disk (`infra plan` before the first apply).
     pub ephemeral: bool,
-    /// The state file's path, as given.
+    /// The state file's path, as given (a PostgreSQL URL without its password).
     pub path: std::path::PathBuf,
 }
 
@@ -46,7 +46,7 @@ impl Session {
             stack: stack.to_string(),
             lock_id: Some(acquired.info.id.clone()),
             ephemeral: false,
-            path: state.path.clone(),
+            path: shown_path(state),
         })
     }
 
@@ -58,7 +58,11 @@ impl Session {
         stack: &str,
         printer: &Printer,
     ) -> anyhow::Result<Session> {
-        let exists = std::fs::symlink_metadata(&state.path).is_ok();
+        // a PostgreSQL state is a shared server, always there; a file may not exist yet
+        let exists = match state.location()? {
+            infra_state::StateLocation::File(path) => std::fs::symlink_metadata(path).is_ok(),
+            infra_state::StateLocation::Postgres(_) => true,
+        };
         if exists {
             return Session::lock(state, stack, "plan", printer).await;
         }
@@ -67,7 +71,7 @@ impl Session {
             stack: stack.to_string(),
             lock_id: None,
             ephemeral: true,
-            path: state.path.clone(),
+            path: shown_path(state),
         })
     }
 
@@ -79,7 +83,7 @@ impl Session {
             stack: stack.to_string(),
             lock_id: None,
             ephemeral: false,
-            path: state.path.clone(),
+            path: shown_path(state),
         })
     }
 
@@ -99,7 +103,15 @@ impl Session {
 }
 
 pub async fn open_store(state: &StateArgs) -> anyhow::Result<Store> {
-    Ok(Store::open(&state.path).await?)
+    Ok(Store::open_location(&state.location()?).await?)
+}
+
+/// The state's path as given, or a PostgreSQL URL without its password: what messages show.
+fn shown_path(state: &StateArgs) -> std::path::PathBuf {
+    match state.location() {
+        Ok(location @ infra_state::StateLocation::Postgres(_)) => location.to_string().into(),
+        _ => state.path.clone(),
+    }
 }
 
 /// The AWS provider for the stack's region, from the standard credential chain and the

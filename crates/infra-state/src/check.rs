@@ -1,4 +1,5 @@
-//! `infra state check`: SQLite's integrity check plus the references between rows.
+//! `infra state check`: SQLite's integrity check (PostgreSQL checks its own pages and
+//! enforces foreign keys) plus the references between rows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,32 +14,51 @@ impl Store {
         let mut problems = Vec::new();
         let mut conn = self.pool().acquire().await?;
 
-        match sqlx::query("PRAGMA integrity_check")
-            .fetch_all(&mut *conn)
-            .await
-        {
-            Ok(rows) => {
-                for row in rows {
-                    let line: String = row.try_get(0)?;
-                    if line != "ok" {
-                        problems.push(format!("sqlite integrity check: {line}"));
+        if self.backend == crate::Backend::Sqlite {
+            match sqlx::query("PRAGMA integrity_check")
+                .fetch_all(&mut *conn)
+                .await
+            {
+                Ok(rows) => {
+                    for row in rows {
+                        let line: String = row.try_get(0)?;
+                        if line != "ok" {
+                            problems.push(format!("sqlite integrity check: {line}"));
+                        }
                     }
                 }
+                Err(e) => problems.push(format!("sqlite integrity check failed: {e}")),
             }
-            Err(e) => problems.push(format!("sqlite integrity check failed: {e}")),
+
+            let fk = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&mut *conn)
+                .await?;
+            for row in fk {
+                let table: String = row.try_get(0)?;
+                let rowid: Option<i64> = row.try_get(1)?;
+                let parent: String = row.try_get(2)?;
+                problems.push(format!(
+                    "a row of table `{table}` (rowid {}) refers to a missing row of `{parent}`",
+                    rowid.map(|r| r.to_string()).unwrap_or_else(|| "?".into())
+                ));
+            }
         }
 
-        let fk = sqlx::query("PRAGMA foreign_key_check")
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in fk {
-            let table: String = row.try_get(0)?;
-            let rowid: Option<i64> = row.try_get(1)?;
-            let parent: String = row.try_get(2)?;
-            problems.push(format!(
-                "a row of table `{table}` (rowid {}) refers to a missing row of `{parent}`",
-                rowid.map(|r| r.to_string()).unwrap_or_else(|| "?".into())
-            ));
+        if self.backend == crate::Backend::Postgres {
+            // PostgreSQL enforces the foreign keys; look anyway, for rows written while a
+            // constraint was dropped by hand
+            for table in ["resources", "intents", "locks", "history", "outputs"] {
+                let orphans: Vec<String> = sqlx::query_scalar(&format!(
+                    "SELECT DISTINCT stack FROM {table} WHERE stack NOT IN (SELECT name FROM stacks) ORDER BY stack"
+                ))
+                .fetch_all(&mut *conn)
+                .await?;
+                for stack in orphans {
+                    problems.push(format!(
+                        "a row of table `{table}` (stack `{stack}`) refers to a missing row of `stacks`"
+                    ));
+                }
+            }
         }
 
         let stacks: Vec<(String, String)> =

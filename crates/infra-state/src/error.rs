@@ -34,6 +34,19 @@ pub enum StateError {
         known: i64,
     },
 
+    #[error(
+        "the PostgreSQL state at {url} was written by a newer version of infra (schema {found}, this binary knows {known}); upgrade infra"
+    )]
+    NewerSchemaPostgres { url: String, found: i64, known: i64 },
+
+    #[error(
+        "the PostgreSQL database at {url} holds tables but no infra schema; point --state or INFRA_STATE at a database (or `?options=-csearch_path%3Dschema`) kept for infra"
+    )]
+    NotInfraDatabase { url: String },
+
+    #[error("cannot use the PostgreSQL state at {url}: {why}; check the URL, that the server is running, and that the role may connect and create tables")]
+    Postgres { url: String, why: String },
+
     #[error("cannot back up state file {} to {} before migrating it: {source}; the file was not migrated: free disk space or fix permissions and retry", path.display(), backup.display())]
     Backup {
         path: PathBuf,

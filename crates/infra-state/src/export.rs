@@ -105,8 +105,8 @@ impl Store {
     pub async fn export_stack(&self, stack: &str) -> Result<serde_json::Value> {
         validate_stack_name(stack)?;
         // one read transaction, so the document is a consistent snapshot
-        let mut tx = self.pool().begin().await?;
-        let Some(_) = sqlx::query_scalar::<_, String>("SELECT name FROM stacks WHERE name = ?")
+        let mut tx = self.read().await?;
+        let Some(_) = sqlx::query_scalar::<_, String>("SELECT name FROM stacks WHERE name = $1")
             .bind(stack)
             .fetch_optional(&mut *tx)
             .await?
@@ -118,25 +118,25 @@ impl Store {
         };
         let meta = load_stack(&mut tx, stack).await?;
         let resources: Vec<ResourceRow> = sqlx::query_as(&format!(
-            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = ? ORDER BY address, deposed"
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = $1 ORDER BY address, deposed"
         ))
         .bind(stack)
         .fetch_all(&mut *tx)
         .await?;
         let intents: Vec<IntentRow> = sqlx::query_as(&format!(
-            "SELECT {INTENT_COLUMNS} FROM intents WHERE stack = ? ORDER BY address"
+            "SELECT {INTENT_COLUMNS} FROM intents WHERE stack = $1 ORDER BY address"
         ))
         .bind(stack)
         .fetch_all(&mut *tx)
         .await?;
         let history: Vec<HistoryRow> = sqlx::query_as(&format!(
-            "SELECT {HISTORY_COLUMNS} FROM history WHERE stack = ? ORDER BY started_at, id"
+            "SELECT {HISTORY_COLUMNS} FROM history WHERE stack = $1 ORDER BY started_at, id"
         ))
         .bind(stack)
         .fetch_all(&mut *tx)
         .await?;
         let outputs: Vec<(String, String, i64, String)> = sqlx::query_as(
-            "SELECT name, value, sensitive, updated_at FROM outputs WHERE stack = ? ORDER BY name",
+            "SELECT name, value, sensitive, updated_at FROM outputs WHERE stack = $1 ORDER BY name",
         )
         .bind(stack)
         .fetch_all(&mut *tx)
@@ -231,7 +231,7 @@ impl Store {
 
         let mut tx = self.write().await?;
         ensure_stack(&mut tx, stack).await?;
-        sqlx::query("UPDATE stacks SET lineage = ?, serial = ?, created_at = ?, updated_at = ? WHERE name = ?")
+        sqlx::query("UPDATE stacks SET lineage = $1, serial = $2, created_at = $3, updated_at = $4 WHERE name = $5")
             .bind(&doc.stack.lineage)
             .bind(doc.stack.serial)
             .bind(&doc.stack.created_at)
@@ -240,13 +240,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for table in ["resources", "intents", "history", "outputs"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE stack = ?"))
+            sqlx::query(&format!("DELETE FROM {table} WHERE stack = $1"))
                 .bind(stack)
                 .execute(&mut *tx)
                 .await?;
         }
         for r in &doc.resources {
-            sqlx::query(&format!("INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+            sqlx::query(&format!("INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
                 .bind(&r.address)
                 .bind(r.deposed.as_deref().unwrap_or(""))
                 .bind(&r.type_name)
@@ -264,7 +264,7 @@ impl Store {
         }
         for i in &doc.intents {
             sqlx::query(&format!(
-                "INSERT INTO intents ({INTENT_COLUMNS}, stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO intents ({INTENT_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             ))
             .bind(&i.address)
             .bind(&i.type_name)
@@ -280,7 +280,7 @@ impl Store {
         }
         for h in &doc.history {
             sqlx::query(&format!(
-                "INSERT INTO history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO history ({HISTORY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             ))
             .bind(&h.id)
             .bind(stack)
@@ -297,7 +297,7 @@ impl Store {
         }
         for o in &doc.outputs {
             sqlx::query(
-                "INSERT INTO outputs (stack, name, value, sensitive, updated_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO outputs (stack, name, value, sensitive, updated_at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(stack)
             .bind(&o.name)

@@ -89,7 +89,7 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_stack(&mut tx, &entry.stack).await?;
         sqlx::query(&format!(
-            "INSERT INTO history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO history ({HISTORY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(&entry.id)
         .bind(&entry.stack)
@@ -110,7 +110,7 @@ impl Store {
     pub async fn history(&self, stack: &str) -> Result<Vec<HistoryEntry>> {
         validate_stack_name(stack)?;
         let rows: Vec<HistoryRow> = sqlx::query_as(&format!(
-            "SELECT {HISTORY_COLUMNS} FROM history WHERE stack = ? ORDER BY started_at, id"
+            "SELECT {HISTORY_COLUMNS} FROM history WHERE stack = $1 ORDER BY started_at, id"
         ))
         .bind(stack)
         .fetch_all(self.pool())

@@ -62,7 +62,11 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_stack(&mut tx, stack).await?;
         sqlx::query(&format!(
-            "INSERT OR REPLACE INTO intents ({INTENT_COLUMNS}, stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO intents ({INTENT_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (stack, address) DO UPDATE SET
+               type_name = excluded.type_name, operation = excluded.operation,
+               token = excluded.token, config = excluded.config, run_id = excluded.run_id,
+               created_at = excluded.created_at"
         ))
         .bind(&intent.address)
         .bind(&intent.type_name)
@@ -82,7 +86,7 @@ impl Store {
     pub async fn intents(&self, stack: &str) -> Result<Vec<Intent>> {
         validate_stack_name(stack)?;
         let rows: Vec<IntentRow> = sqlx::query_as(&format!(
-            "SELECT {INTENT_COLUMNS} FROM intents WHERE stack = ? ORDER BY created_at, address"
+            "SELECT {INTENT_COLUMNS} FROM intents WHERE stack = $1 ORDER BY created_at, address"
         ))
         .bind(stack)
         .fetch_all(self.pool())
@@ -95,7 +99,7 @@ impl Store {
     pub async fn clear_intent(&self, stack: &str, address: &str) -> Result<bool> {
         validate_stack_name(stack)?;
         let mut tx = self.write().await?;
-        let done = sqlx::query("DELETE FROM intents WHERE stack = ? AND address = ?")
+        let done = sqlx::query("DELETE FROM intents WHERE stack = $1 AND address = $2")
             .bind(stack)
             .bind(address)
             .execute(&mut *tx)

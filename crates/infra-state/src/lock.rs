@@ -1,9 +1,14 @@
-//! Per-stack locks, taken atomically with `BEGIN IMMEDIATE`.
+//! Per-stack locks: one row per stack, taken in one write transaction.
 //!
-//! A lock whose holder ran on this host and whose process is gone (or whose pid now
-//! belongs to a process with another start time) is stale, and the next `lock` takes it
-//! over and reports it. A lock from another host is never taken over: it needs
-//! `infra force-unlock ID`.
+//! A lock whose holder is certainly gone is stale, and the next `lock` takes it over and
+//! reports it. How "gone" is known depends on the backend:
+//! - SQLite: the holder ran on this host and its process is gone (or its pid now belongs
+//!   to a process with another start time). A lock from another host is never taken over:
+//!   it needs `infra force-unlock ID`.
+//! - PostgreSQL: the holder keeps a *lease*, a session-level advisory lock on the lock's
+//!   id, on a connection of its own for as long as it runs. PostgreSQL ends it when the
+//!   holder's process or network dies, from any host; a row whose lease nobody holds is
+//!   stale. Attempts on one stack are serialised by a transaction-level advisory lock.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +18,7 @@ use time::OffsetDateTime;
 use crate::proc::{own_start, proc_state, ProcState};
 use crate::rows::{LockRow, LOCK_COLUMNS};
 use crate::stacks::{ensure_stack, validate_stack_name};
+use crate::store::Backend;
 use crate::{ts, Result, StateError, Store};
 
 /// How often `lock` with a timeout looks again.
@@ -126,21 +132,39 @@ impl Store {
 
     /// One attempt: `Ok(Ok(lock))` when taken, `Ok(Err(holder))` when held by someone else.
     async fn try_lock(&self, stack: &str, operation: &str) -> Result<Result<Lock, LockInfo>> {
+        let info = LockInfo::here(stack, operation);
+        let postgres = self.backend == Backend::Postgres;
+        // the lease is held before the row is committed, so a committed row always has one
+        let lease = match postgres {
+            true => Some(self.take_lease(&info.id).await?),
+            false => None,
+        };
         let mut tx = self.write().await?;
+        if postgres {
+            crate::pg::serialise_stack(&mut tx, stack).await?;
+        }
         ensure_stack(&mut tx, stack).await?;
-        let held: Option<LockRow> =
-            sqlx::query_as(&format!("SELECT {LOCK_COLUMNS} FROM locks WHERE stack = ?"))
-                .bind(stack)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let held: Option<LockRow> = sqlx::query_as(&format!(
+            "SELECT {LOCK_COLUMNS} FROM locks WHERE stack = $1"
+        ))
+        .bind(stack)
+        .fetch_optional(&mut *tx)
+        .await?;
         let mut took_over = None;
         if let Some(row) = held {
             let holder = row.into_domain()?;
-            if !holder.is_stale() {
+            let gone = match self.backend {
+                Backend::Sqlite => holder.is_stale(),
+                Backend::Postgres => crate::pg::lease_gone(&mut tx, &holder.id).await?,
+            };
+            if !gone {
                 tx.rollback().await?;
+                if let Some(conn) = lease {
+                    crate::pg::end(conn).await;
+                }
                 return Ok(Err(holder));
             }
-            sqlx::query("DELETE FROM locks WHERE stack = ?")
+            sqlx::query("DELETE FROM locks WHERE stack = $1")
                 .bind(stack)
                 .execute(&mut *tx)
                 .await?;
@@ -155,9 +179,8 @@ impl Store {
             );
             took_over = Some(holder);
         }
-        let info = LockInfo::here(stack, operation);
         sqlx::query(&format!(
-            "INSERT INTO locks ({LOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO locks ({LOCK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(&info.stack)
         .bind(&info.id)
@@ -171,24 +194,46 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        if let Some(conn) = lease {
+            self.leases.lock().await.insert(info.id.clone(), conn);
+        }
         Ok(Ok(Lock { info, took_over }))
     }
 
     /// Who holds the stack's lock, if anyone.
     pub async fn current_lock(&self, stack: &str) -> Result<Option<LockInfo>> {
         validate_stack_name(stack)?;
-        let row: Option<LockRow> =
-            sqlx::query_as(&format!("SELECT {LOCK_COLUMNS} FROM locks WHERE stack = ?"))
-                .bind(stack)
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<LockRow> = sqlx::query_as(&format!(
+            "SELECT {LOCK_COLUMNS} FROM locks WHERE stack = $1"
+        ))
+        .bind(stack)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(LockRow::into_domain).transpose()
     }
 
     /// Release a lock this process took. Releasing a lock that is already gone is fine;
     /// a lock with another id is an error ([`StateError::LockMismatch`]) and stays.
     pub async fn unlock(&self, stack: &str, lock_id: &str) -> Result<()> {
-        self.remove_lock(stack, lock_id).await.map(|_| ())
+        let removed = self.remove_lock(stack, lock_id).await;
+        if removed.is_ok() {
+            self.end_lease(lock_id.trim()).await;
+        }
+        removed.map(|_| ())
+    }
+
+    /// Whether the holder of `info` is certainly gone: SQLite, see [`LockInfo::is_stale`];
+    /// PostgreSQL, nobody holds the lock's lease (from any host).
+    pub async fn lock_holder_gone(&self, info: &LockInfo) -> Result<bool> {
+        match self.backend {
+            Backend::Sqlite => Ok(info.is_stale()),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                let gone = crate::pg::lease_gone(&mut tx, &info.id).await?;
+                tx.rollback().await?;
+                Ok(gone)
+            }
+        }
     }
 
     /// Remove the stack's lock whatever holds it, if `lock_id` is its id (as printed in
@@ -196,6 +241,7 @@ impl Store {
     pub async fn force_unlock(&self, stack: &str, lock_id: &str) -> Result<LockInfo> {
         match self.remove_lock(stack, lock_id).await? {
             Some(info) => {
+                self.end_lease(&info.id).await;
                 tracing::warn!(
                     "force-unlocked stack `{}`: removed lock {} of {}@{} (pid {}, operation {})",
                     stack,
@@ -216,11 +262,12 @@ impl Store {
     async fn remove_lock(&self, stack: &str, lock_id: &str) -> Result<Option<LockInfo>> {
         validate_stack_name(stack)?;
         let mut tx = self.write().await?;
-        let held: Option<LockRow> =
-            sqlx::query_as(&format!("SELECT {LOCK_COLUMNS} FROM locks WHERE stack = ?"))
-                .bind(stack)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let held: Option<LockRow> = sqlx::query_as(&format!(
+            "SELECT {LOCK_COLUMNS} FROM locks WHERE stack = $1"
+        ))
+        .bind(stack)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(row) = held else {
             tx.rollback().await?;
             return Ok(None);
@@ -233,7 +280,7 @@ impl Store {
                 actual: row.id,
             });
         }
-        sqlx::query("DELETE FROM locks WHERE stack = ? AND id = ?")
+        sqlx::query("DELETE FROM locks WHERE stack = $1 AND id = $2")
             .bind(stack)
             .bind(&row.id)
             .execute(&mut *tx)

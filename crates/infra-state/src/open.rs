@@ -6,29 +6,23 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, Connection, Executor, SqliteConnection};
 
-use crate::{Result, StateError};
+use crate::location::StateLocation;
+use crate::store::Backend;
+use crate::{Result, StateError, Store};
 
-/// The schema migrations this binary knows, embedded at build time.
+/// The SQLite schema migrations this binary knows, embedded at build time
+/// (`migrations/*.sql`; the PostgreSQL ones, `migrations/postgres/`, keep in step).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 
 /// How long a write waits for another process's write transaction before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-
-/// A handle on one state database. Cheap to clone; clones share one connection pool.
-#[derive(Debug, Clone)]
-pub struct Store {
-    pool: SqlitePool,
-    path: Option<PathBuf>,
-    backup: Option<PathBuf>,
-}
 
 /// What a read-only look at an existing file found.
 struct Inspection {
@@ -80,12 +74,7 @@ impl Store {
             let found = inspect(path).await?;
             let known = known_version();
             let current = found.applied.iter().copied().max().unwrap_or(0);
-            if current > known
-                || found
-                    .applied
-                    .iter()
-                    .any(|v| !MIGRATOR.iter().any(|m| m.version == *v))
-            {
+            if written_by_newer(&found.applied, &MIGRATOR) {
                 return Err(StateError::NewerSchema {
                     path: path.to_path_buf(),
                     found: current,
@@ -108,16 +97,7 @@ impl Store {
                 backup = Some(to);
             }
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        let pool = sqlite_pool(path, Mode::ReadWrite, 4)
             .await
             .map_err(|e| match e {
                 sqlx::Error::Database(ref db)
@@ -132,11 +112,13 @@ impl Store {
                 other => StateError::Db(other),
             })?;
         migrate(&pool, Some(path)).await?;
-        Ok(Store {
+        let mut store = Store::new(
             pool,
-            path: Some(path.to_path_buf()),
-            backup,
-        })
+            Backend::Sqlite,
+            Some(StateLocation::File(path.to_path_buf())),
+        );
+        store.backup = backup;
+        Ok(store)
     }
 
     /// Open another state file only to read it (`data "terraform_remote_state"` with a
@@ -170,93 +152,88 @@ impl Store {
                 format!("it has schema {current}, older than this binary's {known}; run any infra command with `--state {}` once to migrate it", path.display()),
             ));
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .read_only(true)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
-        Ok(Store {
+        let pool = sqlite_pool(path, Mode::ReadOnly, 1).await?;
+        Ok(Store::new(
             pool,
-            path: Some(path.to_path_buf()),
-            backup: None,
-        })
+            Backend::Sqlite,
+            Some(StateLocation::File(path.to_path_buf())),
+        ))
     }
 
     /// A private in-memory database, migrated, for tests and dry runs.
     pub async fn open_memory() -> Result<Store> {
-        let options = SqliteConnectOptions::new()
-            .in_memory(true)
-            .foreign_keys(true);
         // one connection: each in-memory connection would be its own database
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options)
-            .await?;
+        let pool = sqlite_pool(Path::new(":memory:"), Mode::Memory, 1).await?;
         migrate(&pool, None).await?;
-        Ok(Store {
-            pool,
-            path: None,
-            backup: None,
-        })
-    }
-
-    /// Wrap an existing pool (for `#[sqlx::test]`), running pending migrations.
-    pub async fn from_pool(pool: SqlitePool) -> Result<Store> {
-        migrate(&pool, None).await?;
-        Ok(Store {
-            pool,
-            path: None,
-            backup: None,
-        })
-    }
-
-    /// The file this store was opened from, if any.
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
-    /// The backup [`Store::open`] made before migrating, if it migrated an existing file.
-    pub fn migration_backup(&self) -> Option<&Path> {
-        self.backup.as_deref()
-    }
-
-    /// The schema version this binary knows.
-    pub fn schema_version() -> i64 {
-        known_version()
-    }
-
-    /// The underlying pool, for tools and tests that need raw SQL.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// Close every connection (checkpointing the WAL).
-    pub async fn close(&self) {
-        // move the WAL into the main file, so that a closed state file is complete on its own
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-        {
-            tracing::debug!("checkpoint before closing the state file failed: {e}");
-        }
-        self.pool.close().await;
-    }
-
-    /// A write transaction that takes SQLite's write lock at once, so that a concurrent
-    /// writer waits for the busy timeout instead of failing on a lock upgrade.
-    pub(crate) async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(Store::new(pool, Backend::Sqlite, None))
     }
 }
 
-fn known_version() -> i64 {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    ReadWrite,
+    ReadOnly,
+    Memory,
+}
+
+/// A pool on a SQLite file through the Any driver: a `sqlite://` URL of the absolute path
+/// (percent-encoded, so any file name works), and the pragmas each connection needs.
+async fn sqlite_pool(path: &Path, mode: Mode, connections: u32) -> sqlx::Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    let url = match mode {
+        Mode::Memory => "sqlite::memory:".to_string(),
+        Mode::ReadWrite | Mode::ReadOnly => {
+            let absolute = std::path::absolute(path).map_err(sqlx::Error::Io)?;
+            let text = absolute.to_string_lossy();
+            let encoded = percent_encoding::utf8_percent_encode(&text, PATH_ENCODE);
+            let flag = if mode == Mode::ReadOnly { "ro" } else { "rwc" };
+            format!("sqlite://{encoded}?mode={flag}")
+        }
+    };
+    let mut options = AnyPoolOptions::new().max_connections(connections);
+    if mode == Mode::Memory {
+        options = options
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    options
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                conn.execute(
+                    format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis()).as_str(),
+                )
+                .await?;
+                if mode == Mode::ReadWrite {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+}
+
+/// Everything but unreserved characters and `/`.
+const PATH_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Whether applied migrations go beyond (or differ from) what `migrator` knows: a newer
+/// `infra` wrote the database.
+pub(crate) fn written_by_newer(applied: &[i64], migrator: &Migrator) -> bool {
+    let known = known_version();
+    applied
+        .iter()
+        .any(|v| *v > known || !migrator.iter().any(|m| m.version == *v))
+}
+
+pub(crate) fn known_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
@@ -449,7 +426,7 @@ async fn backup_before_migration(path: &Path, current: i64) -> Result<PathBuf> {
         .await
         .map_err(fail)?;
     let target = to.to_string_lossy().into_owned();
-    let result = sqlx::query("VACUUM INTO ?")
+    let result = sqlx::query("VACUUM INTO $1")
         .bind(target)
         .execute(&mut conn)
         .await;
@@ -460,13 +437,14 @@ async fn backup_before_migration(path: &Path, current: i64) -> Result<PathBuf> {
 
 /// Run pending migrations inside one `BEGIN IMMEDIATE` transaction, so that two processes
 /// opening the same new file never both try to apply the same migration.
-async fn migrate(pool: &SqlitePool, path: Option<&Path>) -> Result<()> {
+async fn migrate(pool: &AnyPool, path: Option<&Path>) -> Result<()> {
     let fail = |source| StateError::Migrate {
         path: path.map(Path::to_path_buf).unwrap_or_default(),
         source,
     };
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    MIGRATOR.run(&mut *tx).await.map_err(fail)?;
+    // run_direct: `run` through the Any driver makes the future not Send (sqlx 0.8)
+    MIGRATOR.run_direct(&mut *tx).await.map_err(fail)?;
     tx.commit().await?;
     Ok(())
 }

@@ -34,7 +34,7 @@ impl Store {
         let now = ts::store(ts::now());
         let mut tx = self.write().await?;
         ensure_stack(&mut tx, stack).await?;
-        sqlx::query("DELETE FROM outputs WHERE stack = ?")
+        sqlx::query("DELETE FROM outputs WHERE stack = $1")
             .bind(stack)
             .execute(&mut *tx)
             .await?;
@@ -48,7 +48,7 @@ impl Store {
             let value = serde_json::to_string(&out.value)
                 .map_err(|e| StateError::data(format!("output `{name}`"), e))?;
             sqlx::query(
-                "INSERT INTO outputs (stack, name, value, sensitive, updated_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO outputs (stack, name, value, sensitive, updated_at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(stack)
             .bind(name)
@@ -66,8 +66,8 @@ impl Store {
     /// One read, so the answer is a consistent snapshot; it takes no lock.
     pub async fn outputs(&self, stack: &str) -> Result<Option<BTreeMap<String, OutputRecord>>> {
         validate_stack_name(stack)?;
-        let mut tx = self.pool().begin().await?;
-        let exists: Option<String> = sqlx::query_scalar("SELECT name FROM stacks WHERE name = ?")
+        let mut tx = self.read().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT name FROM stacks WHERE name = $1")
             .bind(stack)
             .fetch_optional(&mut *tx)
             .await?;
@@ -75,7 +75,7 @@ impl Store {
             return Ok(None);
         }
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT name, value, sensitive FROM outputs WHERE stack = ? ORDER BY name",
+            "SELECT name, value, sensitive FROM outputs WHERE stack = $1 ORDER BY name",
         )
         .bind(stack)
         .fetch_all(&mut *tx)

@@ -112,7 +112,7 @@ impl Store {
     pub async fn resources(&self, stack: &str) -> Result<Vec<ResourceRecord>> {
         validate_stack_name(stack)?;
         let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
-            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = ? ORDER BY address, deposed"
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = $1 ORDER BY address, deposed"
         ))
         .bind(stack)
         .fetch_all(self.pool())
@@ -124,7 +124,7 @@ impl Store {
     pub async fn resource(&self, stack: &str, address: &str) -> Result<Option<ResourceRecord>> {
         validate_stack_name(stack)?;
         let row: Option<ResourceRow> = sqlx::query_as(&format!(
-            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = ? AND address = ? AND deposed = ''"
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = $1 AND address = $2 AND deposed = ''"
         ))
         .bind(stack)
         .bind(address)
@@ -151,7 +151,7 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_stack(&mut tx, stack).await?;
         sqlx::query(&format!(
-            "INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (stack, address, deposed) DO UPDATE SET
                type_name = excluded.type_name, mode = excluded.mode, cloud_id = excluded.cloud_id,
                attributes = excluded.attributes, dependencies = excluded.dependencies,
@@ -170,7 +170,7 @@ impl Store {
         .bind(stack)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM intents WHERE stack = ? AND address = ?")
+        sqlx::query("DELETE FROM intents WHERE stack = $1 AND address = $2")
             .bind(stack)
             .bind(&record.address)
             .execute(&mut *tx)
@@ -191,7 +191,7 @@ impl Store {
         validate_stack_name(stack)?;
         let mut tx = self.write().await?;
         let done =
-            sqlx::query("DELETE FROM resources WHERE stack = ? AND address = ? AND deposed = ?")
+            sqlx::query("DELETE FROM resources WHERE stack = $1 AND address = $2 AND deposed = $3")
                 .bind(stack)
                 .bind(address)
                 .bind(deposed.unwrap_or(""))
@@ -218,7 +218,7 @@ impl Store {
         }
         let mut tx = self.write().await?;
         let taken: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM resources WHERE stack = ? AND address = ? AND deposed = ?",
+            "SELECT count(*) FROM resources WHERE stack = $1 AND address = $2 AND deposed = $3",
         )
         .bind(stack)
         .bind(address)
@@ -232,7 +232,7 @@ impl Store {
             ));
         }
         let moved = sqlx::query(
-            "UPDATE resources SET deposed = ?, updated_at = ? WHERE stack = ? AND address = ? AND deposed = ''",
+            "UPDATE resources SET deposed = $1, updated_at = $2 WHERE stack = $3 AND address = $4 AND deposed = ''",
         )
         .bind(old_id)
         .bind(ts::store(ts::now()))

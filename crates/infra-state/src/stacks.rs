@@ -1,7 +1,7 @@
 //! Stacks: get-or-create, serial and lineage.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
 use crate::rows::StackRow;
@@ -38,7 +38,7 @@ impl Store {
     pub async fn find_stack(&self, name: &str) -> Result<Option<StackMeta>> {
         validate_stack_name(name)?;
         let row: Option<StackRow> = sqlx::query_as(
-            "SELECT name, lineage, serial, created_at, updated_at FROM stacks WHERE name = ?",
+            "SELECT name, lineage, serial, created_at, updated_at FROM stacks WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(self.pool())
@@ -74,11 +74,11 @@ pub(crate) fn validate_stack_name(name: &str) -> Result<()> {
 }
 
 /// Create the stack row if it is missing (inside the caller's transaction).
-pub(crate) async fn ensure_stack(conn: &mut SqliteConnection, name: &str) -> Result<()> {
+pub(crate) async fn ensure_stack(conn: &mut AnyConnection, name: &str) -> Result<()> {
     validate_stack_name(name)?;
     let now = ts::store(ts::now());
     sqlx::query(
-        "INSERT INTO stacks (name, lineage, serial, created_at, updated_at) VALUES (?, ?, 0, ?, ?)
+        "INSERT INTO stacks (name, lineage, serial, created_at, updated_at) VALUES ($1, $2, 0, $3, $4)
          ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
@@ -90,9 +90,9 @@ pub(crate) async fn ensure_stack(conn: &mut SqliteConnection, name: &str) -> Res
     Ok(())
 }
 
-pub(crate) async fn load_stack(conn: &mut SqliteConnection, name: &str) -> Result<StackRow> {
+pub(crate) async fn load_stack(conn: &mut AnyConnection, name: &str) -> Result<StackRow> {
     Ok(sqlx::query_as(
-        "SELECT name, lineage, serial, created_at, updated_at FROM stacks WHERE name = ?",
+        "SELECT name, lineage, serial, created_at, updated_at FROM stacks WHERE name = $1",
     )
     .bind(name)
     .fetch_one(conn)
@@ -100,9 +100,9 @@ pub(crate) async fn load_stack(conn: &mut SqliteConnection, name: &str) -> Resul
 }
 
 /// Add one to the stack's serial; returns the new serial.
-pub(crate) async fn bump_serial(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
+pub(crate) async fn bump_serial(conn: &mut AnyConnection, name: &str) -> Result<i64> {
     let serial: i64 = sqlx::query_scalar(
-        "UPDATE stacks SET serial = serial + 1, updated_at = ? WHERE name = ? RETURNING serial",
+        "UPDATE stacks SET serial = serial + 1, updated_at = $1 WHERE name = $2 RETURNING serial",
     )
     .bind(ts::store(ts::now()))
     .bind(name)

@@ -2,7 +2,6 @@
 
 use infra_state::{HistoryEntry, HistoryStatus, Intent, ResourceStatus, StateError, Store};
 use serde_json::json;
-use sqlx::SqlitePool;
 
 use crate::record;
 
@@ -180,9 +179,10 @@ pub async fn test_full(store: &Store) {
     assert_eq!(store.check().await.unwrap(), Vec::<String>::new());
 }
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn full_on_a_sqlx_test_database(pool: SqlitePool) {
-    test_full(&Store::from_pool(pool).await.unwrap()).await;
+on_both! {
+    async fn full_on_each_backend(store: &Store) {
+        test_full(store).await;
+    }
 }
 
 #[tokio::test]

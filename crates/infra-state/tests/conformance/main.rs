@@ -1,14 +1,45 @@
-//! The state store's conformance suite.
+//! The state store's conformance suite, run against both backends.
 //!
 //! `full::test_full` is OpenTofu's statemgr `TestFull` idea: one scenario that every way of
-//! opening a [`Store`] must pass (a `#[sqlx::test]` database, a file, memory). The other
-//! modules pin the behaviours that need a real file or several handles on one file.
+//! opening a [`Store`] must pass (a SQLite file, memory, a PostgreSQL database). Every test
+//! written with [`on_both!`] runs twice, as `<name>::sqlite` (a fresh file) and
+//! `<name>::postgres` (a fresh database on the server `scripts/pg-up` starts, or
+//! `INFRA_TEST_POSTGRES_URL`). The other tests pin what only one backend has: files,
+//! backups and pids (SQLite), leases and a shared server (PostgreSQL).
+
+/// A test body run on a fresh store of each backend: `mod <name> { fn sqlite, fn postgres }`.
+macro_rules! on_both {
+    (async fn $name:ident($store:ident: &Store) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($store: &Store) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let fresh = crate::backends::Fresh::sqlite().await;
+                body(&fresh.store).await;
+                fresh.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let fresh = crate::backends::Fresh::postgres().await;
+                body(&fresh.store).await;
+                fresh.finish().await;
+            }
+        }
+    };
+}
 
 mod api;
+mod backends;
 mod files;
 mod full;
 mod locking;
 mod outputs;
+mod pg;
 mod portability;
 
 use infra_state::{ResourceRecord, Store};

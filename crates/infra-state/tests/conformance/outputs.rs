@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use infra_state::{OutputRecord, Store, MIGRATOR};
 use serde_json::json;
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use sqlx::{Connection, SqliteConnection};
 
 use crate::{record, temp_state};
 
@@ -16,116 +16,117 @@ fn outputs(pairs: &[(&str, serde_json::Value, bool)]) -> BTreeMap<String, Output
         .collect()
 }
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn outputs_are_replaced_as_a_whole_and_keep_their_types(pool: SqlitePool) {
-    let store = Store::from_pool(pool).await.unwrap();
-    assert_eq!(store.outputs("dev").await.unwrap(), None, "no such stack");
+on_both! {
+    async fn outputs_are_replaced_as_a_whole_and_keep_their_types(store: &Store) {
+        assert_eq!(store.outputs("dev").await.unwrap(), None, "no such stack");
 
-    let first = outputs(&[
-        ("vpc_id", json!("vpc-1"), false),
-        ("count", json!(3), false),
-        ("subnets", json!(["subnet-1", "subnet-2"]), false),
-        ("tags", json!({"Name": "dev", "n": 1.5}), false),
-        ("enabled", json!(true), false),
-        ("password", json!("hunter2"), true),
-    ]);
-    store.save_outputs("dev", &first).await.unwrap();
-    assert_eq!(store.outputs("dev").await.unwrap(), Some(first));
+        let first = outputs(&[
+            ("vpc_id", json!("vpc-1"), false),
+            ("count", json!(3), false),
+            ("subnets", json!(["subnet-1", "subnet-2"]), false),
+            ("tags", json!({"Name": "dev", "n": 1.5}), false),
+            ("enabled", json!(true), false),
+            ("password", json!("hunter2"), true),
+        ]);
+        store.save_outputs("dev", &first).await.unwrap();
+        assert_eq!(store.outputs("dev").await.unwrap(), Some(first));
 
-    // a second save replaces everything: removed outputs disappear
-    let second = outputs(&[("vpc_id", json!("vpc-2"), false)]);
-    store.save_outputs("dev", &second).await.unwrap();
-    assert_eq!(store.outputs("dev").await.unwrap(), Some(second));
+        // a second save replaces everything: removed outputs disappear
+        let second = outputs(&[("vpc_id", json!("vpc-2"), false)]);
+        store.save_outputs("dev", &second).await.unwrap();
+        assert_eq!(store.outputs("dev").await.unwrap(), Some(second));
 
-    // cleared (a full destroy): the stack exists, with no outputs
-    store.save_outputs("dev", &BTreeMap::new()).await.unwrap();
-    assert_eq!(store.outputs("dev").await.unwrap(), Some(BTreeMap::new()));
+        // cleared (a full destroy): the stack exists, with no outputs
+        store.save_outputs("dev", &BTreeMap::new()).await.unwrap();
+        assert_eq!(store.outputs("dev").await.unwrap(), Some(BTreeMap::new()));
 
-    // another stack's outputs are its own
-    store
-        .save_outputs("prod", &outputs(&[("zone_id", json!("Z1"), false)]))
-        .await
-        .unwrap();
-    assert_eq!(store.outputs("dev").await.unwrap(), Some(BTreeMap::new()));
-    assert!(store.check().await.unwrap().is_empty());
+        // another stack's outputs are its own
+        store
+            .save_outputs("prod", &outputs(&[("zone_id", json!("Z1"), false)]))
+            .await
+            .unwrap();
+        assert_eq!(store.outputs("dev").await.unwrap(), Some(BTreeMap::new()));
+        assert!(store.check().await.unwrap().is_empty());
 
-    // deleting the stack row takes its outputs with it (ON DELETE CASCADE)
-    sqlx::query("DELETE FROM stacks WHERE name = 'prod'")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM outputs WHERE stack = 'prod'")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(left, 0);
+        // deleting the stack row takes its outputs with it (ON DELETE CASCADE)
+        sqlx::query("DELETE FROM stacks WHERE name = 'prod'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM outputs WHERE stack = 'prod'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+    }
 }
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn check_reports_an_output_that_is_not_json(pool: SqlitePool) {
-    let store = Store::from_pool(pool).await.unwrap();
-    store
-        .save_outputs("dev", &outputs(&[("vpc_id", json!("vpc-1"), false)]))
-        .await
-        .unwrap();
-    sqlx::query("UPDATE outputs SET value = '{not json' WHERE name = 'vpc_id'")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    let problems = store.check().await.unwrap();
-    assert_eq!(
-        problems,
-        vec!["stack `dev`, output `vpc_id`: its value is not JSON".to_string()]
-    );
+on_both! {
+    async fn check_reports_an_output_that_is_not_json(store: &Store) {
+        store
+            .save_outputs("dev", &outputs(&[("vpc_id", json!("vpc-1"), false)]))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE outputs SET value = '{not json' WHERE name = 'vpc_id'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let problems = store.check().await.unwrap();
+        assert_eq!(
+            problems,
+            vec!["stack `dev`, output `vpc_id`: its value is not JSON".to_string()]
+        );
+    }
 }
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn export_and_import_carry_outputs_and_old_documents_still_import(pool: SqlitePool) {
-    let source = Store::from_pool(pool).await.unwrap();
-    source
-        .put_resource("dev", &record("aws_vpc.main", "vpc-1"))
-        .await
-        .unwrap();
-    let saved = outputs(&[
-        ("vpc_id", json!("vpc-1"), false),
-        (
-            "name_servers",
-            json!(["ns-1.example", "ns-2.example"]),
-            false,
-        ),
-        ("secret", json!({"a": [1, 2]}), true),
-    ]);
-    source.save_outputs("dev", &saved).await.unwrap();
-    let exported = source.export_stack("dev").await.unwrap();
-    assert_eq!(exported["outputs"].as_array().unwrap().len(), 3);
+on_both! {
+    async fn export_and_import_carry_outputs_and_old_documents_still_import(store: &Store) {
+        let source = store;
+        source
+            .put_resource("dev", &record("aws_vpc.main", "vpc-1"))
+            .await
+            .unwrap();
+        let saved = outputs(&[
+            ("vpc_id", json!("vpc-1"), false),
+            (
+                "name_servers",
+                json!(["ns-1.example", "ns-2.example"]),
+                false,
+            ),
+            ("secret", json!({"a": [1, 2]}), true),
+        ]);
+        source.save_outputs("dev", &saved).await.unwrap();
+        let exported = source.export_stack("dev").await.unwrap();
+        assert_eq!(exported["outputs"].as_array().unwrap().len(), 3);
 
-    let text = serde_json::to_string(&exported).unwrap();
-    let target = Store::open_memory().await.unwrap();
-    target
-        .import_stack("copy", &serde_json::from_str(&text).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(target.outputs("copy").await.unwrap(), Some(saved.clone()));
-    let mut again = target.export_stack("copy").await.unwrap();
-    again["stack"]["name"] = json!("dev");
-    assert_eq!(again, exported, "a round trip loses nothing");
+        let text = serde_json::to_string(&exported).unwrap();
+        let target = Store::open_memory().await.unwrap();
+        target
+            .import_stack("copy", &serde_json::from_str(&text).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(target.outputs("copy").await.unwrap(), Some(saved.clone()));
+        let mut again = target.export_stack("copy").await.unwrap();
+        again["stack"]["name"] = json!("dev");
+        assert_eq!(again, exported, "a round trip loses nothing");
 
-    // a document written before outputs existed (format 1, no `outputs`) imports, and
-    // leaves the stack without outputs, as the document says
-    let mut old = exported.clone();
-    old["format_version"] = json!(1);
-    old.as_object_mut().unwrap().remove("outputs");
-    target.import_stack("copy", &old).await.unwrap();
-    assert_eq!(target.outputs("copy").await.unwrap(), Some(BTreeMap::new()));
-    assert_eq!(target.resources("copy").await.unwrap().len(), 1);
-    assert!(target.check().await.unwrap().is_empty());
+        // a document written before outputs existed (format 1, no `outputs`) imports, and
+        // leaves the stack without outputs, as the document says
+        let mut old = exported.clone();
+        old["format_version"] = json!(1);
+        old.as_object_mut().unwrap().remove("outputs");
+        target.import_stack("copy", &old).await.unwrap();
+        assert_eq!(target.outputs("copy").await.unwrap(), Some(BTreeMap::new()));
+        assert_eq!(target.resources("copy").await.unwrap().len(), 1);
+        assert!(target.check().await.unwrap().is_empty());
 
-    // an output listed twice is refused
-    let mut twice = exported.clone();
-    let first = twice["outputs"][0].clone();
-    twice["outputs"].as_array_mut().unwrap().push(first);
-    let err = target.import_stack("copy", &twice).await.unwrap_err();
-    assert!(err.to_string().contains("listed twice"), "{err}");
+        // an output listed twice is refused
+        let mut twice = exported.clone();
+        let first = twice["outputs"][0].clone();
+        twice["outputs"].as_array_mut().unwrap().push(first);
+        let err = target.import_stack("copy", &twice).await.unwrap_err();
+        assert!(err.to_string().contains("listed twice"), "{err}");
+    }
 }
 
 /// A file left at schema 1 by an older `infra`: opening it backs it up, migrates it to the
@@ -149,7 +150,7 @@ async fn a_schema_1_file_is_backed_up_and_migrated_with_its_data() {
     sqlx::raw_sql(&first.sql).execute(&mut conn).await.unwrap();
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-         VALUES (1, ?, TRUE, ?, 0)",
+         VALUES (1, $1, TRUE, $2, 0)",
     )
     .bind(first.description.as_ref())
     .bind(first.checksum.as_ref())

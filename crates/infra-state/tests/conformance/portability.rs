@@ -2,7 +2,6 @@
 
 use infra_state::{HistoryEntry, Intent, ResourceStatus, StateError, Store, EXPORT_FORMAT_VERSION};
 use serde_json::json;
-use sqlx::SqlitePool;
 
 use crate::record;
 
@@ -34,93 +33,94 @@ async fn populated(store: &Store) {
     store.record_history(&entry).await.unwrap();
 }
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn export_then_import_into_another_database_loses_nothing(pool: SqlitePool) {
-    let source = Store::from_pool(pool).await.unwrap();
-    populated(&source).await;
-    let exported = source.export_stack("prod").await.unwrap();
-    assert_eq!(exported["format_version"], EXPORT_FORMAT_VERSION);
-    assert_eq!(exported["resources"].as_array().unwrap().len(), 3);
+on_both! {
+    async fn export_then_import_into_another_database_loses_nothing(store: &Store) {
+        let source = store;
+        populated(source).await;
+        let exported = source.export_stack("prod").await.unwrap();
+        assert_eq!(exported["format_version"], EXPORT_FORMAT_VERSION);
+        assert_eq!(exported["resources"].as_array().unwrap().len(), 3);
 
-    // through text, as `infra state export > file` and `infra state import < file` do
-    let text = serde_json::to_string_pretty(&exported).unwrap();
-    let target = Store::open_memory().await.unwrap();
-    target
-        .import_stack("prod", &serde_json::from_str(&text).unwrap())
-        .await
-        .unwrap();
+        // through text, as `infra state export > file` and `infra state import < file` do
+        let text = serde_json::to_string_pretty(&exported).unwrap();
+        let target = Store::open_memory().await.unwrap();
+        target
+            .import_stack("prod", &serde_json::from_str(&text).unwrap())
+            .await
+            .unwrap();
 
-    assert_eq!(target.export_stack("prod").await.unwrap(), exported);
-    assert_eq!(
-        target.stack("prod").await.unwrap(),
-        source.stack("prod").await.unwrap()
-    );
-    assert_eq!(
-        target.resources("prod").await.unwrap(),
-        source.resources("prod").await.unwrap()
-    );
-    assert_eq!(
-        target.intents("prod").await.unwrap(),
-        source.intents("prod").await.unwrap()
-    );
-    assert_eq!(
-        target.history("prod").await.unwrap(),
-        source.history("prod").await.unwrap()
-    );
-    assert!(target.check().await.unwrap().is_empty());
-}
-
-#[sqlx::test(migrations = "../../migrations")]
-async fn import_replaces_what_the_stack_held(pool: SqlitePool) {
-    let store = Store::from_pool(pool).await.unwrap();
-    populated(&store).await;
-    let exported = store.export_stack("prod").await.unwrap();
-    store
-        .put_resource("prod", &record("aws_internet_gateway.gw", "igw-1"))
-        .await
-        .unwrap();
-    store.import_stack("prod", &exported).await.unwrap();
-    assert!(store
-        .resource("prod", "aws_internet_gateway.gw")
-        .await
-        .unwrap()
-        .is_none());
-    assert_eq!(store.export_stack("prod").await.unwrap(), exported);
-}
-
-#[sqlx::test(migrations = "../../migrations")]
-async fn bad_documents_are_refused_and_change_nothing(pool: SqlitePool) {
-    let store = Store::from_pool(pool).await.unwrap();
-    populated(&store).await;
-    let good = store.export_stack("prod").await.unwrap();
-
-    let mut newer = good.clone();
-    newer["format_version"] = json!(EXPORT_FORMAT_VERSION + 1);
-    let err = store.import_stack("prod", &newer).await.unwrap_err();
-    assert!(err.to_string().contains("upgrade infra"), "{err}");
-
-    let mut bad_status = good.clone();
-    bad_status["resources"][0]["status"] = json!("exploded");
-    let mut bad_time = good.clone();
-    bad_time["resources"][0]["created_at"] = json!("yesterday");
-    let mut bad_lineage = good.clone();
-    bad_lineage["stack"]["lineage"] = json!("not-a-uuid");
-    let mut unknown_field = good.clone();
-    unknown_field["resources"][0]["surprise"] = json!(1);
-    for doc in [
-        json!({"hello": "world"}),
-        json!([]),
-        bad_status,
-        bad_time,
-        bad_lineage,
-        unknown_field,
-    ] {
-        let err = store.import_stack("prod", &doc).await.unwrap_err();
-        assert!(matches!(err, StateError::Import(_)), "{err}");
-        assert!(err.to_string().contains("infra state export"), "{err}");
+        assert_eq!(target.export_stack("prod").await.unwrap(), exported);
+        assert_eq!(
+            target.stack("prod").await.unwrap(),
+            source.stack("prod").await.unwrap()
+        );
+        assert_eq!(
+            target.resources("prod").await.unwrap(),
+            source.resources("prod").await.unwrap()
+        );
+        assert_eq!(
+            target.intents("prod").await.unwrap(),
+            source.intents("prod").await.unwrap()
+        );
+        assert_eq!(
+            target.history("prod").await.unwrap(),
+            source.history("prod").await.unwrap()
+        );
+        assert!(target.check().await.unwrap().is_empty());
     }
-    assert_eq!(store.export_stack("prod").await.unwrap(), good);
+}
 
-    let err = store.export_stack("missing").await.unwrap_err();
-    assert!(err.to_string().contains("infra state list"), "{err}");
+on_both! {
+    async fn import_replaces_what_the_stack_held(store: &Store) {
+        populated(store).await;
+        let exported = store.export_stack("prod").await.unwrap();
+        store
+            .put_resource("prod", &record("aws_internet_gateway.gw", "igw-1"))
+            .await
+            .unwrap();
+        store.import_stack("prod", &exported).await.unwrap();
+        assert!(store
+            .resource("prod", "aws_internet_gateway.gw")
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(store.export_stack("prod").await.unwrap(), exported);
+    }
+}
+
+on_both! {
+    async fn bad_documents_are_refused_and_change_nothing(store: &Store) {
+        populated(store).await;
+        let good = store.export_stack("prod").await.unwrap();
+
+        let mut newer = good.clone();
+        newer["format_version"] = json!(EXPORT_FORMAT_VERSION + 1);
+        let err = store.import_stack("prod", &newer).await.unwrap_err();
+        assert!(err.to_string().contains("upgrade infra"), "{err}");
+
+        let mut bad_status = good.clone();
+        bad_status["resources"][0]["status"] = json!("exploded");
+        let mut bad_time = good.clone();
+        bad_time["resources"][0]["created_at"] = json!("yesterday");
+        let mut bad_lineage = good.clone();
+        bad_lineage["stack"]["lineage"] = json!("not-a-uuid");
+        let mut unknown_field = good.clone();
+        unknown_field["resources"][0]["surprise"] = json!(1);
+        for doc in [
+            json!({"hello": "world"}),
+            json!([]),
+            bad_status,
+            bad_time,
+            bad_lineage,
+            unknown_field,
+        ] {
+            let err = store.import_stack("prod", &doc).await.unwrap_err();
+            assert!(matches!(err, StateError::Import(_)), "{err}");
+            assert!(err.to_string().contains("infra state export"), "{err}");
+        }
+        assert_eq!(store.export_stack("prod").await.unwrap(), good);
+
+        let err = store.export_stack("missing").await.unwrap_err();
+        assert!(err.to_string().contains("infra state list"), "{err}");
+    }
 }
