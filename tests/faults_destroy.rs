@@ -21,7 +21,10 @@ pub(crate) const RESOURCES_3AZ: usize = 29;
 
 pub(crate) fn network_3az() -> Workspace {
     let ws = Workspace::from_files(&[("main.tf", NETWORK_3AZ)], true);
-    ws.write("name.auto.tfvars", &format!("name = \"{}\"\n", ws.stack_name));
+    ws.write(
+        "name.auto.tfvars",
+        &format!("name = \"{}\"\n", ws.stack_name),
+    );
     ws
 }
 
@@ -75,8 +78,9 @@ fn destroy_finishes_on_the_first_run_at_a_20_percent_fault_rate() {
             d.all()
         );
         assert!(
-            d.stdout
-                .contains(&format!("Destroy complete! Resources: {RESOURCES_3AZ} destroyed.")),
+            d.stdout.contains(&format!(
+                "Destroy complete! Resources: {RESOURCES_3AZ} destroyed."
+            )),
             "{}",
             d.all()
         );

@@ -194,7 +194,11 @@ fn torture_kill_during_nat_gateway_creation_converges_in_one_rerun() {
         }),
     );
     let d = run(&["destroy", "--auto-approve"]);
-    assert!(problems.is_empty(), "seed {seed}:\n{}", problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "seed {seed}:\n{}",
+        problems.join("\n\n")
+    );
     assert_eq!(failed_reruns, 0, "seed {seed}");
     assert_eq!(d.code, 0, "{}", d.all());
     assert!(check(&ws).2 == 0, "nothing left after the final destroy");
