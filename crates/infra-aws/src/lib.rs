@@ -26,6 +26,7 @@ mod eks_nodegroup;
 mod gateways;
 mod holders;
 mod iam;
+pub mod import;
 pub mod policy_document;
 mod recover;
 mod route53;
@@ -473,6 +474,15 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy_attachment" => iam::adopt_attachment(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
+    }
+
+    async fn import(
+        &self,
+        type_name: &str,
+        import_id: &str,
+        config: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
+        import::import(self, type_name, import_id, config).await
     }
 
     async fn read_data(&self, type_name: &str, args: &Value) -> Result<Value, ProviderError> {

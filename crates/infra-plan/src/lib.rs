@@ -20,6 +20,7 @@
 
 use std::collections::BTreeMap;
 
+mod deps;
 mod diff;
 pub mod graph;
 mod ignore;
@@ -28,6 +29,7 @@ pub mod paths;
 mod planfile;
 mod planner;
 mod render_json;
+mod render_markdown;
 mod render_text;
 mod rules;
 mod sensitive;
@@ -42,6 +44,7 @@ pub use normalize::{compute_tags_all, normalize, INFRA_TAG_PREFIX};
 pub use planfile::{from_file_json, to_file_json, PLAN_FILE_VERSION};
 pub use planner::{reasons, PlanOptions, Planner};
 pub use render_json::{render_json, FORMAT_VERSION};
+pub use render_markdown::render_markdown;
 pub use render_text::render_text;
 pub use rules::check_instance;
 

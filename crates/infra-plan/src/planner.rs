@@ -243,8 +243,9 @@ impl Planner {
         let destroy = self.opts.destroy;
         let mut changes: Vec<ResourceChange> =
             std::mem::take(&mut self.changes).into_values().collect();
+        let planned: BTreeSet<Address> = changes.iter().map(|c| c.address.clone()).collect();
         for (addr, p) in std::mem::take(&mut self.prior) {
-            if addr.mode == Mode::Data || (!destroy && changes.iter().any(|c| c.address == addr)) {
+            if addr.mode == Mode::Data || (!destroy && planned.contains(&addr)) {
                 continue;
             }
             let lifecycle = if destroy {
