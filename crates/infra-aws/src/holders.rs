@@ -22,16 +22,15 @@ async fn subnets_named(p: &AwsProvider, ids: Vec<String>) -> Vec<String> {
         .await
         .unwrap_or_default();
     ids.iter()
-        .map(|id| {
-            let addr = found
-                .iter()
-                .find(|s| s.subnet_id() == Some(id.as_str()))
-                .and_then(|s| address_of(s.tags()));
-            match addr {
-                Some(a) => format!("{id} ({a})"),
-                None => format!("{id} (not managed by infra)"),
-            }
-        })
+        .map(
+            |id| match found.iter().find(|s| s.subnet_id() == Some(id.as_str())) {
+                Some(s) => match address_of(s.tags()) {
+                    Some(a) => format!("{id} ({a})"),
+                    None => format!("{id} (not managed by infra)"),
+                },
+                None => format!("{id} (no longer exists)"),
+            },
+        )
         .collect()
 }
 

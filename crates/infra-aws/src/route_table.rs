@@ -459,8 +459,30 @@ pub(crate) async fn read_associations(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
+    // By the tables the associations belong to (a plain id filter), then by association id
+    // for what moved or went: the emulator answers a multi-valued
+    // `association.route-table-association-id` filter only with tables whose associations
+    // are all (or none but) the ones asked for, so a table holding one more association
+    // (made outside infra) would hide the stack's own.
     let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
+    let tables: Vec<String> = items
+        .iter()
+        .filter_map(|i| get_str(&i.prior, "route_table_id").map(str::to_string))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let wanted = |id: &str| items.iter().any(|i| i.id == id);
+    for chunk in id_chunks(tables.iter().map(String::as_str)) {
+        for t in &describe(p, vec![filter("route-table-id", chunk)]).await? {
+            out.extend(association_values(t, wanted));
+        }
+    }
+    let missing: Vec<&str> = items
+        .iter()
+        .map(|i| i.id.as_str())
+        .filter(|id| !out.contains_key(*id))
+        .collect();
+    for chunk in id_chunks(missing.into_iter()) {
         let tables = describe(
             p,
             vec![filter(
@@ -471,24 +493,6 @@ pub(crate) async fn read_associations(
         .await?;
         for t in &tables {
             out.extend(association_values(t, |id| chunk.iter().any(|c| c == id)));
-        }
-    }
-    // The emulator drops a table from a multi-valued `association.route-table-association-id`
-    // filter when the table also holds an association the filter does not name (one made
-    // outside infra, say), so a missing association is looked for again among the tables it
-    // was known to belong to: one more batched call, only when something is missing.
-    let missing: Vec<&ReadRequest> = items.iter().filter(|i| !out.contains_key(&i.id)).collect();
-    let mut tables: Vec<String> = missing
-        .iter()
-        .filter_map(|i| get_str(&i.prior, "route_table_id").map(str::to_string))
-        .collect();
-    tables.sort();
-    tables.dedup();
-    for chunk in id_chunks(tables.iter().map(String::as_str)) {
-        for t in &describe(p, vec![filter("route-table-id", chunk)]).await? {
-            out.extend(association_values(t, |id| {
-                missing.iter().any(|m| m.id == id)
-            }));
         }
     }
     Ok(out)
