@@ -45,6 +45,10 @@ pub enum Command {
     State(StateCommand),
     /// Release a stack's lock held by another host or a crashed run
     ForceUnlock(ForceUnlockArgs),
+    /// Bring an existing object under management: `infra import ADDR ID` (Terraform's import ID)
+    Import(ImportArgs),
+    /// Report what changed in the cloud outside infra; exit 2 when anything did (changes nothing)
+    Drift(DriftArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -116,6 +120,37 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are changes, 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// How to print the plan: `text` (default), `json` (as --json) or `markdown` (for a
+    /// pull-request comment)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<PlanFormat>,
+
+    /// Also write the plan as Markdown to FILE (a pull-request comment's body)
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Only report what changed outside infra (drift); plan no changes (as `infra drift`)
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Print the drift as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +254,28 @@ pub enum StateCommand {
     },
     /// Check the state file: SQLite's integrity check and the references between rows
     Check(StateCmdArgs),
+    /// The state was lost: rebuild it from the cloud's infra:stack / infra:address tags
+    Rebuild(RebuildArgs),
+    /// Adopt a Terraform state file (format version 4) of the supported types
+    MigrateFromTerraform(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Terraform's state file (`terraform.tfstate`, or the output of `terraform state pull`)
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +291,18 @@ pub struct StateCmdArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The resource's address in the configuration, e.g. `aws_subnet.private["us-east-1a"]`
+    pub address: String,
+    /// Terraform's import ID of the object, e.g. `vpc-0abc123` or `cluster:nodegroup`
+    pub id: String,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 #[derive(Debug, Args)]

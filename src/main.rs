@@ -68,6 +68,8 @@ async fn run(command: Command, printer: Printer) -> anyhow::Result<u8> {
         Command::Graph(args) => commands::graph::run(args, printer).await,
         Command::State(cmd) => commands::state::run(cmd, printer).await,
         Command::ForceUnlock(args) => commands::state::force_unlock(args, printer).await,
+        Command::Import(args) => commands::import::run(args, printer).await,
+        Command::Drift(args) => commands::drift::run(args, printer).await,
     }
 }
 

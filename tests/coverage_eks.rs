@@ -9,7 +9,7 @@ use crate::common::proxy::{Fault, FaultConfig, Match, Rule};
 use crate::common::{eks, rt, Workspace};
 use crate::faults::{direct, proxy, through};
 
-const STACK: &str = r#"provider "aws" {
+pub(crate) const STACK: &str = r#"provider "aws" {
   region = "us-east-1"
 }
 

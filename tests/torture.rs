@@ -273,6 +273,8 @@ fn torture_sigkill_at_random_moments_never_duplicates_or_orphans() {
     let (mut landed, mut too_late, mut early, mut adopted, mut stale) = (0, 0, 0, 0, 0);
     let mut by_phase: BTreeMap<&str, usize> = BTreeMap::new();
     let (mut duplicates, mut orphans, mut missing, mut unclean) = (0, 0, 0, 0);
+    // reruns after the kills, and how many of them failed (the target is 0)
+    let (mut reruns, mut failed_reruns) = (0usize, 0usize);
     let mut phase = Phase::Create;
     let mut attempts = 0;
     while landed < target && attempts < target * 3 && t.problems.is_empty() {
@@ -308,6 +310,8 @@ fn torture_sigkill_at_random_moments_never_duplicates_or_orphans() {
         }
         // the rerun completes what the killed run started
         let (r, mut failures) = rerun(|| t.run(&args), &what);
+        reruns += 1 + failures.len();
+        failed_reruns += failures.len();
         t.problems.append(&mut failures);
         let Some(r) = r else {
             break;
@@ -374,6 +378,8 @@ fn torture_sigkill_at_random_moments_never_duplicates_or_orphans() {
             "duplicates": duplicates,
             "missing": missing,
             "unclean_plans": unclean,
+            "reruns": reruns,
+            "failed_reruns": failed_reruns,
             "seed": seed,
             "seconds": seconds,
         }),
@@ -386,6 +392,7 @@ fn torture_sigkill_at_random_moments_never_duplicates_or_orphans() {
         t.problems.join("\n\n")
     );
     assert_eq!(orphans, 0, "seed {seed}");
+    assert_eq!(failed_reruns, 0, "seed {seed}: reruns after a kill failed");
     assert_eq!(duplicates, 0, "seed {seed}");
     assert_eq!(missing, 0, "seed {seed}");
     assert!(

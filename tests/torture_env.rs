@@ -335,6 +335,8 @@ fn torture_env_sigkill_never_duplicates_or_orphans_iam_eks_or_zones() {
     let mut by_phase: BTreeMap<&str, usize> = BTreeMap::new();
     let mut duplicates: BTreeMap<&str, usize> = BTreeMap::new();
     let (mut orphans, mut missing, mut unclean) = (0, 0, 0);
+    // reruns after the kills, and how many of them failed (the target is 0)
+    let (mut reruns, mut failed_reruns) = (0usize, 0usize);
     let mut expected_live: Option<BTreeMap<&str, usize>> = None;
     let mut zone_ids: BTreeSet<String> = BTreeSet::new();
     let mut phase = Phase::Create;
@@ -363,6 +365,8 @@ fn torture_env_sigkill_never_duplicates_or_orphans_iam_eks_or_zones() {
             too_late += 1;
         }
         let (r, mut failures) = rerun(|| t.run(&args), &what);
+        reruns += 1 + failures.len();
+        failed_reruns += failures.len();
         t.problems.append(&mut failures);
         let Some(r) = r else {
             break;
@@ -445,6 +449,8 @@ fn torture_env_sigkill_never_duplicates_or_orphans_iam_eks_or_zones() {
             "duplicates_by_family": duplicates,
             "missing": missing,
             "unclean_plans": unclean,
+            "reruns": reruns,
+            "failed_reruns": failed_reruns,
             "live_per_family": expected_live,
             "seed": seed,
             "seconds": seconds,
@@ -458,6 +464,7 @@ fn torture_env_sigkill_never_duplicates_or_orphans_iam_eks_or_zones() {
         t.problems.join("\n\n")
     );
     assert_eq!(orphans, 0, "seed {seed}");
+    assert_eq!(failed_reruns, 0, "seed {seed}: reruns after a kill failed");
     assert_eq!(missing, 0, "seed {seed}");
     assert!(
         duplicates.values().all(|n| *n == 0),

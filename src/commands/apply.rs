@@ -73,7 +73,14 @@ async fn plan_and_apply(
             prepare(&loaded, &session, planning, destroy, Mode::Apply, &printer),
         )
         .await?;
+        if let Some(text) = crate::commands::common::imports_text(&prepared.refreshed) {
+            printer.out(text);
+        }
         printer.out(infra_plan::render_text(&prepared.plan, printer.color));
+        if !prepared.plan.has_changes() && !prepared.refreshed.imported.is_empty() {
+            or_interrupted(&mut signals, &printer, confirm(run, destroy, &printer)).await?;
+            record_imports(&session, &prepared.refreshed, &printer).await?;
+        }
         if !prepared.plan.has_changes() {
             // nothing to do, but rows of objects that are gone must still go
             crate::engine::refresh::forget_gone(
@@ -97,6 +104,7 @@ async fn plan_and_apply(
             return Ok(0);
         }
         or_interrupted(&mut signals, &printer, confirm(run, destroy, &printer)).await?;
+        record_imports(&session, &prepared.refreshed, &printer).await?;
         // write back what refresh learned, so the state matches the cloud
         for record in &prepared.refreshed.changed {
             session.store.put_resource(&session.stack, record).await?;
@@ -122,6 +130,19 @@ async fn plan_and_apply(
     .await;
     session.release().await?;
     result
+}
+
+/// Record what the stack's `import` blocks brought in.
+async fn record_imports(
+    session: &Session,
+    refreshed: &crate::engine::refresh::Refreshed,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    for record in &refreshed.imported {
+        session.store.put_resource(&session.stack, record).await?;
+        printer.out(format!("{}: imported {}", record.address, record.cloud_id));
+    }
+    Ok(())
 }
 
 /// A saved plan applies exactly as it was made: flags that would change it are refused
@@ -326,21 +347,7 @@ async fn execute(
 
     // data sources are kept in the state, so `infra output` works offline
     if report.success() && operation == "apply" {
-        for (addr, value) in &data {
-            let id = value
-                .get("id")
-                .as_str()
-                .unwrap_or(&addr.type_name)
-                .to_string();
-            let mut r = infra_state::ResourceRecord::new(
-                addr.to_string(),
-                &addr.type_name,
-                &id,
-                value.to_json(),
-            );
-            r.mode = "data".into();
-            session.store.put_resource(&session.stack, &r).await?;
-        }
+        crate::engine::persist::record_data_sources(&session.store, &session.stack, &data).await?;
     }
     if operation == "destroy" && report.success() {
         forget_data_sources(session).await?;

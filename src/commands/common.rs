@@ -49,7 +49,7 @@ pub async fn prepare(
     if mode == Mode::Apply {
         refresh::resume_waits(&session.store, &session.stack, provider.as_ref(), printer).await?;
     }
-    let refreshed = refresh::refresh(
+    let mut refreshed = refresh::refresh(
         &session.store,
         &session.stack,
         planning.refresh.then_some(provider.as_ref()),
@@ -57,6 +57,9 @@ pub async fn prepare(
     .await?;
     let data =
         refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await?;
+    if !destroy {
+        refresh::import_blocks(&loaded.stack, &mut refreshed, &data, provider.as_ref()).await?;
+    }
     let (plan, diags) = make_plan(loaded, &refreshed, &data, &req);
     report(&diags, &loaded.sources, printer);
     if diags.iter().any(|d| d.is_error()) {
@@ -93,4 +96,24 @@ pub fn render_outputs(outputs: &BTreeMap<String, infra_config::OutputValue>) -> 
         s.push_str(&format!("{name:width$} = {v}\n"));
     }
     s
+}
+
+/// `# aws_vpc.main will be imported (vpc-0abc)` for each `import` block that plan or apply
+/// brings in, and the count, before the plan itself.
+pub fn imports_text(refreshed: &Refreshed) -> Option<String> {
+    if refreshed.imported.is_empty() {
+        return None;
+    }
+    let mut s = String::new();
+    for r in &refreshed.imported {
+        s.push_str(&format!(
+            "  # {} will be imported (id {})\n",
+            r.address, r.cloud_id
+        ));
+    }
+    s.push_str(&format!(
+        "Import: {} to import.\n",
+        refreshed.imported.len()
+    ));
+    Some(s)
 }

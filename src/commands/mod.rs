@@ -2,8 +2,11 @@
 
 pub mod apply;
 pub mod common;
+pub mod drift;
 pub mod graph;
+pub mod import;
 pub mod output;
 pub mod plan;
 pub mod state;
+pub mod state_recover;
 pub mod validate;

@@ -1,13 +1,16 @@
 //! `infra plan`: show what apply would change; optionally save it, print JSON, or signal
 //! changes through the exit code.
 
-use crate::cli::PlanArgs;
+use crate::cli::{PlanArgs, PlanFormat};
 use crate::commands::common::{api_calls_line, prepare, Mode};
 use crate::engine::planfile::{PlanFile, FORMAT};
 use crate::engine::{load_stack, Session};
 use crate::printer::Printer;
 
 pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
+    if args.refresh_only {
+        return crate::commands::drift::from_plan(args, printer).await;
+    }
     let loaded = load_stack(&args.stack, &printer)?;
     crate::commands::validate::preflight(&loaded, &printer)?;
     let session = Session::for_plan(&args.state, &loaded.name, &printer).await?;
@@ -33,7 +36,24 @@ async fn plan(
     .await?;
     let plan = &prepared.plan;
     let calls = prepared.provider.api_calls();
-    if args.json {
+    let format = args.format.unwrap_or(if args.json {
+        PlanFormat::Json
+    } else {
+        PlanFormat::Text
+    });
+    if args.markdown.is_some() || format == PlanFormat::Markdown {
+        let md = markdown(&prepared, &loaded.name, &api_calls_line(&calls));
+        if let Some(path) = &args.markdown {
+            std::fs::write(path, crate::redact::clean(&md).as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        }
+        if format == PlanFormat::Markdown {
+            printer.out(md);
+        }
+    }
+    if format == PlanFormat::Markdown {
+        // printed above
+    } else if format == PlanFormat::Json {
         let mut json = infra_plan::render_json(plan);
         json["infra"] = serde_json::json!({
             "stack": loaded.name,
@@ -43,6 +63,9 @@ async fn plan(
         printer.out(serde_json::to_string_pretty(&json)?);
         printer.err(api_calls_line(&calls));
     } else {
+        if let Some(text) = crate::commands::common::imports_text(&prepared.refreshed) {
+            printer.out(text);
+        }
         printer.out(infra_plan::render_text(plan, printer.color));
         printer.out(api_calls_line(&calls));
     }
@@ -72,7 +95,7 @@ async fn plan(
             plan: infra_plan::to_file_json(plan),
         };
         file.write(out)?;
-        if !args.json {
+        if format == PlanFormat::Text {
             printer.out(format!(
                 "Saved the plan to {}. Apply exactly this plan with `infra apply {}`.",
                 out.display(),
@@ -80,9 +103,31 @@ async fn plan(
             ));
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        2
-    } else {
-        0
-    })
+    Ok(
+        if args.detailed_exitcode && (plan.has_changes() || !prepared.refreshed.imported.is_empty())
+        {
+            2
+        } else {
+            0
+        },
+    )
+}
+
+/// The plan as a pull-request comment, with what `import` blocks bring in.
+fn markdown(prepared: &crate::commands::common::Prepared, stack: &str, calls: &str) -> String {
+    let md = infra_plan::render_markdown(&prepared.plan, stack, calls);
+    let imported = &prepared.refreshed.imported;
+    if imported.is_empty() {
+        return md;
+    }
+    let mut section = format!("**Import** ({})\n\n", imported.len());
+    for r in imported {
+        section.push_str(&format!("- `{}` from `{}`\n", r.address, r.cloud_id));
+    }
+    section.push('\n');
+    // after the summary line
+    match md.find("\n\n") {
+        Some(i) => format!("{}\n\n{section}{}", &md[..i], &md[i + 2..]),
+        None => format!("{md}\n{section}"),
+    }
 }

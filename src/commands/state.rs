@@ -6,6 +6,10 @@ use crate::printer::Printer;
 
 pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
     match cmd {
+        StateCommand::Rebuild(args) => crate::commands::state_recover::rebuild(args, printer).await,
+        StateCommand::MigrateFromTerraform(args) => {
+            crate::commands::state_recover::migrate(args, printer).await
+        }
         StateCommand::List(args) => {
             let (session, _) = open(&args, false, &printer).await?;
             let records = session.store.resources(&session.stack).await;

@@ -3,13 +3,15 @@
 use infra_model::{Diagnostic, Mode, Value};
 
 use crate::cli::StackArgs;
+use crate::engine::load::load_stack_for_validate;
 use crate::engine::load::report;
-use crate::engine::{load_stack, LoadedStack};
+use crate::engine::LoadedStack;
 use crate::printer::Printer;
 use crate::Reported;
 
 pub async fn run(args: StackArgs, printer: Printer) -> anyhow::Result<u8> {
-    let loaded = load_stack(&args, &printer)?;
+    // as Terraform's validate: variables given no value are unknown, not errors
+    let loaded = load_stack_for_validate(&args, &printer)?;
     let diags = check(&loaded);
     report(&diags, &loaded.sources, &printer);
     if diags.iter().any(|d| d.is_error()) {

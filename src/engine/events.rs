@@ -64,9 +64,22 @@ pub async fn render_events(mut rx: UnboundedReceiver<Event>, printer: Printer) {
                     step.address
                 ));
             }
-            Event::Waiting { address, elapsed } => {
+            Event::Waiting {
+                address,
+                kind,
+                elapsed,
+                detail,
+            } => {
+                let verb = match kind {
+                    StepKind::Delete => "Still destroying...",
+                    StepKind::Update => "Still modifying...",
+                    StepKind::Create | StepKind::Read => "Still creating...",
+                };
+                let detail = detail
+                    .map(|d| format!(" (waiting: {d})"))
+                    .unwrap_or_default();
                 printer.out(format!(
-                    "{address}: Still creating... [{} elapsed]",
+                    "{address}: {verb} [{} elapsed]{detail}",
                     human(elapsed)
                 ));
             }

@@ -39,19 +39,37 @@ pub fn stack_name(dir: &Path, explicit: Option<&str>) -> anyhow::Result<String> 
 }
 
 pub fn load_stack(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
-    let env: Vec<(String, String)> = std::env::vars()
+    load(args, tf_vars(), false, printer)
+}
+
+/// Load for `validate`: a variable given no value is an unknown of its declared type, as
+/// in Terraform's `validate`; values that are given are still checked.
+pub fn load_stack_for_validate(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
+    load(args, tf_vars(), true, printer)
+}
+
+fn tf_vars() -> Vec<(String, String)> {
+    std::env::vars()
         .filter_map(|(k, v)| {
             k.strip_prefix(env_vars::TF_VAR_PREFIX)
                 .map(|n| (n.to_string(), v))
         })
-        .collect();
-    load_stack_with_env(args, env, printer)
+        .collect()
 }
 
 /// Load with `TF_VAR_*` values given explicitly (a saved plan pins them).
 pub fn load_stack_with_env(
     args: &StackArgs,
     env: Vec<(String, String)>,
+    printer: &Printer,
+) -> anyhow::Result<LoadedStack> {
+    load(args, env, false, printer)
+}
+
+fn load(
+    args: &StackArgs,
+    env: Vec<(String, String)>,
+    unset_variables_unknown: bool,
     printer: &Printer,
 ) -> anyhow::Result<LoadedStack> {
     let name = stack_name(&args.stack, args.stack_name.as_deref())?;
@@ -80,6 +98,7 @@ pub fn load_stack_with_env(
         };
     let input = StackInput {
         name: name.clone(),
+        unset_variables_unknown,
         ..input
     };
     let mut sources = Sources::default();

@@ -3,6 +3,7 @@
 //! through the `Printer`.
 
 pub mod events;
+pub mod import;
 pub mod load;
 pub mod outputs;
 pub mod persist;
@@ -12,6 +13,7 @@ pub mod refresh;
 pub mod remote_state;
 pub mod resolver;
 pub mod session;
+pub mod tfstate;
 
 pub use load::{load_stack, stack_name, LoadedStack};
 pub use session::Session;

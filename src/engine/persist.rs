@@ -7,6 +7,26 @@ use infra_model::{Address, Value};
 use infra_provider::CreateRequest;
 use infra_state::{Intent, ResourceRecord, ResourceStatus, Store};
 
+/// Keep the data sources read in the state (mode `data`), so that `infra output` works
+/// offline and outputs evaluate from the state alone.
+pub async fn record_data_sources(
+    store: &Store,
+    stack: &str,
+    data: &std::collections::BTreeMap<Address, Value>,
+) -> anyhow::Result<()> {
+    for (addr, value) in data {
+        let id = value
+            .get("id")
+            .as_str()
+            .unwrap_or(&addr.type_name)
+            .to_string();
+        let mut r = ResourceRecord::new(addr.to_string(), &addr.type_name, &id, value.to_json());
+        r.mode = "data".into();
+        store.put_resource(stack, &r).await?;
+    }
+    Ok(())
+}
+
 pub struct StorePersist {
     pub store: Store,
     pub stack: String,

@@ -25,6 +25,8 @@ pub struct Refreshed {
     /// Rows (current and deposed) whose object the cloud no longer has, as
     /// `(address, deposed)`: apply and destroy remove them ([`forget_gone`]).
     pub gone: Vec<(String, Option<String>)>,
+    /// Objects the stack's `import` blocks brought in, to be recorded on apply.
+    pub imported: Vec<ResourceRecord>,
 }
 
 /// How long to keep looking for what an interrupted create made before concluding it was
@@ -218,6 +220,51 @@ pub async fn refresh(
         });
     }
     Ok(refreshed)
+}
+
+/// Read the objects of the stack's `import` blocks whose address the state does not hold
+/// yet, and add them to `refreshed` as if they had been there (plan shows what apply would
+/// change about them; apply records them). Each is evaluated after the ones before it,
+/// so a subnet imported with its VPC sees the VPC's id.
+pub async fn import_blocks(
+    stack: &infra_config::Stack,
+    refreshed: &mut Refreshed,
+    data: &BTreeMap<Address, Value>,
+    provider: &dyn Provider,
+) -> anyhow::Result<()> {
+    for block in stack.import_blocks() {
+        if refreshed.values.contains_key(&block.to) {
+            continue; // already imported: the block is a no-op, as in Terraform
+        }
+        let all = crate::engine::import::desired(stack, &refreshed.values, data);
+        let Some(want) = all.get(&block.to) else {
+            anyhow::bail!("cannot import into `{}`: the configuration does not produce this instance (check its key against `count` / `for_each`)", block.to);
+        };
+        let record = crate::engine::import::import(provider, &block.to, &block.id, want).await?;
+        if let Some(other) = refreshed
+            .prior
+            .iter()
+            .find(|p| p.id == record.cloud_id && p.deposed.is_none())
+        {
+            anyhow::bail!(
+                "cannot import {} into `{}`: the state already manages it as `{}`",
+                record.cloud_id,
+                block.to,
+                other.address
+            );
+        }
+        let attrs = Value::from_json(&record.attributes);
+        refreshed.values.insert(block.to.clone(), attrs.clone());
+        refreshed.prior.push(PriorInstance {
+            address: block.to.clone(),
+            id: record.cloud_id.clone(),
+            attributes: attrs,
+            depends_on: want.depends_on.clone(),
+            deposed: None,
+        });
+        refreshed.imported.push(record);
+    }
+    Ok(())
 }
 
 /// Remove the rows whose object refresh found gone, before apply or destroy changes

@@ -175,6 +175,15 @@ impl Provider for RemoteState {
         self.inner.adopt(req).await
     }
 
+    async fn import(
+        &self,
+        type_name: &str,
+        import_id: &str,
+        config: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
+        self.inner.import(type_name, import_id, config).await
+    }
+
     async fn read_data(&self, type_name: &str, args: &Value) -> Result<Value, ProviderError> {
         if type_name == TYPE_NAME {
             RemoteState::read(self, args).await
@@ -185,6 +194,10 @@ impl Provider for RemoteState {
 
     fn api_calls(&self) -> ApiCalls {
         self.inner.api_calls()
+    }
+
+    fn waiting_for(&self, type_name: &str, id: &str) -> Option<String> {
+        self.inner.waiting_for(type_name, id)
     }
 }
 

@@ -1,7 +1,7 @@
 # The prod environment: its own VPC across 3 AZs, a NAT gateway and EIP per AZ.
 
 provider "aws" {
-  region = "us-east-1"
+  region = var.region
 
   default_tags {
     tags = {
@@ -23,7 +23,7 @@ module "network" {
   source = "../modules/network"
 
   name               = var.name
-  vpc_cidr           = module.environments.vpc_cidrs["prod"]
+  vpc_cidr           = coalesce(var.vpc_cidr, module.environments.vpc_cidrs["prod"])
   cidr_overlaps      = module.environments.overlaps
   azs                = slice(sort(data.aws_availability_zones.available.names), 0, 3)
   nat_gateway_per_az = true
@@ -88,6 +88,7 @@ module "dns" {
   domain            = var.domain
   primary_address   = var.ingress_address
   secondary_address = var.dr_ingress_address
+  active            = var.dns_active
   environment_name_servers = {
     for sub, env in data.terraform_remote_state.environment : sub => env.outputs.name_servers
   }

@@ -29,3 +29,26 @@ variable "environment_stacks" {
     qa  = "staging"
   }
 }
+
+variable "region" {
+  type        = string
+  description = "The AWS region; scripts/dr-rebuild builds a copy of prod in another one"
+  default     = "us-east-1"
+}
+
+variable "vpc_cidr" {
+  type        = string
+  description = "The VPC's range; null takes prod's from modules/environments (a DR copy in another region sets its own)"
+  default     = null
+}
+
+variable "dns_active" {
+  type        = string
+  description = "Which address the apex's PRIMARY failover record serves: primary (production) or secondary (the DR region, after scripts/dr-rebuild)"
+  default     = "primary"
+
+  validation {
+    condition     = contains(["primary", "secondary"], var.dns_active)
+    error_message = "dns_active must be \"primary\" or \"secondary\"."
+  }
+}

@@ -579,3 +579,13 @@ pub async fn leftovers(name: &str, zone_ids: &[String]) -> Vec<String> {
     }
     out
 }
+
+impl Workspace {
+    /// Delete the state file (and SQLite's WAL and shared-memory files): the state is lost.
+    pub fn remove_state(&self) {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", self.state_path().display()));
+        }
+        assert!(!self.state_path().exists());
+    }
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use infra_model::{Address, Value};
-use infra_plan::Step;
+use infra_plan::{Step, StepKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -27,10 +27,14 @@ pub enum Event {
         step: Step,
         because: Address,
     },
-    /// Still waiting for a created resource to become ready.
+    /// Still waiting: for a created resource to become ready (`Create`), or for a
+    /// delete the cloud refuses until a dependent is gone (`Delete`). `detail` says what
+    /// it waits for, when the provider knows.
     Waiting {
         address: Address,
+        kind: StepKind,
         elapsed: Duration,
+        detail: Option<String>,
     },
     /// The shutdown signal arrived: nothing new starts; `in_flight` steps are finishing.
     Interrupted {

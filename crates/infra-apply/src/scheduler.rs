@@ -285,7 +285,12 @@ impl<'a> Scheduler<'a> {
             StepKind::Create => {
                 let schema = schema_of(address)?;
                 let config = self.resolve(address)?;
-                let config = infra_plan::normalize(schema, &config, None, &self.opts.default_tags);
+                let mut config =
+                    infra_plan::normalize(schema, &config, None, &self.opts.default_tags);
+                // a replacement keeps what ignore_changes names, as the plan showed
+                if let Some(before) = change.and_then(|c| c.before.as_ref()) {
+                    self.keep_ignored(schema, change, &mut config, before, true);
+                }
                 let config = strip_cloud_decided(schema, config);
                 check_known(address, "create", &config)?;
                 let req = CreateRequest {
@@ -313,8 +318,11 @@ impl<'a> Scheduler<'a> {
                     .ok_or_else(|| no_prior(address))?;
                 let id = id_of(&prior).ok_or_else(|| no_id(address))?.to_string();
                 let config = self.resolve(address)?;
-                let desired =
+                let mut desired =
                     infra_plan::normalize(schema, &config, Some(&prior), &self.opts.default_tags);
+                // what ignore_changes names keeps the cloud's value: the update must not
+                // send back what the plan ignored (a desired_size an autoscaler owns)
+                self.keep_ignored(schema, change, &mut desired, &prior, false);
                 check_known(address, "update", &desired)?;
                 Ok(Work::Update {
                     type_name,
@@ -367,6 +375,27 @@ impl<'a> Scheduler<'a> {
                 check_known(address, "read", &args)?;
                 Ok(Work::Read { type_name, args })
             }
+        }
+    }
+
+    /// Apply the change's `ignore_changes` to a configuration re-evaluated for apply.
+    fn keep_ignored(
+        &self,
+        schema: &ResourceSchema,
+        change: Option<&ResourceChange>,
+        config: &mut Value,
+        prior: &Value,
+        fresh: bool,
+    ) {
+        if let Some(c) = change.filter(|c| !c.lifecycle.ignore_changes.is_empty()) {
+            infra_plan::keep_ignored(
+                schema,
+                config,
+                prior,
+                &c.lifecycle.ignore_changes,
+                &self.opts.default_tags,
+                fresh,
+            );
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use infra_model::{Address, Value};
-use infra_plan::Step;
+use infra_plan::{Step, StepKind};
 use infra_provider::{id_of, CreateRequest, ErrorKind, Provider, ProviderError};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
@@ -118,13 +118,32 @@ pub(crate) async fn run(env: Env, step: Step, work: Work) -> Result<Done, String
             // A delete may wait long (a NAT gateway draining, a dependency still being
             // removed). Ctrl-C stops the wait: the resource is still in the state, and the
             // next run's refresh sees whether it went.
-            tokio::select! {
-                biased;
-                result = env.provider.delete(&type_name, &id, &prior) => {
-                    result.map_err(|e| provider_error("delete", address, &e))?
-                }
-                _ = env.shutdown.triggered() => {
-                    return Err(format!("interrupted while deleting {address} ({id}); it stays in the state, and the next run checks whether it is gone"));
+            {
+                let delete = env.provider.delete(&type_name, &id, &prior);
+                tokio::pin!(delete);
+                let start = Instant::now();
+                let interval = env.waiting_interval.max(Duration::from_millis(1));
+                let mut ticker = tokio::time::interval_at(start + interval, interval);
+                loop {
+                    tokio::select! {
+                        biased;
+                        result = &mut delete => {
+                            result.map_err(|e| provider_error("delete", address, &e))?;
+                            break;
+                        }
+                        _ = env.shutdown.triggered() => {
+                            return Err(format!("interrupted while deleting {address} ({id}); it stays in the state, and the next run checks whether it is gone"));
+                        }
+                        // a long delete says what it waits for
+                        _ = ticker.tick() => {
+                            let _ = env.events.send(Event::Waiting {
+                                address: address.clone(),
+                                kind: StepKind::Delete,
+                                elapsed: start.elapsed(),
+                                detail: env.provider.waiting_for(&type_name, &id),
+                            });
+                        }
+                    }
                 }
             }
             env.persist
@@ -216,7 +235,12 @@ async fn wait_ready(
                 return Err(ProviderError::new(ErrorKind::Cancelled, "interrupted while waiting; it is recorded as creating and the next apply resumes waiting"));
             }
             _ = ticker.tick() => {
-                let _ = env.events.send(Event::Waiting { address: req.address.clone(), elapsed: start.elapsed() });
+                let _ = env.events.send(Event::Waiting {
+                    address: req.address.clone(),
+                    kind: StepKind::Create,
+                    elapsed: start.elapsed(),
+                    detail: env.provider.waiting_for(&req.type_name, id),
+                });
             }
         }
     }

@@ -170,7 +170,9 @@ async fn waiting_for_a_slow_resource_emits_waiting_events() {
     let waits: Vec<(String, Duration)> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Waiting { address, elapsed } => Some((address.to_string(), *elapsed)),
+            Event::Waiting {
+                address, elapsed, ..
+            } => Some((address.to_string(), *elapsed)),
             _ => None,
         })
         .collect();

@@ -29,9 +29,11 @@ mod eks_access;
 mod eks_addon;
 mod eks_nodegroup;
 mod gateways;
+mod holders;
 mod iam;
 mod iam_policy;
 mod iam_profile;
+pub mod import;
 mod lookups;
 pub mod policy_document;
 mod recover;
@@ -46,6 +48,7 @@ mod sg_rules;
 mod subnet;
 mod util;
 mod vpc;
+mod waits;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -86,6 +89,8 @@ pub struct AwsProvider {
     /// The resolved credentials' key id, secret and session token, for the binary's
     /// redactor (never logged or stored here).
     credential_texts: Vec<String>,
+    /// What each delete in progress waits for (see `waits`).
+    waits: waits::Waits,
 }
 
 impl AwsProvider {
@@ -165,6 +170,7 @@ impl AwsProvider {
             wait_timeout: Duration::from_secs(15 * 60),
             eks_wait_timeout: Duration::from_secs(40 * 60),
             credential_texts: Vec::new(),
+            waits: waits::Waits::default(),
         })
     }
 
@@ -259,38 +265,6 @@ impl AwsProvider {
                 async move { fut.await.map_err(|e| errors::from_sdk(op, e)) }
             })
             .await
-    }
-
-    /// Run a delete-like action that AWS refuses while dependents are still going away
-    /// (`DependencyViolation`, an address still in use): retry it until the wait timeout.
-    /// A not-found error is success.
-    pub(crate) async fn settle<F, Fut>(&self, what: &str, f: F) -> Result<(), ProviderError>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<(), ProviderError>>,
-    {
-        const BUSY: &[&str] = &[
-            "DependencyViolation",
-            "InvalidIPAddress.InUse",
-            "InvalidAddress.Locked",
-        ];
-        let started = std::time::Instant::now();
-        let mut delay = Duration::from_secs(2);
-        loop {
-            match f().await {
-                Ok(()) => return Ok(()),
-                Err(e) if errors::is_not_found(&e) => return Ok(()),
-                Err(e)
-                    if errors::has_code(&e, BUSY)
-                        && started.elapsed() + delay < self.wait_timeout =>
-                {
-                    tracing::info!(what, error = %e, "still in use; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(15));
-                }
-                Err(e) => return Err(e),
-            }
-        }
     }
 
     /// Poll `check` until it returns `Some`, with a growing interval, up to the wait timeout.
@@ -555,6 +529,15 @@ impl Provider for AwsProvider {
         }
     }
 
+    async fn import(
+        &self,
+        type_name: &str,
+        import_id: &str,
+        config: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
+        import::import(self, type_name, import_id, config).await
+    }
+
     async fn read_data(&self, type_name: &str, args: &Value) -> Result<Value, ProviderError> {
         match type_name {
             "aws_availability_zones" => data::availability_zones(self, args).await,
@@ -572,6 +555,10 @@ impl Provider for AwsProvider {
 
     fn api_calls(&self) -> ApiCalls {
         self.caller.api_calls()
+    }
+
+    fn waiting_for(&self, _type_name: &str, id: &str) -> Option<String> {
+        self.waiting_for_id(id)
     }
 }
 

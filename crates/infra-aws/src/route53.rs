@@ -404,6 +404,9 @@ pub(crate) async fn adopt_zone(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
+    if req.token.is_empty() {
+        return find_tagged_zone(p, req).await;
+    }
     let Some(zone) = list_zones(p)
         .await?
         .into_iter()
@@ -425,6 +428,37 @@ pub(crate) async fn adopt_zone(
             }
             v
         }))
+}
+
+/// A zone found by its `infra:*` tags alone (no intent, hence no token: the state was
+/// lost and is being rebuilt). Only zones of the configured name are looked at.
+async fn find_tagged_zone(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let Some(name) = crate::util::get_str(&req.config, "name").map(norm_name) else {
+        return Ok(None);
+    };
+    let zones: Vec<HostedZone> = list_zones(p)
+        .await?
+        .into_iter()
+        .filter(|z| norm_name(z.name()) == name)
+        .collect();
+    let ids: Vec<String> = zones.iter().map(|z| short_id(z.id()).to_string()).collect();
+    let tags = list_tags(p, TagResourceType::Hostedzone, &ids).await?;
+    let Some(zone) = zones.into_iter().find(|z| {
+        tags.get(short_id(z.id()))
+            .is_some_and(|t| has_infra(t, req))
+    }) else {
+        return Ok(None);
+    };
+    let prior = req.config.clone();
+    let id = short_id(zone.id()).to_string();
+    let priors = HashMap::from([(id, &prior)]);
+    Ok(zones_with(p, vec![zone], &priors)
+        .await?
+        .into_values()
+        .next())
 }
 
 /// What [`create_zone`] does after CreateHostedZone, for a zone it may not have reached:

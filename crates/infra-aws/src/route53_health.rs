@@ -216,6 +216,25 @@ pub(crate) async fn adopt_check(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
+    if req.token.is_empty() {
+        // no intent (the state is being rebuilt): found by its `infra:*` tags alone
+        let checks = list_checks(p).await?;
+        let ids: Vec<String> = checks.iter().map(|h| h.id().to_string()).collect();
+        let tags = list_tags(p, TagResourceType::Healthcheck, &ids).await?;
+        let Some(found) = checks
+            .into_iter()
+            .find(|h| tags.get(h.id()).is_some_and(|t| has_infra(t, req)))
+        else {
+            return Ok(None);
+        };
+        let prior = req.config.clone();
+        let id = found.id().to_string();
+        let priors: HashMap<&str, &Value> = HashMap::from([(id.as_str(), &prior)]);
+        return Ok(checks_with(p, vec![found.clone()], &priors)
+            .await?
+            .into_values()
+            .next());
+    }
     let Some(found) = list_checks(p)
         .await?
         .into_iter()

@@ -236,13 +236,17 @@ pub(crate) async fn update_table(
 }
 
 pub(crate) async fn delete_table(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
-    p.settle(id, || async {
-        p.call("ec2:DeleteRouteTable", || {
-            p.ec2().delete_route_table().route_table_id(id).send()
-        })
-        .await
-        .map(|_| ())
-    })
+    p.settle_explained(
+        id,
+        || async {
+            p.call("ec2:DeleteRouteTable", || {
+                p.ec2().delete_route_table().route_table_id(id).send()
+            })
+            .await
+            .map(|_| ())
+        },
+        || crate::holders::route_table(p, id),
+    )
     .await
 }
 

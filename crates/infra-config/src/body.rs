@@ -70,7 +70,7 @@ impl BodyEval<'_> {
                     }
                     continue;
                 }
-                if let Some(v) = self.convert(k, value, &s.ty, attr_span(self.file, a)) {
+                if let Some(v) = self.convert(k, value, &s.ty, a) {
                     out.insert(k.to_string(), v);
                 }
             } else if let Some(b) = blocks.iter().find(|b| b.name == k) {
@@ -200,8 +200,12 @@ impl BodyEval<'_> {
         name: &str,
         value: Value,
         ty: &AttrType,
-        at: Option<infra_model::Span>,
+        attr: &hcl_edit::structure::Attribute,
     ) -> Option<Value> {
+        // computed only for an error: every attribute of every instance comes through here,
+        // and a span costs a scan of its file
+        let file = self.file;
+        let at = || attr_span(file, attr);
         let v = if value.is_unknown() {
             value
         } else {
@@ -211,7 +215,7 @@ impl BodyEval<'_> {
                     self.error(
                         Diagnostic::error(format!("invalid value for `{name}`: {why}"))
                             .with_detail(format!("`{name}` takes a {}", ty.describe()))
-                            .with_span(at),
+                            .with_span(at()),
                     );
                     return None;
                 }
@@ -237,7 +241,7 @@ impl BodyEval<'_> {
                             .with_detail(
                                 "write a network address and prefix length such as 10.0.0.0/16",
                             )
-                            .with_span(at.clone()),
+                            .with_span(at()),
                     );
                 }
                 return None;
@@ -247,7 +251,7 @@ impl BodyEval<'_> {
             && self.address.type_name == remote_state::TYPE_NAME
         {
             if let Err(d) = remote_state::check(name, &v) {
-                self.error(d.with_span(at));
+                self.error(d.with_span(at()));
                 return None;
             }
         }

@@ -100,6 +100,8 @@ pub(crate) struct Declarations {
     pub calls: BTreeMap<String, crate::modules::ModuleCall>,
     /// The module path (call names) these declarations live at; empty for the root.
     pub path: Vec<String>,
+    /// `import` blocks (root module only).
+    pub imports: Vec<crate::imports::ImportDecl>,
 }
 
 impl Declarations {
@@ -177,6 +179,7 @@ const TOP_BLOCKS: &[&str] = &[
     "data",
     "output",
     "module",
+    "import",
 ];
 
 fn labels(block: &Block) -> Vec<&str> {
@@ -386,6 +389,7 @@ fn lower_block(
             let c = crate::modules::lower_call(&name, i, file, block, hspan, diags);
             d.calls.insert(name, c);
         }
+        "import" => crate::imports::lower(d, i, file, block, diags),
         other => {
             let mut d = Diagnostic::error(format!("unknown block type `{other}`")).with_span(hspan);
             d = match schema::did_you_mean(other, TOP_BLOCKS.iter().copied()) {

@@ -43,7 +43,7 @@ pub(crate) fn names(inst: &[ModuleStep]) -> Vec<String> {
 }
 
 impl<'s> Walker<'s> {
-    fn new(stack: &'s Stack) -> Self {
+    pub(crate) fn new(stack: &'s Stack) -> Self {
         let mut scopes = BTreeMap::new();
         scopes.insert(Vec::new(), scope::root(&stack.variables, "."));
         let mut module_instances = BTreeMap::new();
@@ -61,7 +61,7 @@ impl<'s> Walker<'s> {
     }
 
     /// Evaluate `only` (or everything) in dependency order.
-    fn run(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
+    pub(crate) fn run(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
         for node in self.stack.graph.order() {
             if only.is_some_and(|o| !o.contains(&node)) {
                 continue;
@@ -197,17 +197,21 @@ impl<'s> Walker<'s> {
         for d in deps {
             let there = names(&d.module);
             let common = here.iter().zip(&there).take_while(|(a, b)| a == b).count();
+            // each expanded block by its address (no instance key), which stands for all
+            // its instances: a dependent of `aws_subnet.s` (count = 3,000) records one
+            // address, not 3,000, in every one of its instances and state rows
             let found: Vec<Address> = self
                 .instances
                 .iter()
-                .filter(|(k, _)| {
+                .filter(|(k, v)| {
                     k.mode == d.mode
                         && k.type_name == d.type_name
                         && k.name == d.name
                         && names(&k.module) == there
                         && k.module[..common] == inst[..common]
+                        && !v.is_empty()
                 })
-                .flat_map(|(_, v)| v.iter().cloned())
+                .map(|(k, _)| k.clone())
                 .collect();
             if found.is_empty() {
                 let mut a = d.clone();

@@ -114,6 +114,7 @@ pub fn read_stack(
         tfvars,
         cli_vars: cli_vars.into_iter().collect(),
         env_vars,
+        unset_variables_unknown: false,
     })
 }
 

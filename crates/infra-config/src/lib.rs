@@ -28,8 +28,11 @@
 //! - Load-time errors (syntax, schema, references, variables, cycles) make [`load`] return
 //!   `None`; evaluation errors (wrong types, invalid CIDRs, unknown `count`) come from
 //!   [`Stack::walk`], which skips the faulty instance and keeps going.
-//! - An instance's `depends_on` lists every instance of every resource or data block it
-//!   refers to, directly or through locals, plus its explicit `depends_on`.
+//! - An instance's `depends_on` lists every resource or data block it refers to, directly
+//!   or through locals, plus its explicit `depends_on`: one address per block and module
+//!   instance, without an instance key, which selects all the block's instances
+//!   (`Address::selects`). Listing each instance made dependencies, state rows and the
+//!   planner quadratic in the size of a counted resource.
 //!
 //! # Modules
 //! [`fs::read_stack`] reads every local module directory a stack calls (recursively) into
@@ -54,6 +57,7 @@ mod eval;
 mod expand;
 pub mod fs;
 mod graph;
+mod imports;
 mod meta;
 mod modules;
 mod refs;
@@ -70,6 +74,7 @@ use std::collections::BTreeMap;
 
 pub use decl::{Expansion, ResourceConfig};
 pub use graph::{ConfigGraph, Edge, EdgeKind, ModulePath, Node};
+pub use imports::ImportBlock;
 pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
 
@@ -94,6 +99,9 @@ pub struct StackInput {
     pub modules: BTreeMap<String, Vec<SourceFile>>,
     /// The root stack directory as an absolute path, only to explain unresolved sources.
     pub root_dir: Option<String>,
+    /// `validate`: a root variable that is given no value is an unknown value of its
+    /// declared type (as in Terraform's `validate`), not an error.
+    pub unset_variables_unknown: bool,
 }
 
 /// The evaluated `provider "aws"` block.
@@ -128,6 +136,8 @@ pub struct Stack {
     pub(crate) variables: BTreeMap<String, Value>,
     pub(crate) provider: ProviderConfig,
     pub(crate) graph: ConfigGraph,
+    /// The root module's `import` blocks, checked and with their ids evaluated.
+    pub(crate) imports: Vec<ImportBlock>,
 }
 
 /// Load a stack: parse, lower, resolve variables, check schemas and references, build the
@@ -161,8 +171,10 @@ fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> 
         variables: tree.variables,
         provider: ProviderConfig::default(),
         graph,
+        imports: Vec::new(),
     };
     stack.provider = eval::provider(&stack, diags);
+    stack.imports = imports::imports(&stack, diags);
     Some(stack)
 }
 
@@ -194,6 +206,11 @@ impl Stack {
 
     pub fn provider(&self) -> &ProviderConfig {
         &self.provider
+    }
+
+    /// The root module's `import { to, id }` blocks.
+    pub fn import_blocks(&self) -> &[ImportBlock] {
+        &self.imports
     }
 
     /// Config-level resource and data blocks of every module (addresses without keys,

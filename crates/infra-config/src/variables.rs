@@ -199,6 +199,12 @@ pub(crate) fn resolve(
     let mut sources = BTreeMap::new();
     for (name, v) in &decls.variables {
         let Some(g) = given.remove(name) else {
+            if input.unset_variables_unknown {
+                // validate: an unknown value of the declared type; its validation rules
+                // cannot be decided, so they are not run
+                out.insert(name.clone(), unknown_of(&v.ty).mark_if(v.sensitive));
+                continue;
+            }
             diags.push(
                 Diagnostic::error(format!("variable \"{name}\" has no value"))
                     .with_detail(how_to_set(name))
@@ -220,6 +226,20 @@ pub(crate) fn resolve(
     }
     validate(decls, files, &out, &sources, diags);
     out
+}
+
+/// An unknown value of type `ty`: an object's attributes are known to exist (so that
+/// `var.x.name` resolves and `var.x.nmae` is an error), their values are unknown.
+fn unknown_of(ty: &TypeConstraint) -> Value {
+    match ty {
+        TypeConstraint::Object(attrs) => Value::Map(
+            attrs
+                .iter()
+                .map(|(k, (t, _))| (k.clone(), unknown_of(t)))
+                .collect(),
+        ),
+        _ => Value::Unknown,
+    }
 }
 
 pub(crate) fn check_value(

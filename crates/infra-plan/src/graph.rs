@@ -12,13 +12,13 @@
 //! The rules cannot form a cycle once [`promote_create_before_destroy`] has run; the soft
 //! rule (the last one) is only added where it would not create one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use infra_model::Address;
-use petgraph::algo::{has_path_connecting, toposort};
+use petgraph::algo::{has_path_connecting, toposort, DfsSpace};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::targets::dep_matches;
+use crate::deps::DepIndex;
 use crate::{Action, ExecGraph, ResourceChange, Step, StepKind};
 
 fn forward_kind(a: Action) -> Option<StepKind> {
@@ -46,27 +46,26 @@ fn old_deps<'a>(
 /// Indices of the changes `i` reaches through `deps`, passing through changes for which
 /// `stop` is false (they have no step of the relevant kind).
 fn reach(
-    changes: &[ResourceChange],
+    index: &DepIndex,
     i: usize,
     deps: &dyn Fn(usize) -> Vec<Address>,
     stop: &dyn Fn(usize) -> bool,
 ) -> Vec<usize> {
     let mut out = Vec::new();
-    let mut seen = vec![false; changes.len()];
-    seen[i] = true;
+    // a set, not a vector of every change: this runs once per change
+    let mut seen = HashSet::from([i]);
     let mut work = vec![i];
     while let Some(k) = work.pop() {
         for d in deps(k) {
-            for (j, c) in changes.iter().enumerate() {
-                if !seen[j] && dep_matches(&d, &c.address) {
-                    seen[j] = true;
+            index.each_match(&d, |j| {
+                if seen.insert(j) {
                     if stop(j) {
                         out.push(j);
                     } else {
                         work.push(j);
                     }
                 }
-            }
+            });
         }
     }
     out
@@ -81,6 +80,7 @@ pub fn promote_create_before_destroy(
 ) {
     loop {
         let mut promote = Vec::new();
+        let index = DepIndex::new(changes);
         for (i, c) in changes.iter().enumerate() {
             if c.action != Action::CreateThenDelete {
                 continue;
@@ -92,7 +92,7 @@ pub fn promote_create_before_destroy(
             };
             // walk through deleted and no-op instances to the replacements behind them
             let stop = |j: usize| changes[j].action.is_replace();
-            for j in reach(changes, i, &deps, &stop) {
+            for j in reach(&index, i, &deps, &stop) {
                 if changes[j].action == Action::DeleteThenCreate {
                     promote.push(j);
                 }
@@ -150,15 +150,16 @@ pub fn build(
     }
     let new_deps = |k: usize| changes[k].depends_on.clone();
     let prior = |k: usize| old_deps(&changes[k], prior_deps).to_vec();
+    let index = DepIndex::new(changes);
     let mut edges = Vec::new();
     for i in 0..changes.len() {
         if let Some(f) = fwd[i] {
-            for j in reach(changes, i, &new_deps, &|j| fwd[j].is_some()) {
+            for j in reach(&index, i, &new_deps, &|j| fwd[j].is_some()) {
                 edges.push((fwd[j].unwrap_or(f), f));
             }
         }
         if let Some(d) = del[i] {
-            for j in reach(changes, i, &prior, &|j| del[j].is_some()) {
+            for j in reach(&index, i, &prior, &|j| del[j].is_some()) {
                 edges.push((d, del[j].unwrap_or(d)));
             }
         }
@@ -170,10 +171,12 @@ pub fn build(
     }
     let mut pg: DiGraph<(), ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = g.steps.iter().map(|_| pg.add_node(())).collect();
+    // update_edge scans a node's edges on every call: quadratic for a node with thousands
+    edges.retain(|(a, b)| a != b);
+    edges.sort_unstable();
+    edges.dedup();
     for &(a, b) in &edges {
-        if a != b {
-            pg.update_edge(nodes[a], nodes[b], ());
-        }
+        pg.add_edge(nodes[a], nodes[b], ());
     }
     if let Err(cycle) = toposort(&pg, None) {
         let step = &g.steps[cycle.node_id().index()];
@@ -181,26 +184,32 @@ pub fn build(
     }
     // soft rule: a delete (plain or create-first) waits for whatever is created or updated
     // and depends, or used to depend, on the deleted object
-    for y in 0..changes.len() {
-        let (Some(d), true) = (
-            del[y],
-            matches!(changes[y].action, Action::Delete | Action::CreateThenDelete),
-        ) else {
+    // (deleted y, dependent x) pairs, visited in the order of y, then x
+    let mut pairs = Vec::new();
+    for (x, c) in changes.iter().enumerate() {
+        if fwd[x].is_none() {
+            continue;
+        }
+        for dep in c.depends_on.iter().chain(old_deps(c, prior_deps)) {
+            index.each_match(dep, |y| {
+                if y != x
+                    && del[y].is_some()
+                    && matches!(changes[y].action, Action::Delete | Action::CreateThenDelete)
+                {
+                    pairs.push((y, x));
+                }
+            });
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut space = DfsSpace::new(&pg);
+    for (y, x) in pairs {
+        let (Some(d), Some(f)) = (del[y], fwd[x]) else {
             continue;
         };
-        for x in 0..changes.len() {
-            let Some(f) = fwd[x] else { continue };
-            if x == y {
-                continue;
-            }
-            let depends = changes[x]
-                .depends_on
-                .iter()
-                .chain(old_deps(&changes[x], prior_deps))
-                .any(|dep| dep_matches(dep, &changes[y].address));
-            if depends && !has_path_connecting(&pg, nodes[d], nodes[f], None) {
-                pg.update_edge(nodes[f], nodes[d], ());
-            }
+        if !has_path_connecting(&pg, nodes[d], nodes[f], Some(&mut space)) {
+            pg.update_edge(nodes[f], nodes[d], ());
         }
     }
     let mut all: Vec<(usize, usize)> = pg

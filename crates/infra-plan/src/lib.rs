@@ -11,6 +11,7 @@
 //! - `diff`: semantic comparison of planned vs prior, with force-new paths.
 //! - `planner`: [`Planner`] decides each instance's action (ignore_changes,
 //!   prevent_destroy, `--replace`, orphans, deposed objects, deleted-outside re-creates).
+//! - `ignore`: `ignore_changes` ([`keep_ignored`]), for the planner and for apply.
 //! - `targets`: `--target` selection. `graph`: the [`ExecGraph`] apply walks.
 //! - `render_text`, `render_json`, `planfile`: the three outward formats.
 //!
@@ -19,13 +20,16 @@
 
 use std::collections::BTreeMap;
 
+mod deps;
 mod diff;
 pub mod graph;
+mod ignore;
 mod normalize;
 pub mod paths;
 mod planfile;
 mod planner;
 mod render_json;
+mod render_markdown;
 mod render_text;
 mod rules;
 mod sensitive;
@@ -35,10 +39,12 @@ mod targets;
 mod render_tests;
 
 pub use diff::{attr_equal, diff, value_equal, AttrChange};
+pub use ignore::keep_ignored;
 pub use normalize::{compute_tags_all, normalize, INFRA_TAG_PREFIX};
 pub use planfile::{from_file_json, to_file_json, PLAN_FILE_VERSION};
 pub use planner::{reasons, PlanOptions, Planner};
 pub use render_json::{render_json, FORMAT_VERSION};
+pub use render_markdown::render_markdown;
 pub use render_text::render_text;
 pub use rules::check_instance;
 

@@ -7,10 +7,10 @@ use infra_model::schema::lookup;
 use infra_model::{Address, Diagnostic, Mode, ResourceSchema, Value};
 
 use crate::diff::diff;
-use crate::normalize::{compute_tags_all, normalize};
+use crate::normalize::normalize;
 use crate::sensitive::Marks;
 use crate::{
-    graph, paths, targets, Action, DesiredInstance, Lifecycle, OutputChange, Plan, PriorInstance,
+    graph, targets, Action, DesiredInstance, Lifecycle, OutputChange, Plan, PriorInstance,
     ResourceChange,
 };
 
@@ -216,57 +216,23 @@ impl Planner {
         addr: &Address,
         fresh: bool,
     ) {
-        let mut touched_tags = false;
-        for raw in &lc.ignore_changes {
-            let raw = raw.trim();
-            if raw == "all" {
-                let names = schema.settable_names();
-                for name in names {
-                    set_path(
-                        planned,
-                        &[paths::Step::Attr(name.to_string())],
-                        &prior.attributes,
-                    );
-                }
-                touched_tags = true;
-                continue;
-            }
-            let Some(steps) = paths::parse(raw) else {
-                self.diags.push(
-                    Diagnostic::warning(format!(
-                        "ignore_changes entry `{raw}` is not an attribute path"
-                    ))
-                    .with_detail(
-                        "write it as `tags`, `tags[\"Name\"]` or `scaling_config[0].desired_size`",
-                    )
-                    .with_address(addr),
-                );
-                continue;
-            };
-            let paths::Step::Attr(first) = &steps[0] else {
-                continue;
-            };
-            let settable = schema
-                .attribute(first)
-                .is_some_and(|a| a.required || a.optional)
-                || schema.block(first).is_some();
-            if fresh && !settable {
-                continue;
-            }
-            touched_tags |= first == "tags";
-            set_path(planned, &steps, &prior.attributes);
-        }
-        let ignores_tags_all = lc.ignore_changes.iter().any(|p| p.trim() == "tags_all");
-        if touched_tags && !ignores_tags_all && schema.attribute("tags_all").is_some() {
-            let tags_all = compute_tags_all(
-                planned.get("tags"),
-                Some(&prior.attributes),
-                &self.opts.default_tags,
-            );
-            paths::set(
-                planned,
-                &[paths::Step::Attr("tags_all".into())],
-                Some(tags_all),
+        let invalid = crate::ignore::keep_ignored(
+            schema,
+            planned,
+            &prior.attributes,
+            &lc.ignore_changes,
+            &self.opts.default_tags,
+            fresh,
+        );
+        for raw in invalid {
+            self.diags.push(
+                Diagnostic::warning(format!(
+                    "ignore_changes entry `{raw}` is not an attribute path"
+                ))
+                .with_detail(
+                    "write it as `tags`, `tags[\"Name\"]` or `scaling_config[0].desired_size`",
+                )
+                .with_address(addr),
             );
         }
     }
@@ -277,8 +243,9 @@ impl Planner {
         let destroy = self.opts.destroy;
         let mut changes: Vec<ResourceChange> =
             std::mem::take(&mut self.changes).into_values().collect();
+        let planned: BTreeSet<Address> = changes.iter().map(|c| c.address.clone()).collect();
         for (addr, p) in std::mem::take(&mut self.prior) {
-            if addr.mode == Mode::Data || (!destroy && changes.iter().any(|c| c.address == addr)) {
+            if addr.mode == Mode::Data || (!destroy && planned.contains(&addr)) {
                 continue;
             }
             let lifecycle = if destroy {
@@ -376,16 +343,6 @@ fn delete_change(p: PriorInstance, reason: Option<String>, lifecycle: Lifecycle)
 }
 
 /// Copy the prior value at `steps` into `planned` (removing it when the prior has none).
-fn set_path(planned: &mut Value, steps: &[paths::Step], prior: &Value) {
-    let v = paths::get(prior, steps).cloned();
-    let v = if steps.len() == 1 {
-        Some(v.unwrap_or(Value::Null))
-    } else {
-        v
-    };
-    paths::set(planned, steps, v);
-}
-
 #[cfg(test)]
 #[path = "planner_tests.rs"]
 mod tests;

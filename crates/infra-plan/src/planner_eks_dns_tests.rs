@@ -69,6 +69,27 @@ fn node_group_changes() {
             "Update",
         ),
         (
+            "max_size is an update when the whole path is written with a key",
+            with_lc(desired(addr, node_group_cfg(8, 2, "m5.large"), &[]), |l| {
+                l.ignore_changes = vec!["scaling_config[0][\"desired_size\"]".into()]
+            }),
+            "Update",
+        ),
+        (
+            "a label ignored, max_size still an update",
+            with_lc(desired(addr, node_group_cfg(8, 5, "m5.large"), &[]), |l| {
+                l.ignore_changes = vec!["labels[\"role\"]".into()]
+            }),
+            "Update",
+        ),
+        (
+            "all ignores max_size too",
+            with_lc(desired(addr, node_group_cfg(8, 2, "m5.xlarge"), &[]), |l| {
+                l.ignore_changes = vec!["all".into()]
+            }),
+            "NoOp",
+        ),
+        (
             "instance_types replaces",
             ignore(desired(addr, node_group_cfg(6, 2, "m5.xlarge"), &[])),
             "DeleteThenCreate",

@@ -304,22 +304,6 @@ fn ignore_changes() {
 }
 
 #[test]
-fn ignore_changes_nested_path_keeps_prior_value() {
-    // a list block with a nested attribute: use a synthetic schema-free check on paths
-    let mut planned = v(json!({"scaling_config": [{"desired_size": 2, "max_size": 5}]}));
-    let prior = v(json!({"scaling_config": [{"desired_size": 7, "max_size": 4}]}));
-    set_path(
-        &mut planned,
-        &paths::parse("scaling_config[0].desired_size").unwrap(),
-        &prior,
-    );
-    assert_eq!(
-        planned,
-        v(json!({"scaling_config": [{"desired_size": 7, "max_size": 5}]}))
-    );
-}
-
-#[test]
 fn invalid_ignore_path_warns() {
     let d = with_lc(
         desired("aws_vpc.main", vpc_cfg("10.0.0.0/16", json!({})), &[]),

@@ -385,3 +385,27 @@ fn sensitive_attributes_are_redacted_everywhere() {
     let text = render_text(&back, false);
     assert!(!leaks(&text), "{text}");
 }
+
+#[test]
+fn markdown_plan() {
+    let md = render_markdown(&sample_plan(), "prod", "API calls: 3 (ec2:DescribeVpcs 1)");
+    // replacements and deletions come first, with the attribute that forces each
+    let warn = md.find("[!WARNING]").expect("callout");
+    assert!(warn < md.find("**Create**").unwrap(), "{md}");
+    insta::assert_snapshot!("markdown_plan", md);
+}
+
+#[test]
+fn markdown_redacts_sensitive_values_and_says_when_nothing_changes() {
+    let md = render_markdown(&sensitive_plan(), "s", "");
+    assert!(!md.contains("s3cret"), "{md}");
+    let none = Plan {
+        changes: vec![],
+        outputs: BTreeMap::new(),
+        graph: ExecGraph::default(),
+        destroy: false,
+    };
+    let md = render_markdown(&none, "dev", "API calls: 0");
+    assert!(md.starts_with("### `dev`: no changes"), "{md}");
+    assert!(!md.contains("<details>"), "{md}");
+}

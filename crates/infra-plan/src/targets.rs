@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use infra_model::Address;
 
+use crate::deps::DepIndex;
 use crate::ResourceChange;
 
 /// Whether the dependency `dep` (as recorded: an instance, a whole resource or a module)
@@ -31,25 +32,24 @@ pub fn select(
         d.extend(prior_deps.get(&c.address).into_iter().flatten().cloned());
         d
     };
+    // related[i]: planning, what i depends on; destroying, what depends on i
+    let index = DepIndex::new(changes);
+    let mut related: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    for (i, c) in changes.iter().enumerate() {
+        for d in deps(c) {
+            index.each_match(&d, |j| {
+                if destroy {
+                    related[j].push(i);
+                } else {
+                    related[i].push(j);
+                }
+            });
+        }
+    }
     let mut work: Vec<usize> = keep.iter().copied().collect();
     while let Some(i) = work.pop() {
-        for (j, other) in changes.iter().enumerate() {
-            if keep.contains(&j) {
-                continue;
-            }
-            let related = if destroy {
-                // `other` depends on the kept one
-                deps(other)
-                    .iter()
-                    .any(|d| dep_matches(d, &changes[i].address))
-            } else {
-                // the kept one depends on `other`
-                deps(&changes[i])
-                    .iter()
-                    .any(|d| dep_matches(d, &other.address))
-            };
-            if related {
-                keep.insert(j);
+        for &j in &related[i] {
+            if keep.insert(j) {
                 work.push(j);
             }
         }

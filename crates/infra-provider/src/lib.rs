@@ -177,11 +177,39 @@ pub trait Provider: Send + Sync {
     /// rerun adopts it instead of creating a duplicate.
     async fn adopt(&self, req: &CreateRequest) -> Result<Option<Value>, ProviderError>;
 
+    /// Find the object that Terraform's import ID `import_id` names (`infra import`,
+    /// `import` blocks, `infra state migrate-from-terraform`) and return its attributes,
+    /// `None` when there is no such object. `config` is the resource's configuration as
+    /// far as it is known (unknown parts are `Value::Unknown`): reads take from it what
+    /// the API does not return, as they do from a prior state.
+    ///
+    /// The default reads `import_id` with [`Provider::read`]: a type whose id is
+    /// Terraform's import ID needs nothing more. A provider overrides this for types whose
+    /// import ID is composite and must be turned into an id first.
+    async fn import(
+        &self,
+        type_name: &str,
+        import_id: &str,
+        config: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
+        let item = [ReadRequest {
+            id: import_id.to_string(),
+            prior: config.clone(),
+        }];
+        Ok(self.read(type_name, &item).await?.remove(import_id))
+    }
+
     /// Read a data source (`aws_availability_zones`, `aws_region`, `aws_caller_identity`).
     async fn read_data(&self, type_name: &str, args: &Value) -> Result<Value, ProviderError>;
 
     /// The API calls made so far.
     fn api_calls(&self) -> ApiCalls;
+
+    /// What an operation in progress on `id` is waiting for (a delete that the cloud
+    /// refuses until a dependent is gone), for progress lines. `None`: nothing to say.
+    fn waiting_for(&self, _type_name: &str, _id: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The cloud id of a resource from its attributes.

@@ -23,7 +23,7 @@ resource "aws_route53_record" "apex_primary" {
   health_check_id = aws_route53_health_check.primary.id
 
   failover_routing_policy {
-    type = "PRIMARY"
+    type = var.active == "primary" ? "PRIMARY" : "SECONDARY"
   }
 }
 
@@ -36,7 +36,7 @@ resource "aws_route53_record" "apex_secondary" {
   set_identifier = "secondary"
 
   failover_routing_policy {
-    type = "SECONDARY"
+    type = var.active == "primary" ? "SECONDARY" : "PRIMARY"
   }
 }
 

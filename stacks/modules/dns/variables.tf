@@ -18,3 +18,9 @@ variable "environment_name_servers" {
   description = "Sub-domains of other environments (dev, qa) and the name servers of their zones, to delegate to"
   default     = {}
 }
+
+variable "active" {
+  type        = string
+  description = "primary: the apex serves primary_address while it is healthy, secondary_address otherwise; secondary: the roles are swapped (a disaster-recovery failover)"
+  default     = "primary"
+}

@@ -252,7 +252,7 @@ resource "aws_internet_gateway" "gw" {
         [
             // through the module's own depends_on, which its outputs inherit
             "aws_vpc.first",
-            "module.net.aws_subnet.private[\"a\"]",
+            "module.net.aws_subnet.private",
             "module.net.aws_vpc.main"
         ]
     );

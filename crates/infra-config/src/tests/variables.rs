@@ -198,3 +198,97 @@ main.tf:13:1: error: output "pw" refers to the sensitive variable `var.pw` -- ad
     assert!(eval.outputs["pw"].sensitive);
     assert_eq!(eval.outputs["pw"].value, Value::from("hunter2").mark());
 }
+
+const UNSET: &str = r#"
+variable "env" {
+  type = string
+  validation {
+    condition     = contains(["dev", "prod"], var.env)
+    error_message = "env is dev or prod"
+  }
+}
+variable "sizes" {
+  type = object({ min = number, max = number })
+}
+variable "azs" {
+  type = list(string)
+}
+resource "aws_vpc" "v" {
+  cidr_block = cidrsubnet("10.0.0.0/8", 8, var.sizes.min)
+  tags       = { Name = "${var.env}-vpc", Zone = var.azs[0] }
+}
+resource "aws_subnet" "s" {
+  count      = length(var.azs)
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.1.0.0/24"
+}
+"#;
+
+/// `validate`: variables given no value are unknowns of their declared type (object
+/// attributes resolve); what is given is still checked; without the flag they are errors.
+#[test]
+fn unset_variables_are_unknown_for_validate() {
+    let mut i = input(&[("main.tf", UNSET)]);
+    let (stack, diags) = load(&i);
+    assert!(stack.is_none());
+    assert_eq!(
+        diags
+            .iter()
+            .filter(|d| d.summary.contains("has no value"))
+            .count(),
+        3,
+        "{}",
+        render(&diags)
+    );
+
+    i.unset_variables_unknown = true;
+    let stack = load_ok(&i);
+    assert_eq!(stack.variables()["env"], Value::Unknown);
+    assert_eq!(
+        stack.variables()["sizes"],
+        Value::map([("max", Value::Unknown), ("min", Value::Unknown)])
+    );
+    let (_, diags) = stack.walk(&mut planned);
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.is_error() && !d.summary.contains("cannot be determined until apply"))
+        .collect();
+    assert!(errors.is_empty(), "{}", render(&diags));
+
+    // a given value is still converted and validated
+    i.cli_vars = vec![("env".into(), "qa".into())];
+    let (_, diags) = load(&i);
+    assert!(
+        render(&diags).contains("env is dev or prod"),
+        "{}",
+        render(&diags)
+    );
+    i.cli_vars = vec![("azs".into(), "5".into())];
+    let (_, diags) = load(&i);
+    assert!(
+        render(&diags).contains("invalid value for variable \"azs\""),
+        "{}",
+        render(&diags)
+    );
+
+    // bad references and type errors are still reported with their location
+    let with = |extra: &str| {
+        let mut i = input(&[("main.tf", &format!("{UNSET}\n{extra}"))]);
+        i.unset_variables_unknown = true;
+        i
+    };
+    let (_, diags) = load(&with(
+        "resource \"aws_vpc\" \"w\" {\n  cidr_block = \"10.2.0.0/16\"\n  tags = { Name = var.nope }\n}\n",
+    ));
+    let text = render(&diags);
+    assert!(text.contains("main.tf:") && text.contains("nope"), "{text}");
+    let stack = load_ok(&with(
+        "resource \"aws_vpc\" \"w\" {\n  cidr_block = \"10.2.0.0/16\"\n  enable_dns_support = \"maybe\"\n  tags = { Name = var.env }\n}\n",
+    ));
+    let (_, diags) = stack.walk(&mut planned);
+    let text = render(&diags);
+    assert!(
+        text.contains("main.tf:") && text.contains("enable_dns_support"),
+        "{text}"
+    );
+}

@@ -100,15 +100,11 @@ fn references_become_depends_on() {
         w.deps("aws_subnet.private[\"us-east-1a\"]"),
         ["aws_vpc.main"]
     );
-    // every instance of a counted resource
+    // every instance of a counted resource, as the resource's address (which selects
+    // them all)
     assert_eq!(
         w.deps("aws_route_table_association.public[1]"),
-        [
-            "aws_route_table.public",
-            "aws_subnet.public[0]",
-            "aws_subnet.public[1]",
-            "aws_subnet.public[2]"
-        ]
+        ["aws_route_table.public", "aws_subnet.public"]
     );
     assert!(w.deps("aws_vpc.main").is_empty());
 }

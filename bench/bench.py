@@ -1,0 +1,237 @@
+"""The benchmark driver behind scripts/bench (see docs/benchmarks.md for what it reports).
+
+    python3 bench/bench.py --infra target/release/infra [--ansible VENV] [--runs 3]
+        [--sizes 100,1000,10000] [--out docs] [--quick]
+
+Every emulator run starts a fresh LocalStack on BENCH_PORT (default 4590) and stops it
+after; API calls are counted from LocalStack's own request log. Raw runs are appended to
+OUT/benchmarks/runs.jsonl; OUT/benchmarks.md and OUT/benchmarks/scale.svg are rewritten.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import measure  # noqa: E402
+import report  # noqa: E402
+
+ROOT = measure.ROOT
+REFERENCE = ROOT / "stacks/bench/reference"
+SCALE = ROOT / "stacks/bench/scale"
+PLAYBOOK = ROOT / "bench/ansible/reference.yml"
+PORT = int(os.environ.get("BENCH_PORT", "4590"))
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def infra_reference(infra, runs, records):
+    """Converge, no-change apply and no-op plan of the reference network, each run on a
+    fresh emulator."""
+    for i in range(runs):
+        with measure.Emulator(PORT) as emu, tempfile.TemporaryDirectory() as tmp:
+            args = ["--stack", str(REFERENCE), "--state", f"{tmp}/state.db", "--no-color"]
+            steps = [
+                ("converge", ["apply", "--auto-approve"], (0,)),
+                ("no-change apply", ["apply", "--auto-approve"], (0,)),
+                ("no-op plan", ["plan", "--detailed-exitcode"], (0,)),
+            ]
+            for scenario, cmd, ok in steps:
+                fig = measure.run([infra, *cmd, *args], env=emu.env, emulator=emu, ok=ok)
+                rec = {"kind": "reference", "tool": "infra", "scenario": scenario, "run": i, **fig}
+                records.append(rec)
+                log(f"infra {scenario} run {i}: {fig['wall_s']} s, {fig['api_calls']} calls")
+
+
+def ansible_reference(venv, runs, records):
+    playbook = str(venv / "bin/ansible-playbook")
+    for i in range(runs):
+        with measure.Emulator(PORT) as emu:
+            env = dict(
+                emu.env,
+                ANSIBLE_LOCALHOST_WARNING="False",
+                ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+                ANSIBLE_NOCOLOR="1",
+                ANSIBLE_HOME=str(emu.run_dir / "ansible"),
+            )
+            steps = [
+                ("converge", []),
+                ("no-change apply", []),
+                ("no-op plan", ["--check"]),
+            ]
+            for scenario, extra in steps:
+                out = emu.run_dir / f"ansible-{i}-{scenario.replace(' ', '-')}.log"
+                fig = measure.run(
+                    [playbook, "-i", "localhost,", str(PLAYBOOK), *extra],
+                    env=env,
+                    emulator=emu,
+                    stdout_to=out,
+                )
+                fig["changed"] = changed_tasks(out)
+                rec = {"kind": "reference", "tool": "ansible", "scenario": scenario, "run": i, **fig}
+                records.append(rec)
+                log(f"ansible {scenario} run {i}: {fig['wall_s']} s, {fig['api_calls']} calls")
+
+
+def changed_tasks(log_file):
+    """The `changed=N` of the play recap."""
+    for line in Path(log_file).read_text(errors="replace").splitlines():
+        if "changed=" in line and "ok=" in line:
+            for part in line.split():
+                if part.startswith("changed="):
+                    return int(part.split("=")[1])
+    return None
+
+
+def scale(infra, sizes, runs, records):
+    """Per size, on a fresh emulator: apply the synthetic stack, then no-op plans with
+    refresh (API calls) and without (the engine alone), and the state's size."""
+    for n in sizes:
+        with measure.Emulator(PORT) as emu, tempfile.TemporaryDirectory() as tmp:
+            state = f"{tmp}/state.db"
+            args = ["--stack", str(SCALE), "--var", f"resources={n}", "--state", state, "--no-color"]
+            fig = measure.run([infra, "apply", "--auto-approve", "--parallelism", "10", *args],
+                              env=emu.env, emulator=emu)
+            records.append({"kind": "scale", "scenario": "apply", "resources": n, **fig})
+            log(f"scale {n}: apply {fig['wall_s']} s, {fig['api_calls']} calls")
+            for i in range(runs):
+                fig = measure.run([infra, "plan", "--detailed-exitcode", *args], env=emu.env, emulator=emu)
+                records.append({"kind": "scale", "scenario": "no-op plan", "resources": n, "run": i, **fig})
+                log(f"scale {n}: no-op plan {fig['wall_s']} s, {fig['api_calls']} calls")
+            engine = [infra, "plan", "--detailed-exitcode", "--refresh=false", *args]
+            for i in range(runs):
+                fig = measure.run(engine, env=emu.env, emulator=emu)
+                fig["instructions"] = measure.instructions(engine, env=emu.env)
+                records.append({"kind": "scale", "scenario": "engine plan", "resources": n, "run": i, **fig})
+                log(f"scale {n}: engine-only plan {fig['wall_s']} s, {fig['max_rss_mb']} MB")
+            size = os.path.getsize(state)
+            wal = Path(state + "-wal")
+            size += wal.stat().st_size if wal.exists() else 0
+            records.append({"kind": "scale", "scenario": "state", "resources": n,
+                            "state_bytes": size, "load": measure.load_average()})
+
+
+def criterion(quick, records):
+    """Run the criterion benches; read their estimates."""
+    cmd = ["cargo", "bench", "--quiet", "-p", "infra-plan", "-p", "infra-state", "--bench", "pipeline",
+           "--bench", "state_writes"]
+    if quick:
+        # each bench once, in the test profile: proves they still build and run
+        cmd = ["cargo", "test", "--quiet", "-p", "infra-plan", "-p", "infra-state", "--benches"]
+    log(" ".join(cmd))
+    subprocess.run(cmd, cwd=ROOT, check=True)
+    if quick:
+        return
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion"
+    for est in sorted(target.glob("*/*/new/estimates.json")):
+        group, bench = est.parts[-4], est.parts[-3]
+        data = json.loads(est.read_text())
+        records.append({
+            "kind": "criterion", "group": group, "bench": bench,
+            "mean_ms": round(data["mean"]["point_estimate"] / 1e6, 3),
+            "ci_ms": [round(data["mean"]["confidence_interval"][k] / 1e6, 3)
+                      for k in ("lower_bound", "upper_bound")],
+            "load": measure.load_average(),
+        })
+
+
+def schedule(quick, records):
+    """Apply scheduling on the fake provider with synthetic latencies (infra-apply)."""
+    scale_down = "1000" if quick else "100"
+    cmd = ["cargo", "run", "--quiet", "-p", "infra-apply", "--example", "schedule",
+           *([] if quick else ["--release"]), "--", scale_down]
+    log(" ".join(cmd))
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("{"):
+            records.append({"kind": "schedule", **json.loads(line), "load": measure.load_average()})
+
+
+def machine(infra, ansible):
+    def version(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[0]
+        except (OSError, subprocess.CalledProcessError, IndexError):
+            return "unknown"
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    lock = (ROOT / "localstack/requirements.lock").read_text()
+    localstack = next((l for l in lock.splitlines() if l.startswith("localstack-core")), "localstack-core")
+    return {
+        "kind": "machine",
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "host": platform.node(),
+        "os": f"{platform.system()} {platform.release()}",
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "infra": version([infra, "--version"]),
+        "rustc": version(["rustc", "--version"]),
+        "localstack": localstack,
+        "ansible": version([str(ansible / "bin/ansible"), "--version"]) if ansible else None,
+        "commit": version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+        "load": measure.load_average(),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--infra", required=True)
+    p.add_argument("--ansible", help="the Ansible virtualenv (omit to skip Ansible)")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--ansible-runs", type=int)
+    p.add_argument("--sizes", default="100,1000,10000")
+    p.add_argument("--out", default=str(ROOT / "docs"))
+    p.add_argument("--quick", action="store_true", help="CI: check, don't publish")
+    p.add_argument("--only", default="reference,ansible,scale,criterion,schedule")
+    a = p.parse_args()
+    infra = str(Path(a.infra).resolve())
+    ansible = Path(a.ansible).resolve() if a.ansible else None
+    only = set(a.only.split(","))
+    records = [machine(infra, ansible)]
+    if "reference" in only:
+        infra_reference(infra, a.runs, records)
+    if ansible and "ansible" in only:
+        ansible_reference(ansible, a.ansible_runs or a.runs, records)
+    if "scale" in only:
+        scale(infra, [int(s) for s in a.sizes.split(",")], a.runs, records)
+    if "criterion" in only:
+        criterion(a.quick, records)
+    if "schedule" in only:
+        schedule(a.quick, records)
+    records.append({"kind": "end", "load": measure.load_average(), "date": time.strftime("%H:%M")})
+    failures = report.check(records)
+    out = Path(a.out)
+    if not a.quick:
+        (out / "benchmarks").mkdir(parents=True, exist_ok=True)
+        with open(out / "benchmarks/runs.jsonl", "a") as f:
+            for r in records:
+                f.write(json.dumps(r, sort_keys=True) + "\n")
+        report.write(records, out)
+        log(f"wrote {out / 'benchmarks.md'}")
+    else:
+        print(report.summary(records))
+    for msg in failures:
+        log(f"target missed: {msg}")
+    if a.quick and any(f.startswith("broken:") for f in failures):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
