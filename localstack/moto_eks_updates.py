@@ -15,8 +15,19 @@ They behave as EKS documents them, closely enough to test a client's waiting:
 - a node group cannot be newer than its cluster;
 - a node group's launch template version can change, not the template itself.
 
-It also lets TagResource, UntagResource and ListTagsForResource reach node groups (moto
-5.2.5 tags clusters only and answers NotFound for a node group's ARN, which EKS tags).
+It also lets TagResource, UntagResource and ListTagsForResource reach node groups, add-ons
+and access entries (moto 5.2.5 tags clusters only and answers NotFound for their ARNs,
+which EKS tags), and adds what moto lacks for `aws_eks_access_entry`,
+`aws_eks_access_policy_association` and `aws_eks_addon`:
+
+- CreateAccessEntry, DescribeAccessEntry, UpdateAccessEntry, DeleteAccessEntry,
+  ListAccessEntries; AssociateAccessPolicy, ListAssociatedAccessPolicies,
+  DisassociateAccessPolicy (re-associating a policy replaces its scope, as on EKS);
+- CreateAddon, DescribeAddon, UpdateAddon (an `AddonUpdate` that stays InProgress as the
+  version updates do), DeleteAddon, ListAddons. An add-on is ACTIVE once created; its
+  version defaults to `v1.0.0-eksbuild.1`.
+
+Access entries and add-ons live on moto's cluster object and go with it.
 
 Usage: python moto_eks_updates.py -H HOST -p PORT (the arguments of moto_server).
 """
@@ -35,7 +46,7 @@ from moto.eks.responses import EKSResponse
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
 # Bumped with every change here: localstack/up replaces a running server of another version.
-VERSION = "infra-moto-ext-2"
+VERSION = "infra-moto-ext-3"
 
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}
@@ -175,11 +186,263 @@ def describe_update(self):
 
 
 def _find_nodegroup(backend, arn):
+    """A taggable object other than a cluster: a node group, add-on or access entry."""
     for cluster in backend.clusters.values():
         for nodegroup in cluster.nodegroups.values():
             if nodegroup.arn == arn:
                 return nodegroup
+        for obj in list(_addons(cluster).values()) + list(_entries(cluster).values()):
+            if obj.arn == arn:
+                return obj
     return None
+
+
+# ---- access entries and add-ons ----
+
+def _now():
+    return time.time()
+
+
+def _not_found(cluster_name, message):
+    return ResourceNotFoundException(
+        clusterName=cluster_name, nodegroupName=None, fargateProfileName=None,
+        addonName=None, message=message,
+    )
+
+
+def _in_use(cluster_name, message):
+    from moto.eks.exceptions import ResourceInUseException
+
+    return ResourceInUseException(
+        clusterName=cluster_name, nodegroupName=None, addonName=None, message=message,
+    )
+
+
+def _entries(cluster):
+    if not hasattr(cluster, "infra_access_entries"):
+        cluster.infra_access_entries = {}
+    return cluster.infra_access_entries
+
+
+def _addons(cluster):
+    if not hasattr(cluster, "infra_addons"):
+        cluster.infra_addons = {}
+    return cluster.infra_addons
+
+
+class _Tagged:
+    def __init__(self, arn, tags):
+        self.arn = arn
+        self.tags = dict(tags or {})
+        self.status = "ACTIVE"
+
+
+def _principal(self):
+    from urllib.parse import unquote
+
+    return unquote(self._get_param("principalArn"))
+
+
+def _account_region(cluster):
+    # arn:aws:eks:<region>:<account>:cluster/<name>
+    parts = cluster.arn.split(":")
+    return parts[3], parts[4]
+
+
+def _entry_json(cluster, e):
+    return {
+        "clusterName": cluster.name,
+        "principalArn": e.principal,
+        "kubernetesGroups": e.groups,
+        "accessEntryArn": e.arn,
+        "createdAt": e.created,
+        "modifiedAt": e.modified,
+        "tags": e.tags,
+        "username": e.username,
+        "type": e.type,
+    }
+
+
+def _entry(self, cluster):
+    principal = _principal(self)
+    e = _entries(cluster).get(principal)
+    if e is None:
+        raise _not_found(cluster.name, f"The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'. ({principal})")
+    return e
+
+
+def create_access_entry(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    principal = self._get_param("principalArn")
+    if principal in _entries(cluster):
+        raise _in_use(cluster.name, f"The specified access entry resource is already in use on this cluster. ({principal})")
+    region, account = _account_region(cluster)
+    kind = self._get_param("type") or "STANDARD"
+    role = principal.split(":role/")[-1].split("/")[-1] if ":role/" in principal else None
+    username = self._get_param("username") or (
+        f"arn:aws:sts::{account}:assumed-role/{role}/{{{{SessionName}}}}" if role else principal
+    )
+    e = _Tagged(
+        f"arn:aws:eks:{region}:{account}:access-entry/{cluster.name}/{uuid.uuid4()}",
+        self._get_param("tags"),
+    )
+    e.principal, e.type, e.username = principal, kind, username
+    e.groups = self._get_param("kubernetesGroups") or []
+    e.created = e.modified = _now()
+    e.policies = {}
+    _entries(cluster)[principal] = e
+    return ActionResult({"accessEntry": _entry_json(cluster, e)})
+
+
+def describe_access_entry(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    return ActionResult({"accessEntry": _entry_json(cluster, _entry(self, cluster))})
+
+
+def update_access_entry(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    e = _entry(self, cluster)
+    groups = self._get_param("kubernetesGroups")
+    if groups is not None:
+        e.groups = groups
+    if self._get_param("username"):
+        e.username = self._get_param("username")
+    e.modified = _now()
+    return ActionResult({"accessEntry": _entry_json(cluster, e)})
+
+
+def delete_access_entry(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    e = _entry(self, cluster)
+    del _entries(cluster)[e.principal]
+    return ActionResult({})
+
+
+def list_access_entries(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    return ActionResult({"accessEntries": sorted(_entries(cluster))})
+
+
+def associate_access_policy(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    e = _entry(self, cluster)
+    arn = self._get_param("policyArn")
+    scope = self._get_param("accessScope") or {"type": "cluster"}
+    old = e.policies.get(arn)
+    e.policies[arn] = {
+        "policyArn": arn,
+        "accessScope": {"type": scope.get("type"), "namespaces": scope.get("namespaces") or []},
+        "associatedAt": old["associatedAt"] if old else _now(),
+        "modifiedAt": _now(),
+    }
+    return ActionResult({
+        "clusterName": cluster.name,
+        "principalArn": e.principal,
+        "associatedAccessPolicy": e.policies[arn],
+    })
+
+
+def list_associated_access_policies(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    e = _entry(self, cluster)
+    return ActionResult({
+        "clusterName": cluster.name,
+        "principalArn": e.principal,
+        "associatedAccessPolicies": list(e.policies.values()),
+    })
+
+
+def disassociate_access_policy(self):
+    from urllib.parse import unquote
+
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    e = _entry(self, cluster)
+    arn = unquote(self._get_param("policyArn"))
+    if e.policies.pop(arn, None) is None:
+        raise _not_found(cluster.name, f"The specified policy is not associated with this access entry. ({arn})")
+    return ActionResult({})
+
+
+def _addon_json(cluster, a):
+    return {
+        "addonName": a.name,
+        "clusterName": cluster.name,
+        "status": a.status,
+        "addonVersion": a.version,
+        "health": {"issues": []},
+        "addonArn": a.arn,
+        "createdAt": a.created,
+        "modifiedAt": a.modified,
+        "serviceAccountRoleArn": a.role,
+        "tags": a.tags,
+        "configurationValues": a.config,
+    }
+
+
+def _addon(self, cluster):
+    name = self._get_param("addonName")
+    a = _addons(cluster).get(name)
+    if a is None:
+        raise _not_found(cluster.name, f"No addon: {name} found in cluster: {cluster.name}")
+    return a
+
+
+def create_addon(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    name = self._get_param("addonName")
+    if name in _addons(cluster):
+        raise _in_use(cluster.name, f"Addon already exists: {name}")
+    region, account = _account_region(cluster)
+    a = _Tagged(
+        f"arn:aws:eks:{region}:{account}:addon/{cluster.name}/{name}/{uuid.uuid4()}",
+        self._get_param("tags"),
+    )
+    a.name = name
+    a.version = self._get_param("addonVersion") or "v1.0.0-eksbuild.1"
+    a.role = self._get_param("serviceAccountRoleArn")
+    a.config = self._get_param("configurationValues")
+    a.created = a.modified = _now()
+    _addons(cluster)[name] = a
+    return ActionResult({"addon": _addon_json(cluster, a)})
+
+
+def describe_addon(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    _settle()
+    return ActionResult({"addon": _addon_json(cluster, _addon(self, cluster))})
+
+
+def update_addon(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    a = _addon(self, cluster)
+    _settle()
+    params = []
+    for key, attr, kind in [
+        ("addonVersion", "version", "AddonVersion"),
+        ("serviceAccountRoleArn", "role", "ServiceAccountRoleArn"),
+        ("configurationValues", "config", "ConfigurationValues"),
+    ]:
+        value = self._get_param(key)
+        if value is not None:
+            setattr(a, attr, value)
+            params.append({"type": kind, "value": value})
+    a.modified = _now()
+    update = _start("AddonUpdate", params, a)
+    return ActionResult({"update": update})
+
+
+def delete_addon(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    a = _addon(self, cluster)
+    del _addons(cluster)[a.name]
+    out = _addon_json(cluster, a)
+    out["status"] = "DELETING"
+    return ActionResult({"addon": out})
+
+
+def list_addons(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    return ActionResult({"addons": sorted(_addons(cluster))})
 
 
 def _tag_resource(original):
@@ -224,6 +487,13 @@ def _settling(method):
 EKSResponse.update_cluster_version = update_cluster_version
 EKSResponse.update_nodegroup_version = update_nodegroup_version
 EKSResponse.describe_update = describe_update
+for _op in [
+    create_access_entry, describe_access_entry, update_access_entry, delete_access_entry,
+    list_access_entries, associate_access_policy, list_associated_access_policies,
+    disassociate_access_policy, create_addon, describe_addon, update_addon, delete_addon,
+    list_addons,
+]:
+    setattr(EKSResponse, _op.__name__, _op)
 EKSBackend.tag_resource = _tag_resource(EKSBackend.tag_resource)
 EKSBackend.untag_resource = _untag_resource(EKSBackend.untag_resource)
 EKSBackend.list_tags_for_resource = _list_tags(EKSBackend.list_tags_for_resource)
@@ -234,6 +504,12 @@ urls.url_paths.update(
         "{0}/clusters/(?P<name>[^/]+)/updates$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": urls.response.dispatch,
+        # the operation and its path parameters come from moto's botocore-based router; these
+        # only let the requests reach it (a principal's ARN holds slashes)
+        "{0}/clusters/(?P<name>[^/]+)/access-entries$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/addons$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/addons/(?P<rest>.+)$": urls.response.dispatch,
     }
 )
 

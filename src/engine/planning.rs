@@ -39,10 +39,11 @@ pub fn make_plan(
         planner.note_deleted_outside(addr);
     }
     let (evaluation, mut diags) = loaded.stack.walk(&mut |inst| {
-        if inst.address.mode == Mode::Data {
-            data.get(&inst.address).cloned().unwrap_or(Value::Unknown)
-        } else {
-            planner.plan_instance(inst)
+        match data.get(&inst.address) {
+            Some(read) if inst.address.mode == Mode::Data => read.clone(),
+            // a data source whose arguments are known only after apply (a policy document
+            // naming an OIDC provider's ARN) is planned as a read during apply
+            _ => planner.plan_instance(inst),
         }
     });
     // Outputs before: evaluated against the prior state.

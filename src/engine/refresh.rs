@@ -281,35 +281,46 @@ pub async fn forget_gone(store: &Store, stack: &str, refreshed: &Refreshed) -> a
     Ok(())
 }
 
-/// Read the data sources whose arguments are known before planning.
+/// Read the data sources whose arguments are known before planning, in rounds: a data
+/// source whose arguments come from another data source (`aws_subnets` filtered on
+/// `data.aws_vpc.this.id`, a policy document naming `data.aws_partition.current`) is read
+/// once that one has been, as Terraform does during plan.
 pub async fn read_data_sources(
     stack: &infra_config::Stack,
     prior: &BTreeMap<Address, Value>,
     provider: &dyn Provider,
 ) -> anyhow::Result<BTreeMap<Address, Value>> {
-    let mut requests = Vec::new();
-    let _ = stack.walk(&mut |inst| {
-        if inst.address.mode == Mode::Data {
-            if inst.config.is_wholly_known() {
-                requests.push((inst.address.clone(), inst.config.clone().unmark_deep()));
+    let mut out: BTreeMap<Address, Value> = BTreeMap::new();
+    loop {
+        let mut requests = Vec::new();
+        let _ = stack.walk(&mut |inst| {
+            if inst.address.mode == Mode::Data {
+                if let Some(v) = out.get(&inst.address) {
+                    return v.clone();
+                }
+                if inst.config.is_wholly_known() {
+                    requests.push((inst.address.clone(), inst.config.clone().unmark_deep()));
+                }
+                Value::Unknown
+            } else {
+                prior.get(&inst.address).cloned().unwrap_or(Value::Unknown)
             }
-            Value::Unknown
-        } else {
-            prior.get(&inst.address).cloned().unwrap_or(Value::Unknown)
+        });
+        // every round reads at least one more data source, or ends
+        if requests.is_empty() {
+            return Ok(out);
         }
-    });
-    let reads = requests.iter().map(|(addr, args)| async move {
-        (
-            addr.clone(),
-            provider.read_data(&addr.type_name, args).await,
-        )
-    });
-    let mut out = BTreeMap::new();
-    for (addr, res) in join_all(reads).await {
-        let v = res.map_err(|e| anyhow::anyhow!("reading {addr}: {e}"))?;
-        out.insert(addr, v);
+        let reads = requests.iter().map(|(addr, args)| async move {
+            (
+                addr.clone(),
+                provider.read_data(&addr.type_name, args).await,
+            )
+        });
+        for (addr, res) in join_all(reads).await {
+            let v = res.map_err(|e| anyhow::anyhow!("reading {addr}: {e}"))?;
+            out.insert(addr, v);
+        }
     }
-    Ok(out)
 }
 
 /// Before the cloud is read (and the SDK may log what it returns), remember the prior

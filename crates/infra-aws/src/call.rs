@@ -71,8 +71,15 @@ pub fn creates(op: &str) -> bool {
             | "eks:CreateCluster"
             | "eks:CreateNodegroup"
             | "iam:CreateRole"
+            | "iam:CreatePolicy"
+            | "iam:CreateInstanceProfile"
+            | "iam:CreateOpenIDConnectProvider"
+            | "eks:CreateAccessEntry"
+            | "eks:CreateAddon"
             | "route53:CreateHostedZone"
             | "route53:CreateHealthCheck"
+            | "route53:AssociateVPCWithHostedZone"
+            | "route53:CreateReusableDelegationSet"
     )
 }
 

@@ -260,6 +260,17 @@ pub(crate) async fn wait_update(
     nodegroup: Option<&str>,
     update: Option<&Update>,
 ) -> Result<(), ProviderError> {
+    wait_update_for(p, cluster, nodegroup, None, update).await
+}
+
+/// [`wait_update`] of a node group's or an add-on's update (DescribeUpdate names either).
+pub(crate) async fn wait_update_for(
+    p: &AwsProvider,
+    cluster: &str,
+    nodegroup: Option<&str>,
+    addon: Option<&str>,
+    update: Option<&Update>,
+) -> Result<(), ProviderError> {
     let Some(id) = update.and_then(Update::id) else {
         return Ok(());
     };
@@ -295,6 +306,7 @@ pub(crate) async fn wait_update(
                     .name(cluster)
                     .update_id(id)
                     .set_nodegroup_name(nodegroup.map(str::to_string))
+                    .set_addon_name(addon.map(str::to_string))
                     .send()
             })
             .await?;

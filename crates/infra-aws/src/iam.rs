@@ -1,4 +1,5 @@
-//! `aws_iam_role` and `aws_iam_role_policy_attachment`.
+//! `aws_iam_role` and `aws_iam_role_policy_attachment` (managed policies and inline
+//! policies: `iam_policy`; instance profiles and OIDC providers: `iam_profile`).
 //!
 //! IAM has no batch get: a refresh of one role is a GetRole, of several one paginated
 //! ListRoles scan picking ours. ListRoles does not return tags on AWS, so a batched read
@@ -43,7 +44,7 @@ pub(crate) fn url_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+pub(crate) fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
@@ -143,9 +144,9 @@ pub(crate) async fn read_roles(
         .collect())
 }
 
-/// The role name: configured, or derived from the idempotency token so a rerun of the
-/// same intent finds the role it made.
-fn role_name(req: &CreateRequest) -> String {
+/// The name of an IAM object: configured, or derived from the idempotency token (at most
+/// `max` characters) so a rerun of the same intent finds the object it made.
+pub(crate) fn generated_name(req: &CreateRequest, max: usize) -> String {
     get_str(&req.config, "name")
         .map(str::to_string)
         .unwrap_or_else(|| {
@@ -154,8 +155,12 @@ fn role_name(req: &CreateRequest) -> String {
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))
                 .collect();
-            format!("infra-{safe}").chars().take(64).collect()
+            format!("infra-{safe}").chars().take(max).collect()
         })
+}
+
+fn role_name(req: &CreateRequest) -> String {
+    generated_name(req, 64)
 }
 
 pub(crate) async fn create_role(

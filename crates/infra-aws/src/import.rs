@@ -37,6 +37,17 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_route53_health_check" => "the health check id",
         "aws_iam_role" => "the role name",
         "aws_iam_role_policy_attachment" => "ROLENAME/POLICYARN, e.g. my-role/arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+        "aws_iam_policy" => "the policy ARN, e.g. arn:aws:iam::123456789012:policy/my-policy",
+        "aws_iam_role_policy" => "ROLENAME:POLICYNAME, e.g. my-role:my-inline-policy",
+        "aws_iam_instance_profile" => "the instance profile name",
+        "aws_iam_openid_connect_provider" => {
+            "the provider ARN, e.g. arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"
+        }
+        "aws_eks_access_entry" => "CLUSTER:PRINCIPALARN, e.g. prod:arn:aws:iam::123456789012:role/admin",
+        "aws_eks_access_policy_association" => "CLUSTER#PRINCIPALARN#POLICYARN",
+        "aws_eks_addon" => "CLUSTER:ADDON, e.g. prod:vpc-cni",
+        "aws_route53_zone_association" => "ZONEID:VPCID, e.g. Z0123456789ABC:vpc-0abc123",
+        "aws_route53_delegation_set" => "the delegation set id",
         _ => "the resource's id",
     }
 }

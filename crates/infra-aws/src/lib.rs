@@ -2,9 +2,12 @@
 //!
 //! [`AwsProvider`] implements [`infra_provider::Provider`] for the network layer (VPCs,
 //! subnets, gateways, addresses, routes, security groups and their data sources), IAM
-//! roles and policy attachments (`iam`, plus the locally rendered policy document in
-//! `policy_document`), EKS clusters and node groups (`eks`, `eks_nodegroup`) and Route53
-//! zones, records and health checks (`route53*`). Each resource family has its own
+//! roles and policy attachments (`iam`), managed and inline policies (`iam_policy`),
+//! instance profiles and OIDC providers (`iam_profile`), the locally rendered policy
+//! document (`policy_document`), EKS clusters, node groups, access entries and add-ons
+//! (`eks`, `eks_nodegroup`, `eks_access`, `eks_addon`), Route53 zones, records, health
+//! checks, VPC associations and delegation sets (`route53*`), and the data sources that
+//! look up existing objects (`lookups`: partition, VPC, subnets, hosted zone). Each resource family has its own
 //! module; every AWS call goes through [`call::Caller`], which counts, bounds,
 //! rate-limits, retries and logs it.
 //!
@@ -22,14 +25,20 @@ pub mod errors;
 mod data;
 mod eip_nat;
 mod eks;
+mod eks_access;
+mod eks_addon;
 mod eks_nodegroup;
 mod gateways;
 mod holders;
 mod iam;
+mod iam_policy;
+mod iam_profile;
 pub mod import;
+mod lookups;
 pub mod policy_document;
 mod recover;
 mod route53;
+mod route53_assoc;
 mod route53_batch;
 mod route53_health;
 mod route53_records;
@@ -364,11 +373,20 @@ impl Provider for AwsProvider {
             "aws_security_group" => security_group::read(self, items).await,
             "aws_eks_cluster" => eks::read(self, items).await,
             "aws_eks_node_group" => eks_nodegroup::read(self, items).await,
+            "aws_eks_access_entry" => eks_access::read_entries(self, items).await,
+            "aws_eks_access_policy_association" => eks_access::read_associations(self, items).await,
+            "aws_eks_addon" => eks_addon::read(self, items).await,
             "aws_route53_zone" => route53::read_zones(self, items).await,
             "aws_route53_record" => route53_records::read(self, items).await,
             "aws_route53_health_check" => route53_health::read_checks(self, items).await,
+            "aws_route53_zone_association" => route53_assoc::read_associations(self, items).await,
+            "aws_route53_delegation_set" => route53_assoc::read_sets(self, items).await,
             "aws_iam_role" => iam::read_roles(self, items).await,
             "aws_iam_role_policy_attachment" => iam::read_attachments(self, items).await,
+            "aws_iam_policy" => iam_policy::read_policies(self, items).await,
+            "aws_iam_role_policy" => iam_policy::read_role_policies(self, items).await,
+            "aws_iam_instance_profile" => iam_profile::read_profiles(self, items).await,
+            "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -392,6 +410,7 @@ impl Provider for AwsProvider {
             "aws_nat_gateway" => eip_nat::wait_nat_available(self, id, current).await,
             "aws_eks_cluster" => eks::wait_cluster_active(self, id, current).await,
             "aws_eks_node_group" => eks_nodegroup::wait_active(self, id, current).await,
+            "aws_eks_addon" => eks_addon::wait_active(self, id, current).await,
             _ => Ok(current.clone()),
         }
     }
@@ -419,14 +438,28 @@ impl Provider for AwsProvider {
             "aws_security_group" => security_group::update(self, id, prior, desired).await,
             "aws_eks_cluster" => eks::update(self, id, prior, desired).await,
             "aws_eks_node_group" => eks_nodegroup::update(self, id, prior, desired).await,
+            "aws_eks_access_entry" => eks_access::update_entry(self, id, prior, desired).await,
+            // every argument forces a replacement
+            "aws_eks_access_policy_association" => Ok(desired.clone()),
+            "aws_eks_addon" => eks_addon::update(self, id, prior, desired).await,
             "aws_route53_zone" => route53::update_zone(self, id, prior, desired).await,
             "aws_route53_record" => route53_records::update(self, id, prior, desired).await,
             "aws_route53_health_check" => {
                 route53_health::update_check(self, id, prior, desired).await
             }
+            // every argument forces a replacement
+            "aws_route53_zone_association" | "aws_route53_delegation_set" => Ok(desired.clone()),
             "aws_iam_role" => iam::update_role(self, id, prior, desired).await,
             // every argument forces a replacement
             "aws_iam_role_policy_attachment" => Ok(desired.clone()),
+            "aws_iam_policy" => iam_policy::update_policy(self, id, prior, desired).await,
+            "aws_iam_role_policy" => iam_policy::update_role_policy(self, id, prior, desired).await,
+            "aws_iam_instance_profile" => {
+                iam_profile::update_profile(self, id, prior, desired).await
+            }
+            "aws_iam_openid_connect_provider" => {
+                iam_profile::update_oidc(self, id, prior, desired).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -445,11 +478,22 @@ impl Provider for AwsProvider {
             "aws_security_group" => security_group::delete(self, id, prior).await,
             "aws_eks_cluster" => eks::delete(self, id).await,
             "aws_eks_node_group" => eks_nodegroup::delete(self, id).await,
+            "aws_eks_access_entry" => eks_access::delete_entry(self, id).await,
+            "aws_eks_access_policy_association" => eks_access::delete_association(self, id).await,
+            "aws_eks_addon" => eks_addon::delete(self, id, prior).await,
             "aws_route53_zone" => route53::delete_zone(self, id, prior).await,
             "aws_route53_record" => route53_records::delete(self, id, prior).await,
             "aws_route53_health_check" => route53_health::delete_check(self, id).await,
+            "aws_route53_zone_association" => {
+                route53_assoc::delete_association(self, id, prior).await
+            }
+            "aws_route53_delegation_set" => route53_assoc::delete_set(self, id).await,
             "aws_iam_role" => iam::delete_role(self, id).await,
             "aws_iam_role_policy_attachment" => iam::delete_attachment(self, id).await,
+            "aws_iam_policy" => iam_policy::delete_policy(self, id).await,
+            "aws_iam_role_policy" => iam_policy::delete_role_policy(self, id).await,
+            "aws_iam_instance_profile" => iam_profile::delete_profile(self, id).await,
+            "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -467,11 +511,20 @@ impl Provider for AwsProvider {
             "aws_security_group" => security_group::adopt(self, req).await,
             "aws_eks_cluster" => eks::adopt(self, req).await,
             "aws_eks_node_group" => eks_nodegroup::adopt(self, req).await,
+            "aws_eks_access_entry" => eks_access::adopt_entry(self, req).await,
+            "aws_eks_access_policy_association" => eks_access::adopt_association(self, req).await,
+            "aws_eks_addon" => eks_addon::adopt(self, req).await,
             "aws_route53_zone" => route53::adopt_zone(self, req).await,
             "aws_route53_record" => route53_records::adopt(self, req).await,
             "aws_route53_health_check" => route53_health::adopt_check(self, req).await,
+            "aws_route53_zone_association" => route53_assoc::adopt_association(self, req).await,
+            "aws_route53_delegation_set" => route53_assoc::adopt_set(self, req).await,
             "aws_iam_role" => iam::adopt_role(self, req).await,
             "aws_iam_role_policy_attachment" => iam::adopt_attachment(self, req).await,
+            "aws_iam_policy" => iam_policy::adopt_policy(self, req).await,
+            "aws_iam_role_policy" => iam_policy::adopt_role_policy(self, req).await,
+            "aws_iam_instance_profile" => iam_profile::adopt_profile(self, req).await,
+            "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -492,6 +545,10 @@ impl Provider for AwsProvider {
             "aws_caller_identity" => data::caller_identity(self).await,
             "aws_iam_policy_document" => policy_document::read(args),
             "aws_eks_cluster" => eks::read_data(self, args).await,
+            "aws_partition" => Ok(lookups::partition(self)),
+            "aws_vpc" => lookups::vpc(self, args).await,
+            "aws_subnets" => lookups::subnets(self, args).await,
+            "aws_route53_zone" => lookups::route53_zone(self, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }

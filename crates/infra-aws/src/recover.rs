@@ -62,10 +62,17 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
 /// already taken: after an attempt whose answer was lost, by what that attempt made.
 fn exists_codes(type_name: &str) -> &'static [&'static str] {
     match type_name {
-        "aws_iam_role" => &["EntityAlreadyExists"],
-        "aws_eks_cluster" | "aws_eks_node_group" => &["ResourceInUseException"],
+        "aws_iam_role"
+        | "aws_iam_policy"
+        | "aws_iam_instance_profile"
+        | "aws_iam_openid_connect_provider" => &["EntityAlreadyExists"],
+        "aws_eks_cluster" | "aws_eks_node_group" | "aws_eks_access_entry" | "aws_eks_addon" => {
+            &["ResourceInUseException"]
+        }
         "aws_route53_zone" => &["HostedZoneAlreadyExists"],
         "aws_route53_health_check" => &["HealthCheckAlreadyExists"],
+        "aws_route53_zone_association" => &["ConflictingDomainExists"],
+        "aws_route53_delegation_set" => &["DelegationSetAlreadyCreated"],
         "aws_security_group" => &["InvalidGroup.Duplicate"],
         "aws_subnet" => &["InvalidSubnet.Conflict"],
         _ => &[],
@@ -129,11 +136,20 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         "aws_security_group" => crate::security_group::create(p, req).await,
         "aws_eks_cluster" => crate::eks::create(p, req).await,
         "aws_eks_node_group" => crate::eks_nodegroup::create(p, req).await,
+        "aws_eks_access_entry" => crate::eks_access::create_entry(p, req).await,
+        "aws_eks_access_policy_association" => crate::eks_access::create_association(p, req).await,
+        "aws_eks_addon" => crate::eks_addon::create(p, req).await,
         "aws_route53_zone" => crate::route53::create_zone(p, req).await,
         "aws_route53_record" => crate::route53_records::create(p, req).await,
         "aws_route53_health_check" => crate::route53_health::create_check(p, req).await,
+        "aws_route53_zone_association" => crate::route53_assoc::create_association(p, req).await,
+        "aws_route53_delegation_set" => crate::route53_assoc::create_set(p, req).await,
         "aws_iam_role" => crate::iam::create_role(p, req).await,
         "aws_iam_role_policy_attachment" => crate::iam::create_attachment(p, req).await,
+        "aws_iam_policy" => crate::iam_policy::create_policy(p, req).await,
+        "aws_iam_role_policy" => crate::iam_policy::create_role_policy(p, req).await,
+        "aws_iam_instance_profile" => crate::iam_profile::create_profile(p, req).await,
+        "aws_iam_openid_connect_provider" => crate::iam_profile::create_oidc(p, req).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

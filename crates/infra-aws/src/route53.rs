@@ -113,7 +113,7 @@ pub(crate) fn has_infra(tags: &[(String, String)], req: &CreateRequest) -> bool 
 
 // ---- zones ----
 
-async fn list_zones(p: &AwsProvider) -> Result<Vec<HostedZone>, ProviderError> {
+pub(crate) async fn list_zones(p: &AwsProvider) -> Result<Vec<HostedZone>, ProviderError> {
     let mut out = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -134,12 +134,15 @@ async fn list_zones(p: &AwsProvider) -> Result<Vec<HostedZone>, ProviderError> {
 }
 
 /// What only GetHostedZone tells: name servers and associated VPCs.
-struct ZoneDetail {
-    name_servers: Vec<String>,
-    vpcs: Vec<Vpc>,
+pub(crate) struct ZoneDetail {
+    pub(crate) name_servers: Vec<String>,
+    pub(crate) vpcs: Vec<Vpc>,
 }
 
-async fn zone_detail(p: &AwsProvider, id: &str) -> Result<Option<ZoneDetail>, ProviderError> {
+pub(crate) async fn zone_detail(
+    p: &AwsProvider,
+    id: &str,
+) -> Result<Option<ZoneDetail>, ProviderError> {
     match p
         .call("route53:GetHostedZone", || {
             p.route53().get_hosted_zone().id(id).send()
@@ -191,6 +194,8 @@ fn zone_value(
         ),
     );
     let carried = |k: &str| prior.map(|p| p.get(k).clone()).unwrap_or(Value::Null);
+    // a zone's delegation set never changes: carried from its create
+    m.insert("delegation_set_id".into(), carried("delegation_set_id"));
     match detail {
         Some(d) => {
             m.insert(
@@ -303,6 +308,7 @@ pub(crate) async fn create_zone(
                 .caller_reference(&req.token)
                 .hosted_zone_config(config.clone())
                 .set_vpc(first.clone())
+                .set_delegation_set_id(get_str(c, "delegation_set_id").map(str::to_string))
                 .send()
         })
         .await?;

@@ -1,4 +1,5 @@
-//! Route53: hosted zones, record sets and health checks.
+//! Route53: hosted zones, record sets, health checks, VPC associations of private zones
+//! and reusable delegation sets.
 
 use super::*;
 
@@ -12,6 +13,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
             .optional()
             .default("Managed by Terraform"),
         attr("force_destroy", b()).optional().default(false),
+        attr("delegation_set_id", s()).optional().force_new(),
         attr("name_servers", list_s()).computed(),
     ];
     a.extend(tags());
@@ -78,5 +80,23 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     a.extend(tags());
     a.extend(computed(&["arn"]));
     out.push(resource("aws_route53_health_check", Managed, a, vec![]));
+
+    let a = vec![
+        attr("zone_id", s()).required().force_new(),
+        attr("vpc_id", s()).required().force_new(),
+        attr("vpc_region", s()).optional().computed().force_new(),
+        attr("id", s()).computed(),
+        attr("owning_account", s()).computed(),
+    ];
+    out.push(resource("aws_route53_zone_association", Managed, a, vec![]));
+
+    let a = vec![
+        attr("reference_name", s()).optional().force_new(),
+        attr("id", s()).computed(),
+        attr("arn", s()).computed(),
+        attr("caller_reference", s()).computed(),
+        attr("name_servers", list_s()).computed(),
+    ];
+    out.push(resource("aws_route53_delegation_set", Managed, a, vec![]));
     out
 }

@@ -1,4 +1,5 @@
-//! EKS: clusters, managed node groups, and the `aws_eks_cluster` data source.
+//! EKS: clusters, managed node groups, access entries and their policy associations,
+//! add-ons, and the `aws_eks_cluster` data source.
 
 use super::*;
 
@@ -102,6 +103,57 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         .max(1),
     ];
     out.push(resource("aws_eks_node_group", Managed, a, blocks));
+
+    let mut a = vec![
+        attr("cluster_name", s()).required().force_new(),
+        attr("principal_arn", s()).required().force_new(),
+        attr("kubernetes_groups", set_s()).optional().computed(),
+        attr("type", s()).optional().default("STANDARD").force_new(),
+        attr("user_name", s()).optional().computed(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["access_entry_arn", "created_at", "modified_at"]));
+    out.push(resource("aws_eks_access_entry", Managed, a, vec![]));
+
+    let a = vec![
+        attr("cluster_name", s()).required().force_new(),
+        attr("principal_arn", s()).required().force_new(),
+        attr("policy_arn", s()).required().force_new(),
+        attr("id", s()).computed(),
+        attr("associated_at", s()).computed(),
+        attr("modified_at", s()).computed(),
+    ];
+    let scope = block(
+        "access_scope",
+        Nesting::List,
+        vec![
+            attr("type", s()).required(),
+            attr("namespaces", set_s()).optional(),
+        ],
+    )
+    .min(1)
+    .max(1)
+    .force_new();
+    out.push(resource(
+        "aws_eks_access_policy_association",
+        Managed,
+        a,
+        vec![scope],
+    ));
+
+    let mut a = vec![
+        attr("cluster_name", s()).required().force_new(),
+        attr("addon_name", s()).required().force_new(),
+        attr("addon_version", s()).optional().computed(),
+        attr("configuration_values", s()).optional().computed(),
+        attr("service_account_role_arn", s()).optional(),
+        attr("resolve_conflicts_on_create", s()).optional(),
+        attr("resolve_conflicts_on_update", s()).optional(),
+        attr("preserve", b()).optional(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["arn", "created_at", "modified_at"]));
+    out.push(resource("aws_eks_addon", Managed, a, vec![]));
 
     // ---- data sources ----
     out.push(resource(

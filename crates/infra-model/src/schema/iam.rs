@@ -1,5 +1,6 @@
-//! IAM: roles, managed-policy attachments, and the locally rendered
-//! `aws_iam_policy_document` data source.
+//! IAM: roles, managed policies and their attachments, inline role policies, instance
+//! profiles, OIDC providers (IRSA), and the locally rendered `aws_iam_policy_document`
+//! data source.
 
 use super::*;
 
@@ -25,6 +26,48 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     ];
     out.push(resource(
         "aws_iam_role_policy_attachment",
+        Managed,
+        a,
+        vec![],
+    ));
+
+    let mut a = vec![
+        attr("name", s()).optional().computed().force_new(),
+        attr("path", s()).optional().default("/").force_new(),
+        attr("description", s()).optional().force_new(),
+        attr("policy", AttrType::Json).required(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["arn", "policy_id"]));
+    a.push(attr("attachment_count", n()).computed());
+    out.push(resource("aws_iam_policy", Managed, a, vec![]));
+
+    let a = vec![
+        attr("role", s()).required().force_new(),
+        attr("name", s()).optional().computed().force_new(),
+        attr("policy", AttrType::Json).required(),
+        attr("id", s()).computed(),
+    ];
+    out.push(resource("aws_iam_role_policy", Managed, a, vec![]));
+
+    let mut a = vec![
+        attr("name", s()).optional().computed().force_new(),
+        attr("path", s()).optional().default("/").force_new(),
+        attr("role", s()).optional(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["arn", "unique_id", "create_date"]));
+    out.push(resource("aws_iam_instance_profile", Managed, a, vec![]));
+
+    let mut a = vec![
+        attr("url", s()).required().force_new(),
+        attr("client_id_list", set_s()).required(),
+        attr("thumbprint_list", list_s()).optional().computed(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["arn"]));
+    out.push(resource(
+        "aws_iam_openid_connect_provider",
         Managed,
         a,
         vec![],

@@ -9,6 +9,7 @@
 mod dns;
 mod eks;
 mod iam;
+mod lookups;
 mod network;
 mod remote_state;
 
@@ -282,6 +283,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(iam::schemas());
         all.extend(eks::schemas());
         all.extend(dns::schemas());
+        all.extend(lookups::schemas());
         all.extend(remote_state::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))

@@ -1,0 +1,214 @@
+//! Data sources that look up what exists: `aws_partition`, `aws_caller_identity`,
+//! `aws_region`, `aws_vpc`, `aws_subnets`, `aws_route53_zone`. One stack makes a VPC, its
+//! subnets and a zone; another looks them up, and its outputs are compared with what an
+//! independent client sees.
+
+use crate::common::{rt, sdk_config, Workspace};
+use crate::faults::direct;
+
+const MAKER: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.77.0.0/16"
+  tags       = { Name = var.name }
+}
+
+resource "aws_subnet" "private" {
+  for_each   = { a = "10.77.1.0/24", b = "10.77.2.0/24" }
+  vpc_id     = aws_vpc.this.id
+  cidr_block = each.value
+  tags       = { Name = "${var.name}-${each.key}", tier = "private" }
+}
+
+resource "aws_subnet" "public" {
+  vpc_id     = aws_vpc.this.id
+  cidr_block = "10.77.3.0/24"
+  tags       = { Name = "${var.name}-public", tier = "public" }
+}
+
+resource "aws_route53_zone" "this" {
+  name = "${var.name}.example.com"
+  tags = { owner = var.name }
+}
+"#;
+
+const READER: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+data "aws_vpc" "this" {
+  tags = { Name = var.name }
+}
+
+data "aws_subnets" "private" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.this.id]
+  }
+  tags = { tier = "private" }
+}
+
+data "aws_route53_zone" "this" {
+  name = "${var.name}.example.com."
+}
+
+data "aws_route53_zone" "by_id" {
+  zone_id = data.aws_route53_zone.this.zone_id
+}
+
+output "vpc" {
+  value = {
+    id         = data.aws_vpc.this.id
+    cidr       = data.aws_vpc.this.cidr_block
+    dns        = data.aws_vpc.this.enable_dns_support
+    tags       = data.aws_vpc.this.tags
+  }
+}
+
+output "subnets" {
+  value = data.aws_subnets.private.ids
+}
+
+output "zone" {
+  value = {
+    id           = data.aws_route53_zone.this.zone_id
+    same         = data.aws_route53_zone.by_id.name
+    name_servers = length(data.aws_route53_zone.this.name_servers)
+    owner        = data.aws_route53_zone.this.tags["owner"]
+  }
+}
+
+output "arn_prefix" {
+  value = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
+}
+
+output "region" {
+  value = data.aws_region.current.name
+}
+"#;
+
+fn output_json(ws: &Workspace) -> serde_json::Value {
+    let out = direct(ws, &["output", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+fn value<'a>(outputs: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let v = &outputs[name];
+    if v.get("value").is_some() {
+        &v["value"]
+    } else {
+        v
+    }
+}
+
+#[test]
+fn lookups_find_what_another_stack_made() {
+    let maker = Workspace::from_files(&[("main.tf", MAKER)], true);
+    let name = maker.stack_name.clone();
+    let vars = format!("name = \"{name}\"\n");
+    maker.write("test.auto.tfvars", &vars);
+    let apply = direct(&maker, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+
+    let reader = Workspace::from_files(&[("main.tf", READER)], true);
+    reader.write("test.auto.tfvars", &vars);
+    let apply = direct(&reader, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let outputs = output_json(&reader);
+
+    // what an independent client sees
+    let (vpc_id, mut private, zone_id) = rt().block_on(async {
+        let ec2 = aws_sdk_ec2::Client::new(&sdk_config());
+        let tag = |k: &str, v: &str| {
+            aws_sdk_ec2::types::Filter::builder()
+                .name(format!("tag:{k}"))
+                .values(v)
+                .build()
+        };
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(tag("Name", &name))
+            .send()
+            .await
+            .unwrap();
+        let vpc_id = vpcs.vpcs()[0].vpc_id().unwrap().to_string();
+        let subnets = ec2
+            .describe_subnets()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("vpc-id")
+                    .values(&vpc_id)
+                    .build(),
+            )
+            .filters(tag("tier", "private"))
+            .send()
+            .await
+            .unwrap();
+        let private: Vec<String> = subnets
+            .subnets()
+            .iter()
+            .map(|s| s.subnet_id().unwrap().to_string())
+            .collect();
+        let r53 = aws_sdk_route53::Client::new(&sdk_config());
+        let zones = r53
+            .list_hosted_zones_by_name()
+            .dns_name(format!("{name}.example.com."))
+            .send()
+            .await
+            .unwrap();
+        let zone = zones.hosted_zones()[0]
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_string();
+        (vpc_id, private, zone)
+    });
+    private.sort();
+    let vpc = value(&outputs, "vpc");
+    assert_eq!(vpc["id"], vpc_id.as_str(), "{outputs}");
+    assert_eq!(vpc["cidr"], "10.77.0.0/16");
+    assert_eq!(vpc["dns"], true);
+    assert_eq!(vpc["tags"]["Name"], name.as_str());
+    assert_eq!(value(&outputs, "subnets"), &serde_json::json!(private));
+    let zone = value(&outputs, "zone");
+    assert_eq!(zone["id"], zone_id.as_str(), "{outputs}");
+    assert_eq!(zone["same"], format!("{name}.example.com").as_str());
+    assert!(zone["name_servers"].as_f64().unwrap() >= 1.0, "{outputs}");
+    assert_eq!(zone["owner"], name.as_str());
+    assert_eq!(
+        value(&outputs, "arn_prefix"),
+        "arn:aws:iam::000000000000:root"
+    );
+    assert_eq!(value(&outputs, "region"), "us-east-1");
+
+    // a lookup that matches nothing says what it searched for
+    reader.write("test.auto.tfvars", &format!("name = \"{name}-missing\"\n"));
+    let plan = direct(&reader, &["plan"]);
+    assert_ne!(plan.code, 0);
+    // (the lookups run at once: whichever fails first is reported)
+    let text = plan.all();
+    assert!(
+        text.contains(&format!("no VPC matches tags {{Name={name}-missing}}"))
+            || text.contains(&format!(
+                "no hosted zone matches name = \"{name}-missing.example.com.\""
+            )),
+        "{text}"
+    );
+
+    let destroy = direct(&maker, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+}
