@@ -9,6 +9,7 @@ mod cli_plan;
 mod cli_signals;
 mod cli_state;
 mod concurrency;
+mod ec2_rules;
 mod environments;
 mod faults;
 mod faults_dns;
