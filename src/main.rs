@@ -3,6 +3,8 @@
 
 mod cli;
 mod commands;
+#[cfg(test)]
+mod compat;
 mod diagnostics;
 mod engine;
 mod env_vars;

@@ -48,6 +48,15 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_eks_addon" => "CLUSTER:ADDON, e.g. prod:vpc-cni",
         "aws_route53_zone_association" => "ZONEID:VPCID, e.g. Z0123456789ABC:vpc-0abc123",
         "aws_route53_delegation_set" => "the delegation set id",
+        "aws_security_group_rule" => {
+            "SECURITYGROUPID_TYPE_PROTOCOL_FROMPORT_TOPORT_SOURCE[_SOURCE...], e.g. sg-0abc123_ingress_tcp_443_443_10.0.0.0/8"
+        }
+        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => {
+            "the security group rule id, e.g. sgr-0abc123"
+        }
+        "aws_default_security_group" => "the default security group's id, e.g. sg-0abc123",
+        "aws_default_route_table" => "the default route table's id, e.g. rtb-0abc123",
+        "aws_egress_only_internet_gateway" => "the gateway id, e.g. eigw-0abc123",
         _ => "the resource's id",
     }
 }
@@ -60,6 +69,8 @@ pub(crate) async fn resolve(
 ) -> Result<Option<String>, ProviderError> {
     match type_name {
         "aws_route_table_association" => association(p, import_id).await,
+        // Terraform writes the protocol as a name or a number: the id uses the name
+        "aws_security_group_rule" => Ok(Some(crate::sg_rule::RuleKey::parse(import_id)?.id())),
         _ => Ok(Some(import_id.to_string())),
     }
 }

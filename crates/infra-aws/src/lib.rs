@@ -23,6 +23,8 @@ pub mod call;
 pub mod errors;
 
 mod data;
+mod defaults;
+mod egress_gateway;
 mod eip_nat;
 mod eks;
 mod eks_access;
@@ -44,10 +46,12 @@ mod route53_health;
 mod route53_records;
 mod route_table;
 mod security_group;
+mod sg_rule;
 mod sg_rules;
 mod subnet;
 mod util;
 mod vpc;
+mod vpc_sg_rule;
 mod waits;
 
 use std::collections::BTreeMap;
@@ -371,6 +375,13 @@ impl Provider for AwsProvider {
             "aws_route" => route_table::read_routes(self, items).await,
             "aws_route_table_association" => route_table::read_associations(self, items).await,
             "aws_security_group" => security_group::read(self, items).await,
+            "aws_security_group_rule" => sg_rule::read(self, items).await,
+            defaults::SECURITY_GROUP => defaults::read_group(self, items).await,
+            defaults::ROUTE_TABLE => defaults::read_table(self, items).await,
+            egress_gateway::TYPE => egress_gateway::read(self, items).await,
+            t @ (vpc_sg_rule::INGRESS | vpc_sg_rule::EGRESS) => {
+                vpc_sg_rule::read(self, t, items).await
+            }
             "aws_eks_cluster" => eks::read(self, items).await,
             "aws_eks_node_group" => eks_nodegroup::read(self, items).await,
             "aws_eks_access_entry" => eks_access::read_entries(self, items).await,
@@ -436,6 +447,13 @@ impl Provider for AwsProvider {
                 route_table::update_association(self, id, prior, desired).await
             }
             "aws_security_group" => security_group::update(self, id, prior, desired).await,
+            "aws_security_group_rule" => sg_rule::update(self, id, prior, desired).await,
+            defaults::SECURITY_GROUP => defaults::update_group(self, id, prior, desired).await,
+            defaults::ROUTE_TABLE => defaults::update_table(self, id, prior, desired).await,
+            egress_gateway::TYPE => egress_gateway::update(self, id, prior, desired).await,
+            t @ (vpc_sg_rule::INGRESS | vpc_sg_rule::EGRESS) => {
+                vpc_sg_rule::update(self, t, id, prior, desired).await
+            }
             "aws_eks_cluster" => eks::update(self, id, prior, desired).await,
             "aws_eks_node_group" => eks_nodegroup::update(self, id, prior, desired).await,
             "aws_eks_access_entry" => eks_access::update_entry(self, id, prior, desired).await,
@@ -476,6 +494,12 @@ impl Provider for AwsProvider {
             "aws_route" => route_table::delete_route(self, id, prior).await,
             "aws_route_table_association" => route_table::delete_association(self, id).await,
             "aws_security_group" => security_group::delete(self, id, prior).await,
+            "aws_security_group_rule" => sg_rule::delete(self, id).await,
+            defaults::SECURITY_GROUP | defaults::ROUTE_TABLE => defaults::delete(self, id).await,
+            egress_gateway::TYPE => egress_gateway::delete(self, id).await,
+            t @ (vpc_sg_rule::INGRESS | vpc_sg_rule::EGRESS) => {
+                vpc_sg_rule::delete(self, t, id, prior).await
+            }
             "aws_eks_cluster" => eks::delete(self, id).await,
             "aws_eks_node_group" => eks_nodegroup::delete(self, id).await,
             "aws_eks_access_entry" => eks_access::delete_entry(self, id).await,
@@ -509,6 +533,11 @@ impl Provider for AwsProvider {
             "aws_route" => route_table::adopt_route(self, req).await,
             "aws_route_table_association" => route_table::adopt_association(self, req).await,
             "aws_security_group" => security_group::adopt(self, req).await,
+            "aws_security_group_rule" => sg_rule::adopt(self, req).await,
+            defaults::SECURITY_GROUP => defaults::adopt_group(self, req).await,
+            defaults::ROUTE_TABLE => defaults::adopt_table(self, req).await,
+            egress_gateway::TYPE => egress_gateway::adopt(self, req).await,
+            vpc_sg_rule::INGRESS | vpc_sg_rule::EGRESS => vpc_sg_rule::adopt(self, req).await,
             "aws_eks_cluster" => eks::adopt(self, req).await,
             "aws_eks_node_group" => eks_nodegroup::adopt(self, req).await,
             "aws_eks_access_entry" => eks_access::adopt_entry(self, req).await,

@@ -134,6 +134,13 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         "aws_route" => crate::route_table::create_route(p, req).await,
         "aws_route_table_association" => crate::route_table::create_association(p, req).await,
         "aws_security_group" => crate::security_group::create(p, req).await,
+        "aws_security_group_rule" => crate::sg_rule::create(p, req).await,
+        crate::defaults::SECURITY_GROUP => crate::defaults::create_group(p, req).await,
+        crate::defaults::ROUTE_TABLE => crate::defaults::create_table(p, req).await,
+        crate::egress_gateway::TYPE => crate::egress_gateway::create(p, req).await,
+        crate::vpc_sg_rule::INGRESS | crate::vpc_sg_rule::EGRESS => {
+            crate::vpc_sg_rule::create(p, req).await
+        }
         "aws_eks_cluster" => crate::eks::create(p, req).await,
         "aws_eks_node_group" => crate::eks_nodegroup::create(p, req).await,
         "aws_eks_access_entry" => crate::eks_access::create_entry(p, req).await,

@@ -57,7 +57,7 @@ fn route_block(r: &Route) -> Value {
 }
 
 /// Configured routes by destination: (gateway_id, nat_gateway_id).
-fn routes_of(v: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
+pub(crate) fn routes_of(v: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
     v.get("route")
         .as_list()
         .unwrap_or_default()
@@ -81,7 +81,11 @@ fn sort_blocks(items: &mut [Value]) {
 
 // ---- aws_route_table ----
 
-fn table_value(p: &AwsProvider, t: &RouteTable, prior: Option<&Value>) -> Option<(String, Value)> {
+pub(crate) fn table_value(
+    p: &AwsProvider,
+    t: &RouteTable,
+    prior: Option<&Value>,
+) -> Option<(String, Value)> {
     let id = t.route_table_id()?.to_string();
     let mut routes: Vec<Value> = t
         .routes()
@@ -179,7 +183,7 @@ async fn delete_route_call(p: &AwsProvider, table: &str, cidr: &str) -> Result<(
 }
 
 /// Bring the inline routes of `table` from `old` to `new`: delete, replace, create.
-async fn sync_routes(
+pub(crate) async fn sync_routes(
     p: &AwsProvider,
     table: &str,
     old: &BTreeMap<String, (Option<String>, Option<String>)>,

@@ -37,7 +37,11 @@ pub(crate) async fn describe(
     .await
 }
 
-fn to_value(p: &AwsProvider, g: &SecurityGroup, prior: Option<&Value>) -> Option<(String, Value)> {
+pub(crate) fn to_value(
+    p: &AwsProvider,
+    g: &SecurityGroup,
+    prior: Option<&Value>,
+) -> Option<(String, Value)> {
     let id = g.group_id()?.to_string();
     let mut m = BTreeMap::new();
     m.insert("id".into(), Value::string(&id));
@@ -91,13 +95,13 @@ pub(crate) async fn read(
     .await
 }
 
-#[derive(Clone, Copy)]
-enum Direction {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
     Ingress,
     Egress,
 }
 
-async fn authorize(
+pub(crate) async fn authorize(
     p: &AwsProvider,
     id: &str,
     dir: Direction,
@@ -136,7 +140,7 @@ async fn authorize(
     Ok(())
 }
 
-async fn revoke(
+pub(crate) async fn revoke(
     p: &AwsProvider,
     id: &str,
     dir: Direction,
@@ -173,12 +177,12 @@ async fn revoke(
     }
 }
 
-fn revoke_perms(atoms: &BTreeSet<Atom>, id: &str) -> Vec<IpPermission> {
+pub(crate) fn revoke_perms(atoms: &BTreeSet<Atom>, id: &str) -> Vec<IpPermission> {
     atoms.iter().map(|a| to_permission(a, id, false)).collect()
 }
 
 /// Bring the rules of group `id` from `old` to `new` (each: the `ingress` / `egress` blocks).
-async fn sync_rules(
+pub(crate) async fn sync_rules(
     p: &AwsProvider,
     id: &str,
     old: &Value,

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, UserIdGroupPair};
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, UserIdGroupPair};
 use infra_model::Value;
 
 use crate::util::{get_str, get_strings};
@@ -14,6 +14,7 @@ use crate::util::{get_str, get_strings};
 pub enum Source {
     Cidr(String),
     Ipv6(String),
+    PrefixList(String),
     Group(String),
     SelfRef,
 }
@@ -71,6 +72,11 @@ pub fn rule_atoms(rule: &Value) -> Vec<Atom> {
             .map(Source::Ipv6),
     );
     sources.extend(
+        get_strings(rule, "prefix_list_ids")
+            .into_iter()
+            .map(Source::PrefixList),
+    );
+    sources.extend(
         get_strings(rule, "security_groups")
             .into_iter()
             .map(Source::Group),
@@ -126,6 +132,11 @@ pub fn permission_atoms(perms: &[IpPermission], own_id: &str) -> BTreeSet<Atom> 
                 out.insert(atom(Source::Ipv6(c.to_string()), r.description()));
             }
         }
+        for r in perm.prefix_list_ids() {
+            if let Some(id) = r.prefix_list_id() {
+                out.insert(atom(Source::PrefixList(id.to_string()), r.description()));
+            }
+        }
         for g in perm.user_id_group_pairs() {
             if let Some(id) = g.group_id() {
                 let source = if id == own_id {
@@ -160,6 +171,14 @@ pub fn to_permission(a: &Atom, own_id: &str, with_description: bool) -> IpPermis
         Source::Ipv6(c) => {
             b = b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).set_description(d).build())
         }
+        Source::PrefixList(id) => {
+            b = b.prefix_list_ids(
+                PrefixListId::builder()
+                    .prefix_list_id(id)
+                    .set_description(d)
+                    .build(),
+            )
+        }
         Source::Group(g) => {
             b = b.user_id_group_pairs(
                 UserIdGroupPair::builder()
@@ -185,6 +204,7 @@ fn full_rule(rule: &Value) -> Value {
     for (k, empty) in [
         ("cidr_blocks", Value::List(vec![])),
         ("ipv6_cidr_blocks", Value::List(vec![])),
+        ("prefix_list_ids", Value::List(vec![])),
         ("security_groups", Value::List(vec![])),
         ("self", Value::Bool(false)),
         ("description", Value::Null),
@@ -244,6 +264,16 @@ pub fn to_blocks(cloud: &BTreeSet<Atom>, prior: Option<&Value>) -> Value {
                 "ipv6_cidr_blocks",
                 pick(|s| {
                     if let Source::Ipv6(c) = s {
+                        Some(c)
+                    } else {
+                        None
+                    }
+                }),
+            ),
+            (
+                "prefix_list_ids",
+                pick(|s| {
+                    if let Source::PrefixList(c) = s {
                         Some(c)
                     } else {
                         None

@@ -260,6 +260,17 @@ fn lower_block(
                 return;
             }
             if let Some(prev) = &d.provider {
+                let alias = block.body.attributes().find(|a| a.key.as_str() == "alias");
+                if alias.is_some() {
+                    let mut e = Diagnostic::error("a second `provider \"aws\"` block (with `alias`) is not supported")
+                        .with_detail("infra applies a stack with one AWS provider (one account and region); move the aliased resources into a stack of their own, with its own provider block")
+                        .with_span(hspan);
+                    if let Some(first) = prev.span.clone() {
+                        e = e.with_related(first, "the stack's provider block");
+                    }
+                    diags.push(e);
+                    return;
+                }
                 duplicate(
                     diags,
                     "provider \"aws\" block".into(),
@@ -390,6 +401,15 @@ fn lower_block(
             d.calls.insert(name, c);
         }
         "import" => crate::imports::lower(d, i, file, block, diags),
+        other @ ("moved" | "removed" | "check") => diags.push(
+            Diagnostic::error(format!("`{other}` blocks are not supported yet"))
+                .with_detail(match other {
+                    "moved" => "remove the block and keep the old address (infra has no state move yet), or let the rename destroy and recreate the object",
+                    "check" => "remove the block, or turn the assertion into a variable `validation` or an output",
+                    _ => "remove the block; `infra state rm ADDRESS` forgets an object without destroying it",
+                })
+                .with_span(hspan),
+        ),
         other => {
             let mut d = Diagnostic::error(format!("unknown block type `{other}`")).with_span(hspan);
             d = match schema::did_you_mean(other, TOP_BLOCKS.iter().copied()) {

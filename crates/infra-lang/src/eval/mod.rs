@@ -315,9 +315,7 @@ impl Evaluator<'_> {
             let mut diag = self.error(&call.name.name, format!("unknown function \"{name}\""));
             diag = match suggest(name, crate::functions::NAMES.iter().copied()) {
                 Some(s) => diag.with_detail(format!("did you mean \"{s}\"?")),
-                None => {
-                    diag.with_detail("see the list of supported functions in the documentation")
-                }
+                None => diag.with_detail("supported functions are listed in docs/compatibility.md"),
             };
             return Err(diag);
         }

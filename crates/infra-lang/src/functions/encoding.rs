@@ -1,4 +1,4 @@
-//! JSON, base64 and hashing.
+//! JSON, YAML (encoding), base64 and hashing.
 
 use infra_model::Value;
 use sha2::{Digest, Sha256};
@@ -38,8 +38,78 @@ pub(super) fn call(a: Args) -> FnResult {
         "sha256" => Ok(Value::String(hex::encode(Sha256::digest(
             a.string(0, "str")?.as_bytes(),
         )))),
+        "yamlencode" => {
+            let mut out = String::new();
+            yaml(&a.args[0].to_json(), 0, &mut out);
+            Ok(Value::String(out))
+        }
         "sensitive" | "nonsensitive" => Ok(a.args[0].clone()),
         other => Err(format!("{other}: not implemented")),
+    }
+}
+
+/// YAML as Terraform's `yamlencode` writes it: block style, keys sorted, every string
+/// (keys too) double-quoted, `{}` / `[]` for empty collections, one value per line.
+fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
+    use serde_json::Value as J;
+    let pad = " ".repeat(indent);
+    let scalar = |v: &J| match v {
+        J::String(s) => serde_json::to_string(s).unwrap_or_default(),
+        J::Null => "null".to_string(),
+        J::Object(m) if m.is_empty() => "{}".to_string(),
+        J::Array(a) if a.is_empty() => "[]".to_string(),
+        other => other.to_string(),
+    };
+    let nested = |v: &J| {
+        matches!(v, J::Object(m) if !m.is_empty()) || matches!(v, J::Array(a) if !a.is_empty())
+    };
+    match v {
+        J::Object(m) if !m.is_empty() => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            for (i, k) in keys.into_iter().enumerate() {
+                let item = &m[k];
+                // the first key of a map in a list item follows the "- " on its line
+                if i > 0 || !out.ends_with("- ") {
+                    out.push_str(&pad);
+                }
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                match item {
+                    J::Object(_) if nested(item) => {
+                        out.push('\n');
+                        yaml(item, indent + 2, out);
+                    }
+                    // Terraform does not indent a list under its key
+                    J::Array(_) if nested(item) => {
+                        out.push('\n');
+                        yaml(item, indent, out);
+                    }
+                    _ => {
+                        out.push(' ');
+                        out.push_str(&scalar(item));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        J::Array(a) if !a.is_empty() => {
+            for item in a {
+                out.push_str(&pad);
+                out.push_str("- ");
+                if nested(item) {
+                    yaml(item, indent + 2, out);
+                } else {
+                    out.push_str(&scalar(item));
+                    out.push('\n');
+                }
+            }
+        }
+        other => {
+            out.push_str(&pad);
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
     }
 }
 

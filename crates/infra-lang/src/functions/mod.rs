@@ -23,6 +23,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("anytrue", 1, Some(1), false),
     ("base64decode", 1, Some(1), false),
     ("base64encode", 1, Some(1), false),
+    ("basename", 1, Some(1), false),
     ("can", 1, Some(1), false),
     ("ceil", 1, Some(1), false),
     ("chunklist", 2, Some(2), true),
@@ -35,6 +36,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("compact", 1, Some(1), false),
     ("concat", 0, None, true),
     ("contains", 2, Some(2), false),
+    ("dirname", 1, Some(1), false),
     ("distinct", 1, Some(1), false),
     ("element", 2, Some(2), true),
     ("endswith", 2, Some(2), false),
@@ -91,6 +93,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("try", 1, None, true),
     ("upper", 1, Some(1), false),
     ("values", 1, Some(1), true),
+    ("yamlencode", 1, Some(1), false),
     ("zipmap", 2, Some(2), true),
 ];
 
@@ -101,6 +104,7 @@ pub(crate) const NAMES: &[&str] = &[
     "anytrue",
     "base64decode",
     "base64encode",
+    "basename",
     "can",
     "ceil",
     "chunklist",
@@ -113,6 +117,7 @@ pub(crate) const NAMES: &[&str] = &[
     "compact",
     "concat",
     "contains",
+    "dirname",
     "distinct",
     "element",
     "endswith",
@@ -169,6 +174,7 @@ pub(crate) const NAMES: &[&str] = &[
     "try",
     "upper",
     "values",
+    "yamlencode",
     "zipmap",
 ];
 
@@ -227,10 +233,10 @@ fn call_unmarked(name: &str, args: Vec<Value>) -> FnResult {
         "abs" | "ceil" | "floor" | "log" | "max" | "min" | "parseint" | "pow" | "signum"
         | "sum" | "tobool" | "tonumber" | "tostring" => numeric::call(a),
         "base64decode" | "base64encode" | "jsondecode" | "jsonencode" | "nonsensitive"
-        | "sensitive" | "sha256" => encoding::call(a),
-        "endswith" | "indent" | "join" | "lower" | "regex" | "regexall" | "replace" | "split"
-        | "startswith" | "strrev" | "substr" | "title" | "trim" | "trimprefix" | "trimspace"
-        | "trimsuffix" | "upper" => strings::call(a),
+        | "sensitive" | "sha256" | "yamlencode" => encoding::call(a),
+        "basename" | "dirname" | "endswith" | "indent" | "join" | "lower" | "regex"
+        | "regexall" | "replace" | "split" | "startswith" | "strrev" | "substr" | "title"
+        | "trim" | "trimprefix" | "trimspace" | "trimsuffix" | "upper" => strings::call(a),
         "try" | "can" => Err(format!("{name} must be called directly in an expression")),
         _ => collections::call(a),
     }

@@ -59,6 +59,25 @@ pub(super) fn call(a: Args) -> FnResult {
             s(out)
         }
         "strrev" => s(a.string(0, "str")?.chars().rev().collect()),
+        // Go's filepath.Base / filepath.Dir, as Terraform uses them (on Unix)
+        "basename" => {
+            let p = a.string(0, "path")?;
+            let t = p.trim_end_matches('/');
+            s(match (p.is_empty(), t.is_empty()) {
+                (true, _) => ".".into(),
+                (false, true) => "/".into(),
+                _ => t.rsplit('/').next().unwrap_or(t).to_string(),
+            })
+        }
+        "dirname" => {
+            let p = a.string(0, "path")?;
+            let dir = match p.rfind('/') {
+                None => ".".to_string(),
+                Some(0) => "/".to_string(),
+                Some(i) => p[..i].trim_end_matches('/').to_string(),
+            };
+            s(if dir.is_empty() { "/".into() } else { dir })
+        }
         "trimspace" => s(a.string(0, "str")?.trim().to_string()),
         "trimprefix" => {
             let text = a.string(0, "str")?;

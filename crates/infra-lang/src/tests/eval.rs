@@ -276,7 +276,7 @@ fn function_calls() {
         ("concat([1], 3...)", "error: the final argument to \"concat\" must be a list to expand it with \"...\", got number 3"),
         ("min([1, 2]...)", "1"),
         ("lenght(var.list)", "error: unknown function \"lenght\" (did you mean \"length\"?)"),
-        ("frobnicate(1)", "error: unknown function \"frobnicate\" (see the list of supported functions in the documentation)"),
+        ("frobnicate(1)", "error: unknown function \"frobnicate\" (supported functions are listed in docs/compatibility.md)"),
         ("provider::aws::arn_parse(\"x\")", "error: provider-defined function \"arn_parse\" is not supported (use a built-in function instead)"),
         ("length(1, 2)", "error: length takes 1 argument, got 2"),
         ("cidrsubnet(\"10.0.0.0/16\")", "error: cidrsubnet takes 3 arguments, got 1"),

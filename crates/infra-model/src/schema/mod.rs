@@ -7,6 +7,7 @@
 //! mark computed attributes unknown; the provider implements them.
 
 mod dns;
+mod ec2;
 mod eks;
 mod iam;
 mod lookups;
@@ -280,6 +281,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
     REGISTRY.get_or_init(|| {
         let mut all = Vec::new();
         all.extend(network::schemas());
+        all.extend(ec2::schemas());
         all.extend(iam::schemas());
         all.extend(eks::schemas());
         all.extend(dns::schemas());

@@ -118,6 +118,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
             attr("protocol", s()).required(),
             attr("cidr_blocks", list_s()).optional(),
             attr("ipv6_cidr_blocks", list_s()).optional(),
+            attr("prefix_list_ids", list_s()).optional(),
             attr("security_groups", set_s()).optional(),
             attr("self", b()).optional().default(false),
             attr("description", s()).optional(),

@@ -1,0 +1,440 @@
+//! `docs/compatibility.md`, generated from the schemas (`infra_model::schema`) and the
+//! function table (`infra_lang::FUNCTIONS`), so that it cannot drift: the test below fails
+//! when the file differs from what the code supports. Regenerate it with
+//! `INFRA_UPDATE_DOCS=1 cargo nextest run -p infra compatibility`.
+
+use std::fmt::Write;
+
+use infra_model::{schema, AttrSchema, AttrType, BlockSchema, Mode, Nesting};
+
+/// Terraform's built-in functions (Terraform 1.9), to say which ones are missing.
+const TERRAFORM_FUNCTIONS: &[&str] = &[
+    "abs",
+    "abspath",
+    "alltrue",
+    "anytrue",
+    "base64decode",
+    "base64encode",
+    "base64gzip",
+    "base64sha256",
+    "base64sha512",
+    "basename",
+    "bcrypt",
+    "can",
+    "ceil",
+    "chomp",
+    "chunklist",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "cidrsubnets",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "concat",
+    "contains",
+    "csvdecode",
+    "dirname",
+    "distinct",
+    "element",
+    "endswith",
+    "file",
+    "filebase64",
+    "filebase64sha256",
+    "filebase64sha512",
+    "fileexists",
+    "filemd5",
+    "fileset",
+    "filesha1",
+    "filesha256",
+    "filesha512",
+    "flatten",
+    "floor",
+    "format",
+    "formatdate",
+    "formatlist",
+    "indent",
+    "index",
+    "issensitive",
+    "join",
+    "jsondecode",
+    "jsonencode",
+    "keys",
+    "length",
+    "log",
+    "lookup",
+    "lower",
+    "matchkeys",
+    "max",
+    "md5",
+    "merge",
+    "min",
+    "nonsensitive",
+    "one",
+    "parseint",
+    "pathexpand",
+    "plantimestamp",
+    "pow",
+    "range",
+    "regex",
+    "regexall",
+    "replace",
+    "reverse",
+    "rsadecrypt",
+    "sensitive",
+    "setintersection",
+    "setproduct",
+    "setsubtract",
+    "setunion",
+    "sha1",
+    "sha256",
+    "sha512",
+    "signum",
+    "slice",
+    "sort",
+    "split",
+    "startswith",
+    "strcontains",
+    "strrev",
+    "substr",
+    "sum",
+    "templatefile",
+    "templatestring",
+    "textdecodebase64",
+    "textencodebase64",
+    "timeadd",
+    "timecmp",
+    "timestamp",
+    "title",
+    "tobool",
+    "tolist",
+    "tomap",
+    "tonumber",
+    "toset",
+    "tostring",
+    "transpose",
+    "trim",
+    "trimprefix",
+    "trimspace",
+    "trimsuffix",
+    "try",
+    "upper",
+    "urlencode",
+    "uuid",
+    "uuidv5",
+    "values",
+    "yamldecode",
+    "yamlencode",
+    "zipmap",
+];
+
+/// Resource types that public AWS network / EKS / DNS configurations use (issue 12,
+/// terraform-aws-vpc, terraform-aws-eks): those not in the schemas are listed as missing.
+const WANTED_RESOURCES: &[&str] = &[
+    "aws_cloudwatch_log_group",
+    "aws_customer_gateway",
+    "aws_db_subnet_group",
+    "aws_default_network_acl",
+    "aws_default_route_table",
+    "aws_default_security_group",
+    "aws_default_vpc",
+    "aws_egress_only_internet_gateway",
+    "aws_eip",
+    "aws_eks_access_entry",
+    "aws_eks_access_policy_association",
+    "aws_eks_addon",
+    "aws_eks_cluster",
+    "aws_eks_fargate_profile",
+    "aws_eks_identity_provider_config",
+    "aws_eks_node_group",
+    "aws_elasticache_subnet_group",
+    "aws_flow_log",
+    "aws_iam_instance_profile",
+    "aws_iam_openid_connect_provider",
+    "aws_iam_policy",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_internet_gateway",
+    "aws_kms_alias",
+    "aws_kms_key",
+    "aws_launch_template",
+    "aws_nat_gateway",
+    "aws_network_acl",
+    "aws_network_acl_association",
+    "aws_network_acl_rule",
+    "aws_redshift_subnet_group",
+    "aws_route",
+    "aws_route53_delegation_set",
+    "aws_route53_health_check",
+    "aws_route53_record",
+    "aws_route53_zone",
+    "aws_route53_zone_association",
+    "aws_route_table",
+    "aws_route_table_association",
+    "aws_security_group",
+    "aws_security_group_rule",
+    "aws_subnet",
+    "aws_vpc",
+    "aws_vpc_block_public_access_exclusion",
+    "aws_vpc_block_public_access_options",
+    "aws_vpc_dhcp_options",
+    "aws_vpc_dhcp_options_association",
+    "aws_vpc_endpoint",
+    "aws_vpc_ipv4_cidr_block_association",
+    "aws_vpc_security_group_egress_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpn_gateway",
+    "aws_vpn_gateway_attachment",
+    "aws_vpn_gateway_route_propagation",
+];
+
+/// Data sources that the same configurations use.
+const WANTED_DATA: &[&str] = &[
+    "aws_ami",
+    "aws_availability_zones",
+    "aws_caller_identity",
+    "aws_eks_addon_version",
+    "aws_eks_cluster",
+    "aws_eks_cluster_auth",
+    "aws_iam_policy_document",
+    "aws_iam_session_context",
+    "aws_partition",
+    "aws_region",
+    "aws_route53_zone",
+    "aws_ssm_parameter",
+    "aws_subnets",
+    "aws_vpc",
+    "terraform_remote_state",
+];
+
+/// Providers other than AWS that public examples use, and what `infra` does with them.
+const OTHER_PROVIDERS: &[(&str, &str)] = &[
+    ("kubernetes", "not supported: a `provider \"kubernetes\"` block or a `kubernetes_*` resource is an error naming it; manage in-cluster objects with kubectl or Helm after apply"),
+    ("helm", "not supported (same error); install charts after apply"),
+    ("tls", "not supported (same error); EKS examples use `tls_certificate` only to read the OIDC issuer's thumbprint"),
+    ("time", "not supported (same error); `time_sleep` waits are unnecessary: infra waits for readiness itself"),
+    ("random", "not supported (same error); use a variable or `substr(sha256(...))` for a stable suffix"),
+];
+
+/// The language constructs of Terraform and whether `infra` takes them.
+const LANGUAGE: &[(&str, &str)] = &[
+    ("`variable`, `locals`, `output`, `module` (local paths)", "supported"),
+    ("`count`, `for_each`, `depends_on`, `lifecycle` (`create_before_destroy`, `prevent_destroy`, `ignore_changes`)", "supported"),
+    ("`dynamic` blocks", "supported"),
+    ("`for` expressions, with `if` and grouping (`...`)", "supported"),
+    ("splats (`aws_subnet.x[*].id`, `module.m[*].out`)", "supported"),
+    ("`try`, `can`", "supported"),
+    ("`terraform { required_version, required_providers }`", "accepted (not enforced); `backend` / `cloud` are errors: infra keeps its own state"),
+    ("`provider \"aws\" { region, default_tags }`", "supported; `default_tags` are applied to every taggable resource"),
+    ("`provider` with `alias`, `provider = aws.x` on resources", "one AWS provider per stack: a lone aliased block is that provider (its `alias` is ignored, with a warning); a second `provider \"aws\"` block is an error naming it"),
+    ("`moved`, `removed`, `check` blocks", "not supported yet: an error names the block and its file:line"),
+    ("`precondition` / `postcondition` in `lifecycle`", "not supported yet: an error names the block and its file:line"),
+    ("`templatefile`, `file` (reading files)", "not supported yet: an error names the function"),
+    ("`provisioner`, `connection`", "not supported (error): infra manages cloud resources only"),
+    ("remote module sources (registry, git)", "not supported: `source` must be a local path"),
+];
+
+/// The whole of `docs/compatibility.md`.
+pub fn render() -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "# Compatibility with Terraform configurations\n");
+    let _ = writeln!(
+        w,
+        "Generated from the schemas and the function table by `src/compat.rs`; a test fails when\n\
+         this file and the code disagree. Regenerate it with\n\
+         `INFRA_UPDATE_DOCS=1 cargo nextest run -p infra compatibility`.\n\n\
+         Names and semantics are the Terraform AWS provider's. In the attribute tables:\n\
+         **required**, **optional**, **computed** (set by AWS; *optional, computed* when AWS\n\
+         fills in what is not written), and **forces new** when a change replaces the object.\n\
+         A resource type, data source or function not listed here is an error naming it and its\n\
+         file:line; `infra validate` reports every one of them in one run.\n"
+    );
+    let managed = schema::type_names(Mode::Managed);
+    let data = schema::type_names(Mode::Data);
+    let _ = writeln!(w, "## Summary\n");
+    let _ = writeln!(
+        w,
+        "- {} resource types, {} data sources, {} functions.",
+        managed.len(),
+        data.len(),
+        infra_lang::FUNCTIONS.len()
+    );
+    let missing = |wanted: &[&'static str], have: &[&str]| -> Vec<&'static str> {
+        wanted
+            .iter()
+            .copied()
+            .filter(|t| !have.contains(t))
+            .collect()
+    };
+    let list = |v: &[&str]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let _ = writeln!(
+        w,
+        "- Resource types public AWS configurations use that are **missing**: {}.",
+        list(&missing(WANTED_RESOURCES, &managed))
+    );
+    let _ = writeln!(
+        w,
+        "- Data sources they use that are **missing**: {}.",
+        list(&missing(WANTED_DATA, &data))
+    );
+    let mut fmissing: Vec<&str> = TERRAFORM_FUNCTIONS
+        .iter()
+        .copied()
+        .filter(|f| !infra_lang::FUNCTIONS.contains(f))
+        .collect();
+    fmissing.sort_unstable();
+    let _ = writeln!(
+        w,
+        "- Terraform functions that are **missing**: {}.\n",
+        list(&fmissing)
+    );
+
+    let _ = writeln!(w, "## Language\n\n| construct | status |\n|---|---|");
+    for (c, s) in LANGUAGE {
+        let _ = writeln!(w, "| {c} | {s} |");
+    }
+    let _ = writeln!(
+        w,
+        "\n## Providers other than AWS\n\n| provider | status |\n|---|---|"
+    );
+    for (p, s) in OTHER_PROVIDERS {
+        let _ = writeln!(w, "| `{p}` | {s} |");
+    }
+    let _ = writeln!(w, "\n## Functions\n");
+    let _ = writeln!(w, "{}\n", list(infra_lang::FUNCTIONS));
+
+    for (title, mode, names) in [
+        ("Resource types", Mode::Managed, &managed),
+        ("Data sources", Mode::Data, &data),
+    ] {
+        let _ = writeln!(w, "## {title}\n");
+        for t in names.iter() {
+            let Some(s) = schema::lookup(mode, t) else {
+                continue;
+            };
+            let _ = writeln!(w, "### `{t}`\n");
+            attributes(w, &s.attributes);
+            for b in &s.blocks {
+                block(w, b, t);
+            }
+        }
+    }
+    out
+}
+
+fn flags(a: &AttrSchema) -> String {
+    let mut f = Vec::new();
+    if a.required {
+        f.push("required");
+    }
+    match (a.optional, a.computed) {
+        (true, true) => f.push("optional, computed"),
+        (true, false) => f.push("optional"),
+        (false, true) => f.push("computed"),
+        _ => {}
+    }
+    if a.force_new {
+        f.push("forces new");
+    }
+    if a.sensitive {
+        f.push("sensitive");
+    }
+    f.join(", ")
+}
+
+fn ty(t: &AttrType) -> String {
+    t.describe()
+}
+
+fn attributes(w: &mut String, attrs: &[AttrSchema]) {
+    if attrs.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "| attribute | type | | default |\n|---|---|---|---|");
+    for a in attrs {
+        let default = a
+            .default
+            .as_ref()
+            .map(|d| format!("`{}`", d.to_json()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            w,
+            "| `{}` | {} | {} | {default} |",
+            a.name,
+            ty(&a.ty),
+            flags(a)
+        );
+    }
+    let _ = writeln!(w);
+}
+
+fn block(w: &mut String, b: &BlockSchema, parent: &str) {
+    let nesting = match b.nesting {
+        Nesting::List => "list",
+        Nesting::Set => "set",
+    };
+    let mut notes = vec![format!("{nesting} of blocks")];
+    if let Some(m) = b.max_items {
+        notes.push(format!("at most {m}"));
+    }
+    if b.min_items > 0 {
+        notes.push(format!("at least {}", b.min_items));
+    }
+    if b.force_new {
+        notes.push("forces new".into());
+    }
+    if b.computed {
+        notes.push("kept as AWS has it when no block is written".into());
+    }
+    let _ = writeln!(
+        w,
+        "Block `{}` of `{parent}` ({}):\n",
+        b.name,
+        notes.join(", ")
+    );
+    attributes(w, &b.attributes);
+    for inner in &b.blocks {
+        block(w, inner, &format!("{parent}.{}", b.name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn docs_compatibility_md_is_generated_from_the_schemas() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/compatibility.md");
+        let want = super::render();
+        if std::env::var_os("INFRA_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/compatibility.md is out of date with the schemas; regenerate it with `INFRA_UPDATE_DOCS=1 cargo nextest run -p infra compatibility`"
+        );
+    }
+
+    #[test]
+    fn every_supported_type_is_listed() {
+        let doc = super::render();
+        for t in infra_model::schema::type_names(infra_model::Mode::Managed) {
+            assert!(doc.contains(&format!("### `{t}`")), "{t}");
+        }
+        for f in infra_lang::FUNCTIONS {
+            assert!(doc.contains(&format!("`{f}`")), "{f}");
+        }
+    }
+}
