@@ -35,8 +35,11 @@ fn main() -> ExitCode {
     redact::register_env();
     init_tracing(cli.log.as_deref());
     let printer = Printer::new(cli.no_color);
+    // Debug builds keep every nested future of a provider call on the worker's stack; the
+    // 2 MiB default overflowed once the create dispatch covered ~30 resource types.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(16 * 1024 * 1024)
         .build()
     {
         Ok(rt) => rt,

@@ -125,38 +125,46 @@ async fn finish(
 /// One create of `req`'s type.
 async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
     match req.type_name.as_str() {
-        "aws_vpc" => crate::vpc::create(p, req).await,
-        "aws_subnet" => crate::subnet::create(p, req).await,
-        "aws_internet_gateway" => crate::gateways::create(p, req).await,
-        "aws_eip" => crate::eip_nat::create_eip(p, req).await,
-        "aws_nat_gateway" => crate::eip_nat::create_nat(p, req).await,
-        "aws_route_table" => crate::route_table::create_table(p, req).await,
-        "aws_route" => crate::route_table::create_route(p, req).await,
-        "aws_route_table_association" => crate::route_table::create_association(p, req).await,
-        "aws_security_group" => crate::security_group::create(p, req).await,
-        "aws_security_group_rule" => crate::sg_rule::create(p, req).await,
-        crate::defaults::SECURITY_GROUP => crate::defaults::create_group(p, req).await,
-        crate::defaults::ROUTE_TABLE => crate::defaults::create_table(p, req).await,
-        crate::egress_gateway::TYPE => crate::egress_gateway::create(p, req).await,
-        crate::vpc_sg_rule::INGRESS | crate::vpc_sg_rule::EGRESS => {
-            crate::vpc_sg_rule::create(p, req).await
+        "aws_vpc" => Box::pin(crate::vpc::create(p, req)).await,
+        "aws_subnet" => Box::pin(crate::subnet::create(p, req)).await,
+        "aws_internet_gateway" => Box::pin(crate::gateways::create(p, req)).await,
+        "aws_eip" => Box::pin(crate::eip_nat::create_eip(p, req)).await,
+        "aws_nat_gateway" => Box::pin(crate::eip_nat::create_nat(p, req)).await,
+        "aws_route_table" => Box::pin(crate::route_table::create_table(p, req)).await,
+        "aws_route" => Box::pin(crate::route_table::create_route(p, req)).await,
+        "aws_route_table_association" => {
+            Box::pin(crate::route_table::create_association(p, req)).await
         }
-        "aws_eks_cluster" => crate::eks::create(p, req).await,
-        "aws_eks_node_group" => crate::eks_nodegroup::create(p, req).await,
-        "aws_eks_access_entry" => crate::eks_access::create_entry(p, req).await,
-        "aws_eks_access_policy_association" => crate::eks_access::create_association(p, req).await,
-        "aws_eks_addon" => crate::eks_addon::create(p, req).await,
-        "aws_route53_zone" => crate::route53::create_zone(p, req).await,
-        "aws_route53_record" => crate::route53_records::create(p, req).await,
-        "aws_route53_health_check" => crate::route53_health::create_check(p, req).await,
-        "aws_route53_zone_association" => crate::route53_assoc::create_association(p, req).await,
-        "aws_route53_delegation_set" => crate::route53_assoc::create_set(p, req).await,
-        "aws_iam_role" => crate::iam::create_role(p, req).await,
-        "aws_iam_role_policy_attachment" => crate::iam::create_attachment(p, req).await,
-        "aws_iam_policy" => crate::iam_policy::create_policy(p, req).await,
-        "aws_iam_role_policy" => crate::iam_policy::create_role_policy(p, req).await,
-        "aws_iam_instance_profile" => crate::iam_profile::create_profile(p, req).await,
-        "aws_iam_openid_connect_provider" => crate::iam_profile::create_oidc(p, req).await,
+        "aws_security_group" => Box::pin(crate::security_group::create(p, req)).await,
+        "aws_security_group_rule" => Box::pin(crate::sg_rule::create(p, req)).await,
+        crate::defaults::SECURITY_GROUP => Box::pin(crate::defaults::create_group(p, req)).await,
+        crate::defaults::ROUTE_TABLE => Box::pin(crate::defaults::create_table(p, req)).await,
+        crate::egress_gateway::TYPE => Box::pin(crate::egress_gateway::create(p, req)).await,
+        crate::vpc_sg_rule::INGRESS | crate::vpc_sg_rule::EGRESS => {
+            Box::pin(crate::vpc_sg_rule::create(p, req)).await
+        }
+        "aws_eks_cluster" => Box::pin(crate::eks::create(p, req)).await,
+        "aws_eks_node_group" => Box::pin(crate::eks_nodegroup::create(p, req)).await,
+        "aws_eks_access_entry" => Box::pin(crate::eks_access::create_entry(p, req)).await,
+        "aws_eks_access_policy_association" => {
+            Box::pin(crate::eks_access::create_association(p, req)).await
+        }
+        "aws_eks_addon" => Box::pin(crate::eks_addon::create(p, req)).await,
+        "aws_route53_zone" => Box::pin(crate::route53::create_zone(p, req)).await,
+        "aws_route53_record" => Box::pin(crate::route53_records::create(p, req)).await,
+        "aws_route53_health_check" => Box::pin(crate::route53_health::create_check(p, req)).await,
+        "aws_route53_zone_association" => {
+            Box::pin(crate::route53_assoc::create_association(p, req)).await
+        }
+        "aws_route53_delegation_set" => Box::pin(crate::route53_assoc::create_set(p, req)).await,
+        "aws_iam_role" => Box::pin(crate::iam::create_role(p, req)).await,
+        "aws_iam_role_policy_attachment" => Box::pin(crate::iam::create_attachment(p, req)).await,
+        "aws_iam_policy" => Box::pin(crate::iam_policy::create_policy(p, req)).await,
+        "aws_iam_role_policy" => Box::pin(crate::iam_policy::create_role_policy(p, req)).await,
+        "aws_iam_instance_profile" => Box::pin(crate::iam_profile::create_profile(p, req)).await,
+        "aws_iam_openid_connect_provider" => {
+            Box::pin(crate::iam_profile::create_oidc(p, req)).await
+        }
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
