@@ -132,31 +132,14 @@ pub(crate) async fn read_entries(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let mut by_cluster: BTreeMap<&str, Vec<(&str, &ReadRequest)>> = BTreeMap::new();
-    for i in items {
-        let (cluster, principal) = split_entry(&i.id)?;
-        by_cluster.entry(cluster).or_default().push((principal, i));
-    }
-    let mut out = BTreeMap::new();
-    for (cluster, asked) in by_cluster {
-        let existing = if asked.len() > 1 {
-            match list_entries(p, cluster).await? {
-                Some(set) => set,
-                None => continue,
-            }
-        } else {
-            asked.iter().map(|(pr, _)| pr.to_string()).collect()
-        };
-        for (principal, i) in asked {
-            if !existing.contains(principal) {
-                continue;
-            }
-            if let Some(e) = describe_entry(p, cluster, principal).await? {
-                out.insert(i.id.clone(), entry_value(&e, Some(&i.prior)));
-            }
-        }
-    }
-    Ok(out)
+    crate::util::read_cluster_children(
+        items,
+        split_entry,
+        |cluster| list_entries(p, cluster),
+        |cluster, principal| describe_entry(p, cluster, principal),
+        |e, prior| entry_value(e, Some(prior)),
+    )
+    .await
 }
 
 pub(crate) async fn create_entry(

@@ -131,31 +131,14 @@ pub(crate) async fn read(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let mut by_cluster: BTreeMap<&str, Vec<(&str, &ReadRequest)>> = BTreeMap::new();
-    for i in items {
-        let (cluster, name) = split_id(&i.id)?;
-        by_cluster.entry(cluster).or_default().push((name, i));
-    }
-    let mut out = BTreeMap::new();
-    for (cluster, asked) in by_cluster {
-        let existing = if asked.len() > 1 {
-            match list(p, cluster).await? {
-                Some(set) => set,
-                None => continue,
-            }
-        } else {
-            asked.iter().map(|(n, _)| n.to_string()).collect()
-        };
-        for (name, i) in asked {
-            if !existing.contains(name) {
-                continue;
-            }
-            if let Some(a) = describe(p, cluster, name).await? {
-                out.insert(i.id.clone(), addon_value(&a, Some(&i.prior)));
-            }
-        }
-    }
-    Ok(out)
+    crate::util::read_cluster_children(
+        items,
+        split_id,
+        |cluster| list(p, cluster),
+        |cluster, name| describe(p, cluster, name),
+        |a, prior| addon_value(a, Some(prior)),
+    )
+    .await
 }
 
 fn resolve(c: &Value, key: &str) -> Option<ResolveConflicts> {

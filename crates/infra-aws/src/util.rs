@@ -335,3 +335,47 @@ where
     }
     Ok(out)
 }
+
+/// The refresh of objects that live inside an EKS cluster (`CLUSTER:NAME` ids: add-ons, access
+/// entries), whose API has no batched describe: one list per cluster tells which still exist
+/// (skipped when only one is asked for), then each one that does is described.
+pub(crate) async fn read_cluster_children<'a, T, LF, DF>(
+    items: &'a [infra_provider::ReadRequest],
+    split: fn(&'a str) -> Result<(&'a str, &'a str), infra_provider::ProviderError>,
+    list: impl Fn(&'a str) -> LF,
+    describe: impl Fn(&'a str, &'a str) -> DF,
+    value: impl Fn(&T, &Value) -> Value,
+) -> Result<BTreeMap<String, Value>, infra_provider::ProviderError>
+where
+    LF: Future<
+        Output = Result<Option<std::collections::HashSet<String>>, infra_provider::ProviderError>,
+    >,
+    DF: Future<Output = Result<Option<T>, infra_provider::ProviderError>>,
+{
+    let mut by_cluster: BTreeMap<&'a str, Vec<(&'a str, &'a infra_provider::ReadRequest)>> =
+        BTreeMap::new();
+    for i in items {
+        let (cluster, name) = split(&i.id)?;
+        by_cluster.entry(cluster).or_default().push((name, i));
+    }
+    let mut out = BTreeMap::new();
+    for (cluster, asked) in by_cluster {
+        let existing = if asked.len() > 1 {
+            match list(cluster).await? {
+                Some(set) => set,
+                None => continue,
+            }
+        } else {
+            asked.iter().map(|(n, _)| n.to_string()).collect()
+        };
+        for (name, i) in asked {
+            if !existing.contains(name) {
+                continue;
+            }
+            if let Some(found) = describe(cluster, name).await? {
+                out.insert(i.id.clone(), value(&found, &i.prior));
+            }
+        }
+    }
+    Ok(out)
+}
