@@ -28,6 +28,8 @@ REFERENCE = ROOT / "stacks/bench/reference"
 SCALE = ROOT / "stacks/bench/scale"
 PLAYBOOK = ROOT / "bench/ansible/reference.yml"
 PORT = int(os.environ.get("BENCH_PORT", "4590"))
+# --cold: time the first requests to a fresh emulator too (its services start lazily)
+WARM = True
 
 
 def log(msg):
@@ -38,7 +40,7 @@ def infra_reference(infra, runs, records):
     """Converge, no-change apply and no-op plan of the reference network, each run on a
     fresh emulator."""
     for i in range(runs):
-        with measure.Emulator(PORT) as emu, tempfile.TemporaryDirectory() as tmp:
+        with measure.Emulator(PORT, warm=WARM) as emu, tempfile.TemporaryDirectory() as tmp:
             args = ["--stack", str(REFERENCE), "--state", f"{tmp}/state.db", "--no-color"]
             steps = [
                 ("converge", ["apply", "--auto-approve"], (0,)),
@@ -47,7 +49,8 @@ def infra_reference(infra, runs, records):
             ]
             for scenario, cmd, ok in steps:
                 fig = measure.run([infra, *cmd, *args], env=emu.env, emulator=emu, ok=ok)
-                rec = {"kind": "reference", "tool": "infra", "scenario": scenario, "run": i, **fig}
+                rec = {"kind": "reference", "tool": "infra", "scenario": scenario, "run": i,
+                       "emulator_warm_up_s": emu.warm_up_s, **fig}
                 records.append(rec)
                 log(f"infra {scenario} run {i}: {fig['wall_s']} s, {fig['api_calls']} calls")
 
@@ -55,7 +58,7 @@ def infra_reference(infra, runs, records):
 def ansible_reference(venv, runs, records):
     playbook = str(venv / "bin/ansible-playbook")
     for i in range(runs):
-        with measure.Emulator(PORT) as emu:
+        with measure.Emulator(PORT, warm=WARM) as emu:
             env = dict(
                 emu.env,
                 ANSIBLE_LOCALHOST_WARNING="False",
@@ -77,7 +80,8 @@ def ansible_reference(venv, runs, records):
                     stdout_to=out,
                 )
                 fig["changed"] = changed_tasks(out)
-                rec = {"kind": "reference", "tool": "ansible", "scenario": scenario, "run": i, **fig}
+                rec = {"kind": "reference", "tool": "ansible", "scenario": scenario, "run": i,
+                       "emulator_warm_up_s": emu.warm_up_s, **fig}
                 records.append(rec)
                 log(f"ansible {scenario} run {i}: {fig['wall_s']} s, {fig['api_calls']} calls")
 
@@ -101,7 +105,7 @@ def scale(infra, sizes, runs, records):
     """Per size, on a fresh emulator: apply the synthetic stack, then no-op plans with
     refresh (API calls) and without (the engine alone), and the state's size."""
     for n in sizes:
-        with measure.Emulator(PORT) as emu, tempfile.TemporaryDirectory() as tmp:
+        with measure.Emulator(PORT, warm=WARM) as emu, tempfile.TemporaryDirectory() as tmp:
             state = f"{tmp}/state.db"
             args = ["--stack", str(SCALE), "--var", f"resources={n}", "--state", state, "--no-color"]
             fig = measure.run([infra, "apply", "--auto-approve", "--parallelism", "10", *args],
@@ -209,7 +213,11 @@ def main():
     p.add_argument("--out", default=str(ROOT / "docs"))
     p.add_argument("--quick", action="store_true", help="CI: check, don't publish")
     p.add_argument("--only", default="reference,ansible,scale,criterion,schedule")
+    p.add_argument("--cold", action="store_true",
+                   help="do not warm each fresh emulator's services before timing")
     a = p.parse_args()
+    global WARM
+    WARM = not a.cold
     infra = str(Path(a.infra).resolve())
     ansible = Path(a.ansible).resolve() if a.ansible else None
     only = set(a.only.split(","))

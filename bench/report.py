@@ -260,6 +260,18 @@ def summary(records):
     return "\n\n".join([reference_table(records), scale_table(records), schedule_table(records)])
 
 
+def warm_text(records):
+    """How the reference runs met their fresh emulators: warmed (the default) or cold."""
+    ups = [r.get("emulator_warm_up_s") for r in pick(records, kind="reference")]
+    if not ups or any(u is None for u in ups):
+        return ("Cold emulators (`--cold`, or runs from before the warm-up existed): the first "
+                "command of each run also paid for LocalStack starting its services lazily.")
+    return (f"Each fresh emulator is warmed before anything is timed: one read per service "
+            f"(EC2, Route53, STS), the same for both tools, because LocalStack builds a "
+            f"service's backend on its first request (here {min(ups):.1f}-{max(ups):.1f} s) "
+            f"and AWS has no such cost. `scripts/bench --cold` times it too.")
+
+
 def write(records, out):
     m = pick(records, kind="machine")[0]
     end = pick(records, kind="end")[0]
@@ -281,6 +293,7 @@ page. Raw runs: [benchmarks/runs.jsonl](benchmarks/runs.jsonl) (one JSON object 
 - Every emulator run below starts a fresh LocalStack and stops it after; API calls are
   counted from LocalStack's own request log (`AWS ec2.DescribeVpcs => 200`), not from
   what the client reports. Each command is a whole process, timed from exec to exit.
+- {warm_text(records)}
 
 ## Targets
 

@@ -18,6 +18,8 @@ pub async fn render_events(mut rx: UnboundedReceiver<Event>, printer: Printer) {
                     StepKind::Update => "Modifying...",
                     StepKind::Delete => "Destroying...",
                     StepKind::Read => "Reading...",
+                    // the scheduler reports no barrier; nothing to print
+                    StepKind::Barrier => continue,
                 };
                 let deposed = step
                     .deposed
@@ -32,6 +34,7 @@ pub async fn render_events(mut rx: UnboundedReceiver<Event>, printer: Printer) {
                     StepKind::Update => "Modifications complete",
                     StepKind::Delete => "Destruction complete",
                     StepKind::Read => "Read complete",
+                    StepKind::Barrier => continue,
                 };
                 let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
                 printer.out(format!(
@@ -50,6 +53,7 @@ pub async fn render_events(mut rx: UnboundedReceiver<Event>, printer: Printer) {
                     StepKind::Update => "Modification",
                     StepKind::Delete => "Destruction",
                     StepKind::Read => "Read",
+                    StepKind::Barrier => continue,
                 };
                 printer.err(format!(
                     "{}: {what} {} after {}: {error}",
@@ -73,7 +77,7 @@ pub async fn render_events(mut rx: UnboundedReceiver<Event>, printer: Printer) {
                 let verb = match kind {
                     StepKind::Delete => "Still destroying...",
                     StepKind::Update => "Still modifying...",
-                    StepKind::Create | StepKind::Read => "Still creating...",
+                    StepKind::Create | StepKind::Read | StepKind::Barrier => "Still creating...",
                 };
                 let detail = detail
                     .map(|d| format!(" (waiting: {d})"))

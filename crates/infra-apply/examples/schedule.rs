@@ -166,7 +166,14 @@ fn critical_path(graph: &ExecGraph, weight: &dyn Fn(&str) -> f64) -> f64 {
     let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
     while let Some(i) = ready.pop() {
         let start = preds[i].iter().map(|&p| finish[p]).fold(0f64, f64::max);
-        finish[i] = start + weight(&graph.steps[i].address.type_name);
+        // a barrier step takes no time (its address is the block it joins)
+        let step = &graph.steps[i];
+        let own = if step.kind == infra_plan::StepKind::Barrier {
+            0.0
+        } else {
+            weight(&step.address.type_name)
+        };
+        finish[i] = start + own;
         for &j in &succs[i] {
             indegree[j] -= 1;
             if indegree[j] == 0 {

@@ -44,6 +44,9 @@ pub(crate) struct Scheduler<'a> {
     succs: Vec<Vec<usize>>,
     ready: VecDeque<usize>,
     report: ApplyReport,
+    /// Indices into `plan.changes` by address: finding a step's change must not scan every
+    /// change (quadratic at 10,000 steps).
+    changes_at: HashMap<&'a Address, Vec<usize>>,
 }
 
 impl<'a> Scheduler<'a> {
@@ -59,6 +62,10 @@ impl<'a> Scheduler<'a> {
         events: UnboundedSender<Event>,
     ) -> Self {
         let n = plan.graph.steps.len();
+        let mut changes_at: HashMap<&'a Address, Vec<usize>> = HashMap::new();
+        for (i, c) in plan.changes.iter().enumerate() {
+            changes_at.entry(&c.address).or_default().push(i);
+        }
         let env = Env {
             provider,
             persist,
@@ -80,6 +87,7 @@ impl<'a> Scheduler<'a> {
             succs: vec![Vec::new(); n],
             ready: VecDeque::new(),
             report: ApplyReport::default(),
+            changes_at,
         }
     }
 
@@ -124,6 +132,12 @@ impl<'a> Scheduler<'a> {
                 };
                 let start = Instant::now();
                 let step = self.plan.graph.steps[i].clone();
+                if step.kind == StepKind::Barrier {
+                    // no work and no permit: it is done once everything before it is
+                    drop(permit);
+                    self.pass(i);
+                    continue;
+                }
                 match self.prepare(&step) {
                     Ok(work) => {
                         self.state[i] = State::Running;
@@ -168,6 +182,9 @@ impl<'a> Scheduler<'a> {
         for (i, s) in self.state.iter().enumerate() {
             if *s == State::Waiting {
                 let step = self.plan.graph.steps[i].clone();
+                if step.kind == StepKind::Barrier {
+                    continue;
+                }
                 if shutdown_seen {
                     self.report.not_started.push(step);
                 } else {
@@ -223,6 +240,17 @@ impl<'a> Scheduler<'a> {
             id: id.clone(),
         });
         self.report.completed.push((step, id));
+        self.release(i);
+    }
+
+    /// A barrier step: done, unreported, its successors released.
+    fn pass(&mut self, i: usize) {
+        self.state[i] = State::Done;
+        self.release(i);
+    }
+
+    /// One predecessor fewer for each successor of the finished step `i`.
+    fn release(&mut self, i: usize) {
         for k in 0..self.succs[i].len() {
             let j = self.succs[i][k];
             self.preds_left[j] -= 1;
@@ -251,28 +279,32 @@ impl<'a> Scheduler<'a> {
             }
             self.state[j] = State::Skipped;
             self.ready.retain(|&r| r != j);
+            stack.extend(self.succs[j].iter().copied());
             let skipped = self.plan.graph.steps[j].clone();
+            if skipped.kind == StepKind::Barrier {
+                continue;
+            }
             self.emit(Event::StepSkipped {
                 step: skipped.clone(),
                 because: step.address.clone(),
             });
             self.report.skipped.push(skipped);
-            stack.extend(self.succs[j].iter().copied());
         }
     }
 
     /// The planned change a step belongs to.
     fn change_of(&self, step: &Step) -> Option<&'a ResourceChange> {
         let changes = &self.plan.changes;
-        changes
-            .iter()
-            .find(|c| c.address == step.address && c.deposed == step.deposed)
-            .or_else(|| {
-                changes
-                    .iter()
-                    .find(|c| c.address == step.address && c.action == Action::CreateThenDelete)
-            })
-            .or_else(|| changes.iter().find(|c| c.address == step.address))
+        let at = || {
+            self.changes_at
+                .get(&step.address)
+                .into_iter()
+                .flatten()
+                .map(|&i| &changes[i])
+        };
+        at().find(|c| c.deposed == step.deposed)
+            .or_else(|| at().find(|c| c.action == Action::CreateThenDelete))
+            .or_else(|| at().next())
     }
 
     /// Decide everything a step needs from the values known now.
@@ -375,6 +407,10 @@ impl<'a> Scheduler<'a> {
                 check_known(address, "read", &args)?;
                 Ok(Work::Read { type_name, args })
             }
+            // run() passes barriers without preparing them
+            StepKind::Barrier => Err(format!(
+                "internal error: the barrier step of {address} has no work; please report it"
+            )),
         }
     }
 

@@ -12,7 +12,7 @@
 //! The rules cannot form a cycle once [`promote_create_before_destroy`] has run; the soft
 //! rule (the last one) is only added where it would not create one.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use infra_model::Address;
 use petgraph::algo::{has_path_connecting, toposort, DfsSpace};
@@ -71,6 +71,114 @@ fn reach(
     out
 }
 
+/// A dependency that selects more steps than this (a whole counted block, a module) is
+/// joined through one barrier step: every dependent gets one edge to the barrier instead of
+/// one edge per selected instance, which made the graph quadratic (3,000 associations of
+/// `aws_subnet.s` with 3,000 instances: 9 million edges).
+pub const BARRIER_MIN: usize = 8;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Direction {
+    /// the selected steps run before the dependent (creates and updates)
+    Before,
+    /// the selected steps run after it (deletes, in reverse dependency order)
+    After,
+}
+
+/// The steps a dependency address stands for: the steps of the changes it selects, and,
+/// through selected changes that have no step of this kind (no-ops), the steps their own
+/// dependencies stand for. Memoised per address, so that each dependency is resolved once
+/// however many instances depend on it.
+struct Targets<'a, 'd> {
+    index: &'a DepIndex<'a>,
+    deps: &'d dyn Fn(usize) -> &'a [Address],
+    step: &'d [Option<usize>],
+    direction: Direction,
+    barrier_min: usize,
+    memo: HashMap<&'a Address, Vec<usize>>,
+    visiting: HashSet<&'a Address>,
+}
+
+impl<'a, 'd> Targets<'a, 'd> {
+    fn new(
+        index: &'a DepIndex<'a>,
+        deps: &'d dyn Fn(usize) -> &'a [Address],
+        step: &'d [Option<usize>],
+        direction: Direction,
+        barrier_min: usize,
+    ) -> Self {
+        Targets {
+            index,
+            deps,
+            step,
+            direction,
+            barrier_min,
+            memo: HashMap::new(),
+            visiting: HashSet::new(),
+        }
+    }
+
+    /// The steps `dep` stands for, or one barrier step in their place (added to `g`, with
+    /// its edges in `edges`) when there are more than `barrier_min` ([`BARRIER_MIN`]).
+    fn of(
+        &mut self,
+        dep: &'a Address,
+        g: &mut ExecGraph,
+        edges: &mut Vec<(usize, usize)>,
+    ) -> Vec<usize> {
+        if let Some(t) = self.memo.get(dep) {
+            return t.clone();
+        }
+        // a dependency cycle through no-ops (only a damaged prior state could hold one)
+        // contributes nothing more, as a walk with a visited set would
+        if !self.visiting.insert(dep) {
+            return Vec::new();
+        }
+        let mut matches = Vec::new();
+        self.index.each_match(dep, |j| matches.push(j));
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        for j in matches {
+            match self.step[j] {
+                Some(s) => {
+                    if seen.insert(s) {
+                        found.push(s);
+                    }
+                }
+                None => {
+                    for d in (self.deps)(j) {
+                        for s in self.of(d, g, edges) {
+                            if seen.insert(s) {
+                                found.push(s);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.visiting.remove(dep);
+        let out = if found.len() > self.barrier_min {
+            g.steps.push(Step {
+                address: dep.clone(),
+                kind: StepKind::Barrier,
+                deposed: None,
+            });
+            let b = g.steps.len() - 1;
+            for s in found {
+                edges.push(match self.direction {
+                    Direction::Before => (s, b),
+                    Direction::After => (b, s),
+                });
+            }
+            vec![b]
+        } else {
+            found
+        };
+        self.memo.insert(dep, out.clone());
+        out
+    }
+}
+
 /// Terraform's rule: what a create_before_destroy replacement depends on must also be
 /// replaced create-first, or the graph would need the old dependency gone before the new
 /// dependent exists. Runs to a fixed point over both configured and prior dependencies.
@@ -113,6 +221,16 @@ pub fn build(
     changes: &[ResourceChange],
     prior_deps: &BTreeMap<Address, Vec<Address>>,
 ) -> Result<ExecGraph, String> {
+    build_joining(changes, prior_deps, BARRIER_MIN)
+}
+
+/// [`build`], joining dependencies that stand for more than `barrier_min` steps through a
+/// barrier (`usize::MAX`: never, one edge per pair, as tests compare).
+fn build_joining(
+    changes: &[ResourceChange],
+    prior_deps: &BTreeMap<Address, Vec<Address>>,
+    barrier_min: usize,
+) -> Result<ExecGraph, String> {
     let mut g = ExecGraph::default();
     let mut fwd = vec![None; changes.len()];
     let mut del = vec![None; changes.len()];
@@ -148,25 +266,33 @@ pub fn build(
             del[i] = Some(delete(&mut g));
         }
     }
-    let new_deps = |k: usize| changes[k].depends_on.clone();
-    let prior = |k: usize| old_deps(&changes[k], prior_deps).to_vec();
     let index = DepIndex::new(changes);
     let mut edges = Vec::new();
-    for i in 0..changes.len() {
-        if let Some(f) = fwd[i] {
-            for j in reach(&index, i, &new_deps, &|j| fwd[j].is_some()) {
-                edges.push((fwd[j].unwrap_or(f), f));
+    {
+        let new_deps = |k: usize| changes[k].depends_on.as_slice();
+        let prior = |k: usize| old_deps(&changes[k], prior_deps);
+        let mut before = Targets::new(&index, &new_deps, &fwd, Direction::Before, barrier_min);
+        let mut after = Targets::new(&index, &prior, &del, Direction::After, barrier_min);
+        for i in 0..changes.len() {
+            if let Some(f) = fwd[i] {
+                for d in &changes[i].depends_on {
+                    for t in before.of(d, &mut g, &mut edges) {
+                        edges.push((t, f));
+                    }
+                }
             }
-        }
-        if let Some(d) = del[i] {
-            for j in reach(&index, i, &prior, &|j| del[j].is_some()) {
-                edges.push((d, del[j].unwrap_or(d)));
+            if let Some(d) = del[i] {
+                for dep in old_deps(&changes[i], prior_deps) {
+                    for t in after.of(dep, &mut g, &mut edges) {
+                        edges.push((d, t));
+                    }
+                }
             }
-        }
-        match (changes[i].action, fwd[i], del[i]) {
-            (Action::DeleteThenCreate, Some(f), Some(d)) => edges.push((d, f)),
-            (Action::CreateThenDelete, Some(f), Some(d)) => edges.push((f, d)),
-            _ => {}
+            match (changes[i].action, fwd[i], del[i]) {
+                (Action::DeleteThenCreate, Some(f), Some(d)) => edges.push((d, f)),
+                (Action::CreateThenDelete, Some(f), Some(d)) => edges.push((f, d)),
+                _ => {}
+            }
         }
     }
     let mut pg: DiGraph<(), ()> = DiGraph::new();
@@ -186,19 +312,26 @@ pub fn build(
     // and depends, or used to depend, on the deleted object
     // (deleted y, dependent x) pairs, visited in the order of y, then x
     let mut pairs = Vec::new();
+    // per dependency address, once: the instances it selects that are deleted (none in a
+    // plan that only creates, however many dependents a block of 3,000 instances has)
+    let mut deleted: HashMap<&Address, Vec<usize>> = HashMap::new();
     for (x, c) in changes.iter().enumerate() {
         if fwd[x].is_none() {
             continue;
         }
         for dep in c.depends_on.iter().chain(old_deps(c, prior_deps)) {
-            index.each_match(dep, |y| {
-                if y != x
-                    && del[y].is_some()
-                    && matches!(changes[y].action, Action::Delete | Action::CreateThenDelete)
-                {
-                    pairs.push((y, x));
-                }
+            let ys = deleted.entry(dep).or_insert_with(|| {
+                let mut ys = Vec::new();
+                index.each_match(dep, |y| {
+                    if del[y].is_some()
+                        && matches!(changes[y].action, Action::Delete | Action::CreateThenDelete)
+                    {
+                        ys.push(y);
+                    }
+                });
+                ys
             });
+            pairs.extend(ys.iter().filter(|&&y| y != x).map(|&y| (y, x)));
         }
     }
     pairs.sort_unstable();

@@ -209,3 +209,102 @@ proptest! {
         }
     }
 }
+
+/// Which real (non-barrier) steps each real step reaches, by `(kind, address, deposed)`.
+fn closure(g: &ExecGraph) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    let n = g.steps.len();
+    let mut succs = vec![Vec::new(); n];
+    for &(a, b) in &g.edges {
+        succs[a].push(b);
+    }
+    let name = |i: usize| {
+        let s = &g.steps[i];
+        format!("{:?} {} {:?}", s.kind, s.address, s.deposed)
+    };
+    let mut out = BTreeMap::new();
+    for i in 0..n {
+        if g.steps[i].kind == StepKind::Barrier {
+            continue;
+        }
+        let mut seen = vec![false; n];
+        let mut work = succs[i].clone();
+        let mut reached = std::collections::BTreeSet::new();
+        while let Some(j) = work.pop() {
+            if std::mem::replace(&mut seen[j], true) {
+                continue;
+            }
+            if g.steps[j].kind != StepKind::Barrier {
+                reached.insert(name(j));
+            }
+            work.extend(succs[j].iter().copied());
+        }
+        out.insert(name(i), reached);
+    }
+    out
+}
+
+/// Three blocks of counted instances (0..12 each) and a single resource, depending on
+/// whole blocks, on single instances, and (in the prior state) otherwise.
+fn blocks_strategy() -> impl Strategy<Value = Vec<(usize, usize, Action, Vec<(usize, Option<usize>)>, Vec<(usize, Option<usize>)>)>> {
+    let dep = (0usize..4, prop::option::of(0usize..12));
+    prop::collection::vec(
+        (0usize..4, 0usize..12, action_strategy(), prop::collection::vec(dep.clone(), 0..3), prop::collection::vec(dep, 0..3)),
+        1..40,
+    )
+}
+
+fn block_address(block: usize, key: Option<usize>) -> Address {
+    let base = ["aws_vpc.v", "aws_subnet.s", "aws_route_table.r", "aws_route53_zone.z"][block];
+    match key {
+        Some(k) => a(&format!("{base}[{k}]")),
+        None => a(base),
+    }
+}
+
+proptest! {
+    /// Joining whole-block dependencies through barriers orders the real steps exactly as
+    /// an edge per pair does: the same steps reach the same steps.
+    #[test]
+    fn barriers_keep_the_ordering_of_an_edge_per_pair(nodes in blocks_strategy()) {
+        let mut changes = Vec::new();
+        let mut prior = BTreeMap::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (block, key, action, new_deps, old_deps) in nodes {
+            // a DAG: an instance depends only on lower-numbered blocks
+            let address = block_address(block, Some(key));
+            if !seen.insert(address.clone()) {
+                continue;
+            }
+            let below = |ds: &Vec<(usize, Option<usize>)>| -> Vec<Address> {
+                ds.iter().filter(|(b, _)| *b < block).map(|(b, k)| block_address(*b, *k)).collect()
+            };
+            let mut c = change(&address.to_string(), action, &[]);
+            c.depends_on = below(&new_deps);
+            prior.insert(address, below(&old_deps));
+            changes.push(c);
+        }
+        promote_create_before_destroy(&mut changes, &prior);
+        let pairs = build_joining(&changes, &prior, usize::MAX).map_err(TestCaseError::fail)?;
+        let joined = build_joining(&changes, &prior, 2).map_err(TestCaseError::fail)?;
+        prop_assert!(is_acyclic(&joined));
+        prop_assert!(pairs.steps.iter().all(|s| s.kind != StepKind::Barrier));
+        prop_assert_eq!(closure(&pairs), closure(&joined));
+    }
+}
+
+/// 200 dependents of a block of 300 instances: 300 + 200 edges through one barrier, not
+/// 60,000.
+#[test]
+fn a_whole_block_dependency_is_joined_through_one_barrier() {
+    let mut changes: Vec<ResourceChange> = (0..300)
+        .map(|i| change(&format!("aws_subnet.s[{i}]"), Action::Create, &[]))
+        .collect();
+    changes.extend((0..200).map(|i| {
+        change(&format!("aws_route_table_association.a[{i}]"), Action::Create, &["aws_subnet.s"])
+    }));
+    let g = build(&changes, &BTreeMap::new()).expect("acyclic");
+    let barriers: Vec<&Step> = g.steps.iter().filter(|s| s.kind == StepKind::Barrier).collect();
+    assert_eq!(barriers.len(), 1);
+    assert_eq!(barriers[0].address, a("aws_subnet.s"));
+    assert_eq!(g.edges.len(), 500);
+}

@@ -131,6 +131,9 @@ pub enum StepKind {
     Update,
     Delete,
     Read,
+    /// No work: done once every step before it is done. Joins the steps a dependency on a
+    /// whole block stands for (`graph::BARRIER_MIN`); its address is that dependency's.
+    Barrier,
 }
 
 /// The execution graph: apply walks it and does nothing else to decide ordering.

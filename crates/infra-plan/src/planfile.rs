@@ -119,11 +119,18 @@ fn kind_name(k: StepKind) -> &'static str {
         StepKind::Update => "update",
         StepKind::Delete => "delete",
         StepKind::Read => "read",
+        StepKind::Barrier => "barrier",
     }
 }
 
 fn parse_kind(s: &str) -> Result<StepKind, String> {
-    [StepKind::Create, StepKind::Update, StepKind::Delete, StepKind::Read]
+    [
+        StepKind::Create,
+        StepKind::Update,
+        StepKind::Delete,
+        StepKind::Read,
+        StepKind::Barrier,
+    ]
         .into_iter()
         .find(|k| kind_name(*k) == s)
         .ok_or_else(|| format!("unknown step kind `{s}` in the plan file; make the plan again with this version of infra"))
