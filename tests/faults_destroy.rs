@@ -203,3 +203,63 @@ fn a_dependency_that_never_clears_fails_within_the_wait_timeout_naming_both() {
         }),
     );
 }
+
+/// A DisassociateRouteTable answered "done" without being carried out (the proxy answers
+/// success and never forwards it), then one whose answer is lost after the cloud acted,
+/// then one dropped before it was sent: the table's delete meets DependencyViolation, looks
+/// again at what holds it and redoes the disassociation, instead of waiting until the
+/// timeout for an association nothing else will remove. Destroy finishes on its first run.
+#[test]
+fn a_disassociation_taken_as_done_is_checked_again_before_the_table_delete() {
+    use crate::common::proxy::{Fault, Rule};
+    const TIMEOUT: u64 = 60;
+    let ws = network_3az();
+    let a = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(a.code, 0, "{}", a.all());
+    let p = proxy(FaultConfig {
+        seed: 0,
+        rate: 0.0,
+        rules: vec![
+            Rule::action("DisassociateRouteTable", Fault::FakeSuccess, Some(1)),
+            Rule::action("DisassociateRouteTable", Fault::LoseResponse, Some(1)),
+            Rule::action("DisassociateRouteTable", Fault::Drop, Some(1)),
+        ],
+    });
+    let mut cmd = ws.cmd(&["destroy", "--auto-approve"]);
+    crate::common::proxy::point_at(&mut cmd, &p);
+    cmd.env("INFRA_WAIT_TIMEOUT", format!("{TIMEOUT}s"));
+    let started = Instant::now();
+    let d = crate::common::run_with_deadline(cmd, Duration::from_secs(TIMEOUT * 4));
+    let seconds = started.elapsed().as_secs_f64();
+    let stats = p.stats();
+    assert_eq!(
+        stats.injected.get("fake_success"),
+        Some(&1),
+        "the first DisassociateRouteTable was answered without being sent: {stats:?}"
+    );
+    assert_eq!(
+        d.code,
+        0,
+        "destroy must finish on its first run after a disassociation taken as done ({seconds:.0}s):\n{}",
+        d.all()
+    );
+    assert!(
+        d.stdout.contains(&format!(
+            "Destroy complete! Resources: {RESOURCES_3AZ} destroyed."
+        )),
+        "{}",
+        d.all()
+    );
+    assert!(rt().block_on(tagged(&ws.stack_name)).is_empty());
+    assert_eq!(rt().block_on(associations_left(&ws.stack_name)), 0);
+    report::record(
+        "faults_destroy_disassociation",
+        json!({
+            "faults": "DisassociateRouteTable: 1 answered without being sent, 1 answer lost, 1 dropped",
+            "destroy_exit": d.code,
+            "destroy_seconds": seconds,
+            "disassociate_calls": stats.by_operation.get("ec2:DisassociateRouteTable"),
+            "reruns_needed": 0,
+        }),
+    );
+}

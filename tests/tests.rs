@@ -22,6 +22,7 @@ mod faults;
 mod faults_destroy;
 mod faults_dns;
 mod faults_env;
+mod holders;
 mod ignore_changes;
 mod import;
 mod network;

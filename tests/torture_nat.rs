@@ -207,3 +207,85 @@ fn torture_kill_during_nat_gateway_creation_converges_in_one_rerun() {
         "only {landed} of {kills} kills landed while infra ran (seed {seed})"
     );
 }
+
+/// Live NAT gateways carrying `address`'s tags, by id (an independent client).
+fn live_nats(stack: &str, address: &str) -> Vec<String> {
+    rt().block_on(async {
+        let out = crate::common::ec2()
+            .await
+            .describe_nat_gateways()
+            .send()
+            .await
+            .unwrap();
+        out.nat_gateways()
+            .iter()
+            .filter(|n| {
+                !matches!(
+                    n.state(),
+                    Some(aws_sdk_ec2::types::NatGatewayState::Deleted)
+                        | Some(aws_sdk_ec2::types::NatGatewayState::Deleting)
+                )
+            })
+            .filter(|n| {
+                let tag = |k: &str| {
+                    n.tags()
+                        .iter()
+                        .find(|t| t.key() == Some(k))
+                        .and_then(|t| t.value())
+                };
+                tag("infra:stack") == Some(stack) && tag("infra:address") == Some(address)
+            })
+            .filter_map(|n| n.nat_gateway_id().map(str::to_string))
+            .collect()
+    })
+}
+
+/// A CreateNatGateway that lands after the rerun stopped looking for it (its intent
+/// dropped, no row; here: `state rm` of a live gateway) makes the next create of that
+/// address answer `Resource.AlreadyAssociated`. The gateway holding the address carries
+/// the address's own tags: it is adopted, not duplicated. The address had been used by a
+/// gateway deleted earlier too (a replacement): the live one must keep it (before, the
+/// provider saw the deleted one, took the address from the live one and made a second
+/// gateway).
+#[test]
+fn a_nat_gateway_that_lands_late_is_adopted_and_keeps_its_address() {
+    let ws = network_3az();
+    let run = |args: &[&str]| -> Run { run_with_deadline(ws.cmd(args), LIMIT) };
+    let a = run(&["apply", "--auto-approve"]);
+    assert_eq!(a.code, 0, "{}", a.all());
+    // a deleted gateway that used the same address
+    let r = run(&[
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "aws_nat_gateway.this[0]",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let before = live_nats(&ws.stack_name, "aws_nat_gateway.this[0]");
+    assert_eq!(before.len(), 1, "{before:?}");
+    let rm = run(&["state", "rm", "aws_nat_gateway.this[0]"]);
+    assert_eq!(rm.code, 0, "{}", rm.all());
+
+    let again = run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let after = live_nats(&ws.stack_name, "aws_nat_gateway.this[0]");
+    assert_eq!(
+        after, before,
+        "the gateway that holds the address is adopted, and no second one is made:\n{}",
+        again.all()
+    );
+    let (dups, orphaned, live) = check(&ws);
+    assert!(dups.is_empty() && orphaned.is_empty(), "{dups:?} {orphaned:?}");
+    assert_eq!(live, TAGGED_3AZ);
+    let p = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(p.code, 0, "the plan after adoption is clean:\n{}", p.all());
+    let d = run(&["destroy", "--auto-approve"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+    report::record(
+        "torture_nat_late_landing",
+        json!({
+            "outcome": "a live gateway with the address's tags, unknown to the state, adopted on AlreadyAssociated; its address kept; plan clean",
+            "nat_gateway": after,
+        }),
+    );
+}

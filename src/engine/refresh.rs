@@ -132,6 +132,19 @@ pub async fn resume_waits(
             Ok(v) => v,
             // gone meanwhile: the refresh notices and the plan re-creates it
             Err(e) if e.kind == infra_provider::ErrorKind::NotFound => continue,
+            // it failed for good (a NAT gateway in state `failed`): when the cloud now
+            // counts it as gone, the refresh drops the row and the plan makes a new one, in
+            // this run; otherwise the user must see why
+            Err(e)
+                if e.kind == infra_provider::ErrorKind::Rejected
+                    && is_gone(provider, &record).await =>
+            {
+                printer.err(format!(
+                    "warning: {} ({}) did not become ready: {e}; it no longer counts as existing, so this run creates it again",
+                    record.address, record.cloud_id
+                ));
+                continue;
+            }
             Err(e) => anyhow::bail!(
                 "{} ({}) did not become ready: {e}",
                 record.address,
@@ -145,6 +158,18 @@ pub async fn resume_waits(
         resumed += 1;
     }
     Ok(resumed)
+}
+
+/// Whether the cloud no longer has `record`'s object (a read that fails says no).
+async fn is_gone(provider: &dyn Provider, record: &ResourceRecord) -> bool {
+    let item = ReadRequest {
+        id: record.cloud_id.clone(),
+        prior: Value::from_json(&record.attributes),
+    };
+    match provider.read(&record.type_name, &[item]).await {
+        Ok(found) => !found.contains_key(&record.cloud_id),
+        Err(_) => false,
+    }
 }
 
 /// Read every managed resource in the state, one batched call per type.
@@ -403,5 +428,66 @@ mod tests {
         let rows = store.resources("s").await.unwrap();
         assert_eq!(rows[0].status, ResourceStatus::Ready);
         assert!(store.intents("s").await.unwrap().is_empty());
+    }
+
+    /// A row left `creating` whose object then failed for good (a NAT gateway in state
+    /// `failed`, which the provider's read counts as gone): the rerun warns and goes on,
+    /// so that its plan makes a new one in the same run, instead of failing every rerun.
+    /// One that failed but still exists still stops the run, saying why.
+    #[tokio::test]
+    async fn a_creating_row_whose_object_failed_for_good_is_left_to_the_plan() {
+        use infra_provider::fake::{Op, Times};
+        use infra_provider::ErrorKind;
+        use infra_state::ResourceRecord;
+
+        for gone in [true, false] {
+            let store = Store::open_memory().await.unwrap();
+            let provider = FakeProvider::new();
+            let config = full_config(
+                "aws_nat_gateway",
+                &[
+                    ("subnet_id", "subnet-1".into()),
+                    ("allocation_id", "eipalloc-1".into()),
+                ],
+            )
+            .unwrap();
+            let created = provider
+                .create(&CreateRequest {
+                    stack: "s".into(),
+                    address: Address::managed("aws_nat_gateway", "this"),
+                    type_name: "aws_nat_gateway".into(),
+                    config,
+                    token: "t".into(),
+                    known_ids: vec![],
+                })
+                .await
+                .unwrap();
+            let id = created.get("id").as_str().unwrap().to_string();
+            let mut row = ResourceRecord::new(
+                "aws_nat_gateway.this",
+                "aws_nat_gateway",
+                &id,
+                created.to_json(),
+            );
+            row.status = ResourceStatus::Creating;
+            store.put_resource("s", &row).await.unwrap();
+            provider.fail(
+                Target::type_name("aws_nat_gateway"),
+                Op::WaitReady,
+                Times::Always,
+                ErrorKind::Rejected,
+            );
+            if gone {
+                provider.remove("aws_nat_gateway", &id);
+            }
+            let printer = Printer::new(true);
+            let result = resume_waits(&store, "s", &provider, &printer).await;
+            if gone {
+                assert_eq!(result.unwrap(), 0, "nothing became ready, and the run goes on");
+            } else {
+                let e = result.unwrap_err().to_string();
+                assert!(e.contains("aws_nat_gateway.this") && e.contains("did not become ready"), "{e}");
+            }
+        }
     }
 }

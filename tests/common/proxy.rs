@@ -45,6 +45,12 @@ pub enum Fault {
     Slow,
     /// Forward, then close the socket instead of answering.
     LoseResponse,
+    /// Answer 400 `DependencyViolation` without forwarding (AWS refusing a delete while
+    /// something still uses the object, where the emulator would not refuse).
+    DependencyViolation,
+    /// Answer success (EC2: `<ActionResponse><return>true</return>`) without forwarding:
+    /// a call the client takes as done although the cloud never carried it out.
+    FakeSuccess,
 }
 
 impl Fault {
@@ -57,6 +63,8 @@ impl Fault {
             Fault::Drop => "dropped_connection",
             Fault::Slow => "slow_response",
             Fault::LoseResponse => "lost_response",
+            Fault::DependencyViolation => "dependency_violation",
+            Fault::FakeSuccess => "fake_success",
         }
     }
 
@@ -369,6 +377,10 @@ async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Answer {
             };
             return Ok(error(&seen, 400, code, "Sender"));
         }
+        Some(Fault::DependencyViolation) => {
+            return Ok(error(&seen, 400, "DependencyViolation", "Sender"))
+        }
+        Some(Fault::FakeSuccess) => return Ok(fake_success(&seen)),
         Some(Fault::Drop) => return Err(Closed("dropped before forwarding")),
         Some(Fault::Slow) => {
             let ms = rand::thread_rng().gen_range(1000..3000);
@@ -440,6 +452,18 @@ fn xml(status: u16, body: String) -> Response<Full<Bytes>> {
         .header("x-amzn-requestid", request_id())
         .body(Full::new(Bytes::from(body)))
         .unwrap()
+}
+
+/// An EC2 success answer to `seen`'s action that says nothing but `true`.
+fn fake_success(seen: &Seen) -> Response<Full<Bytes>> {
+    let action = seen.action.as_deref().unwrap_or("Unknown");
+    xml(
+        200,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>{}</requestId><return>true</return></{action}Response>",
+            request_id()
+        ),
+    )
 }
 
 /// The protocol's throttling answer.

@@ -331,7 +331,13 @@ impl<'a> Scheduler<'a> {
                     type_name,
                     config,
                     token: token_for(&self.opts.run_id, address),
-                    known_ids: Vec::new(),
+                    // a replacement's old object carries the same `infra:*` tags: what a
+                    // lost create answer (or a late one) made is never that one
+                    known_ids: change
+                        .and_then(|c| c.before.as_ref())
+                        .and_then(id_of)
+                        .map(|id| vec![id.to_string()])
+                        .unwrap_or_default(),
                 };
                 let depose = change.is_some_and(|c| c.action == Action::CreateThenDelete);
                 Ok(Work::Create {

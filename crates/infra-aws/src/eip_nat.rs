@@ -140,7 +140,7 @@ pub(crate) async fn adopt_eip(
 
 // ---- aws_nat_gateway ----
 
-async fn describe_nats(
+pub(crate) async fn describe_nats(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<NatGateway>, ProviderError> {
@@ -161,7 +161,7 @@ async fn describe_nats(
 }
 
 /// Deleted, deleting and failed gateways count as gone.
-fn is_live(n: &NatGateway) -> bool {
+pub(crate) fn is_live(n: &NatGateway) -> bool {
     !matches!(
         n.state(),
         Some(NatGatewayState::Deleted)
@@ -251,11 +251,37 @@ pub(crate) async fn create_nat(
         })
     };
     let out = match create().await {
-        // The address may still be held by a NAT gateway that is already deleted (on AWS
-        // until the old gateway settles; the emulator keeps it): release that and retry.
         Err(e) if e.code.as_deref() == Some("Resource.AlreadyAssociated") => match &alloc {
-            Some(alloc) if release_from_deleted_nat(p, alloc).await? => create().await?,
-            _ => return Err(e),
+            Some(alloc) => match address_holder(p, alloc, req).await? {
+                // held by a NAT gateway that is already deleted (on AWS until the old
+                // gateway settles; the emulator keeps it): release it and retry
+                Holder::Deleted => {
+                    if !disassociate_address(p, alloc).await? {
+                        return Err(e);
+                    }
+                    create().await?
+                }
+                // this very gateway, made by a create whose answer never came and that
+                // landed after the run that sent it stopped looking for it (ClientToken
+                // would return it on AWS; the emulator ignores tokens): adopt it
+                Holder::Ours(n) => {
+                    tracing::info!(address = %req.address, id = ?n.nat_gateway_id(), "adopted the NAT gateway an earlier create made with this address");
+                    return nat_value(&n, Some(c)).map(|(_, v)| v).ok_or_else(|| {
+                        ProviderError::new(ErrorKind::Other, "the NAT gateway holding the address has no id")
+                    });
+                }
+                Holder::Live(who) => {
+                    let mut out = ProviderError::new(
+                        ErrorKind::Rejected,
+                        format!("aws_nat_gateway: Elastic IP {alloc} is already used by {who}; give this gateway another aws_eip, or remove that gateway"),
+                    )
+                    .with_code("Resource.AlreadyAssociated");
+                    out.operation = e.operation.clone();
+                    return Err(out);
+                }
+                Holder::Unknown => return Err(e),
+            },
+            None => return Err(e),
         },
         r => r?,
     };
@@ -269,22 +295,64 @@ pub(crate) async fn create_nat(
     }
 }
 
-/// If `allocation_id` is still associated although the NAT gateway that used it is
-/// deleted, disassociate it. Returns whether it did.
-async fn release_from_deleted_nat(
+/// What holds an Elastic IP that CreateNatGateway says is already associated.
+enum Holder {
+    /// Only NAT gateways that are deleted (the emulator keeps their association).
+    Deleted,
+    /// A live gateway with `req`'s own `infra:*` tags that the state does not know.
+    Ours(NatGateway),
+    /// Another live gateway, named.
+    Live(String),
+    /// No NAT gateway (an instance or network interface, say).
+    Unknown,
+}
+
+/// Which NAT gateways use `allocation_id`: a live one wins over deleted ones, so that
+/// an address is never taken away from a gateway in use. A gateway still `deleting` is
+/// waited for (it gives the address back once deleted).
+async fn address_holder(
     p: &AwsProvider,
     allocation_id: &str,
-) -> Result<bool, ProviderError> {
-    let deleted = describe_nats(p, vec![filter("state", ["deleted"])]).await?;
-    let held_by_deleted = deleted.iter().any(|n| {
-        n.state() == Some(&NatGatewayState::Deleted)
-            && n.nat_gateway_addresses()
-                .iter()
-                .any(|a| a.allocation_id() == Some(allocation_id))
-    });
-    if !held_by_deleted {
-        return Ok(false);
+    req: &CreateRequest,
+) -> Result<Holder, ProviderError> {
+    let uses = |n: &NatGateway| {
+        n.nat_gateway_addresses()
+            .iter()
+            .any(|a| a.allocation_id() == Some(allocation_id))
+    };
+    let all = describe_nats(p, Vec::new()).await?;
+    let holders: Vec<&NatGateway> = all.iter().filter(|n| uses(n)).collect();
+    if let Some(live) = holders.iter().find(|n| is_live(n)) {
+        let id = live.nat_gateway_id().unwrap_or("?");
+        if crate::util::has_infra_tags(live.tags(), req) && !req.known_ids.iter().any(|k| k == id)
+        {
+            return Ok(Holder::Ours((*live).clone()));
+        }
+        let address = live
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(infra_model::tags::ADDRESS))
+            .and_then(|t| t.value())
+            .unwrap_or("not managed by this stack");
+        return Ok(Holder::Live(format!("NAT gateway {id} ({address})")));
     }
+    for n in holders
+        .iter()
+        .filter(|n| n.state() == Some(&NatGatewayState::Deleting))
+    {
+        if let Some(id) = n.nat_gateway_id() {
+            wait_nat_deleted(p, id).await?;
+        }
+    }
+    Ok(if holders.is_empty() {
+        Holder::Unknown
+    } else {
+        Holder::Deleted
+    })
+}
+
+/// Disassociate `allocation_id` from whatever holds it. Returns whether it did.
+async fn disassociate_address(p: &AwsProvider, allocation_id: &str) -> Result<bool, ProviderError> {
     let addresses = describe_addresses(p, vec![filter("allocation-id", [allocation_id])]).await?;
     let Some(association) = addresses
         .iter()
@@ -348,6 +416,10 @@ pub(crate) async fn delete_nat(p: &AwsProvider, id: &str) -> Result<(), Provider
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
         r => r.map(|_| ())?,
     }
+    wait_nat_deleted(p, id).await
+}
+
+async fn wait_nat_deleted(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     p.poll(&format!("NAT gateway {id} to be deleted"), || async {
         let found = describe_nats(p, vec![filter("nat-gateway-id", [id])]).await?;
         Ok(

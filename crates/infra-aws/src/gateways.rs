@@ -93,21 +93,25 @@ async fn attach(p: &AwsProvider, id: &str, vpc: &str) -> Result<(), ProviderErro
 
 async fn detach(p: &AwsProvider, id: &str, vpc: &str) -> Result<(), ProviderError> {
     // DependencyViolation while public addresses are still mapped: wait them out
-    p.settle(id, || async {
-        match p
-            .call("ec2:DetachInternetGateway", || {
-                p.ec2()
-                    .detach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-            })
-            .await
-        {
-            Err(e) if e.code.as_deref() == Some("Gateway.NotAttached") => Ok(()),
-            r => r.map(|_| ()),
-        }
-    })
+    p.settle_explained(
+        id,
+        || async {
+            match p
+                .call("ec2:DetachInternetGateway", || {
+                    p.ec2()
+                        .detach_internet_gateway()
+                        .internet_gateway_id(id)
+                        .vpc_id(vpc)
+                        .send()
+                })
+                .await
+            {
+                Err(e) if e.code.as_deref() == Some("Gateway.NotAttached") => Ok(()),
+                r => r.map(|_| ()),
+            }
+        },
+        || crate::holders::internet_gateway_detach(p, vpc),
+    )
     .await
 }
 
@@ -163,16 +167,20 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderErro
             detach(p, id, vpc).await?;
         }
     }
-    p.settle(id, || async {
-        p.call("ec2:DeleteInternetGateway", || {
-            p.ec2()
-                .delete_internet_gateway()
-                .internet_gateway_id(id)
-                .send()
-        })
-        .await
-        .map(|_| ())
-    })
+    p.settle_explained(
+        id,
+        || async {
+            p.call("ec2:DeleteInternetGateway", || {
+                p.ec2()
+                    .delete_internet_gateway()
+                    .internet_gateway_id(id)
+                    .send()
+            })
+            .await
+            .map(|_| ())
+        },
+        || crate::holders::internet_gateway(p, id),
+    )
     .await
 }
 

@@ -239,15 +239,32 @@ pub(crate) async fn update_table(
     p.read_back("aws_route_table", id, desired).await
 }
 
+async fn delete_table_call(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    p.call("ec2:DeleteRouteTable", || {
+        p.ec2().delete_route_table().route_table_id(id).send()
+    })
+    .await
+    .map(|_| ())
+}
+
 pub(crate) async fn delete_table(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     p.settle_explained(
         id,
         || async {
-            p.call("ec2:DeleteRouteTable", || {
-                p.ec2().delete_route_table().route_table_id(id).send()
-            })
-            .await
-            .map(|_| ())
+            match delete_table_call(p, id).await {
+                // Destroy removes a table's associations before the table, so one still
+                // there with a subnet of the same stack is a disassociation that failed or
+                // was answered without being carried out: check again and redo it, rather
+                // than wait for what nothing else will remove.
+                Err(e) if crate::errors::has_code(&e, &["DependencyViolation"]) => {
+                    if crate::holders::release_own_associations(p, id).await > 0 {
+                        delete_table_call(p, id).await
+                    } else {
+                        Err(e)
+                    }
+                }
+                r => r,
+            }
         },
         || crate::holders::route_table(p, id),
     )

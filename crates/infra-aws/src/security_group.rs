@@ -282,13 +282,17 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
         )
         .await?;
     }
-    p.settle(id, || async {
-        p.call("ec2:DeleteSecurityGroup", || {
-            p.ec2().delete_security_group().group_id(id).send()
-        })
-        .await
-        .map(|_| ())
-    })
+    p.settle_explained(
+        id,
+        || async {
+            p.call("ec2:DeleteSecurityGroup", || {
+                p.ec2().delete_security_group().group_id(id).send()
+            })
+            .await
+            .map(|_| ())
+        },
+        || crate::holders::security_group(p, id),
+    )
     .await
 }
 

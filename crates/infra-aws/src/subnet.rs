@@ -129,13 +129,17 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
-    p.settle(id, || async {
-        p.call("ec2:DeleteSubnet", || {
-            p.ec2().delete_subnet().subnet_id(id).send()
-        })
-        .await
-        .map(|_| ())
-    })
+    p.settle_explained(
+        id,
+        || async {
+            p.call("ec2:DeleteSubnet", || {
+                p.ec2().delete_subnet().subnet_id(id).send()
+            })
+            .await
+            .map(|_| ())
+        },
+        || crate::holders::subnet(p, id),
+    )
     .await
 }
 

@@ -350,11 +350,15 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
-    p.settle(id, || async {
-        p.call("ec2:DeleteVpc", || p.ec2().delete_vpc().vpc_id(id).send())
-            .await
-            .map(|_| ())
-    })
+    p.settle_explained(
+        id,
+        || async {
+            p.call("ec2:DeleteVpc", || p.ec2().delete_vpc().vpc_id(id).send())
+                .await
+                .map(|_| ())
+        },
+        || crate::holders::vpc(p, id),
+    )
     .await
 }
 
