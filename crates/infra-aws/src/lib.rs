@@ -24,6 +24,8 @@ pub mod errors;
 
 mod data;
 mod defaults;
+mod dhcp;
+mod ec2_net;
 mod egress_gateway;
 mod eip_nat;
 mod eks;
@@ -37,6 +39,10 @@ mod iam_policy;
 mod iam_profile;
 pub mod import;
 mod lookups;
+mod nacl;
+mod nacl_default;
+mod nacl_parts;
+mod nacl_rules;
 pub mod policy_document;
 mod recover;
 mod route53;
@@ -51,6 +57,7 @@ mod sg_rules;
 mod subnet;
 mod util;
 mod vpc;
+mod vpc_cidr;
 mod vpc_sg_rule;
 mod waits;
 
@@ -398,6 +405,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::read_role_policies(self, items).await,
             "aws_iam_instance_profile" => iam_profile::read_profiles(self, items).await,
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
+            t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -478,6 +486,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => {
                 iam_profile::update_oidc(self, id, prior, desired).await
             }
+            t if ec2_net::handles(t) => ec2_net::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -518,6 +527,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::delete_role_policy(self, id).await,
             "aws_iam_instance_profile" => iam_profile::delete_profile(self, id).await,
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
+            t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -554,6 +564,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::adopt_role_policy(self, req).await,
             "aws_iam_instance_profile" => iam_profile::adopt_profile(self, req).await,
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
+            t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
