@@ -16,6 +16,7 @@ mod coverage_eks;
 mod coverage_iam;
 mod coverage_import;
 mod disaster_recovery;
+mod ec2_network;
 mod ec2_rules;
 mod environments;
 mod faults;

@@ -161,8 +161,15 @@ pub(crate) async fn update_options(
     p.read_back(OPTIONS, id, desired).await
 }
 
-/// AWS refuses while a VPC still uses the set: waits until its association is gone.
+/// The VPCs still using the set get the `default` set first (AWS refuses to delete a set
+/// in use), as the Terraform provider does: a replaced set is deleted before its
+/// association moves to the new one.
 pub(crate) async fn delete_options(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    for vpc in crate::vpc::describe(p, vec![filter("dhcp-options-id", [id])]).await? {
+        if let Some(v) = vpc.vpc_id().filter(|_| vpc.dhcp_options_id() == Some(id)) {
+            associate(p, v, "default").await?;
+        }
+    }
     p.settle(id, || async {
         p.call("ec2:DeleteDhcpOptions", || {
             p.ec2().delete_dhcp_options().dhcp_options_id(id).send()

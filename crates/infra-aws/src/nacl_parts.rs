@@ -1,6 +1,6 @@
 //! The parts of a network ACL managed as resources of their own:
 //! `aws_network_acl_rule` (one entry; every argument forces a new rule, as AWS entries
-//! cannot change; id = Terraform's import ID `ACLID:RULENUMBER:PROTOCOL:EGRESS`) and
+//! cannot change; id = Terraform's import ID `NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS`) and
 //! `aws_network_acl_association` (a subnet moved to an ACL; id = the association id;
 //! deleting it moves the subnet back to its VPC's default ACL).
 //!
@@ -25,7 +25,7 @@ pub(crate) const ASSOCIATION: &str = "aws_network_acl_association";
 
 // ---- aws_network_acl_rule ----
 
-/// A rule's id: `ACLID:RULENUMBER:PROTOCOL:EGRESS`, Terraform's import ID.
+/// A rule's id: `NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS`, Terraform's import ID.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RuleId {
     pub acl: String,
@@ -306,7 +306,7 @@ mod tests {
         assert_eq!(r.id(), "acl-7aaabd18:100:tcp:false");
         for bad in ["acl-1:100:tcp", "sg-1:100:tcp:false", "acl-1:x:tcp:false", "acl-1:1::true", "acl-1:1:6:yes"] {
             let e = RuleId::parse(bad).unwrap_err();
-            assert!(e.message.contains("ACLID:RULENUMBER:PROTOCOL:EGRESS"), "{bad}: {e}");
+            assert!(e.message.contains("NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS"), "{bad}: {e}");
         }
     }
 
