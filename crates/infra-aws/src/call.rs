@@ -69,6 +69,7 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateSecurityGroup"
             | "ec2:AssociateRouteTable"
             | "ec2:CreateNetworkAcl"
+            | "ec2:ReplaceNetworkAclAssociation"
             | "ec2:CreateDhcpOptions"
             | "ec2:AssociateVpcCidrBlock"
             | "eks:CreateCluster"
@@ -99,8 +100,6 @@ pub fn done_codes(op: &str) -> &'static [&'static str] {
         }
         "ec2:CreateRoute" => &["RouteAlreadyExists"],
         "ec2:CreateNetworkAclEntry" => &["NetworkAclEntryAlreadyExists"],
-        // the association the lost attempt replaced is gone
-        "ec2:ReplaceNetworkAclAssociation" => &["InvalidAssociationID.NotFound"],
         "ec2:AttachInternetGateway" => &["Resource.AlreadyAssociated"],
         // a resent batch whose CREATEs already exist and whose DELETEs are already gone
         // (see [`done_after_lost_answer`]: only those two messages)

@@ -259,50 +259,66 @@ pub(crate) async fn sync_entries(
     Ok(())
 }
 
+/// The association of `subnet` now: `(association id, ACL id)`.
+async fn association_of(p: &AwsProvider, subnet: &str) -> Result<(String, String), ProviderError> {
+    let holders = describe(p, vec![filter("association.subnet-id", [subnet])], vec![]).await?;
+    holders
+        .iter()
+        .flat_map(|a| a.associations())
+        .find(|a| a.subnet_id() == Some(subnet))
+        .and_then(|a| {
+            Some((
+                a.network_acl_association_id()?.to_string(),
+                a.network_acl_id()?.to_string(),
+            ))
+        })
+        .ok_or_else(|| {
+            ProviderError::not_found(format!(
+                "subnet {subnet} has no network ACL association (does the subnet exist?)"
+            ))
+        })
+}
+
 /// Associate `subnet` with ACL `acl` (a subnet always has exactly one ACL: its current
 /// association is replaced); the new association id. Already there: the current one.
+///
+/// A replace whose answer was lost may have been carried out, and then its association
+/// id is gone (AWS answers NotFound, the emulator InternalError): it is never resent
+/// blindly; the subnet's association is looked up again instead.
 pub(crate) async fn move_subnet(
     p: &AwsProvider,
     subnet: &str,
     acl: &str,
 ) -> Result<String, ProviderError> {
-    let holders = describe(p, vec![filter("association.subnet-id", [subnet])], vec![]).await?;
-    let Some(current) = holders
-        .iter()
-        .flat_map(|a| a.associations())
-        .find(|a| a.subnet_id() == Some(subnet))
-    else {
-        return Err(ProviderError::not_found(format!(
-            "subnet {subnet} has no network ACL association (does the subnet exist?)"
-        )));
-    };
-    if current.network_acl_id() == Some(acl) {
-        return Ok(current.network_acl_association_id().unwrap_or_default().to_string());
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let (assoc, current) = association_of(p, subnet).await?;
+        if current == acl {
+            return Ok(assoc);
+        }
+        let r = p
+            .call("ec2:ReplaceNetworkAclAssociation", || {
+                p.ec2()
+                    .replace_network_acl_association()
+                    .association_id(&assoc)
+                    .network_acl_id(acl)
+                    .send()
+            })
+            .await;
+        match r {
+            Ok(out) => {
+                return out.new_association_id().map(str::to_string).ok_or_else(|| {
+                    ProviderError::new(ErrorKind::Other, "ReplaceNetworkAclAssociation returned no id")
+                })
+            }
+            Err(e) if e.kind == ErrorKind::Transient && attempt < p.caller.policy().max_attempts => {
+                tracing::warn!(subnet, acl, error = %e, "moving a subnet failed and may have been carried out; looking again");
+                tokio::time::sleep(p.caller.policy().backoff(attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let assoc = current.network_acl_association_id().unwrap_or_default().to_string();
-    let out = p
-        .call("ec2:ReplaceNetworkAclAssociation", || {
-            p.ec2()
-                .replace_network_acl_association()
-                .association_id(&assoc)
-                .network_acl_id(acl)
-                .send()
-        })
-        .await;
-    let Some(out) = crate::errors::unless_done(out)? else {
-        // an attempt whose answer was lost moved it: its new association
-        let again = describe(p, vec![filter("association.subnet-id", [subnet])], vec![]).await?;
-        return again
-            .iter()
-            .flat_map(|a| a.associations())
-            .find(|a| a.subnet_id() == Some(subnet) && a.network_acl_id() == Some(acl))
-            .and_then(|a| a.network_acl_association_id())
-            .map(str::to_string)
-            .ok_or_else(|| ProviderError::not_found(format!("subnet {subnet} was moved to {acl} but its association cannot be found; run again")));
-    };
-    out.new_association_id()
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::new(ErrorKind::Other, "ReplaceNetworkAclAssociation returned no id"))
 }
 
 /// The default ACL of `vpc`.
