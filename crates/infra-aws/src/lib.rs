@@ -1,7 +1,8 @@
 //! The AWS provider: the only crate that talks to the AWS SDK.
 //!
 //! [`AwsProvider`] implements [`infra_provider::Provider`] for the network layer (VPCs,
-//! subnets, gateways, addresses, routes, security groups and their data sources), IAM
+//! subnets, gateways, addresses, routes, security groups and their data sources; network
+//! ACLs, DHCP options and secondary CIDR blocks through `ec2_net`), IAM
 //! roles and policy attachments (`iam`), managed and inline policies (`iam_policy`),
 //! instance profiles and OIDC providers (`iam_profile`), the locally rendered policy
 //! document (`policy_document`), EKS clusters, node groups, access entries and add-ons
