@@ -1,10 +1,10 @@
-//! EC2 network types around the VPC against the emulator, in stacks built as
-//! terraform-aws-modules/terraform-aws-vpc builds them (our own stacks, the same
-//! constructs): public/private network ACLs with rules from lists of maps and `count`,
-//! the default ACL taken over with `dynamic` blocks, DHCP options with their association,
-//! and a secondary CIDR block with subnets in it. Each is checked with an independent EC2
-//! client: create, a clean re-plan, in-place updates, replacement, `infra import` of every
-//! type, destroy leaving nothing; and an ACL whose create answer was lost is adopted.
+//! Network ACLs against the emulator, in a stack built as terraform-aws-modules/
+//! terraform-aws-vpc builds them (our own stack, the same constructs): public and private
+//! ACLs with rules from lists of maps and `count` (`lookup(..., null)`), inline rules from
+//! `dynamic` blocks, associations, and the default ACL taken over. Checked with an
+//! independent EC2 client: create, a clean re-plan, in-place updates, replacement, drift,
+//! `infra import` of every type, destroy leaving nothing; and an ACL whose create answer
+//! was lost is adopted. The VPC-level types are in `ec2_network_vpc`.
 
 use std::collections::BTreeMap;
 
@@ -153,7 +153,7 @@ resource "aws_default_network_acl" "this" {
 }
 "#;
 
-fn workspace(stack: &str) -> Workspace {
+pub(crate) fn workspace(stack: &str) -> Workspace {
     let ws = Workspace::from_files(&[("main.tf", stack)], true);
     ws.write(
         "test.auto.tfvars",
@@ -162,11 +162,11 @@ fn workspace(stack: &str) -> Workspace {
     ws
 }
 
-fn s(x: &str) -> String {
+pub(crate) fn s(x: &str) -> String {
     x.to_string()
 }
 
-fn tag(tags: &[aws_sdk_ec2::types::Tag], k: &str) -> Option<String> {
+pub(crate) fn tag(tags: &[aws_sdk_ec2::types::Tag], k: &str) -> Option<String> {
     tags.iter()
         .find(|t| t.key() == Some(k))
         .and_then(|t| t.value())
@@ -174,7 +174,7 @@ fn tag(tags: &[aws_sdk_ec2::types::Tag], k: &str) -> Option<String> {
 }
 
 /// The VPC named `name`, if it exists.
-async fn vpc_of(name: &str) -> Option<aws_sdk_ec2::types::Vpc> {
+pub(crate) async fn vpc_of(name: &str) -> Option<aws_sdk_ec2::types::Vpc> {
     let c = ec2().await;
     let out = c
         .describe_vpcs()
@@ -256,7 +256,7 @@ fn import_id(ty: &str, id: &str) -> String {
 
 /// Import every object of `original` into a fresh state of the same stack by
 /// Terraform's import IDs; the plan is clean afterwards.
-fn import_everything(original: &Workspace, stack: &str, types: &[&str]) {
+pub(crate) fn import_everything(original: &Workspace, stack: &str, types: &[&str]) {
     let objects = managed(original);
     for t in types {
         assert!(objects.iter().any(|(_, ty, _)| ty == t), "{t} is in the stack: {objects:?}");
@@ -448,176 +448,4 @@ fn a_network_acl_whose_create_answer_was_lost_is_adopted_not_duplicated() {
     let d = direct(&ws, &["destroy", "--auto-approve"]);
     assert_eq!(d.code, 0, "{}", d.all());
     assert_eq!(acls(&stack), vec![]);
-}
-
-pub(crate) const DHCP_CIDR: &str = r#"
-variable "name" {
-  type = string
-}
-
-variable "secondary_cidr_blocks" {
-  type    = list(string)
-  default = ["10.64.0.0/16", "10.65.0.0/16"]
-}
-
-resource "aws_vpc" "this" {
-  cidr_block = "10.63.0.0/16"
-  tags       = { Name = var.name }
-}
-
-resource "aws_vpc_ipv4_cidr_block_association" "this" {
-  count      = length(var.secondary_cidr_blocks)
-  vpc_id     = aws_vpc.this.id
-  cidr_block = element(var.secondary_cidr_blocks, count.index)
-}
-
-# subnets in the secondary block wait for it through the reference
-resource "aws_subnet" "secondary" {
-  count      = 2
-  vpc_id     = aws_vpc_ipv4_cidr_block_association.this[0].vpc_id
-  cidr_block = cidrsubnet(aws_vpc_ipv4_cidr_block_association.this[0].cidr_block, 8, count.index)
-}
-
-resource "aws_vpc_dhcp_options" "this" {
-  domain_name          = "${var.name}.internal"
-  domain_name_servers  = ["AmazonProvidedDNS"]
-  ntp_servers          = ["169.254.169.123"]
-  netbios_name_servers = ["10.63.0.2"]
-  netbios_node_type    = 2
-  tags                 = { Name = "${var.name}-dhcp", Team = "net" }
-}
-
-resource "aws_vpc_dhcp_options_association" "this" {
-  vpc_id          = aws_vpc.this.id
-  dhcp_options_id = aws_vpc_dhcp_options.this.id
-}
-"#;
-
-/// `(secondary CIDR blocks associated, subnets' CIDRs, the VPC's DHCP set as
-/// (domain name, Team tag, infra:address))` of the stack's VPC.
-type VpcView = (Vec<String>, Vec<String>, Option<(String, Option<String>, Option<String>)>);
-
-fn vpc_view(stack: &str) -> Option<VpcView> {
-    rt().block_on(async {
-        let vpc = vpc_of(stack).await?;
-        let c = ec2().await;
-        let mut blocks: Vec<String> = vpc
-            .cidr_block_association_set()
-            .iter()
-            .filter(|a| {
-                a.cidr_block_state().and_then(|s| s.state()).map(|s| s.as_str()) == Some("associated")
-            })
-            .filter_map(|a| a.cidr_block().map(str::to_string))
-            .filter(|b| Some(b.as_str()) != vpc.cidr_block())
-            .collect();
-        blocks.sort();
-        let subnets = c
-            .describe_subnets()
-            .filters(Filter::builder().name("vpc-id").values(vpc.vpc_id().unwrap()).build())
-            .send()
-            .await
-            .unwrap();
-        let mut cidrs: Vec<String> = subnets
-            .subnets()
-            .iter()
-            .filter_map(|s| s.cidr_block().map(str::to_string))
-            .collect();
-        cidrs.sort();
-        let dhcp = match vpc.dhcp_options_id() {
-            Some(id) if id != "default" => {
-                let out = c.describe_dhcp_options().dhcp_options_ids(id).send().await.unwrap();
-                out.dhcp_options().first().map(|d| {
-                    let domain = d
-                        .dhcp_configurations()
-                        .iter()
-                        .find(|x| x.key() == Some("domain-name"))
-                        .and_then(|x| x.values().first())
-                        .and_then(|v| v.value())
-                        .unwrap_or_default()
-                        .replace(stack, "S");
-                    (domain, tag(d.tags(), "Team"), tag(d.tags(), "infra:address"))
-                })
-            }
-            _ => None,
-        };
-        Some((blocks, cidrs, dhcp))
-    })
-}
-
-/// The DHCP option sets tagged with the stack.
-fn dhcp_sets(stack: &str) -> usize {
-    rt().block_on(async {
-        let out = ec2()
-            .await
-            .describe_dhcp_options()
-            .filters(Filter::builder().name("tag:infra:stack").values(stack).build())
-            .send()
-            .await
-            .unwrap();
-        out.dhcp_options().len()
-    })
-}
-
-#[test]
-fn dhcp_options_and_a_secondary_cidr_with_subnets_in_it() {
-    let ws = workspace(DHCP_CIDR);
-    let stack = ws.stack_name.clone();
-    let apply = ws.apply();
-    assert_eq!(apply.code, 0, "{}", apply.all());
-    let dhcp = Some((s("S.internal"), Some(s("net")), Some(s("aws_vpc_dhcp_options.this"))));
-    assert_eq!(
-        vpc_view(&stack),
-        Some((
-            vec![s("10.64.0.0/16"), s("10.65.0.0/16")],
-            vec![s("10.64.0.0/24"), s("10.64.1.0/24")],
-            dhcp
-        ))
-    );
-    let plan = ws.plan_json(&[]);
-    assert_eq!(changes(&plan), vec![], "re-plan after apply is clean");
-    let calls = &plan["infra"]["api_calls"];
-    assert_eq!(calls["ec2:DescribeDhcpOptions"], 1, "{calls}");
-
-    // in place: the set's tags; replaced: the set (its domain name) and the second block
-    ws.edit("main.tf", "Team = \"net\"", "Team = \"network\"");
-    let plan = ws.plan_json(&[]);
-    assert_eq!(changes(&plan), vec![(s("aws_vpc_dhcp_options.this"), vec![s("update")])]);
-    assert_eq!(ws.apply().code, 0);
-    assert_eq!(vpc_view(&stack).unwrap().2.unwrap().1, Some(s("network")));
-
-    ws.edit("main.tf", "\"${var.name}.internal\"", "\"${var.name}.corp\"");
-    ws.edit("main.tf", "\"10.65.0.0/16\"]", "\"10.66.0.0/16\"]");
-    let plan = ws.plan_json(&[]);
-    let mut planned = changes(&plan);
-    planned.sort();
-    assert_eq!(
-        planned,
-        vec![
-            (s("aws_vpc_dhcp_options.this"), vec![s("delete"), s("create")]),
-            (s("aws_vpc_dhcp_options_association.this"), vec![s("update")]),
-            (s("aws_vpc_ipv4_cidr_block_association.this[1]"), vec![s("delete"), s("create")]),
-        ]
-    );
-    let apply = ws.apply();
-    assert_eq!(apply.code, 0, "{}", apply.all());
-    let (blocks, _, dhcp) = vpc_view(&stack).unwrap();
-    assert_eq!(blocks, vec![s("10.64.0.0/16"), s("10.66.0.0/16")]);
-    assert_eq!(dhcp.map(|d| d.0), Some(s("S.corp")));
-    assert_eq!(dhcp_sets(&stack), 1, "the old set is gone");
-    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0, "clean after the replacement");
-
-    import_everything(
-        &ws,
-        &std::fs::read_to_string(ws.stack_dir().join("main.tf")).unwrap(),
-        &[
-            "aws_vpc_dhcp_options",
-            "aws_vpc_dhcp_options_association",
-            "aws_vpc_ipv4_cidr_block_association",
-        ],
-    );
-
-    let d = ws.run(&["destroy", "--auto-approve"]);
-    assert_eq!(d.code, 0, "{}", d.all());
-    assert_eq!(vpc_view(&stack), None, "the VPC is gone");
-    assert_eq!(dhcp_sets(&stack), 0, "no DHCP set is left");
 }

@@ -1,6 +1,6 @@
 //! Dispatch for the EC2 network types around the VPC: network ACLs (`nacl`,
 //! `nacl_parts`, `nacl_default`), DHCP options (`dhcp`) and secondary CIDR blocks
-//! (`vpc_cidr`). The provider's match arms send every one of these types here, so that
+//! (`vpc_cidr`), the region's default VPC (`default_vpc`). The provider's match arms send every one of these types here, so that
 //! `lib.rs` and `recover.rs` grow by one arm each; each create future is boxed, as in
 //! `recover::create_once`.
 
@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::{dhcp, nacl, nacl_default, nacl_parts, vpc_cidr, AwsProvider};
+use crate::{default_vpc, dhcp, nacl, nacl_default, nacl_parts, vpc_cidr, AwsProvider};
 
-pub(crate) const TYPES: [&str; 7] = [
+pub(crate) const TYPES: [&str; 8] = [
     nacl::TYPE,
     nacl_parts::RULE,
     nacl_parts::ASSOCIATION,
@@ -19,6 +19,7 @@ pub(crate) const TYPES: [&str; 7] = [
     dhcp::OPTIONS,
     dhcp::ASSOCIATION,
     vpc_cidr::TYPE,
+    default_vpc::TYPE,
 ];
 
 pub(crate) fn handles(type_name: &str) -> bool {
@@ -42,6 +43,7 @@ pub(crate) async fn read(
         dhcp::OPTIONS => dhcp::read_options(p, items).await,
         dhcp::ASSOCIATION => dhcp::read_associations(p, items).await,
         vpc_cidr::TYPE => vpc_cidr::read(p, items).await,
+        default_vpc::TYPE => default_vpc::read(p, items).await,
         other => Err(unsupported(other)),
     }
 }
@@ -55,6 +57,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         dhcp::OPTIONS => Box::pin(dhcp::create_options(p, req)).await,
         dhcp::ASSOCIATION => Box::pin(dhcp::create_association(p, req)).await,
         vpc_cidr::TYPE => Box::pin(vpc_cidr::create(p, req)).await,
+        default_vpc::TYPE => Box::pin(default_vpc::create(p, req)).await,
         other => Err(unsupported(other)),
     }
 }
@@ -71,6 +74,7 @@ pub(crate) async fn update(
         nacl_default::TYPE => nacl_default::update(p, id, prior, desired).await,
         dhcp::OPTIONS => dhcp::update_options(p, id, prior, desired).await,
         dhcp::ASSOCIATION => dhcp::update_association(p, id, desired).await,
+        default_vpc::TYPE => default_vpc::update(p, id, prior, desired).await,
         // every argument forces a replacement
         nacl_parts::RULE | nacl_parts::ASSOCIATION | vpc_cidr::TYPE => Ok(desired.clone()),
         other => Err(unsupported(other)),
@@ -91,6 +95,7 @@ pub(crate) async fn delete(
         dhcp::OPTIONS => dhcp::delete_options(p, id).await,
         dhcp::ASSOCIATION => dhcp::delete_association(p, id).await,
         vpc_cidr::TYPE => vpc_cidr::delete(p, id, prior).await,
+        default_vpc::TYPE => default_vpc::delete(p, id, prior).await,
         other => Err(unsupported(other)),
     }
 }
@@ -107,6 +112,7 @@ pub(crate) async fn adopt(
         dhcp::OPTIONS => dhcp::adopt_options(p, req).await,
         dhcp::ASSOCIATION => dhcp::adopt_association(p, req).await,
         vpc_cidr::TYPE => vpc_cidr::adopt(p, req).await,
+        default_vpc::TYPE => default_vpc::adopt(p, req).await,
         other => Err(unsupported(other)),
     }
 }

@@ -63,6 +63,7 @@ pub fn id_format(type_name: &str) -> &'static str {
         }
         "aws_network_acl_association" => "the association id, e.g. aclassoc-0abc123",
         "aws_default_network_acl" => "the default network ACL's id, e.g. acl-0abc123",
+        "aws_default_vpc" => "the default VPC's id, e.g. vpc-0abc123",
         "aws_vpc_dhcp_options" => "the DHCP options id, e.g. dopt-0abc123",
         "aws_vpc_dhcp_options_association" => "the VPC id, e.g. vpc-0abc123",
         "aws_vpc_ipv4_cidr_block_association" => {

@@ -24,6 +24,7 @@ pub mod call;
 pub mod errors;
 
 mod data;
+mod default_vpc;
 mod defaults;
 mod dhcp;
 mod ec2_net;

@@ -1,6 +1,6 @@
 //! EC2 network types around the VPC: network ACLs (`aws_network_acl`, its rules and
 //! associations, the VPC's `aws_default_network_acl`), DHCP options and their
-//! association, and secondary IPv4 CIDR blocks.
+//! association, secondary IPv4 CIDR blocks, and the region's `aws_default_vpc`.
 
 use super::*;
 
@@ -120,5 +120,25 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         a,
         vec![],
     ));
+
+    // taken over, not created (unless the region has none); nothing forces a new one
+    let mut a = vec![
+        attr("enable_dns_support", b()).optional().default(true),
+        attr("enable_dns_hostnames", b()).optional().default(true),
+        attr("force_destroy", b()).optional().default(false),
+        attr("existing_default_vpc", b()).computed(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&[
+        "arn",
+        "owner_id",
+        "cidr_block",
+        "instance_tenancy",
+        "main_route_table_id",
+        "default_route_table_id",
+        "default_security_group_id",
+        "default_network_acl_id",
+    ]));
+    out.push(resource("aws_default_vpc", Managed, a, vec![]));
     out
 }
