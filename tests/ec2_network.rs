@@ -198,7 +198,12 @@ fn acls(stack: &str) -> Vec<AclView> {
         let c = ec2().await;
         let out = c
             .describe_network_acls()
-            .filters(Filter::builder().name("vpc-id").values(vpc.vpc_id().unwrap()).build())
+            .filters(
+                Filter::builder()
+                    .name("vpc-id")
+                    .values(vpc.vpc_id().unwrap())
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -215,14 +220,18 @@ fn acls(stack: &str) -> Vec<AclView> {
                             e.egress().unwrap_or(false),
                             e.rule_number().unwrap_or(0),
                             e.protocol().unwrap_or_default().to_string(),
-                            e.rule_action().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                            e.rule_action()
+                                .map(|r| r.as_str().to_string())
+                                .unwrap_or_default(),
                             e.port_range().and_then(|p| p.from()).unwrap_or(-1),
                             e.cidr_block().unwrap_or_default().to_string(),
                         )
                     })
                     .collect();
                 rules.sort();
-                let name = tag(a.tags(), "Name").unwrap_or_default().replace(stack, "S");
+                let name = tag(a.tags(), "Name")
+                    .unwrap_or_default()
+                    .replace(stack, "S");
                 (name, rules, a.associations().len())
             })
             .collect();
@@ -259,7 +268,10 @@ fn import_id(ty: &str, id: &str) -> String {
 pub(crate) fn import_everything(original: &Workspace, stack: &str, types: &[&str]) {
     let objects = managed(original);
     for t in types {
-        assert!(objects.iter().any(|(_, ty, _)| ty == t), "{t} is in the stack: {objects:?}");
+        assert!(
+            objects.iter().any(|(_, ty, _)| ty == t),
+            "{t} is in the stack: {objects:?}"
+        );
     }
     let copy = Workspace::from_files(&[("main.tf", stack)], true);
     copy.write(
@@ -283,7 +295,11 @@ fn network_acls_rules_associations_and_the_default_acl() {
     let all = |p: &str, a: &str, c: &str| (p.to_string(), a.to_string(), c.to_string());
     let view = acls(&stack);
     let rules = |name: &str| -> Vec<(bool, i32, String, String, i32, String)> {
-        view.iter().find(|a| a.0 == name).unwrap_or_else(|| panic!("{name}: {view:?}")).1.clone()
+        view.iter()
+            .find(|a| a.0 == name)
+            .unwrap_or_else(|| panic!("{name}: {view:?}"))
+            .1
+            .clone()
     };
     let pick = |r: Vec<(bool, i32, String, String, i32, String)>| -> Vec<(bool, i32, (String, String, String))> {
         r.into_iter().map(|(e, n, p, a, _, c)| (e, n, all(&p, &a, &c))).collect()
@@ -306,25 +322,48 @@ fn network_acls_rules_associations_and_the_default_acl() {
         ]
     );
     // taken over: AWS's allow-all rules replaced by the configured one, no egress block
-    assert_eq!(pick(rules("S-default")), vec![(false, 100, all("-1", "allow", "10.62.0.0/16"))]);
+    assert_eq!(
+        pick(rules("S-default")),
+        vec![(false, 100, all("-1", "allow", "10.62.0.0/16"))]
+    );
     let subnets: BTreeMap<&str, usize> = view.iter().map(|a| (a.0.as_str(), a.2)).collect();
-    assert_eq!(subnets, BTreeMap::from([("S-default", 0), ("S-private", 2), ("S-public", 2)]));
+    assert_eq!(
+        subnets,
+        BTreeMap::from([("S-default", 0), ("S-private", 2), ("S-public", 2)])
+    );
 
     // a clean re-plan, one DescribeNetworkAcls per type for every ACL, rule and association
     let plan = ws.plan_json(&[]);
     assert_eq!(changes(&plan), vec![], "re-plan after apply is clean");
     let calls = &plan["infra"]["api_calls"];
-    assert!(calls["ec2:DescribeNetworkAcls"].as_u64() <= Some(4), "{calls}");
+    assert!(
+        calls["ec2:DescribeNetworkAcls"].as_u64() <= Some(4),
+        "{calls}"
+    );
 
     // in place: a tag, an inline rule's port, the default ACL's rules; replaced: a rule
     ws.edit("main.tf", "{ Team = \"net\" }", "{ Team = \"network\" }");
-    ws.edit("main.tf", "from_port = 443, to_port = 443", "from_port = 8443, to_port = 8443");
+    ws.edit(
+        "main.tf",
+        "from_port = 443, to_port = 443",
+        "from_port = 8443, to_port = 8443",
+    );
     ws.edit(
         "main.tf",
         "from_port = 22, to_port = 22, protocol = \"tcp\", cidr_block = \"192.0.2.0/24\"",
         "from_port = 2222, to_port = 2222, protocol = \"tcp\", cidr_block = \"192.0.2.0/24\"",
     );
-    ws.edit("main.tf", "to_port = 0, cidr_block = \"10.62.0.0/16\" }]", "to_port = 0, cidr_block = \"10.0.0.0/8\" }]");
+    ws.edit(
+        "main.tf",
+        "to_port = 0, cidr_block = \"10.62.0.0/16\" }]",
+        "to_port = 0, cidr_block = \"10.0.0.0/8\" }]",
+    );
+    // a subnet left out of the list goes back to the default ACL
+    ws.edit(
+        "main.tf",
+        "subnet_ids = aws_subnet.public[*].id",
+        "subnet_ids = [aws_subnet.public[0].id]",
+    );
     let plan = ws.plan_json(&[]);
     let mut planned = changes(&plan);
     planned.sort();
@@ -334,7 +373,10 @@ fn network_acls_rules_associations_and_the_default_acl() {
             (s("aws_default_network_acl.this"), vec![s("update")]),
             (s("aws_network_acl.private"), vec![s("update")]),
             (s("aws_network_acl.public"), vec![s("update")]),
-            (s("aws_network_acl_rule.public_inbound[1]"), vec![s("delete"), s("create")]),
+            (
+                s("aws_network_acl_rule.public_inbound[1]"),
+                vec![s("delete"), s("create")]
+            ),
         ]
     );
     let apply = ws.apply();
@@ -347,19 +389,37 @@ fn network_acls_rules_associations_and_the_default_acl() {
     };
     assert_eq!(find("S-public", (false, 110)).map(|r| r.4), Some(2222));
     assert_eq!(find("S-private", (false, 100)).map(|r| r.4), Some(8443));
-    assert_eq!(find("S-default", (false, 100)).map(|r| r.5), Some(s("10.0.0.0/8")));
+    assert_eq!(
+        find("S-default", (false, 100)).map(|r| r.5),
+        Some(s("10.0.0.0/8"))
+    );
+    let subnets: BTreeMap<&str, usize> = view.iter().map(|a| (a.0.as_str(), a.2)).collect();
+    assert_eq!(
+        subnets,
+        BTreeMap::from([("S-default", 1), ("S-private", 2), ("S-public", 1)])
+    );
     let teams = rt().block_on(async {
         let c = ec2().await;
         let out = c
             .describe_network_acls()
-            .filters(Filter::builder().name("tag:infra:stack").values(&stack).build())
+            .filters(
+                Filter::builder()
+                    .name("tag:infra:stack")
+                    .values(&stack)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
         let mut v: Vec<(String, Option<String>)> = out
             .network_acls()
             .iter()
-            .map(|a| (tag(a.tags(), "infra:address").unwrap_or_default(), tag(a.tags(), "Team")))
+            .map(|a| {
+                (
+                    tag(a.tags(), "infra:address").unwrap_or_default(),
+                    tag(a.tags(), "Team"),
+                )
+            })
             .collect();
         v.sort();
         v
@@ -372,14 +432,23 @@ fn network_acls_rules_associations_and_the_default_acl() {
             (s("aws_network_acl.public"), Some(s("network"))),
         ]
     );
-    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0, "clean after the update");
+    assert_eq!(
+        ws.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "clean after the update"
+    );
 
     // a rule removed behind our back is planned again (the public ACL does not own it)
     rt().block_on(async {
         let c = ec2().await;
         let out = c
             .describe_network_acls()
-            .filters(Filter::builder().name("tag:Name").values(format!("{stack}-public")).build())
+            .filters(
+                Filter::builder()
+                    .name("tag:Name")
+                    .values(format!("{stack}-public"))
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -392,7 +461,13 @@ fn network_acls_rules_associations_and_the_default_acl() {
             .unwrap();
     });
     let plan = ws.plan_json(&[]);
-    assert_eq!(changes(&plan), vec![(s("aws_network_acl_rule.public_inbound[1]"), vec![s("create")])]);
+    assert_eq!(
+        changes(&plan),
+        vec![(
+            s("aws_network_acl_rule.public_inbound[1]"),
+            vec![s("create")]
+        )]
+    );
     assert_eq!(ws.apply().code, 0);
 
     import_everything(
@@ -416,7 +491,12 @@ fn network_acls_rules_associations_and_the_default_acl() {
         let c = ec2().await;
         let left = c
             .describe_network_acls()
-            .filters(Filter::builder().name("tag:infra:stack").values(&stack).build())
+            .filters(
+                Filter::builder()
+                    .name("tag:infra:stack")
+                    .values(&stack)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -442,7 +522,11 @@ fn a_network_acl_whose_create_answer_was_lost_is_adopted_not_duplicated() {
     // exactly the three ACLs of the stack (the default one included), once each
     let view = acls(&stack);
     let names: Vec<&str> = view.iter().map(|a| a.0.as_str()).collect();
-    assert_eq!(names, vec!["S-default", "S-private", "S-public"], "{view:?}");
+    assert_eq!(
+        names,
+        vec!["S-default", "S-private", "S-public"],
+        "{view:?}"
+    );
     let again = direct(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}", again.all());
     let d = direct(&ws, &["destroy", "--auto-approve"]);

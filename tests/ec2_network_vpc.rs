@@ -54,7 +54,11 @@ resource "aws_vpc_dhcp_options_association" "this" {
 
 /// `(secondary CIDR blocks associated, subnets' CIDRs, the VPC's DHCP set as
 /// (domain name, Team tag, infra:address))` of the stack's VPC.
-type VpcView = (Vec<String>, Vec<String>, Option<(String, Option<String>, Option<String>)>);
+type VpcView = (
+    Vec<String>,
+    Vec<String>,
+    Option<(String, Option<String>, Option<String>)>,
+);
 
 fn vpc_view(stack: &str) -> Option<VpcView> {
     rt().block_on(async {
@@ -64,7 +68,10 @@ fn vpc_view(stack: &str) -> Option<VpcView> {
             .cidr_block_association_set()
             .iter()
             .filter(|a| {
-                a.cidr_block_state().and_then(|s| s.state()).map(|s| s.as_str()) == Some("associated")
+                a.cidr_block_state()
+                    .and_then(|s| s.state())
+                    .map(|s| s.as_str())
+                    == Some("associated")
             })
             .filter_map(|a| a.cidr_block().map(str::to_string))
             .filter(|b| Some(b.as_str()) != vpc.cidr_block())
@@ -72,7 +79,12 @@ fn vpc_view(stack: &str) -> Option<VpcView> {
         blocks.sort();
         let subnets = c
             .describe_subnets()
-            .filters(Filter::builder().name("vpc-id").values(vpc.vpc_id().unwrap()).build())
+            .filters(
+                Filter::builder()
+                    .name("vpc-id")
+                    .values(vpc.vpc_id().unwrap())
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -84,7 +96,12 @@ fn vpc_view(stack: &str) -> Option<VpcView> {
         cidrs.sort();
         let dhcp = match vpc.dhcp_options_id() {
             Some(id) if id != "default" => {
-                let out = c.describe_dhcp_options().dhcp_options_ids(id).send().await.unwrap();
+                let out = c
+                    .describe_dhcp_options()
+                    .dhcp_options_ids(id)
+                    .send()
+                    .await
+                    .unwrap();
                 out.dhcp_options().first().map(|d| {
                     let domain = d
                         .dhcp_configurations()
@@ -94,7 +111,11 @@ fn vpc_view(stack: &str) -> Option<VpcView> {
                         .and_then(|v| v.value())
                         .unwrap_or_default()
                         .replace(stack, "S");
-                    (domain, tag(d.tags(), "Team"), tag(d.tags(), "infra:address"))
+                    (
+                        domain,
+                        tag(d.tags(), "Team"),
+                        tag(d.tags(), "infra:address"),
+                    )
                 })
             }
             _ => None,
@@ -109,7 +130,12 @@ fn dhcp_sets(stack: &str) -> usize {
         let out = ec2()
             .await
             .describe_dhcp_options()
-            .filters(Filter::builder().name("tag:infra:stack").values(stack).build())
+            .filters(
+                Filter::builder()
+                    .name("tag:infra:stack")
+                    .values(stack)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -123,7 +149,11 @@ fn dhcp_options_and_a_secondary_cidr_with_subnets_in_it() {
     let stack = ws.stack_name.clone();
     let apply = ws.apply();
     assert_eq!(apply.code, 0, "{}", apply.all());
-    let dhcp = Some((s("S.internal"), Some(s("net")), Some(s("aws_vpc_dhcp_options.this"))));
+    let dhcp = Some((
+        s("S.internal"),
+        Some(s("net")),
+        Some(s("aws_vpc_dhcp_options.this")),
+    ));
     assert_eq!(
         vpc_view(&stack),
         Some((
@@ -140,11 +170,18 @@ fn dhcp_options_and_a_secondary_cidr_with_subnets_in_it() {
     // in place: the set's tags; replaced: the set (its domain name) and the second block
     ws.edit("main.tf", "Team = \"net\"", "Team = \"network\"");
     let plan = ws.plan_json(&[]);
-    assert_eq!(changes(&plan), vec![(s("aws_vpc_dhcp_options.this"), vec![s("update")])]);
+    assert_eq!(
+        changes(&plan),
+        vec![(s("aws_vpc_dhcp_options.this"), vec![s("update")])]
+    );
     assert_eq!(ws.apply().code, 0);
     assert_eq!(vpc_view(&stack).unwrap().2.unwrap().1, Some(s("network")));
 
-    ws.edit("main.tf", "\"${var.name}.internal\"", "\"${var.name}.corp\"");
+    ws.edit(
+        "main.tf",
+        "\"${var.name}.internal\"",
+        "\"${var.name}.corp\"",
+    );
     ws.edit("main.tf", "\"10.65.0.0/16\"]", "\"10.66.0.0/16\"]");
     let plan = ws.plan_json(&[]);
     let mut planned = changes(&plan);
@@ -152,9 +189,18 @@ fn dhcp_options_and_a_secondary_cidr_with_subnets_in_it() {
     assert_eq!(
         planned,
         vec![
-            (s("aws_vpc_dhcp_options.this"), vec![s("delete"), s("create")]),
-            (s("aws_vpc_dhcp_options_association.this"), vec![s("update")]),
-            (s("aws_vpc_ipv4_cidr_block_association.this[1]"), vec![s("delete"), s("create")]),
+            (
+                s("aws_vpc_dhcp_options.this"),
+                vec![s("delete"), s("create")]
+            ),
+            (
+                s("aws_vpc_dhcp_options_association.this"),
+                vec![s("update")]
+            ),
+            (
+                s("aws_vpc_ipv4_cidr_block_association.this[1]"),
+                vec![s("delete"), s("create")]
+            ),
         ]
     );
     let apply = ws.apply();
@@ -163,7 +209,11 @@ fn dhcp_options_and_a_secondary_cidr_with_subnets_in_it() {
     assert_eq!(blocks, vec![s("10.64.0.0/16"), s("10.66.0.0/16")]);
     assert_eq!(dhcp.map(|d| d.0), Some(s("S.corp")));
     assert_eq!(dhcp_sets(&stack), 1, "the old set is gone");
-    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0, "clean after the replacement");
+    assert_eq!(
+        ws.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "clean after the replacement"
+    );
 
     import_everything(
         &ws,
@@ -222,7 +272,12 @@ fn default_vpc() -> Option<(String, Option<String>, Option<String>, Option<bool>
             .await
             .unwrap();
         let hostnames = dns.enable_dns_hostnames().and_then(|a| a.value());
-        Some((id, tag(v.tags(), "Owner"), tag(v.tags(), "infra:stack"), hostnames))
+        Some((
+            id,
+            tag(v.tags(), "Owner"),
+            tag(v.tags(), "infra:stack"),
+            hostnames,
+        ))
     })
 }
 
@@ -235,17 +290,32 @@ fn the_default_vpc_is_taken_over_and_given_back() {
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         default_vpc(),
-        Some((id.clone(), Some(stack.clone()), Some(stack.clone()), Some(true))),
+        Some((
+            id.clone(),
+            Some(stack.clone()),
+            Some(stack.clone()),
+            Some(true)
+        )),
         "tagged and its DNS hostnames on, not a new VPC"
     );
     let out = ws.run(&["output", "default_vpc_cidr"]);
     assert!(out.stdout.contains("172.31.0.0/16"), "{}", out.all());
-    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0, "re-plan is clean");
+    assert_eq!(
+        ws.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "re-plan is clean"
+    );
 
     // in place: a DNS attribute
-    ws.write("test.auto.tfvars", &format!("name = \"{stack}\"\ndefault_vpc_enable_dns_hostnames = false\n"));
+    ws.write(
+        "test.auto.tfvars",
+        &format!("name = \"{stack}\"\ndefault_vpc_enable_dns_hostnames = false\n"),
+    );
     let plan = ws.plan_json(&[]);
-    assert_eq!(changes(&plan), vec![(s("aws_default_vpc.this"), vec![s("update")])]);
+    assert_eq!(
+        changes(&plan),
+        vec![(s("aws_default_vpc.this"), vec![s("update")])]
+    );
     assert_eq!(ws.apply().code, 0);
     assert_eq!(default_vpc().and_then(|v| v.3), Some(false));
 
@@ -256,4 +326,35 @@ fn the_default_vpc_is_taken_over_and_given_back() {
     assert_eq!(d.code, 0, "{}", d.all());
     let (after, owner, infra, _) = default_vpc().expect("the default VPC stays");
     assert_eq!((after, owner, infra), (id, Some(stack), None));
+}
+
+#[test]
+fn a_cidr_block_whose_associate_answer_was_lost_is_adopted_not_duplicated() {
+    use crate::common::proxy::{Fault, FaultConfig, Rule};
+    use crate::faults::{direct, proxy, through};
+    let ws = workspace(DHCP_CIDR);
+    let stack = ws.stack_name.clone();
+    let p = proxy(FaultConfig {
+        rules: vec![
+            Rule::action("AssociateVpcCidrBlock", Fault::LoseResponse, Some(2)),
+            Rule::action("AssociateDhcpOptions", Fault::LoseResponse, Some(1)),
+        ],
+        ..FaultConfig::default()
+    });
+    let r = through(&ws, &p, &["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(p.stats().total_injected() >= 3, "{:?}", p.stats());
+    let (blocks, subnets, dhcp) = vpc_view(&stack).unwrap();
+    assert_eq!(
+        blocks,
+        vec![s("10.64.0.0/16"), s("10.65.0.0/16")],
+        "each block once"
+    );
+    assert_eq!(subnets.len(), 2);
+    assert!(dhcp.is_some());
+    let again = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let d = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+    assert_eq!(vpc_view(&stack), None);
 }

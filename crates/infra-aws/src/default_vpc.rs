@@ -64,7 +64,9 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         Some(v) => (v.vpc_id().unwrap_or_default().to_string(), true),
         None => {
             let out = p
-                .call("ec2:CreateDefaultVpc", || p.ec2().create_default_vpc().send())
+                .call("ec2:CreateDefaultVpc", || {
+                    p.ec2().create_default_vpc().send()
+                })
                 .await?;
             let id = out.vpc().and_then(Vpc::vpc_id).ok_or_else(|| {
                 ProviderError::new(ErrorKind::Other, "CreateDefaultVpc returned no VPC id")

@@ -20,7 +20,11 @@ pub(crate) const SECURITY_GROUP: &str = "aws_default_security_group";
 pub(crate) const ROUTE_TABLE: &str = "aws_default_route_table";
 
 /// Put the create's tags (user and `infra:*`) on a taken-over object.
-pub(crate) async fn tag(p: &AwsProvider, id: &str, req: &CreateRequest) -> Result<(), ProviderError> {
+pub(crate) async fn tag(
+    p: &AwsProvider,
+    id: &str,
+    req: &CreateRequest,
+) -> Result<(), ProviderError> {
     let tags: Vec<Tag> = create_tag_pairs(req)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())

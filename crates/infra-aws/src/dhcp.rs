@@ -37,7 +37,10 @@ const KEYS: [(&str, &str, bool); 6] = [
     ),
 ];
 
-async fn describe(p: &AwsProvider, filters: Vec<Filter>) -> Result<Vec<DhcpOptions>, ProviderError> {
+async fn describe(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<DhcpOptions>, ProviderError> {
     p.paginate(
         "ec2:DescribeDhcpOptions",
         |token| {
@@ -71,7 +74,10 @@ fn to_value(p: &AwsProvider, d: &DhcpOptions, prior: Option<&Value>) -> Option<(
         let v = if list {
             Value::List(values.iter().map(|s| Value::string(*s)).collect())
         } else {
-            values.first().map(|s| Value::string(*s)).unwrap_or(Value::Null)
+            values
+                .first()
+                .map(|s| Value::string(*s))
+                .unwrap_or(Value::Null)
         };
         m.insert(attr.into(), v);
     }
@@ -99,7 +105,9 @@ fn configurations(config: &Value) -> Vec<NewDhcpConfiguration> {
             let values = if *list {
                 get_strings(config, attr)
             } else {
-                get_str(config, attr).map(|s| vec![s.to_string()]).unwrap_or_default()
+                get_str(config, attr)
+                    .map(|s| vec![s.to_string()])
+                    .unwrap_or_default()
             };
             (!values.is_empty()).then(|| {
                 NewDhcpConfiguration::builder()
@@ -133,7 +141,10 @@ pub(crate) async fn create_options(
         })
         .await?;
     let Some(d) = out.dhcp_options() else {
-        return Err(ProviderError::new(ErrorKind::Other, "CreateDhcpOptions returned no set"));
+        return Err(ProviderError::new(
+            ErrorKind::Other,
+            "CreateDhcpOptions returned no set",
+        ));
     };
     let id = d.dhcp_options_id().unwrap_or_default().to_string();
     // the emulator ignores the tag specification: tag it (AWS: the same tags again)
@@ -282,7 +293,8 @@ async fn associate(p: &AwsProvider, vpc: &str, options: &str) -> Result<(), Prov
 fn association_args(config: &Value) -> Result<(&str, &str), ProviderError> {
     Ok((
         get_str(config, "vpc_id").ok_or_else(|| missing(ASSOCIATION, "vpc_id"))?,
-        get_str(config, "dhcp_options_id").ok_or_else(|| missing(ASSOCIATION, "dhcp_options_id"))?,
+        get_str(config, "dhcp_options_id")
+            .ok_or_else(|| missing(ASSOCIATION, "dhcp_options_id"))?,
     ))
 }
 
@@ -347,7 +359,10 @@ mod tests {
     fn only_set_options_are_sent() {
         let config = Value::map([
             ("domain_name", Value::string("corp.internal")),
-            ("domain_name_servers", Value::List(vec![Value::string("AmazonProvidedDNS")])),
+            (
+                "domain_name_servers",
+                Value::List(vec![Value::string("AmazonProvidedDNS")]),
+            ),
             ("ntp_servers", Value::List(vec![])),
             ("netbios_node_type", Value::Null),
         ]);

@@ -12,9 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_ec2::types::{
-    Filter, IcmpTypeCode, NetworkAcl, PortRange, ResourceType, RuleAction,
-};
+use aws_sdk_ec2::types::{Filter, IcmpTypeCode, NetworkAcl, PortRange, ResourceType, RuleAction};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
@@ -42,7 +40,11 @@ pub(crate) async fn describe(
                 .set_filters((!filters.is_empty()).then(|| filters.clone()))
                 .set_network_acl_ids((!ids.is_empty()).then(|| ids.clone()));
             // AWS takes no page size together with an id list
-            let b = if ids.is_empty() { b.max_results(1000) } else { b };
+            let b = if ids.is_empty() {
+                b.max_results(1000)
+            } else {
+                b
+            };
             b.set_next_token(token).send()
         },
         |page| page.network_acls(),
@@ -78,7 +80,13 @@ pub(crate) async fn describe_ids<'a>(
                 // the emulator answers with the route table's code for an ACL
                 Err(e)
                     if is_not_found(&e)
-                        || has_code(&e, &["InvalidNetworkAclID.NotFound", "InvalidRouteTableID.NotFound"]) =>
+                        || has_code(
+                            &e,
+                            &[
+                                "InvalidNetworkAclID.NotFound",
+                                "InvalidRouteTableID.NotFound",
+                            ],
+                        ) =>
                 {
                     match missing_id(&e) {
                         Some(gone) if chunk.contains(&gone) => chunk.retain(|i| *i != gone),
@@ -87,7 +95,9 @@ pub(crate) async fn describe_ids<'a>(
                             for id in std::mem::take(&mut chunk) {
                                 match describe(p, vec![], vec![id]).await {
                                     Ok(found) => out.extend(found),
-                                    Err(e) if is_not_found(&e) || has_code(&e, &["InvalidRouteTableID.NotFound"]) => {}
+                                    Err(e)
+                                        if is_not_found(&e)
+                                            || has_code(&e, &["InvalidRouteTableID.NotFound"]) => {}
                                     Err(e) => return Err(e),
                                 }
                             }
@@ -165,8 +175,12 @@ async fn put_entry(
     e: &Entry,
     replace: bool,
 ) -> Result<(), ProviderError> {
-    let ports = matches!(e.protocol.as_str(), "6" | "17")
-        .then(|| PortRange::builder().from(i32_of(e.from)).to(i32_of(e.to)).build());
+    let ports = matches!(e.protocol.as_str(), "6" | "17").then(|| {
+        PortRange::builder()
+            .from(i32_of(e.from))
+            .to(i32_of(e.to))
+            .build()
+    });
     let icmp = matches!(e.protocol.as_str(), "1" | "58").then(|| {
         IcmpTypeCode::builder()
             .r#type(i32_of(e.icmp_type.unwrap_or(-1)))
@@ -192,27 +206,32 @@ async fn put_entry(
         .await
         .map(|_| ())
     } else {
-        let r = p.call("ec2:CreateNetworkAclEntry", || {
-            p.ec2()
-                .create_network_acl_entry()
-                .network_acl_id(id)
-                .rule_number(i32_of(e.rule_no))
-                .egress(e.egress)
-                .protocol(&e.protocol)
-                .rule_action(action.clone())
-                .set_cidr_block(e.cidr.clone())
-                .set_ipv6_cidr_block(e.ipv6.clone())
-                .set_port_range(ports.clone())
-                .set_icmp_type_code(icmp.clone())
-                .send()
-        })
-        .await;
+        let r = p
+            .call("ec2:CreateNetworkAclEntry", || {
+                p.ec2()
+                    .create_network_acl_entry()
+                    .network_acl_id(id)
+                    .rule_number(i32_of(e.rule_no))
+                    .egress(e.egress)
+                    .protocol(&e.protocol)
+                    .rule_action(action.clone())
+                    .set_cidr_block(e.cidr.clone())
+                    .set_ipv6_cidr_block(e.ipv6.clone())
+                    .set_port_range(ports.clone())
+                    .set_icmp_type_code(icmp.clone())
+                    .send()
+            })
+            .await;
         // an attempt whose answer was lost made it
         crate::errors::unless_done(r).map(|_| ())
     }
 }
 
-pub(crate) async fn create_entry(p: &AwsProvider, id: &str, e: &Entry) -> Result<(), ProviderError> {
+pub(crate) async fn create_entry(
+    p: &AwsProvider,
+    id: &str,
+    e: &Entry,
+) -> Result<(), ProviderError> {
     put_entry(p, id, e, false).await
 }
 
@@ -309,10 +328,15 @@ pub(crate) async fn move_subnet(
         match r {
             Ok(out) => {
                 return out.new_association_id().map(str::to_string).ok_or_else(|| {
-                    ProviderError::new(ErrorKind::Other, "ReplaceNetworkAclAssociation returned no id")
+                    ProviderError::new(
+                        ErrorKind::Other,
+                        "ReplaceNetworkAclAssociation returned no id",
+                    )
                 })
             }
-            Err(e) if e.kind == ErrorKind::Transient && attempt < p.caller.policy().max_attempts => {
+            Err(e)
+                if e.kind == ErrorKind::Transient && attempt < p.caller.policy().max_attempts =>
+            {
                 tracing::warn!(subnet, acl, error = %e, "moving a subnet failed and may have been carried out; looking again");
                 tokio::time::sleep(p.caller.policy().backoff(attempt)).await;
             }
@@ -363,8 +387,16 @@ pub(crate) async fn release_subnets(
 fn wanted_entries(prior: &Value, desired: &Value) -> Vec<Entry> {
     let mut out = Vec::new();
     for (key, egress) in [("ingress", false), ("egress", true)] {
-        let from = if matches!(desired.get(key), Value::List(_)) { desired } else { prior };
-        out.extend(block_entries(from).into_iter().filter(|e| e.egress == egress));
+        let from = if matches!(desired.get(key), Value::List(_)) {
+            desired
+        } else {
+            prior
+        };
+        out.extend(
+            block_entries(from)
+                .into_iter()
+                .filter(|e| e.egress == egress),
+        );
     }
     out
 }
@@ -419,7 +451,13 @@ pub(crate) async fn update(
     prior: &Value,
     desired: &Value,
 ) -> Result<Value, ProviderError> {
-    sync_entries(p, id, &block_entries(prior), &wanted_entries(prior, desired)).await?;
+    sync_entries(
+        p,
+        id,
+        &block_entries(prior),
+        &wanted_entries(prior, desired),
+    )
+    .await?;
     if let Some(want) = configured_subnets(desired) {
         let have = get_strings(prior, "subnet_ids");
         for s in want.iter().filter(|s| !have.contains(s)) {
@@ -478,4 +516,18 @@ pub(crate) async fn adopt(
         return p.read_back(TYPE, &id, &req.config).await.map(Some);
     }
     Ok(common_value(p, acl, Some(&req.config)).map(|(_, m)| Value::Map(m)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_missing_acl_is_read_from_the_not_found_message() {
+        let aws = ProviderError::not_found("The networkAcl ID 'acl-0abc' does not exist");
+        assert_eq!(missing_id(&aws).as_deref(), Some("acl-0abc"));
+        let emulator = ProviderError::not_found("The routeTable ID 'acl-12345678' does not exist");
+        assert_eq!(missing_id(&emulator).as_deref(), Some("acl-12345678"));
+        assert_eq!(missing_id(&ProviderError::not_found("no such thing")), None);
+    }
 }

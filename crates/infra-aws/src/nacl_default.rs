@@ -74,7 +74,10 @@ async fn add_subnets(
     Ok(())
 }
 
-async fn find(p: &AwsProvider, req: &CreateRequest) -> Result<aws_sdk_ec2::types::NetworkAcl, ProviderError> {
+async fn find(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<aws_sdk_ec2::types::NetworkAcl, ProviderError> {
     let id = get_str(&req.config, "default_network_acl_id")
         .ok_or_else(|| missing(TYPE, "default_network_acl_id"))?;
     let Some(acl) = describe_ids(p, [id]).await?.into_iter().next() else {

@@ -77,7 +77,10 @@ impl RuleId {
     }
 
     pub(crate) fn id(&self) -> String {
-        format!("{}:{}:{}:{}", self.acl, self.rule_no, self.protocol, self.egress)
+        format!(
+            "{}:{}:{}:{}",
+            self.acl, self.rule_no, self.protocol, self.egress
+        )
     }
 }
 
@@ -89,7 +92,9 @@ fn rule_value(id: &str, rid: &RuleId, cloud: &Entry, prior: &Value) -> Value {
         _ => {
             let mut m = cloud.to_value(RESOURCE);
             // the protocol as written when only its spelling differs
-            if let Some(p) = get_str(prior, "protocol").filter(|p| protocol_number(p) == cloud.protocol) {
+            if let Some(p) =
+                get_str(prior, "protocol").filter(|p| protocol_number(p) == cloud.protocol)
+            {
                 m.insert("protocol".into(), Value::string(p));
             }
             m
@@ -135,13 +140,19 @@ pub(crate) async fn create_rule(
     let e = Entry::from_value(&req.config, RESOURCE, None).ok_or_else(|| {
         ProviderError::new(
             ErrorKind::Rejected,
-            format!("{}: `rule_number`, `protocol` and `rule_action` must be known", req.address),
+            format!(
+                "{}: `rule_number`, `protocol` and `rule_action` must be known",
+                req.address
+            ),
         )
     })?;
     if e.cidr.is_none() && e.ipv6.is_none() {
         return Err(ProviderError::new(
             ErrorKind::Rejected,
-            format!("{}: set one of `cidr_block` or `ipv6_cidr_block`", req.address),
+            format!(
+                "{}: set one of `cidr_block` or `ipv6_cidr_block`",
+                req.address
+            ),
         ));
     }
     create_entry(p, &rid.acl, &e).await?;
@@ -208,19 +219,30 @@ pub(crate) async fn read_associations(
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
     // through the ACLs the state names: an association id is new with every move, so one
     // that is not on its ACL any more is gone
-    let acls = describe_ids(p, items.iter().filter_map(|i| get_str(&i.prior, "network_acl_id"))).await?;
+    let acls = describe_ids(
+        p,
+        items
+            .iter()
+            .filter_map(|i| get_str(&i.prior, "network_acl_id")),
+    )
+    .await?;
     let mut out = BTreeMap::new();
     for a in acls.iter().flat_map(|a| a.associations()) {
-        if let (Some(id), Some(acl), Some(subnet)) =
-            (a.network_acl_association_id(), a.network_acl_id(), a.subnet_id())
-        {
+        if let (Some(id), Some(acl), Some(subnet)) = (
+            a.network_acl_association_id(),
+            a.network_acl_id(),
+            a.subnet_id(),
+        ) {
             if items.iter().any(|i| i.id == id) {
                 out.insert(id.to_string(), association_value(id, acl, subnet));
             }
         }
     }
     // an import names the association only
-    for i in items.iter().filter(|i| get_str(&i.prior, "network_acl_id").is_none()) {
+    for i in items
+        .iter()
+        .filter(|i| get_str(&i.prior, "network_acl_id").is_none())
+    {
         if let Some((acl, subnet)) = find_association(p, &i.id).await? {
             out.insert(i.id.clone(), association_value(&i.id, &acl, &subnet));
         }
@@ -230,7 +252,8 @@ pub(crate) async fn read_associations(
 
 fn association_args<'a>(req: &'a CreateRequest) -> Result<(&'a str, &'a str), ProviderError> {
     Ok((
-        get_str(&req.config, "network_acl_id").ok_or_else(|| missing(ASSOCIATION, "network_acl_id"))?,
+        get_str(&req.config, "network_acl_id")
+            .ok_or_else(|| missing(ASSOCIATION, "network_acl_id"))?,
         get_str(&req.config, "subnet_id").ok_or_else(|| missing(ASSOCIATION, "subnet_id"))?,
     ))
 }
@@ -304,9 +327,19 @@ mod tests {
             }
         );
         assert_eq!(r.id(), "acl-7aaabd18:100:tcp:false");
-        for bad in ["acl-1:100:tcp", "sg-1:100:tcp:false", "acl-1:x:tcp:false", "acl-1:1::true", "acl-1:1:6:yes"] {
+        for bad in [
+            "acl-1:100:tcp",
+            "sg-1:100:tcp:false",
+            "acl-1:x:tcp:false",
+            "acl-1:1::true",
+            "acl-1:1:6:yes",
+        ] {
             let e = RuleId::parse(bad).unwrap_err();
-            assert!(e.message.contains("NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS"), "{bad}: {e}");
+            assert!(
+                e.message
+                    .contains("NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS"),
+                "{bad}: {e}"
+            );
         }
     }
 
@@ -329,6 +362,10 @@ mod tests {
         moved.from = 8443;
         let v = rule_value("acl-1:100:tcp:false", &rid, &moved, &prior);
         assert_eq!(v.get("from_port").as_i64(), Some(8443));
-        assert_eq!(v.get("protocol").as_str(), Some("tcp"), "same protocol, written as before");
+        assert_eq!(
+            v.get("protocol").as_str(),
+            Some("tcp"),
+            "same protocol, written as before"
+        );
     }
 }

@@ -118,7 +118,11 @@ impl Entry {
                 egress: e.egress().unwrap_or(false),
                 rule_no,
                 protocol: e.protocol().unwrap_or("-1").to_string(),
-                action: e.rule_action().map(|a| a.as_str()).unwrap_or("").to_string(),
+                action: e
+                    .rule_action()
+                    .map(|a| a.as_str())
+                    .unwrap_or("")
+                    .to_string(),
                 cidr: non_empty(e.cidr_block()),
                 ipv6: non_empty(e.ipv6_cidr_block()),
                 from: ports.and_then(|p| p.from()).map(i64::from).unwrap_or(0),
@@ -278,7 +282,11 @@ mod tests {
 
     #[test]
     fn protocols_names_and_numbers_compare_equal_and_ports_only_count_for_tcp_and_udp() {
-        let a = Entry::from_value(&block(100, "tcp", 443, 443, "0.0.0.0/0"), BLOCK, Some(false));
+        let a = Entry::from_value(
+            &block(100, "tcp", 443, 443, "0.0.0.0/0"),
+            BLOCK,
+            Some(false),
+        );
         assert_eq!(a, Some(entry(false, 100, "6", 443, 443)));
         // all protocols: the ports written do not matter (AWS reports none)
         let all = Entry::from_value(&block(200, "all", 0, 65535, "0.0.0.0/0"), BLOCK, Some(true));
@@ -299,9 +307,19 @@ mod tests {
             ("cidr_block", Value::string("0.0.0.0/0")),
         ]);
         let e = Entry::from_value(&v, RESOURCE, None).unwrap();
-        assert_eq!((e.egress, e.rule_no, e.protocol.as_str(), e.action.as_str()), (true, 110, "17", "deny"));
+        assert_eq!(
+            (e.egress, e.rule_no, e.protocol.as_str(), e.action.as_str()),
+            (true, 110, "17", "deny")
+        );
         // a rule without its required number is no rule
-        assert_eq!(Entry::from_value(&Value::map([("protocol", Value::string("tcp"))]), RESOURCE, None), None);
+        assert_eq!(
+            Entry::from_value(
+                &Value::map([("protocol", Value::string("tcp"))]),
+                RESOURCE,
+                None
+            ),
+            None
+        );
     }
 
     #[test]
@@ -312,9 +330,9 @@ mod tests {
             entry(true, 100, "-1", 0, 0),
         ];
         let wanted = vec![
-            entry(false, 100, "6", 80, 80),  // unchanged
+            entry(false, 100, "6", 80, 80),     // unchanged
             entry(false, 110, "6", 2222, 2222), // changed: replaced in place
-            entry(true, 120, "-1", 0, 0),   // new; egress 100 goes
+            entry(true, 120, "-1", 0, 0),       // new; egress 100 goes
         ];
         let c = plan(&cloud, &wanted);
         assert_eq!(c.delete, vec![entry(true, 100, "-1", 0, 0)]);
@@ -322,7 +340,10 @@ mod tests {
         assert_eq!(c.create, vec![entry(true, 120, "-1", 0, 0)]);
         assert!(plan(&wanted, &wanted).is_empty());
         // ingress 100 and egress 100 are different entries
-        let c = plan(&[entry(false, 100, "6", 80, 80)], &[entry(true, 100, "6", 80, 80)]);
+        let c = plan(
+            &[entry(false, 100, "6", 80, 80)],
+            &[entry(true, 100, "6", 80, 80)],
+        );
         assert_eq!((c.delete.len(), c.create.len(), c.replace.len()), (1, 1, 0));
     }
 
@@ -345,13 +366,20 @@ mod tests {
             "ingress",
             Value::List(vec![block(100, "tcp", 443, 443, "0.0.0.0/0")]),
         )]);
-        let cloud = vec![entry(false, 100, "6", 443, 443), entry(false, 90, "17", 53, 53), entry(true, 100, "-1", 0, 0)];
+        let cloud = vec![
+            entry(false, 100, "6", 443, 443),
+            entry(false, 90, "17", 53, 53),
+            entry(true, 100, "-1", 0, 0),
+        ];
         let blocks = to_blocks(&cloud, false, Some(&prior));
         let list = blocks.as_list().unwrap();
         assert_eq!(list.len(), 2, "egress entries are not ingress blocks");
         assert_eq!(list[0].get("rule_no").as_i64(), Some(90));
         assert_eq!(list[0].get("protocol").as_str(), Some("17"));
         assert_eq!(list[1], block(100, "tcp", 443, 443, "0.0.0.0/0"));
-        assert_eq!(block_entries(&Value::map([("ingress", blocks.clone())])).len(), 2);
+        assert_eq!(
+            block_entries(&Value::map([("ingress", blocks.clone())])).len(),
+            2
+        );
     }
 }

@@ -37,7 +37,9 @@ fn values(vpc: &Vpc, prior: impl Fn(&str) -> Option<Value>) -> Vec<(String, Valu
         .filter(|a| live(a.cidr_block_state()) && a.cidr_block() != vpc.cidr_block())
         .filter_map(|a| {
             let id = a.association_id()?.to_string();
-            let mut m = prior(&id).and_then(|p| p.as_map().cloned()).unwrap_or_default();
+            let mut m = prior(&id)
+                .and_then(|p| p.as_map().cloned())
+                .unwrap_or_default();
             m.insert("id".into(), Value::string(&id));
             m.insert("vpc_id".into(), Value::string(vpc_id));
             m.insert("cidr_block".into(), crate::util::opt(a.cidr_block()));
@@ -103,7 +105,9 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let id = out
         .cidr_block_association()
         .and_then(|a| a.association_id())
-        .ok_or_else(|| ProviderError::new(ErrorKind::Other, "AssociateVpcCidrBlock returned no id"))?
+        .ok_or_else(|| {
+            ProviderError::new(ErrorKind::Other, "AssociateVpcCidrBlock returned no id")
+        })?
         .to_string();
     wait(p, vpc, &id, true).await?;
     p.read_back(TYPE, &id, &req.config).await
@@ -113,7 +117,11 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
 async fn wait(p: &AwsProvider, vpc: &str, id: &str, present: bool) -> Result<(), ProviderError> {
     let what = format!(
         "CIDR block association {id} to be {}",
-        if present { "associated" } else { "disassociated" }
+        if present {
+            "associated"
+        } else {
+            "disassociated"
+        }
     );
     p.poll(&what, || async {
         let vpcs = crate::vpc::describe(p, vec![filter("vpc-id", [vpc])]).await?;
@@ -142,7 +150,10 @@ async fn wait(p: &AwsProvider, vpc: &str, id: &str, present: bool) -> Result<(),
 pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(), ProviderError> {
     p.settle(id, || async {
         p.call("ec2:DisassociateVpcCidrBlock", || {
-            p.ec2().disassociate_vpc_cidr_block().association_id(id).send()
+            p.ec2()
+                .disassociate_vpc_cidr_block()
+                .association_id(id)
+                .send()
         })
         .await
         .map(|_| ())
@@ -162,7 +173,10 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let (Some(vpc), Some(cidr)) = (get_str(&req.config, "vpc_id"), get_str(&req.config, "cidr_block")) else {
+    let (Some(vpc), Some(cidr)) = (
+        get_str(&req.config, "vpc_id"),
+        get_str(&req.config, "cidr_block"),
+    ) else {
         return Ok(None);
     };
     let vpcs = crate::vpc::describe(p, vec![filter("vpc-id", [vpc])]).await?;

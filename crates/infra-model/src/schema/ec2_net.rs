@@ -85,7 +85,9 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         attr("domain_name", s()).optional().force_new(),
         attr("domain_name_servers", list_s()).optional().force_new(),
         attr("ntp_servers", list_s()).optional().force_new(),
-        attr("netbios_name_servers", list_s()).optional().force_new(),
+        attr("netbios_name_servers", list_s())
+            .optional()
+            .force_new(),
         attr("netbios_node_type", s()).optional().force_new(),
         attr("ipv6_address_preferred_lease_time", s())
             .optional()
