@@ -533,3 +533,51 @@ fn a_network_acl_whose_create_answer_was_lost_is_adopted_not_duplicated() {
     assert_eq!(d.code, 0, "{}", d.all());
     assert_eq!(acls(&stack), vec![]);
 }
+
+/// A kill after CreateNetworkAcl landed but before its row was committed leaves an intent
+/// and an ACL the state does not know: the next run adopts it by its `infra:*` tags.
+#[test]
+fn an_acl_left_by_a_killed_create_is_adopted_from_its_intent() {
+    let ws = workspace(NACLS);
+    let stack = ws.stack_name.clone();
+    assert_eq!(ws.apply().code, 0);
+    let addr = "aws_network_acl.public";
+    let (id, config) = rt().block_on(async {
+        let store = ws.store().await;
+        let r = store
+            .resource(&stack, addr)
+            .await
+            .unwrap()
+            .expect("in the state");
+        store.close().await;
+        (r.cloud_id, r.attributes)
+    });
+    let rm = ws.run(&["state", "rm", addr]);
+    assert_eq!(rm.code, 0, "{}", rm.all());
+    rt().block_on(async {
+        let store = ws.store().await;
+        let intent = infra_state::Intent::create(addr, "aws_network_acl", config, "killed-run");
+        store.record_intent(&stack, &intent).await.unwrap();
+        store.close().await;
+    });
+    let again = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let adopted = rt().block_on(async {
+        let store = ws.store().await;
+        let r = store.resource(&stack, addr).await.unwrap();
+        let left = store.intents(&stack).await.unwrap().len();
+        store.close().await;
+        (r.map(|r| r.cloud_id), left)
+    });
+    assert_eq!(adopted, (Some(id), 0), "the same ACL, and no intent left");
+    let names: Vec<String> = acls(&stack).into_iter().map(|a| a.0).collect();
+    assert_eq!(
+        names,
+        vec![s("S-default"), s("S-private"), s("S-public")],
+        "not duplicated"
+    );
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    let d = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+    assert_eq!(acls(&stack), vec![]);
+}
