@@ -42,6 +42,7 @@ mod iam_profile;
 pub mod import;
 mod lookups;
 mod nacl;
+mod nacl_batch;
 mod nacl_default;
 mod nacl_parts;
 mod nacl_rules;
@@ -104,6 +105,8 @@ pub struct AwsProvider {
     credential_texts: Vec<String>,
     /// What each delete in progress waits for (see `waits`).
     waits: waits::Waits,
+    /// Concurrent network-ACL reads, sent as one (see `nacl_batch`).
+    acl_reads: nacl_batch::AclReads,
 }
 
 impl AwsProvider {
@@ -184,6 +187,7 @@ impl AwsProvider {
             eks_wait_timeout: Duration::from_secs(40 * 60),
             credential_texts: Vec::new(),
             waits: waits::Waits::default(),
+            acl_reads: nacl_batch::AclReads::default(),
         })
     }
 
@@ -223,6 +227,10 @@ impl AwsProvider {
 
     pub(crate) fn route53(&self) -> &aws_sdk_route53::Client {
         &self.route53
+    }
+
+    pub(crate) fn acl_reads(&self) -> &nacl_batch::AclReads {
+        &self.acl_reads
     }
 
     pub(crate) fn records(&self) -> &route53_batch::Batcher {

@@ -60,12 +60,21 @@ fn missing_id(e: &ProviderError) -> Option<String> {
     Some(e.message[start..start + len].to_string())
 }
 
+/// The ACLs with these ids that exist, read together with the other ACL reads of the
+/// moment (`nacl_batch`: one call for ACLs, rules and associations of a refresh).
+pub(crate) async fn describe_ids<'a>(
+    p: &AwsProvider,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<NetworkAcl>, ProviderError> {
+    crate::nacl_batch::read(p, ids.into_iter().map(str::to_string).collect()).await
+}
+
 /// The ACLs with these ids that exist: one DescribeNetworkAcls per 200 ids.
 ///
 /// AWS has a `network-acl-id` filter, but the emulator does not implement it (it answers
 /// InternalFailure); an id list works on both, and fails the whole call when one id is
 /// gone, naming it: that id is dropped and the call sent again.
-pub(crate) async fn describe_ids<'a>(
+pub(crate) async fn describe_ids_now<'a>(
     p: &AwsProvider,
     ids: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<NetworkAcl>, ProviderError> {
