@@ -16,6 +16,8 @@ mod coverage_eks;
 mod coverage_iam;
 mod coverage_import;
 mod disaster_recovery;
+mod ec2_network;
+mod ec2_network_vpc;
 mod ec2_rules;
 mod environments;
 mod faults;

@@ -68,6 +68,10 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateRouteTable"
             | "ec2:CreateSecurityGroup"
             | "ec2:AssociateRouteTable"
+            | "ec2:CreateNetworkAcl"
+            | "ec2:ReplaceNetworkAclAssociation"
+            | "ec2:CreateDhcpOptions"
+            | "ec2:AssociateVpcCidrBlock"
             | "eks:CreateCluster"
             | "eks:CreateNodegroup"
             | "iam:CreateRole"
@@ -95,6 +99,7 @@ pub fn done_codes(op: &str) -> &'static [&'static str] {
             &["InvalidPermission.Duplicate"]
         }
         "ec2:CreateRoute" => &["RouteAlreadyExists"],
+        "ec2:CreateNetworkAclEntry" => &["NetworkAclEntryAlreadyExists"],
         "ec2:AttachInternetGateway" => &["Resource.AlreadyAssociated"],
         // a resent batch whose CREATEs already exist and whose DELETEs are already gone
         // (see [`done_after_lost_answer`]: only those two messages)

@@ -20,7 +20,11 @@ pub(crate) const SECURITY_GROUP: &str = "aws_default_security_group";
 pub(crate) const ROUTE_TABLE: &str = "aws_default_route_table";
 
 /// Put the create's tags (user and `infra:*`) on a taken-over object.
-async fn tag(p: &AwsProvider, id: &str, req: &CreateRequest) -> Result<(), ProviderError> {
+pub(crate) async fn tag(
+    p: &AwsProvider,
+    id: &str,
+    req: &CreateRequest,
+) -> Result<(), ProviderError> {
     let tags: Vec<Tag> = create_tag_pairs(req)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -38,7 +42,7 @@ async fn tag(p: &AwsProvider, id: &str, req: &CreateRequest) -> Result<(), Provi
 
 /// Give a taken-over object back: remove the `infra:*` tags (user tags stay, as the
 /// Terraform provider leaves everything it set).
-async fn release(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+pub(crate) async fn release(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     let tags = [infra_tags::STACK, infra_tags::ADDRESS].map(|k| Tag::builder().key(k).build());
     match p
         .call("ec2:DeleteTags", || {

@@ -57,6 +57,18 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_default_security_group" => "the default security group's id, e.g. sg-0abc123",
         "aws_default_route_table" => "the default route table's id, e.g. rtb-0abc123",
         "aws_egress_only_internet_gateway" => "the gateway id, e.g. eigw-0abc123",
+        "aws_network_acl" => "the network ACL id, e.g. acl-0abc123",
+        "aws_network_acl_rule" => {
+            "NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS, e.g. acl-0abc123:100:tcp:false"
+        }
+        "aws_network_acl_association" => "the association id, e.g. aclassoc-0abc123",
+        "aws_default_network_acl" => "the default network ACL's id, e.g. acl-0abc123",
+        "aws_default_vpc" => "the default VPC's id, e.g. vpc-0abc123",
+        "aws_vpc_dhcp_options" => "the DHCP options id, e.g. dopt-0abc123",
+        "aws_vpc_dhcp_options_association" => "the VPC id, e.g. vpc-0abc123",
+        "aws_vpc_ipv4_cidr_block_association" => {
+            "the association id, e.g. vpc-cidr-assoc-0abc123"
+        }
         _ => "the resource's id",
     }
 }
@@ -71,6 +83,11 @@ pub(crate) async fn resolve(
         "aws_route_table_association" => association(p, import_id).await,
         // Terraform writes the protocol as a name or a number: the id uses the name
         "aws_security_group_rule" => Ok(Some(crate::sg_rule::RuleKey::parse(import_id)?.id())),
+        "aws_network_acl_rule" => Ok(Some(crate::nacl_parts::RuleId::parse(import_id)?.id())),
+        // the VPC id: the association with the set the VPC uses now
+        "aws_vpc_dhcp_options_association" if import_id.starts_with("vpc-") => {
+            crate::dhcp::resolve_import(p, import_id).await
+        }
         _ => Ok(Some(import_id.to_string())),
     }
 }

@@ -1,7 +1,8 @@
 //! The AWS provider: the only crate that talks to the AWS SDK.
 //!
 //! [`AwsProvider`] implements [`infra_provider::Provider`] for the network layer (VPCs,
-//! subnets, gateways, addresses, routes, security groups and their data sources), IAM
+//! subnets, gateways, addresses, routes, security groups and their data sources; network
+//! ACLs, DHCP options and secondary CIDR blocks through `ec2_net`), IAM
 //! roles and policy attachments (`iam`), managed and inline policies (`iam_policy`),
 //! instance profiles and OIDC providers (`iam_profile`), the locally rendered policy
 //! document (`policy_document`), EKS clusters, node groups, access entries and add-ons
@@ -23,7 +24,10 @@ pub mod call;
 pub mod errors;
 
 mod data;
+mod default_vpc;
 mod defaults;
+mod dhcp;
+mod ec2_net;
 mod egress_gateway;
 mod eip_nat;
 mod eks;
@@ -37,6 +41,11 @@ mod iam_policy;
 mod iam_profile;
 pub mod import;
 mod lookups;
+mod nacl;
+mod nacl_batch;
+mod nacl_default;
+mod nacl_parts;
+mod nacl_rules;
 pub mod policy_document;
 mod recover;
 mod route53;
@@ -51,6 +60,7 @@ mod sg_rules;
 mod subnet;
 mod util;
 mod vpc;
+mod vpc_cidr;
 mod vpc_sg_rule;
 mod waits;
 
@@ -95,6 +105,8 @@ pub struct AwsProvider {
     credential_texts: Vec<String>,
     /// What each delete in progress waits for (see `waits`).
     waits: waits::Waits,
+    /// Concurrent network-ACL reads, sent as one (see `nacl_batch`).
+    acl_reads: nacl_batch::AclReads,
 }
 
 impl AwsProvider {
@@ -175,6 +187,7 @@ impl AwsProvider {
             eks_wait_timeout: Duration::from_secs(40 * 60),
             credential_texts: Vec::new(),
             waits: waits::Waits::default(),
+            acl_reads: nacl_batch::AclReads::default(),
         })
     }
 
@@ -214,6 +227,10 @@ impl AwsProvider {
 
     pub(crate) fn route53(&self) -> &aws_sdk_route53::Client {
         &self.route53
+    }
+
+    pub(crate) fn acl_reads(&self) -> &nacl_batch::AclReads {
+        &self.acl_reads
     }
 
     pub(crate) fn records(&self) -> &route53_batch::Batcher {
@@ -398,6 +415,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::read_role_policies(self, items).await,
             "aws_iam_instance_profile" => iam_profile::read_profiles(self, items).await,
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
+            t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -478,6 +496,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => {
                 iam_profile::update_oidc(self, id, prior, desired).await
             }
+            t if ec2_net::handles(t) => ec2_net::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -518,6 +537,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::delete_role_policy(self, id).await,
             "aws_iam_instance_profile" => iam_profile::delete_profile(self, id).await,
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
+            t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -554,6 +574,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::adopt_role_policy(self, req).await,
             "aws_iam_instance_profile" => iam_profile::adopt_profile(self, req).await,
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
+            t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

@@ -75,6 +75,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         "aws_route53_delegation_set" => &["DelegationSetAlreadyCreated"],
         "aws_security_group" => &["InvalidGroup.Duplicate"],
         "aws_subnet" => &["InvalidSubnet.Conflict"],
+        "aws_network_acl_rule" => &["NetworkAclEntryAlreadyExists"],
         _ => &[],
     }
 }
@@ -165,6 +166,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         "aws_iam_openid_connect_provider" => {
             Box::pin(crate::iam_profile::create_oidc(p, req)).await
         }
+        t if crate::ec2_net::handles(t) => Box::pin(crate::ec2_net::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

@@ -8,6 +8,7 @@
 
 mod dns;
 mod ec2;
+mod ec2_net;
 mod eks;
 mod iam;
 mod lookups;
@@ -282,6 +283,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         let mut all = Vec::new();
         all.extend(network::schemas());
         all.extend(ec2::schemas());
+        all.extend(ec2_net::schemas());
         all.extend(iam::schemas());
         all.extend(eks::schemas());
         all.extend(dns::schemas());
