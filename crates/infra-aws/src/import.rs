@@ -57,7 +57,7 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_default_security_group" => "the default security group's id, e.g. sg-0abc123",
         "aws_default_route_table" => "the default route table's id, e.g. rtb-0abc123",
         "aws_egress_only_internet_gateway" => "the gateway id, e.g. eigw-0abc123",
-        _ => "the resource's id",
+        t => crate::extra_types::id_format(t).unwrap_or("the resource's id"),
     }
 }
 

@@ -29,13 +29,17 @@ mod eip_nat;
 mod eks;
 mod eks_access;
 mod eks_addon;
+mod eks_fargate;
+mod eks_idp;
 mod eks_nodegroup;
+mod extra_types;
 mod gateways;
 mod holders;
 mod iam;
 mod iam_policy;
 mod iam_profile;
 pub mod import;
+mod launch_template;
 mod lookups;
 pub mod policy_document;
 mod recover;
@@ -51,6 +55,7 @@ mod sg_rules;
 mod subnet;
 mod util;
 mod vpc;
+mod vpc_endpoint;
 mod vpc_sg_rule;
 mod waits;
 
@@ -398,6 +403,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::read_role_policies(self, items).await,
             "aws_iam_instance_profile" => iam_profile::read_profiles(self, items).await,
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
+            t if extra_types::handles(t) => extra_types::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -422,6 +428,7 @@ impl Provider for AwsProvider {
             "aws_eks_cluster" => eks::wait_cluster_active(self, id, current).await,
             "aws_eks_node_group" => eks_nodegroup::wait_active(self, id, current).await,
             "aws_eks_addon" => eks_addon::wait_active(self, id, current).await,
+            t if extra_types::handles(t) => extra_types::wait_ready(self, t, id, current).await,
             _ => Ok(current.clone()),
         }
     }
@@ -478,6 +485,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => {
                 iam_profile::update_oidc(self, id, prior, desired).await
             }
+            t if extra_types::handles(t) => extra_types::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -518,6 +526,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::delete_role_policy(self, id).await,
             "aws_iam_instance_profile" => iam_profile::delete_profile(self, id).await,
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
+            t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -554,6 +563,7 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::adopt_role_policy(self, req).await,
             "aws_iam_instance_profile" => iam_profile::adopt_profile(self, req).await,
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
+            t if extra_types::handles(t) => extra_types::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

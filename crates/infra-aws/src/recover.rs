@@ -75,6 +75,13 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         "aws_route53_delegation_set" => &["DelegationSetAlreadyCreated"],
         "aws_security_group" => &["InvalidGroup.Duplicate"],
         "aws_subnet" => &["InvalidSubnet.Conflict"],
+        "aws_launch_template" => &[
+            "InvalidLaunchTemplateName.AlreadyExistsException",
+            "IdempotentParameterMismatch",
+        ],
+        "aws_eks_fargate_profile" | "aws_eks_identity_provider_config" => {
+            &["ResourceInUseException"]
+        }
         _ => &[],
     }
 }
@@ -165,6 +172,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         "aws_iam_openid_connect_provider" => {
             Box::pin(crate::iam_profile::create_oidc(p, req)).await
         }
+        t if crate::extra_types::handles(t) => Box::pin(crate::extra_types::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
