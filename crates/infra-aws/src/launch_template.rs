@@ -177,7 +177,11 @@ fn set(items: &[String]) -> Value {
     crate::util::strings(v)
 }
 
-fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
+fn data_value(
+    m: &mut BTreeMap<String, Value>,
+    d: &ResponseLaunchTemplateData,
+    prior: Option<&Value>,
+) {
     m.insert("image_id".into(), opt(d.image_id()));
     m.insert(
         "instance_type".into(),
@@ -258,19 +262,32 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
         })
         .collect();
     m.insert("network_interfaces".into(), Value::List(nics));
+    // The emulator files the template's own tags (resource type `launch-template`, which
+    // template data cannot hold on AWS) among the data's tag specifications, and answers
+    // the others' resource types as their positions ("0", "1"): the position's configured
+    // type is the one sent.
+    let prior_types: Vec<Value> = prior
+        .and_then(|p| p.get("tag_specifications").as_list())
+        .map(|l| l.iter().map(|t| t.get("resource_type").clone()).collect())
+        .unwrap_or_default();
     let specs = d
         .tag_specifications()
         .iter()
-        .map(|t| {
+        .filter(|t| t.resource_type().map(|r| r.as_str()) != Some("launch-template"))
+        .enumerate()
+        .map(|(i, t)| {
             let tags: BTreeMap<String, Value> = t
                 .tags()
                 .iter()
                 .filter_map(|x| Some((x.key()?.to_string(), Value::string(x.value()?))))
                 .collect();
-            Value::map([
-                ("resource_type", opt(t.resource_type().map(|r| r.as_str()))),
-                ("tags", Value::Map(tags)),
-            ])
+            let kind = match t.resource_type().map(|r| r.as_str()) {
+                Some(n) if n.parse::<usize>().is_ok() => {
+                    prior_types.get(i).cloned().unwrap_or(Value::string(n))
+                }
+                other => opt(other),
+            };
+            Value::map([("resource_type", kind), ("tags", Value::Map(tags))])
         })
         .collect();
     m.insert("tag_specifications".into(), Value::List(specs));
@@ -297,6 +314,7 @@ fn to_value(
     p: &AwsProvider,
     t: &LaunchTemplate,
     latest: Option<&LaunchTemplateVersion>,
+    tags: &[Tag],
     prior: Option<&Value>,
 ) -> Option<(String, Value)> {
     let id = t.launch_template_id()?.to_string();
@@ -340,9 +358,9 @@ fn to_value(
         opt(latest.and_then(|v| v.version_description())),
     );
     if let Some(d) = latest.and_then(LaunchTemplateVersion::launch_template_data) {
-        data_value(&mut m, d);
+        data_value(&mut m, d, prior);
     }
-    put_tags(&mut m, t.tags(), prior);
+    put_tags(&mut m, tags, prior);
     Some((id, Value::Map(m)))
 }
 
@@ -407,13 +425,55 @@ pub(crate) async fn read(
         return Ok(BTreeMap::new());
     }
     let versions = latest_versions(p).await?;
+    let tags = current_tags(p, &templates).await?;
     Ok(templates
         .iter()
         .filter_map(|t| {
             let id = t.launch_template_id()?;
-            to_value(p, t, versions.get(id), priors.get(id).copied())
+            let now = tags.get(id).map(Vec::as_slice).unwrap_or(t.tags());
+            to_value(p, t, versions.get(id), now, priors.get(id).copied())
         })
         .collect())
+}
+
+/// The templates' tags as they are now (DescribeTags, one call per 200 templates): the
+/// emulator's DescribeLaunchTemplates answers the tags a template was created with, and
+/// ignores CreateTags / DeleteTags made since.
+async fn current_tags(
+    p: &AwsProvider,
+    templates: &[LaunchTemplate],
+) -> Result<HashMap<String, Vec<Tag>>, ProviderError> {
+    let mut out: HashMap<String, Vec<Tag>> = HashMap::new();
+    for chunk in crate::util::id_chunks(templates.iter().filter_map(LaunchTemplate::launch_template_id)) {
+        let found = p
+            .paginate(
+                "ec2:DescribeTags",
+                |token| {
+                    p.ec2()
+                        .describe_tags()
+                        .filters(crate::util::filter("resource-id", chunk.clone()))
+                        .set_next_token(token)
+                        .send()
+                },
+                |page| page.tags(),
+                |page| page.next_token(),
+            )
+            .await?;
+        for t in found {
+            if let Some(id) = t.resource_id() {
+                out.entry(id.to_string()).or_default().push(
+                    Tag::builder()
+                        .set_key(t.key().map(str::to_string))
+                        .set_value(t.value().map(str::to_string))
+                        .build(),
+                );
+            }
+        }
+        for id in chunk {
+            out.entry(id).or_default();
+        }
+    }
+    Ok(out)
 }
 
 /// The template's name: `name`, else `name_prefix` and a unique suffix, else
@@ -573,7 +633,7 @@ pub(crate) async fn adopt(
     };
     let versions = latest_versions(p).await?;
     let id = t.launch_template_id().unwrap_or_default();
-    Ok(to_value(p, t, versions.get(id), Some(&req.config)).map(|(_, v)| v))
+    Ok(to_value(p, t, versions.get(id), t.tags(), Some(&req.config)).map(|(_, v)| v))
 }
 
 #[cfg(test)]
