@@ -346,3 +346,230 @@ fn node_group_on_a_custom_launch_template_versions_in_place() {
     });
     assert!(gone, "cluster gone");
 }
+
+pub(crate) const ENDPOINTS: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+variable "gateway_tables" {
+  type    = list(string)
+  default = ["a"]
+}
+
+variable "interface_subnets" {
+  type    = list(string)
+  default = ["a"]
+}
+
+variable "s3_actions" {
+  type    = list(string)
+  default = ["s3:GetObject"]
+}
+
+variable "registry" {
+  type    = string
+  default = "api"
+}
+
+resource "aws_vpc" "this" {
+  cidr_block           = "10.74.0.0/16"
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = { Name = var.name }
+}
+
+resource "aws_subnet" "private" {
+  for_each          = { a = "10.74.1.0/24", b = "10.74.2.0/24" }
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = each.value
+  availability_zone = "us-east-1${each.key}"
+}
+
+resource "aws_route_table" "private" {
+  for_each = aws_subnet.private
+  vpc_id   = aws_vpc.this.id
+  tags     = { Name = "${var.name}-${each.key}" }
+}
+
+resource "aws_route_table_association" "private" {
+  for_each       = aws_subnet.private
+  subnet_id      = each.value.id
+  route_table_id = aws_route_table.private[each.key].id
+}
+
+resource "aws_security_group" "endpoints" {
+  name   = "${var.name}-endpoints"
+  vpc_id = aws_vpc.this.id
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = [aws_vpc.this.cidr_block]
+  }
+}
+
+data "aws_iam_policy_document" "s3" {
+  statement {
+    actions   = var.s3_actions
+    resources = ["*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.us-east-1.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [for k in var.gateway_tables : aws_route_table.private[k].id]
+  policy            = data.aws_iam_policy_document.s3.json
+  tags              = { Name = "${var.name}-s3" }
+}
+
+resource "aws_vpc_endpoint" "ecr" {
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.us-east-1.ecr.${var.registry}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = [for k in var.interface_subnets : aws_subnet.private[k].id]
+  security_group_ids  = [aws_security_group.endpoints.id]
+  private_dns_enabled = true
+  tags                = { Name = "${var.name}-ecr" }
+}
+"#;
+
+/// What an independent EC2 client sees of the VPC's endpoints: service -> (type, route
+/// tables, subnets, security group count, private DNS, whether the policy allows
+/// s3:PutObject).
+type Endpoints = BTreeMap<String, (String, usize, usize, usize, bool, bool)>;
+
+async fn endpoints(vpc: &str) -> Endpoints {
+    let out = ec2()
+        .await
+        .describe_vpc_endpoints()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(vpc)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.vpc_endpoints()
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e.state().map(|s| s.as_str().to_ascii_lowercase()).as_deref(),
+                Some("deleted" | "deleting")
+            )
+        })
+        .map(|e| {
+            (
+                e.service_name().unwrap().rsplit("us-east-1.").next().unwrap().to_string(),
+                (
+                    e.vpc_endpoint_type().unwrap().as_str().to_string(),
+                    e.route_table_ids().len(),
+                    e.subnet_ids().len(),
+                    e.groups().len(),
+                    // the emulator answers true for gateway endpoints too (AWS: false)
+                    e.vpc_endpoint_type().map(|t| t.as_str()) == Some("Interface")
+                        && e.private_dns_enabled().unwrap_or(false),
+                    e.policy_document().unwrap_or_default().contains("s3:PutObject"),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn state_id(ws: &Workspace, addr: &str) -> String {
+    managed(ws)
+        .into_iter()
+        .find(|(a, _)| a == addr)
+        .map(|(_, id)| id)
+        .unwrap_or_else(|| panic!("{addr} in the state"))
+}
+
+#[test]
+fn gateway_and_interface_endpoints_modify_in_place() {
+    let ws = Workspace::from_files(&[("main.tf", ENDPOINTS)], true);
+    let name = ws.stack_name.clone();
+    let vars = format!("name = \"{name}\"\n");
+    ws.write("test.auto.tfvars", &vars);
+    let p = proxy(FaultConfig {
+        seed: 0,
+        rate: 0.0,
+        rules: vec![Rule::action("CreateVpcEndpoint", Fault::LoseResponse, Some(1))],
+    });
+    let apply = through(&ws, &p, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(
+        p.stats().injected.get("lost_response"),
+        Some(&1),
+        "{:?}",
+        p.stats()
+    );
+    let vpc = state_id(&ws, "aws_vpc.this");
+    let want = |tables: usize, subnets: usize, put: bool, registry: &str| -> Endpoints {
+        [
+            ("s3".to_string(), ("Gateway".to_string(), tables, 0, 0, false, put)),
+            (
+                format!("ecr.{registry}"),
+                ("Interface".to_string(), 0, subnets, 1, true, false),
+            ),
+        ]
+        .into_iter()
+        .collect()
+    };
+    assert_eq!(rt().block_on(endpoints(&vpc)), want(1, 1, false, "api"));
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // another route table and subnet, and a wider policy: ModifyVpcEndpoint, in place
+    let vars = format!("{vars}gateway_tables = [\"a\", \"b\"]\ninterface_subnets = [\"a\", \"b\"]\ns3_actions = [\"s3:GetObject\", \"s3:PutObject\"]\n");
+    ws.write("test.auto.tfvars", &vars);
+    let changed = actions(&ws);
+    let update = vec!["update".to_string()];
+    assert_eq!(changed.get("aws_vpc_endpoint.s3"), Some(&update), "{changed:?}");
+    assert_eq!(changed.get("aws_vpc_endpoint.ecr"), Some(&update), "{changed:?}");
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(rt().block_on(endpoints(&vpc)), want(2, 2, true, "api"));
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // and back: a route table and a subnet removed
+    let vars = format!("name = \"{name}\"\ns3_actions = [\"s3:GetObject\", \"s3:PutObject\"]\n");
+    ws.write("test.auto.tfvars", &vars);
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(rt().block_on(endpoints(&vpc)), want(1, 1, true, "api"));
+
+    // another service is another endpoint
+    let vars = format!("{vars}registry = \"dkr\"\n");
+    ws.write("test.auto.tfvars", &vars);
+    let changed = actions(&ws);
+    assert_eq!(
+        changed.get("aws_vpc_endpoint.ecr"),
+        Some(&vec!["delete".to_string(), "create".to_string()]),
+        "{changed:?}"
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(rt().block_on(endpoints(&vpc)), want(1, 1, true, "dkr"));
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    import_into_copy(&ws, ENDPOINTS, &vars);
+
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    assert!(rt().block_on(endpoints(&vpc)).is_empty());
+    let left = rt().block_on(crate::common::tagged_no_nat(&name));
+    assert!(left.is_empty(), "nothing of the stack is left: {left:?}");
+}
