@@ -104,7 +104,7 @@ resource "aws_launch_template" "nodes" {
   dynamic "tag_specifications" {
     for_each = toset(["instance", "volume"])
     content {
-      resource_type = tag_specifications.key
+      resource_type = tag_specifications.value
       tags          = { Name = "${var.name}-node" }
     }
   }

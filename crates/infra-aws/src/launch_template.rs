@@ -177,11 +177,7 @@ fn set(items: &[String]) -> Value {
     crate::util::strings(v)
 }
 
-fn data_value(
-    m: &mut BTreeMap<String, Value>,
-    d: &ResponseLaunchTemplateData,
-    prior: Option<&Value>,
-) {
+fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
     m.insert("image_id".into(), opt(d.image_id()));
     m.insert(
         "instance_type".into(),
@@ -263,31 +259,21 @@ fn data_value(
         .collect();
     m.insert("network_interfaces".into(), Value::List(nics));
     // The emulator files the template's own tags (resource type `launch-template`, which
-    // template data cannot hold on AWS) among the data's tag specifications, and answers
-    // the others' resource types as their positions ("0", "1"): the position's configured
-    // type is the one sent.
-    let prior_types: Vec<Value> = prior
-        .and_then(|p| p.get("tag_specifications").as_list())
-        .map(|l| l.iter().map(|t| t.get("resource_type").clone()).collect())
-        .unwrap_or_default();
+    // template data cannot hold on AWS) among the data's tag specifications.
     let specs = d
         .tag_specifications()
         .iter()
         .filter(|t| t.resource_type().map(|r| r.as_str()) != Some("launch-template"))
-        .enumerate()
-        .map(|(i, t)| {
+        .map(|t| {
             let tags: BTreeMap<String, Value> = t
                 .tags()
                 .iter()
                 .filter_map(|x| Some((x.key()?.to_string(), Value::string(x.value()?))))
                 .collect();
-            let kind = match t.resource_type().map(|r| r.as_str()) {
-                Some(n) if n.parse::<usize>().is_ok() => {
-                    prior_types.get(i).cloned().unwrap_or(Value::string(n))
-                }
-                other => opt(other),
-            };
-            Value::map([("resource_type", kind), ("tags", Value::Map(tags))])
+            Value::map([
+                ("resource_type", opt(t.resource_type().map(|r| r.as_str()))),
+                ("tags", Value::Map(tags)),
+            ])
         })
         .collect();
     m.insert("tag_specifications".into(), Value::List(specs));
@@ -358,7 +344,7 @@ fn to_value(
         opt(latest.and_then(|v| v.version_description())),
     );
     if let Some(d) = latest.and_then(LaunchTemplateVersion::launch_template_data) {
-        data_value(&mut m, d, prior);
+        data_value(&mut m, d);
     }
     put_tags(&mut m, tags, prior);
     Some((id, Value::Map(m)))
