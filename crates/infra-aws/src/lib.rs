@@ -41,6 +41,7 @@ mod iam_profile;
 pub mod import;
 mod launch_template;
 mod lookups;
+mod node_data;
 pub mod policy_document;
 mod recover;
 mod route53;
@@ -100,6 +101,8 @@ pub struct AwsProvider {
     credential_texts: Vec<String>,
     /// What each delete in progress waits for (see `waits`).
     waits: waits::Waits,
+    /// The credentials the clients sign with, for what is signed here (EKS tokens).
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 impl AwsProvider {
@@ -180,6 +183,7 @@ impl AwsProvider {
             eks_wait_timeout: Duration::from_secs(40 * 60),
             credential_texts: Vec::new(),
             waits: waits::Waits::default(),
+            credentials: config.credentials_provider(),
         })
     }
 
@@ -227,6 +231,12 @@ impl AwsProvider {
 
     pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
         &self.sts
+    }
+
+    pub(crate) fn credentials(
+        &self,
+    ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {
+        self.credentials.as_ref()
     }
 
     /// Make one AWS call through the [`Caller`]: `f` builds and sends the request; it is
@@ -588,6 +598,9 @@ impl Provider for AwsProvider {
             "aws_vpc" => lookups::vpc(self, args).await,
             "aws_subnets" => lookups::subnets(self, args).await,
             "aws_route53_zone" => lookups::route53_zone(self, args).await,
+            "aws_eks_cluster_auth" => node_data::cluster_auth(self, args).await,
+            "aws_ami" => node_data::ami(self, args).await,
+            "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }

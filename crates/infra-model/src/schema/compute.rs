@@ -1,10 +1,10 @@
 //! What EKS node groups and private clusters build on besides the network: launch
 //! templates, VPC endpoints (gateway and interface), and the lookups of a node image
-//! (`aws_ami`, `aws_ssm_parameter`) and of an endpoint service.
+//! (`aws_ami`) and of an endpoint service.
 //!
 //! Names, defaults, computed attributes and force-new marks are the Terraform AWS
 //! provider's (`website/docs/r/launch_template.html.markdown`, `r/vpc_endpoint`,
-//! `d/ami`, `d/ssm_parameter`, `d/vpc_endpoint_service`).
+//! `d/ami`, `d/vpc_endpoint_service`).
 
 use super::*;
 
@@ -151,7 +151,6 @@ fn data_sources() -> Vec<ResourceSchema> {
     let mut ami = vec![
         attr("owners", list_s()).optional(),
         attr("most_recent", b()).optional().default(false),
-        attr("name_regex", s()).optional(),
         attr("executable_users", list_s()).optional(),
         attr("include_deprecated", b()).optional().default(false),
     ];
@@ -190,16 +189,6 @@ fn data_sources() -> Vec<ResourceSchema> {
     ami.push(attr("ena_support", b()).computed());
     ami.push(attr("tags", map_s()).optional().computed());
     ami.push(attr("block_device_mappings", AttrType::Any).computed());
-    let ssm = vec![
-        attr("name", s()).required(),
-        attr("with_decryption", b()).optional().default(true),
-        attr("id", s()).computed(),
-        attr("arn", s()).computed(),
-        attr("type", s()).computed(),
-        attr("value", s()).computed().sensitive(),
-        attr("insecure_value", s()).computed(),
-        attr("version", n()).computed(),
-    ];
     let auth = vec![
         attr("name", s()).required(),
         attr("id", s()).computed(),
@@ -223,7 +212,6 @@ fn data_sources() -> Vec<ResourceSchema> {
     ];
     vec![
         resource("aws_ami", Data, ami, vec![filter_block()]),
-        resource("aws_ssm_parameter", Data, ssm, vec![]),
         resource("aws_eks_cluster_auth", Data, auth, vec![]),
         resource(
             "aws_vpc_endpoint_service",
