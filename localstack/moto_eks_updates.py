@@ -25,9 +25,14 @@ which EKS tags), and adds what moto lacks for `aws_eks_access_entry`,
   DisassociateAccessPolicy (re-associating a policy replaces its scope, as on EKS);
 - CreateAddon, DescribeAddon, UpdateAddon (an `AddonUpdate` that stays InProgress as the
   version updates do), DeleteAddon, ListAddons. An add-on is ACTIVE once created; its
-  version defaults to `v1.0.0-eksbuild.1`.
+  version defaults to `v1.0.0-eksbuild.1`;
+- AssociateIdentityProviderConfig, DescribeIdentityProviderConfig,
+  ListIdentityProviderConfigs, DisassociateIdentityProviderConfig (OIDC only, as EKS): a
+  config is CREATING for MOTO_EKS_UPDATE_SECONDS after its association (whose update stays
+  InProgress as long), and DELETING as long after its disassociation before it is gone.
 
-Access entries and add-ons live on moto's cluster object and go with it.
+Access entries, add-ons and identity provider configs live on moto's cluster object and go
+with it. Fargate profiles (moto's own) take tags through TagResource here too.
 
 Usage: python moto_eks_updates.py -H HOST -p PORT (the arguments of moto_server).
 """
@@ -46,7 +51,7 @@ from moto.eks.responses import EKSResponse
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
 # Bumped with every change here: localstack/up replaces a running server of another version.
-VERSION = "infra-moto-ext-3"
+VERSION = "infra-moto-ext-4"
 
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}
@@ -191,9 +196,16 @@ def _find_nodegroup(backend, arn):
         for nodegroup in cluster.nodegroups.values():
             if nodegroup.arn == arn:
                 return nodegroup
-        for obj in list(_addons(cluster).values()) + list(_entries(cluster).values()):
+        for obj in (
+            list(_addons(cluster).values())
+            + list(_entries(cluster).values())
+            + list(_idps(cluster).values())
+        ):
             if obj.arn == arn:
                 return obj
+        for profile in getattr(cluster, "fargate_profiles", {}).values():
+            if profile.fargate_profile_arn == arn:
+                return profile
     return None
 
 
@@ -445,6 +457,102 @@ def list_addons(self):
     return ActionResult({"addons": sorted(_addons(cluster))})
 
 
+# ---- identity provider configs (OIDC) ----
+
+OIDC_KEYS = [
+    "identityProviderConfigName", "issuerUrl", "clientId", "usernameClaim",
+    "usernamePrefix", "groupsClaim", "groupsPrefix", "requiredClaims",
+]
+
+
+def _idps(cluster):
+    if not hasattr(cluster, "infra_idps"):
+        cluster.infra_idps = {}
+    # a disassociated config is DELETING for DELAY, then gone
+    now = time.monotonic()
+    for name in [n for n, c in cluster.infra_idps.items() if getattr(c, "gone_at", None) and now >= c.gone_at]:
+        del cluster.infra_idps[name]
+    return cluster.infra_idps
+
+
+def _idp_json(cluster, c):
+    out = {k: v for k, v in c.oidc.items() if v is not None}
+    out.update({
+        "identityProviderConfigArn": c.arn,
+        "clusterName": cluster.name,
+        "tags": c.tags,
+        "status": c.status,
+    })
+    return {"oidc": out}
+
+
+def _idp(self, cluster):
+    ref = self._get_param("identityProviderConfig") or {}
+    if ref.get("type") != "oidc":
+        raise _invalid(f"identity provider config type {ref.get('type')} is not supported; use oidc")
+    c = _idps(cluster).get(ref.get("name"))
+    if c is None:
+        raise _not_found(cluster.name, f"No identity provider config found for name: {ref.get('name')}.")
+    return c
+
+
+def associate_identity_provider_config(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    oidc = self._get_param("oidc") or {}
+    name = oidc.get("identityProviderConfigName")
+    for key in ["identityProviderConfigName", "issuerUrl", "clientId"]:
+        if not oidc.get(key):
+            raise _invalid(f"oidc.{key} is required")
+    if name in _idps(cluster):
+        raise _in_use(cluster.name, f"Identity provider config {name} is already associated with cluster {cluster.name}.")
+    if _idps(cluster):
+        raise _invalid("a cluster can have one OIDC identity provider config")
+    region, account = _account_region(cluster)
+    c = _Tagged(
+        f"arn:aws:eks:{region}:{account}:identityproviderconfig/{cluster.name}/oidc/{name}/{uuid.uuid4()}",
+        self._get_param("tags"),
+    )
+    c.oidc = {k: oidc.get(k) for k in OIDC_KEYS}
+    c.name = name
+    update = _start(
+        "AssociateIdentityProviderConfig",
+        [{"type": "IdentityProviderConfig", "value": f'[{{"type":"oidc","name":"{name}"}}]'}],
+        c,
+    )
+    c.status = "CREATING"
+    _idps(cluster)[name] = c
+    return ActionResult({"cluster": {"name": cluster.name}, "update": update, "tags": c.tags})
+
+
+def describe_identity_provider_config(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    _settle()
+    return ActionResult({"identityProviderConfig": _idp_json(cluster, _idp(self, cluster))})
+
+
+def list_identity_provider_configs(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    return ActionResult({
+        "identityProviderConfigs": [{"type": "oidc", "name": n} for n in sorted(_idps(cluster))]
+    })
+
+
+def disassociate_identity_provider_config(self):
+    cluster = _cluster(self.eks_backend, self._get_param("name"))
+    _settle()
+    c = _idp(self, cluster)
+    if c.status != "ACTIVE":
+        raise _invalid(f"identity provider config {c.name} is {c.status}; wait for it")
+    update = _start(
+        "DisassociateIdentityProviderConfig",
+        [{"type": "IdentityProviderConfig", "value": f'[{{"type":"oidc","name":"{c.name}"}}]'}],
+        _Tagged("", {}),  # the config stays DELETING until it is gone
+    )
+    c.status = "DELETING"
+    c.gone_at = time.monotonic() + DELAY
+    return ActionResult({"update": update})
+
+
 def _tag_resource(original):
     def wrapped(self, resource_arn, tags):
         nodegroup = _find_nodegroup(self, resource_arn)
@@ -491,7 +599,8 @@ for _op in [
     create_access_entry, describe_access_entry, update_access_entry, delete_access_entry,
     list_access_entries, associate_access_policy, list_associated_access_policies,
     disassociate_access_policy, create_addon, describe_addon, update_addon, delete_addon,
-    list_addons,
+    list_addons, associate_identity_provider_config, describe_identity_provider_config,
+    list_identity_provider_configs, disassociate_identity_provider_config,
 ]:
     setattr(EKSResponse, _op.__name__, _op)
 EKSBackend.tag_resource = _tag_resource(EKSBackend.tag_resource)
@@ -510,6 +619,8 @@ urls.url_paths.update(
         "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/addons$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/addons/(?P<rest>.+)$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/identity-provider-configs$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/identity-provider-configs/(?P<rest>[a-z]+)$": urls.response.dispatch,
     }
 )
 

@@ -212,3 +212,92 @@ fn lookups_find_what_another_stack_made() {
     let destroy = direct(&maker, &["destroy", "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
 }
+
+const NODE_LOOKUPS: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name_pattern" {
+  type    = string
+  default = "amzn2-ami-hvm-*"
+}
+
+data "aws_ami" "node" {
+  owners      = ["137112412989"]
+  most_recent = true
+  filter {
+    name   = "name"
+    values = [var.name_pattern]
+  }
+}
+
+data "aws_eks_cluster_auth" "this" {
+  name = "prod"
+}
+
+data "aws_vpc_endpoint_service" "s3" {
+  service      = "s3"
+  service_type = "Gateway"
+}
+
+output "ami" {
+  value = { id = data.aws_ami.node.id, name = data.aws_ami.node.name, owner = data.aws_ami.node.owner_id }
+}
+
+output "token_kind" {
+  value = nonsensitive(split(".", data.aws_eks_cluster_auth.this.token)[0])
+}
+
+output "token" {
+  value     = data.aws_eks_cluster_auth.this.token
+  sensitive = true
+}
+
+output "s3_service" {
+  value = data.aws_vpc_endpoint_service.s3.service_name
+}
+"#;
+
+/// `aws_ami` (compared with an independent DescribeImages), `aws_eks_cluster_auth` (a
+/// sensitive `k8s-aws-v1.` token, kept out of the plan's text) and
+/// `aws_vpc_endpoint_service`; an AMI search matching several without `most_recent` is
+/// an error that says what to do.
+#[test]
+fn node_image_cluster_token_and_endpoint_service_lookups() {
+    let ws = Workspace::from_files(&[("main.tf", NODE_LOOKUPS)], true);
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(!apply.all().contains("k8s-aws-v1."), "the token is not printed:\n{}", apply.all());
+    let outputs = output_json(&ws);
+    let want = rt().block_on(async {
+        let out = aws_sdk_ec2::Client::new(&sdk_config())
+            .describe_images()
+            .owners("137112412989")
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("name")
+                    .values("amzn2-ami-hvm-*")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let mut images = out.images().to_vec();
+        images.sort_by(|a, b| a.creation_date().cmp(&b.creation_date()));
+        let i = images.last().expect("the emulator has Amazon Linux 2 images").clone();
+        (i.image_id().unwrap().to_string(), i.name().unwrap().to_string())
+    });
+    let ami = value(&outputs, "ami");
+    assert_eq!(ami["id"], want.0.as_str(), "{outputs}");
+    assert_eq!(ami["name"], want.1.as_str(), "{outputs}");
+    assert_eq!(ami["owner"], "137112412989");
+    assert_eq!(value(&outputs, "token_kind"), "k8s-aws-v1");
+    assert_eq!(value(&outputs, "s3_service"), "com.amazonaws.us-east-1.s3");
+
+    // several images and no most_recent
+    ws.edit("main.tf", "  most_recent = true\n", "");
+    ws.write("test.auto.tfvars", "name_pattern = \"amzn*\"\n");
+    let plan = direct(&ws, &["plan"]);
+    assert_ne!(plan.code, 0, "{}", plan.all());
+    assert!(plan.all().contains("set `most_recent = true`"), "{}", plan.all());
+}

@@ -320,3 +320,262 @@ fn eks_access_entries_policy_associations_and_addons() {
     });
     assert!(gone, "cluster gone");
 }
+
+pub(crate) const FARGATE: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+variable "namespaces" {
+  type    = list(string)
+  default = ["kube-system"]
+}
+
+variable "team" {
+  type    = string
+  default = "a"
+}
+
+variable "issuer" {
+  type    = string
+  default = "one"
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.75.0.0/16"
+}
+
+resource "aws_subnet" "this" {
+  for_each          = { a = "10.75.1.0/24", b = "10.75.2.0/24" }
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = each.value
+  availability_zone = "us-east-1${each.key}"
+}
+
+data "aws_iam_policy_document" "assume" {
+  for_each = toset(["eks", "eks-fargate-pods"])
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["${each.key}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each           = data.aws_iam_policy_document.assume
+  name               = "${var.name}-${each.key}"
+  assume_role_policy = each.value.json
+}
+
+resource "aws_eks_cluster" "this" {
+  name     = var.name
+  role_arn = aws_iam_role.this["eks"].arn
+  version  = "1.30"
+  vpc_config {
+    subnet_ids = [for s in aws_subnet.this : s.id]
+  }
+}
+
+resource "aws_eks_fargate_profile" "this" {
+  cluster_name           = aws_eks_cluster.this.name
+  fargate_profile_name   = "system"
+  pod_execution_role_arn = aws_iam_role.this["eks-fargate-pods"].arn
+  subnet_ids             = [for s in aws_subnet.this : s.id]
+  dynamic "selector" {
+    for_each = toset(var.namespaces)
+    content {
+      namespace = selector.value
+      labels    = selector.value == "apps" ? { tier = "web" } : null
+    }
+  }
+  tags = { team = var.team }
+}
+
+resource "aws_eks_identity_provider_config" "this" {
+  cluster_name = aws_eks_cluster.this.name
+  oidc {
+    identity_provider_config_name = "corp"
+    client_id                     = "kubernetes"
+    issuer_url                    = "https://idp.example.com/${var.issuer}"
+    username_claim                = "email"
+    groups_claim                  = "groups"
+    groups_prefix                 = "oidc:"
+    required_claims               = { aud = "kubernetes" }
+  }
+  tags = { team = var.team }
+}
+"#;
+
+/// What an independent EKS client sees: Fargate profiles (name -> sorted namespaces and
+/// the team tag) and identity provider configs (name -> issuer, status, team tag).
+type Profiles = BTreeMap<String, (Vec<String>, String)>;
+type Idps = BTreeMap<String, (String, String, String)>;
+
+async fn fargate_and_idps(cluster: &str) -> (Profiles, Idps) {
+    let c = eks().await;
+    let (mut profiles, mut idps) = (Profiles::new(), Idps::new());
+    let Ok(listed) = c.list_fargate_profiles().cluster_name(cluster).send().await else {
+        return (profiles, idps);
+    };
+    for name in listed.fargate_profile_names() {
+        let f = c
+            .describe_fargate_profile()
+            .cluster_name(cluster)
+            .fargate_profile_name(name)
+            .send()
+            .await
+            .unwrap();
+        let f = f.fargate_profile().unwrap();
+        let mut ns: Vec<String> = f
+            .selectors()
+            .iter()
+            .filter_map(|s| s.namespace().map(str::to_string))
+            .collect();
+        ns.sort();
+        let team = f.tags().and_then(|t| t.get("team").cloned()).unwrap_or_default();
+        profiles.insert(name.clone(), (ns, team));
+    }
+    let listed = c
+        .list_identity_provider_configs()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .unwrap();
+    for r in listed.identity_provider_configs() {
+        let d = c
+            .describe_identity_provider_config()
+            .cluster_name(cluster)
+            .identity_provider_config(r.clone())
+            .send()
+            .await
+            .unwrap();
+        let o = d.identity_provider_config().unwrap().oidc().unwrap();
+        idps.insert(
+            r.name().to_string(),
+            (
+                o.issuer_url().unwrap_or_default().to_string(),
+                o.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                o.tags().and_then(|t| t.get("team").cloned()).unwrap_or_default(),
+            ),
+        );
+    }
+    (profiles, idps)
+}
+
+/// A Fargate profile and an OIDC identity provider config: created with both create
+/// answers lost (adopted by name and tags), re-planned clean, tags updated in place,
+/// both replaced (selectors, issuer), imported by Terraform's ids, destroyed.
+#[test]
+fn eks_fargate_profile_and_identity_provider_config() {
+    let ws = Workspace::from_files(&[("main.tf", FARGATE)], true);
+    let name = ws.stack_name.clone();
+    let vars = format!("name = \"{name}\"\n");
+    ws.write("test.auto.tfvars", &vars);
+    let clusters = format!("/clusters/{name}/");
+    let p = proxy(FaultConfig {
+        seed: 0,
+        rate: 0.0,
+        rules: vec![
+            lose_eks(&format!("{clusters}fargate-profiles"), "\"fargateProfileName\""),
+            lose_eks(&format!("{clusters}identity-provider-configs/associate"), "\"oidc\""),
+        ],
+    });
+    let apply = through(&ws, &p, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(
+        p.stats().injected.get("lost_response"),
+        Some(&2),
+        "{:?}",
+        p.stats()
+    );
+    let want = |ns: &[&str], issuer: &str, team: &str| -> (Profiles, Idps) {
+        (
+            [(
+                "system".to_string(),
+                (ns.iter().map(|s| s.to_string()).collect(), team.to_string()),
+            )]
+            .into_iter()
+            .collect(),
+            [(
+                "corp".to_string(),
+                (
+                    format!("https://idp.example.com/{issuer}"),
+                    "ACTIVE".to_string(),
+                    team.to_string(),
+                ),
+            )]
+            .into_iter()
+            .collect(),
+        )
+    };
+    assert_eq!(
+        rt().block_on(fargate_and_idps(&name)),
+        want(&["kube-system"], "one", "a")
+    );
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // tags change in place
+    let vars = format!("{vars}team = \"b\"\n");
+    ws.write("test.auto.tfvars", &vars);
+    let changed: BTreeMap<String, Vec<String>> = crate::common::changes(&ws.plan_json(&[]))
+        .into_iter()
+        .filter(|(a, _)| !a.starts_with("data."))
+        .collect();
+    let update = vec!["update".to_string()];
+    assert_eq!(changed.get("aws_eks_fargate_profile.this"), Some(&update), "{changed:?}");
+    assert_eq!(
+        changed.get("aws_eks_identity_provider_config.this"),
+        Some(&update),
+        "{changed:?}"
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(
+        rt().block_on(fargate_and_idps(&name)),
+        want(&["kube-system"], "one", "b")
+    );
+
+    // selectors and the issuer force new ones
+    let vars = format!("{vars}namespaces = [\"kube-system\", \"apps\"]\nissuer = \"two\"\n");
+    ws.write("test.auto.tfvars", &vars);
+    let changed: BTreeMap<String, Vec<String>> = crate::common::changes(&ws.plan_json(&[]))
+        .into_iter()
+        .filter(|(a, _)| !a.starts_with("data."))
+        .collect();
+    let replace = vec!["delete".to_string(), "create".to_string()];
+    assert_eq!(changed.get("aws_eks_fargate_profile.this"), Some(&replace), "{changed:?}");
+    assert_eq!(
+        changed.get("aws_eks_identity_provider_config.this"),
+        Some(&replace),
+        "{changed:?}"
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(
+        rt().block_on(fargate_and_idps(&name)),
+        want(&["apps", "kube-system"], "two", "b")
+    );
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    crate::coverage_ec2_more::import_into_copy(&ws, FARGATE, &vars);
+
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    let gone = rt().block_on(async {
+        eks()
+            .await
+            .describe_cluster()
+            .name(&name)
+            .send()
+            .await
+            .is_err()
+    });
+    assert!(gone, "cluster gone");
+}

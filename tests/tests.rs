@@ -12,6 +12,7 @@ mod cli_state;
 mod concurrency;
 mod coverage_data;
 mod coverage_dns;
+mod coverage_ec2_more;
 mod coverage_eks;
 mod coverage_iam;
 mod coverage_import;

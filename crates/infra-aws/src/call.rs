@@ -84,6 +84,11 @@ pub fn creates(op: &str) -> bool {
             | "route53:CreateHealthCheck"
             | "route53:AssociateVPCWithHostedZone"
             | "route53:CreateReusableDelegationSet"
+            | "ec2:CreateLaunchTemplate"
+            | "ec2:CreateLaunchTemplateVersion"
+            | "ec2:CreateVpcEndpoint"
+            | "eks:CreateFargateProfile"
+            | "eks:AssociateIdentityProviderConfig"
     )
 }
 

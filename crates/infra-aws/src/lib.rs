@@ -33,19 +33,24 @@ mod eip_nat;
 mod eks;
 mod eks_access;
 mod eks_addon;
+mod eks_fargate;
+mod eks_idp;
 mod eks_nodegroup;
+mod extra_types;
 mod gateways;
 mod holders;
 mod iam;
 mod iam_policy;
 mod iam_profile;
 pub mod import;
+mod launch_template;
 mod lookups;
 mod nacl;
 mod nacl_batch;
 mod nacl_default;
 mod nacl_parts;
 mod nacl_rules;
+mod node_data;
 pub mod policy_document;
 mod recover;
 mod route53;
@@ -61,6 +66,7 @@ mod subnet;
 mod util;
 mod vpc;
 mod vpc_cidr;
+mod vpc_endpoint;
 mod vpc_sg_rule;
 mod waits;
 
@@ -107,6 +113,8 @@ pub struct AwsProvider {
     waits: waits::Waits,
     /// Concurrent network-ACL reads, sent as one (see `nacl_batch`).
     acl_reads: nacl_batch::AclReads,
+    /// The credentials the clients sign with, for what is signed here (EKS tokens).
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 impl AwsProvider {
@@ -188,6 +196,7 @@ impl AwsProvider {
             credential_texts: Vec::new(),
             waits: waits::Waits::default(),
             acl_reads: nacl_batch::AclReads::default(),
+            credentials: config.credentials_provider(),
         })
     }
 
@@ -239,6 +248,12 @@ impl AwsProvider {
 
     pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
         &self.sts
+    }
+
+    pub(crate) fn credentials(
+        &self,
+    ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {
+        self.credentials.as_ref()
     }
 
     /// Make one AWS call through the [`Caller`]: `f` builds and sends the request; it is
@@ -416,6 +431,7 @@ impl Provider for AwsProvider {
             "aws_iam_instance_profile" => iam_profile::read_profiles(self, items).await,
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
             t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
+            t if extra_types::handles(t) => extra_types::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -440,6 +456,7 @@ impl Provider for AwsProvider {
             "aws_eks_cluster" => eks::wait_cluster_active(self, id, current).await,
             "aws_eks_node_group" => eks_nodegroup::wait_active(self, id, current).await,
             "aws_eks_addon" => eks_addon::wait_active(self, id, current).await,
+            t if extra_types::handles(t) => extra_types::wait_ready(self, t, id, current).await,
             _ => Ok(current.clone()),
         }
     }
@@ -497,6 +514,7 @@ impl Provider for AwsProvider {
                 iam_profile::update_oidc(self, id, prior, desired).await
             }
             t if ec2_net::handles(t) => ec2_net::update(self, t, id, prior, desired).await,
+            t if extra_types::handles(t) => extra_types::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -538,6 +556,7 @@ impl Provider for AwsProvider {
             "aws_iam_instance_profile" => iam_profile::delete_profile(self, id).await,
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
             t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
+            t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -575,6 +594,7 @@ impl Provider for AwsProvider {
             "aws_iam_instance_profile" => iam_profile::adopt_profile(self, req).await,
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
             t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
+            t if extra_types::handles(t) => extra_types::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -599,6 +619,9 @@ impl Provider for AwsProvider {
             "aws_vpc" => lookups::vpc(self, args).await,
             "aws_subnets" => lookups::subnets(self, args).await,
             "aws_route53_zone" => lookups::route53_zone(self, args).await,
+            "aws_eks_cluster_auth" => node_data::cluster_auth(self, args).await,
+            "aws_ami" => node_data::ami(self, args).await,
+            "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }

@@ -43,7 +43,7 @@ pub(crate) fn partition(p: &AwsProvider) -> Value {
 }
 
 /// The EC2 filters of Terraform's `filter { name, values }` blocks and a `tags` map.
-fn filters_of(args: &Value) -> Vec<Filter> {
+pub(crate) fn filters_of(args: &Value) -> Vec<Filter> {
     let mut out: Vec<Filter> = args
         .get("filter")
         .as_list()
@@ -61,7 +61,7 @@ fn filters_of(args: &Value) -> Vec<Filter> {
     out
 }
 
-fn lookup_error(what: &str, searched: &str, found: usize) -> ProviderError {
+pub(crate) fn lookup_error(what: &str, searched: &str, found: usize) -> ProviderError {
     if found == 0 {
         ProviderError::not_found(format!(
             "no {what} matches {searched}; check the arguments and the region"

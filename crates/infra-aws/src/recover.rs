@@ -76,6 +76,13 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         "aws_security_group" => &["InvalidGroup.Duplicate"],
         "aws_subnet" => &["InvalidSubnet.Conflict"],
         "aws_network_acl_rule" => &["NetworkAclEntryAlreadyExists"],
+        "aws_launch_template" => &[
+            "InvalidLaunchTemplateName.AlreadyExistsException",
+            "IdempotentParameterMismatch",
+        ],
+        "aws_eks_fargate_profile" | "aws_eks_identity_provider_config" => {
+            &["ResourceInUseException"]
+        }
         _ => &[],
     }
 }
@@ -167,6 +174,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
             Box::pin(crate::iam_profile::create_oidc(p, req)).await
         }
         t if crate::ec2_net::handles(t) => Box::pin(crate::ec2_net::create(p, req)).await,
+        t if crate::extra_types::handles(t) => Box::pin(crate::extra_types::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

@@ -28,6 +28,7 @@ mod normalize;
 pub mod paths;
 mod planfile;
 mod planner;
+mod recompute;
 mod render_json;
 mod render_markdown;
 mod render_text;

@@ -174,6 +174,7 @@ impl Planner {
             } else if changed.is_empty() {
                 (Action::NoOp, planned, Vec::new(), None)
             } else {
+                crate::recompute::on_update(schema.type_name, &changed, &mut planned);
                 (Action::Update, planned, Vec::new(), None)
             }
         } else {

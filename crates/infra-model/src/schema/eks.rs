@@ -1,5 +1,6 @@
 //! EKS: clusters, managed node groups, access entries and their policy associations,
-//! add-ons, and the `aws_eks_cluster` data source.
+//! add-ons, Fargate profiles, OIDC identity provider configs, and the `aws_eks_cluster`
+//! data source.
 
 use super::*;
 
@@ -154,6 +155,58 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     a.extend(tags());
     a.extend(computed(&["arn", "created_at", "modified_at"]));
     out.push(resource("aws_eks_addon", Managed, a, vec![]));
+
+    let mut a = vec![
+        attr("cluster_name", s()).required().force_new(),
+        attr("fargate_profile_name", s()).required().force_new(),
+        attr("pod_execution_role_arn", s()).required().force_new(),
+        attr("subnet_ids", set_s()).optional().force_new(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["arn", "status"]));
+    let selector = block(
+        "selector",
+        Nesting::Set,
+        vec![
+            attr("namespace", s()).required(),
+            attr("labels", map_s()).optional(),
+        ],
+    )
+    .min(1)
+    .force_new();
+    out.push(resource(
+        "aws_eks_fargate_profile",
+        Managed,
+        a,
+        vec![selector],
+    ));
+
+    let mut a = vec![attr("cluster_name", s()).required().force_new()];
+    a.extend(tags());
+    a.extend(computed(&["arn", "status"]));
+    let oidc = block(
+        "oidc",
+        Nesting::List,
+        vec![
+            attr("client_id", s()).required(),
+            attr("identity_provider_config_name", s()).required(),
+            attr("issuer_url", s()).required(),
+            attr("groups_claim", s()).optional(),
+            attr("groups_prefix", s()).optional(),
+            attr("required_claims", map_s()).optional(),
+            attr("username_claim", s()).optional(),
+            attr("username_prefix", s()).optional(),
+        ],
+    )
+    .min(1)
+    .max(1)
+    .force_new();
+    out.push(resource(
+        "aws_eks_identity_provider_config",
+        Managed,
+        a,
+        vec![oidc],
+    ));
 
     // ---- data sources ----
     out.push(resource(

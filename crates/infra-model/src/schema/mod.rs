@@ -6,6 +6,7 @@
 //! attribute, wrong type); the plan uses them to decide between update and replace and to
 //! mark computed attributes unknown; the provider implements them.
 
+mod compute;
 mod dns;
 mod ec2;
 mod ec2_net;
@@ -284,6 +285,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(network::schemas());
         all.extend(ec2::schemas());
         all.extend(ec2_net::schemas());
+        all.extend(compute::schemas());
         all.extend(iam::schemas());
         all.extend(eks::schemas());
         all.extend(dns::schemas());
