@@ -231,7 +231,9 @@ impl<'s> Walker<'s> {
         let Some(r) = m.decls.resources.get(addr) else {
             return;
         };
-        let Some(schema) = r.schema() else { return };
+        let Some(schema) = r.schema() else {
+            return self.unsupported(inst, addr);
+        };
         let file = &m.files[r.file];
         let block = Address {
             module: inst.clone(),

@@ -64,6 +64,7 @@ mod refs;
 mod remote_state;
 mod scope;
 mod statics;
+mod unsupported;
 mod variables;
 mod walk_modules;
 

@@ -123,6 +123,12 @@ pub fn references_excluding(
     refs::references(expr, file, bound)
 }
 
+/// Calls of unknown (or provider-defined) functions in an expression, as errors at each
+/// function's name; nothing is evaluated.
+pub fn unknown_functions(expr: &Expression, file: &SourceFile) -> Vec<Diagnostic> {
+    refs::unknown_functions(expr, file)
+}
+
 /// A variable's `type` constraint.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeConstraint {

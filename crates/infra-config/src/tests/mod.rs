@@ -1,6 +1,7 @@
 //! Data-driven tests: stacks as inline files, checked through one helper per feature.
 
 mod errors;
+mod language;
 mod module_errors;
 mod modules;
 mod sensitive;
