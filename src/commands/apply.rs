@@ -104,6 +104,13 @@ async fn plan_and_apply(
             return Ok(0);
         }
         or_interrupted(&mut signals, &printer, confirm(run, destroy, &printer)).await?;
+        // `moved` blocks: the rows take their new addresses before anything else is written
+        crate::engine::moved::rename_in_state(
+            &session.store,
+            &session.stack,
+            &prepared.plan.moves(),
+        )
+        .await?;
         record_imports(&session, &prepared.refreshed, &printer).await?;
         // write back what refresh learned, so the state matches the cloud
         for record in &prepared.refreshed.changed {
@@ -218,6 +225,8 @@ async fn apply_saved(
             );
         }
         let plan = file.plan()?;
+        crate::engine::moved::rename_in_state(&session.store, &session.stack, &plan.moves())
+            .await?;
         let (provider, prior, data) = or_interrupted(&mut signals, &printer, async {
             let provider =
                 session::provider(loaded.stack.provider().region.clone(), &session).await?;
@@ -373,6 +382,7 @@ async fn execute(
         "failed": report.failed.iter().map(|(s, e)| serde_json::json!({"address": s.address.to_string(), "error": e})).collect::<Vec<_>>(),
         "skipped": report.skipped.iter().map(|s| s.address.to_string()).collect::<Vec<_>>(),
         "api_calls": provider.api_calls().0,
+        "moved": plan.moves().iter().map(|(o, n)| format!("{o} -> {n}")).collect::<Vec<_>>(),
     });
     history.serial = session.store.stack(&session.stack).await?.serial;
     history.finished_at = std::time::SystemTime::now().into();

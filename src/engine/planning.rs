@@ -38,6 +38,9 @@ pub fn make_plan(
     for addr in &refreshed.deleted_outside {
         planner.note_deleted_outside(addr);
     }
+    for (old, new) in &refreshed.moved {
+        planner.note_moved(old.clone(), new.clone());
+    }
     let (evaluation, mut diags) = loaded.stack.walk(&mut |inst| {
         match data.get(&inst.address) {
             Some(read) if inst.address.mode == Mode::Data => read.clone(),

@@ -102,6 +102,8 @@ pub(crate) struct Declarations {
     pub path: Vec<String>,
     /// `import` blocks (root module only).
     pub imports: Vec<crate::imports::ImportDecl>,
+    /// `moved` blocks, endpoints with this module's path.
+    pub moved: Vec<crate::moved::MovedBlock>,
 }
 
 impl Declarations {
@@ -167,6 +169,7 @@ pub(crate) fn lower(
             lower_block(&mut d, i, file, block, diags);
         }
     }
+    crate::moved::check(&d.moved, diags);
     d
 }
 
@@ -180,6 +183,7 @@ const TOP_BLOCKS: &[&str] = &[
     "output",
     "module",
     "import",
+    "moved",
 ];
 
 fn labels(block: &Block) -> Vec<&str> {
@@ -401,7 +405,12 @@ fn lower_block(
             d.calls.insert(name, c);
         }
         "import" => crate::imports::lower(d, i, file, block, diags),
-        other @ ("moved" | "removed" | "check") => diags.push(
+        "moved" => {
+            if expect_labels(file, block, 0, "moved { from = aws_vpc.old  to = aws_vpc.new }", diags) {
+                crate::moved::lower(d, file, block, diags);
+            }
+        }
+        other @ ("removed" | "check") => diags.push(
             Diagnostic::error(format!("`{other}` blocks are not supported yet"))
                 .with_detail(match other {
                     "moved" => "remove the block and keep the old address (infra has no state move yet), or let the rename destroy and recreate the object",

@@ -60,6 +60,7 @@ mod graph;
 mod imports;
 mod meta;
 mod modules;
+mod moved;
 mod refs;
 mod remote_state;
 mod scope;
@@ -76,6 +77,7 @@ use std::collections::BTreeMap;
 pub use decl::{Expansion, ResourceConfig};
 pub use graph::{ConfigGraph, Edge, EdgeKind, ModulePath, Node};
 pub use imports::ImportBlock;
+pub use moved::{resolve_moves, MovedBlock};
 pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
 
@@ -212,6 +214,14 @@ impl Stack {
     /// The root module's `import { to, id }` blocks.
     pub fn import_blocks(&self) -> &[ImportBlock] {
         &self.imports
+    }
+
+    /// Every module's `moved` blocks, root first (endpoints carry the module path).
+    pub fn moved_blocks(&self) -> Vec<MovedBlock> {
+        self.modules
+            .values()
+            .flat_map(|m| m.decls.moved.iter().cloned())
+            .collect()
     }
 
     /// Config-level resource and data blocks of every module (addresses without keys,

@@ -56,6 +56,8 @@ struct FileChange {
     depends_on: Vec<String>,
     lifecycle: FileLifecycle,
     deposed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_address: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -155,6 +157,7 @@ pub fn to_file_json(plan: &Plan) -> serde_json::Value {
                     ignore_changes: c.lifecycle.ignore_changes.clone(),
                 },
                 deposed: c.deposed.clone(),
+                previous_address: c.previous_address.as_ref().map(ToString::to_string),
             })
             .collect(),
         outputs: plan
@@ -217,6 +220,11 @@ pub fn from_file_json(json: &serde_json::Value) -> Result<Plan, String> {
                 ignore_changes: c.lifecycle.ignore_changes,
             },
             deposed: c.deposed,
+            previous_address: c
+                .previous_address
+                .as_deref()
+                .map(parse_address)
+                .transpose()?,
         });
     }
     let outputs = file

@@ -4,6 +4,7 @@ mod errors;
 mod language;
 mod module_errors;
 mod modules;
+mod moved;
 mod sensitive;
 mod variables;
 mod walk;
