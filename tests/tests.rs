@@ -23,6 +23,7 @@ mod faults_destroy;
 mod faults_dns;
 mod faults_env;
 mod ignore_changes;
+mod language;
 mod import;
 mod network;
 mod postgres_state;

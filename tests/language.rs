@@ -1,0 +1,252 @@
+//! Language features real modules use (issue 12), end to end: blocks of unsupported types
+//! switched off by `count`, `validate` listing every unsupported construct at once, and
+//! `moved` blocks renaming state rows without replacing anything (checked with an
+//! independent EC2 client).
+
+use crate::common::{changes, rt, tagged_objects, Workspace};
+
+const SWITCHED_OFF: &str = r#"
+variable "enable_vpn_gateway" {
+  type    = bool
+  default = false
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.61.0.0/16"
+}
+
+resource "aws_vpn_gateway" "this" {
+  count  = var.enable_vpn_gateway ? 1 : 0
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_db_subnet_group" "database" {
+  for_each   = {}
+  name       = each.key
+  subnet_ids = []
+}
+
+output "vgw_id" {
+  value = try(aws_vpn_gateway.this[0].id, "")
+}
+
+output "vgw_ids" {
+  value = aws_vpn_gateway.this[*].id
+}
+
+output "db_groups" {
+  value = length(aws_db_subnet_group.database)
+}
+"#;
+
+#[test]
+fn unsupported_types_with_zero_instances_plan_and_apply_with_a_warning() {
+    let ws = Workspace::from_files(&[("main.tf", SWITCHED_OFF)], true);
+    let r = ws.apply();
+    for want in [
+        "main.tf:11:1",
+        "unsupported resource type `aws_vpn_gateway` ignored",
+        "main.tf:16:1",
+        "unsupported resource type `aws_db_subnet_group` ignored",
+        "Apply complete! Resources: 1 added",
+        "vgw_id    = \"\"",
+        "db_groups = 0",
+    ] {
+        assert!(r.all().contains(want), "missing {want:?}:\n{}", r.all());
+    }
+    let live = rt().block_on(tagged_objects(&ws.stack_name, false));
+    assert_eq!(
+        live.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+        ["aws_vpc.this"]
+    );
+
+    // switched on, it is an error naming the type and the block, and nothing changes
+    let r = ws.run(&["plan", "--var", "enable_vpn_gateway=true"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("main.tf:11:1")
+            && r.stderr.contains("unsupported resource type `aws_vpn_gateway`: `aws_vpn_gateway.this` has 1 instance(s)"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(rt().block_on(tagged_objects(&ws.stack_name, false)), live);
+    let r = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn validate_lists_every_unsupported_construct_in_one_run() {
+    let ws = Workspace::from_files(
+        &[
+            (
+                "main.tf",
+                "resource \"aws_vpc\" \"a\" {\n  cidr_block = cidrsubnett(\"10.0.0.0/8\", 8, 0)\n}\nresource \"aws_customer_gateway\" \"x\" {\n  bgp_asn = 65000\n}\n",
+            ),
+            (
+                "net.tf",
+                "locals {\n  name = upperr(\"a\")\n  zone = local.nope\n}\nresource \"aws_subnett\" \"s\" {\n  count = 0\n}\n",
+            ),
+            (
+                "out.tf",
+                "output \"o\" {\n  value = templatefilee(\"x.tpl\", {})\n}\nresourc \"aws_subnet\" \"s\" {}\n",
+            ),
+        ],
+        false,
+    );
+    let r = ws.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    for want in [
+        "main.tf:2:16",
+        "unknown function \"cidrsubnett\"",
+        "main.tf:4:1",
+        "unknown resource type `aws_customer_gateway`",
+        "net.tf:2:10",
+        "unknown function \"upperr\"",
+        "net.tf:3:10",
+        "local.nope",
+        "net.tf:5:1",
+        "unknown resource type `aws_subnett`",
+        "did you mean `aws_subnet`?",
+        "out.tf:2:11",
+        "unknown function \"templatefilee\"",
+        "out.tf:4:1",
+        "unknown block type `resourc`",
+        "7 errors found",
+    ] {
+        assert!(r.stderr.contains(want), "missing {want:?}:\n{}", r.all());
+    }
+}
+
+const BEFORE_MOVE: &str = r#"
+resource "aws_vpc" "a" {
+  cidr_block = "10.62.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  count      = 2
+  vpc_id     = aws_vpc.a.id
+  cidr_block = cidrsubnet("10.62.0.0/16", 8, count.index)
+}
+"#;
+
+const AFTER_MOVE: &str = r#"
+resource "aws_vpc" "b" {
+  cidr_block = "10.62.0.0/16"
+}
+
+resource "aws_subnet" "private" {
+  for_each   = { a = 0, b = 1 }
+  vpc_id     = aws_vpc.b.id
+  cidr_block = cidrsubnet("10.62.0.0/16", 8, each.value)
+}
+
+moved {
+  from = aws_vpc.a
+  to   = aws_vpc.b
+}
+
+moved {
+  from = aws_subnet.s[0]
+  to   = aws_subnet.private["a"]
+}
+
+moved {
+  from = aws_subnet.s[1]
+  to   = aws_subnet.private["b"]
+}
+"#;
+
+#[test]
+fn moved_blocks_rename_state_rows_without_replacing_anything() {
+    let ws = Workspace::from_files(&[("main.tf", BEFORE_MOVE)], true);
+    ws.apply();
+    let live = rt().block_on(tagged_objects(&ws.stack_name, false));
+    assert_eq!(live.len(), 3, "{live:?}");
+    let ids = |l: &[(String, String)]| {
+        let mut v: Vec<String> = l.iter().map(|(_, id)| id.clone()).collect();
+        v.sort();
+        v
+    };
+
+    ws.write("main.tf", AFTER_MOVE);
+    let plan = ws.plan_json(&[]);
+    assert!(changes(&plan).is_empty(), "no create/destroy: {:?}", changes(&plan));
+    let prev: Vec<(String, String)> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["previous_address"].as_str().unwrap_or("").to_string(),
+                c["address"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        prev,
+        [
+            ("aws_subnet.s[0]".to_string(), "aws_subnet.private[\"a\"]".to_string()),
+            ("aws_subnet.s[1]".to_string(), "aws_subnet.private[\"b\"]".to_string()),
+            ("aws_vpc.a".to_string(), "aws_vpc.b".to_string()),
+        ]
+    );
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("# aws_vpc.a has moved to aws_vpc.b"), "{}", r.all());
+    assert!(
+        r.stdout.contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        r.all()
+    );
+
+    let r = ws.apply();
+    assert!(r.stdout.contains("0 added, 0 changed, 0 destroyed"), "{}", r.all());
+    let after = rt().block_on(tagged_objects(&ws.stack_name, false));
+    assert_eq!(ids(&after), ids(&live), "the same objects, none replaced");
+    let r = ws.run(&["state", "list"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for a in ["aws_vpc.b", "aws_subnet.private[\"a\"]", "aws_subnet.private[\"b\"]"] {
+        assert!(r.stdout.contains(a), "missing {a}:\n{}", r.all());
+    }
+    assert!(!r.stdout.contains("aws_vpc.a"), "{}", r.all());
+    // the apply's history entry records the moves
+    let r = ws.run(&["state", "history", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("aws_vpc.a -> aws_vpc.b"), "{}", r.all());
+
+    // the moved blocks stay: their `from` is no longer in the state, so nothing happens;
+    // a chain (b -> c) renames again
+    let r = ws.run(&["plan"]);
+    assert!(r.stdout.contains("No changes."), "{}", r.all());
+    ws.edit("main.tf", "resource \"aws_vpc\" \"b\"", "resource \"aws_vpc\" \"c\"");
+    ws.edit("main.tf", "vpc_id     = aws_vpc.b.id", "vpc_id     = aws_vpc.c.id");
+    ws.write("chain.tf", "moved {\n  from = aws_vpc.b\n  to   = aws_vpc.c\n}\n");
+    let r = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("# aws_vpc.b has moved to aws_vpc.c"), "{}", r.all());
+    assert_eq!(ids(&rt().block_on(tagged_objects(&ws.stack_name, false))), ids(&live));
+
+    // a move onto an address the state already has is an error naming both blocks
+    ws.write(
+        "clash.tf",
+        "resource \"aws_vpc\" \"d\" {\n  cidr_block = \"10.63.0.0/16\"\n}\n",
+    );
+    ws.apply();
+    ws.write(
+        "clash.tf",
+        "resource \"aws_vpc\" \"d\" {\n  cidr_block = \"10.63.0.0/16\"\n}\nmoved {\n  from = aws_vpc.c\n  to   = aws_vpc.d\n}\n",
+    );
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("cannot move `aws_vpc.c` to `aws_vpc.d`")
+            && r.stderr.contains("clash.tf:4:1")
+            && r.stderr.contains("note: the block of `aws_vpc.d`"),
+        "{}",
+        r.all()
+    );
+    std::fs::remove_file(ws.stack_dir().join("clash.tf")).unwrap();
+    let r = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(rt().block_on(tagged_objects(&ws.stack_name, false)).is_empty());
+}
