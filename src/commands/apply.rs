@@ -367,11 +367,19 @@ async fn execute(
     if report.success() && operation == "apply" {
         outputs::persist(loaded, &session.store, &session.stack, &report.values).await?;
     }
+    // postconditions, output preconditions and `check` blocks, on what the cloud returned
+    let conditions = if report.success() && operation == "apply" {
+        loaded.stack.check_after_apply(&report.values)
+    } else {
+        Vec::new()
+    };
+    crate::engine::load::report(&conditions, &loaded.sources, printer);
+    let conditions_failed = conditions.iter().any(|d| d.is_error());
     let (add, change, destroy) = plan.summary();
     use infra_state::HistoryStatus;
     let status = if report.interrupted {
         HistoryStatus::Interrupted
-    } else if report.success() {
+    } else if report.success() && !conditions_failed {
         HistoryStatus::Ok
     } else {
         HistoryStatus::Failed
@@ -420,6 +428,14 @@ async fn execute(
         ));
         printer.out(api_calls_line(&calls));
         return Ok(if report.interrupted { 130 } else { 1 });
+    }
+    if conditions_failed {
+        printer.err(format!(
+            "{} apply: every change is recorded in the state, but a postcondition failed (above); fix what it checks and apply again",
+            printer.red("Error:")
+        ));
+        printer.out(api_calls_line(&calls));
+        return Ok(1);
     }
     let done = if operation == "destroy" {
         format!("Destroy complete! Resources: {destroy} destroyed.")

@@ -52,6 +52,7 @@
 
 mod body;
 mod cidr;
+mod conditions;
 mod decl;
 mod eval;
 mod expand;

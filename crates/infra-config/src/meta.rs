@@ -195,8 +195,12 @@ pub(crate) fn output(
             "depends_on",
             "ephemeral",
         ],
-        &[],
+        &["precondition"],
     );
+    let preconditions = body
+        .get_blocks("precondition")
+        .filter_map(|b| crate::conditions::lower(crate::conditions::Kind::Precondition, i, file, b, diags))
+        .collect();
     let value = body.get_attribute("value").map(|a| a.value.clone());
     if value.is_none() {
         diags.push(
@@ -212,6 +216,7 @@ pub(crate) fn output(
         sensitive: literal_bool(body, "sensitive", file, false, diags),
         description: literal_string(body, "description", file, diags),
         depends_on_exprs: depends_on(body, file, diags),
+        preconditions,
     }
 }
 
@@ -272,6 +277,7 @@ pub(crate) fn resource(
         Expansion::Single
     };
     let mut lifecycle = Lifecycle::default();
+    let mut conditions = Vec::new();
     let mut seen_lifecycle = false;
     for b in body.blocks() {
         match b.ident.as_str() {
@@ -281,6 +287,15 @@ pub(crate) fn resource(
                 }
                 seen_lifecycle = true;
                 lifecycle = parse_lifecycle(file, &b.body, address.mode == infra_model::Mode::Data, diags);
+                use crate::conditions::{lower, Kind};
+                for c in b.body.blocks() {
+                    let kind = match c.ident.as_str() {
+                        "precondition" => Kind::Precondition,
+                        "postcondition" => Kind::Postcondition,
+                        _ => continue,
+                    };
+                    conditions.extend(lower(kind, i, file, c, diags));
+                }
             }
             "provisioner" | "connection" => diags.push(
                 Diagnostic::error(format!("`{}` blocks are not supported", b.ident.as_str()))
@@ -301,6 +316,7 @@ pub(crate) fn resource(
         count,
         for_each,
         depends_on_exprs: depends_on(body, file, diags),
+        conditions,
     }
 }
 
@@ -317,7 +333,7 @@ fn parse_lifecycle(
             body,
             "a data source's lifecycle block",
             &[],
-            &[],
+            &["precondition", "postcondition"],
         );
         return Lifecycle::default();
     }
@@ -327,7 +343,7 @@ fn parse_lifecycle(
         body,
         "a lifecycle block",
         &["create_before_destroy", "prevent_destroy", "ignore_changes"],
-        &[],
+        &["precondition", "postcondition"],
     );
     let mut l = Lifecycle {
         create_before_destroy: literal_bool(body, "create_before_destroy", file, false, diags),

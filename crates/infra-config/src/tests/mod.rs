@@ -1,5 +1,6 @@
 //! Data-driven tests: stacks as inline files, checked through one helper per feature.
 
+mod conditions;
 mod errors;
 mod language;
 mod module_errors;
