@@ -250,3 +250,117 @@ fn moved_blocks_rename_state_rows_without_replacing_anything() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(rt().block_on(tagged_objects(&ws.stack_name, false)).is_empty());
 }
+
+const CONDITIONS: &str = r#"
+variable "cidr" {
+  type    = string
+  default = "10.64.0.0/16"
+}
+
+variable "id_prefix" {
+  type    = string
+  default = "vpc-"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = var.cidr
+  lifecycle {
+    precondition {
+      condition     = endswith(var.cidr, "/16")
+      error_message = "the VPC needs a /16, got ${var.cidr}"
+    }
+    postcondition {
+      condition     = startswith(self.id, var.id_prefix)
+      error_message = "the VPC id ${self.id} does not start with ${var.id_prefix}"
+    }
+  }
+}
+
+output "vpc_id" {
+  value = aws_vpc.main.id
+  precondition {
+    condition     = var.cidr != "10.0.0.0/16"
+    error_message = "10.0.0.0/16 is taken"
+  }
+}
+
+check "dns" {
+  assert {
+    condition     = aws_vpc.main.enable_dns_hostnames
+    error_message = "DNS hostnames are off in ${aws_vpc.main.id}"
+  }
+}
+"#;
+
+#[test]
+fn preconditions_postconditions_and_checks_at_plan_and_after_apply() {
+    let ws = Workspace::from_files(&[("main.tf", CONDITIONS)], true);
+    // a precondition known at plan fails the plan, naming the address, block and message
+    let r = ws.run(&["plan", "--var", "cidr=10.64.0.0/24"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("precondition failed for aws_vpc.main: the VPC needs a /16, got 10.64.0.0/24")
+            && r.stderr.contains("main.tf:15:5"),
+        "{}",
+        r.all()
+    );
+    let r = ws.run(&["plan", "--var", "cidr=10.0.0.0/16"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("precondition failed for output \"vpc_id\": 10.0.0.0/16 is taken"), "{}", r.all());
+
+    // the check is a warning after apply (the VPC's value is known then), never an error
+    let r = ws.apply();
+    assert!(
+        r.all().contains("check \"dns\" failed: DNS hostnames are off in vpc-"),
+        "{}",
+        r.all()
+    );
+    let live = rt().block_on(tagged_objects(&ws.stack_name, false));
+    assert_eq!(live.len(), 1, "{live:?}");
+
+    // a postcondition known at plan (the VPC's id is) fails the plan
+    let r = ws.run(&["plan", "--var", "id_prefix=subnet-"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("postcondition failed for aws_vpc.main: the VPC id vpc-")
+            && r.stderr.contains("does not start with subnet-")
+            && r.stderr.contains("main.tf:19:5"),
+        "{}",
+        r.all()
+    );
+    // one known only once the object exists fails the apply after the create; the object
+    // is recorded in the state all the same
+    ws.write(
+        "subnet.tf",
+        r#"resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = cidrsubnet(var.cidr, 8, 0)
+  lifecycle {
+    postcondition {
+      condition     = startswith(self.id, "vpc-")
+      error_message = "wrong prefix: ${self.id}"
+    }
+  }
+}
+"#,
+    );
+    let r = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stdout.contains("1 added") || r.all().contains("aws_subnet.a: Creation complete"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains("postcondition failed for aws_subnet.a: wrong prefix: subnet-")
+            && r.stderr.contains("subnet.tf:5:5"),
+        "{}",
+        r.all()
+    );
+    let r = ws.run(&["state", "list"]);
+    assert!(r.stdout.contains("aws_subnet.a"), "{}", r.all());
+    // a destroy checks no conditions
+    let r = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(rt().block_on(tagged_objects(&ws.stack_name, false)).is_empty());
+}

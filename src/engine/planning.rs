@@ -49,6 +49,14 @@ pub fn make_plan(
             _ => planner.plan_instance(inst),
         }
     });
+    if req.destroy {
+        // a destroy checks no custom conditions (as Terraform)
+        diags.retain(|d| {
+            !["postcondition failed", "precondition failed", "check "]
+                .iter()
+                .any(|p| d.summary.starts_with(p))
+        });
+    }
     // Outputs before: evaluated against the prior state.
     let (before, _) = loaded.stack.evaluate_outputs(&refreshed.values);
     let mut outputs = BTreeMap::new();
