@@ -66,6 +66,11 @@ impl<'s> Walker<'s> {
 
     /// Evaluate `only` (or everything) in dependency order.
     pub(crate) fn run(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
+        let files = self.stack.data_files.clone();
+        infra_lang::with_files(files, || self.run_nodes(only, visit))
+    }
+
+    fn run_nodes(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
         for node in self.stack.graph.order() {
             if only.is_some_and(|o| !o.contains(&node)) {
                 continue;

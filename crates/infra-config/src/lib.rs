@@ -106,6 +106,9 @@ pub struct StackInput {
     /// `validate`: a root variable that is given no value is an unknown value of its
     /// declared type (as in Terraform's `validate`), not an error.
     pub unset_variables_unknown: bool,
+    /// The other files under the stack's and its modules' directories, for `file`,
+    /// `templatefile`, ... (by path relative to the root stack directory).
+    pub data_files: std::sync::Arc<infra_lang::Files>,
 }
 
 /// The evaluated `provider "aws"` block.
@@ -142,6 +145,8 @@ pub struct Stack {
     pub(crate) graph: ConfigGraph,
     /// The root module's `import` blocks, checked and with their ids evaluated.
     pub(crate) imports: Vec<ImportBlock>,
+    /// What the file functions may read (see [`StackInput::data_files`]).
+    pub(crate) data_files: std::sync::Arc<infra_lang::Files>,
 }
 
 /// Load a stack: parse, lower, resolve variables, check schemas and references, build the
@@ -176,6 +181,7 @@ fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> 
         provider: ProviderConfig::default(),
         graph,
         imports: Vec::new(),
+        data_files: input.data_files.clone(),
     };
     stack.provider = eval::provider(&stack, diags);
     stack.imports = imports::imports(&stack, diags);

@@ -155,6 +155,8 @@ pub fn convert(value: Value, ty: &TypeConstraint) -> Result<Value, String> {
     types::convert(value, ty)
 }
 
+pub use functions::files::{with_files, Files};
+
 /// Names of every function we support.
 pub const FUNCTIONS: &[&str] = functions::NAMES;
 
