@@ -364,3 +364,82 @@ fn preconditions_postconditions_and_checks_at_plan_and_after_apply() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(rt().block_on(tagged_objects(&ws.stack_name, false)).is_empty());
 }
+
+#[test]
+fn templatefile_and_file_read_the_stack_and_module_directories() {
+    let ws = Workspace::from_files(
+        &[(
+            "main.tf",
+            r#"
+module "net" {
+  source = "./modules/net"
+  owners = ["ops", "dev"]
+}
+
+output "note" {
+  value = trimspace(file("${path.root}/notes/note.txt"))
+}
+"#,
+        )],
+        true,
+    );
+    let dir = ws.stack_dir().join("modules/net/templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        ws.stack_dir().join("modules/net/main.tf"),
+        r#"
+variable "owners" {
+  type = list(string)
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.65.0.0/16"
+  tags = {
+    Owners = templatefile("${path.module}/templates/owners.tpl", { owners = var.owners })
+    Exists = fileexists("${path.module}/templates/none.tpl") ? "yes" : "no"
+  }
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("owners.tpl"),
+        "%{ for i, o in owners ~}\n${i > 0 ? \",\" : \"\"}${upper(o)}\n%{~ endfor }",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.stack_dir().join("notes")).unwrap();
+    std::fs::write(ws.stack_dir().join("notes/note.txt"), "hello\n").unwrap();
+    let r = ws.apply();
+    assert!(r.stdout.contains("note = \"hello\""), "{}", r.all());
+    let live = rt().block_on(tagged_objects(&ws.stack_name, false));
+    assert_eq!(live.len(), 1, "{live:?}");
+    let tags = rt().block_on(async {
+        crate::common::ec2()
+            .await
+            .describe_vpcs()
+            .vpc_ids(&live[0].1)
+            .send()
+            .await
+            .unwrap()
+            .vpcs()[0]
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    });
+    assert_eq!(tags.get("Owners").map(String::as_str), Some("OPS,DEV"), "{tags:?}");
+    assert_eq!(tags.get("Exists").map(String::as_str), Some("no"), "{tags:?}");
+
+    // a missing file is an error at the call
+    ws.edit("main.tf", "notes/note.txt", "notes/gone.txt");
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("main.tf:8:21") && r.stderr.contains("no file \"./notes/gone.txt\""),
+        "{}",
+        r.all()
+    );
+    ws.edit("main.tf", "notes/gone.txt", "notes/note.txt");
+    let r = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
