@@ -358,6 +358,8 @@ impl<'s> Walker<'s> {
                     None => base,
                 };
                 let what = address.to_string();
+                let mut lifecycle = r.lifecycle.clone();
+                lifecycle.timeouts = crate::timeouts::evaluate(&r.body, scope, file, &mut self.diags);
                 if check(&r.conditions, &[Kind::Precondition], scope, &m.files, &what, &mut self.diags) {
                     Value::Unknown
                 } else {
@@ -365,7 +367,7 @@ impl<'s> Walker<'s> {
                         address: address.clone(),
                         config,
                         depends_on: depends_on.clone(),
-                        lifecycle: r.lifecycle.clone(),
+                        lifecycle,
                     };
                     let v = visit(&i);
                     if self.postconditions && r.conditions.iter().any(|c| c.kind == Kind::Postcondition) {

@@ -66,6 +66,7 @@ mod refs;
 mod remote_state;
 mod scope;
 mod statics;
+mod timeouts;
 mod unsupported;
 mod variables;
 mod walk_modules;

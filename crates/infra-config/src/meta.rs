@@ -245,7 +245,7 @@ pub(crate) fn depends_on(
 
 /// Meta-argument names a resource or data block may hold besides its schema's.
 pub(crate) const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "provider"];
-pub(crate) const META_BLOCKS: &[&str] = &["lifecycle"];
+pub(crate) const META_BLOCKS: &[&str] = &["lifecycle", "timeouts"];
 
 pub(crate) fn resource(
     address: Address,
@@ -297,6 +297,7 @@ pub(crate) fn resource(
                     conditions.extend(lower(kind, i, file, c, diags));
                 }
             }
+            "timeouts" => crate::timeouts::check_block(file, b, diags),
             "provisioner" | "connection" => diags.push(
                 Diagnostic::error(format!("`{}` blocks are not supported", b.ident.as_str()))
                     .with_detail("infra manages cloud resources only; run configuration steps outside the stack")
@@ -349,6 +350,7 @@ fn parse_lifecycle(
         create_before_destroy: literal_bool(body, "create_before_destroy", file, false, diags),
         prevent_destroy: literal_bool(body, "prevent_destroy", file, false, diags),
         ignore_changes: Vec::new(),
+        timeouts: Default::default(),
     };
     if let Some(a) = body.get_attribute("ignore_changes") {
         let bad = |e: &Expression| {

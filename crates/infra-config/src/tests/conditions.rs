@@ -164,3 +164,42 @@ main.tf:3:25: error: `self` is only valid in a postcondition (and in provisioner
 "#,
     );
 }
+
+#[test]
+fn timeouts_blocks_are_evaluated_per_instance_and_bad_durations_are_errors() {
+    let w = walk(
+        r#"variable "t" {
+  default = { create = "1h30m" }
+}
+resource "aws_nat_gateway" "n" {
+  subnet_id     = "subnet-1"
+  allocation_id = "eipalloc-1"
+  timeouts {
+    create = var.t.create
+    delete = "20m"
+  }
+}
+"#,
+    );
+    let t = w.get("aws_nat_gateway.n").lifecycle.timeouts;
+    assert_eq!((t.create, t.update, t.delete), (Some(5400), None, Some(1200)));
+    check_errors(
+        &[(
+            "main.tf",
+            r#"resource "aws_vpc" "a" {
+  cidr_block = "10.0.0.0/16"
+  timeouts {
+    create = "ten minutes"
+  }
+}
+"#,
+        )],
+        r#"
+main.tf:4:14: error: invalid duration "ten minutes" for `timeouts.create` -- write a duration such as "30s", "10m" or "1h30m"
+"#,
+    );
+    check_errors(
+        &[("main.tf", "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.0.0.0/16\"\n  timeouts {\n    updat = \"1m\"\n  }\n}\n")],
+        "main.tf:4:5: error: unknown argument `updat` in a timeouts block -- did you mean `update`?",
+    );
+}
