@@ -358,6 +358,9 @@ impl<'s> Walker<'s> {
                     None => base,
                 };
                 let what = address.to_string();
+                if let Some(a) = r.body.get_attribute("region") {
+                    region_check(&self.stack.provider, &a.value, scope, file, &address, &mut self.diags);
+                }
                 let mut lifecycle = r.lifecycle.clone();
                 lifecycle.timeouts = crate::timeouts::evaluate(&r.body, scope, file, &mut self.diags);
                 if check(&r.conditions, &[Kind::Precondition], scope, &m.files, &what, &mut self.diags) {
@@ -571,5 +574,46 @@ impl Stack {
         let mut out: Vec<Address> = self.resources().map(|r| r.address.clone()).collect();
         out.sort();
         out
+    }
+}
+
+/// The AWS provider v6's per-resource `region`: null or the provider's region is the
+/// stack's region; any other value would need a second provider configuration, which a
+/// stack does not have.
+fn region_check(
+    provider: &ProviderConfig,
+    e: &Expression,
+    scope: &dyn infra_lang::Scope,
+    file: &infra_lang::SourceFile,
+    address: &Address,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let v = match infra_lang::eval(e, scope, file) {
+        Ok(v) => v.unmark_deep(),
+        Err(d) => {
+            diags.push(d);
+            return;
+        }
+    };
+    // only the provider block is known here (no environment): without its `region`, a
+    // resource's region cannot be checked, so it must be left out
+    let here = provider.region.clone();
+    match v {
+        Value::Null | Value::Unknown => {}
+        Value::String(r) if here.as_deref() == Some(r.as_str()) => {}
+        Value::String(r) => diags.push(
+            Diagnostic::error(format!(
+                "{address}: `region = \"{r}\"` differs from the stack's region ({})",
+                here.as_deref().unwrap_or("the provider block sets none")
+            ))
+            .with_detail("infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region")
+            .with_span(span(file, e))
+            .with_address(address),
+        ),
+        other => diags.push(
+            Diagnostic::error(format!("{address}: `region` must be a string, found {}", other.type_name()))
+                .with_span(span(file, e))
+                .with_address(address),
+        ),
     }
 }

@@ -244,7 +244,8 @@ pub(crate) fn depends_on(
 }
 
 /// Meta-argument names a resource or data block may hold besides its schema's.
-pub(crate) const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "provider"];
+/// `region` is the AWS provider v6's per-resource region (`crate::eval` checks it).
+pub(crate) const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "provider", "region"];
 pub(crate) const META_BLOCKS: &[&str] = &["lifecycle", "timeouts"];
 
 pub(crate) fn resource(

@@ -203,3 +203,35 @@ main.tf:4:14: error: invalid duration "ten minutes" for `timeouts.create` -- wri
         "main.tf:4:5: error: unknown argument `updat` in a timeouts block -- did you mean `update`?",
     );
 }
+
+#[test]
+fn a_per_resource_region_must_be_the_providers() {
+    let w = walk(
+        r#"provider "aws" {
+  region = "eu-west-1"
+}
+resource "aws_vpc" "a" {
+  cidr_block = "10.0.0.0/16"
+  region     = "eu-west-1"
+}
+data "aws_region" "r" {
+  region = null
+}
+"#,
+    );
+    assert!(!w.get("aws_vpc.a").config.as_map().unwrap().contains_key("region"));
+    check_errors(
+        &[(
+            "main.tf",
+            r#"provider "aws" {
+  region = "eu-west-1"
+}
+resource "aws_vpc" "a" {
+  cidr_block = "10.0.0.0/16"
+  region     = "us-west-2"
+}
+"#,
+        )],
+        r#"main.tf:6:16: error: aws_vpc.a: `region = "us-west-2"` differs from the stack's region (eu-west-1) -- infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region"#,
+    );
+}
