@@ -228,9 +228,14 @@ const LANGUAGE: &[(&str, &str)] = &[
     ("`terraform { required_version, required_providers }`", "accepted (not enforced); `backend` / `cloud` are errors: infra keeps its own state"),
     ("`provider \"aws\" { region, default_tags }`", "supported; `default_tags` are applied to every taggable resource"),
     ("`provider` with `alias`, `provider = aws.x` on resources", "one AWS provider per stack: a lone aliased block is that provider (its `alias` is ignored, with a warning); a second `provider \"aws\"` block is an error naming it"),
-    ("`moved`, `removed`, `check` blocks", "not supported yet: an error names the block and its file:line"),
-    ("`precondition` / `postcondition` in `lifecycle`", "not supported yet: an error names the block and its file:line"),
-    ("`templatefile`, `file` (reading files)", "not supported yet: an error names the function"),
+    ("`moved` blocks (resources, instances with index/key, modules; chains)", "supported: plan renames the state's objects (`# aws_vpc.a has moved to aws_vpc.b`, `previous_address` in JSON), no destroy/create; apply renames the rows first; a move onto an address the state already has is an error naming both blocks; a `from` not in the state does nothing"),
+    ("`precondition` / `postcondition` in `lifecycle` (resources, data sources), `precondition` in outputs", "supported: checked at plan when known (postconditions with `self` = the planned value), preconditions again before each create/update, postconditions on the cloud's values after apply; a failure is an error naming the address, the block's file:line and the message; `destroy` checks none"),
+    ("`check` blocks (`assert`, a scoped `data` block)", "supported: evaluated after plan and after apply; a failed assertion is a warning. The scoped `data` block is read like any data block (its failure is an error, not a warning as in Terraform)"),
+    ("`timeouts` blocks (`create`, `update`, `delete`; `read` accepted)", "supported on every resource: durations such as \"10m\" or \"1h30m\" (from variables too) replace the wait timeout of that step (NAT gateways, EKS clusters, node groups, add-ons, deletes waiting for dependencies); a bad duration is an error at the argument"),
+    ("per-resource `region` (AWS provider v6)", "accepted when null or equal to the provider block's `region`; any other value is an error naming the address: a multi-region configuration needs one stack per region"),
+    ("`removed` blocks", "not supported yet: an error names the block and its file:line"),
+    ("`templatefile`, `file`, `fileexists`, `filebase64`", "supported: they read the files under the stack's and its modules' directories (up to 1 MiB each, 4 levels deep, not hidden ones); `path.module` is the module's directory relative to the root, `path.root` is `.`; `templatefile` renders `${}`, `%{ for }`, `%{ if }` and `~`; a missing file is an error at the call"),
+    ("resource types and data sources infra does not support, behind `count`/`for_each`", "accepted when the expansion is known to be empty (a warning naming the type and file:line; references see zero instances: `x[*].id` is `[]`, `length(x)` is 0, `try(x[0].id, \"\")` is `\"\"`); with instances, or an expansion unknown at plan, an error naming the type and file:line:col; a misspelt type (two edits from a supported one) is always an error"),
     ("`provisioner`, `connection`", "not supported (error): infra manages cloud resources only"),
     ("remote module sources (registry, git)", "not supported: `source` must be a local path"),
 ];
@@ -248,8 +253,10 @@ pub fn render() -> String {
          Names and semantics are the Terraform AWS provider's. In the attribute tables:\n\
          **required**, **optional**, **computed** (set by AWS; *optional, computed* when AWS\n\
          fills in what is not written), and **forces new** when a change replaces the object.\n\
-         A resource type, data source or function not listed here is an error naming it and its\n\
-         file:line; `infra validate` reports every one of them in one run.\n"
+         A function not listed here is an error naming it and its file:line:col; so is a resource\n\
+         type or data source not listed here, unless its `count`/`for_each` yields no instances\n\
+         (then a warning). `infra validate` reports every one of them in one run, with the\n\
+         structural errors.\n"
     );
     let managed = schema::type_names(Mode::Managed);
     let data = schema::type_names(Mode::Data);

@@ -27,6 +27,7 @@ mod faults_dns;
 mod faults_env;
 mod holders;
 mod ignore_changes;
+mod language;
 mod import;
 mod network;
 mod postgres_state;

@@ -104,6 +104,13 @@ async fn plan_and_apply(
             return Ok(0);
         }
         or_interrupted(&mut signals, &printer, confirm(run, destroy, &printer)).await?;
+        // `moved` blocks: the rows take their new addresses before anything else is written
+        crate::engine::moved::rename_in_state(
+            &session.store,
+            &session.stack,
+            &prepared.plan.moves(),
+        )
+        .await?;
         record_imports(&session, &prepared.refreshed, &printer).await?;
         // write back what refresh learned, so the state matches the cloud
         for record in &prepared.refreshed.changed {
@@ -218,6 +225,8 @@ async fn apply_saved(
             );
         }
         let plan = file.plan()?;
+        crate::engine::moved::rename_in_state(&session.store, &session.stack, &plan.moves())
+            .await?;
         let (provider, prior, data) = or_interrupted(&mut signals, &printer, async {
             let provider =
                 session::provider(loaded.stack.provider().region.clone(), &session).await?;
@@ -358,11 +367,19 @@ async fn execute(
     if report.success() && operation == "apply" {
         outputs::persist(loaded, &session.store, &session.stack, &report.values).await?;
     }
+    // postconditions, output preconditions and `check` blocks, on what the cloud returned
+    let conditions = if report.success() && operation == "apply" {
+        loaded.stack.check_after_apply(&report.values)
+    } else {
+        Vec::new()
+    };
+    crate::engine::load::report(&conditions, &loaded.sources, printer);
+    let conditions_failed = conditions.iter().any(|d| d.is_error());
     let (add, change, destroy) = plan.summary();
     use infra_state::HistoryStatus;
     let status = if report.interrupted {
         HistoryStatus::Interrupted
-    } else if report.success() {
+    } else if report.success() && !conditions_failed {
         HistoryStatus::Ok
     } else {
         HistoryStatus::Failed
@@ -373,6 +390,7 @@ async fn execute(
         "failed": report.failed.iter().map(|(s, e)| serde_json::json!({"address": s.address.to_string(), "error": e})).collect::<Vec<_>>(),
         "skipped": report.skipped.iter().map(|s| s.address.to_string()).collect::<Vec<_>>(),
         "api_calls": provider.api_calls().0,
+        "moved": plan.moves().iter().map(|(o, n)| format!("{o} -> {n}")).collect::<Vec<_>>(),
     });
     history.serial = session.store.stack(&session.stack).await?.serial;
     history.finished_at = std::time::SystemTime::now().into();
@@ -410,6 +428,14 @@ async fn execute(
         ));
         printer.out(api_calls_line(&calls));
         return Ok(if report.interrupted { 130 } else { 1 });
+    }
+    if conditions_failed {
+        printer.err(format!(
+            "{} apply: every change is recorded in the state, but a postcondition failed (above); fix what it checks and apply again",
+            printer.red("Error:")
+        ));
+        printer.out(api_calls_line(&calls));
+        return Ok(1);
     }
     let done = if operation == "destroy" {
         format!("Destroy complete! Resources: {destroy} destroyed.")

@@ -55,6 +55,12 @@ pub async fn prepare(
         planning.refresh.then_some(provider.as_ref()),
     )
     .await?;
+    let (moved, diags) = crate::engine::moved::apply_moves(&loaded.stack, &mut refreshed);
+    if diags.iter().any(|d| d.is_error()) {
+        report(&diags, &loaded.sources, printer);
+        return Err(Reported(1).into());
+    }
+    refreshed.moved = moved;
     let data =
         refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await?;
     if !destroy {

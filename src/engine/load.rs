@@ -155,6 +155,13 @@ fn digest(input: &StackInput) -> String {
         h.update(f.text.as_bytes());
         h.update([0]);
     }
+    // what file() and templatefile() may read changes the plan too
+    for (path, bytes) in input.data_files.iter() {
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update(bytes);
+        h.update([0]);
+    }
     for (k, v) in input.cli_vars.iter().chain(&input.env_vars) {
         h.update(k.as_bytes());
         h.update([0]);

@@ -5,6 +5,7 @@
 pub mod events;
 pub mod import;
 pub mod load;
+pub mod moved;
 pub mod outputs;
 pub mod persist;
 pub mod planfile;

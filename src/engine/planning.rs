@@ -38,6 +38,9 @@ pub fn make_plan(
     for addr in &refreshed.deleted_outside {
         planner.note_deleted_outside(addr);
     }
+    for (old, new) in &refreshed.moved {
+        planner.note_moved(old.clone(), new.clone());
+    }
     let (evaluation, mut diags) = loaded.stack.walk(&mut |inst| {
         match data.get(&inst.address) {
             Some(read) if inst.address.mode == Mode::Data => read.clone(),
@@ -46,6 +49,14 @@ pub fn make_plan(
             _ => planner.plan_instance(inst),
         }
     });
+    if req.destroy {
+        // a destroy checks no custom conditions (as Terraform)
+        diags.retain(|d| {
+            !["postcondition failed", "precondition failed", "check "]
+                .iter()
+                .any(|p| d.summary.starts_with(p))
+        });
+    }
     // Outputs before: evaluated against the prior state.
     let (before, _) = loaded.stack.evaluate_outputs(&refreshed.values);
     let mut outputs = BTreeMap::new();

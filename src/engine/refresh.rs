@@ -27,6 +27,9 @@ pub struct Refreshed {
     pub gone: Vec<(String, Option<String>)>,
     /// Objects the stack's `import` blocks brought in, to be recorded on apply.
     pub imported: Vec<ResourceRecord>,
+    /// `(old, new)`: what the stack's `moved` blocks renamed (already applied to the
+    /// fields above; apply renames the state rows).
+    pub moved: Vec<(Address, Address)>,
 }
 
 /// How long to keep looking for what an interrupted create made before concluding it was

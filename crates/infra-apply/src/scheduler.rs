@@ -144,9 +144,18 @@ impl<'a> Scheduler<'a> {
                         tracing::debug!(address = %step.address, kind = ?step.kind, "step started");
                         self.emit(Event::StepStarted { step: step.clone() });
                         let env = self.env.clone();
+                        let timeouts = self.change_of(&step).map(|c| c.lifecycle.timeouts).unwrap_or_default();
+                        let timeout = match step.kind {
+                            StepKind::Create => timeouts.create,
+                            StepKind::Update => timeouts.update,
+                            StepKind::Delete => timeouts.delete,
+                            StepKind::Read => None,
+                        }
+                        .map(std::time::Duration::from_secs);
                         let handle = tasks.spawn(async move {
                             let _permit = permit;
-                            (i, start, step::run(env, step, work).await)
+                            let run = step::run(env, step, work);
+                            (i, start, infra_provider::with_step_timeout(timeout, run).await)
                         });
                         task_steps.insert(handle.id(), (i, start));
                     }

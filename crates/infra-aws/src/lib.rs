@@ -309,7 +309,8 @@ impl AwsProvider {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
-        self.poll_until(what, self.wait_timeout, Duration::from_secs(10), check)
+        let timeout = infra_provider::step_timeout().unwrap_or(self.wait_timeout);
+        self.poll_until(what, timeout, Duration::from_secs(10), check)
             .await
     }
 
@@ -319,7 +320,8 @@ impl AwsProvider {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
-        self.poll_until(what, self.eks_wait_timeout, Duration::from_secs(30), check)
+        let timeout = infra_provider::step_timeout().unwrap_or(self.eks_wait_timeout);
+        self.poll_until(what, timeout, Duration::from_secs(30), check)
             .await
     }
 
@@ -681,6 +683,30 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Timeout);
         assert!(err.message.contains("EKS cluster c"), "{err}");
         assert!(err.message.contains("run again"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_resource_timeouts_value_replaces_the_default_wait_timeout() {
+        // the default (40 min) would never end here; the step's `timeouts` value does
+        let p = offline();
+        let started = std::time::Instant::now();
+        let err = infra_provider::with_step_timeout(
+            Some(Duration::from_secs(1)),
+            p.poll_eks("EKS node group n to become ACTIVE", || async { Ok(None::<()>) }),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        let p = offline().with_wait_timeout(Duration::from_secs(3600));
+        let err = infra_provider::with_step_timeout(
+            Some(Duration::from_secs(1)),
+            p.poll("NAT gateway to become available", || async { Ok(None::<()>) }),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
     }
 
     #[tokio::test]

@@ -83,6 +83,8 @@ impl AwsProvider {
         let _entry = Entry(&self.waits, id);
         let started = Instant::now();
         let mut delay = Duration::from_secs(2);
+        // the resource's `timeouts { delete = ... }` when it sets one
+        let timeout = infra_provider::step_timeout().unwrap_or(self.wait_timeout);
         loop {
             let e = match f().await {
                 Ok(()) => return Ok(()),
@@ -96,11 +98,11 @@ impl AwsProvider {
             let op = e.operation.as_deref().unwrap_or("the delete");
             self.waits
                 .set(id, format!("{op} answers {code}: {why}; retrying"));
-            if started.elapsed() + delay >= self.wait_timeout {
+            if started.elapsed() + delay >= timeout {
                 let mut out = ProviderError::new(
                     ErrorKind::Timeout,
                     format!(
-                        "{id} cannot be deleted: {why} ({op} answered {code} for {}s, the wait timeout); remove or detach what holds it, or raise INFRA_WAIT_TIMEOUT, then run again",
+                        "{id} cannot be deleted: {why} ({op} answered {code} for {}s, the wait timeout); remove or detach what holds it, or raise the resource's `timeouts {{ delete }}` or INFRA_WAIT_TIMEOUT, then run again",
                         started.elapsed().as_secs()
                     ),
                 )

@@ -39,6 +39,8 @@ pub struct ResourceConfig {
     pub(crate) for_each: Option<Expression>,
     /// `depends_on` entries as written (resolved into graph edges by `refs`).
     pub(crate) depends_on_exprs: Vec<Expression>,
+    /// `lifecycle { precondition {...} postcondition {...} }`.
+    pub(crate) conditions: Vec<crate::conditions::Condition>,
 }
 
 impl ResourceConfig {
@@ -80,6 +82,7 @@ pub(crate) struct OutputDecl {
     pub sensitive: bool,
     pub description: Option<String>,
     pub depends_on_exprs: Vec<Expression>,
+    pub preconditions: Vec<crate::conditions::Condition>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +105,10 @@ pub(crate) struct Declarations {
     pub path: Vec<String>,
     /// `import` blocks (root module only).
     pub imports: Vec<crate::imports::ImportDecl>,
+    /// `moved` blocks, endpoints with this module's path.
+    pub moved: Vec<crate::moved::MovedBlock>,
+    /// `check` blocks (their scoped `data` blocks are in `resources`).
+    pub checks: Vec<crate::conditions::CheckDecl>,
 }
 
 impl Declarations {
@@ -167,6 +174,7 @@ pub(crate) fn lower(
             lower_block(&mut d, i, file, block, diags);
         }
     }
+    crate::moved::check(&d.moved, diags);
     d
 }
 
@@ -180,6 +188,8 @@ const TOP_BLOCKS: &[&str] = &[
     "output",
     "module",
     "import",
+    "moved",
+    "check",
 ];
 
 fn labels(block: &Block) -> Vec<&str> {
@@ -332,6 +342,39 @@ fn lower_block(
                 );
             }
         }
+        "check" => {
+            if !expect_labels(file, block, 1, "check \"name\" { assert { ... } }", diags) {
+                return;
+            }
+            let name = block.labels[0].as_str().to_string();
+            let mut asserts = Vec::new();
+            for a in block.body.attributes() {
+                diags.push(
+                    Diagnostic::error(format!("unknown argument `{}` in a check block", a.key.as_str()))
+                        .with_detail("a check block holds `assert` blocks and at most one `data` block")
+                        .with_span(attr_span(file, a)),
+                );
+            }
+            for b in block.body.blocks() {
+                match b.ident.as_str() {
+                    "assert" => asserts.extend(crate::conditions::lower(crate::conditions::Kind::Assert, i, file, b, diags)),
+                    "data" => lower_block(d, i, file, b, diags),
+                    other => diags.push(
+                        Diagnostic::error(format!("unexpected block `{other}` in a check block"))
+                            .with_detail("a check block holds `assert` blocks and at most one `data` block")
+                            .with_span(header_span(file, b)),
+                    ),
+                }
+            }
+            if asserts.is_empty() {
+                diags.push(
+                    Diagnostic::error(format!("check \"{name}\" has no `assert` block"))
+                        .with_detail("add `assert { condition = ...  error_message = \"...\" }`")
+                        .with_span(hspan),
+                );
+            }
+            d.checks.push(crate::conditions::CheckDecl { name, asserts });
+        }
         "resource" | "data" => {
             let mode = if block.ident.as_str() == "resource" {
                 Mode::Managed
@@ -401,13 +444,14 @@ fn lower_block(
             d.calls.insert(name, c);
         }
         "import" => crate::imports::lower(d, i, file, block, diags),
-        other @ ("moved" | "removed" | "check") => diags.push(
+        "moved" => {
+            if expect_labels(file, block, 0, "moved { from = aws_vpc.old  to = aws_vpc.new }", diags) {
+                crate::moved::lower(d, file, block, diags);
+            }
+        }
+        other @ "removed" => diags.push(
             Diagnostic::error(format!("`{other}` blocks are not supported yet"))
-                .with_detail(match other {
-                    "moved" => "remove the block and keep the old address (infra has no state move yet), or let the rename destroy and recreate the object",
-                    "check" => "remove the block, or turn the assertion into a variable `validation` or an output",
-                    _ => "remove the block; `infra state rm ADDRESS` forgets an object without destroying it",
-                })
+                .with_detail("remove the block; `infra state rm ADDRESS` forgets an object without destroying it")
                 .with_span(hspan),
         ),
         other => {

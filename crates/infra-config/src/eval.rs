@@ -34,6 +34,9 @@ pub(crate) struct Walker<'s> {
     pub instances: BTreeMap<Address, Vec<Address>>,
     pub outputs: BTreeMap<String, OutputValue>,
     pub diags: Vec<Diagnostic>,
+    /// Check postconditions on the value `visit` returns (not when re-evaluating an
+    /// instance that is about to change).
+    pub postconditions: bool,
 }
 
 type Visit<'v> = &'v mut dyn FnMut(&DesiredInstance) -> Value;
@@ -57,11 +60,17 @@ impl<'s> Walker<'s> {
             instances: BTreeMap::new(),
             outputs: BTreeMap::new(),
             diags: Vec::new(),
+            postconditions: true,
         }
     }
 
     /// Evaluate `only` (or everything) in dependency order.
     pub(crate) fn run(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
+        let files = self.stack.data_files.clone();
+        infra_lang::with_files(files, || self.run_nodes(only, visit))
+    }
+
+    fn run_nodes(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
         for node in self.stack.graph.order() {
             if only.is_some_and(|o| !o.contains(&node)) {
                 continue;
@@ -82,6 +91,35 @@ impl<'s> Walker<'s> {
                             self.module_call(&inst, name);
                         }
                     }
+                }
+                self.annotate(before, &inst);
+            }
+        }
+        if only.is_none() {
+            self.checks();
+        }
+    }
+
+    /// Every `check` block's assertions, in each module instance, once everything else
+    /// is evaluated. Failures are warnings.
+    fn checks(&mut self) {
+        let paths: Vec<Vec<String>> = self.module_instances.keys().cloned().collect();
+        for path in paths {
+            for inst in self.instances_of(&path) {
+                let Some(m) = self.module(&inst) else { continue };
+                let Some(scope) = self.scopes.get(&inst) else {
+                    continue;
+                };
+                let before = self.diags.len();
+                for c in &m.decls.checks {
+                    crate::conditions::check(
+                        &c.asserts,
+                        &[crate::conditions::Kind::Assert],
+                        scope,
+                        &m.files,
+                        &format!("\"{}\"", c.name),
+                        &mut self.diags,
+                    );
                 }
                 self.annotate(before, &inst);
             }
@@ -151,7 +189,7 @@ impl<'s> Walker<'s> {
         let Some(o) = m.decls.outputs.get(name) else {
             return;
         };
-        let value = self.output_value(&[], m, o);
+        let value = self.output_value(&[], m, name, o);
         if value.has_marks() && !o.sensitive {
             self.diags.push(
                 Diagnostic::error(format!("output \"{name}\" refers to sensitive values"))
@@ -173,6 +211,7 @@ impl<'s> Walker<'s> {
         &mut self,
         inst: &[ModuleStep],
         m: &Module,
+        name: &str,
         o: &crate::decl::OutputDecl,
     ) -> Value {
         let Some(e) = &o.value else {
@@ -181,6 +220,16 @@ impl<'s> Walker<'s> {
         let Some(scope) = self.scopes.get(inst) else {
             return Value::Unknown;
         };
+        if crate::conditions::check(
+            &o.preconditions,
+            &[crate::conditions::Kind::Precondition],
+            scope,
+            &m.files,
+            &format!("output \"{name}\""),
+            &mut self.diags,
+        ) {
+            return Value::Unknown;
+        }
         infra_lang::eval(e, scope, &m.files[o.file])
             .unwrap_or_else(|e| {
                 self.diags.push(e);
@@ -231,7 +280,9 @@ impl<'s> Walker<'s> {
         let Some(r) = m.decls.resources.get(addr) else {
             return;
         };
-        let Some(schema) = r.schema() else { return };
+        let Some(schema) = r.schema() else {
+            return self.unsupported(inst, addr);
+        };
         let file = &m.files[r.file];
         let block = Address {
             module: inst.clone(),
@@ -293,13 +344,45 @@ impl<'s> Walker<'s> {
             let value = if self.diags.len() > before {
                 Value::Unknown
             } else {
-                let i = DesiredInstance {
-                    address: address.clone(),
-                    config,
-                    depends_on: depends_on.clone(),
-                    lifecycle: r.lifecycle.clone(),
+                use crate::conditions::{check, Kind};
+                let Some(base) = self.scopes.get(inst) else {
+                    return;
                 };
-                visit(&i)
+                let bound = bind.as_ref().map(|(name, v)| Bind {
+                    parent: base,
+                    name,
+                    value: v.clone(),
+                });
+                let scope: &dyn infra_lang::Scope = match &bound {
+                    Some(b) => b,
+                    None => base,
+                };
+                let what = address.to_string();
+                if let Some(a) = r.body.get_attribute("region") {
+                    region_check(&self.stack.provider, &a.value, scope, file, &address, &mut self.diags);
+                }
+                let mut lifecycle = r.lifecycle.clone();
+                lifecycle.timeouts = crate::timeouts::evaluate(&r.body, scope, file, &mut self.diags);
+                if check(&r.conditions, &[Kind::Precondition], scope, &m.files, &what, &mut self.diags) {
+                    Value::Unknown
+                } else {
+                    let i = DesiredInstance {
+                        address: address.clone(),
+                        config,
+                        depends_on: depends_on.clone(),
+                        lifecycle,
+                    };
+                    let v = visit(&i);
+                    if self.postconditions && r.conditions.iter().any(|c| c.kind == Kind::Postcondition) {
+                        let s = Bind {
+                            parent: scope,
+                            name: "self",
+                            value: v.clone(),
+                        };
+                        check(&r.conditions, &[Kind::Postcondition], &s, &m.files, &what, &mut self.diags);
+                    }
+                    v
+                }
             };
             values.push((key, value));
             addresses.push(address);
@@ -432,6 +515,7 @@ impl Stack {
         let mut found = None;
         let mut lookup = stored(values);
         let mut w = Walker::new(self);
+        w.postconditions = false;
         w.run(Some(&needs), &mut |inst| {
             if inst.address == *address {
                 found = Some(inst.config.clone());
@@ -450,6 +534,22 @@ impl Stack {
                 .with_detail("its count or for_each no longer produces this key")
                 .with_address(address)
         })
+    }
+
+    /// After apply: evaluate everything from the values the cloud returned (`values`, by
+    /// instance address) and return what the postconditions, output preconditions and
+    /// `check` blocks report (errors and warnings).
+    pub fn check_after_apply(&self, values: &BTreeMap<Address, Value>) -> Vec<Diagnostic> {
+        let mut w = Walker::new(self);
+        w.run(None, &mut stored(values));
+        w.diags
+            .into_iter()
+            .filter(|d| {
+                ["postcondition failed", "precondition failed", "check "]
+                    .iter()
+                    .any(|p| d.summary.starts_with(p))
+            })
+            .collect()
     }
 
     /// Evaluate every output from the current values of all instances.
@@ -474,5 +574,46 @@ impl Stack {
         let mut out: Vec<Address> = self.resources().map(|r| r.address.clone()).collect();
         out.sort();
         out
+    }
+}
+
+/// The AWS provider v6's per-resource `region`: null or the provider's region is the
+/// stack's region; any other value would need a second provider configuration, which a
+/// stack does not have.
+fn region_check(
+    provider: &ProviderConfig,
+    e: &Expression,
+    scope: &dyn infra_lang::Scope,
+    file: &infra_lang::SourceFile,
+    address: &Address,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let v = match infra_lang::eval(e, scope, file) {
+        Ok(v) => v.unmark_deep(),
+        Err(d) => {
+            diags.push(d);
+            return;
+        }
+    };
+    // only the provider block is known here (no environment): without its `region`, a
+    // resource's region cannot be checked, so it must be left out
+    let here = provider.region.clone();
+    match v {
+        Value::Null | Value::Unknown => {}
+        Value::String(r) if here.as_deref() == Some(r.as_str()) => {}
+        Value::String(r) => diags.push(
+            Diagnostic::error(format!(
+                "{address}: `region = \"{r}\"` differs from the stack's region ({})",
+                here.as_deref().unwrap_or("the provider block sets none")
+            ))
+            .with_detail("infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region")
+            .with_span(span(file, e))
+            .with_address(address),
+        ),
+        other => diags.push(
+            Diagnostic::error(format!("{address}: `region` must be a string, found {}", other.type_name()))
+                .with_span(span(file, e))
+                .with_address(address),
+        ),
     }
 }

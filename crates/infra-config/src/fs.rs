@@ -106,9 +106,15 @@ pub fn read_stack(
         .unwrap_or_else(|| "default".to_string());
     let mut modules = BTreeMap::new();
     read_modules(dir, ".", &files, &mut modules)?;
+    let mut data_files = infra_lang::Files::new();
+    let mut budget = MAX_DATA_TOTAL;
+    for key in std::iter::once(".").chain(modules.keys().map(String::as_str)) {
+        read_data_files(&dir.join(key), key, 0, &mut budget, &mut data_files);
+    }
     Ok(StackInput {
         name,
         modules,
+        data_files: std::sync::Arc::new(data_files),
         root_dir: abs.map(|p| p.display().to_string()),
         files,
         tfvars,
@@ -178,4 +184,46 @@ fn read_modules(
         read_modules(root, &key, &module_files, out)?;
     }
     Ok(())
+}
+
+/// The largest file `file()` / `templatefile()` may read, and the most read in all.
+const MAX_DATA_FILE: u64 = 1 << 20;
+const MAX_DATA_TOTAL: u64 = 32 << 20;
+/// How deep below a module directory files are read (`templates/x/y.tpl`).
+const MAX_DATA_DEPTH: usize = 4;
+
+/// Read the files under a module directory that the file functions may read (not `.tf`
+/// files, hidden entries or `node_modules`; at most 1 MiB each), keyed by their path
+/// relative to the root stack directory. Unreadable entries are left out: a call of
+/// `file()` on one reports it missing at the call.
+fn read_data_files(dir: &Path, key: &str, depth: usize, budget: &mut u64, out: &mut infra_lang::Files) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let Some(name) = e.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if name.starts_with('.') || name == "node_modules" || name.ends_with(".tf") {
+            continue;
+        }
+        let Ok(ft) = e.file_type() else { continue };
+        let child = crate::modules::join(key, &name);
+        if ft.is_dir() {
+            if depth < MAX_DATA_DEPTH {
+                read_data_files(&e.path(), &child, depth + 1, budget, out);
+            }
+            continue;
+        }
+        let size = e.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        if !ft.is_file() || size > MAX_DATA_FILE || size > *budget || out.contains_key(&child) {
+            continue;
+        }
+        if let Ok(bytes) = std::fs::read(e.path()) {
+            *budget -= bytes.len() as u64;
+            out.insert(child, std::sync::Arc::from(bytes.into_boxed_slice()));
+        }
+    }
 }

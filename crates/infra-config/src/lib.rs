@@ -52,6 +52,7 @@
 
 mod body;
 mod cidr;
+mod conditions;
 mod decl;
 mod eval;
 mod expand;
@@ -60,10 +61,13 @@ mod graph;
 mod imports;
 mod meta;
 mod modules;
+mod moved;
 mod refs;
 mod remote_state;
 mod scope;
 mod statics;
+mod timeouts;
+mod unsupported;
 mod variables;
 mod walk_modules;
 
@@ -75,6 +79,7 @@ use std::collections::BTreeMap;
 pub use decl::{Expansion, ResourceConfig};
 pub use graph::{ConfigGraph, Edge, EdgeKind, ModulePath, Node};
 pub use imports::ImportBlock;
+pub use moved::{resolve_moves, MovedBlock};
 pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
 
@@ -102,6 +107,9 @@ pub struct StackInput {
     /// `validate`: a root variable that is given no value is an unknown value of its
     /// declared type (as in Terraform's `validate`), not an error.
     pub unset_variables_unknown: bool,
+    /// The other files under the stack's and its modules' directories, for `file`,
+    /// `templatefile`, ... (by path relative to the root stack directory).
+    pub data_files: std::sync::Arc<infra_lang::Files>,
 }
 
 /// The evaluated `provider "aws"` block.
@@ -138,6 +146,8 @@ pub struct Stack {
     pub(crate) graph: ConfigGraph,
     /// The root module's `import` blocks, checked and with their ids evaluated.
     pub(crate) imports: Vec<ImportBlock>,
+    /// What the file functions may read (see [`StackInput::data_files`]).
+    pub(crate) data_files: std::sync::Arc<infra_lang::Files>,
 }
 
 /// Load a stack: parse, lower, resolve variables, check schemas and references, build the
@@ -172,6 +182,7 @@ fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> 
         provider: ProviderConfig::default(),
         graph,
         imports: Vec::new(),
+        data_files: input.data_files.clone(),
     };
     stack.provider = eval::provider(&stack, diags);
     stack.imports = imports::imports(&stack, diags);
@@ -211,6 +222,14 @@ impl Stack {
     /// The root module's `import { to, id }` blocks.
     pub fn import_blocks(&self) -> &[ImportBlock] {
         &self.imports
+    }
+
+    /// Every module's `moved` blocks, root first (endpoints carry the module path).
+    pub fn moved_blocks(&self) -> Vec<MovedBlock> {
+        self.modules
+            .values()
+            .flat_map(|m| m.decls.moved.iter().cloned())
+            .collect()
     }
 
     /// Config-level resource and data blocks of every module (addresses without keys,

@@ -195,8 +195,12 @@ pub(crate) fn output(
             "depends_on",
             "ephemeral",
         ],
-        &[],
+        &["precondition"],
     );
+    let preconditions = body
+        .get_blocks("precondition")
+        .filter_map(|b| crate::conditions::lower(crate::conditions::Kind::Precondition, i, file, b, diags))
+        .collect();
     let value = body.get_attribute("value").map(|a| a.value.clone());
     if value.is_none() {
         diags.push(
@@ -212,6 +216,7 @@ pub(crate) fn output(
         sensitive: literal_bool(body, "sensitive", file, false, diags),
         description: literal_string(body, "description", file, diags),
         depends_on_exprs: depends_on(body, file, diags),
+        preconditions,
     }
 }
 
@@ -239,8 +244,9 @@ pub(crate) fn depends_on(
 }
 
 /// Meta-argument names a resource or data block may hold besides its schema's.
-pub(crate) const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "provider"];
-pub(crate) const META_BLOCKS: &[&str] = &["lifecycle"];
+/// `region` is the AWS provider v6's per-resource region (`crate::eval` checks it).
+pub(crate) const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "provider", "region"];
+pub(crate) const META_BLOCKS: &[&str] = &["lifecycle", "timeouts"];
 
 pub(crate) fn resource(
     address: Address,
@@ -272,6 +278,7 @@ pub(crate) fn resource(
         Expansion::Single
     };
     let mut lifecycle = Lifecycle::default();
+    let mut conditions = Vec::new();
     let mut seen_lifecycle = false;
     for b in body.blocks() {
         match b.ident.as_str() {
@@ -281,7 +288,17 @@ pub(crate) fn resource(
                 }
                 seen_lifecycle = true;
                 lifecycle = parse_lifecycle(file, &b.body, address.mode == infra_model::Mode::Data, diags);
+                use crate::conditions::{lower, Kind};
+                for c in b.body.blocks() {
+                    let kind = match c.ident.as_str() {
+                        "precondition" => Kind::Precondition,
+                        "postcondition" => Kind::Postcondition,
+                        _ => continue,
+                    };
+                    conditions.extend(lower(kind, i, file, c, diags));
+                }
             }
+            "timeouts" => crate::timeouts::check_block(file, b, diags),
             "provisioner" | "connection" => diags.push(
                 Diagnostic::error(format!("`{}` blocks are not supported", b.ident.as_str()))
                     .with_detail("infra manages cloud resources only; run configuration steps outside the stack")
@@ -301,6 +318,7 @@ pub(crate) fn resource(
         count,
         for_each,
         depends_on_exprs: depends_on(body, file, diags),
+        conditions,
     }
 }
 
@@ -317,7 +335,7 @@ fn parse_lifecycle(
             body,
             "a data source's lifecycle block",
             &[],
-            &[],
+            &["precondition", "postcondition"],
         );
         return Lifecycle::default();
     }
@@ -327,12 +345,13 @@ fn parse_lifecycle(
         body,
         "a lifecycle block",
         &["create_before_destroy", "prevent_destroy", "ignore_changes"],
-        &[],
+        &["precondition", "postcondition"],
     );
     let mut l = Lifecycle {
         create_before_destroy: literal_bool(body, "create_before_destroy", file, false, diags),
         prevent_destroy: literal_bool(body, "prevent_destroy", file, false, diags),
         ignore_changes: Vec::new(),
+        timeouts: Default::default(),
     };
     if let Some(a) = body.get_attribute("ignore_changes") {
         let bad = |e: &Expression| {

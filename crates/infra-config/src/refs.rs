@@ -18,6 +18,8 @@ pub(crate) struct Ctx {
     pub iterators: Vec<String>,
     /// Only variables may be referenced (variable validation).
     pub vars_only: bool,
+    /// `self` is the instance's own value (a postcondition).
+    pub self_ok: bool,
 }
 
 fn attr(steps: &[Step], i: usize) -> Option<&str> {
@@ -198,8 +200,9 @@ fn classify_one(
             }
         }
         "path" | "terraform" => Ok(None),
+        "self" if ctx.self_ok => Ok(None),
         "self" => Err(err(
-            "`self` is only valid in provisioners, which infra does not support".into(),
+            "`self` is only valid in a postcondition (and in provisioners, which infra does not support)".into(),
         )
         .with_detail("refer to the resource by its address")),
         root => {
@@ -269,6 +272,7 @@ struct Collector<'a> {
 impl Collector<'_> {
     fn expr(&mut self, from: &Node, e: &Expression, ctx: &Ctx, kind: EdgeKind) -> Vec<Node> {
         let mut out = Vec::new();
+        self.diags.extend(infra_lang::unknown_functions(e, self.file));
         for r in infra_lang::references(e, self.file) {
             match classify(self.decls, &r, ctx) {
                 Ok(nodes) => {
@@ -459,6 +463,18 @@ pub(crate) fn resolve(
                     ..Ctx::default()
                 };
                 c.body(&from, &r.body, &ctx, true);
+                for cond in &r.conditions {
+                    let ctx = Ctx {
+                        self_ok: cond.kind == crate::conditions::Kind::Postcondition,
+                        ..ctx.clone()
+                    };
+                    // a postcondition's references to other objects are dependencies too;
+                    // `self` is not
+                    c.expr(&from, &cond.condition, &ctx, EdgeKind::Reference);
+                    if let Some(m) = &cond.error_message {
+                        c.expr(&from, m, &ctx, EdgeKind::Reference);
+                    }
+                }
                 resolved_depends.push((addr.clone(), c.depends_on(&from, &r.depends_on_exprs)));
             });
         }
@@ -484,7 +500,26 @@ pub(crate) fn resolve(
                     }
                 }
                 c.depends_on(&from, &o.depends_on_exprs);
+                for cond in &o.preconditions {
+                    c.expr(&from, &cond.condition, &Ctx::default(), EdgeKind::Reference);
+                    if let Some(m) = &cond.error_message {
+                        c.expr(&from, m, &Ctx::default(), EdgeKind::Reference);
+                    }
+                }
             });
+        }
+        for check in &d.checks {
+            for cond in &check.asserts {
+                // checks run after everything else: their references need no edges
+                go(cond.file, &mut |c| {
+                    let from = Node::Provider;
+                    c.expr(&from, &cond.condition, &Ctx::default(), EdgeKind::Reference);
+                    if let Some(m) = &cond.error_message {
+                        c.expr(&from, m, &Ctx::default(), EdgeKind::Reference);
+                    }
+                    c.edges.clear();
+                });
+            }
         }
         for (name, call) in &d.calls {
             let mut path = d.path.clone();

@@ -6,7 +6,7 @@ use hcl_edit::structure::{Block, Body};
 use infra_lang::SourceFile;
 use infra_model::{schema, AttrSchema, BlockSchema, Diagnostic, Mode, Span};
 
-use crate::decl::{attr_span, header_span, Declarations};
+use crate::decl::{attr_span, header_span, Declarations, Expansion};
 use crate::meta::{META_ATTRS, META_BLOCKS};
 
 pub(crate) fn check(decls: &Declarations, files: &[SourceFile], diags: &mut Vec<Diagnostic>) {
@@ -18,13 +18,22 @@ pub(crate) fn check(decls: &Declarations, files: &[SourceFile], diags: &mut Vec<
             "data source"
         };
         let Some(s) = r.schema() else {
+            let names = schema::type_names(r.address.mode);
+            let typo = misspelling(&r.address.type_name, names.iter().copied());
+            // a real type we do not support, behind `count`/`for_each`: whether that is an
+            // error depends on the number of instances, which the walk decides
+            // (`crate::unsupported`)
+            if typo.is_none() && r.expansion != Expansion::Single {
+                continue;
+            }
             let mut d = Diagnostic::error(format!("unknown {what} `{}`", r.address.type_name))
                 .with_span(r.span.clone())
                 .with_address(&r.address);
-            let names = schema::type_names(r.address.mode);
-            d = match schema::did_you_mean(&r.address.type_name, names.iter().copied()) {
+            d = match typo {
                 Some(n) => d.with_detail(format!("did you mean `{n}`?")),
-                None => d.with_detail(format!("supported: {}", names.join(", "))),
+                None => d.with_detail(format!(
+                    "infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances"
+                )),
             };
             diags.push(d);
             continue;
@@ -47,6 +56,21 @@ pub(crate) fn check(decls: &Declarations, files: &[SourceFile], diags: &mut Vec<
     if let Some(p) = &decls.provider {
         check_provider(&p.body, &files[p.file], diags);
     }
+}
+
+/// A supported type name `name` is a likely misspelling of: at most two edits away
+/// (`aws_subnett`). Stricter than [`schema::did_you_mean`], which finds a "closest" type
+/// for almost any `aws_` name, and would turn every unsupported type into a typo.
+pub(crate) fn misspelling<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, _)| *d > 0 && *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 struct View<'a> {

@@ -200,7 +200,7 @@ impl<'s> Walker<'s> {
         let Some(o) = m.decls.outputs.get(name) else {
             return;
         };
-        let value = self.output_value(inst, m, o);
+        let value = self.output_value(inst, m, name, o);
         self.module_outputs
             .entry(inst.clone())
             .or_default()

@@ -123,6 +123,12 @@ pub fn references_excluding(
     refs::references(expr, file, bound)
 }
 
+/// Calls of unknown (or provider-defined) functions in an expression, as errors at each
+/// function's name; nothing is evaluated.
+pub fn unknown_functions(expr: &Expression, file: &SourceFile) -> Vec<Diagnostic> {
+    refs::unknown_functions(expr, file)
+}
+
 /// A variable's `type` constraint.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeConstraint {
@@ -148,6 +154,8 @@ pub fn parse_type(expr: &Expression, file: &SourceFile) -> Result<TypeConstraint
 pub fn convert(value: Value, ty: &TypeConstraint) -> Result<Value, String> {
     types::convert(value, ty)
 }
+
+pub use functions::files::{with_files, Files};
 
 /// Names of every function we support.
 pub const FUNCTIONS: &[&str] = functions::NAMES;

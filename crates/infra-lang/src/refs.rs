@@ -4,7 +4,7 @@
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
-use infra_model::Value;
+use infra_model::{Diagnostic, Value};
 
 use crate::{span_of, Reference, SourceFile, Step};
 
@@ -16,16 +16,50 @@ pub(crate) fn references(expr: &Expression, file: &SourceFile, bound: &[&str]) -
         file,
         bound: bound.iter().map(|s| s.to_string()).collect(),
         out: Vec::new(),
+        calls: Vec::new(),
         depth: 0,
     };
     walker.expr(expr);
     walker.out
 }
 
+/// Every call of a function we do not have (or of a provider-defined function) in an
+/// expression, as errors at the function's name: found before anything is evaluated, so
+/// that `validate` lists them with the structural errors.
+pub(crate) fn unknown_functions(expr: &Expression, file: &SourceFile) -> Vec<Diagnostic> {
+    let mut walker = Walker {
+        file,
+        bound: Vec::new(),
+        out: Vec::new(),
+        calls: Vec::new(),
+        depth: 0,
+    };
+    walker.expr(expr);
+    let mut out = Vec::new();
+    for (name, namespaced, span) in walker.calls {
+        if namespaced {
+            out.push(
+                Diagnostic::error(format!("provider-defined function \"{name}\" is not supported"))
+                    .with_detail("use a built-in function instead")
+                    .with_span(span),
+            );
+        } else if !crate::functions::NAMES.contains(&name.as_str()) {
+            let d = Diagnostic::error(format!("unknown function \"{name}\"")).with_span(span);
+            out.push(match crate::eval::suggest(&name, crate::functions::NAMES.iter().copied()) {
+                Some(s) => d.with_detail(format!("did you mean \"{s}\"?")),
+                None => d.with_detail("supported functions are listed in docs/compatibility.md"),
+            });
+        }
+    }
+    out
+}
+
 struct Walker<'a> {
     file: &'a SourceFile,
     bound: Vec<String>,
     out: Vec<Reference>,
+    /// Function calls: name, whether it is namespaced (`provider::x::f`), the name's span.
+    calls: Vec<(String, bool, Option<infra_model::Span>)>,
     depth: usize,
 }
 
@@ -78,7 +112,14 @@ impl Walker<'_> {
                 self.expr(&c.true_expr);
                 self.expr(&c.false_expr);
             }
-            Expression::FuncCall(call) => call.args.iter().for_each(|a| self.expr(a)),
+            Expression::FuncCall(call) => {
+                self.calls.push((
+                    call.name.name.as_str().to_string(),
+                    call.name.is_namespaced(),
+                    span_of(self.file, call.name.name.span()),
+                ));
+                call.args.iter().for_each(|a| self.expr(a))
+            }
             Expression::Traversal(t) => {
                 match &t.expr {
                     Expression::Variable(name) if !self.is_bound(name.as_str()) => {

@@ -9,6 +9,18 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     /// Attribute paths such as `tags` or `scaling_config[0].desired_size`; `["all"]` ignores all.
     pub ignore_changes: Vec<String>,
+    /// The resource's `timeouts` block: how long apply's waits may take.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// A `timeouts { create = "30m" ... }` block, in seconds; `None` keeps the provider's
+/// default (`INFRA_WAIT_TIMEOUT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Timeouts {
+    pub create: Option<u64>,
+    pub update: Option<u64>,
+    pub delete: Option<u64>,
 }
 
 /// One resource instance as the configuration wants it, evaluated with the values known

@@ -14,7 +14,7 @@ pub mod value;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
-pub use instance::{DesiredInstance, Lifecycle};
+pub use instance::{DesiredInstance, Lifecycle, Timeouts};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Nesting, ResourceSchema};
 pub use value::Value;
 

@@ -105,6 +105,7 @@ mod tests {
             depends_on: Vec::new(),
             lifecycle: Default::default(),
             deposed: None,
+            previous_address: None,
         }
     }
 

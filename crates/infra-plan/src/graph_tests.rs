@@ -17,6 +17,7 @@ fn change(addr: &str, action: Action, deps: &[&str]) -> ResourceChange {
         depends_on: deps.iter().map(|d| a(d)).collect(),
         lifecycle: Lifecycle::default(),
         deposed: None,
+        previous_address: None,
     }
 }
 

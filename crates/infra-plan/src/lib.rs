@@ -37,6 +37,8 @@ mod sensitive;
 mod targets;
 
 #[cfg(test)]
+mod moved_tests;
+#[cfg(test)]
 mod render_tests;
 
 pub use diff::{attr_equal, diff, value_equal, AttrChange};
@@ -114,6 +116,9 @@ pub struct ResourceChange {
     pub lifecycle: Lifecycle,
     /// The deposed object this change deletes, if any.
     pub deposed: Option<String>,
+    /// The address the state knew this object by, when a `moved` block renamed it
+    /// (Terraform's `previous_address`); apply renames the state row first.
+    pub previous_address: Option<Address>,
 }
 
 /// One unit of work in the execution graph. A replacement is two steps.
@@ -164,11 +169,22 @@ pub struct Plan {
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes
+            .iter()
+            .any(|c| c.action != Action::NoOp || c.previous_address.is_some())
             || self
                 .outputs
                 .values()
                 .any(|o| o.before.as_ref() != Some(&o.after))
+    }
+
+    /// `(old, new)` for every object a `moved` block renames, in the plan's order.
+    pub fn moves(&self) -> Vec<(Address, Address)> {
+        self.changes
+            .iter()
+            .filter(|c| c.deposed.is_none())
+            .filter_map(|c| c.previous_address.clone().map(|p| (p, c.address.clone())))
+            .collect()
     }
 
     /// `(to add, to change, to destroy)` as Terraform counts them.

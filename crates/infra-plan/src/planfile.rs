@@ -43,6 +43,8 @@ struct FileLifecycle {
     create_before_destroy: bool,
     prevent_destroy: bool,
     ignore_changes: Vec<String>,
+    #[serde(default)]
+    timeouts: infra_model::Timeouts,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -56,6 +58,8 @@ struct FileChange {
     depends_on: Vec<String>,
     lifecycle: FileLifecycle,
     deposed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_address: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -160,8 +164,10 @@ pub fn to_file_json(plan: &Plan) -> serde_json::Value {
                     create_before_destroy: c.lifecycle.create_before_destroy,
                     prevent_destroy: c.lifecycle.prevent_destroy,
                     ignore_changes: c.lifecycle.ignore_changes.clone(),
+                    timeouts: c.lifecycle.timeouts,
                 },
                 deposed: c.deposed.clone(),
+                previous_address: c.previous_address.as_ref().map(ToString::to_string),
             })
             .collect(),
         outputs: plan
@@ -222,8 +228,14 @@ pub fn from_file_json(json: &serde_json::Value) -> Result<Plan, String> {
                 create_before_destroy: c.lifecycle.create_before_destroy,
                 prevent_destroy: c.lifecycle.prevent_destroy,
                 ignore_changes: c.lifecycle.ignore_changes,
+                timeouts: c.lifecycle.timeouts,
             },
             deposed: c.deposed,
+            previous_address: c
+                .previous_address
+                .as_deref()
+                .map(parse_address)
+                .transpose()?,
         });
     }
     let outputs = file

@@ -42,6 +42,8 @@ pub struct Planner {
     desired: BTreeMap<Address, DesiredInstance>,
     changes: BTreeMap<Address, ResourceChange>,
     deleted_outside: BTreeSet<Address>,
+    /// New address → the address the state had before a `moved` block renamed it.
+    moved: BTreeMap<Address, Address>,
     diags: Vec<Diagnostic>,
 }
 
@@ -66,8 +68,16 @@ impl Planner {
             desired: BTreeMap::new(),
             changes: BTreeMap::new(),
             deleted_outside: BTreeSet::new(),
+            moved: BTreeMap::new(),
             diags: Vec::new(),
         }
+    }
+
+    /// A `moved` block renamed the state's object at `from` to `to` (the prior instances
+    /// the planner was given already carry `to`): the change of `to` records `from` as its
+    /// previous address.
+    pub fn note_moved(&mut self, from: Address, to: Address) {
+        self.moved.insert(to, from);
     }
 
     /// The refresh found `address` gone: plan to create it again. Call it before or after
@@ -201,6 +211,7 @@ impl Planner {
                 depends_on: desired.depends_on.clone(),
                 lifecycle: lc.clone(),
                 deposed: None,
+                previous_address: None,
             },
         );
         after
@@ -275,6 +286,9 @@ impl Planner {
             let schema = lookup(c.address.mode, &c.address.type_name);
             c.before = c.before.take().map(|v| marks.apply(v, schema));
         }
+        for c in changes.iter_mut().filter(|c| c.deposed.is_none()) {
+            c.previous_address = self.moved.get(&c.address).cloned();
+        }
         changes.sort_by(|a, b| {
             a.address
                 .cmp(&b.address)
@@ -340,6 +354,7 @@ fn delete_change(p: PriorInstance, reason: Option<String>, lifecycle: Lifecycle)
         depends_on: p.depends_on,
         lifecycle,
         deposed: p.deposed,
+        previous_address: None,
     }
 }
 

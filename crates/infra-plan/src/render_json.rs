@@ -86,6 +86,9 @@ fn resource_change(c: &ResourceChange) -> serde_json::Value {
         }
         None => {}
     }
+    if let Some(p) = &c.previous_address {
+        o.insert("previous_address".into(), json!(p.to_string()));
+    }
     if let Some(d) = &c.deposed {
         o.insert("deposed".into(), json!(d));
     }

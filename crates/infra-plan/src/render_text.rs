@@ -62,7 +62,7 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     let shown: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.previous_address.is_some())
         .collect();
     if !shown.is_empty() {
         o.raw(0, "infra will perform the following actions:");
@@ -141,8 +141,14 @@ fn render_change(o: &mut Out, c: &ResourceChange) {
         Action::Read => "will be read during apply",
         Action::NoOp => "has no changes",
     };
-    let header = o.bold(&format!("# {addr} {what}"));
+    let header = match (&c.previous_address, c.action) {
+        (Some(p), Action::NoOp) => o.bold(&format!("# {p} has moved to {addr}")),
+        _ => o.bold(&format!("# {addr} {what}")),
+    };
     o.raw(2, &header);
+    if let (Some(p), false) = (&c.previous_address, c.action == Action::NoOp) {
+        o.raw(2, &format!("# (moved from {p})"));
+    }
     let because = match c.reason.as_deref() {
         None | Some(reasons::CANNOT_UPDATE) | Some(reasons::REPLACE_REQUESTED) => None,
         Some(reasons::NOT_IN_CONFIG) => {

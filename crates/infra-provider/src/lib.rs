@@ -216,3 +216,22 @@ pub trait Provider: Send + Sync {
 pub fn id_of(attrs: &Value) -> Option<&str> {
     attrs.get("id").as_str()
 }
+
+tokio::task_local! {
+    static STEP_TIMEOUT: Option<std::time::Duration>;
+}
+
+/// Run one apply step with the resource's `timeouts` value for that step's kind (create,
+/// update, delete) visible to the provider's waits ([`step_timeout`]).
+pub async fn with_step_timeout<F: std::future::Future>(
+    timeout: Option<std::time::Duration>,
+    f: F,
+) -> F::Output {
+    STEP_TIMEOUT.scope(timeout, f).await
+}
+
+/// The `timeouts` value of the step being applied, if the resource sets one: a provider's
+/// waits use it instead of their default timeout.
+pub fn step_timeout() -> Option<std::time::Duration> {
+    STEP_TIMEOUT.try_with(|t| *t).ok().flatten()
+}

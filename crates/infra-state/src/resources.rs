@@ -251,4 +251,40 @@ impl Store {
         tx.commit().await?;
         Ok(serial)
     }
+
+    /// Rename every row at `from` (the current object and any deposed ones) to `to`, as a
+    /// `moved` block asks, in one transaction that bumps the serial. `created_at` is kept.
+    /// Returns whether anything was renamed; an existing row at `to` is an error and
+    /// nothing changes.
+    pub async fn rename_resource(&self, stack: &str, from: &str, to: &str) -> Result<bool> {
+        validate_stack_name(stack)?;
+        let mut tx = self.write().await?;
+        let taken: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM resources WHERE stack = $1 AND address = $2")
+                .bind(stack)
+                .bind(to)
+                .fetch_one(&mut *tx)
+                .await?;
+        if taken > 0 {
+            return Err(StateError::invalid(
+                format!("moving `{from}` to `{to}`"),
+                "the state already has an object at the new address",
+            ));
+        }
+        let done = sqlx::query(
+            "UPDATE resources SET address = $1, updated_at = $2 WHERE stack = $3 AND address = $4",
+        )
+        .bind(to)
+        .bind(ts::store(ts::now()))
+        .bind(stack)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done > 0 {
+            bump_serial(&mut tx, stack).await?;
+        }
+        tx.commit().await?;
+        Ok(done > 0)
+    }
 }

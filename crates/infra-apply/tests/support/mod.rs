@@ -293,6 +293,7 @@ impl PlanBuilder {
                 ..Lifecycle::default()
             },
             deposed: None,
+            previous_address: None,
         });
         self
     }

@@ -1,8 +1,11 @@
 //! Data-driven tests: stacks as inline files, checked through one helper per feature.
 
+mod conditions;
 mod errors;
+mod language;
 mod module_errors;
 mod modules;
+mod moved;
 mod sensitive;
 mod variables;
 mod walk;

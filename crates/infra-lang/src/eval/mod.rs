@@ -309,6 +309,7 @@ impl Evaluator<'_> {
         match name {
             "try" => return self.call_try(call, whole),
             "can" => return self.call_can(call, whole),
+            "templatefile" => return self.call_templatefile(call, whole),
             _ => {}
         }
         if !crate::functions::NAMES.contains(&name) {

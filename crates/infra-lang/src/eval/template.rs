@@ -5,9 +5,71 @@ use hcl_edit::template::{Directive, Element, StringTemplate, Template};
 use infra_model::value::format_number;
 use infra_model::{Diagnostic, Value};
 
-use super::{EvalResult, Evaluator};
+use super::{describe, EvalResult, Evaluator};
 
 impl Evaluator<'_> {
+    /// `templatefile(path, vars)`: the file (see `functions::files`) parsed as a template
+    /// and rendered with only `vars` in scope (and the functions), as Terraform does.
+    /// Errors inside the template point into the template file.
+    pub(crate) fn call_templatefile(
+        &mut self,
+        call: &hcl_edit::expr::FuncCall,
+        whole: &hcl_edit::expr::Expression,
+    ) -> EvalResult {
+        if call.args.len() != 2 || call.args.expand_final() {
+            return Err(self.error(
+                whole,
+                format!("templatefile takes 2 arguments, got {}", call.args.len()),
+            ));
+        }
+        let mut args = Vec::new();
+        for a in call.args.iter() {
+            args.push(self.expr(a)?);
+        }
+        let vars = args.pop().unwrap_or(Value::Null);
+        let (path, path_marked) = self.unmark(args.pop().unwrap_or(Value::Null));
+        if path.is_unknown() || vars.is_unknown() {
+            return Ok(Value::Unknown);
+        }
+        let Value::String(path) = path else {
+            return Err(self.error(whole, format!("templatefile: invalid value for \"path\": a string is required, got {}", describe(&path))));
+        };
+        let vars = match vars.unmark() {
+            (Value::Map(m), marked) => (m, marked),
+            (Value::Null, marked) => (std::collections::BTreeMap::new(), marked),
+            (other, _) => {
+                return Err(self.error(whole, format!("templatefile: invalid value for \"vars\": an object is required, got {}", describe(&other))))
+            }
+        };
+        let text = crate::functions::files::text("templatefile", &path).map_err(|m| self.error(whole, m))?;
+        let file = crate::SourceFile {
+            path: std::sync::Arc::from(crate::functions::files::normalize(&path).as_str()),
+            text,
+        };
+        let template = hcl_edit::parser::parse_template(&file.text).map_err(|e| {
+            self.error(whole, format!("templatefile: {} is not a valid template: {}", file.path, e.message()))
+        })?;
+        let scope = vars.0;
+        let mut inner = Evaluator {
+            scope: &scope,
+            file: &file,
+            locals: Vec::new(),
+            depth: self.depth,
+            secrets: Vec::new(),
+            tainted: false,
+        };
+        let out = inner.template_value(&template);
+        self.secrets.extend(inner.secrets);
+        let v = out.map_err(|e| {
+            let mut d = self.error(whole, format!("templatefile: in {}: {}", file.path, e.summary));
+            if let Some(s) = e.span {
+                d = d.with_related(s, "in the template");
+            }
+            d
+        })?;
+        Ok(v.mark_if(path_marked || vars.1))
+    }
+
     pub(crate) fn string_template(&mut self, t: &StringTemplate) -> EvalResult {
         // A template that is a single interpolation returns the value itself, unconverted.
         if t.len() == 1 {

@@ -3,6 +3,7 @@
 
 mod collections;
 mod encoding;
+pub(crate) mod files;
 mod format;
 mod numeric;
 mod strings;
@@ -40,6 +41,9 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("distinct", 1, Some(1), false),
     ("element", 2, Some(2), true),
     ("endswith", 2, Some(2), false),
+    ("file", 1, Some(1), false),
+    ("filebase64", 1, Some(1), false),
+    ("fileexists", 1, Some(1), false),
     ("flatten", 1, Some(1), true),
     ("floor", 1, Some(1), false),
     ("format", 1, None, false),
@@ -79,6 +83,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("strrev", 1, Some(1), false),
     ("substr", 3, Some(3), false),
     ("sum", 1, Some(1), false),
+    ("templatefile", 2, Some(2), false),
     ("title", 1, Some(1), false),
     ("tobool", 1, Some(1), false),
     ("tolist", 1, Some(1), true),
@@ -121,6 +126,9 @@ pub(crate) const NAMES: &[&str] = &[
     "distinct",
     "element",
     "endswith",
+    "file",
+    "filebase64",
+    "fileexists",
     "flatten",
     "floor",
     "format",
@@ -160,6 +168,7 @@ pub(crate) const NAMES: &[&str] = &[
     "strrev",
     "substr",
     "sum",
+    "templatefile",
     "title",
     "tobool",
     "tolist",
@@ -237,7 +246,8 @@ fn call_unmarked(name: &str, args: Vec<Value>) -> FnResult {
         "basename" | "dirname" | "endswith" | "indent" | "join" | "lower" | "regex"
         | "regexall" | "replace" | "split" | "startswith" | "strrev" | "substr" | "title"
         | "trim" | "trimprefix" | "trimspace" | "trimsuffix" | "upper" => strings::call(a),
-        "try" | "can" => Err(format!("{name} must be called directly in an expression")),
+        "file" | "fileexists" | "filebase64" => files::call(a),
+        "try" | "can" | "templatefile" => Err(format!("{name} must be called directly in an expression")),
         _ => collections::call(a),
     }
 }

@@ -2,6 +2,7 @@
 
 mod cidr;
 mod eval;
+mod files;
 mod functions;
 mod parse;
 mod prop;

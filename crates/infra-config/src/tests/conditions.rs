@@ -1,0 +1,237 @@
+//! `precondition` / `postcondition` in lifecycle and outputs, and `check` blocks.
+
+use super::*;
+
+const STACK: &str = r#"
+variable "cidr" {
+  default = "10.0.0.0/16"
+}
+resource "aws_vpc" "main" {
+  cidr_block = var.cidr
+  lifecycle {
+    precondition {
+      condition     = endswith(var.cidr, "/16")
+      error_message = "the VPC needs a /16, not ${var.cidr}"
+    }
+    postcondition {
+      condition     = self.cidr_block == var.cidr
+      error_message = "the VPC came back with ${self.cidr_block}"
+    }
+    postcondition {
+      condition     = self.id != "id-of-aws_vpc.main"
+      error_message = "known only after apply"
+    }
+  }
+}
+data "aws_region" "current" {
+  lifecycle {
+    postcondition {
+      condition     = self.id != "mars-1"
+      error_message = "unexpected region"
+    }
+  }
+}
+output "cidr" {
+  value = aws_vpc.main.cidr_block
+  precondition {
+    condition     = var.cidr != "10.0.0.0/8"
+    error_message = "too big"
+  }
+}
+check "vpc" {
+  assert {
+    condition     = aws_vpc.main.cidr_block == "10.0.0.0/16"
+    error_message = "the VPC is not the usual one"
+  }
+}
+"#;
+
+/// Load and walk with `visit`, with `--var cidr=...` when given; compare diagnostics.
+fn check(cidr: Option<&str>, visit: fn(&DesiredInstance) -> Value, expected: &str) {
+    let mut i = input(&[("main.tf", STACK)]);
+    if let Some(c) = cidr {
+        i.cli_vars.push(("cidr".into(), c.into()));
+    }
+    let w = walk_with(&i, visit);
+    assert_eq!(render(&w.diags), expected.trim());
+}
+
+#[test]
+fn conditions_that_hold_or_are_unknown_say_nothing() {
+    check(None, planned, "");
+}
+
+#[test]
+fn a_failed_precondition_is_an_error_with_the_block_and_message() {
+    check(
+        Some("10.1.0.0/24"),
+        planned,
+        r#"
+main.tf:8:5: error: precondition failed for aws_vpc.main: the VPC needs a /16, not 10.1.0.0/24 -- the precondition block's condition is false; fix the configuration or what it checks
+"#,
+    );
+    check(
+        Some("10.0.0.0/8"),
+        planned,
+        r#"
+main.tf:8:5: error: precondition failed for aws_vpc.main: the VPC needs a /16, not 10.0.0.0/8 -- the precondition block's condition is false; fix the configuration or what it checks
+main.tf:32:3: error: precondition failed for output "cidr": too big -- the precondition block's condition is false; fix the configuration or what it checks
+"#,
+    );
+}
+
+#[test]
+fn postconditions_see_self_and_fail_once_known() {
+    // the apply-like visitor makes the id known: the second postcondition now fails
+    check(
+        None,
+        applied,
+        r#"
+main.tf:16:5: error: postcondition failed for aws_vpc.main: known only after apply -- the postcondition block's condition is false; fix the configuration or what it checks
+"#,
+    );
+    fn mars(i: &DesiredInstance) -> Value {
+        let mut v = planned(i);
+        if let Value::Map(m) = &mut v {
+            m.insert("id".into(), Value::from("mars-1"));
+        }
+        v
+    }
+    check(
+        None,
+        mars,
+        r#"
+main.tf:24:5: error: postcondition failed for data.aws_region.current: unexpected region -- the postcondition block's condition is false; fix the configuration or what it checks
+"#,
+    );
+}
+
+#[test]
+fn after_apply_postconditions_and_checks_use_the_stored_values() {
+    let stack = load_ok(&input(&[("main.tf", STACK)]));
+    let values: BTreeMap<infra_model::Address, Value> = [
+        (
+            infra_model::Address::parse("aws_vpc.main").unwrap(),
+            map(&[("id", Value::from("vpc-1")), ("cidr_block", Value::from("10.9.0.0/16"))]),
+        ),
+        (
+            infra_model::Address::parse("data.aws_region.current").unwrap(),
+            map(&[("id", Value::from("us-east-1"))]),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        render(&stack.check_after_apply(&values)),
+        r#"main.tf:12:5: error: postcondition failed for aws_vpc.main: the VPC came back with 10.9.0.0/16 -- the postcondition block's condition is false; fix the configuration or what it checks
+main.tf:38:3: warning: check "vpc" failed: the VPC is not the usual one -- a failed check is a warning: nothing is stopped"#
+    );
+    // re-evaluating the instance before an update does not check its postconditions
+    assert!(stack
+        .evaluate_instance(&infra_model::Address::parse("aws_vpc.main").unwrap(), &values)
+        .is_ok());
+}
+
+#[test]
+fn condition_blocks_are_checked_at_load() {
+    check_errors(
+        &[(
+            "main.tf",
+            r#"resource "aws_vpc" "a" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = self.id }
+  lifecycle {
+    precondition {
+      condition = true
+    }
+    postcondition {
+      error_message = "x"
+      bogus         = 1
+    }
+  }
+}
+check "empty" {
+  data "aws_region" "here" {}
+}
+"#,
+        )],
+        r#"
+main.tf:5:5: error: a precondition block needs an `error_message` -- add `error_message = "..."` saying what is wrong
+main.tf:10:7: error: unknown argument `bogus` in a postcondition block -- it takes `condition` and `error_message`
+main.tf:8:5: error: a postcondition block needs a `condition` -- add `condition = <bool expression>` and `error_message = "..."`
+main.tf:14:1: error: check "empty" has no `assert` block -- add `assert { condition = ...  error_message = "..." }`
+main.tf:3:25: error: `self` is only valid in a postcondition (and in provisioners, which infra does not support) -- refer to the resource by its address
+"#,
+    );
+}
+
+#[test]
+fn timeouts_blocks_are_evaluated_per_instance_and_bad_durations_are_errors() {
+    let w = walk(
+        r#"variable "t" {
+  default = { create = "1h30m" }
+}
+resource "aws_nat_gateway" "n" {
+  subnet_id     = "subnet-1"
+  allocation_id = "eipalloc-1"
+  timeouts {
+    create = var.t.create
+    delete = "20m"
+  }
+}
+"#,
+    );
+    let t = w.get("aws_nat_gateway.n").lifecycle.timeouts;
+    assert_eq!((t.create, t.update, t.delete), (Some(5400), None, Some(1200)));
+    check_errors(
+        &[(
+            "main.tf",
+            r#"resource "aws_vpc" "a" {
+  cidr_block = "10.0.0.0/16"
+  timeouts {
+    create = "ten minutes"
+  }
+}
+"#,
+        )],
+        r#"
+main.tf:4:14: error: invalid duration "ten minutes" for `timeouts.create` -- write a duration such as "30s", "10m" or "1h30m"
+"#,
+    );
+    check_errors(
+        &[("main.tf", "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.0.0.0/16\"\n  timeouts {\n    updat = \"1m\"\n  }\n}\n")],
+        "main.tf:4:5: error: unknown argument `updat` in a timeouts block -- did you mean `update`?",
+    );
+}
+
+#[test]
+fn a_per_resource_region_must_be_the_providers() {
+    let w = walk(
+        r#"provider "aws" {
+  region = "eu-west-1"
+}
+resource "aws_vpc" "a" {
+  cidr_block = "10.0.0.0/16"
+  region     = "eu-west-1"
+}
+data "aws_region" "r" {
+  region = null
+}
+"#,
+    );
+    assert!(!w.get("aws_vpc.a").config.as_map().unwrap().contains_key("region"));
+    check_errors(
+        &[(
+            "main.tf",
+            r#"provider "aws" {
+  region = "eu-west-1"
+}
+resource "aws_vpc" "a" {
+  cidr_block = "10.0.0.0/16"
+  region     = "us-west-2"
+}
+"#,
+        )],
+        r#"main.tf:6:16: error: aws_vpc.a: `region = "us-west-2"` differs from the stack's region (eu-west-1) -- infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region"#,
+    );
+}
