@@ -208,6 +208,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     };
     let mut a = vec![
         attr("name", s()).optional().computed().force_new(),
+        attr("name_prefix", s()).optional().force_new(),
         attr("description", s())
             .optional()
             .default("Managed by Terraform")
