@@ -110,7 +110,9 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         // Outposts
         attr("outpost_arn", s()).optional().force_new(),
         attr("customer_owned_ipv4_pool", s()).optional(),
-        attr("map_customer_owned_ip_on_launch", b()).optional(),
+        attr("map_customer_owned_ip_on_launch", b())
+            .optional()
+            .default(false),
     ];
     a.extend(tags());
     a.extend(computed(&["arn", "owner_id", "ipv6_cidr_block_association_id"]));
