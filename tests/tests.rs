@@ -26,6 +26,7 @@ mod ignore_changes;
 mod import;
 mod network;
 mod postgres_state;
+mod public_constructs;
 mod recovery;
 mod remote_state;
 mod secrets;
