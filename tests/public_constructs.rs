@@ -504,3 +504,62 @@ fn name_prefix_and_permissions_boundary_on_iam() {
     let gone = rt().block_on(async { iam.get_role().role_name(&role).send().await.is_err() });
     assert!(gone, "the role is deleted");
 }
+
+/// `scripts/public-examples` on a module checkout of our own: an example that runs through
+/// every step, and one that fails validation, reported with its first error.
+#[test]
+fn public_examples_script_reports_each_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkout = dir.path().join("module");
+    let ok = crate::common::unique("ok");
+    std::fs::create_dir_all(checkout.join("examples").join(&ok)).unwrap();
+    std::fs::create_dir_all(checkout.join("examples/broken")).unwrap();
+    std::fs::write(
+        checkout.join("main.tf"),
+        "variable \"cidr\" {\n  type = string\n}\n\nresource \"aws_vpc\" \"this\" {\n  cidr_block                       = var.cidr\n  assign_generated_ipv6_cidr_block = true\n}\n\noutput \"vpc_id\" {\n  value = aws_vpc.this.id\n}\n\noutput \"nothing\" {\n  value = null\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        checkout.join("examples").join(&ok).join("main.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nmodule \"vpc\" {\n  source = \"../../\"\n  cidr   = \"10.63.0.0/16\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        checkout.join("examples/broken/main.tf"),
+        "resource \"aws_no_such_thing\" \"x\" {}\n",
+    )
+    .unwrap();
+    let table = dir.path().join("table.md");
+    let mut c = std::process::Command::new(crate::common::root().join("scripts/public-examples"));
+    c.arg("--write").arg(&table).arg(&checkout);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in crate::common::emulator_env() {
+        c.env(k, v);
+    }
+    c.env("INFRA", env!("CARGO_BIN_EXE_infra"))
+        .env("MODULE_COMMIT", "test")
+        .env("STEP_TIMEOUT", "300");
+    let out = c.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "one example fails: {stdout}\n{stderr}");
+    let written = std::fs::read_to_string(&table).unwrap();
+    assert_eq!(written.trim(), stdout.trim(), "--write writes the printed table");
+    assert!(written.contains("at test"), "{written}");
+    assert!(
+        written.contains(&format!("| {ok} | pass (0) | pass | pass | pass | pass |  |")),
+        "{written}\n{stderr}"
+    );
+    let broken = written
+        .lines()
+        .find(|l| l.starts_with("| broken |"))
+        .unwrap_or_else(|| panic!("{written}"));
+    assert!(
+        broken.starts_with("| broken | FAIL (1) | skip | skip | skip | skip | validate: error: unknown resource type `aws_no_such_thing`"),
+        "{broken}"
+    );
+}
