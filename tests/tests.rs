@@ -31,6 +31,7 @@ mod language;
 mod import;
 mod network;
 mod postgres_state;
+mod public_constructs;
 mod recovery;
 mod remote_state;
 mod secrets;

@@ -67,7 +67,11 @@ pub fn make_plan(
                 .map(|o| o.value.clone())
                 // an output that cannot be evaluated from the prior state (its resources
                 // are not there yet) did not exist before: it is created, not updated
-                .filter(|v| !v.is_null() && v.is_wholly_known());
+                .filter(|v| !v.is_null() && v.is_wholly_known())
+                // a null output is not set, before as after: no change (as in Terraform,
+                // which neither stores nor shows it), or every re-plan of a module with
+                // `try(..., null)` outputs would report changes
+                .or_else(|| out.value.is_null().then_some(Value::Null));
             outputs.insert(
                 name.clone(),
                 OutputChange {

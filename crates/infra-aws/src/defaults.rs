@@ -154,7 +154,7 @@ pub(crate) async fn read_table(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    Ok(crate::route_table::read_tables(p, items)
+    Ok(crate::route_table::read_tables_with(p, items, true)
         .await?
         .into_iter()
         .map(|(k, v)| (k, with_table_id(v)))
@@ -188,14 +188,14 @@ pub(crate) async fn create_table(
             get_str(&req.config, "default_route_table_id").unwrap_or_default()
         )));
     };
-    let Some((id, cloud)) = crate::route_table::table_value(p, &t, None) else {
+    let Some((id, cloud)) = crate::route_table::table_value_with(p, &t, None, true) else {
         return Err(ProviderError::new(
             ErrorKind::Other,
             "the route table has no id",
         ));
     };
-    let routes = crate::route_table::routes_of;
-    crate::route_table::sync_routes(p, &id, &routes(&cloud), &routes(&req.config)).await?;
+    let routes = crate::routes::routes_of;
+    crate::routes::sync(p, &id, &routes(&cloud), &routes(&req.config)).await?;
     tag(p, &id, req).await?;
     p.read_back(ROUTE_TABLE, &id, &req.config).await
 }
@@ -206,7 +206,7 @@ pub(crate) async fn adopt_table(
 ) -> Result<Option<Value>, ProviderError> {
     Ok(find_table(p, req)
         .await?
-        .and_then(|t| crate::route_table::table_value(p, &t, Some(&req.config)))
+        .and_then(|t| crate::route_table::table_value_with(p, &t, Some(&req.config), true))
         .map(|(_, v)| with_table_id(v)))
 }
 
@@ -216,8 +216,8 @@ pub(crate) async fn update_table(
     prior: &Value,
     desired: &Value,
 ) -> Result<Value, ProviderError> {
-    let routes = crate::route_table::routes_of;
-    crate::route_table::sync_routes(p, id, &routes(prior), &routes(desired)).await?;
+    let routes = crate::routes::routes_of;
+    crate::routes::sync(p, id, &routes(prior), &routes(desired)).await?;
     update_tags(p, id, prior, desired).await?;
     p.read_back(ROUTE_TABLE, id, desired).await
 }

@@ -5,6 +5,10 @@
 //! ListRoles scan picking ours. ListRoles does not return tags on AWS, so a batched read
 //! keeps the prior tags when the listing carries none. Role ids are role names (as in
 //! Terraform); attachment ids are `<role>/<policy_arn>`.
+//!
+//! A role's delete always detaches its managed policies and deletes its inline ones first,
+//! as Terraform does with `force_detach_policies = true`; `false` is accepted and recorded
+//! but does not make the delete fail.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -75,6 +79,29 @@ fn role_value(role: &Role, prior: Option<&Value>, listed: bool) -> Value {
         (None, _) => Value::Null,
     };
     m.insert("assume_role_policy".into(), doc);
+    crate::util::carry_name_prefix(&mut m, prior);
+    // what infra does on delete whatever the value (module docs)
+    m.insert(
+        "force_detach_policies".into(),
+        prior
+            .map(|p| p.get("force_detach_policies").clone())
+            .filter(|v| matches!(v, Value::Bool(_)))
+            .unwrap_or(Value::Bool(false)),
+    );
+    // ListRoles leaves the boundary out on AWS: keep the prior's when listed without one
+    let boundary = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn());
+    m.insert(
+        "permissions_boundary".into(),
+        match boundary {
+            Some(arn) => Value::string(arn),
+            None if listed => prior
+                .map(|p| p.get("permissions_boundary").clone())
+                .unwrap_or(Value::Null),
+            None => Value::Null,
+        },
+    );
     if listed && role.tags().is_empty() {
         for k in ["tags", "tags_all"] {
             let v = prior.map(|p| p.get(k).clone()).unwrap_or(Value::Null);
@@ -147,6 +174,9 @@ pub(crate) async fn read_roles(
 /// The name of an IAM object: configured, or derived from the idempotency token (at most
 /// `max` characters) so a rerun of the same intent finds the object it made.
 pub(crate) fn generated_name(req: &CreateRequest, max: usize) -> String {
+    if let (None, Some(prefix)) = (get_str(&req.config, "name"), get_str(&req.config, "name_prefix")) {
+        return crate::util::prefixed_name(prefix, &req.token, max);
+    }
     get_str(&req.config, "name")
         .map(str::to_string)
         .unwrap_or_else(|| {
@@ -181,6 +211,7 @@ pub(crate) async fn create_role(
                 .assume_role_policy_document(doc)
                 .set_description(get_str(c, "description").map(str::to_string))
                 .set_max_session_duration(get_i64(c, "max_session_duration").map(|n| n as i32))
+                .set_permissions_boundary(get_str(c, "permissions_boundary").map(str::to_string))
                 .set_tags(Some(tags.clone()))
                 .send()
         })
@@ -221,6 +252,27 @@ pub(crate) async fn update_role(
                 .send()
         })
         .await?;
+    }
+    let boundary = get_str(desired, "permissions_boundary");
+    if boundary != get_str(prior, "permissions_boundary") {
+        match boundary {
+            Some(arn) => {
+                p.call("iam:PutRolePermissionsBoundary", || {
+                    p.iam()
+                        .put_role_permissions_boundary()
+                        .role_name(id)
+                        .permissions_boundary(arn)
+                        .send()
+                })
+                .await?;
+            }
+            None => {
+                p.call("iam:DeleteRolePermissionsBoundary", || {
+                    p.iam().delete_role_permissions_boundary().role_name(id).send()
+                })
+                .await?;
+            }
+        }
     }
     let (removed, changed) = tag_changes(prior, desired);
     if !removed.is_empty() {

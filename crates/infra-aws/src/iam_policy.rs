@@ -67,6 +67,7 @@ fn policy_value(
         Value::string(f.name.unwrap_or_else(|| name_of_arn(f.arn))),
     );
     m.insert("path".into(), Value::string(f.path.unwrap_or("/")));
+    crate::util::carry_name_prefix(&mut m, prior);
     // the emulator's account scan omits the policy id: keep the one already known
     let policy_id = match f.policy_id {
         Some(id) => Value::string(id),
@@ -399,12 +400,13 @@ fn split_role_policy(id: &str) -> Result<(&str, &str), ProviderError> {
 }
 
 fn role_policy_value(role: &str, name: &str, doc: Option<&str>, prior: Option<&Value>) -> Value {
-    Value::map([
-        ("id", Value::string(format!("{role}:{name}"))),
-        ("role", Value::string(role)),
-        ("name", Value::string(name)),
-        ("policy", document(doc, prior, "policy")),
-    ])
+    let mut m = BTreeMap::new();
+    m.insert("id".into(), Value::string(format!("{role}:{name}")));
+    m.insert("role".into(), Value::string(role));
+    m.insert("name".into(), Value::string(name));
+    m.insert("policy".into(), document(doc, prior, "policy"));
+    crate::util::carry_name_prefix(&mut m, prior);
+    Value::Map(m)
 }
 
 async fn get_role_policy(

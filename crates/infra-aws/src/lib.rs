@@ -59,14 +59,17 @@ mod route53_batch;
 mod route53_health;
 mod route53_records;
 mod route_table;
+mod routes;
 mod security_group;
 mod sg_rule;
 mod sg_rules;
 mod subnet;
+mod subnet_ipv6;
 mod util;
 mod vpc;
 mod vpc_cidr;
 mod vpc_endpoint;
+mod vpc_ipv6;
 mod vpc_sg_rule;
 mod waits;
 

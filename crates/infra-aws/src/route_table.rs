@@ -3,9 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_ec2::types::{
-    Filter, ResourceType, Route, RouteOrigin, RouteTable, RouteTableAssociationStateCode,
-};
+use aws_sdk_ec2::types::{Filter, ResourceType, Route, RouteTable, RouteTableAssociationStateCode};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
@@ -13,6 +11,7 @@ use crate::errors::{is_not_found, missing};
 use crate::util::{
     ec2_arn, filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec, update_tags,
 };
+use crate::routes::{self, routes_of, Dest};
 use crate::AwsProvider;
 
 pub(crate) async fn describe(
@@ -35,46 +34,6 @@ pub(crate) async fn describe(
     .await
 }
 
-// ---- inline routes ----
-
-/// A route the user manages: not the `local` route, not one AWS made with the table or
-/// propagated, and with an IPv4 destination.
-fn is_user_route(r: &Route) -> bool {
-    r.gateway_id() != Some("local")
-        && !matches!(
-            r.origin(),
-            Some(RouteOrigin::CreateRouteTable) | Some(RouteOrigin::EnableVgwRoutePropagation)
-        )
-        && r.destination_cidr_block().is_some()
-}
-
-fn route_block(r: &Route) -> Value {
-    Value::map([
-        ("cidr_block", opt(r.destination_cidr_block())),
-        ("gateway_id", opt(r.gateway_id())),
-        ("nat_gateway_id", opt(r.nat_gateway_id())),
-    ])
-}
-
-/// Configured routes by destination: (gateway_id, nat_gateway_id).
-pub(crate) fn routes_of(v: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
-    v.get("route")
-        .as_list()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| {
-            let cidr = get_str(r, "cidr_block")?.to_string();
-            Some((
-                cidr,
-                (
-                    get_str(r, "gateway_id").map(str::to_string),
-                    get_str(r, "nat_gateway_id").map(str::to_string),
-                ),
-            ))
-        })
-        .collect()
-}
-
 fn sort_blocks(items: &mut [Value]) {
     items.sort_by_key(|v| v.to_json().to_string());
 }
@@ -86,12 +45,22 @@ pub(crate) fn table_value(
     t: &RouteTable,
     prior: Option<&Value>,
 ) -> Option<(String, Value)> {
+    table_value_with(p, t, prior, false)
+}
+
+/// `with_instance`: the `route` blocks take `instance_id` (`aws_default_route_table`).
+pub(crate) fn table_value_with(
+    p: &AwsProvider,
+    t: &RouteTable,
+    prior: Option<&Value>,
+    with_instance: bool,
+) -> Option<(String, Value)> {
     let id = t.route_table_id()?.to_string();
     let mut routes: Vec<Value> = t
         .routes()
         .iter()
-        .filter(|r| is_user_route(r))
-        .map(route_block)
+        .filter(|r| routes::is_user_route(r))
+        .map(|r| routes::block_value(r, with_instance))
         .collect();
     sort_blocks(&mut routes);
     let mut m = BTreeMap::new();
@@ -108,100 +77,22 @@ pub(crate) async fn read_tables(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
+    read_tables_with(p, items, false).await
+}
+
+pub(crate) async fn read_tables_with(
+    p: &AwsProvider,
+    items: &[ReadRequest],
+    with_instance: bool,
+) -> Result<BTreeMap<String, Value>, ProviderError> {
     crate::util::read_by_id(
         items,
         "route-table-id",
         |filters| describe(p, filters),
         RouteTable::route_table_id,
-        |x, prior| table_value(p, x, prior),
+        |x, prior| table_value_with(p, x, prior, with_instance),
     )
     .await
-}
-
-async fn create_route_call(
-    p: &AwsProvider,
-    table: &str,
-    cidr: &str,
-    gw: Option<&str>,
-    nat: Option<&str>,
-) -> Result<(), ProviderError> {
-    if gw.is_none() && nat.is_none() {
-        return Err(ProviderError::new(
-            ErrorKind::Rejected,
-            format!("route {cidr} in {table} has no target; set gateway_id or nat_gateway_id"),
-        ));
-    }
-    crate::errors::unless_done(
-        p.call("ec2:CreateRoute", || {
-            p.ec2()
-                .create_route()
-                .route_table_id(table)
-                .destination_cidr_block(cidr)
-                .set_gateway_id(gw.map(str::to_string))
-                .set_nat_gateway_id(nat.map(str::to_string))
-                .send()
-        })
-        .await,
-    )?;
-    Ok(())
-}
-
-async fn replace_route_call(
-    p: &AwsProvider,
-    table: &str,
-    cidr: &str,
-    gw: Option<&str>,
-    nat: Option<&str>,
-) -> Result<(), ProviderError> {
-    p.call("ec2:ReplaceRoute", || {
-        p.ec2()
-            .replace_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(gw.map(str::to_string))
-            .set_nat_gateway_id(nat.map(str::to_string))
-            .send()
-    })
-    .await?;
-    Ok(())
-}
-
-async fn delete_route_call(p: &AwsProvider, table: &str, cidr: &str) -> Result<(), ProviderError> {
-    match p
-        .call("ec2:DeleteRoute", || {
-            p.ec2()
-                .delete_route()
-                .route_table_id(table)
-                .destination_cidr_block(cidr)
-                .send()
-        })
-        .await
-    {
-        Err(e) if is_not_found(&e) => Ok(()),
-        r => r.map(|_| ()),
-    }
-}
-
-/// Bring the inline routes of `table` from `old` to `new`: delete, replace, create.
-pub(crate) async fn sync_routes(
-    p: &AwsProvider,
-    table: &str,
-    old: &BTreeMap<String, (Option<String>, Option<String>)>,
-    new: &BTreeMap<String, (Option<String>, Option<String>)>,
-) -> Result<(), ProviderError> {
-    for cidr in old.keys().filter(|c| !new.contains_key(*c)) {
-        delete_route_call(p, table, cidr).await?;
-    }
-    for (cidr, (gw, nat)) in new {
-        match old.get(cidr) {
-            None => create_route_call(p, table, cidr, gw.as_deref(), nat.as_deref()).await?,
-            Some(prev) if prev != &(gw.clone(), nat.clone()) => {
-                replace_route_call(p, table, cidr, gw.as_deref(), nat.as_deref()).await?
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
 }
 
 pub(crate) async fn create_table(
@@ -224,7 +115,7 @@ pub(crate) async fn create_table(
         .and_then(RouteTable::route_table_id)
         .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateRouteTable returned no id"))?
         .to_string();
-    sync_routes(p, &id, &BTreeMap::new(), &routes_of(&req.config)).await?;
+    routes::sync(p, &id, &BTreeMap::new(), &routes_of(&req.config)).await?;
     p.read_back("aws_route_table", &id, &req.config).await
 }
 
@@ -234,7 +125,7 @@ pub(crate) async fn update_table(
     prior: &Value,
     desired: &Value,
 ) -> Result<Value, ProviderError> {
-    sync_routes(p, id, &routes_of(prior), &routes_of(desired)).await?;
+    routes::sync(p, id, &routes_of(prior), &routes_of(desired)).await?;
     update_tags(p, id, prior, desired).await?;
     p.read_back("aws_route_table", id, desired).await
 }
@@ -290,7 +181,7 @@ pub(crate) async fn adopt_table(
     // the create may have stopped before every route was made
     let want = routes_of(&req.config);
     if routes_of(&v) != want {
-        sync_routes(p, &id, &routes_of(&v), &want).await?;
+        routes::sync(p, &id, &routes_of(&v), &want).await?;
         return p
             .read_back("aws_route_table", &id, &req.config)
             .await
@@ -301,50 +192,45 @@ pub(crate) async fn adopt_table(
 
 // ---- aws_route ----
 
-/// `<route_table_id>_<destination_cidr_block>`, the Terraform provider's id.
-pub fn route_id(table: &str, cidr: &str) -> String {
-    format!("{table}_{cidr}")
+/// `<route_table_id>_<destination>`, the Terraform provider's import id (the destination
+/// is the IPv4 CIDR, the IPv6 CIDR or the prefix list id).
+pub fn route_id(table: &str, dest: &str) -> String {
+    format!("{table}_{dest}")
 }
 
 /// The table and destination of a route, from its prior attributes or its id.
-fn route_key(id: &str, prior: &Value) -> Option<(String, String)> {
-    match (
-        get_str(prior, "route_table_id"),
-        get_str(prior, "destination_cidr_block"),
-    ) {
-        (Some(t), Some(c)) => Some((t.to_string(), c.to_string())),
+fn route_key(id: &str, prior: &Value) -> Option<(String, Dest)> {
+    match (get_str(prior, "route_table_id"), Dest::of_resource(prior)) {
+        (Some(t), Some(d)) => Some((t.to_string(), d)),
         _ => id
             .split_once('_')
-            .map(|(t, c)| (t.to_string(), c.to_string())),
+            .map(|(t, d)| (t.to_string(), Dest::parse(d))),
     }
 }
 
-fn route_value(table: &str, r: &Route) -> Value {
-    let cidr = r.destination_cidr_block().unwrap_or("");
-    Value::map([
-        ("id", Value::string(route_id(table, cidr))),
-        ("route_table_id", Value::string(table)),
-        ("destination_cidr_block", Value::string(cidr)),
-        ("gateway_id", opt(r.gateway_id())),
-        ("nat_gateway_id", opt(r.nat_gateway_id())),
-        ("origin", opt(r.origin().map(|o| o.as_str()))),
-        ("state", opt(r.state().map(|s| s.as_str()))),
-    ])
+fn route_value(table: &str, dest: &Dest, r: &Route) -> Value {
+    let mut m = BTreeMap::new();
+    m.insert("id".into(), Value::string(route_id(table, dest.as_str())));
+    m.insert("route_table_id".into(), Value::string(table));
+    for (k, v) in routes::resource_fields(r) {
+        m.insert(k.into(), v);
+    }
+    Value::Map(m)
 }
 
-fn find_route<'a>(t: &'a RouteTable, cidr: &str) -> Option<&'a Route> {
+fn find_route<'a>(t: &'a RouteTable, dest: &Dest) -> Option<&'a Route> {
     t.routes()
         .iter()
-        .find(|r| r.destination_cidr_block() == Some(cidr))
+        .find(|r| Dest::of_route(r).as_ref() == Some(dest))
 }
 
 pub(crate) async fn read_routes(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let keys: Vec<(String, String, String)> = items
+    let keys: Vec<(String, String, Dest)> = items
         .iter()
-        .filter_map(|i| route_key(&i.id, &i.prior).map(|(t, c)| (i.id.clone(), t, c)))
+        .filter_map(|i| route_key(&i.id, &i.prior).map(|(t, d)| (i.id.clone(), t, d)))
         .collect();
     let mut tables = HashMap::new();
     for chunk in id_chunks(keys.iter().map(|(_, t, _)| t.as_str())) {
@@ -355,9 +241,9 @@ pub(crate) async fn read_routes(
         }
     }
     let mut out = BTreeMap::new();
-    for (id, table, cidr) in keys {
-        if let Some(r) = tables.get(&table).and_then(|t| find_route(t, &cidr)) {
-            out.insert(id, route_value(&table, r));
+    for (id, table, dest) in keys {
+        if let Some(r) = tables.get(&table).and_then(|t| find_route(t, &dest)) {
+            out.insert(id, route_value(&table, &dest, r));
         }
     }
     Ok(out)
@@ -366,55 +252,50 @@ pub(crate) async fn read_routes(
 async fn read_route(
     p: &AwsProvider,
     table: &str,
-    cidr: &str,
+    dest: &Dest,
 ) -> Result<Option<Value>, ProviderError> {
     let found = describe(p, vec![filter("route-table-id", [table])]).await?;
     Ok(found
         .iter()
         .find(|t| t.route_table_id() == Some(table))
-        .and_then(|t| find_route(t, cidr))
-        .map(|r| route_value(table, r)))
+        .and_then(|t| find_route(t, dest))
+        .map(|r| route_value(table, dest, r)))
 }
 
-fn route_parts(type_name: &str, v: &Value) -> Result<(String, String), ProviderError> {
+fn route_parts(type_name: &str, v: &Value) -> Result<(String, Dest), ProviderError> {
     let table = get_str(v, "route_table_id").ok_or_else(|| missing(type_name, "route_table_id"))?;
-    let cidr = get_str(v, "destination_cidr_block")
-        .ok_or_else(|| missing(type_name, "destination_cidr_block"))?;
-    Ok((table.to_string(), cidr.to_string()))
+    let dest = Dest::of_resource(v).ok_or_else(|| {
+        ProviderError::new(
+            ErrorKind::Rejected,
+            format!("{type_name}: set one of destination_cidr_block, destination_ipv6_cidr_block and destination_prefix_list_id"),
+        )
+    })?;
+    Ok((table.to_string(), dest))
 }
 
 pub(crate) async fn create_route(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Value, ProviderError> {
-    let (table, cidr) = route_parts("aws_route", &req.config)?;
-    create_route_call(
-        p,
-        &table,
-        &cidr,
-        get_str(&req.config, "gateway_id"),
-        get_str(&req.config, "nat_gateway_id"),
-    )
-    .await?;
-    let id = route_id(&table, &cidr);
+    let (table, dest) = route_parts("aws_route", &req.config)?;
+    routes::create_call(p, &table, &dest, &routes::targets_of(&req.config)).await?;
+    let id = route_id(&table, dest.as_str());
     p.read_back("aws_route", &id, &req.config).await
 }
 
 pub(crate) async fn update_route(
     p: &AwsProvider,
     id: &str,
-    _prior: &Value,
+    prior: &Value,
     desired: &Value,
 ) -> Result<Value, ProviderError> {
-    let (table, cidr) = route_parts("aws_route", desired)?;
-    replace_route_call(
-        p,
-        &table,
-        &cidr,
-        get_str(desired, "gateway_id"),
-        get_str(desired, "nat_gateway_id"),
-    )
-    .await?;
+    let (table, dest) = route_parts("aws_route", desired)?;
+    let mut want = routes::targets_of(desired);
+    // computed with an instance target: not the user's choice unless configured so
+    if want.contains_key("instance_id") || get_str(prior, "instance_id").is_some() {
+        want.remove("network_interface_id");
+    }
+    routes::replace_call(p, &table, &dest, &want).await?;
     p.read_back("aws_route", id, desired).await
 }
 
@@ -423,18 +304,18 @@ pub(crate) async fn delete_route(
     id: &str,
     prior: &Value,
 ) -> Result<(), ProviderError> {
-    let Some((table, cidr)) = route_key(id, prior) else {
+    let Some((table, dest)) = route_key(id, prior) else {
         return Err(ProviderError::new(ErrorKind::Rejected, format!("cannot tell the route table and destination of route `{id}`; remove it from the state")));
     };
-    delete_route_call(p, &table, &cidr).await
+    routes::delete_call(p, &table, &dest).await
 }
 
 pub(crate) async fn adopt_route(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let (table, cidr) = route_parts("aws_route", &req.config)?;
-    match read_route(p, &table, &cidr).await {
+    let (table, dest) = route_parts("aws_route", &req.config)?;
+    match read_route(p, &table, &dest).await {
         Ok(Some(v)) if v.get("origin").as_str() != Some("CreateRouteTable") => Ok(Some(v)),
         Ok(_) => Ok(None),
         Err(e) if is_not_found(&e) => Ok(None),

@@ -46,6 +46,7 @@ pub(crate) fn to_value(
     let mut m = BTreeMap::new();
     m.insert("id".into(), Value::string(&id));
     m.insert("name".into(), opt(g.group_name()));
+    crate::util::carry_name_prefix(&mut m, prior);
     m.insert("description".into(), opt(g.description()));
     m.insert("vpc_id".into(), opt(g.vpc_id()));
     m.insert("owner_id".into(), opt(g.owner_id()));
@@ -205,9 +206,10 @@ pub(crate) async fn sync_rules(
 
 pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
     let c = &req.config;
-    let name = match get_str(c, "name") {
-        Some(n) => n.to_string(),
-        None => format!("infra-{:016x}", rand::random::<u64>()),
+    let name = match (get_str(c, "name"), get_str(c, "name_prefix")) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(prefix)) => crate::util::prefixed_name(prefix, &req.token, 255),
+        (None, None) => format!("infra-{:016x}", rand::random::<u64>()),
     };
     let description = get_str(c, "description")
         .unwrap_or("Managed by Terraform")

@@ -1,5 +1,6 @@
 //! `aws_subnet`: CreateSubnet with tags, `map_public_ip_on_launch` through
-//! ModifySubnetAttribute, batched DescribeSubnets reads.
+//! ModifySubnetAttribute, batched DescribeSubnets reads. IPv6, DNS-on-launch and Outposts
+//! arguments: `subnet_ipv6`.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,7 @@ use crate::errors::missing;
 use crate::util::{
     ec2_arn, get_bool, get_str, infra_filters, opt, put_tags, tag_spec, update_tags,
 };
-use crate::AwsProvider;
+use crate::{subnet_ipv6, AwsProvider};
 
 const TYPE: &str = "aws_subnet";
 
@@ -54,6 +55,7 @@ fn to_value(p: &AwsProvider, s: &Subnet, prior: Option<&Value>) -> Option<(Strin
             .map(Value::string)
             .unwrap_or_else(|| ec2_arn(p, s.owner_id(), "subnet", &id)),
     );
+    subnet_ipv6::fields(s, prior, &mut m);
     put_tags(&mut m, s.tags(), prior);
     Some((id, Value::Map(m)))
 }
@@ -88,16 +90,30 @@ async fn set_public_ip(p: &AwsProvider, id: &str, on: bool) -> Result<(), Provid
 pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
     let c = &req.config;
     let vpc = get_str(c, "vpc_id").ok_or_else(|| missing(TYPE, "vpc_id"))?;
-    let cidr = get_str(c, "cidr_block").ok_or_else(|| missing(TYPE, "cidr_block"))?;
+    let cidr = get_str(c, "cidr_block").map(str::to_string);
+    let ipv6 = get_str(c, "ipv6_cidr_block").map(str::to_string);
+    let native = get_bool(c, "ipv6_native") == Some(true);
+    if cidr.is_none() && !(native && ipv6.is_some()) {
+        return Err(ProviderError::new(
+            ErrorKind::Rejected,
+            format!("{}: set `cidr_block`, or `ipv6_native = true` with `ipv6_cidr_block`", req.address),
+        ));
+    }
     let az = get_str(c, "availability_zone").map(str::to_string);
+    let az_id = get_str(c, "availability_zone_id").map(str::to_string);
+    let outpost = get_str(c, "outpost_arn").map(str::to_string);
     let spec = tag_spec(ResourceType::Subnet, req);
     let out = p
         .call("ec2:CreateSubnet", || {
             p.ec2()
                 .create_subnet()
                 .vpc_id(vpc)
-                .cidr_block(cidr)
+                .set_cidr_block(cidr.clone())
+                .set_ipv6_cidr_block(ipv6.clone())
+                .set_ipv6_native(native.then_some(true))
                 .set_availability_zone(az.clone())
+                .set_availability_zone_id(if az.is_none() { az_id.clone() } else { None })
+                .set_outpost_arn(outpost.clone())
                 .tag_specifications(spec.clone())
                 .send()
         })
@@ -110,6 +126,8 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     if get_bool(c, "map_public_ip_on_launch") == Some(true) {
         set_public_ip(p, &id, true).await?;
     }
+    // what AWS sets after creation, each from its default (a created subnet has them all off)
+    subnet_ipv6::modify(p, &id, &subnet_ipv6::defaults(), c).await?;
     p.read_back(TYPE, &id, c).await
 }
 
@@ -124,6 +142,7 @@ pub(crate) async fn update(
     {
         set_public_ip(p, id, v).await?;
     }
+    subnet_ipv6::update(p, id, prior, desired).await?;
     update_tags(p, id, prior, desired).await?;
     p.read_back(TYPE, id, desired).await
 }

@@ -3,7 +3,8 @@
 //!
 //! DescribeVpcs does not report the DNS attributes nor the default route table, security
 //! group and network ACL. Those are fetched (batched per type) at creation and adoption,
-//! then carried from the prior state on reads, so a refresh of N VPCs is one call.
+//! then carried from the prior state on reads, so a refresh of N VPCs is one call (so are
+//! Network Address Usage metrics). IPv6 and IPAM arguments: `vpc_ipv6`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,7 +18,7 @@ use crate::errors::missing;
 use crate::util::{
     ec2_arn, filter, get_bool, get_str, id_chunks, infra_filters, put_tags, tag_spec, update_tags,
 };
-use crate::AwsProvider;
+use crate::{vpc_ipv6, AwsProvider};
 
 const TYPE: &str = "aws_vpc";
 const EXTRAS: [&str; 4] = [
@@ -54,6 +55,7 @@ struct Extras {
     default_sg: HashMap<String, String>,
     default_acl: HashMap<String, String>,
     dns: HashMap<String, (bool, bool)>,
+    nau: HashMap<String, bool>,
 }
 
 fn needs_ids(prior: Option<&Value>) -> bool {
@@ -64,6 +66,7 @@ fn needs_dns(prior: Option<&Value>) -> bool {
     prior.is_none_or(|p| {
         p.get("enable_dns_support").as_bool().is_none()
             || p.get("enable_dns_hostnames").as_bool().is_none()
+            || p.get("enable_network_address_usage_metrics").as_bool().is_none()
     })
 }
 
@@ -80,6 +83,7 @@ async fn fetch_extras(
             id.clone(),
             (support.unwrap_or(true), hostnames.unwrap_or(false)),
         );
+        x.nau.insert(id.clone(), vpc_ipv6::read_nau(p, id).await?.unwrap_or(false));
     }
     if vpc_ids.is_empty() {
         return Ok(x);
@@ -207,6 +211,14 @@ fn to_value(
     };
     m.insert("enable_dns_support".into(), support);
     m.insert("enable_dns_hostnames".into(), hostnames);
+    m.insert(
+        "enable_network_address_usage_metrics".into(),
+        match x.nau.get(&id) {
+            Some(v) => Value::Bool(*v),
+            None => carried("enable_network_address_usage_metrics").unwrap_or(Value::Bool(false)),
+        },
+    );
+    vpc_ipv6::fields(vpc, prior, &mut m);
     put_tags(&mut m, vpc.tags(), prior);
     Some((id, Value::Map(m)))
 }
@@ -283,14 +295,14 @@ async fn set_dns(
 
 pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
     let c = &req.config;
-    let cidr = get_str(c, "cidr_block").ok_or_else(|| missing(TYPE, "cidr_block"))?;
+    if get_str(c, "cidr_block").is_none() && get_str(c, "ipv4_ipam_pool_id").is_none() {
+        return Err(missing(TYPE, "cidr_block"));
+    }
     let tenancy = get_str(c, "instance_tenancy").map(Tenancy::from);
     let spec = tag_spec(ResourceType::Vpc, req);
     let out = p
         .call("ec2:CreateVpc", || {
-            p.ec2()
-                .create_vpc()
-                .cidr_block(cidr)
+            vpc_ipv6::create_args(p.ec2().create_vpc(), c)
                 .set_instance_tenancy(tenancy.clone())
                 .tag_specifications(spec.clone())
                 .send()
@@ -315,10 +327,15 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         (!support).then_some(false),
     )
     .await?;
+    let nau = get_bool(c, "enable_network_address_usage_metrics").unwrap_or(false);
+    if nau {
+        vpc_ipv6::set_nau(p, &id, true).await?;
+    }
     // the prior for read-back: the configuration, with the DNS flags just set
     let mut prior = c.as_map().cloned().unwrap_or_default();
     prior.insert("enable_dns_hostnames".into(), Value::Bool(hostnames));
     prior.insert("enable_dns_support".into(), Value::Bool(support));
+    prior.insert("enable_network_address_usage_metrics".into(), Value::Bool(nau));
     p.read_back(TYPE, &id, &Value::Map(prior)).await
 }
 
@@ -336,6 +353,10 @@ pub(crate) async fn update(
         changed("enable_dns_support"),
     )
     .await?;
+    if let Some(v) = changed("enable_network_address_usage_metrics") {
+        vpc_ipv6::set_nau(p, id, v).await?;
+    }
+    vpc_ipv6::sync(p, id, prior, desired).await?;
     update_tags(p, id, prior, desired).await?;
     let mut next = prior.as_map().cloned().unwrap_or_default();
     for k in [
@@ -343,8 +364,14 @@ pub(crate) async fn update(
         "enable_dns_support",
         "tags",
         "tags_all",
-    ] {
+    ]
+    .into_iter()
+    .chain(vpc_ipv6::CARRIED)
+    {
         next.insert(k.into(), desired.get(k).clone());
+    }
+    if let Some(v) = get_bool(desired, "enable_network_address_usage_metrics") {
+        next.insert("enable_network_address_usage_metrics".into(), Value::Bool(v));
     }
     p.read_back(TYPE, id, &Value::Map(next)).await
 }

@@ -46,7 +46,15 @@ fn diff_body(
     out: &mut Vec<AttrChange>,
 ) {
     for a in attrs {
-        if !attr_equal(&a.ty, prior.get(a.name), planned.get(a.name)) {
+        // an attribute the schema gained after the object was recorded: the prior object
+        // had the attribute's default (what AWS does when it is not sent)
+        let recorded_before = prior.as_map().is_some_and(|m| !m.contains_key(a.name));
+        let same = attr_equal(&a.ty, prior.get(a.name), planned.get(a.name))
+            || (recorded_before
+                && a.default
+                    .as_ref()
+                    .is_some_and(|d| attr_equal(&a.ty, d, planned.get(a.name))));
+        if !same {
             out.push(AttrChange {
                 path: join(prefix, a.name),
                 force_new: force || a.force_new,
@@ -187,6 +195,31 @@ pub fn value_equal(a: &Value, b: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attribute_added_to_the_schema_later_had_its_default() {
+        let schema = infra_model::schema::lookup(infra_model::Mode::Managed, "aws_subnet").unwrap();
+        // recorded before `enable_dns64` existed: its default is no change, true is one
+        let prior = Value::map([("id", Value::string("subnet-1")), ("cidr_block", Value::string("10.0.1.0/24"))]);
+        let mut planned = prior.clone();
+        if let Value::Map(m) = &mut planned {
+            m.insert("enable_dns64".into(), Value::Bool(false));
+        }
+        assert!(diff(schema, &prior, &planned).iter().all(|c| c.path != "enable_dns64"));
+        if let Value::Map(m) = &mut planned {
+            m.insert("enable_dns64".into(), Value::Bool(true));
+        }
+        assert!(diff(schema, &prior, &planned).iter().any(|c| c.path == "enable_dns64"));
+        // recorded as null: a change to the default is a change
+        let mut prior = prior;
+        if let Value::Map(m) = &mut prior {
+            m.insert("enable_dns64".into(), Value::Null);
+        }
+        if let Value::Map(m) = &mut planned {
+            m.insert("enable_dns64".into(), Value::Bool(false));
+        }
+        assert!(diff(schema, &prior, &planned).iter().any(|c| c.path == "enable_dns64"));
+    }
 
     #[test]
     fn semantic_equality() {

@@ -112,7 +112,8 @@ fn assume_role_policy_is_compared_as_a_policy() {
     let prior_attrs = json!({
         "id": "r", "name": "r", "arn": "arn:r", "unique_id": "AROA", "create_date": "x",
         "path": "/", "description": null, "max_session_duration": 3600,
-        "assume_role_policy": stored, "tags": {}, "tags_all": {}
+        "assume_role_policy": stored, "tags": {}, "tags_all": {},
+        "name_prefix": null, "permissions_boundary": null, "force_detach_policies": false
     });
     let cfg = |doc: &str| json!({"name": "r", "assume_role_policy": doc});
     let reformatted = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": [\"sts:AssumeRole\"],\n      \"Principal\": {\"Service\": [\"eks.amazonaws.com\"]}\n    }\n  ]\n}";

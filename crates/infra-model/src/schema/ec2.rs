@@ -83,11 +83,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     ];
     a.extend(tags());
     a.extend(computed(&["arn", "owner_id", "vpc_id", "route_table_id"]));
-    let route = vec![
-        attr("cidr_block", s()).optional(),
-        attr("gateway_id", s()).optional(),
-        attr("nat_gateway_id", s()).optional(),
-    ];
+    let route = super::network::route_block_attrs(true);
     out.push(resource(
         "aws_default_route_table",
         Managed,

@@ -10,10 +10,13 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
 
     let mut a = vec![
         attr("name", s()).optional().computed().force_new(),
+        attr("name_prefix", s()).optional().force_new(),
         attr("path", s()).optional().default("/").force_new(),
         attr("description", s()).optional(),
         attr("assume_role_policy", AttrType::Json).required(),
         attr("max_session_duration", n()).optional().default(3600.0),
+        attr("permissions_boundary", s()).optional(),
+        attr("force_detach_policies", b()).optional().default(false),
     ];
     a.extend(tags());
     a.extend(computed(&["arn", "unique_id", "create_date"]));
@@ -33,6 +36,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
 
     let mut a = vec![
         attr("name", s()).optional().computed().force_new(),
+        attr("name_prefix", s()).optional().force_new(),
         attr("path", s()).optional().default("/").force_new(),
         attr("description", s()).optional().force_new(),
         attr("policy", AttrType::Json).required(),
@@ -45,6 +49,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     let a = vec![
         attr("role", s()).required().force_new(),
         attr("name", s()).optional().computed().force_new(),
+        attr("name_prefix", s()).optional().force_new(),
         attr("policy", AttrType::Json).required(),
         attr("id", s()).computed(),
     ];
