@@ -149,7 +149,7 @@ impl<'a> Scheduler<'a> {
                             StepKind::Create => timeouts.create,
                             StepKind::Update => timeouts.update,
                             StepKind::Delete => timeouts.delete,
-                            StepKind::Read => None,
+                            StepKind::Read | StepKind::Barrier => None,
                         }
                         .map(std::time::Duration::from_secs);
                         let handle = tasks.spawn(async move {
