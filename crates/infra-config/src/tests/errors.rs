@@ -267,12 +267,12 @@ main.tf:14:16: aws_vpc.self refers to itself
 fn every_error_at_once_across_phases() {
     let (stack, diags) = load(&input(&[(
         "main.tf",
-        "variable \"x\" {}\nresource \"aws_vpc\" \"v\" {}\noutput \"o\" {\n  value = var.y\n}\n",
+        "variable \"x\" {}\nresource \"aws_subnet\" \"v\" {}\noutput \"o\" {\n  value = var.y\n}\n",
     )]));
     assert!(stack.is_none());
     assert_eq!(
         render(&diags),
-        r#"main.tf:2:1: error: missing required argument `cidr_block` in aws_vpc.v -- add `cidr_block = <string>`
+        r#"main.tf:2:1: error: missing required argument `vpc_id` in aws_subnet.v -- add `vpc_id = <string>`
 main.tf:1:1: error: variable "x" has no value -- set it with `--var x=...`, in a .tfvars file (`x = ...`), or with the TF_VAR_x environment variable; or give the variable a default
 main.tf:4:11: error: reference to undeclared input variable `var.y` -- did you mean `var.x`?"#
     );
