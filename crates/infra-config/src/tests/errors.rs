@@ -44,8 +44,7 @@ data "aws_regions" "current" {
 main.tf:1:1: error: unknown block type `resourse` -- did you mean `resource`?
 main.tf:8:3: error: unknown argument `cidr_blok` in aws_subnet.a -- did you mean `cidr_block`?
 main.tf:9:3: error: `arn` is computed by AWS and cannot be set in aws_subnet.a -- remove it; read it as `aws_subnet.a.arn` instead
-main.tf:10:3: error: unknown block `routes` in aws_subnet.a -- expected one of: vpc_id, cidr_block, availability_zone, map_public_ip_on_launch, tags
-main.tf:6:1: error: missing required argument `cidr_block` in aws_subnet.a -- add `cidr_block = <string>`
+main.tf:10:3: error: unknown block `routes` in aws_subnet.a -- expected one of: vpc_id, cidr_block, availability_zone, availability_zone_id, map_public_ip_on_launch, ipv6_cidr_block, ipv6_native, assign_ipv6_address_on_creation, enable_dns64, enable_resource_name_dns_a_record_on_launch, enable_resource_name_dns_aaaa_record_on_launch, private_dns_hostname_type_on_launch, outpost_arn, customer_owned_ipv4_pool, map_customer_owned_ip_on_launch, tags
 main.tf:3:1: error: unknown resource type `aws_vcp` -- did you mean `aws_vpc`?
 main.tf:13:1: error: unknown data source `aws_regions` -- did you mean `aws_region`?
 "#,

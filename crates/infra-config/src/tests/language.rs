@@ -165,7 +165,7 @@ resourc "aws_subnet" "s" {}
         ],
         r#"
 c.tf:4:1: error: unknown block type `resourc` -- did you mean `resource`?
-main.tf:3:3: error: unknown argument `bogus` in aws_vpc.a -- expected one of: cidr_block, enable_dns_hostnames, enable_dns_support, instance_tenancy, tags
+main.tf:3:3: error: unknown argument `bogus` in aws_vpc.a -- expected one of: cidr_block, ipv4_ipam_pool_id, ipv4_netmask_length, enable_dns_hostnames, enable_dns_support, enable_network_address_usage_metrics, instance_tenancy, assign_generated_ipv6_cidr_block, ipv6_cidr_block, ipv6_cidr_block_network_border_group, ipv6_ipam_pool_id, ipv6_netmask_length, tags
 main.tf:5:1: error: unknown resource type `aws_vpn_connection` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
 b.tf:2:10: error: unknown function "upperr" -- did you mean "upper"?
 b.tf:2:25: error: reference to undeclared local value `local.nope` -- did you mean `local.y`?
