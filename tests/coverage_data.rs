@@ -267,7 +267,11 @@ fn node_image_cluster_token_and_endpoint_service_lookups() {
     let ws = Workspace::from_files(&[("main.tf", NODE_LOOKUPS)], true);
     let apply = direct(&ws, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert!(!apply.all().contains("k8s-aws-v1."), "the token is not printed:\n{}", apply.all());
+    assert!(
+        !apply.all().contains("k8s-aws-v1."),
+        "the token is not printed:\n{}",
+        apply.all()
+    );
     let outputs = output_json(&ws);
     let want = rt().block_on(async {
         let out = aws_sdk_ec2::Client::new(&sdk_config())
@@ -284,8 +288,14 @@ fn node_image_cluster_token_and_endpoint_service_lookups() {
             .unwrap();
         let mut images = out.images().to_vec();
         images.sort_by(|a, b| a.creation_date().cmp(&b.creation_date()));
-        let i = images.last().expect("the emulator has Amazon Linux 2 images").clone();
-        (i.image_id().unwrap().to_string(), i.name().unwrap().to_string())
+        let i = images
+            .last()
+            .expect("the emulator has Amazon Linux 2 images")
+            .clone();
+        (
+            i.image_id().unwrap().to_string(),
+            i.name().unwrap().to_string(),
+        )
     });
     let ami = value(&outputs, "ami");
     assert_eq!(ami["id"], want.0.as_str(), "{outputs}");
@@ -299,5 +309,9 @@ fn node_image_cluster_token_and_endpoint_service_lookups() {
     ws.write("test.auto.tfvars", "name_pattern = \"amzn*\"\n");
     let plan = direct(&ws, &["plan"]);
     assert_ne!(plan.code, 0, "{}", plan.all());
-    assert!(plan.all().contains("set `most_recent = true`"), "{}", plan.all());
+    assert!(
+        plan.all().contains("set `most_recent = true`"),
+        "{}",
+        plan.all()
+    );
 }

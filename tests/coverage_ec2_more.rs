@@ -162,7 +162,9 @@ async fn templates(stack: &str) -> BTreeMap<String, (i64, i64, i32, String)> {
             .send()
             .await
             .unwrap();
-        let data = v.launch_template_versions()[0].launch_template_data().unwrap();
+        let data = v.launch_template_versions()[0]
+            .launch_template_data()
+            .unwrap();
         let size = data
             .block_device_mappings()
             .first()
@@ -309,8 +311,15 @@ fn node_group_on_a_custom_launch_template_versions_in_place() {
     assert_eq!(apply.code, 0, "{}", apply.all());
     let seen = rt().block_on(templates(&name));
     assert_eq!(seen[nodes_name], (2, 2, 40, "apps".into()), "{seen:?}");
-    assert_eq!(seen[&spare], (1, 1, 0, "apps".into()), "tags only: {seen:?}");
-    assert_eq!(rt().block_on(node_group_template(&name)), (lt_id.clone(), "2".into()));
+    assert_eq!(
+        seen[&spare],
+        (1, 1, 0, "apps".into()),
+        "tags only: {seen:?}"
+    );
+    assert_eq!(
+        rt().block_on(node_group_template(&name)),
+        (lt_id.clone(), "2".into())
+    );
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
 
@@ -465,13 +474,20 @@ async fn endpoints(vpc: &str) -> Endpoints {
         .iter()
         .filter(|e| {
             !matches!(
-                e.state().map(|s| s.as_str().to_ascii_lowercase()).as_deref(),
+                e.state()
+                    .map(|s| s.as_str().to_ascii_lowercase())
+                    .as_deref(),
                 Some("deleted" | "deleting")
             )
         })
         .map(|e| {
             (
-                e.service_name().unwrap().rsplit("us-east-1.").next().unwrap().to_string(),
+                e.service_name()
+                    .unwrap()
+                    .rsplit("us-east-1.")
+                    .next()
+                    .unwrap()
+                    .to_string(),
                 (
                     e.vpc_endpoint_type().unwrap().as_str().to_string(),
                     e.route_table_ids().len(),
@@ -480,7 +496,9 @@ async fn endpoints(vpc: &str) -> Endpoints {
                     // the emulator answers true for gateway endpoints too (AWS: false)
                     e.vpc_endpoint_type().map(|t| t.as_str()) == Some("Interface")
                         && e.private_dns_enabled().unwrap_or(false),
-                    e.policy_document().unwrap_or_default().contains("s3:PutObject"),
+                    e.policy_document()
+                        .unwrap_or_default()
+                        .contains("s3:PutObject"),
                 ),
             )
         })
@@ -504,7 +522,11 @@ fn gateway_and_interface_endpoints_modify_in_place() {
     let p = proxy(FaultConfig {
         seed: 0,
         rate: 0.0,
-        rules: vec![Rule::action("CreateVpcEndpoint", Fault::LoseResponse, Some(1))],
+        rules: vec![Rule::action(
+            "CreateVpcEndpoint",
+            Fault::LoseResponse,
+            Some(1),
+        )],
     });
     let apply = through(&ws, &p, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
@@ -517,7 +539,10 @@ fn gateway_and_interface_endpoints_modify_in_place() {
     let vpc = state_id(&ws, "aws_vpc.this");
     let want = |tables: usize, subnets: usize, put: bool, registry: &str| -> Endpoints {
         [
-            ("s3".to_string(), ("Gateway".to_string(), tables, 0, 0, false, put)),
+            (
+                "s3".to_string(),
+                ("Gateway".to_string(), tables, 0, 0, false, put),
+            ),
             (
                 format!("ecr.{registry}"),
                 ("Interface".to_string(), 0, subnets, 1, true, false),
@@ -535,8 +560,16 @@ fn gateway_and_interface_endpoints_modify_in_place() {
     ws.write("test.auto.tfvars", &vars);
     let changed = actions(&ws);
     let update = vec!["update".to_string()];
-    assert_eq!(changed.get("aws_vpc_endpoint.s3"), Some(&update), "{changed:?}");
-    assert_eq!(changed.get("aws_vpc_endpoint.ecr"), Some(&update), "{changed:?}");
+    assert_eq!(
+        changed.get("aws_vpc_endpoint.s3"),
+        Some(&update),
+        "{changed:?}"
+    );
+    assert_eq!(
+        changed.get("aws_vpc_endpoint.ecr"),
+        Some(&update),
+        "{changed:?}"
+    );
     let apply = direct(&ws, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(rt().block_on(endpoints(&vpc)), want(2, 2, true, "api"));

@@ -437,7 +437,10 @@ async fn fargate_and_idps(cluster: &str) -> (Profiles, Idps) {
             .filter_map(|s| s.namespace().map(str::to_string))
             .collect();
         ns.sort();
-        let team = f.tags().and_then(|t| t.get("team").cloned()).unwrap_or_default();
+        let team = f
+            .tags()
+            .and_then(|t| t.get("team").cloned())
+            .unwrap_or_default();
         profiles.insert(name.clone(), (ns, team));
     }
     let listed = c
@@ -459,8 +462,12 @@ async fn fargate_and_idps(cluster: &str) -> (Profiles, Idps) {
             r.name().to_string(),
             (
                 o.issuer_url().unwrap_or_default().to_string(),
-                o.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                o.tags().and_then(|t| t.get("team").cloned()).unwrap_or_default(),
+                o.status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                o.tags()
+                    .and_then(|t| t.get("team").cloned())
+                    .unwrap_or_default(),
             ),
         );
     }
@@ -481,8 +488,14 @@ fn eks_fargate_profile_and_identity_provider_config() {
         seed: 0,
         rate: 0.0,
         rules: vec![
-            lose_eks(&format!("{clusters}fargate-profiles"), "\"fargateProfileName\""),
-            lose_eks(&format!("{clusters}identity-provider-configs/associate"), "\"oidc\""),
+            lose_eks(
+                &format!("{clusters}fargate-profiles"),
+                "\"fargateProfileName\"",
+            ),
+            lose_eks(
+                &format!("{clusters}identity-provider-configs/associate"),
+                "\"oidc\"",
+            ),
         ],
     });
     let apply = through(&ws, &p, &["apply", "--auto-approve"]);
@@ -528,7 +541,11 @@ fn eks_fargate_profile_and_identity_provider_config() {
         .filter(|(a, _)| !a.starts_with("data."))
         .collect();
     let update = vec!["update".to_string()];
-    assert_eq!(changed.get("aws_eks_fargate_profile.this"), Some(&update), "{changed:?}");
+    assert_eq!(
+        changed.get("aws_eks_fargate_profile.this"),
+        Some(&update),
+        "{changed:?}"
+    );
     assert_eq!(
         changed.get("aws_eks_identity_provider_config.this"),
         Some(&update),
@@ -549,7 +566,11 @@ fn eks_fargate_profile_and_identity_provider_config() {
         .filter(|(a, _)| !a.starts_with("data."))
         .collect();
     let replace = vec!["delete".to_string(), "create".to_string()];
-    assert_eq!(changed.get("aws_eks_fargate_profile.this"), Some(&replace), "{changed:?}");
+    assert_eq!(
+        changed.get("aws_eks_fargate_profile.this"),
+        Some(&replace),
+        "{changed:?}"
+    );
     assert_eq!(
         changed.get("aws_eks_identity_provider_config.this"),
         Some(&replace),

@@ -89,7 +89,10 @@ fn waiting_of<'a>(d: &'a Run, addr: &str) -> &'a str {
 #[test]
 fn refused_deletes_of_subnets_groups_gateways_and_vpcs_name_what_holds_them() {
     let ws = Workspace::from_files(&[("main.tf", STACK)], true);
-    ws.write("name.auto.tfvars", &format!("name = \"{}\"\n", ws.stack_name));
+    ws.write(
+        "name.auto.tfvars",
+        &format!("name = \"{}\"\n", ws.stack_name),
+    );
     let a = direct(&ws, &["apply", "--auto-approve"]);
     assert_eq!(a.code, 0, "{}", a.all());
     let (vpc, subnet, group) = (
@@ -183,7 +186,8 @@ fn refused_deletes_of_subnets_groups_gateways_and_vpcs_name_what_holds_them() {
     );
     let subnet_error = error_of(&d, "aws_subnet.a");
     assert!(
-        subnet_error.contains(&subnet) && subnet_error.contains(&format!("network interface {eni}")),
+        subnet_error.contains(&subnet)
+            && subnet_error.contains(&format!("network interface {eni}")),
         "the subnet's error names the interface in it: {subnet_error}"
     );
     let group_error = error_of(&d, "aws_security_group.app");
@@ -243,7 +247,9 @@ fn refused_deletes_of_subnets_groups_gateways_and_vpcs_name_what_holds_them() {
     assert!(
         vpc_error.contains(&vpc)
             && vpc_error.contains(&format!("subnet {other_subnet} (not managed by infra)"))
-            && vpc_error.contains(&format!("security group {other_group} (not managed by infra)")),
+            && vpc_error.contains(&format!(
+                "security group {other_group} (not managed by infra)"
+            )),
         "the VPC's error names the subnet and group left in it: {vpc_error}"
     );
     let vpc_waiting = waiting_of(&d2, "aws_vpc.this");

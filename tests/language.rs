@@ -170,7 +170,11 @@ fn moved_blocks_rename_state_rows_without_replacing_anything() {
 
     ws.write("main.tf", AFTER_MOVE);
     let plan = ws.plan_json(&[]);
-    assert!(changes(&plan).is_empty(), "no create/destroy: {:?}", changes(&plan));
+    assert!(
+        changes(&plan).is_empty(),
+        "no create/destroy: {:?}",
+        changes(&plan)
+    );
     let prev: Vec<(String, String)> = plan["resource_changes"]
         .as_array()
         .unwrap()
@@ -185,27 +189,46 @@ fn moved_blocks_rename_state_rows_without_replacing_anything() {
     assert_eq!(
         prev,
         [
-            ("aws_subnet.s[0]".to_string(), "aws_subnet.private[\"a\"]".to_string()),
-            ("aws_subnet.s[1]".to_string(), "aws_subnet.private[\"b\"]".to_string()),
+            (
+                "aws_subnet.s[0]".to_string(),
+                "aws_subnet.private[\"a\"]".to_string()
+            ),
+            (
+                "aws_subnet.s[1]".to_string(),
+                "aws_subnet.private[\"b\"]".to_string()
+            ),
             ("aws_vpc.a".to_string(), "aws_vpc.b".to_string()),
         ]
     );
     let r = ws.run(&["plan"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("# aws_vpc.a has moved to aws_vpc.b"), "{}", r.all());
     assert!(
-        r.stdout.contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+        r.stdout.contains("# aws_vpc.a has moved to aws_vpc.b"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy."),
         "{}",
         r.all()
     );
 
     let r = ws.apply();
-    assert!(r.stdout.contains("0 added, 0 changed, 0 destroyed"), "{}", r.all());
+    assert!(
+        r.stdout.contains("0 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.all()
+    );
     let after = rt().block_on(tagged_objects(&ws.stack_name, false));
     assert_eq!(ids(&after), ids(&live), "the same objects, none replaced");
     let r = ws.run(&["state", "list"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    for a in ["aws_vpc.b", "aws_subnet.private[\"a\"]", "aws_subnet.private[\"b\"]"] {
+    for a in [
+        "aws_vpc.b",
+        "aws_subnet.private[\"a\"]",
+        "aws_subnet.private[\"b\"]",
+    ] {
         assert!(r.stdout.contains(a), "missing {a}:\n{}", r.all());
     }
     assert!(!r.stdout.contains("aws_vpc.a"), "{}", r.all());
@@ -218,13 +241,31 @@ fn moved_blocks_rename_state_rows_without_replacing_anything() {
     // a chain (b -> c) renames again
     let r = ws.run(&["plan"]);
     assert!(r.stdout.contains("No changes."), "{}", r.all());
-    ws.edit("main.tf", "resource \"aws_vpc\" \"b\"", "resource \"aws_vpc\" \"c\"");
-    ws.edit("main.tf", "vpc_id     = aws_vpc.b.id", "vpc_id     = aws_vpc.c.id");
-    ws.write("chain.tf", "moved {\n  from = aws_vpc.b\n  to   = aws_vpc.c\n}\n");
+    ws.edit(
+        "main.tf",
+        "resource \"aws_vpc\" \"b\"",
+        "resource \"aws_vpc\" \"c\"",
+    );
+    ws.edit(
+        "main.tf",
+        "vpc_id     = aws_vpc.b.id",
+        "vpc_id     = aws_vpc.c.id",
+    );
+    ws.write(
+        "chain.tf",
+        "moved {\n  from = aws_vpc.b\n  to   = aws_vpc.c\n}\n",
+    );
     let r = ws.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("# aws_vpc.b has moved to aws_vpc.c"), "{}", r.all());
-    assert_eq!(ids(&rt().block_on(tagged_objects(&ws.stack_name, false))), ids(&live));
+    assert!(
+        r.stdout.contains("# aws_vpc.b has moved to aws_vpc.c"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        ids(&rt().block_on(tagged_objects(&ws.stack_name, false))),
+        ids(&live)
+    );
 
     // a move onto an address the state already has is an error naming both blocks
     ws.write(
@@ -248,7 +289,9 @@ fn moved_blocks_rename_state_rows_without_replacing_anything() {
     std::fs::remove_file(ws.stack_dir().join("clash.tf")).unwrap();
     let r = ws.run(&["destroy", "--auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(rt().block_on(tagged_objects(&ws.stack_name, false)).is_empty());
+    assert!(rt()
+        .block_on(tagged_objects(&ws.stack_name, false))
+        .is_empty());
 }
 
 const CONDITIONS: &str = r#"
@@ -299,19 +342,26 @@ fn preconditions_postconditions_and_checks_at_plan_and_after_apply() {
     let r = ws.run(&["plan", "--var", "cidr=10.64.0.0/24"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
-        r.stderr.contains("precondition failed for aws_vpc.main: the VPC needs a /16, got 10.64.0.0/24")
-            && r.stderr.contains("main.tf:15:5"),
+        r.stderr.contains(
+            "precondition failed for aws_vpc.main: the VPC needs a /16, got 10.64.0.0/24"
+        ) && r.stderr.contains("main.tf:15:5"),
         "{}",
         r.all()
     );
     let r = ws.run(&["plan", "--var", "cidr=10.0.0.0/16"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("precondition failed for output \"vpc_id\": 10.0.0.0/16 is taken"), "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("precondition failed for output \"vpc_id\": 10.0.0.0/16 is taken"),
+        "{}",
+        r.all()
+    );
 
     // the check is a warning after apply (the VPC's value is known then), never an error
     let r = ws.apply();
     assert!(
-        r.all().contains("check \"dns\" failed: DNS hostnames are off in vpc-"),
+        r.all()
+            .contains("check \"dns\" failed: DNS hostnames are off in vpc-"),
         "{}",
         r.all()
     );
@@ -322,7 +372,8 @@ fn preconditions_postconditions_and_checks_at_plan_and_after_apply() {
     let r = ws.run(&["plan", "--var", "id_prefix=subnet-"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
-        r.stderr.contains("postcondition failed for aws_vpc.main: the VPC id vpc-")
+        r.stderr
+            .contains("postcondition failed for aws_vpc.main: the VPC id vpc-")
             && r.stderr.contains("does not start with subnet-")
             && r.stderr.contains("main.tf:19:5"),
         "{}",
@@ -352,7 +403,8 @@ fn preconditions_postconditions_and_checks_at_plan_and_after_apply() {
         r.all()
     );
     assert!(
-        r.stderr.contains("postcondition failed for aws_subnet.a: wrong prefix: subnet-")
+        r.stderr
+            .contains("postcondition failed for aws_subnet.a: wrong prefix: subnet-")
             && r.stderr.contains("subnet.tf:5:5"),
         "{}",
         r.all()
@@ -362,7 +414,9 @@ fn preconditions_postconditions_and_checks_at_plan_and_after_apply() {
     // a destroy checks no conditions
     let r = ws.run(&["destroy", "--auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(rt().block_on(tagged_objects(&ws.stack_name, false)).is_empty());
+    assert!(rt()
+        .block_on(tagged_objects(&ws.stack_name, false))
+        .is_empty());
 }
 
 #[test]
@@ -427,8 +481,16 @@ resource "aws_vpc" "this" {
             .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
             .collect::<std::collections::BTreeMap<_, _>>()
     });
-    assert_eq!(tags.get("Owners").map(String::as_str), Some("OPS,DEV"), "{tags:?}");
-    assert_eq!(tags.get("Exists").map(String::as_str), Some("no"), "{tags:?}");
+    assert_eq!(
+        tags.get("Owners").map(String::as_str),
+        Some("OPS,DEV"),
+        "{tags:?}"
+    );
+    assert_eq!(
+        tags.get("Exists").map(String::as_str),
+        Some("no"),
+        "{tags:?}"
+    );
 
     // a missing file is an error at the call
     ws.edit("main.tf", "notes/note.txt", "notes/gone.txt");

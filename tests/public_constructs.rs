@@ -165,7 +165,9 @@ fn cloud(stack: &str) -> Cloud {
                 .ipv6_cidr_block_association_set()
                 .iter()
                 .filter(|a| {
-                    a.ipv6_cidr_block_state().and_then(|s| s.state()).map(|s| s.as_str())
+                    a.ipv6_cidr_block_state()
+                        .and_then(|s| s.state())
+                        .map(|s| s.as_str())
                         == Some("associated")
                 })
                 .collect();
@@ -213,7 +215,8 @@ fn cloud(stack: &str) -> Cloud {
                         .egress_only_internet_gateway_id()
                         .or(r.gateway_id())
                         .unwrap_or_default();
-                    out.routes.push((kind.clone(), dest.to_string(), target.to_string()));
+                    out.routes
+                        .push((kind.clone(), dest.to_string(), target.to_string()));
                 }
             }
             let groups = c
@@ -256,7 +259,10 @@ fn kinds(routes: &[(String, String, String)], prefix: &str) -> Vec<(String, Stri
         .iter()
         .map(|(k, d, t)| {
             let kind = if k == "default" { "default" } else { "table" };
-            (format!("{kind} {d}"), t.split('-').next().unwrap_or("").to_string())
+            (
+                format!("{kind} {d}"),
+                t.split('-').next().unwrap_or("").to_string(),
+            )
         })
         .filter(|(k, _)| k.starts_with(prefix))
         .collect();
@@ -372,7 +378,10 @@ fn dual_stack_network_ipv6_routes_and_prefixed_names() {
     let a = &v["attributes"];
     assert_eq!(a["destination_ipv6_cidr_block"], "::/0", "{v}");
     assert!(
-        a["egress_only_gateway_id"].as_str().unwrap_or("").starts_with("eigw-"),
+        a["egress_only_gateway_id"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("eigw-"),
         "{v}"
     );
     assert_eq!(a["gateway_id"], serde_json::Value::Null, "{v}");
@@ -380,7 +389,10 @@ fn dual_stack_network_ipv6_routes_and_prefixed_names() {
     let d = ws.run(&["destroy", "--auto-approve"]);
     assert_eq!(d.code, 0, "{}", d.all());
     let c = cloud(&stack);
-    assert!(c.vpc_ipv6.is_empty() && c.sg_names.is_empty(), "nothing left");
+    assert!(
+        c.vpc_ipv6.is_empty() && c.sg_names.is_empty(),
+        "nothing left"
+    );
 }
 
 const IAM: &str = r#"
@@ -466,9 +478,15 @@ fn name_prefix_and_permissions_boundary_on_iam() {
         (boundary, inline)
     });
     let boundary = boundary.expect("the role has a permissions boundary");
-    assert!(boundary.contains(&format!("policy/{name}-b-")), "{boundary}");
+    assert!(
+        boundary.contains(&format!("policy/{name}-b-")),
+        "{boundary}"
+    );
     assert_eq!(inline.len(), 1, "{inline:?}");
-    assert!(inline[0].starts_with("inline-") && inline[0].len() == 7 + 26, "{inline:?}");
+    assert!(
+        inline[0].starts_with("inline-") && inline[0].len() == 7 + 26,
+        "{inline:?}"
+    );
 
     let again = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}", again.all());
@@ -546,12 +564,22 @@ fn public_examples_script_reports_each_step() {
     let out = c.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "one example fails: {stdout}\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one example fails: {stdout}\n{stderr}"
+    );
     let written = std::fs::read_to_string(&table).unwrap();
-    assert_eq!(written.trim(), stdout.trim(), "--write writes the printed table");
+    assert_eq!(
+        written.trim(),
+        stdout.trim(),
+        "--write writes the printed table"
+    );
     assert!(written.contains("at test"), "{written}");
     assert!(
-        written.contains(&format!("| {ok} | pass (0) | pass | pass | pass | pass |  |")),
+        written.contains(&format!(
+            "| {ok} | pass (0) | pass | pass | pass | pass |  |"
+        )),
         "{written}\n{stderr}"
     );
     let broken = written

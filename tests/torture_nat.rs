@@ -270,12 +270,16 @@ fn a_nat_gateway_that_lands_late_is_adopted_and_keeps_its_address() {
     assert_eq!(again.code, 0, "{}", again.all());
     let after = live_nats(&ws.stack_name, "aws_nat_gateway.this[0]");
     assert_eq!(
-        after, before,
+        after,
+        before,
         "the gateway that holds the address is adopted, and no second one is made:\n{}",
         again.all()
     );
     let (dups, orphaned, live) = check(&ws);
-    assert!(dups.is_empty() && orphaned.is_empty(), "{dups:?} {orphaned:?}");
+    assert!(
+        dups.is_empty() && orphaned.is_empty(),
+        "{dups:?} {orphaned:?}"
+    );
     assert_eq!(live, TAGGED_3AZ);
     let p = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(p.code, 0, "the plan after adoption is clean:\n{}", p.all());

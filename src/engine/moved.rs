@@ -15,7 +15,10 @@ use super::refresh::Refreshed;
 /// Resolve the stack's moved blocks against what the state holds and rename the
 /// refreshed instances. Returns the renames `(old, new)` and any errors (a move onto an
 /// address the state already has).
-pub fn apply_moves(stack: &Stack, refreshed: &mut Refreshed) -> (Vec<(Address, Address)>, Vec<Diagnostic>) {
+pub fn apply_moves(
+    stack: &Stack,
+    refreshed: &mut Refreshed,
+) -> (Vec<(Address, Address)>, Vec<Diagnostic>) {
     let blocks = stack.moved_blocks();
     if blocks.is_empty() {
         return (Vec::new(), Vec::new());

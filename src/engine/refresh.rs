@@ -486,10 +486,17 @@ mod tests {
             let printer = Printer::new(true);
             let result = resume_waits(&store, "s", &provider, &printer).await;
             if gone {
-                assert_eq!(result.unwrap(), 0, "nothing became ready, and the run goes on");
+                assert_eq!(
+                    result.unwrap(),
+                    0,
+                    "nothing became ready, and the run goes on"
+                );
             } else {
                 let e = result.unwrap_err().to_string();
-                assert!(e.contains("aws_nat_gateway.this") && e.contains("did not become ready"), "{e}");
+                assert!(
+                    e.contains("aws_nat_gateway.this") && e.contains("did not become ready"),
+                    "{e}"
+                );
             }
         }
     }

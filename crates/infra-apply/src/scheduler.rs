@@ -144,7 +144,10 @@ impl<'a> Scheduler<'a> {
                         tracing::debug!(address = %step.address, kind = ?step.kind, "step started");
                         self.emit(Event::StepStarted { step: step.clone() });
                         let env = self.env.clone();
-                        let timeouts = self.change_of(&step).map(|c| c.lifecycle.timeouts).unwrap_or_default();
+                        let timeouts = self
+                            .change_of(&step)
+                            .map(|c| c.lifecycle.timeouts)
+                            .unwrap_or_default();
                         let timeout = match step.kind {
                             StepKind::Create => timeouts.create,
                             StepKind::Update => timeouts.update,
@@ -155,7 +158,11 @@ impl<'a> Scheduler<'a> {
                         let handle = tasks.spawn(async move {
                             let _permit = permit;
                             let run = step::run(env, step, work);
-                            (i, start, infra_provider::with_step_timeout(timeout, run).await)
+                            (
+                                i,
+                                start,
+                                infra_provider::with_step_timeout(timeout, run).await,
+                            )
                         });
                         task_steps.insert(handle.id(), (i, start));
                     }

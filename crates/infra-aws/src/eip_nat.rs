@@ -267,7 +267,10 @@ pub(crate) async fn create_nat(
                 Holder::Ours(n) => {
                     tracing::info!(address = %req.address, id = ?n.nat_gateway_id(), "adopted the NAT gateway an earlier create made with this address");
                     return nat_value(&n, Some(c)).map(|(_, v)| v).ok_or_else(|| {
-                        ProviderError::new(ErrorKind::Other, "the NAT gateway holding the address has no id")
+                        ProviderError::new(
+                            ErrorKind::Other,
+                            "the NAT gateway holding the address has no id",
+                        )
                     });
                 }
                 Holder::Live(who) => {
@@ -324,8 +327,7 @@ async fn address_holder(
     let holders: Vec<&NatGateway> = all.iter().filter(|n| uses(n)).collect();
     if let Some(live) = holders.iter().find(|n| is_live(n)) {
         let id = live.nat_gateway_id().unwrap_or("?");
-        if crate::util::has_infra_tags(live.tags(), req) && !req.known_ids.iter().any(|k| k == id)
-        {
+        if crate::util::has_infra_tags(live.tags(), req) && !req.known_ids.iter().any(|k| k == id) {
             return Ok(Holder::Ours((*live).clone()));
         }
         let address = live

@@ -14,7 +14,9 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::{is_not_found, missing};
-use crate::util::{create_tag_pairs, get_str, get_strings, opt, pairs_have_infra_tags, put_tag_pairs};
+use crate::util::{
+    create_tag_pairs, get_str, get_strings, opt, pairs_have_infra_tags, put_tag_pairs,
+};
 use crate::AwsProvider;
 
 pub(crate) const TYPE: &str = "aws_eks_fargate_profile";
@@ -31,7 +33,11 @@ pub(crate) fn split_id(id: &str) -> Result<(&str, &str), ProviderError> {
 }
 
 fn string_map<'a>(m: impl IntoIterator<Item = (&'a String, &'a String)>) -> Value {
-    Value::Map(m.into_iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
+    Value::Map(
+        m.into_iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
 }
 
 fn value(f: &FargateProfile, prior: Option<&Value>) -> Value {
@@ -42,8 +48,14 @@ fn value(f: &FargateProfile, prior: Option<&Value>) -> Value {
     m.insert("cluster_name".into(), Value::string(cluster));
     m.insert("fargate_profile_name".into(), Value::string(name));
     m.insert("arn".into(), opt(f.fargate_profile_arn()));
-    m.insert("pod_execution_role_arn".into(), opt(f.pod_execution_role_arn()));
-    m.insert("status".into(), opt(f.status().map(FargateProfileStatus::as_str)));
+    m.insert(
+        "pod_execution_role_arn".into(),
+        opt(f.pod_execution_role_arn()),
+    );
+    m.insert(
+        "status".into(),
+        opt(f.status().map(FargateProfileStatus::as_str)),
+    );
     let mut subnets: Vec<&str> = f.subnets().iter().map(String::as_str).collect();
     subnets.sort_unstable();
     m.insert("subnet_ids".into(), crate::util::strings(subnets));
@@ -63,7 +75,10 @@ fn value(f: &FargateProfile, prior: Option<&Value>) -> Value {
     m.insert("selector".into(), Value::List(selectors));
     put_tag_pairs(
         &mut m,
-        f.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())),
+        f.tags()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
         prior,
     );
     Value::Map(m)
@@ -151,8 +166,8 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let cluster = get_str(c, "cluster_name").ok_or_else(|| missing(TYPE, "cluster_name"))?;
     let name =
         get_str(c, "fargate_profile_name").ok_or_else(|| missing(TYPE, "fargate_profile_name"))?;
-    let role =
-        get_str(c, "pod_execution_role_arn").ok_or_else(|| missing(TYPE, "pod_execution_role_arn"))?;
+    let role = get_str(c, "pod_execution_role_arn")
+        .ok_or_else(|| missing(TYPE, "pod_execution_role_arn"))?;
     let subnets = get_strings(c, "subnet_ids");
     let tags: HashMap<String, String> = create_tag_pairs(req).into_iter().collect();
     let out = p
@@ -249,7 +264,11 @@ pub(crate) async fn adopt(
     let Some(f) = describe(p, cluster, name).await? else {
         return Ok(None);
     };
-    let tags = f.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
+    let tags = f
+        .tags()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.as_str()));
     if !pairs_have_infra_tags(tags, req) {
         return Ok(None);
     }
@@ -263,7 +282,10 @@ mod tests {
     #[test]
     fn ids_are_terraforms() {
         assert_eq!(split_id("c:fp").unwrap(), ("c", "fp"));
-        assert!(split_id("c").unwrap_err().message.contains("<fargate_profile_name>"));
+        assert!(split_id("c")
+            .unwrap_err()
+            .message
+            .contains("<fargate_profile_name>"));
         assert!(split_id(":x").is_err());
     }
 }

@@ -19,7 +19,9 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::{is_not_found, missing};
-use crate::util::{create_tag_pairs, first_block, get_str, opt, pairs_have_infra_tags, put_tag_pairs};
+use crate::util::{
+    create_tag_pairs, first_block, get_str, opt, pairs_have_infra_tags, put_tag_pairs,
+};
 use crate::AwsProvider;
 
 pub(crate) const TYPE: &str = "aws_eks_identity_provider_config";
@@ -67,7 +69,10 @@ fn value(o: &OidcIdentityProviderConfig, prior: Option<&Value>) -> Value {
     m.insert("oidc".into(), Value::List(vec![oidc]));
     put_tag_pairs(
         &mut m,
-        o.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())),
+        o.tags()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
         prior,
     );
     Value::Map(m)
@@ -247,7 +252,11 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderErro
             Err(e)
                 if crate::errors::has_code(
                     &e,
-                    &["InvalidRequestException", "ResourceInUseException", "InvalidParameterException"],
+                    &[
+                        "InvalidRequestException",
+                        "ResourceInUseException",
+                        "InvalidParameterException",
+                    ],
                 ) && describe(p, cluster, name)
                     .await?
                     .is_some_and(|o| o.status() != Some(&ConfigStatus::Active)) =>
@@ -272,14 +281,20 @@ pub(crate) async fn adopt(
     let Some(cluster) = get_str(&req.config, "cluster_name") else {
         return Ok(None);
     };
-    let Some(name) = get_str(first_block(&req.config, "oidc"), "identity_provider_config_name")
-    else {
+    let Some(name) = get_str(
+        first_block(&req.config, "oidc"),
+        "identity_provider_config_name",
+    ) else {
         return Ok(None);
     };
     let Some(o) = describe(p, cluster, name).await? else {
         return Ok(None);
     };
-    let tags = o.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
+    let tags = o
+        .tags()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.as_str()));
     if !pairs_have_infra_tags(tags, req) {
         return Ok(None);
     }
@@ -293,7 +308,10 @@ mod tests {
     #[test]
     fn ids_are_terraforms_and_the_oidc_block_is_checked() {
         assert_eq!(split_id("c:okta").unwrap(), ("c", "okta"));
-        assert!(split_id("c").unwrap_err().message.contains("<identity_provider_config_name>"));
+        assert!(split_id("c")
+            .unwrap_err()
+            .message
+            .contains("<identity_provider_config_name>"));
         let c = Value::map([(
             "oidc",
             Value::List(vec![Value::map([("client_id", Value::string("x"))])]),

@@ -71,7 +71,11 @@ pub(crate) async fn update(
     }
 }
 
-pub(crate) async fn delete(p: &AwsProvider, type_name: &str, id: &str) -> Result<(), ProviderError> {
+pub(crate) async fn delete(
+    p: &AwsProvider,
+    type_name: &str,
+    id: &str,
+) -> Result<(), ProviderError> {
     match type_name {
         launch_template::TYPE => launch_template::delete(p, id).await,
         vpc_endpoint::TYPE => vpc_endpoint::delete(p, id).await,

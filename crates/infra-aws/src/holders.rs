@@ -166,7 +166,9 @@ pub(crate) async fn subnet(p: &AwsProvider, id: &str) -> Option<String> {
 pub(crate) async fn vpc(p: &AwsProvider, id: &str) -> Option<String> {
     let in_vpc = || vec![filter("vpc-id", [id])];
     let mut held = Vec::new();
-    let subnets = crate::subnet::describe(p, in_vpc()).await.unwrap_or_default();
+    let subnets = crate::subnet::describe(p, in_vpc())
+        .await
+        .unwrap_or_default();
     held.extend(
         subnets
             .iter()
@@ -180,7 +182,13 @@ pub(crate) async fn vpc(p: &AwsProvider, id: &str) -> Option<String> {
         gateways
             .iter()
             .filter(|g| g.attachments().iter().any(|a| a.vpc_id() == Some(id)))
-            .filter_map(|g| Some(named("internet gateway", g.internet_gateway_id()?, g.tags()))),
+            .filter_map(|g| {
+                Some(named(
+                    "internet gateway",
+                    g.internet_gateway_id()?,
+                    g.tags(),
+                ))
+            }),
     );
     held.extend(nats_in(p, "vpc-id", id).await);
     let groups = crate::security_group::describe(p, in_vpc())
@@ -237,7 +245,10 @@ pub(crate) async fn internet_gateway_detach(p: &AwsProvider, vpc: &str) -> Optio
                 format!("public address {ip} on {}", interface_named(n))
             }),
     );
-    sentence(&format!("VPC {vpc} still has public addresses mapped:"), held)
+    sentence(
+        &format!("VPC {vpc} still has public addresses mapped:"),
+        held,
+    )
 }
 
 /// What keeps security group `id` from being deleted: groups whose rules refer to it and

@@ -174,7 +174,10 @@ pub(crate) async fn read_roles(
 /// The name of an IAM object: configured, or derived from the idempotency token (at most
 /// `max` characters) so a rerun of the same intent finds the object it made.
 pub(crate) fn generated_name(req: &CreateRequest, max: usize) -> String {
-    if let (None, Some(prefix)) = (get_str(&req.config, "name"), get_str(&req.config, "name_prefix")) {
+    if let (None, Some(prefix)) = (
+        get_str(&req.config, "name"),
+        get_str(&req.config, "name_prefix"),
+    ) {
         return crate::util::prefixed_name(prefix, &req.token, max);
     }
     get_str(&req.config, "name")
@@ -268,7 +271,10 @@ pub(crate) async fn update_role(
             }
             None => {
                 p.call("iam:DeleteRolePermissionsBoundary", || {
-                    p.iam().delete_role_permissions_boundary().role_name(id).send()
+                    p.iam()
+                        .delete_role_permissions_boundary()
+                        .role_name(id)
+                        .send()
                 })
                 .await?;
             }

@@ -18,9 +18,8 @@ use aws_sdk_ec2::types::{
     LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
     LaunchTemplateInstanceMetadataProtocolIpv6, LaunchTemplateInstanceMetadataTagsState,
     LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
-    LaunchTemplateTagSpecificationRequest, LaunchTemplateVersion,
-    LaunchTemplatesMonitoringRequest, RequestLaunchTemplateData, ResourceType,
-    ResponseLaunchTemplateData, Tag, VolumeType,
+    LaunchTemplateTagSpecificationRequest, LaunchTemplateVersion, LaunchTemplatesMonitoringRequest,
+    RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag, VolumeType,
 };
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
@@ -118,9 +117,7 @@ pub(crate) fn data(c: &Value) -> RequestLaunchTemplateData {
                 .as_map()
                 .map(|m| {
                     m.iter()
-                        .filter_map(|(k, v)| {
-                            Some(Tag::builder().key(k).value(v.as_str()?).build())
-                        })
+                        .filter_map(|(k, v)| Some(Tag::builder().key(k).value(v.as_str()?).build()))
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();
@@ -163,11 +160,13 @@ pub(crate) fn data(c: &Value) -> RequestLaunchTemplateData {
 // ---- response -> value ----
 
 fn bool_str(b: Option<bool>) -> Value {
-    b.map(|b| Value::string(b.to_string())).unwrap_or(Value::Null)
+    b.map(|b| Value::string(b.to_string()))
+        .unwrap_or(Value::Null)
 }
 
 fn num(n: Option<i32>) -> Value {
-    n.map(|n| Value::Number(f64::from(n))).unwrap_or(Value::Null)
+    n.map(|n| Value::Number(f64::from(n)))
+        .unwrap_or(Value::Null)
 }
 
 fn set(items: &[String]) -> Value {
@@ -215,10 +214,7 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
     m.insert("block_device_mappings".into(), Value::List(bdm));
     let metadata = d.metadata_options().map(|o| {
         Value::map([
-            (
-                "http_endpoint",
-                opt(o.http_endpoint().map(|x| x.as_str())),
-            ),
+            ("http_endpoint", opt(o.http_endpoint().map(|x| x.as_str()))),
             ("http_tokens", opt(o.http_tokens().map(|x| x.as_str()))),
             (
                 "http_put_response_hop_limit",
@@ -355,7 +351,10 @@ fn owner_of(created_by: &str) -> Option<&str> {
     created_by.split(':').nth(4).filter(|s| !s.is_empty())
 }
 
-async fn describe(p: &AwsProvider, filters: Vec<Filter>) -> Result<Vec<LaunchTemplate>, ProviderError> {
+async fn describe(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<LaunchTemplate>, ProviderError> {
     p.paginate(
         "ec2:DescribeLaunchTemplates",
         |token| {
@@ -405,7 +404,10 @@ pub(crate) async fn read(
     let templates: Vec<LaunchTemplate> = describe(p, vec![])
         .await?
         .into_iter()
-        .filter(|t| t.launch_template_id().is_some_and(|id| priors.contains_key(id)))
+        .filter(|t| {
+            t.launch_template_id()
+                .is_some_and(|id| priors.contains_key(id))
+        })
         .collect();
     if templates.is_empty() {
         return Ok(BTreeMap::new());
@@ -430,7 +432,11 @@ async fn current_tags(
     templates: &[LaunchTemplate],
 ) -> Result<HashMap<String, Vec<Tag>>, ProviderError> {
     let mut out: HashMap<String, Vec<Tag>> = HashMap::new();
-    for chunk in crate::util::id_chunks(templates.iter().filter_map(LaunchTemplate::launch_template_id)) {
+    for chunk in crate::util::id_chunks(
+        templates
+            .iter()
+            .filter_map(LaunchTemplate::launch_template_id),
+    ) {
         let found = p
             .paginate(
                 "ec2:DescribeTags",
@@ -594,7 +600,10 @@ pub(crate) async fn update(
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     match p
         .call("ec2:DeleteLaunchTemplate", || {
-            p.ec2().delete_launch_template().launch_template_id(id).send()
+            p.ec2()
+                .delete_launch_template()
+                .launch_template_id(id)
+                .send()
         })
         .await
     {
@@ -643,6 +652,9 @@ mod tests {
         assert!(same(&data_of(&c), &data_of(&read)));
         let other = Value::map([("image_id", Value::string("ami-2"))]);
         assert!(!same(&data_of(&c), &data_of(&other)));
-        assert_eq!(owner_of("arn:aws:iam::123456789012:root"), Some("123456789012"));
+        assert_eq!(
+            owner_of("arn:aws:iam::123456789012:root"),
+            Some("123456789012")
+        );
     }
 }

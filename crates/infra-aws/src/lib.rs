@@ -695,21 +695,33 @@ mod tests {
         let started = std::time::Instant::now();
         let err = infra_provider::with_step_timeout(
             Some(Duration::from_secs(1)),
-            p.poll_eks("EKS node group n to become ACTIVE", || async { Ok(None::<()>) }),
+            p.poll_eks("EKS node group n to become ACTIVE", || async {
+                Ok(None::<()>)
+            }),
         )
         .await
         .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Timeout);
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
         let p = offline().with_wait_timeout(Duration::from_secs(3600));
         let err = infra_provider::with_step_timeout(
             Some(Duration::from_secs(1)),
-            p.poll("NAT gateway to become available", || async { Ok(None::<()>) }),
+            p.poll("NAT gateway to become available", || async {
+                Ok(None::<()>)
+            }),
         )
         .await
         .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Timeout);
-        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]

@@ -136,14 +136,14 @@ fn image_value(args: &Value, i: &Image, p: &AwsProvider) -> Value {
     m.insert("image_id".into(), Value::string(id));
     m.insert(
         "arn".into(),
-        Value::string(format!(
-            "arn:aws:ec2:{}::image/{id}",
-            p.region()
-        )),
+        Value::string(format!("arn:aws:ec2:{}::image/{id}", p.region())),
     );
     m.insert("name".into(), s(i.name()));
     m.insert("description".into(), s(i.description()));
-    m.insert("architecture".into(), s(i.architecture().map(|a| a.as_str())));
+    m.insert(
+        "architecture".into(),
+        s(i.architecture().map(|a| a.as_str())),
+    );
     m.insert("creation_date".into(), s(i.creation_date()));
     m.insert("deprecation_time".into(), s(i.deprecation_time()));
     m.insert("hypervisor".into(), s(i.hypervisor().map(|h| h.as_str())));
@@ -176,9 +176,15 @@ fn image_value(args: &Value, i: &Image, p: &AwsProvider) -> Value {
     );
     m.insert("boot_mode".into(), s(i.boot_mode().map(|x| x.as_str())));
     m.insert("tpm_support".into(), s(i.tpm_support().map(|x| x.as_str())));
-    m.insert("imds_support".into(), s(i.imds_support().map(|x| x.as_str())));
+    m.insert(
+        "imds_support".into(),
+        s(i.imds_support().map(|x| x.as_str())),
+    );
     m.insert("public".into(), Value::Bool(i.public().unwrap_or(false)));
-    m.insert("ena_support".into(), Value::Bool(i.ena_support().unwrap_or(false)));
+    m.insert(
+        "ena_support".into(),
+        Value::Bool(i.ena_support().unwrap_or(false)),
+    );
     m.insert(
         "tags".into(),
         Value::Map(
@@ -237,10 +243,7 @@ pub(crate) async fn ami(p: &AwsProvider, args: &Value) -> Result<Value, Provider
         })
         .await?;
     let mut images: Vec<&Image> = out.images().iter().collect();
-    let searched = format!(
-        "owners {owners:?} and {} filter(s)",
-        filters.len()
-    );
+    let searched = format!("owners {owners:?} and {} filter(s)", filters.len());
     match images.len() {
         0 => return Err(lookup_error("AMI", &searched, 0)),
         1 => {}
@@ -254,7 +257,10 @@ pub(crate) async fn ami(p: &AwsProvider, args: &Value) -> Result<Value, Provider
     }
     // creation dates are ISO 8601 in UTC: they sort as strings
     images.sort_by(|a, b| a.creation_date().cmp(&b.creation_date()));
-    let newest = images.last().copied().ok_or_else(|| lookup_error("AMI", &searched, 0))?;
+    let newest = images
+        .last()
+        .copied()
+        .ok_or_else(|| lookup_error("AMI", &searched, 0))?;
     Ok(image_value(args, newest, p))
 }
 
@@ -311,7 +317,11 @@ pub(crate) async fn vpc_endpoint_service(
     });
     let mut zones: Vec<&str> = d.availability_zones().iter().map(String::as_str).collect();
     zones.sort_unstable();
-    let mut dns: Vec<&str> = d.base_endpoint_dns_names().iter().map(String::as_str).collect();
+    let mut dns: Vec<&str> = d
+        .base_endpoint_dns_names()
+        .iter()
+        .map(String::as_str)
+        .collect();
     dns.sort_unstable();
     let service_id = d.service_id().unwrap_or_default();
     m.insert("id".into(), Value::string(service_id));
@@ -392,7 +402,9 @@ mod tests {
         assert!(!b64.contains(['=', '+', '/']), "unpadded base64url: {b64}");
         let url = String::from_utf8(decode_b64url(b64)).unwrap();
         assert!(
-            url.starts_with("https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"),
+            url.starts_with(
+                "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"
+            ),
             "{url}"
         );
         let q = query(&url);

@@ -8,10 +8,10 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::{is_not_found, missing};
+use crate::routes::{self, routes_of, Dest};
 use crate::util::{
     ec2_arn, filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec, update_tags,
 };
-use crate::routes::{self, routes_of, Dest};
 use crate::AwsProvider;
 
 pub(crate) async fn describe(

@@ -25,7 +25,14 @@ impl Dest {
     /// From an inline `route` block: `cidr_block`, `ipv6_cidr_block` or
     /// `destination_prefix_list_id`.
     pub(crate) fn of_block(v: &Value) -> Option<Dest> {
-        Self::pick(v, ["cidr_block", "ipv6_cidr_block", "destination_prefix_list_id"])
+        Self::pick(
+            v,
+            [
+                "cidr_block",
+                "ipv6_cidr_block",
+                "destination_prefix_list_id",
+            ],
+        )
     }
 
     /// From an `aws_route`: `destination_cidr_block`, `destination_ipv6_cidr_block` or
@@ -67,7 +74,10 @@ impl Dest {
                 r.destination_ipv6_cidr_block()
                     .map(|s| Dest::V6(canonical_v6(s)))
             })
-            .or_else(|| r.destination_prefix_list_id().map(|s| Dest::PrefixList(s.into())))
+            .or_else(|| {
+                r.destination_prefix_list_id()
+                    .map(|s| Dest::PrefixList(s.into()))
+            })
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -130,7 +140,10 @@ pub(crate) fn targets_of_route(r: &Route) -> Targets {
     }
     put("carrier_gateway_id", r.carrier_gateway_id());
     put("core_network_arn", r.core_network_arn());
-    put("egress_only_gateway_id", r.egress_only_internet_gateway_id());
+    put(
+        "egress_only_gateway_id",
+        r.egress_only_internet_gateway_id(),
+    );
     put("instance_id", r.instance_id());
     put("local_gateway_id", r.local_gateway_id());
     put("nat_gateway_id", r.nat_gateway_id());
@@ -154,7 +167,11 @@ pub(crate) fn is_user_route(r: &Route) -> bool {
 }
 
 /// Inline `route` block attributes, besides the targets.
-const BLOCK_DESTS: [&str; 3] = ["cidr_block", "ipv6_cidr_block", "destination_prefix_list_id"];
+const BLOCK_DESTS: [&str; 3] = [
+    "cidr_block",
+    "ipv6_cidr_block",
+    "destination_prefix_list_id",
+];
 
 /// An inline `route` block as read from AWS: every attribute of the block's schema, null
 /// when absent. `with_instance`: the block takes `instance_id` (`aws_default_route_table`).
@@ -355,11 +372,17 @@ mod tests {
         assert_eq!(Dest::parse("pl-12ab"), Dest::PrefixList("pl-12ab".into()));
         assert_eq!(Dest::parse("10.0.0.0/16"), Dest::V4("10.0.0.0/16".into()));
         let r = Value::map([
-            ("destination_ipv6_cidr_block", Value::string("2600:1F18::/56")),
+            (
+                "destination_ipv6_cidr_block",
+                Value::string("2600:1F18::/56"),
+            ),
             ("egress_only_gateway_id", Value::string("eigw-1")),
             ("gateway_id", Value::Null),
         ]);
-        assert_eq!(Dest::of_resource(&r), Some(Dest::V6("2600:1f18::/56".into())));
+        assert_eq!(
+            Dest::of_resource(&r),
+            Some(Dest::V6("2600:1f18::/56".into()))
+        );
         assert_eq!(
             targets_of(&r).into_iter().collect::<Vec<_>>(),
             vec![("egress_only_gateway_id", "eigw-1".to_string())]

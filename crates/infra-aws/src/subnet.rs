@@ -96,7 +96,10 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     if cidr.is_none() && !(native && ipv6.is_some()) {
         return Err(ProviderError::new(
             ErrorKind::Rejected,
-            format!("{}: set `cidr_block`, or `ipv6_native = true` with `ipv6_cidr_block`", req.address),
+            format!(
+                "{}: set `cidr_block`, or `ipv6_native = true` with `ipv6_cidr_block`",
+                req.address
+            ),
         ));
     }
     let az = get_str(c, "availability_zone").map(str::to_string);

@@ -30,8 +30,10 @@ const FLAGS: [&str; 4] = [
 
 /// A new subnet's values of what `modify` sets.
 pub(crate) fn defaults() -> Value {
-    let mut m: BTreeMap<String, Value> =
-        FLAGS.iter().map(|k| (k.to_string(), Value::Bool(false))).collect();
+    let mut m: BTreeMap<String, Value> = FLAGS
+        .iter()
+        .map(|k| (k.to_string(), Value::Bool(false)))
+        .collect();
     m.insert("map_customer_owned_ip_on_launch".into(), Value::Bool(false));
     Value::Map(m)
 }
@@ -120,7 +122,10 @@ pub(crate) async fn update(
         }
         if let Some(assoc) = get_str(prior, "ipv6_cidr_block_association_id") {
             p.call("ec2:DisassociateSubnetCidrBlock", || {
-                p.ec2().disassociate_subnet_cidr_block().association_id(assoc).send()
+                p.ec2()
+                    .disassociate_subnet_cidr_block()
+                    .association_id(assoc)
+                    .send()
             })
             .await?;
         }
@@ -143,10 +148,14 @@ pub(crate) fn fields(s: &Subnet, prior: Option<&Value>, m: &mut BTreeMap<String,
     let assoc = s.ipv6_cidr_block_association_set().iter().find(|a| {
         matches!(
             a.ipv6_cidr_block_state().and_then(|x| x.state()),
-            Some(SubnetCidrBlockStateCode::Associated) | Some(SubnetCidrBlockStateCode::Associating)
+            Some(SubnetCidrBlockStateCode::Associated)
+                | Some(SubnetCidrBlockStateCode::Associating)
         )
     });
-    m.insert("ipv6_cidr_block".into(), opt(assoc.and_then(|a| a.ipv6_cidr_block())));
+    m.insert(
+        "ipv6_cidr_block".into(),
+        opt(assoc.and_then(|a| a.ipv6_cidr_block())),
+    );
     m.insert(
         "ipv6_cidr_block_association_id".into(),
         opt(assoc.and_then(|a| a.association_id())),
@@ -161,7 +170,10 @@ pub(crate) fn fields(s: &Subnet, prior: Option<&Value>, m: &mut BTreeMap<String,
         "map_customer_owned_ip_on_launch".into(),
         flag(s.map_customer_owned_ip_on_launch()),
     );
-    m.insert("customer_owned_ipv4_pool".into(), opt(s.customer_owned_ipv4_pool()));
+    m.insert(
+        "customer_owned_ipv4_pool".into(),
+        opt(s.customer_owned_ipv4_pool()),
+    );
     m.insert("outpost_arn".into(), opt(s.outpost_arn()));
     // the emulator neither reports EnableDns64 nor honours three of these (module docs)
     let emulated = s.enable_dns64().is_none();

@@ -382,7 +382,9 @@ where
 
 /// `name_prefix`, which the cloud does not store: the prior's (or the configuration's).
 pub fn carry_name_prefix(m: &mut BTreeMap<String, Value>, prior: Option<&Value>) {
-    let v = prior.map(|p| p.get("name_prefix").clone()).unwrap_or(Value::Null);
+    let v = prior
+        .map(|p| p.get("name_prefix").clone())
+        .unwrap_or(Value::Null);
     m.insert("name_prefix".into(), v);
 }
 
@@ -390,7 +392,10 @@ pub fn carry_name_prefix(m: &mut BTreeMap<String, Value>, prior: Option<&Value>)
 /// length of the Terraform provider's unique suffix), so a rerun of the same intent finds
 /// the object it made. At most `max` characters.
 pub fn prefixed_name(prefix: &str, token: &str, max: usize) -> String {
-    let safe: Vec<char> = token.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let safe: Vec<char> = token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     let tail: String = safe[safe.len().saturating_sub(26)..].iter().collect();
     format!("{prefix}{tail}").chars().take(max).collect()
 }

@@ -66,7 +66,9 @@ fn needs_dns(prior: Option<&Value>) -> bool {
     prior.is_none_or(|p| {
         p.get("enable_dns_support").as_bool().is_none()
             || p.get("enable_dns_hostnames").as_bool().is_none()
-            || p.get("enable_network_address_usage_metrics").as_bool().is_none()
+            || p.get("enable_network_address_usage_metrics")
+                .as_bool()
+                .is_none()
     })
 }
 
@@ -83,7 +85,10 @@ async fn fetch_extras(
             id.clone(),
             (support.unwrap_or(true), hostnames.unwrap_or(false)),
         );
-        x.nau.insert(id.clone(), vpc_ipv6::read_nau(p, id).await?.unwrap_or(false));
+        x.nau.insert(
+            id.clone(),
+            vpc_ipv6::read_nau(p, id).await?.unwrap_or(false),
+        );
     }
     if vpc_ids.is_empty() {
         return Ok(x);
@@ -335,7 +340,10 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let mut prior = c.as_map().cloned().unwrap_or_default();
     prior.insert("enable_dns_hostnames".into(), Value::Bool(hostnames));
     prior.insert("enable_dns_support".into(), Value::Bool(support));
-    prior.insert("enable_network_address_usage_metrics".into(), Value::Bool(nau));
+    prior.insert(
+        "enable_network_address_usage_metrics".into(),
+        Value::Bool(nau),
+    );
     p.read_back(TYPE, &id, &Value::Map(prior)).await
 }
 
@@ -371,7 +379,10 @@ pub(crate) async fn update(
         next.insert(k.into(), desired.get(k).clone());
     }
     if let Some(v) = get_bool(desired, "enable_network_address_usage_metrics") {
-        next.insert("enable_network_address_usage_metrics".into(), Value::Bool(v));
+        next.insert(
+            "enable_network_address_usage_metrics".into(),
+            Value::Bool(v),
+        );
     }
     p.read_back(TYPE, id, &Value::Map(next)).await
 }

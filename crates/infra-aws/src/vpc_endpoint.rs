@@ -125,7 +125,11 @@ fn to_value(
     m.insert("subnet_ids".into(), sorted(e.subnet_ids().iter().cloned()));
     m.insert(
         "security_group_ids".into(),
-        sorted(e.groups().iter().filter_map(|g| g.group_id().map(str::to_string))),
+        sorted(
+            e.groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_string)),
+        ),
     );
     m.insert(
         "network_interface_ids".into(),
@@ -213,12 +217,10 @@ pub(crate) async fn read(
                 } else {
                     vec![filter("vpc-id", vpcs)]
                 };
-                found.extend(
-                    describe(p, None, filters)
-                        .await?
-                        .into_iter()
-                        .filter(|e| e.vpc_endpoint_id().is_some_and(|i| chunk.iter().any(|c| c == i))),
-                );
+                found.extend(describe(p, None, filters).await?.into_iter().filter(|e| {
+                    e.vpc_endpoint_id()
+                        .is_some_and(|i| chunk.iter().any(|c| c == i))
+                }));
             }
             Err(e) => return Err(e),
         }
@@ -292,7 +294,10 @@ pub(crate) async fn update(
         let (old, new) = (set_of(prior, k), set_of(desired, k));
         let add: Vec<String> = new.difference(&old).cloned().collect();
         let remove: Vec<String> = old.difference(&new).cloned().collect();
-        ((!add.is_empty()).then_some(add), (!remove.is_empty()).then_some(remove))
+        (
+            (!add.is_empty()).then_some(add),
+            (!remove.is_empty()).then_some(remove),
+        )
     };
     let (add_rt, remove_rt) = diff("route_table_ids");
     let (add_sn, remove_sn) = diff("subnet_ids");
@@ -306,9 +311,11 @@ pub(crate) async fn update(
     let reset = policy_changed && get_str(desired, "policy").is_none();
     let dns = get_bool(desired, "private_dns_enabled")
         .filter(|d| Some(*d) != get_bool(prior, "private_dns_enabled"));
-    let anything = [&add_rt, &remove_rt, &add_sn, &remove_sn, &add_sg, &remove_sg]
-        .iter()
-        .any(|x| x.is_some())
+    let anything = [
+        &add_rt, &remove_rt, &add_sn, &remove_sn, &add_sg, &remove_sg,
+    ]
+    .iter()
+    .any(|x| x.is_some())
         || policy_changed
         || dns.is_some();
     if anything {
@@ -379,7 +386,9 @@ pub(crate) async fn adopt(
     .into_iter()
     .filter(|e| {
         !matches!(
-            e.state().map(|s| s.as_str().to_ascii_lowercase()).as_deref(),
+            e.state()
+                .map(|s| s.as_str().to_ascii_lowercase())
+                .as_deref(),
             Some("deleted" | "deleting")
         )
     })
@@ -404,12 +413,19 @@ mod tests {
             policy_value(Some(cloud), Some(&prior)),
             Value::string(configured)
         );
-        let other = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+        let other =
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
         assert_eq!(
             policy_value(Some(other), Some(&prior)),
             Value::string(other)
         );
-        assert!(!is_interface(&Value::map([("vpc_endpoint_type", Value::string("Gateway"))])));
-        assert!(is_interface(&Value::map([("vpc_endpoint_type", Value::string("Interface"))])));
+        assert!(!is_interface(&Value::map([(
+            "vpc_endpoint_type",
+            Value::string("Gateway")
+        )])));
+        assert!(is_interface(&Value::map([(
+            "vpc_endpoint_type",
+            Value::string("Interface")
+        )])));
     }
 }

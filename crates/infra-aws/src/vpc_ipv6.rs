@@ -23,7 +23,11 @@ use crate::AwsProvider;
 const AMAZON_POOL: &str = "Amazon";
 
 /// Attributes DescribeVpcs does not report: always carried from the prior state.
-pub(crate) const CARRIED: [&str; 3] = ["ipv4_ipam_pool_id", "ipv4_netmask_length", "ipv6_netmask_length"];
+pub(crate) const CARRIED: [&str; 3] = [
+    "ipv4_ipam_pool_id",
+    "ipv4_netmask_length",
+    "ipv6_netmask_length",
+];
 
 fn number(v: &Value, key: &str) -> Option<i32> {
     v.get(key).as_f64().map(|n| n as i32)
@@ -99,17 +103,28 @@ pub(crate) fn fields(vpc: &Vpc, prior: Option<&Value>, m: &mut BTreeMap<String, 
     match current(vpc) {
         Some(a) => {
             let pool = a.ipv6_pool();
-            m.insert("ipv6_cidr_block".into(), crate::util::opt(a.ipv6_cidr_block()));
-            m.insert("ipv6_association_id".into(), crate::util::opt(a.association_id()));
+            m.insert(
+                "ipv6_cidr_block".into(),
+                crate::util::opt(a.ipv6_cidr_block()),
+            );
+            m.insert(
+                "ipv6_association_id".into(),
+                crate::util::opt(a.association_id()),
+            );
             m.insert(
                 "ipv6_cidr_block_network_border_group".into(),
                 crate::util::opt(a.network_border_group()),
             );
             let amazon = match pool {
                 Some(pool) => pool == AMAZON_POOL,
-                None => carried("assign_generated_ipv6_cidr_block").as_bool().unwrap_or(false),
+                None => carried("assign_generated_ipv6_cidr_block")
+                    .as_bool()
+                    .unwrap_or(false),
             };
-            m.insert("assign_generated_ipv6_cidr_block".into(), Value::Bool(amazon));
+            m.insert(
+                "assign_generated_ipv6_cidr_block".into(),
+                Value::Bool(amazon),
+            );
             let pool_id = match pool {
                 Some(pool) if pool != AMAZON_POOL => Value::string(pool),
                 Some(_) => Value::Null,
@@ -126,7 +141,10 @@ pub(crate) fn fields(vpc: &Vpc, prior: Option<&Value>, m: &mut BTreeMap<String, 
             ] {
                 m.insert(k.into(), Value::Null);
             }
-            m.insert("assign_generated_ipv6_cidr_block".into(), Value::Bool(false));
+            m.insert(
+                "assign_generated_ipv6_cidr_block".into(),
+                Value::Bool(false),
+            );
         }
     }
     for k in CARRIED {
@@ -146,7 +164,10 @@ pub(crate) async fn sync(
     }
     if let Some(assoc) = get_str(prior, "ipv6_association_id") {
         p.call("ec2:DisassociateVpcCidrBlock", || {
-            p.ec2().disassociate_vpc_cidr_block().association_id(assoc).send()
+            p.ec2()
+                .disassociate_vpc_cidr_block()
+                .association_id(assoc)
+                .send()
         })
         .await?;
         wait_disassociated(p, id, assoc).await?;
@@ -231,7 +252,10 @@ mod tests {
         let read = Value::map([
             ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
             ("ipv6_cidr_block", Value::string("2600:1f18::/56")),
-            ("ipv6_cidr_block_network_border_group", Value::string("us-east-1")),
+            (
+                "ipv6_cidr_block_network_border_group",
+                Value::string("us-east-1"),
+            ),
         ]);
         // the block and border group AWS chose are no change
         assert!(!Ipv6Want::differs(&read, &amazon));

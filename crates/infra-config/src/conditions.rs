@@ -73,9 +73,13 @@ pub(crate) fn lower(
     }
     for b in block.body.blocks() {
         diags.push(
-            Diagnostic::error(format!("unexpected block `{}` in a {} block", b.ident.as_str(), kind.name()))
-                .with_detail("it takes `condition` and `error_message`")
-                .with_span(header_span(file, b)),
+            Diagnostic::error(format!(
+                "unexpected block `{}` in a {} block",
+                b.ident.as_str(),
+                kind.name()
+            ))
+            .with_detail("it takes `condition` and `error_message`")
+            .with_span(header_span(file, b)),
         );
     }
     let Some(c) = block.body.get_attribute("condition") else {
@@ -99,7 +103,10 @@ pub(crate) fn lower(
         file: i,
         span,
         condition: c.value.clone(),
-        error_message: block.body.get_attribute("error_message").map(|a| a.value.clone()),
+        error_message: block
+            .body
+            .get_attribute("error_message")
+            .map(|a| a.value.clone()),
     })
 }
 
@@ -116,11 +123,16 @@ pub(crate) fn check(
 ) -> bool {
     let mut failed = false;
     for c in conds.iter().filter(|c| kinds.contains(&c.kind)) {
-        let Some(file) = files.get(c.file) else { continue };
+        let Some(file) = files.get(c.file) else {
+            continue;
+        };
         let v = match infra_lang::eval(&c.condition, scope, file) {
             Ok(v) => v.unmark_deep(),
             Err(e) if c.kind == Kind::Assert => {
-                diags.push(Diagnostic::warning(format!("check {what}: {}", e.summary)).with_span(e.span.clone()));
+                diags.push(
+                    Diagnostic::warning(format!("check {what}: {}", e.summary))
+                        .with_span(e.span.clone()),
+                );
                 continue;
             }
             Err(e) => {
@@ -142,7 +154,10 @@ pub(crate) fn check(
                     other.type_name()
                 ))
                 .with_detail("write a bool expression")
-                .with_span(infra_lang::span_of(file, hcl_edit::Span::span(&c.condition)));
+                .with_span(infra_lang::span_of(
+                    file,
+                    hcl_edit::Span::span(&c.condition),
+                ));
                 diags.push(d);
                 continue;
             }
@@ -166,7 +181,10 @@ pub(crate) fn check(
         } else {
             failed = true;
             Diagnostic::error(format!("{} failed for {what}: {message}", c.kind.name()))
-                .with_detail(format!("the {} block's condition is false; fix the configuration or what it checks", c.kind.name()))
+                .with_detail(format!(
+                    "the {} block's condition is false; fix the configuration or what it checks",
+                    c.kind.name()
+                ))
                 .with_address(what)
         };
         diags.push(d.with_span(c.span.clone()));

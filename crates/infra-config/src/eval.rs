@@ -106,7 +106,9 @@ impl<'s> Walker<'s> {
         let paths: Vec<Vec<String>> = self.module_instances.keys().cloned().collect();
         for path in paths {
             for inst in self.instances_of(&path) {
-                let Some(m) = self.module(&inst) else { continue };
+                let Some(m) = self.module(&inst) else {
+                    continue;
+                };
                 let Some(scope) = self.scopes.get(&inst) else {
                     continue;
                 };
@@ -359,11 +361,26 @@ impl<'s> Walker<'s> {
                 };
                 let what = address.to_string();
                 if let Some(a) = r.body.get_attribute("region") {
-                    region_check(&self.stack.provider, &a.value, scope, file, &address, &mut self.diags);
+                    region_check(
+                        &self.stack.provider,
+                        &a.value,
+                        scope,
+                        file,
+                        &address,
+                        &mut self.diags,
+                    );
                 }
                 let mut lifecycle = r.lifecycle.clone();
-                lifecycle.timeouts = crate::timeouts::evaluate(&r.body, scope, file, &mut self.diags);
-                if check(&r.conditions, &[Kind::Precondition], scope, &m.files, &what, &mut self.diags) {
+                lifecycle.timeouts =
+                    crate::timeouts::evaluate(&r.body, scope, file, &mut self.diags);
+                if check(
+                    &r.conditions,
+                    &[Kind::Precondition],
+                    scope,
+                    &m.files,
+                    &what,
+                    &mut self.diags,
+                ) {
                     Value::Unknown
                 } else {
                     let i = DesiredInstance {
@@ -373,13 +390,22 @@ impl<'s> Walker<'s> {
                         lifecycle,
                     };
                     let v = visit(&i);
-                    if self.postconditions && r.conditions.iter().any(|c| c.kind == Kind::Postcondition) {
+                    if self.postconditions
+                        && r.conditions.iter().any(|c| c.kind == Kind::Postcondition)
+                    {
                         let s = Bind {
                             parent: scope,
                             name: "self",
                             value: v.clone(),
                         };
-                        check(&r.conditions, &[Kind::Postcondition], &s, &m.files, &what, &mut self.diags);
+                        check(
+                            &r.conditions,
+                            &[Kind::Postcondition],
+                            &s,
+                            &m.files,
+                            &what,
+                            &mut self.diags,
+                        );
                     }
                     v
                 }

@@ -196,7 +196,13 @@ const MAX_DATA_DEPTH: usize = 4;
 /// files, hidden entries or `node_modules`; at most 1 MiB each), keyed by their path
 /// relative to the root stack directory. Unreadable entries are left out: a call of
 /// `file()` on one reports it missing at the call.
-fn read_data_files(dir: &Path, key: &str, depth: usize, budget: &mut u64, out: &mut infra_lang::Files) {
+fn read_data_files(
+    dir: &Path,
+    key: &str,
+    depth: usize,
+    budget: &mut u64,
+    out: &mut infra_lang::Files,
+) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

@@ -79,9 +79,9 @@ use std::collections::BTreeMap;
 pub use decl::{Expansion, ResourceConfig};
 pub use graph::{ConfigGraph, Edge, EdgeKind, ModulePath, Node};
 pub use imports::ImportBlock;
-pub use moved::{resolve_moves, MovedBlock};
 pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
+pub use moved::{resolve_moves, MovedBlock};
 
 /// Everything [`load`] needs, read by [`fs::read_stack`] (or built by tests).
 #[derive(Debug, Clone, Default)]

@@ -199,7 +199,9 @@ pub(crate) fn output(
     );
     let preconditions = body
         .get_blocks("precondition")
-        .filter_map(|b| crate::conditions::lower(crate::conditions::Kind::Precondition, i, file, b, diags))
+        .filter_map(|b| {
+            crate::conditions::lower(crate::conditions::Kind::Precondition, i, file, b, diags)
+        })
         .collect();
     let value = body.get_attribute("value").map(|a| a.value.clone());
     if value.is_none() {

@@ -74,7 +74,12 @@ fn endpoint(
     Some(Address { module, ..parsed })
 }
 
-pub(crate) fn lower(d: &mut Declarations, file: &SourceFile, block: &Block, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn lower(
+    d: &mut Declarations,
+    file: &SourceFile,
+    block: &Block,
+    diags: &mut Vec<Diagnostic>,
+) {
     let span = header_span(file, block);
     for a in block.body.attributes() {
         let k = a.key.as_str();
@@ -110,11 +115,16 @@ pub(crate) fn lower(d: &mut Declarations, file: &SourceFile, block: &Block, diag
         || from.module.last().map(|s| s.key.is_some()) != to.module.last().map(|s| s.key.is_some())
     {
         diags.push(err(
-            format!("cannot move `{from}` to `{to}`: one names an instance, the other the whole block"),
+            format!(
+                "cannot move `{from}` to `{to}`: one names an instance, the other the whole block"
+            ),
             "give both addresses an instance key, or neither",
         ));
     } else if from == to {
-        diags.push(err(format!("`{from}` is moved to itself"), "remove the moved block"));
+        diags.push(err(
+            format!("`{from}` is moved to itself"),
+            "remove the moved block",
+        ));
     } else {
         d.moved.push(MovedBlock { from, to, span });
     }
@@ -206,7 +216,9 @@ fn keep_keys(
     to.iter()
         .enumerate()
         .map(|(i, t)| match (from.get(i), actual.get(i)) {
-            (Some(f), Some(a)) if f.name == t.name && f.key.is_none() && t.key.is_none() => a.clone(),
+            (Some(f), Some(a)) if f.name == t.name && f.key.is_none() && t.key.is_none() => {
+                a.clone()
+            }
             _ => t.clone(),
         })
         .collect()
@@ -244,7 +256,10 @@ pub fn resolve_moves(
         }
     }
     let moving_away: BTreeSet<&Address> = renames.iter().map(|(o, _)| o).collect();
-    let staying: BTreeSet<&Address> = addresses.iter().filter(|a| !moving_away.contains(a)).collect();
+    let staying: BTreeSet<&Address> = addresses
+        .iter()
+        .filter(|a| !moving_away.contains(a))
+        .collect();
     let mut targets: BTreeMap<Address, Address> = BTreeMap::new();
     let mut out = Vec::new();
     for (old, new) in renames {

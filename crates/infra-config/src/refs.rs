@@ -272,7 +272,8 @@ struct Collector<'a> {
 impl Collector<'_> {
     fn expr(&mut self, from: &Node, e: &Expression, ctx: &Ctx, kind: EdgeKind) -> Vec<Node> {
         let mut out = Vec::new();
-        self.diags.extend(infra_lang::unknown_functions(e, self.file));
+        self.diags
+            .extend(infra_lang::unknown_functions(e, self.file));
         for r in infra_lang::references(e, self.file) {
             match classify(self.decls, &r, ctx) {
                 Ok(nodes) => {

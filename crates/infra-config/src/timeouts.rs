@@ -19,17 +19,24 @@ pub(crate) fn check_block(file: &SourceFile, b: &Block, diags: &mut Vec<Diagnost
         if !KEYS.contains(&k) {
             let d = Diagnostic::error(format!("unknown argument `{k}` in a timeouts block"))
                 .with_span(attr_span(file, a));
-            diags.push(match infra_model::schema::did_you_mean(k, KEYS.iter().copied()) {
-                Some(s) => d.with_detail(format!("did you mean `{s}`?")),
-                None => d.with_detail("a timeouts block takes create, update, delete (and read)"),
-            });
+            diags.push(
+                match infra_model::schema::did_you_mean(k, KEYS.iter().copied()) {
+                    Some(s) => d.with_detail(format!("did you mean `{s}`?")),
+                    None => {
+                        d.with_detail("a timeouts block takes create, update, delete (and read)")
+                    }
+                },
+            );
         }
     }
     for x in b.body.blocks() {
         diags.push(
-            Diagnostic::error(format!("unexpected block `{}` in a timeouts block", x.ident.as_str()))
-                .with_detail("write durations as `create = \"30m\"`")
-                .with_span(header_span(file, x)),
+            Diagnostic::error(format!(
+                "unexpected block `{}` in a timeouts block",
+                x.ident.as_str()
+            ))
+            .with_detail("write durations as `create = \"30m\"`")
+            .with_span(header_span(file, x)),
         );
     }
 }
@@ -66,7 +73,12 @@ pub(crate) fn parse_duration(s: &str) -> Option<u64> {
 
 /// The instance's timeouts, from every `timeouts` block of `body` evaluated in `scope`.
 /// Unknown values keep the default; a bad duration is an error at the argument.
-pub(crate) fn evaluate(body: &Body, scope: &dyn Scope, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Timeouts {
+pub(crate) fn evaluate(
+    body: &Body,
+    scope: &dyn Scope,
+    file: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+) -> Timeouts {
     let mut t = Timeouts::default();
     for b in body.get_blocks("timeouts") {
         for a in b.body.attributes() {
@@ -88,15 +100,22 @@ pub(crate) fn evaluate(body: &Body, scope: &dyn Scope, file: &SourceFile, diags:
                 Value::String(s) => match parse_duration(&s) {
                     Some(secs) if secs > 0 => *slot = Some(secs),
                     _ => diags.push(
-                        Diagnostic::error(format!("invalid duration \"{s}\" for `timeouts.{}`", a.key.as_str()))
-                            .with_detail("write a duration such as \"30s\", \"10m\" or \"1h30m\"")
-                            .with_span(span(file, &a.value)),
+                        Diagnostic::error(format!(
+                            "invalid duration \"{s}\" for `timeouts.{}`",
+                            a.key.as_str()
+                        ))
+                        .with_detail("write a duration such as \"30s\", \"10m\" or \"1h30m\"")
+                        .with_span(span(file, &a.value)),
                     ),
                 },
                 other => diags.push(
-                    Diagnostic::error(format!("`timeouts.{}` must be a duration string, found {}", a.key.as_str(), other.type_name()))
-                        .with_detail("write a duration such as \"30s\", \"10m\" or \"1h30m\"")
-                        .with_span(span(file, &a.value)),
+                    Diagnostic::error(format!(
+                        "`timeouts.{}` must be a duration string, found {}",
+                        a.key.as_str(),
+                        other.type_name()
+                    ))
+                    .with_detail("write a duration such as \"30s\", \"10m\" or \"1h30m\"")
+                    .with_span(span(file, &a.value)),
                 ),
             }
         }

@@ -39,16 +39,22 @@ pub(crate) fn unknown_functions(expr: &Expression, file: &SourceFile) -> Vec<Dia
     for (name, namespaced, span) in walker.calls {
         if namespaced {
             out.push(
-                Diagnostic::error(format!("provider-defined function \"{name}\" is not supported"))
-                    .with_detail("use a built-in function instead")
-                    .with_span(span),
+                Diagnostic::error(format!(
+                    "provider-defined function \"{name}\" is not supported"
+                ))
+                .with_detail("use a built-in function instead")
+                .with_span(span),
             );
         } else if !crate::functions::NAMES.contains(&name.as_str()) {
             let d = Diagnostic::error(format!("unknown function \"{name}\"")).with_span(span);
-            out.push(match crate::eval::suggest(&name, crate::functions::NAMES.iter().copied()) {
-                Some(s) => d.with_detail(format!("did you mean \"{s}\"?")),
-                None => d.with_detail("supported functions are listed in docs/compatibility.md"),
-            });
+            out.push(
+                match crate::eval::suggest(&name, crate::functions::NAMES.iter().copied()) {
+                    Some(s) => d.with_detail(format!("did you mean \"{s}\"?")),
+                    None => {
+                        d.with_detail("supported functions are listed in docs/compatibility.md")
+                    }
+                },
+            );
         }
     }
     out

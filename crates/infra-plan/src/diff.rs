@@ -200,16 +200,23 @@ mod tests {
     fn an_attribute_added_to_the_schema_later_had_its_default() {
         let schema = infra_model::schema::lookup(infra_model::Mode::Managed, "aws_subnet").unwrap();
         // recorded before `enable_dns64` existed: its default is no change, true is one
-        let prior = Value::map([("id", Value::string("subnet-1")), ("cidr_block", Value::string("10.0.1.0/24"))]);
+        let prior = Value::map([
+            ("id", Value::string("subnet-1")),
+            ("cidr_block", Value::string("10.0.1.0/24")),
+        ]);
         let mut planned = prior.clone();
         if let Value::Map(m) = &mut planned {
             m.insert("enable_dns64".into(), Value::Bool(false));
         }
-        assert!(diff(schema, &prior, &planned).iter().all(|c| c.path != "enable_dns64"));
+        assert!(diff(schema, &prior, &planned)
+            .iter()
+            .all(|c| c.path != "enable_dns64"));
         if let Value::Map(m) = &mut planned {
             m.insert("enable_dns64".into(), Value::Bool(true));
         }
-        assert!(diff(schema, &prior, &planned).iter().any(|c| c.path == "enable_dns64"));
+        assert!(diff(schema, &prior, &planned)
+            .iter()
+            .any(|c| c.path == "enable_dns64"));
         // recorded as null: a change to the default is a change
         let mut prior = prior;
         if let Value::Map(m) = &mut prior {
@@ -218,7 +225,9 @@ mod tests {
         if let Value::Map(m) = &mut planned {
             m.insert("enable_dns64".into(), Value::Bool(false));
         }
-        assert!(diff(schema, &prior, &planned).iter().any(|c| c.path == "enable_dns64"));
+        assert!(diff(schema, &prior, &planned)
+            .iter()
+            .any(|c| c.path == "enable_dns64"));
     }
 
     #[test]

@@ -246,16 +246,35 @@ fn closure(g: &ExecGraph) -> BTreeMap<String, std::collections::BTreeSet<String>
 
 /// Three blocks of counted instances (0..12 each) and a single resource, depending on
 /// whole blocks, on single instances, and (in the prior state) otherwise.
-fn blocks_strategy() -> impl Strategy<Value = Vec<(usize, usize, Action, Vec<(usize, Option<usize>)>, Vec<(usize, Option<usize>)>)>> {
+fn blocks_strategy() -> impl Strategy<
+    Value = Vec<(
+        usize,
+        usize,
+        Action,
+        Vec<(usize, Option<usize>)>,
+        Vec<(usize, Option<usize>)>,
+    )>,
+> {
     let dep = (0usize..4, prop::option::of(0usize..12));
     prop::collection::vec(
-        (0usize..4, 0usize..12, action_strategy(), prop::collection::vec(dep.clone(), 0..3), prop::collection::vec(dep, 0..3)),
+        (
+            0usize..4,
+            0usize..12,
+            action_strategy(),
+            prop::collection::vec(dep.clone(), 0..3),
+            prop::collection::vec(dep, 0..3),
+        ),
         1..40,
     )
 }
 
 fn block_address(block: usize, key: Option<usize>) -> Address {
-    let base = ["aws_vpc.v", "aws_subnet.s", "aws_route_table.r", "aws_route53_zone.z"][block];
+    let base = [
+        "aws_vpc.v",
+        "aws_subnet.s",
+        "aws_route_table.r",
+        "aws_route53_zone.z",
+    ][block];
     match key {
         Some(k) => a(&format!("{base}[{k}]")),
         None => a(base),
@@ -301,10 +320,18 @@ fn a_whole_block_dependency_is_joined_through_one_barrier() {
         .map(|i| change(&format!("aws_subnet.s[{i}]"), Action::Create, &[]))
         .collect();
     changes.extend((0..200).map(|i| {
-        change(&format!("aws_route_table_association.a[{i}]"), Action::Create, &["aws_subnet.s"])
+        change(
+            &format!("aws_route_table_association.a[{i}]"),
+            Action::Create,
+            &["aws_subnet.s"],
+        )
     }));
     let g = build(&changes, &BTreeMap::new()).expect("acyclic");
-    let barriers: Vec<&Step> = g.steps.iter().filter(|s| s.kind == StepKind::Barrier).collect();
+    let barriers: Vec<&Step> = g
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Barrier)
+        .collect();
     assert_eq!(barriers.len(), 1);
     assert_eq!(barriers[0].address, a("aws_subnet.s"));
     assert_eq!(g.edges.len(), 500);

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use infra_model::{Address, Value};
 use serde_json::json;
 
-use crate::{render_json, render_text, Action, DesiredInstance, Lifecycle, PlanOptions, Planner, PriorInstance};
+use crate::{
+    render_json, render_text, Action, DesiredInstance, Lifecycle, PlanOptions, Planner,
+    PriorInstance,
+};
 
 fn a(s: &str) -> Address {
     Address::parse(s).expect("address")
@@ -41,14 +44,23 @@ fn a_move_alone_is_a_change_without_create_or_destroy() {
     let plan = plan_with_move("10.0.0.0/16");
     assert_eq!(plan.changes.len(), 1);
     let c = &plan.changes[0];
-    assert_eq!((c.action, c.previous_address.clone()), (Action::NoOp, Some(a("aws_vpc.a"))));
+    assert_eq!(
+        (c.action, c.previous_address.clone()),
+        (Action::NoOp, Some(a("aws_vpc.a")))
+    );
     assert!(plan.has_changes());
     assert_eq!(plan.summary(), (0, 0, 0));
     assert_eq!(plan.moves(), vec![(a("aws_vpc.a"), a("aws_vpc.b"))]);
     assert!(plan.graph.steps.is_empty());
     let text = render_text(&plan, false);
-    assert!(text.contains("  # aws_vpc.a has moved to aws_vpc.b\n"), "{text}");
-    assert!(text.contains("Plan: 0 to add, 0 to change, 0 to destroy."), "{text}");
+    assert!(
+        text.contains("  # aws_vpc.a has moved to aws_vpc.b\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+        "{text}"
+    );
     let j = render_json(&plan);
     let rc = &j["resource_changes"][0];
     assert_eq!(rc["address"], "aws_vpc.b");
@@ -64,5 +76,8 @@ fn a_moved_object_that_also_changes_says_both() {
     let c = &plan.changes[0];
     assert!(c.action.is_replace(), "{:?}", c.action);
     let text = render_text(&plan, false);
-    assert!(text.contains("# aws_vpc.b must be replaced\n  # (moved from aws_vpc.a)"), "{text}");
+    assert!(
+        text.contains("# aws_vpc.b must be replaced\n  # (moved from aws_vpc.a)"),
+        "{text}"
+    );
 }

@@ -135,9 +135,16 @@ fn infra_tags_are_carried_from_prior() {
 fn route(cidr: &str, gateway: &str) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     for k in [
-        "ipv6_cidr_block", "destination_prefix_list_id", "carrier_gateway_id",
-        "core_network_arn", "egress_only_gateway_id", "local_gateway_id", "nat_gateway_id",
-        "network_interface_id", "transit_gateway_id", "vpc_endpoint_id",
+        "ipv6_cidr_block",
+        "destination_prefix_list_id",
+        "carrier_gateway_id",
+        "core_network_arn",
+        "egress_only_gateway_id",
+        "local_gateway_id",
+        "nat_gateway_id",
+        "network_interface_id",
+        "transit_gateway_id",
+        "vpc_endpoint_id",
         "vpc_peering_connection_id",
     ] {
         m.insert(k.into(), serde_json::Value::Null);

@@ -21,12 +21,7 @@ pub(crate) fn on_update(type_name: &str, changed: &[AttrChange], planned: &mut V
     if type_name != "aws_launch_template" {
         return;
     }
-    let root = |path: &str| {
-        path.split(['.', '['])
-            .next()
-            .unwrap_or(path)
-            .to_string()
-    };
+    let root = |path: &str| path.split(['.', '[']).next().unwrap_or(path).to_string();
     let new_version = changed
         .iter()
         .any(|c| !TEMPLATE_META.contains(&root(&c.path).as_str()));

@@ -112,7 +112,10 @@ fn after_apply_postconditions_and_checks_use_the_stored_values() {
     let values: BTreeMap<infra_model::Address, Value> = [
         (
             infra_model::Address::parse("aws_vpc.main").unwrap(),
-            map(&[("id", Value::from("vpc-1")), ("cidr_block", Value::from("10.9.0.0/16"))]),
+            map(&[
+                ("id", Value::from("vpc-1")),
+                ("cidr_block", Value::from("10.9.0.0/16")),
+            ]),
         ),
         (
             infra_model::Address::parse("data.aws_region.current").unwrap(),
@@ -128,7 +131,10 @@ main.tf:38:3: warning: check "vpc" failed: the VPC is not the usual one -- a fai
     );
     // re-evaluating the instance before an update does not check its postconditions
     assert!(stack
-        .evaluate_instance(&infra_model::Address::parse("aws_vpc.main").unwrap(), &values)
+        .evaluate_instance(
+            &infra_model::Address::parse("aws_vpc.main").unwrap(),
+            &values
+        )
         .is_ok());
 }
 
@@ -182,7 +188,10 @@ resource "aws_nat_gateway" "n" {
 "#,
     );
     let t = w.get("aws_nat_gateway.n").lifecycle.timeouts;
-    assert_eq!((t.create, t.update, t.delete), (Some(5400), None, Some(1200)));
+    assert_eq!(
+        (t.create, t.update, t.delete),
+        (Some(5400), None, Some(1200))
+    );
     check_errors(
         &[(
             "main.tf",
@@ -219,7 +228,12 @@ data "aws_region" "r" {
 }
 "#,
     );
-    assert!(!w.get("aws_vpc.a").config.as_map().unwrap().contains_key("region"));
+    assert!(!w
+        .get("aws_vpc.a")
+        .config
+        .as_map()
+        .unwrap()
+        .contains_key("region"));
     check_errors(
         &[(
             "main.tf",

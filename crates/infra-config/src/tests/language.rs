@@ -65,7 +65,8 @@ main.tf:9:1: warning: unsupported resource type `aws_vpn_gateway` ignored: `aws_
 #[test]
 fn unsupported_types_with_instances_or_unknown_count_are_errors() {
     let mut on = input(&[("main.tf", VPN)]);
-    on.cli_vars.push(("enable_vpn_gateway".into(), "true".into()));
+    on.cli_vars
+        .push(("enable_vpn_gateway".into(), "true".into()));
     check_errors_input(
         &on,
         r#"

@@ -32,22 +32,41 @@ impl Evaluator<'_> {
             return Ok(Value::Unknown);
         }
         let Value::String(path) = path else {
-            return Err(self.error(whole, format!("templatefile: invalid value for \"path\": a string is required, got {}", describe(&path))));
+            return Err(self.error(
+                whole,
+                format!(
+                    "templatefile: invalid value for \"path\": a string is required, got {}",
+                    describe(&path)
+                ),
+            ));
         };
-        let vars = match vars.unmark() {
-            (Value::Map(m), marked) => (m, marked),
-            (Value::Null, marked) => (std::collections::BTreeMap::new(), marked),
-            (other, _) => {
-                return Err(self.error(whole, format!("templatefile: invalid value for \"vars\": an object is required, got {}", describe(&other))))
-            }
-        };
-        let text = crate::functions::files::text("templatefile", &path).map_err(|m| self.error(whole, m))?;
+        let vars =
+            match vars.unmark() {
+                (Value::Map(m), marked) => (m, marked),
+                (Value::Null, marked) => (std::collections::BTreeMap::new(), marked),
+                (other, _) => return Err(self.error(
+                    whole,
+                    format!(
+                        "templatefile: invalid value for \"vars\": an object is required, got {}",
+                        describe(&other)
+                    ),
+                )),
+            };
+        let text = crate::functions::files::text("templatefile", &path)
+            .map_err(|m| self.error(whole, m))?;
         let file = crate::SourceFile {
             path: std::sync::Arc::from(crate::functions::files::normalize(&path).as_str()),
             text,
         };
         let template = hcl_edit::parser::parse_template(&file.text).map_err(|e| {
-            self.error(whole, format!("templatefile: {} is not a valid template: {}", file.path, e.message()))
+            self.error(
+                whole,
+                format!(
+                    "templatefile: {} is not a valid template: {}",
+                    file.path,
+                    e.message()
+                ),
+            )
         })?;
         let scope = vars.0;
         let mut inner = Evaluator {
@@ -61,7 +80,10 @@ impl Evaluator<'_> {
         let out = inner.template_value(&template);
         self.secrets.extend(inner.secrets);
         let v = out.map_err(|e| {
-            let mut d = self.error(whole, format!("templatefile: in {}: {}", file.path, e.summary));
+            let mut d = self.error(
+                whole,
+                format!("templatefile: in {}: {}", file.path, e.summary),
+            );
             if let Some(s) = e.span {
                 d = d.with_related(s, "in the template");
             }

@@ -83,9 +83,10 @@ pub(crate) fn call(a: Args) -> FnResult {
     match a.f {
         "file" => Ok(Value::String(text("file", &path)?)),
         "fileexists" => Ok(Value::Bool(exists(&path))),
-        "filebase64" => Ok(Value::String(
-            super::encoding::base64_encode(&read("filebase64", &path)?),
-        )),
+        "filebase64" => Ok(Value::String(super::encoding::base64_encode(&read(
+            "filebase64",
+            &path,
+        )?))),
         other => Err(format!("{other} is not a file function")),
     }
 }

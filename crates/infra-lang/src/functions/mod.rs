@@ -247,7 +247,9 @@ fn call_unmarked(name: &str, args: Vec<Value>) -> FnResult {
         | "regexall" | "replace" | "split" | "startswith" | "strrev" | "substr" | "title"
         | "trim" | "trimprefix" | "trimspace" | "trimsuffix" | "upper" => strings::call(a),
         "file" | "fileexists" | "filebase64" => files::call(a),
-        "try" | "can" | "templatefile" => Err(format!("{name} must be called directly in an expression")),
+        "try" | "can" | "templatefile" => {
+            Err(format!("{name} must be called directly in an expression"))
+        }
         _ => collections::call(a),
     }
 }

@@ -39,13 +39,19 @@ fn check(expr: &str, expected: Result<Value, &str>) {
     let mut scope: BTreeMap<String, Value> = BTreeMap::new();
     scope.insert(
         "path".into(),
-        Value::map([("module", Value::from("../modules/net")), ("root", Value::from("."))]),
+        Value::map([
+            ("module", Value::from("../modules/net")),
+            ("root", Value::from(".")),
+        ]),
     );
     let got = with_files(files(), || crate::eval(e, &scope, &file));
     match (got, expected) {
         (Ok(v), Ok(want)) => assert_eq!(v, want, "{expr}"),
         (Err(d), Err(want)) => {
-            let at = d.span.map(|s| format!("{}:{}: ", s.line, s.col)).unwrap_or_default();
+            let at = d
+                .span
+                .map(|s| format!("{}:{}: ", s.line, s.col))
+                .unwrap_or_default();
             assert_eq!(format!("{at}{}", d.summary), want, "{expr}")
         }
         (got, want) => panic!("{expr}: got {got:?}, want {want:?}"),
@@ -54,8 +60,14 @@ fn check(expr: &str, expected: Result<Value, &str>) {
 
 #[test]
 fn file_functions_read_the_map() {
-    check(r#"file("user_data.sh")"#, Ok(Value::from("#!/bin/sh\necho hi\n")));
-    check(r#"file("./sub/../user_data.sh")"#, Ok(Value::from("#!/bin/sh\necho hi\n")));
+    check(
+        r#"file("user_data.sh")"#,
+        Ok(Value::from("#!/bin/sh\necho hi\n")),
+    );
+    check(
+        r#"file("./sub/../user_data.sh")"#,
+        Ok(Value::from("#!/bin/sh\necho hi\n")),
+    );
     check(r#"fileexists("user_data.sh")"#, Ok(Value::Bool(true)));
     check(r#"fileexists("nope.sh")"#, Ok(Value::Bool(false)));
     check(r#"filebase64("bin.dat")"#, Ok(Value::from("/wAB")));
@@ -81,7 +93,10 @@ fn templatefile_renders_terraform_template_syntax() {
         Ok(Value::from("no admin\n")),
     );
     // unknown variables make the result unknown, as in any template
-    check(r#"templatefile("bad.tpl", { nope = x })"#, Err("1:38: unknown name \"x\""));
+    check(
+        r#"templatefile("bad.tpl", { nope = x })"#,
+        Err("1:38: unknown name \"x\""),
+    );
     check(
         r#"templatefile("bad.tpl", {})"#,
         Err("1:5: templatefile: in bad.tpl: unknown name \"nope\""),
@@ -90,5 +105,8 @@ fn templatefile_renders_terraform_template_syntax() {
         r#"templatefile("gone.tpl", {})"#,
         Err("1:5: templatefile: no file \"gone.tpl\" (looked for gone.tpl relative to the root stack directory); infra reads files in the stack's and its modules' directories, up to 1 MiB each"),
     );
-    check(r#"templatefile("user_data.sh", {})"#, Ok(Value::from("#!/bin/sh\necho hi\n")));
+    check(
+        r#"templatefile("user_data.sh", {})"#,
+        Ok(Value::from("#!/bin/sh\necho hi\n")),
+    );
 }

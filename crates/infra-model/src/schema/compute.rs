@@ -62,7 +62,9 @@ fn launch_template() -> ResourceSchema {
         vec![
             attr("http_endpoint", s()).optional().computed(),
             attr("http_tokens", s()).optional().computed(),
-            attr("http_put_response_hop_limit", n()).optional().computed(),
+            attr("http_put_response_hop_limit", n())
+                .optional()
+                .computed(),
             attr("http_protocol_ipv6", s()).optional(),
             attr("instance_metadata_tags", s()).optional().computed(),
         ],

@@ -93,7 +93,10 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
             .optional()
             .default(false),
         attr("ipv6_cidr_block", s()).optional().computed(),
-        attr("ipv6_native", b()).optional().default(false).force_new(),
+        attr("ipv6_native", b())
+            .optional()
+            .default(false)
+            .force_new(),
         attr("assign_ipv6_address_on_creation", b())
             .optional()
             .default(false),
@@ -115,7 +118,11 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
             .default(false),
     ];
     a.extend(tags());
-    a.extend(computed(&["arn", "owner_id", "ipv6_cidr_block_association_id"]));
+    a.extend(computed(&[
+        "arn",
+        "owner_id",
+        "ipv6_cidr_block_association_id",
+    ]));
     out.push(resource("aws_subnet", Managed, a, vec![]));
 
     let mut a = vec![attr("vpc_id", s()).optional()];
@@ -166,18 +173,27 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     let mut a = vec![
         attr("route_table_id", s()).required().force_new(),
         attr("destination_cidr_block", s()).optional().force_new(),
-        attr("destination_ipv6_cidr_block", s()).optional().force_new(),
-        attr("destination_prefix_list_id", s()).optional().force_new(),
+        attr("destination_ipv6_cidr_block", s())
+            .optional()
+            .force_new(),
+        attr("destination_prefix_list_id", s())
+            .optional()
+            .force_new(),
     ];
-    a.extend(ROUTE_TARGETS.iter().filter(|t| **t != "instance_id").map(|t| {
-        let x = attr(t, s()).optional();
-        // AWS reports the interface of an instance target
-        if *t == "network_interface_id" {
-            x.computed()
-        } else {
-            x
-        }
-    }));
+    a.extend(
+        ROUTE_TARGETS
+            .iter()
+            .filter(|t| **t != "instance_id")
+            .map(|t| {
+                let x = attr(t, s()).optional();
+                // AWS reports the interface of an instance target
+                if *t == "network_interface_id" {
+                    x.computed()
+                } else {
+                    x
+                }
+            }),
+    );
     a.extend([
         attr("id", s()).computed(),
         attr("instance_id", s()).computed(),
