@@ -133,10 +133,10 @@ fn missing_required_attribute() {
     fails(
         &[(
             "main.tf",
-            "resource \"aws_subnet\" \"a\" {\n  vpc_id = \"vpc-1\"\n}\n",
+            "resource \"aws_subnet\" \"a\" {\n  cidr_block = \"10.0.1.0/24\"\n}\n",
         )],
         &["validate"],
-        &["cidr_block", "main.tf:1:"],
+        &["vpc_id", "main.tf:1:"],
     );
 }
 

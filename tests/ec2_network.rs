@@ -274,10 +274,10 @@ pub(crate) fn import_everything(original: &Workspace, stack: &str, types: &[&str
         );
     }
     let copy = Workspace::from_files(&[("main.tf", stack)], true);
-    copy.write(
-        "test.auto.tfvars",
-        &format!("name = \"{}\"\n", original.stack_name),
-    );
+    // the same variables as the original (its tfvars name the stack)
+    let vars = std::fs::read_to_string(original.stack_dir().join("test.auto.tfvars"))
+        .unwrap_or_else(|_| format!("name = \"{}\"\n", original.stack_name));
+    copy.write("test.auto.tfvars", &vars);
     for (addr, ty, id) in &objects {
         let r = copy.run(&["import", addr, &import_id(ty, id)]);
         assert_eq!(r.code, 0, "import {addr} {id}:\n{}", r.all());

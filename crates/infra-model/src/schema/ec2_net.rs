@@ -129,6 +129,19 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         attr("enable_dns_hostnames", b()).optional().default(true),
         attr("force_destroy", b()).optional().default(false),
         attr("existing_default_vpc", b()).computed(),
+        // as aws_vpc: changed in place
+        attr("enable_network_address_usage_metrics", b())
+            .optional()
+            .computed(),
+        attr("assign_generated_ipv6_cidr_block", b())
+            .optional()
+            .default(false),
+        attr("ipv6_cidr_block", s()).optional().computed(),
+        attr("ipv6_cidr_block_network_border_group", s())
+            .optional()
+            .computed(),
+        attr("ipv6_ipam_pool_id", s()).optional(),
+        attr("ipv6_netmask_length", n()).optional(),
     ];
     a.extend(tags());
     a.extend(computed(&[
@@ -140,6 +153,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         "default_route_table_id",
         "default_security_group_id",
         "default_network_acl_id",
+        "ipv6_association_id",
     ]));
     out.push(resource("aws_default_vpc", Managed, a, vec![]));
     out
