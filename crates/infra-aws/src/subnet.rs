@@ -126,8 +126,15 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         .and_then(Subnet::subnet_id)
         .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateSubnet returned no subnet id"))?
         .to_string();
-    if get_bool(c, "map_public_ip_on_launch") == Some(true) {
-        set_public_ip(p, &id, true).await?;
+    // AWS creates a subnet with the flag off; the emulator turns it on for a subnet placed
+    // by `availability_zone_id` (localstack/README.md): set it whenever the answer differs
+    let want = get_bool(c, "map_public_ip_on_launch").unwrap_or(false);
+    let created = out
+        .subnet()
+        .and_then(Subnet::map_public_ip_on_launch)
+        .unwrap_or(false);
+    if want != created {
+        set_public_ip(p, &id, want).await?;
     }
     // what AWS sets after creation, each from its default (a created subnet has them all off)
     subnet_ipv6::modify(p, &id, &subnet_ipv6::defaults(), c).await?;
