@@ -345,5 +345,8 @@ fn random_and_mutated_stacks_never_panic_and_spans_stay_inside() {
         bad_spans.len(),
         bad_spans[..bad_spans.len().min(20)].join("\n")
     );
-    assert!(slowest < 10.0, "seed {seed}: one input took {slowest:.1} s");
+    // a hang or an exponential blow-up, not a benchmark: inputs of 10,000 instances take
+    // seconds in a debug build, and 11 s was seen on a machine at load 12 (benchmarks
+    // measure speed: docs/benchmarks.md)
+    assert!(slowest < 30.0, "seed {seed}: one input took {slowest:.1} s");
 }
