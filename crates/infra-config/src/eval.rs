@@ -37,6 +37,11 @@ pub(crate) struct Walker<'s> {
     /// Check postconditions on the value `visit` returns (not when re-evaluating an
     /// instance that is about to change).
     pub postconditions: bool,
+    /// Re-evaluating one instance at apply time (`Stack::evaluate_instance`): only this
+    /// instance's configuration is evaluated; every other resource and data instance is
+    /// taken as `visit` gives it (the values known now), so that resolving each of N
+    /// steps costs O(1) instance evaluations, not O(N).
+    pub only_instance: Option<Address>,
 }
 
 type Visit<'v> = &'v mut dyn FnMut(&DesiredInstance) -> Value;
@@ -61,6 +66,7 @@ impl<'s> Walker<'s> {
             outputs: BTreeMap::new(),
             diags: Vec::new(),
             postconditions: true,
+            only_instance: None,
         }
     }
 
@@ -311,16 +317,36 @@ impl<'s> Walker<'s> {
                 return;
             }
         };
-        let mut deps: BTreeSet<Address> = self
-            .stack
-            .graph
-            .resource_dependencies(&Node::Resource(addr.clone()));
-        deps.extend(r.depends_on.iter().cloned());
-        let depends_on = self.dependency_instances(&deps, inst);
+        let resolving_another = self
+            .only_instance
+            .as_ref()
+            .is_some_and(|t| t.clone().with_key(None) != block);
+        let depends_on = if resolving_another {
+            Vec::new()
+        } else {
+            let mut deps: BTreeSet<Address> = self
+                .stack
+                .graph
+                .resource_dependencies(&Node::Resource(addr.clone()));
+            deps.extend(r.depends_on.iter().cloned());
+            self.dependency_instances(&deps, inst)
+        };
         let mut values = Vec::new();
         let mut addresses = Vec::new();
         for (key, bind) in keys {
             let address = block.clone().with_key(key.clone());
+            if self.only_instance.as_ref().is_some_and(|t| *t != address) {
+                // not the instance being resolved: what is known of it now
+                let v = visit(&DesiredInstance {
+                    address: address.clone(),
+                    config: Value::Unknown,
+                    depends_on: Vec::new(),
+                    lifecycle: Default::default(),
+                });
+                values.push((key, v));
+                addresses.push(address);
+                continue;
+            }
             let before = self.diags.len();
             let config = {
                 let Some(base) = self.scopes.get(inst) else {
@@ -542,6 +568,7 @@ impl Stack {
         let mut lookup = stored(values);
         let mut w = Walker::new(self);
         w.postconditions = false;
+        w.only_instance = Some(address.clone());
         w.run(Some(&needs), &mut |inst| {
             if inst.address == *address {
                 found = Some(inst.config.clone());

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use infra_model::{Address, Value};
+use infra_model::{Address, InstanceKey, Value};
 
 use super::*;
 
@@ -343,8 +343,7 @@ fn evaluate_instance_and_outputs_from_current_values() {
     );
     for i in 0..3 {
         values.insert(
-            Address::managed("aws_subnet", "public")
-                .with_key(Some(infra_model::InstanceKey::Int(i))),
+            Address::managed("aws_subnet", "public").with_key(Some(InstanceKey::Int(i))),
             map(&[("id", Value::from(format!("subnet-{i}")))]),
         );
     }
@@ -385,5 +384,60 @@ fn evaluate_instance_and_outputs_from_current_values() {
     assert_eq!(
         outputs["public_subnet_ids"].value,
         Value::List((0..3).map(|i| Value::from(format!("subnet-{i}"))).collect())
+    );
+}
+
+/// Resolving one instance at apply time evaluates only that instance; every other
+/// instance is what is known of it now, whole blocks (splats) included.
+#[test]
+fn evaluate_instance_sees_other_instances_as_known_now() {
+    let stack = load_ok(&input(&[(
+        "main.tf",
+        r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "a" {
+  count      = 3
+  vpc_id     = aws_vpc.main.id
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+}
+resource "aws_security_group" "all" {
+  for_each = toset(["x", "y"])
+  name     = "sg-${each.key}"
+  vpc_id   = aws_vpc.main.id
+  tags     = { subnets = join(",", aws_subnet.a[*].id) }
+}
+"#,
+    )]));
+    let mut values = BTreeMap::new();
+    values.insert(
+        Address::managed("aws_vpc", "main"),
+        map(&[("id", Value::from("vpc-7"))]),
+    );
+    for i in 0..3 {
+        values.insert(
+            Address::managed("aws_subnet", "a").with_key(Some(InstanceKey::Int(i))),
+            map(&[("id", Value::from(format!("subnet-{i}")))]),
+        );
+    }
+    let y = Address::parse("aws_security_group.all[\"y\"]").unwrap();
+    let config = stack.evaluate_instance(&y, &values).unwrap();
+    assert_eq!(config.get("name"), &Value::from("sg-y"));
+    assert_eq!(
+        config.get("tags").get("subnets"),
+        &Value::from("subnet-0,subnet-1,subnet-2")
+    );
+    // a subnet not created yet is unknown to whoever refers to it
+    values.remove(&Address::managed("aws_subnet", "a").with_key(Some(InstanceKey::Int(2))));
+    let config = stack.evaluate_instance(&y, &values).unwrap();
+    assert!(!config.get("tags").is_wholly_known(), "{config:?}");
+    let s1 = Address::parse("aws_subnet.a[1]").unwrap();
+    assert_eq!(
+        stack
+            .evaluate_instance(&s1, &values)
+            .unwrap()
+            .get("cidr_block"),
+        &Value::from("10.0.1.0/24")
     );
 }
