@@ -103,7 +103,7 @@ pub struct StackInput {
     pub cli_vars: Vec<(String, String)>,
     /// `TF_VAR_name=value` (name without the prefix, raw value); lowest precedence after defaults.
     pub env_vars: Vec<(String, String)>,
-    /// The `*.tf` files of every local module the stack calls, directly or not, keyed by
+    /// The `*.tf` files of every module the stack calls, directly or not, keyed by
     /// the module directory relative to the root stack directory, normalized
     /// (`../modules/network`). File paths are shown relative to the root stack directory
     /// (`../modules/network/main.tf`).

@@ -49,7 +49,12 @@ impl ModuleManifest {
                 ManifestRecord {
                     source: field("Source").unwrap_or_default(),
                     version: field("Version").filter(|v| !v.is_empty()),
-                    dir: crate::modules::join(".", &dir.replace('\\', "/")),
+                    dir: {
+                        let dir = dir.replace('\\', "/");
+                        // an absolute directory (a manifest written elsewhere) stays absolute
+                        let base = if dir.starts_with('/') { "/" } else { "." };
+                        crate::modules::join(base, &dir)
+                    },
                 },
             );
         }
@@ -240,6 +245,10 @@ mod tests {
         assert_eq!(m.records["vpc"].version.as_deref(), Some("6.6.0"));
         assert_eq!(m.records["net"].dir, ".terraform/modules/net");
         assert_eq!(m.records[""].dir, ".");
+        let abs = ModuleManifest::parse(
+            r#"{"Modules":[{"Key":"a","Source":"x/y/z","Dir":"/srv/m/./a"}]}"#,
+        );
+        assert_eq!(abs.unwrap().records["a"].dir, "/srv/m/a");
         assert!(ModuleManifest::parse("{").is_err());
         assert!(ModuleManifest::parse(r#"{"Modules":[{"Key":"x"}]}"#).is_err());
         assert!(ModuleManifest::parse("[]").is_err());
