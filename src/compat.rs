@@ -219,7 +219,7 @@ const OTHER_PROVIDERS: &[(&str, &str)] = &[
 
 /// The language constructs of Terraform and whether `infra` takes them.
 const LANGUAGE: &[(&str, &str)] = &[
-    ("`variable`, `locals`, `output`, `module` (local paths)", "supported"),
+    ("`variable`, `locals`, `output`, `module` (local paths, and remote sources installed by `terraform init`)", "supported"),
     ("`count`, `for_each`, `depends_on`, `lifecycle` (`create_before_destroy`, `prevent_destroy`, `ignore_changes`)", "supported"),
     ("`dynamic` blocks", "supported"),
     ("`for` expressions, with `if` and grouping (`...`)", "supported"),
@@ -237,7 +237,7 @@ const LANGUAGE: &[(&str, &str)] = &[
     ("`templatefile`, `file`, `fileexists`, `filebase64`", "supported: they read the files under the stack's and its modules' directories (up to 1 MiB each, 4 levels deep, not hidden ones); `path.module` is the module's directory relative to the root, `path.root` is `.`; `templatefile` renders `${}`, `%{ for }`, `%{ if }` and `~`; a missing file is an error at the call"),
     ("resource types and data sources infra does not support, behind `count`/`for_each`", "accepted when the expansion is known to be empty (a warning naming the type and file:line; references see zero instances: `x[*].id` is `[]`, `length(x)` is 0, `try(x[0].id, \"\")` is `\"\"`); with instances, or an expansion unknown at plan, an error naming the type and file:line:col; a misspelt type (two edits from a supported one) is always an error"),
     ("`provisioner`, `connection`", "not supported (error): infra manages cloud resources only"),
-    ("remote module sources (registry, git)", "not supported: `source` must be a local path"),
+    ("remote module sources (registry, git, ...)", "supported after `terraform init`: infra downloads nothing; it reads `.terraform/modules/modules.json` and finds each call by its dotted path (`eks.kms`), checks that the recorded source is the call's (`registry.terraform.io/` added to a registry address) and that the installed `Version` satisfies `version` (Terraform's `~>`, `>=`, `!=`, `,` rules), and loads the directory `init` recorded; without the manifest, or with a call `init` has not installed, the error at the module block says to run `terraform init`. `version` on a local or git source is an error, as in Terraform. `TF_DATA_DIR` is not read: the manifest must be in the stack's `.terraform`"),
 ];
 
 /// The whole of `docs/compatibility.md`.

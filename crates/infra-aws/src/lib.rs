@@ -43,6 +43,7 @@ mod iam;
 mod iam_policy;
 mod iam_profile;
 pub mod import;
+pub mod ipv6_count;
 mod launch_template;
 mod lookups;
 mod nacl;
@@ -186,7 +187,11 @@ impl AwsProvider {
             ProviderError::new(ErrorKind::Credentials, "no AWS region is configured; set `region` in the provider \"aws\" block, or AWS_REGION (for LocalStack: eval \"$(localstack/up)\")")
         })?;
         Ok(AwsProvider {
-            ec2: aws_sdk_ec2::Client::new(config),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(config)
+                    .interceptor(ipv6_count::AvailableIpCount)
+                    .build(),
+            ),
             iam: aws_sdk_iam::Client::new(config),
             eks: aws_sdk_eks::Client::new(config),
             route53: aws_sdk_route53::Client::new(config),

@@ -1,5 +1,6 @@
-//! The only IO of this crate: read a stack directory, and the directories of the local
-//! modules it calls (recursively), into a [`StackInput`].
+//! The only IO of this crate: read a stack directory, the module manifest `terraform init`
+//! wrote, and the directories of the modules the stack calls (recursively: local paths,
+//! and remote sources through the manifest), into a [`StackInput`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use infra_lang::SourceFile;
 use infra_model::Diagnostic;
 
+use crate::registry::{self, ModuleManifest};
 use crate::StackInput;
 
 fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
@@ -104,8 +106,16 @@ pub fn read_stack(
         .as_ref()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "default".to_string());
+    let module_manifest = read_manifest(dir)?;
     let mut modules = BTreeMap::new();
-    read_modules(dir, ".", &files, &mut modules)?;
+    let mut reader = ModuleReader {
+        root: dir,
+        manifest: module_manifest.as_ref(),
+        calls: BTreeMap::new(),
+        out: &mut modules,
+    };
+    reader.calls.insert(".".into(), module_calls(&files));
+    reader.walk(".", &mut Vec::new(), &mut vec![".".into()])?;
     let mut data_files = infra_lang::Files::new();
     let mut budget = MAX_DATA_TOTAL;
     for key in std::iter::once(".").chain(modules.keys().map(String::as_str)) {
@@ -114,6 +124,7 @@ pub fn read_stack(
     Ok(StackInput {
         name,
         modules,
+        module_manifest,
         data_files: std::sync::Arc::new(data_files),
         root_dir: abs.map(|p| p.display().to_string()),
         files,
@@ -124,9 +135,24 @@ pub fn read_stack(
     })
 }
 
-/// The local module sources called from `files` (parsed leniently: `load` reports syntax
-/// errors), relative to `dir_key`.
-fn module_sources(files: &[SourceFile], dir_key: &str) -> Vec<String> {
+/// `.terraform/modules/modules.json` under the stack directory, if `terraform init` wrote one.
+fn read_manifest(dir: &Path) -> Result<Option<ModuleManifest>, Diagnostic> {
+    let path = dir.join(registry::MANIFEST_PATH);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => ModuleManifest::parse(&text)
+            .map(Some)
+            .map_err(|e| registry::invalid(&e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(
+            Diagnostic::error(format!("cannot read {}: {e}", path.display()))
+                .with_detail("check that the file is readable, or run `terraform init` again"),
+        ),
+    }
+}
+
+/// The module calls in `files` (parsed leniently: `load` reports syntax errors), as
+/// `(name, source)` with literal sources.
+fn module_calls(files: &[SourceFile]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     // parsing is the expensive part of loading: skip files that cannot call a module
     for f in files.iter().filter(|f| f.text.contains("module")) {
@@ -134,56 +160,98 @@ fn module_sources(files: &[SourceFile], dir_key: &str) -> Vec<String> {
             continue;
         };
         for b in body.blocks().filter(|b| b.ident.as_str() == "module") {
-            let Some(a) = b.body.get_attribute("source") else {
+            let (Some(name), Some(a)) = (b.labels.first(), b.body.get_attribute("source")) else {
                 continue;
             };
             if let Ok(infra_model::Value::String(s)) = crate::meta::literal(&a.value, f) {
-                if crate::modules::is_local(&s) {
-                    out.push(crate::modules::join(dir_key, &s));
-                }
+                out.push((name.to_string(), s));
             }
         }
     }
     out
 }
 
-/// Read every module directory called from `files`, recursively, into `out`. A missing
-/// directory is left out: `load` reports it at the `source` argument.
-fn read_modules(
-    root: &Path,
-    dir_key: &str,
-    files: &[SourceFile],
-    out: &mut BTreeMap<String, Vec<SourceFile>>,
-) -> Result<(), Diagnostic> {
-    for key in module_sources(files, dir_key) {
-        if key == "." || out.contains_key(&key) {
-            continue;
+/// Reads the module tree. Directories are read once; the calls are followed once per
+/// call path, since a remote call's directory depends on its path (the manifest key).
+struct ModuleReader<'a> {
+    root: &'a Path,
+    manifest: Option<&'a ModuleManifest>,
+    /// The module calls of each directory read.
+    calls: BTreeMap<String, Vec<(String, String)>>,
+    out: &'a mut BTreeMap<String, Vec<SourceFile>>,
+}
+
+impl ModuleReader<'_> {
+    /// Read every module directory called from `dir_key` at `path`, recursively. A
+    /// missing directory is left out: `load` reports it at the `source` argument.
+    fn walk(
+        &mut self,
+        dir_key: &str,
+        path: &mut Vec<String>,
+        chain: &mut Vec<String>,
+    ) -> Result<(), Diagnostic> {
+        if path.len() > crate::modules::MAX_DEPTH {
+            return Ok(());
         }
-        let dir = root.join(&key);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut tf: Vec<(String, PathBuf)> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .filter_map(|p| {
-                let n = p.file_name()?.to_str()?.to_string();
-                n.ends_with(".tf").then_some((n, p))
-            })
-            .collect();
-        if tf.is_empty() {
-            continue;
+        let calls = self.calls.get(dir_key).cloned().unwrap_or_default();
+        for (name, source) in calls {
+            let key = if crate::modules::is_local(&source) {
+                crate::modules::join(dir_key, &source)
+            } else {
+                let call_key = path
+                    .iter()
+                    .chain(std::iter::once(&name))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(".");
+                match self.manifest.and_then(|m| m.records.get(&call_key)) {
+                    Some(rec) => rec.dir.clone(),
+                    None => continue,
+                }
+            };
+            if chain.contains(&key) {
+                continue;
+            }
+            if !self.calls.contains_key(&key) {
+                let Some(files) = read_module_dir(self.root, &key)? else {
+                    continue;
+                };
+                self.calls.insert(key.clone(), module_calls(&files));
+                self.out.insert(key.clone(), files);
+            }
+            path.push(name);
+            chain.push(key.clone());
+            self.walk(&key, path, chain)?;
+            chain.pop();
+            path.pop();
         }
-        tf.sort();
-        let module_files = tf
-            .iter()
-            .map(|(n, p)| read_as(p, format!("{key}/{n}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.insert(key.clone(), module_files.clone());
-        read_modules(root, &key, &module_files, out)?;
+        Ok(())
     }
-    Ok(())
+}
+
+/// The `.tf` files of the module directory `key` (relative to `root`), sorted, named
+/// relative to the root; `None` when it is missing or holds none.
+fn read_module_dir(root: &Path, key: &str) -> Result<Option<Vec<SourceFile>>, Diagnostic> {
+    let Ok(entries) = std::fs::read_dir(root.join(key)) else {
+        return Ok(None);
+    };
+    let mut tf: Vec<(String, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter_map(|p| {
+            let n = p.file_name()?.to_str()?.to_string();
+            n.ends_with(".tf").then_some((n, p))
+        })
+        .collect();
+    if tf.is_empty() {
+        return Ok(None);
+    }
+    tf.sort();
+    tf.iter()
+        .map(|(n, p)| read_as(p, format!("{key}/{n}")))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// The largest file `file()` / `templatefile()` may read, and the most read in all.

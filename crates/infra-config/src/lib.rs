@@ -43,7 +43,10 @@
 //! node, which expands `count` / `for_each` and carries the call's `depends_on`. The
 //! walker keeps one scope per module instance (`module.env["prod"]`); inputs are
 //! evaluated in the caller's scope, outputs are published to the caller as
-//! `module.<name>`. Only local sources (`./`, `../`) are supported. Diagnostics raised
+//! `module.<name>`. Local sources (`./`, `../`) are joined to the calling module's
+//! directory; any other source (registry, git, ...) is looked up by its dotted call path
+//! in `.terraform/modules/modules.json`, as `terraform init` left it (`registry.rs`:
+//! the recorded source must match, the installed version satisfy `version`). Diagnostics raised
 //! inside a module carry the module instance as their address and a related note at
 //! each call site.
 
@@ -63,12 +66,14 @@ mod meta;
 mod modules;
 mod moved;
 mod refs;
+mod registry;
 mod remote_state;
 mod scope;
 mod statics;
 mod timeouts;
 mod unsupported;
 mod variables;
+mod version_constraint;
 mod walk_modules;
 
 #[cfg(test)]
@@ -82,6 +87,7 @@ pub use imports::ImportBlock;
 pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
 pub use moved::{resolve_moves, MovedBlock};
+pub use registry::{ManifestRecord, ModuleManifest, MANIFEST_PATH};
 
 /// Everything [`load`] needs, read by [`fs::read_stack`] (or built by tests).
 #[derive(Debug, Clone, Default)]
@@ -97,11 +103,15 @@ pub struct StackInput {
     pub cli_vars: Vec<(String, String)>,
     /// `TF_VAR_name=value` (name without the prefix, raw value); lowest precedence after defaults.
     pub env_vars: Vec<(String, String)>,
-    /// The `*.tf` files of every local module the stack calls, directly or not, keyed by
+    /// The `*.tf` files of every module the stack calls, directly or not, keyed by
     /// the module directory relative to the root stack directory, normalized
     /// (`../modules/network`). File paths are shown relative to the root stack directory
     /// (`../modules/network/main.tf`).
     pub modules: BTreeMap<String, Vec<SourceFile>>,
+    /// `.terraform/modules/modules.json`, when `terraform init` wrote one: where each
+    /// remote module call (registry, git, ...) was downloaded; its directory's files are
+    /// in [`StackInput::modules`] under that directory (`.terraform/modules/vpc`).
+    pub module_manifest: Option<ModuleManifest>,
     /// The root stack directory as an absolute path, only to explain unresolved sources.
     pub root_dir: Option<String>,
     /// `validate`: a root variable that is given no value is an unknown value of its

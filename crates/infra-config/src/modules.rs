@@ -1,6 +1,7 @@
-//! Local modules at load time: `module` blocks, their sources (local paths only, read by
-//! [`crate::fs`] into [`StackInput::modules`]), the module tree, and the inputs a call
-//! passes (unknown inputs, missing required inputs).
+//! Modules at load time: `module` blocks, their sources (local paths, or remote sources
+//! installed by `terraform init` and found through its manifest, see [`crate::registry`];
+//! read by [`crate::fs`] into [`StackInput::modules`]), the module tree, and the inputs a
+//! call passes (unknown inputs, missing required inputs).
 //!
 //! A module directory is keyed by its path relative to the root stack directory,
 //! normalized lexically (`../modules/network`); the root is `.`. Each call lowers the
@@ -15,10 +16,10 @@ use infra_model::{schema, Address, Diagnostic, ModuleStep, Span, Value};
 
 use crate::decl::{self, attr_span, header_span, span, Declarations, Expansion};
 use crate::graph::{Edge, Node};
-use crate::{meta, refs, statics, variables, StackInput};
+use crate::{meta, refs, registry, statics, variables, StackInput};
 
 /// How deep modules may nest before we assume a mistake.
-const MAX_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 16;
 
 /// One `module "name" { ... }` block.
 #[derive(Debug, Clone)]
@@ -27,6 +28,9 @@ pub(crate) struct ModuleCall {
     pub span: Option<Span>,
     pub source: Option<String>,
     pub source_span: Option<Span>,
+    /// `version = "~> 6.0"` (registry sources only) and its span.
+    pub version: Option<String>,
+    pub version_span: Option<Span>,
     pub expansion: Expansion,
     pub count: Option<Expression>,
     pub for_each: Option<Expression>,
@@ -103,6 +107,8 @@ pub(crate) fn lower_call(
         span: hspan.clone(),
         source: None,
         source_span: None,
+        version: None,
+        version_span: None,
         expansion: Expansion::Single,
         count: None,
         for_each: None,
@@ -131,13 +137,19 @@ pub(crate) fn lower_call(
             "count" => call.count = Some(a.value.clone()),
             "for_each" => call.for_each = Some(a.value.clone()),
             "depends_on" => {}
-            "version" => diags.push(
-                Diagnostic::error(format!(
-                    "module \"{name}\": `version` applies only to registry modules"
-                ))
-                .with_detail("local modules have no version; remove the argument")
-                .with_span(attr_span(file, a)),
-            ),
+            "version" => {
+                call.version_span = attr_span(file, a);
+                match meta::literal(&a.value, file) {
+                    Ok(Value::String(s)) => call.version = Some(s),
+                    Ok(_) | Err(_) => diags.push(
+                        Diagnostic::error(format!(
+                            "module \"{name}\": `version` must be a literal string"
+                        ))
+                        .with_detail("write it as `version = \"~> 6.0\"`")
+                        .with_span(call.version_span.clone()),
+                    ),
+                }
+            }
             "providers" => diags.push(
                 Diagnostic::warning(format!("module \"{name}\": `providers` is ignored"))
                     .with_detail("modules use the root stack's aws provider; remove the argument")
@@ -252,15 +264,47 @@ fn load_module(
             continue;
         };
         let at = call.source_span.clone().or(call.span.clone());
-        if !is_local(&source) {
-            ds.push(
-                Diagnostic::error(format!("module \"{name}\": only local module sources are supported, found \"{source}\""))
-                    .with_detail("copy the module into the repository and point `source` at its directory with a path starting with ./ or ../")
-                    .with_span(at),
-            );
-            continue;
-        }
-        let child_dir = join(&dir, &source);
+        let remote = !is_local(&source);
+        let child_dir = if remote {
+            let key = path
+                .iter()
+                .chain(std::iter::once(&name))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".");
+            match registry::resolve(
+                input.module_manifest.as_ref(),
+                &key,
+                &source,
+                call.version.as_deref(),
+            ) {
+                Ok(rec) => rec.dir.clone(),
+                Err(e) => {
+                    let span = match e.about_version {
+                        true => call.version_span.clone().or(at),
+                        false => at,
+                    };
+                    ds.push(
+                        Diagnostic::error(format!("module \"{name}\": {}", e.summary))
+                            .with_detail(e.detail)
+                            .with_span(span),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            if call.version.is_some() {
+                ds.push(
+                    Diagnostic::error(format!(
+                        "module \"{name}\": `version` applies only to registry modules"
+                    ))
+                    .with_detail("local modules have no version; remove the argument")
+                    .with_span(call.version_span.clone()),
+                );
+                continue;
+            }
+            join(&dir, &source)
+        };
         if let Some(pos) = chain.iter().position(|d| *d == child_dir) {
             let mut cycle: Vec<&str> = chain[pos..].iter().map(String::as_str).collect();
             cycle.push(&child_dir);
@@ -275,6 +319,14 @@ fn load_module(
             continue;
         }
         let Some(child_files) = input.modules.get(&child_dir) else {
+            if remote {
+                ds.push(
+                    Diagnostic::error(format!("module \"{name}\": {child_dir}, where {} says \"{source}\" was installed, holds no .tf files", registry::MANIFEST_PATH))
+                        .with_detail("run `terraform init` again to download the module")
+                        .with_span(at),
+                );
+                continue;
+            }
             let resolved = match &input.root_dir {
                 Some(root) => join(root, &child_dir),
                 None => child_dir.clone(),

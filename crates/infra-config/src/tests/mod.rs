@@ -6,6 +6,7 @@ mod language;
 mod module_errors;
 mod modules;
 mod moved;
+mod registry;
 mod sensitive;
 mod variables;
 mod walk;

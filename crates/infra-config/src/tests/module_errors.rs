@@ -90,9 +90,8 @@ module "git" {
             &[],
         ),
         r#"
-main.tf:6:3: error: module "reg": `version` applies only to registry modules -- local modules have no version; remove the argument
-main.tf:9:12: error: module "git": only local module sources are supported, found "git::https://example.com/vpc.git" -- copy the module into the repository and point `source` at its directory with a path starting with ./ or ../
-main.tf:5:13: error: module "reg": only local module sources are supported, found "terraform-aws-modules/vpc/aws" -- copy the module into the repository and point `source` at its directory with a path starting with ./ or ../
+main.tf:9:12: error: module "git": source "git::https://example.com/vpc.git" is not a local path, and there is no .terraform/modules/modules.json -- run `terraform init` (infra reads the modules it downloads) or use a local path starting with ./ or ../
+main.tf:5:13: error: module "reg": source "terraform-aws-modules/vpc/aws" is not a local path, and there is no .terraform/modules/modules.json -- run `terraform init` (infra reads the modules it downloads) or use a local path starting with ./ or ../
 main.tf:2:12: error: module "x": no module at ../modules/y (resolved to /work/stacks/modules/y) -- point `source` at a directory holding the module's .tf files, relative to the calling module's directory
 "#,
     );
