@@ -239,3 +239,105 @@ fn zone_association_delegation_set_and_alias_records() {
     assert!(vpcs.is_empty() && set.is_none(), "zones gone");
     assert!(rt().block_on(vpc_ids(&name)).is_empty(), "VPCs gone");
 }
+
+/// The API calls of one operation, as `infra` prints them: `API calls: N (svc:Op k, ...)`.
+fn calls_of(out: &str, op: &str) -> u64 {
+    out.lines()
+        .filter_map(|l| l.split_once("API calls:"))
+        .flat_map(|(_, rest)| {
+            rest.split(['(', ',', ')'])
+                .map(str::trim)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|part| part.strip_prefix(op)?.trim().parse::<u64>().ok())
+        .sum()
+}
+
+/// A destroy of many records builds each DELETE from the state: no zone scan per record,
+/// and the deletes go out in batches. Checked with an independent client: nothing left.
+#[test]
+fn destroying_records_reads_no_zone_per_record() {
+    let stack = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+resource "aws_route53_zone" "z" {
+  name = "${var.name}.example.com"
+}
+
+resource "aws_route53_record" "a" {
+  count   = 12
+  zone_id = aws_route53_zone.z.zone_id
+  name    = "host-${count.index}"
+  type    = "A"
+  ttl     = 60
+  records = ["10.0.0.${count.index + 1}"]
+}
+
+resource "aws_route53_record" "txt" {
+  zone_id = aws_route53_zone.z.zone_id
+  name    = "meta"
+  type    = "TXT"
+  ttl     = 300
+  records = ["owner=infra", "v=1"]
+}
+
+resource "aws_route53_record" "alias" {
+  zone_id = aws_route53_zone.z.zone_id
+  name    = "www"
+  type    = "A"
+  alias {
+    name                   = "host-0.${var.name}.example.com"
+    zone_id                = aws_route53_zone.z.zone_id
+    evaluate_target_health = false
+  }
+}
+
+output "zone" {
+  value = aws_route53_zone.z.zone_id
+}
+"#;
+    let ws = Workspace::from_files(&[("main.tf", stack)], true);
+    let name = ws.stack_name.clone();
+    ws.write("test.auto.tfvars", &format!("name = \"{name}\"\n"));
+    let r = ws.apply();
+    assert_eq!(r.code, 0, "{}", r.all());
+    let clean = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}", clean.all());
+
+    let d = ws.run(&["destroy", "--auto-approve"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+    // the refresh before the destroy scans the zone once; the 14 deletes scan nothing
+    // (each scanned the zone before: 15 calls)
+    assert_eq!(
+        calls_of(&d.stdout, "route53:ListResourceRecordSets"),
+        1,
+        "a DELETE is built from the state, not from a zone scan:\n{}",
+        d.all()
+    );
+    let changes = calls_of(&d.stdout, "route53:ChangeResourceRecordSets");
+    assert!(
+        (1..=4).contains(&changes),
+        "14 deletes go out in a few batches, not one call each: {changes}\n{}",
+        d.all()
+    );
+
+    // independently: the zone is gone
+    let left = rt().block_on(async {
+        let c = aws_sdk_route53::Client::new(&sdk_config());
+        c.list_hosted_zones_by_name()
+            .dns_name(format!("{name}.example.com"))
+            .send()
+            .await
+            .unwrap()
+            .hosted_zones()
+            .iter()
+            .filter(|z| z.name().trim_end_matches('.') == format!("{name}.example.com"))
+            .count()
+    });
+    assert_eq!(left, 0, "the zone was deleted");
+}

@@ -391,7 +391,22 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    // the DELETE must match the record exactly: use what the zone holds now
+    // The DELETE must match the record exactly. The state holds what the last refresh
+    // read, so that goes first and costs no read (a destroy of N records would otherwise
+    // scan the zone N times); only a DELETE the zone refuses for other values looks the
+    // record up as the zone holds it now.
+    if let Ok(set) = record_set(prior, &name) {
+        match submit(p, &zone, change(ChangeAction::Delete, set)?).await {
+            Ok(()) => return Ok(()),
+            Err(e) if has_code(&e, &["InvalidChangeBatch"]) && e.message.contains("not found") => {
+                return Ok(())
+            }
+            Err(e) if has_code(&e, &["InvalidChangeBatch"]) => {
+                tracing::debug!(record = id, error = %e, "the recorded values no longer match the zone's; looking the record up");
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let sets = list_records(p, &zone).await?;
     let Some(set) = find(&sets, &name, id, prior).cloned() else {
         return Ok(());
