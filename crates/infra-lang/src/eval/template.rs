@@ -40,18 +40,19 @@ impl Evaluator<'_> {
                 ),
             ));
         };
-        let vars =
-            match vars.unmark() {
-                (Value::Map(m), marked) => (m, marked),
-                (Value::Null, marked) => (std::collections::BTreeMap::new(), marked),
-                (other, _) => return Err(self.error(
+        let vars = match vars.unmark() {
+            (Value::Map(m), marked) => (m, marked),
+            (Value::Null, marked) => (std::collections::BTreeMap::new(), marked),
+            (other, _) => {
+                return Err(self.error(
                     whole,
                     format!(
                         "templatefile: invalid value for \"vars\": an object is required, got {}",
                         describe(&other)
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let text = crate::functions::files::text("templatefile", &path)
             .map_err(|m| self.error(whole, m))?;
         let file = crate::SourceFile {
