@@ -7,7 +7,8 @@
 //! instance profiles and OIDC providers (`iam_profile`), the locally rendered policy
 //! document (`policy_document`), EKS clusters, node groups, access entries and add-ons
 //! (`eks`, `eks_nodegroup`, `eks_access`, `eks_addon`), Route53 zones, records, health
-//! checks, VPC associations and delegation sets (`route53*`), and the data sources that
+//! checks, VPC associations and delegation sets (`route53*`), the RDS, ElastiCache and
+//! Redshift subnet groups (`subnet_groups`), and the data sources that
 //! look up existing objects (`lookups`: partition, VPC, subnets, hosted zone). Each resource family has its own
 //! module; every AWS call goes through [`call::Caller`], which counts, bounds,
 //! rate-limits, retries and logs it.
