@@ -34,6 +34,9 @@ which EKS tags), and adds what moto lacks for `aws_eks_access_entry`,
 Access entries, add-ons and identity provider configs live on moto's cluster object and go
 with it. Fargate profiles (moto's own) take tags through TagResource here too.
 
+It also imports moto_subnet_groups (next to this file): RDS, ElastiCache and Redshift
+subnet groups in the subnets of LocalStack's EC2 (INFRA_LOCALSTACK_ENDPOINT).
+
 Usage: python moto_eks_updates.py -H HOST -p PORT (the arguments of moto_server).
 """
 
@@ -48,10 +51,13 @@ from moto.eks.exceptions import InvalidParameterException, ResourceNotFoundExcep
 from moto.eks.models import EKSBackend
 from moto.eks.responses import EKSResponse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import moto_subnet_groups  # noqa: E402,F401  (patches moto when imported)
+
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
 # Bumped with every change here: localstack/up replaces a running server of another version.
-VERSION = "infra-moto-ext-4"
+VERSION = "infra-moto-ext-5"
 
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}

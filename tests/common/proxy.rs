@@ -1,7 +1,7 @@
 //! A fault-injecting HTTP/1.1 proxy between the `infra` binary and the emulator.
 //!
-//! It forwards every request to the emulator (EKS requests, recognised by the SigV4
-//! credential scope, to the EKS emulator) and injects faults by rules that match a request
+//! It forwards every request to the emulator (EKS, RDS, ElastiCache and Redshift requests,
+//! recognised by the SigV4 credential scope, to moto's server) and injects faults by rules that match a request
 //! (an EC2 `Action=`, a path prefix, a substring of the form body) and/or at a seeded
 //! random rate. Faults are shaped as each protocol's real answer:
 //! - throttling: EC2 `RequestLimitExceeded` (503, `<Response><Errors>...`), Route53/IAM/STS
@@ -388,7 +388,11 @@ async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Answer {
         }
         Some(Fault::LoseResponse) | None => {}
     }
-    let upstream = if seen.service == "eks" {
+    // moto's server serves EKS and the RDS / ElastiCache / Redshift subnet groups
+    let upstream = if matches!(
+        seen.service.as_str(),
+        "eks" | "rds" | "elasticache" | "redshift"
+    ) {
         &inner.upstream_eks
     } else {
         &inner.upstream
@@ -505,8 +509,11 @@ fn error(seen: &Seen, status: u16, code: &str, kind: &str) -> Response<Full<Byte
     }
 }
 
-/// Both endpoint variables of the infra process pointed at proxies.
+/// Every endpoint variable of the infra process pointed at the proxy.
 pub fn point_at(cmd: &mut std::process::Command, proxy: &Proxy) {
     cmd.env("AWS_ENDPOINT_URL", &proxy.url)
-        .env("AWS_ENDPOINT_URL_EKS", &proxy.url);
+        .env("AWS_ENDPOINT_URL_EKS", &proxy.url)
+        .env("AWS_ENDPOINT_URL_RDS", &proxy.url)
+        .env("AWS_ENDPOINT_URL_ELASTICACHE", &proxy.url)
+        .env("AWS_ENDPOINT_URL_REDSHIFT", &proxy.url);
 }

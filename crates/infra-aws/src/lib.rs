@@ -7,7 +7,8 @@
 //! instance profiles and OIDC providers (`iam_profile`), the locally rendered policy
 //! document (`policy_document`), EKS clusters, node groups, access entries and add-ons
 //! (`eks`, `eks_nodegroup`, `eks_access`, `eks_addon`), Route53 zones, records, health
-//! checks, VPC associations and delegation sets (`route53*`), and the data sources that
+//! checks, VPC associations and delegation sets (`route53*`), the RDS, ElastiCache and
+//! Redshift subnet groups (`subnet_groups`), and the data sources that
 //! look up existing objects (`lookups`: partition, VPC, subnets, hosted zone). Each resource family has its own
 //! module; every AWS call goes through [`call::Caller`], which counts, bounds,
 //! rate-limits, retries and logs it.
@@ -65,6 +66,8 @@ mod security_group;
 mod sg_rule;
 mod sg_rules;
 mod subnet;
+mod subnet_group_apis;
+mod subnet_groups;
 mod subnet_ipv6;
 mod util;
 mod vpc;
@@ -103,6 +106,9 @@ pub struct AwsProvider {
     route53: aws_sdk_route53::Client,
     records: route53_batch::Batcher,
     sts: aws_sdk_sts::Client,
+    rds: aws_sdk_rds::Client,
+    elasticache: aws_sdk_elasticache::Client,
+    redshift: aws_sdk_redshift::Client,
     region: String,
     caller: Caller,
     /// How long waiters (NAT gateway available / deleted, dependency retries) wait at most.
@@ -197,6 +203,9 @@ impl AwsProvider {
             route53: aws_sdk_route53::Client::new(config),
             records: route53_batch::Batcher::default(),
             sts: aws_sdk_sts::Client::new(config),
+            rds: aws_sdk_rds::Client::new(config),
+            elasticache: aws_sdk_elasticache::Client::new(config),
+            redshift: aws_sdk_redshift::Client::new(config),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
             wait_timeout: Duration::from_secs(15 * 60),
@@ -256,6 +265,18 @@ impl AwsProvider {
 
     pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
         &self.sts
+    }
+
+    pub(crate) fn rds(&self) -> &aws_sdk_rds::Client {
+        &self.rds
+    }
+
+    pub(crate) fn elasticache(&self) -> &aws_sdk_elasticache::Client {
+        &self.elasticache
+    }
+
+    pub(crate) fn redshift(&self) -> &aws_sdk_redshift::Client {
+        &self.redshift
     }
 
     pub(crate) fn credentials(
@@ -442,6 +463,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
             t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
             t if extra_types::handles(t) => extra_types::read(self, t, items).await,
+            t if subnet_groups::handles(t) => subnet_groups::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -525,6 +547,9 @@ impl Provider for AwsProvider {
             }
             t if ec2_net::handles(t) => ec2_net::update(self, t, id, prior, desired).await,
             t if extra_types::handles(t) => extra_types::update(self, t, id, prior, desired).await,
+            t if subnet_groups::handles(t) => {
+                subnet_groups::update(self, t, id, prior, desired).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -567,6 +592,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
             t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
             t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
+            t if subnet_groups::handles(t) => subnet_groups::delete(self, t, id).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -605,6 +631,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
             t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
             t if extra_types::handles(t) => extra_types::adopt(self, req).await,
+            t if subnet_groups::handles(t) => subnet_groups::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

@@ -11,6 +11,7 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
     let problems = match desired.address.type_name.as_str() {
         "aws_eks_node_group" => node_group(c),
         "aws_route53_record" => record(c),
+        "aws_db_subnet_group" | "aws_redshift_subnet_group" => subnet_group_name(c),
         _ => Vec::new(),
     };
     problems
@@ -124,6 +125,34 @@ fn record(c: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// RDS and Redshift store subnet group names in lowercase, and the Terraform provider
+/// rejects other letters (ElastiCache's names are lowercased instead, see `infra-aws`);
+/// `default` is the account's own group.
+fn subnet_group_name(c: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for attr in ["name", "name_prefix"] {
+        let Some(n) = c.get(attr).as_str() else {
+            continue;
+        };
+        if n.chars().any(|ch| ch.is_ascii_uppercase()) {
+            out.push((
+                format!("{attr} `{n}` has uppercase letters"),
+                format!(
+                    "AWS stores subnet group names in lowercase; write `{}`",
+                    n.to_lowercase()
+                ),
+            ));
+        }
+        if attr == "name" && n.eq_ignore_ascii_case("default") {
+            out.push((
+                "a subnet group cannot be named `default`".into(),
+                "`default` is the account's own group; choose another name".into(),
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +196,22 @@ mod tests {
             Value::map([("scaling_config", Value::Unknown)])
         )
         .is_empty());
+    }
+
+    #[test]
+    fn subnet_group_names_are_lowercase() {
+        let named = |k: &str, v: &str| Value::map([(k, Value::string(v))]);
+        assert!(check("aws_db_subnet_group", named("name", "prod-db")).is_empty());
+        assert_eq!(
+            check("aws_db_subnet_group", named("name_prefix", "Prod-")),
+            ["name_prefix `Prod-` has uppercase letters"]
+        );
+        assert_eq!(
+            check("aws_redshift_subnet_group", named("name", "default")),
+            ["a subnet group cannot be named `default`"]
+        );
+        // ElastiCache lowercases names itself
+        assert!(check("aws_elasticache_subnet_group", named("name", "Prod")).is_empty());
     }
 
     #[test]
