@@ -385,7 +385,13 @@ impl<'s> Walker<'s> {
                     Some(b) => b,
                     None => base,
                 };
-                let what = address.to_string();
+                // only conditions name the instance: no address formatting for the
+                // (many) resources that have none
+                let what = if r.conditions.is_empty() {
+                    String::new()
+                } else {
+                    address.to_string()
+                };
                 if let Some(a) = r.body.get_attribute("region") {
                     region_check(
                         &self.stack.provider,

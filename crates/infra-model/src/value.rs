@@ -219,7 +219,11 @@ fn number_to_json(n: f64) -> serde_json::Value {
 
 /// Format a number the way Terraform prints it: integers without a fraction.
 pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e21 {
+    // whole numbers that fit in an i64 (all but the rarest) print as one: i128's
+    // formatting costs several times as much, and templates format every `count.index`
+    if n.fract() == 0.0 && n.abs() < 9e18 {
+        (n as i64).to_string()
+    } else if n.fract() == 0.0 && n.abs() < 1e21 {
         format!("{}", n as i128)
     } else {
         format!("{n}")

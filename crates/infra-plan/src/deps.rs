@@ -7,10 +7,9 @@
 //! instance dependency whose module steps all carry keys is found by equality; the others
 //! are looked up among the instances of their resource, or of their top-level module.
 
-use std::collections::HashMap;
-
 use infra_model::{Address, Mode};
 
+use crate::fast_hash::FastMap;
 use crate::targets::dep_matches;
 use crate::ResourceChange;
 
@@ -29,29 +28,52 @@ fn resource_key(a: &Address) -> ResourceKey<'_> {
 /// Indices of changes by address, by resource and by top-level module.
 pub struct DepIndex<'a> {
     changes: &'a [ResourceChange],
-    exact: HashMap<&'a Address, Vec<usize>>,
-    by_resource: HashMap<ResourceKey<'a>, Vec<usize>>,
-    by_module: HashMap<&'a str, Vec<usize>>,
+    /// The first change of each address; `repeated` lists every change of an address that
+    /// more than one holds (deposed objects), so that most addresses cost no `Vec`.
+    exact: FastMap<&'a Address, usize>,
+    repeated: FastMap<&'a Address, Vec<usize>>,
+    by_resource: FastMap<ResourceKey<'a>, Vec<usize>>,
+    by_module: FastMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> DepIndex<'a> {
     pub fn new(changes: &'a [ResourceChange]) -> DepIndex<'a> {
-        let mut exact: HashMap<&Address, Vec<usize>> = HashMap::new();
-        let mut by_resource: HashMap<ResourceKey<'a>, Vec<usize>> = HashMap::new();
-        let mut by_module: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut exact: FastMap<&Address, usize> = FastMap::default();
+        exact.reserve(changes.len());
+        let mut repeated: FastMap<&Address, Vec<usize>> = FastMap::default();
+        let mut by_resource: FastMap<ResourceKey<'a>, Vec<usize>> = FastMap::default();
+        let mut by_module: FastMap<&str, Vec<usize>> = FastMap::default();
+        // changes come sorted by address: consecutive ones mostly share their resource
+        let mut last: Option<(ResourceKey<'a>, usize)> = None;
         for (i, c) in changes.iter().enumerate() {
-            exact.entry(&c.address).or_default().push(i);
-            by_resource
-                .entry(resource_key(&c.address))
-                .or_default()
-                .push(i);
+            let first = *exact.entry(&c.address).or_insert(i);
+            if first != i {
+                repeated.entry(&c.address).or_insert_with(|| vec![first]).push(i);
+            }
+            let key = resource_key(&c.address);
+            match &mut last {
+                Some((k, n)) if *k == key => *n += 1,
+                _ => {
+                    if let Some((k, n)) = last.take() {
+                        by_resource.entry(k).or_default().extend(i - n..i);
+                    }
+                    last = Some((key, 1));
+                }
+            }
             if let Some(m) = c.address.module.first() {
                 by_module.entry(m.name.as_str()).or_default().push(i);
             }
         }
+        if let Some((k, n)) = last {
+            by_resource
+                .entry(k)
+                .or_default()
+                .extend(changes.len() - n..changes.len());
+        }
         DepIndex {
             changes,
             exact,
+            repeated,
             by_resource,
             by_module,
         }
@@ -62,8 +84,10 @@ impl<'a> DepIndex<'a> {
         let fully_keyed = dep.key.is_some() && dep.module.iter().all(|m| m.key.is_some());
         if fully_keyed && !dep.type_name.is_empty() {
             // `selects` is equality here
-            for &i in self.exact.get(dep).into_iter().flatten() {
-                f(i);
+            match (self.repeated.get(dep), self.exact.get(dep)) {
+                (Some(all), _) => all.iter().for_each(|&i| f(i)),
+                (None, Some(&i)) => f(i),
+                (None, None) => {}
             }
             return;
         }

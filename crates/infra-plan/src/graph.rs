@@ -12,13 +12,14 @@
 //! The rules cannot form a cycle once [`promote_create_before_destroy`] has run; the soft
 //! rule (the last one) is only added where it would not create one.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use infra_model::Address;
 use petgraph::algo::{has_path_connecting, toposort, DfsSpace};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::deps::DepIndex;
+use crate::fast_hash::{FastMap, FastSet};
 use crate::{Action, ExecGraph, ResourceChange, Step, StepKind};
 
 fn forward_kind(a: Action) -> Option<StepKind> {
@@ -53,7 +54,8 @@ fn reach(
 ) -> Vec<usize> {
     let mut out = Vec::new();
     // a set, not a vector of every change: this runs once per change
-    let mut seen = HashSet::from([i]);
+    let mut seen = FastSet::default();
+    seen.insert(i);
     let mut work = vec![i];
     while let Some(k) = work.pop() {
         for d in deps(k) {
@@ -95,8 +97,8 @@ struct Targets<'a, 'd> {
     step: &'d [Option<usize>],
     direction: Direction,
     barrier_min: usize,
-    memo: HashMap<&'a Address, Vec<usize>>,
-    visiting: HashSet<&'a Address>,
+    memo: FastMap<&'a Address, Vec<usize>>,
+    visiting: FastSet<&'a Address>,
 }
 
 impl<'a, 'd> Targets<'a, 'd> {
@@ -113,8 +115,8 @@ impl<'a, 'd> Targets<'a, 'd> {
             step,
             direction,
             barrier_min,
-            memo: HashMap::new(),
-            visiting: HashSet::new(),
+            memo: FastMap::default(),
+            visiting: FastSet::default(),
         }
     }
 
@@ -137,7 +139,7 @@ impl<'a, 'd> Targets<'a, 'd> {
         let mut matches = Vec::new();
         self.index.each_match(dep, |j| matches.push(j));
         let mut found = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::default();
         for j in matches {
             match self.step[j] {
                 Some(s) => {
@@ -186,6 +188,11 @@ pub fn promote_create_before_destroy(
     changes: &mut [ResourceChange],
     prior_deps: &BTreeMap<Address, Vec<Address>>,
 ) {
+    // nothing to promote without a create_before_destroy replacement (most plans): skip
+    // building the index
+    if !changes.iter().any(|c| c.action == Action::CreateThenDelete) {
+        return;
+    }
     loop {
         let mut promote = Vec::new();
         let index = DepIndex::new(changes);
@@ -314,7 +321,7 @@ fn build_joining(
     let mut pairs = Vec::new();
     // per dependency address, once: the instances it selects that are deleted (none in a
     // plan that only creates, however many dependents a block of 3,000 instances has)
-    let mut deleted: HashMap<&Address, Vec<usize>> = HashMap::new();
+    let mut deleted: FastMap<&Address, Vec<usize>> = FastMap::default();
     for (x, c) in changes.iter().enumerate() {
         if fwd[x].is_none() {
             continue;

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 
 mod deps;
 mod diff;
+mod fast_hash;
 pub mod graph;
 mod ignore;
 mod normalize;

@@ -4,8 +4,6 @@
 //! and any string that repeats a marked one (`tags_all` copies `tags`), so every
 //! renderer of a `ResourceChange` redacts them.
 
-use std::collections::BTreeMap;
-
 use infra_model::{BlockSchema, Diagnostic, ResourceSchema, Value};
 
 /// What the configuration of one instance marks, taken before it is unmarked.
@@ -16,6 +14,14 @@ pub(crate) struct Marks {
 
 impl Marks {
     pub(crate) fn of(config: &Value) -> Marks {
+        // nearly every configuration marks nothing: skip building its mask (a JSON tree
+        // as large as the configuration), which would be all `false` and never read
+        if !config.has_marks() {
+            return Marks {
+                mask: serde_json::Value::Bool(false),
+                secrets: Vec::new(),
+            };
+        }
         Marks {
             mask: config.sensitive_mask(),
             secrets: config.secret_strings(),
@@ -63,35 +69,46 @@ fn mask_has_true(mask: &serde_json::Value) -> bool {
 
 /// Mark the attributes the schema declares sensitive, in the body and in nested blocks.
 pub(crate) fn mark_schema(
-    value: Value,
+    mut value: Value,
     attrs: &[infra_model::AttrSchema],
     blocks: &[BlockSchema],
 ) -> Value {
+    mark_schema_in(&mut value, attrs, blocks);
+    value
+}
+
+/// [`mark_schema`] in place: only the attributes the schema marks (and the blocks that
+/// hold some) are visited, instead of rebuilding every map of every planned value (most
+/// schemas mark nothing).
+fn mark_schema_in(value: &mut Value, attrs: &[infra_model::AttrSchema], blocks: &[BlockSchema]) {
     let Value::Map(m) = value else {
-        return value;
+        return;
     };
-    let out: BTreeMap<String, Value> = m
-        .into_iter()
-        .map(|(k, v)| {
-            if attrs.iter().any(|a| a.name == k && a.sensitive) {
-                return (k, v.mark());
+    for a in attrs.iter().filter(|a| a.sensitive) {
+        if let Some(v) = m.get_mut(a.name) {
+            if !v.is_marked() {
+                *v = std::mem::replace(v, Value::Null).mark();
             }
-            let v = match blocks.iter().find(|b| b.name == k) {
-                Some(b) => match v {
-                    Value::List(items) => Value::List(
-                        items
-                            .into_iter()
-                            .map(|i| mark_schema(i, &b.attributes, &b.blocks))
-                            .collect(),
-                    ),
-                    other => mark_schema(other, &b.attributes, &b.blocks),
-                },
-                None => v,
-            };
-            (k, v)
-        })
-        .collect();
-    Value::Map(out)
+        }
+    }
+    for b in blocks {
+        // an attribute of the same name, marked above, is not a block
+        if attrs.iter().any(|a| a.name == b.name && a.sensitive) || !has_sensitive(b) {
+            continue;
+        }
+        match m.get_mut(b.name) {
+            Some(Value::List(items)) => items
+                .iter_mut()
+                .for_each(|i| mark_schema_in(i, &b.attributes, &b.blocks)),
+            Some(other) => mark_schema_in(other, &b.attributes, &b.blocks),
+            None => {}
+        }
+    }
+}
+
+/// Whether a block schema declares a sensitive attribute at any depth.
+fn has_sensitive(b: &BlockSchema) -> bool {
+    b.attributes.iter().any(|a| a.sensitive) || b.blocks.iter().any(has_sensitive)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! String templates and heredocs: interpolations, `%{if}` / `%{for}` directives and `~`
 //! strip markers.
 
+use std::borrow::Cow;
+
 use hcl_edit::template::{Directive, Element, StringTemplate, Template};
 use infra_model::value::format_number;
 use infra_model::{Diagnostic, Value};
@@ -126,22 +128,22 @@ impl Evaluator<'_> {
         strip_trail: bool,
         out: &mut String,
     ) -> Result<bool, Diagnostic> {
-        let elements: Vec<&Element> = t.iter().collect();
-        let last = elements.len().saturating_sub(1);
+        // no list of the elements: every interpolated attribute of every instance renders
+        let last = t.len().saturating_sub(1);
         let mut known = true;
-        for (i, element) in elements.iter().enumerate() {
+        for (i, element) in t.iter().enumerate() {
             match element {
                 Element::Literal(lit) => {
                     let mut s: &str = lit.value();
                     let lead = if i == 0 {
                         strip_lead
                     } else {
-                        strips_end(elements[i - 1])
+                        t.get(i - 1).is_some_and(strips_end)
                     };
                     let trail = if i == last {
                         strip_trail
                     } else {
-                        strips_start(elements[i + 1])
+                        t.get(i + 1).is_some_and(strips_start)
                     };
                     if lead {
                         s = s.trim_start();
@@ -277,12 +279,12 @@ fn strips_end(e: &Element) -> bool {
     }
 }
 
-/// The text of an interpolated value; `None` when unknown.
-pub(crate) fn template_string(v: &Value) -> Result<Option<String>, String> {
+/// The text of an interpolated value (borrowed when it is a string); `None` when unknown.
+pub(crate) fn template_string(v: &Value) -> Result<Option<Cow<'_, str>>, String> {
     match v {
-        Value::String(s) => Ok(Some(s.clone())),
-        Value::Number(n) => Ok(Some(format_number(*n))),
-        Value::Bool(b) => Ok(Some(b.to_string())),
+        Value::String(s) => Ok(Some(Cow::Borrowed(s))),
+        Value::Number(n) => Ok(Some(Cow::Owned(format_number(*n)))),
+        Value::Bool(b) => Ok(Some(Cow::Borrowed(if *b { "true" } else { "false" }))),
         Value::Unknown => Ok(None),
         Value::Sensitive(v) => template_string(v),
         Value::Null => Err(

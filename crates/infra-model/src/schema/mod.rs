@@ -301,10 +301,16 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
 
 /// The schema of a resource type or data source, if we support it.
 pub fn lookup(mode: Mode, type_name: &str) -> Option<&'static ResourceSchema> {
-    registry()
-        .iter()
-        .find(|((m, t), _)| *m == mode && *t == type_name)
-        .map(|(_, s)| s)
+    // a search of the map, not a scan of its entries: the planner looks a schema up
+    // several times per instance. `BTreeMap` is covariant in its key, so the registry can
+    // be searched with a key borrowing `type_name`; that view's results do not live for
+    // 'static, but the schema's own `type_name` does, and finds the same entry.
+    let registry = registry();
+    let name: &'static str = {
+        let view: &BTreeMap<(Mode, &str), ResourceSchema> = registry;
+        view.get(&(mode, type_name))?.type_name
+    };
+    registry.get(&(mode, name))
 }
 
 /// Every supported type name of one mode, sorted.
