@@ -69,7 +69,9 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_vpc_ipv4_cidr_block_association" => {
             "the association id, e.g. vpc-cidr-assoc-0abc123"
         }
-        t => crate::extra_types::id_format(t).unwrap_or("the resource's id"),
+        t => crate::extra_types::id_format(t)
+            .or_else(|| crate::log_types::id_format(t))
+            .unwrap_or("the resource's id"),
     }
 }
 

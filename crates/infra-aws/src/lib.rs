@@ -37,6 +37,7 @@ mod eks_fargate;
 mod eks_idp;
 mod eks_nodegroup;
 mod extra_types;
+mod flow_log;
 mod gateways;
 mod holders;
 mod iam;
@@ -44,6 +45,8 @@ mod iam_policy;
 mod iam_profile;
 pub mod import;
 mod launch_template;
+mod log_group;
+mod log_types;
 mod lookups;
 mod nacl;
 mod nacl_batch;
@@ -102,6 +105,9 @@ pub struct AwsProvider {
     route53: aws_sdk_route53::Client,
     records: route53_batch::Batcher,
     sts: aws_sdk_sts::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
+    account: std::sync::OnceLock<String>,
     region: String,
     caller: Caller,
     /// How long waiters (NAT gateway available / deleted, dependency retries) wait at most.
@@ -192,6 +198,8 @@ impl AwsProvider {
             route53: aws_sdk_route53::Client::new(config),
             records: route53_batch::Batcher::default(),
             sts: aws_sdk_sts::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
             wait_timeout: Duration::from_secs(15 * 60),
@@ -251,6 +259,10 @@ impl AwsProvider {
 
     pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
         &self.sts
+    }
+
+    pub(crate) fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        &self.logs
     }
 
     pub(crate) fn credentials(
@@ -437,6 +449,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
             t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
             t if extra_types::handles(t) => extra_types::read(self, t, items).await,
+            t if log_types::handles(t) => log_types::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -520,6 +533,7 @@ impl Provider for AwsProvider {
             }
             t if ec2_net::handles(t) => ec2_net::update(self, t, id, prior, desired).await,
             t if extra_types::handles(t) => extra_types::update(self, t, id, prior, desired).await,
+            t if log_types::handles(t) => log_types::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -562,6 +576,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
             t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
             t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
+            t if log_types::handles(t) => log_types::delete(self, t, id, prior).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -600,6 +615,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
             t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
             t if extra_types::handles(t) => extra_types::adopt(self, req).await,
+            t if log_types::handles(t) => log_types::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

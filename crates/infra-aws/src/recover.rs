@@ -83,7 +83,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         "aws_eks_fargate_profile" | "aws_eks_identity_provider_config" => {
             &["ResourceInUseException"]
         }
-        _ => &[],
+        t => crate::log_types::exists_codes(t),
     }
 }
 
@@ -175,6 +175,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         }
         t if crate::ec2_net::handles(t) => Box::pin(crate::ec2_net::create(p, req)).await,
         t if crate::extra_types::handles(t) => Box::pin(crate::extra_types::create(p, req)).await,
+        t if crate::log_types::handles(t) => Box::pin(crate::log_types::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

@@ -5,12 +5,16 @@
 
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
+mod logs;
+
 /// Every rule broken by `desired`'s known values.
 pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
     let c = &desired.config;
     let problems = match desired.address.type_name.as_str() {
         "aws_eks_node_group" => node_group(c),
         "aws_route53_record" => record(c),
+        "aws_cloudwatch_log_group" => logs::log_group(c),
+        "aws_flow_log" => logs::flow_log(c),
         _ => Vec::new(),
     };
     problems

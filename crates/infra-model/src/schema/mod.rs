@@ -12,6 +12,7 @@ mod ec2;
 mod ec2_net;
 mod eks;
 mod iam;
+mod logs;
 mod lookups;
 mod network;
 mod remote_state;
@@ -289,6 +290,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(iam::schemas());
         all.extend(eks::schemas());
         all.extend(dns::schemas());
+        all.extend(logs::schemas());
         all.extend(lookups::schemas());
         all.extend(remote_state::schemas());
         all.into_iter()
