@@ -38,6 +38,7 @@ mod eks_fargate;
 mod eks_idp;
 mod eks_nodegroup;
 mod extra_types;
+mod flow_log;
 mod gateways;
 mod holders;
 mod iam;
@@ -46,6 +47,8 @@ mod iam_profile;
 pub mod import;
 pub mod ipv6_count;
 mod launch_template;
+mod log_group;
+mod log_types;
 mod lookups;
 mod nacl;
 mod nacl_batch;
@@ -109,6 +112,9 @@ pub struct AwsProvider {
     rds: aws_sdk_rds::Client,
     elasticache: aws_sdk_elasticache::Client,
     redshift: aws_sdk_redshift::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
+    account: std::sync::OnceLock<String>,
     region: String,
     caller: Caller,
     /// How long waiters (NAT gateway available / deleted, dependency retries) wait at most.
@@ -206,6 +212,8 @@ impl AwsProvider {
             rds: aws_sdk_rds::Client::new(config),
             elasticache: aws_sdk_elasticache::Client::new(config),
             redshift: aws_sdk_redshift::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
             wait_timeout: Duration::from_secs(15 * 60),
@@ -277,6 +285,8 @@ impl AwsProvider {
 
     pub(crate) fn redshift(&self) -> &aws_sdk_redshift::Client {
         &self.redshift
+    pub(crate) fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        &self.logs
     }
 
     pub(crate) fn credentials(
@@ -464,6 +474,7 @@ impl Provider for AwsProvider {
             t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
             t if extra_types::handles(t) => extra_types::read(self, t, items).await,
             t if subnet_groups::handles(t) => subnet_groups::read(self, t, items).await,
+            t if log_types::handles(t) => log_types::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -550,6 +561,7 @@ impl Provider for AwsProvider {
             t if subnet_groups::handles(t) => {
                 subnet_groups::update(self, t, id, prior, desired).await
             }
+            t if log_types::handles(t) => log_types::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -593,6 +605,7 @@ impl Provider for AwsProvider {
             t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
             t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
             t if subnet_groups::handles(t) => subnet_groups::delete(self, t, id).await,
+            t if log_types::handles(t) => log_types::delete(self, t, id, prior).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -632,6 +645,7 @@ impl Provider for AwsProvider {
             t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
             t if extra_types::handles(t) => extra_types::adopt(self, req).await,
             t if subnet_groups::handles(t) => subnet_groups::adopt(self, req).await,
+            t if log_types::handles(t) => log_types::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

@@ -84,7 +84,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
             &["ResourceInUseException"]
         }
         t if crate::subnet_groups::handles(t) => crate::subnet_groups::exists_codes(t),
-        _ => &[],
+        t => crate::log_types::exists_codes(t),
     }
 }
 
@@ -179,6 +179,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         t if crate::subnet_groups::handles(t) => {
             Box::pin(crate::subnet_groups::create(p, req)).await
         }
+        t if crate::log_types::handles(t) => Box::pin(crate::log_types::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

@@ -5,6 +5,8 @@
 
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
+mod logs;
+
 /// Every rule broken by `desired`'s known values.
 pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
     let c = &desired.config;
@@ -12,6 +14,8 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_eks_node_group" => node_group(c),
         "aws_route53_record" => record(c),
         "aws_db_subnet_group" | "aws_redshift_subnet_group" => subnet_group_name(c),
+        "aws_cloudwatch_log_group" => logs::log_group(c),
+        "aws_flow_log" => logs::flow_log(c),
         _ => Vec::new(),
     };
     problems

@@ -12,6 +12,7 @@ mod ec2;
 mod ec2_net;
 mod eks;
 mod iam;
+mod logs;
 mod lookups;
 mod network;
 mod remote_state;
@@ -290,6 +291,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(iam::schemas());
         all.extend(eks::schemas());
         all.extend(dns::schemas());
+        all.extend(logs::schemas());
         all.extend(lookups::schemas());
         all.extend(remote_state::schemas());
         all.extend(subnet_groups::schemas());
