@@ -16,6 +16,7 @@ mod coverage_ec2_more;
 mod coverage_eks;
 mod coverage_iam;
 mod coverage_import;
+mod coverage_vpn;
 mod disaster_recovery;
 mod ec2_network;
 mod ec2_network_vpc;

@@ -69,7 +69,9 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_vpc_ipv4_cidr_block_association" => {
             "the association id, e.g. vpc-cidr-assoc-0abc123"
         }
-        t => crate::extra_types::id_format(t).unwrap_or("the resource's id"),
+        t => crate::extra_types::id_format(t)
+            .or_else(|| crate::vpn_types::id_format(t))
+            .unwrap_or("the resource's id"),
     }
 }
 
@@ -87,6 +89,9 @@ pub(crate) async fn resolve(
         // the VPC id: the association with the set the VPC uses now
         "aws_vpc_dhcp_options_association" if import_id.starts_with("vpc-") => {
             crate::dhcp::resolve_import(p, import_id).await
+        }
+        t if crate::vpn_types::handles(t) => {
+            crate::vpn_types::resolve_import(t, import_id).map(Some)
         }
         _ => Ok(Some(import_id.to_string())),
     }

@@ -23,6 +23,7 @@
 pub mod call;
 pub mod errors;
 
+mod customer_gateway;
 mod data;
 mod default_vpc;
 mod defaults;
@@ -69,8 +70,11 @@ mod util;
 mod vpc;
 mod vpc_cidr;
 mod vpc_endpoint;
+mod vpc_endpoint_v6;
 mod vpc_ipv6;
 mod vpc_sg_rule;
+mod vpn_gateway;
+mod vpn_types;
 mod waits;
 
 use std::collections::BTreeMap;
@@ -437,6 +441,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
             t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
             t if extra_types::handles(t) => extra_types::read(self, t, items).await,
+            t if vpn_types::handles(t) => vpn_types::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -520,6 +525,7 @@ impl Provider for AwsProvider {
             }
             t if ec2_net::handles(t) => ec2_net::update(self, t, id, prior, desired).await,
             t if extra_types::handles(t) => extra_types::update(self, t, id, prior, desired).await,
+            t if vpn_types::handles(t) => vpn_types::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -562,6 +568,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
             t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
             t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
+            t if vpn_types::handles(t) => vpn_types::delete(self, t, id, prior).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -600,6 +607,7 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
             t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
             t if extra_types::handles(t) => extra_types::adopt(self, req).await,
+            t if vpn_types::handles(t) => vpn_types::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

@@ -175,6 +175,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         }
         t if crate::ec2_net::handles(t) => Box::pin(crate::ec2_net::create(p, req)).await,
         t if crate::extra_types::handles(t) => Box::pin(crate::extra_types::create(p, req)).await,
+        t if crate::vpn_types::handles(t) => Box::pin(crate::vpn_types::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

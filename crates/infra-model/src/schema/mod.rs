@@ -15,6 +15,7 @@ mod iam;
 mod lookups;
 mod network;
 mod remote_state;
+mod vpn;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -291,6 +292,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(dns::schemas());
         all.extend(lookups::schemas());
         all.extend(remote_state::schemas());
+        all.extend(vpn::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()
