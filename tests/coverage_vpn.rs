@@ -241,7 +241,7 @@ fn vpn_gateways_customer_gateways_and_endpoint_options() {
     let v: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
     let subnet = id_of(&ws, "aws_subnet.private");
     assert_eq!(
-        v["subnet_configuration"][0]["subnet_id"].as_str(),
+        v["attributes"]["subnet_configuration"][0]["subnet_id"].as_str(),
         Some(subnet.as_str()),
         "{v}"
     );

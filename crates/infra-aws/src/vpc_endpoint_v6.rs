@@ -168,6 +168,6 @@ mod tests {
         assert_eq!(sent[0].subnet_id(), Some("subnet-1"));
         assert_eq!(sent[0].ipv4(), Some("10.0.0.10"));
         assert_eq!(sent[0].ipv6(), None);
-        assert!(subnet_configs(&Value::map([])).is_none());
+        assert!(subnet_configs(&Value::Null).is_none());
     }
 }
