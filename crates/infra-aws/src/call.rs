@@ -89,6 +89,8 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateVpcEndpoint"
             | "eks:CreateFargateProfile"
             | "eks:AssociateIdentityProviderConfig"
+            | "ec2:CreateCustomerGateway"
+            | "ec2:CreateVpnGateway"
     )
 }
 
