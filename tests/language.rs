@@ -15,7 +15,7 @@ resource "aws_vpc" "this" {
   cidr_block = "10.61.0.0/16"
 }
 
-resource "aws_vpn_gateway" "this" {
+resource "aws_ec2_transit_gateway" "this" {
   count  = var.enable_vpn_gateway ? 1 : 0
   vpc_id = aws_vpc.this.id
 }
@@ -27,11 +27,11 @@ resource "aws_db_subnet_group" "database" {
 }
 
 output "vgw_id" {
-  value = try(aws_vpn_gateway.this[0].id, "")
+  value = try(aws_ec2_transit_gateway.this[0].id, "")
 }
 
 output "vgw_ids" {
-  value = aws_vpn_gateway.this[*].id
+  value = aws_ec2_transit_gateway.this[*].id
 }
 
 output "db_groups" {
@@ -45,7 +45,7 @@ fn unsupported_types_with_zero_instances_plan_and_apply_with_a_warning() {
     let r = ws.apply();
     for want in [
         "main.tf:11:1",
-        "unsupported resource type `aws_vpn_gateway` ignored",
+        "unsupported resource type `aws_ec2_transit_gateway` ignored",
         "main.tf:16:1",
         "unsupported resource type `aws_db_subnet_group` ignored",
         "Apply complete! Resources: 1 added",
@@ -65,7 +65,7 @@ fn unsupported_types_with_zero_instances_plan_and_apply_with_a_warning() {
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
         r.stderr.contains("main.tf:11:1")
-            && r.stderr.contains("unsupported resource type `aws_vpn_gateway`: `aws_vpn_gateway.this` has 1 instance(s)"),
+            && r.stderr.contains("unsupported resource type `aws_ec2_transit_gateway`: `aws_ec2_transit_gateway.this` has 1 instance(s)"),
         "{}",
         r.all()
     );
@@ -80,7 +80,7 @@ fn validate_lists_every_unsupported_construct_in_one_run() {
         &[
             (
                 "main.tf",
-                "resource \"aws_vpc\" \"a\" {\n  cidr_block = cidrsubnett(\"10.0.0.0/8\", 8, 0)\n}\nresource \"aws_customer_gateway\" \"x\" {\n  bgp_asn = 65000\n}\n",
+                "resource \"aws_vpc\" \"a\" {\n  cidr_block = cidrsubnett(\"10.0.0.0/8\", 8, 0)\n}\nresource \"aws_dx_gateway\" \"x\" {\n  bgp_asn = 65000\n}\n",
             ),
             (
                 "net.tf",
@@ -99,7 +99,7 @@ fn validate_lists_every_unsupported_construct_in_one_run() {
         "main.tf:2:16",
         "unknown function \"cidrsubnett\"",
         "main.tf:4:1",
-        "unknown resource type `aws_customer_gateway`",
+        "unknown resource type `aws_dx_gateway`",
         "net.tf:2:10",
         "unknown function \"upperr\"",
         "net.tf:3:10",

@@ -18,6 +18,7 @@ mod coverage_iam;
 mod coverage_import;
 mod coverage_subnet_groups;
 mod coverage_logs;
+mod coverage_vpn;
 mod disaster_recovery;
 mod ec2_network;
 mod ec2_network_vpc;

@@ -91,6 +91,8 @@ pub fn creates(op: &str) -> bool {
             | "eks:AssociateIdentityProviderConfig"
             | "logs:CreateLogGroup"
             | "ec2:CreateFlowLogs"
+            | "ec2:CreateCustomerGateway"
+            | "ec2:CreateVpnGateway"
     )
 }
 

@@ -72,6 +72,7 @@ pub fn id_format(type_name: &str) -> &'static str {
         t => crate::extra_types::id_format(t)
             .or_else(|| crate::subnet_groups::id_format(t))
             .or_else(|| crate::log_types::id_format(t))
+            .or_else(|| crate::vpn_types::id_format(t))
             .unwrap_or("the resource's id"),
     }
 }
@@ -90,6 +91,9 @@ pub(crate) async fn resolve(
         // the VPC id: the association with the set the VPC uses now
         "aws_vpc_dhcp_options_association" if import_id.starts_with("vpc-") => {
             crate::dhcp::resolve_import(p, import_id).await
+        }
+        t if crate::vpn_types::handles(t) => {
+            crate::vpn_types::resolve_import(t, import_id).map(Some)
         }
         _ => Ok(Some(import_id.to_string())),
     }

@@ -24,6 +24,7 @@
 pub mod call;
 pub mod errors;
 
+mod customer_gateway;
 mod data;
 mod default_vpc;
 mod defaults;
@@ -76,8 +77,11 @@ mod util;
 mod vpc;
 mod vpc_cidr;
 mod vpc_endpoint;
+mod vpc_endpoint_v6;
 mod vpc_ipv6;
 mod vpc_sg_rule;
+mod vpn_gateway;
+mod vpn_types;
 mod waits;
 
 use std::collections::BTreeMap;
@@ -475,6 +479,7 @@ impl Provider for AwsProvider {
             t if extra_types::handles(t) => extra_types::read(self, t, items).await,
             t if subnet_groups::handles(t) => subnet_groups::read(self, t, items).await,
             t if log_types::handles(t) => log_types::read(self, t, items).await,
+            t if vpn_types::handles(t) => vpn_types::read(self, t, items).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -562,6 +567,7 @@ impl Provider for AwsProvider {
                 subnet_groups::update(self, t, id, prior, desired).await
             }
             t if log_types::handles(t) => log_types::update(self, t, id, prior, desired).await,
+            t if vpn_types::handles(t) => vpn_types::update(self, t, id, prior, desired).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -606,6 +612,7 @@ impl Provider for AwsProvider {
             t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
             t if subnet_groups::handles(t) => subnet_groups::delete(self, t, id).await,
             t if log_types::handles(t) => log_types::delete(self, t, id, prior).await,
+            t if vpn_types::handles(t) => vpn_types::delete(self, t, id, prior).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -646,6 +653,7 @@ impl Provider for AwsProvider {
             t if extra_types::handles(t) => extra_types::adopt(self, req).await,
             t if subnet_groups::handles(t) => subnet_groups::adopt(self, req).await,
             t if log_types::handles(t) => log_types::adopt(self, req).await,
+            t if vpn_types::handles(t) => vpn_types::adopt(self, req).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

@@ -282,11 +282,16 @@ pub(crate) async fn vpc_endpoint_service(
             "data \"aws_vpc_endpoint_service\" needs `service`, `service_name` or `filter` blocks",
         ));
     }
+    let regions = {
+        let r = crate::util::get_strings(args, "service_regions");
+        (!r.is_empty()).then_some(r)
+    };
     let out = p
         .call("ec2:DescribeVpcEndpointServices", || {
             p.ec2()
                 .describe_vpc_endpoint_services()
                 .set_service_names(name.clone().map(|n| vec![n]))
+                .set_service_regions(regions.clone())
                 .set_filters((!filters.is_empty()).then(|| filters.clone()))
                 .send()
         })

@@ -180,6 +180,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
             Box::pin(crate::subnet_groups::create(p, req)).await
         }
         t if crate::log_types::handles(t) => Box::pin(crate::log_types::create(p, req)).await,
+        t if crate::vpn_types::handles(t) => Box::pin(crate::vpn_types::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

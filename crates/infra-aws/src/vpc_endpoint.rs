@@ -2,9 +2,11 @@
 //! interface endpoints (network interfaces in subnets, with security groups), as private
 //! EKS clusters use them.
 //!
-//! Route tables, subnets, security groups, the policy and private DNS change in place
-//! through ModifyVpcEndpoint (only what was added or removed is sent); the VPC, service and
-//! type force a new endpoint. A refresh is one DescribeVpcEndpoints by id list (there is
+//! Route tables, subnets, security groups, the policy, private DNS, `dns_options`,
+//! `ip_address_type` and `subnet_configuration` change in place through ModifyVpcEndpoint (only what was added or removed is sent); the VPC, service and
+//! type (and `service_region`) force a new endpoint. `subnet_configuration` is read from
+//! the endpoints' network interfaces (one DescribeNetworkInterfaces per refresh), as the
+//! provider reads it. A refresh is one DescribeVpcEndpoints by id list (there is
 //! no id filter in the emulator; a list with a deleted id fails whole, so then the VPC's
 //! endpoints are listed once instead) plus, for gateway endpoints, one DescribePrefixLists
 //! for their services' prefix lists. Endpoints are tagged at creation and carry the
@@ -12,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpoint, VpcEndpointType};
+use aws_sdk_ec2::types::{Filter, IpAddressType, ResourceType, VpcEndpoint, VpcEndpointType};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
@@ -20,6 +22,9 @@ use crate::errors::{has_code, missing};
 use crate::util::{
     ec2_arn, filter, get_bool, get_str, get_strings, id_chunks, infra_filters, opt, put_tags,
     strings, tag_spec,
+};
+use crate::vpc_endpoint_v6::{
+    dns_options_value, dns_spec, sorted_values, subnet_configs, subnet_configurations,
 };
 use crate::AwsProvider;
 
@@ -86,6 +91,7 @@ fn to_value(
     p: &AwsProvider,
     e: &VpcEndpoint,
     prefix_lists: &HashMap<String, (String, Vec<String>)>,
+    interfaces: &HashMap<String, Value>,
     prior: Option<&Value>,
 ) -> Option<(String, Value)> {
     let id = e.vpc_endpoint_id()?.to_string();
@@ -114,9 +120,31 @@ fn to_value(
         "requester_managed".into(),
         Value::Bool(e.requester_managed().unwrap_or(false)),
     );
+    // the emulator leaves out what AWS reports: keep the prior's (see localstack/README.md)
+    let or_prior = |v: Value, key: &str| match (&v, prior.map(|p| p.get(key))) {
+        (Value::Null, Some(p)) if !p.is_unknown() => p.clone(),
+        _ => v,
+    };
     m.insert(
         "ip_address_type".into(),
-        opt(e.ip_address_type().map(|t| t.as_str())),
+        or_prior(
+            opt(e.ip_address_type().map(|t| t.as_str())),
+            "ip_address_type",
+        ),
+    );
+    m.insert(
+        "service_region".into(),
+        or_prior(opt(e.service_region()), "service_region"),
+    );
+    m.insert("dns_options".into(), dns_options_value(e, prior));
+    let configs: Vec<Value> = e
+        .network_interface_ids()
+        .iter()
+        .filter_map(|i| interfaces.get(i).cloned())
+        .collect();
+    m.insert(
+        "subnet_configuration".into(),
+        Value::List(sorted_values(configs)),
     );
     m.insert(
         "route_table_ids".into(),
@@ -226,11 +254,12 @@ pub(crate) async fn read(
         }
     }
     let lists = prefix_lists(p, &found).await?;
+    let interfaces = subnet_configurations(p, &found).await?;
     Ok(found
         .iter()
         .filter_map(|e| {
             let prior = e.vpc_endpoint_id().and_then(|id| priors.get(id).copied());
-            to_value(p, e, &lists, prior)
+            to_value(p, e, &lists, &interfaces, prior)
         })
         .collect())
 }
@@ -268,6 +297,10 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
                 .set_security_group_ids(list("security_group_ids"))
                 .set_policy_document(get_str(c, "policy").map(str::to_string))
                 .set_private_dns_enabled(private_dns)
+                .set_ip_address_type(get_str(c, "ip_address_type").map(IpAddressType::from))
+                .set_dns_options(dns_spec(c, service))
+                .set_subnet_configurations(subnet_configs(c))
+                .set_service_region(get_str(c, "service_region").map(str::to_string))
                 .client_token(&req.token)
                 .tag_specifications(spec.clone())
                 .send()
@@ -311,13 +344,23 @@ pub(crate) async fn update(
     let reset = policy_changed && get_str(desired, "policy").is_none();
     let dns = get_bool(desired, "private_dns_enabled")
         .filter(|d| Some(*d) != get_bool(prior, "private_dns_enabled"));
+    let changed = |k: &str| !desired.get(k).is_unknown() && desired.get(k) != prior.get(k);
+    let service = get_str(desired, "service_name").unwrap_or_default();
+    let dns_options = dns_spec(desired, service).filter(|_| changed("dns_options"));
+    let ip_type = get_str(desired, "ip_address_type")
+        .filter(|_| changed("ip_address_type"))
+        .map(IpAddressType::from);
+    let configs = subnet_configs(desired).filter(|_| changed("subnet_configuration"));
     let anything = [
         &add_rt, &remove_rt, &add_sn, &remove_sn, &add_sg, &remove_sg,
     ]
     .iter()
     .any(|x| x.is_some())
         || policy_changed
-        || dns.is_some();
+        || dns.is_some()
+        || dns_options.is_some()
+        || ip_type.is_some()
+        || configs.is_some();
     if anything {
         p.call("ec2:ModifyVpcEndpoint", || {
             p.ec2()
@@ -332,6 +375,9 @@ pub(crate) async fn update(
                 .set_policy_document(policy.map(str::to_string))
                 .set_reset_policy(reset.then_some(true))
                 .set_private_dns_enabled(dns)
+                .set_dns_options(dns_options.clone())
+                .set_ip_address_type(ip_type.clone())
+                .set_subnet_configurations(configs.clone())
                 .send()
         })
         .await?;
@@ -394,9 +440,10 @@ pub(crate) async fn adopt(
     })
     .collect();
     let lists = prefix_lists(p, &found).await?;
+    let interfaces = subnet_configurations(p, &found).await?;
     Ok(found
         .first()
-        .and_then(|e| to_value(p, e, &lists, Some(&req.config)))
+        .and_then(|e| to_value(p, e, &lists, &interfaces, Some(&req.config)))
         .map(|(_, v)| v))
 }
 

@@ -126,6 +126,12 @@ impl BodyEval<'_> {
             }
         }
         for (k, v) in written {
+            // `dynamic` blocks that yield none of a computed (optional + computed) block
+            // are no block at all, as in Terraform: the prior value is kept
+            let computed = blocks.iter().any(|s| s.name == k && s.computed);
+            if computed && v.as_ref().is_some_and(Vec::is_empty) {
+                continue;
+            }
             out.insert(k.to_string(), v.map(Value::List).unwrap_or(Value::Unknown));
         }
         Value::Map(out)

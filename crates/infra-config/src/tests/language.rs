@@ -24,23 +24,23 @@ variable "enable_vpn_gateway" {
 resource "aws_vpc" "this" {
   cidr_block = "10.0.0.0/16"
 }
-resource "aws_vpn_gateway" "this" {
+resource "aws_ec2_transit_gateway" "this" {
   count  = var.enable_vpn_gateway ? 1 : 0
   vpc_id = aws_vpc.this.id
   amazon_side_asn = 64512
 }
-resource "aws_customer_gateway" "this" {
+resource "aws_dx_gateway" "this" {
   for_each   = {}
   bgp_asn    = each.value.bgp_asn
   ip_address = each.value.ip_address
   type       = "ipsec.1"
 }
-output "vgw_ids" { value = aws_vpn_gateway.this[*].id }
-output "vgw_id" { value = try(aws_vpn_gateway.this[0].id, "") }
-output "vgw_n" { value = length(aws_vpn_gateway.this) }
-output "vgw_one" { value = one(aws_vpn_gateway.this[*].id) }
-output "vgw_cond" { value = var.enable_vpn_gateway ? aws_vpn_gateway.this[0].id : "none" }
-output "cgw" { value = { for k, v in aws_customer_gateway.this : k => v.id } }
+output "vgw_ids" { value = aws_ec2_transit_gateway.this[*].id }
+output "vgw_id" { value = try(aws_ec2_transit_gateway.this[0].id, "") }
+output "vgw_n" { value = length(aws_ec2_transit_gateway.this) }
+output "vgw_one" { value = one(aws_ec2_transit_gateway.this[*].id) }
+output "vgw_cond" { value = var.enable_vpn_gateway ? aws_ec2_transit_gateway.this[0].id : "none" }
+output "cgw" { value = { for k, v in aws_dx_gateway.this : k => v.id } }
 "#;
 
 #[test]
@@ -48,8 +48,8 @@ fn unsupported_types_with_zero_instances_are_warnings_and_evaluate_empty() {
     check(
         &[("main.tf", VPN)],
         r#"
-main.tf:14:1: warning: unsupported resource type `aws_customer_gateway` ignored: `aws_customer_gateway.this` has no instances -- infra does not support this type yet; the block is accepted because its count/for_each yields no instances, and references to it see none
-main.tf:9:1: warning: unsupported resource type `aws_vpn_gateway` ignored: `aws_vpn_gateway.this` has no instances -- infra does not support this type yet; the block is accepted because its count/for_each yields no instances, and references to it see none
+main.tf:14:1: warning: unsupported resource type `aws_dx_gateway` ignored: `aws_dx_gateway.this` has no instances -- infra does not support this type yet; the block is accepted because its count/for_each yields no instances, and references to it see none
+main.tf:9:1: warning: unsupported resource type `aws_ec2_transit_gateway` ignored: `aws_ec2_transit_gateway.this` has no instances -- infra does not support this type yet; the block is accepted because its count/for_each yields no instances, and references to it see none
 "#,
         &[
             ("vgw_ids", Value::List(vec![])),
@@ -70,8 +70,8 @@ fn unsupported_types_with_instances_or_unknown_count_are_errors() {
     check_errors_input(
         &on,
         r#"
-main.tf:14:1: warning: unsupported resource type `aws_customer_gateway` ignored: `aws_customer_gateway.this` has no instances -- infra does not support this type yet; the block is accepted because its count/for_each yields no instances, and references to it see none
-main.tf:9:1: error: unsupported resource type `aws_vpn_gateway`: `aws_vpn_gateway.this` has 1 instance(s) -- infra does not support this type yet (docs/compatibility.md lists what it supports); set its count/for_each so that it yields no instances, or remove the block
+main.tf:14:1: warning: unsupported resource type `aws_dx_gateway` ignored: `aws_dx_gateway.this` has no instances -- infra does not support this type yet; the block is accepted because its count/for_each yields no instances, and references to it see none
+main.tf:9:1: error: unsupported resource type `aws_ec2_transit_gateway`: `aws_ec2_transit_gateway.this` has 1 instance(s) -- infra does not support this type yet (docs/compatibility.md lists what it supports); set its count/for_each so that it yields no instances, or remove the block
 "#,
     );
     check_errors(
@@ -80,7 +80,7 @@ main.tf:9:1: error: unsupported resource type `aws_vpn_gateway`: `aws_vpn_gatewa
             r#"resource "aws_vpc" "this" {
   cidr_block = "10.0.0.0/16"
 }
-resource "aws_vpn_gateway" "later" {
+resource "aws_ec2_transit_gateway" "later" {
   count  = length(aws_vpc.this.id) > 0 ? 1 : 0
   vpc_id = aws_vpc.this.id
 }
@@ -100,14 +100,14 @@ main.tf:8:1: error: unknown resource type `aws_db_subnet_group` -- infra does no
             r#"resource "aws_vpc" "this" {
   cidr_block = "10.0.0.0/16"
 }
-resource "aws_vpn_gateway" "later" {
+resource "aws_ec2_transit_gateway" "later" {
   count  = length(aws_vpc.this.id) > 0 ? 1 : 0
   vpc_id = aws_vpc.this.id
 }
 "#,
         )],
         r#"
-main.tf:4:1: error: unsupported resource type `aws_vpn_gateway`: the number of instances of `aws_vpn_gateway.later` is not known -- infra does not support this type yet; it is accepted only when its count/for_each is known to yield no instances (the `count` value depends on resource attributes that cannot be determined until apply)
+main.tf:4:1: error: unsupported resource type `aws_ec2_transit_gateway`: the number of instances of `aws_ec2_transit_gateway.later` is not known -- infra does not support this type yet; it is accepted only when its count/for_each is known to yield no instances (the `count` value depends on resource attributes that cannot be determined until apply)
 "#,
     );
 }

@@ -132,9 +132,42 @@ fn vpc_endpoint() -> ResourceSchema {
         attr("dns_entry", list_of_maps()).computed(),
         attr("requester_managed", b()).computed(),
     ];
+    // provider v6: the Region of the service (cross-Region endpoints)
+    a.push(
+        attr("service_region", s())
+            .optional()
+            .computed()
+            .force_new(),
+    );
     a.extend(tags());
     a.extend(computed(&["arn", "owner_id", "prefix_list_id", "state"]));
-    resource("aws_vpc_endpoint", Mode::Managed, a, vec![])
+    let dns_options = block(
+        "dns_options",
+        Nesting::List,
+        vec![
+            attr("dns_record_ip_type", s()).optional().computed(),
+            attr("private_dns_only_for_inbound_resolver_endpoint", b()).optional(),
+        ],
+    )
+    .max(1)
+    .computed();
+    // read back from the endpoint's network interfaces, as the provider does
+    let subnet_configuration = block(
+        "subnet_configuration",
+        Nesting::Set,
+        vec![
+            attr("ipv4", s()).optional(),
+            attr("ipv6", s()).optional(),
+            attr("subnet_id", s()).optional(),
+        ],
+    )
+    .computed();
+    resource(
+        "aws_vpc_endpoint",
+        Mode::Managed,
+        a,
+        vec![dns_options, subnet_configuration],
+    )
 }
 
 fn filter_block() -> BlockSchema {
@@ -200,6 +233,8 @@ fn data_sources() -> Vec<ResourceSchema> {
         attr("service", s()).optional(),
         attr("service_name", s()).optional().computed(),
         attr("service_type", s()).optional().computed(),
+        // provider v6: look the service up in these Regions (cross-Region endpoints)
+        attr("service_regions", set_s()).optional(),
         attr("tags", map_s()).optional().computed(),
         attr("id", s()).computed(),
         attr("service_id", s()).computed(),

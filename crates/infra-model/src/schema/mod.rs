@@ -17,6 +17,7 @@ mod lookups;
 mod network;
 mod remote_state;
 mod subnet_groups;
+mod vpn;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -295,6 +296,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(lookups::schemas());
         all.extend(remote_state::schemas());
         all.extend(subnet_groups::schemas());
+        all.extend(vpn::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()
