@@ -289,6 +289,8 @@ impl AwsProvider {
 
     pub(crate) fn redshift(&self) -> &aws_sdk_redshift::Client {
         &self.redshift
+    }
+
     pub(crate) fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
         &self.logs
     }

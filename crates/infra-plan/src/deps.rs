@@ -48,7 +48,10 @@ impl<'a> DepIndex<'a> {
         for (i, c) in changes.iter().enumerate() {
             let first = *exact.entry(&c.address).or_insert(i);
             if first != i {
-                repeated.entry(&c.address).or_insert_with(|| vec![first]).push(i);
+                repeated
+                    .entry(&c.address)
+                    .or_insert_with(|| vec![first])
+                    .push(i);
             }
             let key = resource_key(&c.address);
             match &mut last {

@@ -255,8 +255,10 @@ impl Planner {
     /// the execution graph.
     pub fn finish(mut self, outputs: BTreeMap<String, OutputChange>) -> (Plan, Vec<Diagnostic>) {
         let destroy = self.opts.destroy;
-        let mut changes: Vec<ResourceChange> =
-            std::mem::take(&mut self.changes).into_iter().flatten().collect();
+        let mut changes: Vec<ResourceChange> = std::mem::take(&mut self.changes)
+            .into_iter()
+            .flatten()
+            .collect();
         // the addresses planned are those indexed (a removed change leaves the index too)
         let planned = &self.change_at;
         for (addr, p) in std::mem::take(&mut self.prior) {
@@ -372,9 +374,7 @@ fn ignore_changes(
             Diagnostic::warning(format!(
                 "ignore_changes entry `{raw}` is not an attribute path"
             ))
-            .with_detail(
-                "write it as `tags`, `tags[\"Name\"]` or `scaling_config[0].desired_size`",
-            )
+            .with_detail("write it as `tags`, `tags[\"Name\"]` or `scaling_config[0].desired_size`")
             .with_address(addr),
         );
     }
