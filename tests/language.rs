@@ -20,7 +20,7 @@ resource "aws_ec2_transit_gateway" "this" {
   vpc_id = aws_vpc.this.id
 }
 
-resource "aws_db_subnet_group" "database" {
+resource "aws_memorydb_subnet_group" "database" {
   for_each   = {}
   name       = each.key
   subnet_ids = []
@@ -35,7 +35,7 @@ output "vgw_ids" {
 }
 
 output "db_groups" {
-  value = length(aws_db_subnet_group.database)
+  value = length(aws_memorydb_subnet_group.database)
 }
 "#;
 
@@ -47,7 +47,7 @@ fn unsupported_types_with_zero_instances_plan_and_apply_with_a_warning() {
         "main.tf:11:1",
         "unsupported resource type `aws_ec2_transit_gateway` ignored",
         "main.tf:16:1",
-        "unsupported resource type `aws_db_subnet_group` ignored",
+        "unsupported resource type `aws_memorydb_subnet_group` ignored",
         "Apply complete! Resources: 1 added",
         "vgw_id    = \"\"",
         "db_groups = 0",

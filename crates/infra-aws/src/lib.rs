@@ -477,11 +477,11 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::read_role_policies(self, items).await,
             "aws_iam_instance_profile" => iam_profile::read_profiles(self, items).await,
             "aws_iam_openid_connect_provider" => iam_profile::read_oidc(self, items).await,
-            t if ec2_net::handles(t) => ec2_net::read(self, t, items).await,
-            t if extra_types::handles(t) => extra_types::read(self, t, items).await,
-            t if subnet_groups::handles(t) => subnet_groups::read(self, t, items).await,
-            t if log_types::handles(t) => log_types::read(self, t, items).await,
-            t if vpn_types::handles(t) => vpn_types::read(self, t, items).await,
+            t if ec2_net::handles(t) => Box::pin(ec2_net::read(self, t, items)).await,
+            t if extra_types::handles(t) => Box::pin(extra_types::read(self, t, items)).await,
+            t if subnet_groups::handles(t) => Box::pin(subnet_groups::read(self, t, items)).await,
+            t if log_types::handles(t) => Box::pin(log_types::read(self, t, items)).await,
+            t if vpn_types::handles(t) => Box::pin(vpn_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -506,7 +506,9 @@ impl Provider for AwsProvider {
             "aws_eks_cluster" => eks::wait_cluster_active(self, id, current).await,
             "aws_eks_node_group" => eks_nodegroup::wait_active(self, id, current).await,
             "aws_eks_addon" => eks_addon::wait_active(self, id, current).await,
-            t if extra_types::handles(t) => extra_types::wait_ready(self, t, id, current).await,
+            t if extra_types::handles(t) => {
+                Box::pin(extra_types::wait_ready(self, t, id, current)).await
+            }
             _ => Ok(current.clone()),
         }
     }
@@ -563,13 +565,21 @@ impl Provider for AwsProvider {
             "aws_iam_openid_connect_provider" => {
                 iam_profile::update_oidc(self, id, prior, desired).await
             }
-            t if ec2_net::handles(t) => ec2_net::update(self, t, id, prior, desired).await,
-            t if extra_types::handles(t) => extra_types::update(self, t, id, prior, desired).await,
-            t if subnet_groups::handles(t) => {
-                subnet_groups::update(self, t, id, prior, desired).await
+            t if ec2_net::handles(t) => {
+                Box::pin(ec2_net::update(self, t, id, prior, desired)).await
             }
-            t if log_types::handles(t) => log_types::update(self, t, id, prior, desired).await,
-            t if vpn_types::handles(t) => vpn_types::update(self, t, id, prior, desired).await,
+            t if extra_types::handles(t) => {
+                Box::pin(extra_types::update(self, t, id, prior, desired)).await
+            }
+            t if subnet_groups::handles(t) => {
+                Box::pin(subnet_groups::update(self, t, id, prior, desired)).await
+            }
+            t if log_types::handles(t) => {
+                Box::pin(log_types::update(self, t, id, prior, desired)).await
+            }
+            t if vpn_types::handles(t) => {
+                Box::pin(vpn_types::update(self, t, id, prior, desired)).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -610,11 +620,11 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::delete_role_policy(self, id).await,
             "aws_iam_instance_profile" => iam_profile::delete_profile(self, id).await,
             "aws_iam_openid_connect_provider" => iam_profile::delete_oidc(self, id).await,
-            t if ec2_net::handles(t) => ec2_net::delete(self, t, id, prior).await,
-            t if extra_types::handles(t) => extra_types::delete(self, t, id).await,
-            t if subnet_groups::handles(t) => subnet_groups::delete(self, t, id).await,
-            t if log_types::handles(t) => log_types::delete(self, t, id, prior).await,
-            t if vpn_types::handles(t) => vpn_types::delete(self, t, id, prior).await,
+            t if ec2_net::handles(t) => Box::pin(ec2_net::delete(self, t, id, prior)).await,
+            t if extra_types::handles(t) => Box::pin(extra_types::delete(self, t, id)).await,
+            t if subnet_groups::handles(t) => Box::pin(subnet_groups::delete(self, t, id)).await,
+            t if log_types::handles(t) => Box::pin(log_types::delete(self, t, id, prior)).await,
+            t if vpn_types::handles(t) => Box::pin(vpn_types::delete(self, t, id, prior)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -651,11 +661,11 @@ impl Provider for AwsProvider {
             "aws_iam_role_policy" => iam_policy::adopt_role_policy(self, req).await,
             "aws_iam_instance_profile" => iam_profile::adopt_profile(self, req).await,
             "aws_iam_openid_connect_provider" => iam_profile::adopt_oidc(self, req).await,
-            t if ec2_net::handles(t) => ec2_net::adopt(self, req).await,
-            t if extra_types::handles(t) => extra_types::adopt(self, req).await,
-            t if subnet_groups::handles(t) => subnet_groups::adopt(self, req).await,
-            t if log_types::handles(t) => log_types::adopt(self, req).await,
-            t if vpn_types::handles(t) => vpn_types::adopt(self, req).await,
+            t if ec2_net::handles(t) => Box::pin(ec2_net::adopt(self, req)).await,
+            t if extra_types::handles(t) => Box::pin(extra_types::adopt(self, req)).await,
+            t if subnet_groups::handles(t) => Box::pin(subnet_groups::adopt(self, req)).await,
+            t if log_types::handles(t) => Box::pin(log_types::adopt(self, req)).await,
+            t if vpn_types::handles(t) => Box::pin(vpn_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }

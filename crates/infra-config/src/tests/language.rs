@@ -84,13 +84,13 @@ resource "aws_ec2_transit_gateway" "later" {
   count  = length(aws_vpc.this.id) > 0 ? 1 : 0
   vpc_id = aws_vpc.this.id
 }
-resource "aws_db_subnet_group" "single" {
+resource "aws_memorydb_subnet_group" "single" {
   name = "x"
 }
 "#,
         )],
         r#"
-main.tf:8:1: error: unknown resource type `aws_db_subnet_group` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
+main.tf:8:1: error: unknown resource type `aws_memorydb_subnet_group` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
 "#,
     );
     // the same stack without the single block loads, and the unknown count is an error
