@@ -1,0 +1,55 @@
+//! The SDK clients and shared batchers an `AwsProvider` holds, one accessor each.
+
+use crate::{nacl_batch, route53_batch, AwsProvider};
+
+impl AwsProvider {
+    pub(crate) fn ec2(&self) -> &aws_sdk_ec2::Client {
+        &self.ec2
+    }
+
+    pub(crate) fn iam(&self) -> &aws_sdk_iam::Client {
+        &self.iam
+    }
+
+    pub(crate) fn eks(&self) -> &aws_sdk_eks::Client {
+        &self.eks
+    }
+
+    pub(crate) fn route53(&self) -> &aws_sdk_route53::Client {
+        &self.route53
+    }
+
+    pub(crate) fn acl_reads(&self) -> &nacl_batch::AclReads {
+        &self.acl_reads
+    }
+
+    pub(crate) fn records(&self) -> &route53_batch::Batcher {
+        &self.records
+    }
+
+    pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
+        &self.sts
+    }
+
+    pub(crate) fn rds(&self) -> &aws_sdk_rds::Client {
+        &self.rds
+    }
+
+    pub(crate) fn elasticache(&self) -> &aws_sdk_elasticache::Client {
+        &self.elasticache
+    }
+
+    pub(crate) fn redshift(&self) -> &aws_sdk_redshift::Client {
+        &self.redshift
+    }
+
+    pub(crate) fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        &self.logs
+    }
+
+    pub(crate) fn credentials(
+        &self,
+    ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {
+        self.credentials.as_ref()
+    }
+}
