@@ -107,7 +107,7 @@ fn normalize_body(
         let written = config
             .as_map()
             .and_then(|m| m.get(a.name))
-            .filter(|v| !v.is_null());
+            .filter(|v| !v.is_null() && !(a.empty_is_null && v.as_str() == Some("")));
         let v = match written {
             Some(v) => canonical_attr(&a.ty, v.clone()),
             // an attribute the prior object lacks is null there, so keep it null

@@ -222,3 +222,32 @@ fn unknown_config_is_unknown() {
         Value::Unknown
     );
 }
+
+#[test]
+fn an_empty_string_is_unset_where_the_provider_stores_unset_strings_as_empty() {
+    // terraform-aws-vpc passes `netbios_node_type = var.dhcp_options_netbios_node_type`,
+    // whose default is "": against a set read back without the option, that must not
+    // plan a (forcing) change
+    let prior = serde_json::json!({"id": "dopt-1", "domain_name_servers": ["10.0.0.2"],
+        "netbios_node_type": null, "tags": {}});
+    check(
+        "aws_vpc_dhcp_options",
+        serde_json::json!({"domain_name_servers": ["10.0.0.2"], "netbios_node_type": "",
+            "domain_name": "", "ipv6_address_preferred_lease_time": ""}),
+        Some(prior),
+        &[],
+        &[
+            ("netbios_node_type", Value::Null),
+            ("domain_name", Value::Null),
+            ("ipv6_address_preferred_lease_time", Value::Null),
+        ],
+    );
+    // where the provider tells "" from unset, "" stays a value
+    check(
+        "aws_vpc",
+        serde_json::json!({"cidr_block": "10.0.0.0/16", "ipv4_ipam_pool_id": ""}),
+        None,
+        &[],
+        &[("ipv4_ipam_pool_id", Value::String(String::new()))],
+    );
+}

@@ -82,16 +82,23 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     ));
 
     let mut a = vec![
-        attr("domain_name", s()).optional().force_new(),
+        attr("domain_name", s())
+            .optional()
+            .force_new()
+            .empty_is_null(),
         attr("domain_name_servers", list_s()).optional().force_new(),
         attr("ntp_servers", list_s()).optional().force_new(),
         attr("netbios_name_servers", list_s())
             .optional()
             .force_new(),
-        attr("netbios_node_type", s()).optional().force_new(),
+        attr("netbios_node_type", s())
+            .optional()
+            .force_new()
+            .empty_is_null(),
         attr("ipv6_address_preferred_lease_time", s())
             .optional()
-            .force_new(),
+            .force_new()
+            .empty_is_null(),
     ];
     a.extend(tags());
     a.extend(computed(&["arn", "owner_id"]));

@@ -71,6 +71,10 @@ pub struct AttrSchema {
     /// Value when optional, not configured and not computed.
     pub default: Option<Value>,
     pub sensitive: bool,
+    /// An empty string written for it means "not set" (the provider's SDKv2 types store an
+    /// unset string as `""`, so Terraform shows no difference between the two): a module
+    /// that passes a variable defaulting to `""` plans nothing.
+    pub empty_is_null: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +161,7 @@ pub(crate) fn attr(name: &'static str, ty: AttrType) -> AttrSchema {
         force_new: false,
         default: None,
         sensitive: false,
+        empty_is_null: false,
     }
 }
 
@@ -179,6 +184,10 @@ impl AttrSchema {
     }
     pub(crate) fn default(mut self, v: impl Into<Value>) -> Self {
         self.default = Some(v.into());
+        self
+    }
+    pub(crate) fn empty_is_null(mut self) -> Self {
+        self.empty_is_null = true;
         self
     }
     #[allow(dead_code)]
