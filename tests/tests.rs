@@ -19,6 +19,7 @@ mod coverage_import;
 mod coverage_logs;
 mod coverage_subnet_groups;
 mod coverage_vpn;
+mod data_reads;
 mod disaster_recovery;
 mod ec2_network;
 mod ec2_network_vpc;

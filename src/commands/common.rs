@@ -61,12 +61,13 @@ pub async fn prepare(
         return Err(Reported(1).into());
     }
     refreshed.moved = moved;
-    let data =
-        refresh::read_data_sources(&loaded.stack, &refreshed.values, provider.as_ref()).await?;
+    let (data, data_args) =
+        refresh::read_data_sources_with_args(&loaded.stack, &refreshed.values, provider.as_ref())
+            .await?;
     if !destroy {
         refresh::import_blocks(&loaded.stack, &mut refreshed, &data, provider.as_ref()).await?;
     }
-    let (plan, diags) = make_plan(loaded, &refreshed, &data, &req);
+    let (plan, diags) = make_plan(loaded, &refreshed, &data, &data_args, &req);
     report(&diags, &loaded.sources, printer);
     if diags.iter().any(|d| d.is_error()) {
         return Err(Reported(1).into());

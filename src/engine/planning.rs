@@ -22,10 +22,20 @@ pub fn parse_addresses(raw: &[String]) -> anyhow::Result<Vec<Address>> {
         .collect()
 }
 
+/// The arguments a data source has in this plan are those it was read with before it.
+fn same_args(inst: &infra_model::DesiredInstance, args: &Value) -> bool {
+    if inst.config.has_marks() {
+        &inst.config.clone().unmark_deep() == args
+    } else {
+        &inst.config == args
+    }
+}
+
 pub fn make_plan(
     loaded: &LoadedStack,
     refreshed: &Refreshed,
     data: &BTreeMap<Address, Value>,
+    data_args: &BTreeMap<Address, Value>,
     req: &PlanRequest,
 ) -> (Plan, Vec<Diagnostic>) {
     let opts = PlanOptions {
@@ -42,11 +52,20 @@ pub fn make_plan(
         planner.note_moved(old.clone(), new.clone());
     }
     let (evaluation, mut diags) = loaded.stack.walk(&mut |inst| {
-        match data.get(&inst.address) {
-            Some(read) if inst.address.mode == Mode::Data => read.clone(),
-            // a data source whose arguments are known only after apply (a policy document
-            // naming an OIDC provider's ARN) is planned as a read during apply
-            _ => planner.plan_instance(inst),
+        if inst.address.mode != Mode::Data {
+            return planner.plan_instance(inst);
+        }
+        match (data.get(&inst.address), data_args.get(&inst.address)) {
+            // read before planning with the arguments it has now
+            (Some(read), Some(args)) if inst.config.is_wholly_known() && same_args(inst, args) => {
+                read.clone()
+            }
+            // its arguments name what this plan changes: known only after apply (a policy
+            // document naming an OIDC provider's ARN, a replaced log group's ARN), or
+            // known but not those it was read with (a renamed resource's name): read
+            // during apply, after the change
+            (Some(_), _) => planner.plan_read_during_apply(inst),
+            (None, _) => planner.plan_instance(inst),
         }
     });
     if req.destroy {

@@ -318,7 +318,19 @@ pub async fn read_data_sources(
     prior: &BTreeMap<Address, Value>,
     provider: &dyn Provider,
 ) -> anyhow::Result<BTreeMap<Address, Value>> {
+    Ok(read_data_sources_with_args(stack, prior, provider).await?.0)
+}
+
+/// [`read_data_sources`], plus the arguments each data source was read with: planning
+/// reads it again during apply when its arguments come out different once the plan's
+/// own changes are in (a policy document naming the ARN of a resource being replaced).
+pub async fn read_data_sources_with_args(
+    stack: &infra_config::Stack,
+    prior: &BTreeMap<Address, Value>,
+    provider: &dyn Provider,
+) -> anyhow::Result<(BTreeMap<Address, Value>, BTreeMap<Address, Value>)> {
     let mut out: BTreeMap<Address, Value> = BTreeMap::new();
+    let mut used: BTreeMap<Address, Value> = BTreeMap::new();
     loop {
         let mut requests = Vec::new();
         let _ = stack.walk(&mut |inst| {
@@ -336,7 +348,7 @@ pub async fn read_data_sources(
         });
         // every round reads at least one more data source, or ends
         if requests.is_empty() {
-            return Ok(out);
+            return Ok((out, used));
         }
         let reads = requests.iter().map(|(addr, args)| async move {
             (
@@ -347,6 +359,9 @@ pub async fn read_data_sources(
         for (addr, res) in join_all(reads).await {
             let v = res.map_err(|e| anyhow::anyhow!("reading {addr}: {e}"))?;
             out.insert(addr, v);
+        }
+        for (addr, args) in requests {
+            used.insert(addr, args);
         }
     }
 }

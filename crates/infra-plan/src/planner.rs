@@ -48,6 +48,8 @@ pub struct Planner {
     changes: Vec<Option<ResourceChange>>,
     change_at: FastMap<Address, usize>,
     deleted_outside: BTreeSet<Address>,
+    /// Data sources to read during apply although their arguments are known now.
+    read_at_apply: BTreeSet<Address>,
     /// New address → the address the state had before a `moved` block renamed it.
     moved: BTreeMap<Address, Address>,
     diags: Vec<Diagnostic>,
@@ -75,6 +77,7 @@ impl Planner {
             changes: Vec::new(),
             change_at: FastMap::default(),
             deleted_outside: BTreeSet::new(),
+            read_at_apply: BTreeSet::new(),
             moved: BTreeMap::new(),
             diags: Vec::new(),
         }
@@ -102,6 +105,16 @@ impl Planner {
                 self.plan_instance(&d);
             }
         }
+    }
+
+    /// Plan a data source as a read during apply even when its arguments are known now:
+    /// the read made before planning used other arguments (they name an attribute of a
+    /// resource this plan changes), so its result is stale.
+    pub fn plan_read_during_apply(&mut self, desired: &DesiredInstance) -> Value {
+        if desired.address.mode == Mode::Data {
+            self.read_at_apply.insert(desired.address.clone());
+        }
+        self.plan_instance(desired)
     }
 
     /// Plan one desired instance and return the value later references see: the planned
@@ -176,7 +189,7 @@ impl Planner {
         let lc = &desired.lifecycle;
         let (action, after, replace_paths, reason) = if addr.mode == Mode::Data {
             let planned = normalize(schema, &desired.config, prior.map(|p| &p.attributes), dt);
-            if desired.config.is_wholly_known() {
+            if desired.config.is_wholly_known() && !self.read_at_apply.contains(addr) {
                 return planned;
             }
             (
