@@ -45,3 +45,4 @@ mod torture;
 mod torture_env;
 mod torture_nat;
 mod validate;
+mod vpc_endpoint_addresses;

@@ -1,0 +1,140 @@
+"""LocalStack, with EC2 behaviours its bundled moto (moto-ext) lacks that `infra` needs.
+
+localstack/up runs this file instead of `python -m localstack.runtime.main`: it patches
+the classes below, then starts LocalStack in the same process, exactly as the module
+would.
+
+- CreateVpcEndpoint ignores `SubnetConfigurations`: an interface endpoint's network
+  interface in a subnet gets a random address (not even inside the subnet). Here the
+  interface in a subnet named by a configuration takes its `Ipv4` (and `Ipv6`) address,
+  as on AWS; the others get an address inside their subnet.
+- ModifyVpcEndpoint ignores `SubnetConfigurations` and `AddSubnetIds` makes no interface:
+  here a configuration moves the interface's address, and an added subnet gets an
+  interface (with the configured address, if any), a removed one loses it.
+
+Each is written down in localstack/README.md. The version below is what localstack/up
+checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
+"""
+
+import functools
+import os
+import sys
+
+VERSION = "infra-localstack-patches-1"
+
+
+def _configs(params):
+    out = {}
+    for c in params or []:
+        sid = c.get("SubnetId")
+        if sid:
+            out[sid] = c
+    return out
+
+
+def _set_address(eni, conf):
+    ipv4 = conf.get("Ipv4")
+    if ipv4:
+        eni.private_ip_address = ipv4
+        eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": ipv4}]
+    ipv6 = conf.get("Ipv6")
+    if ipv6:
+        eni.ipv6_addresses = [ipv6]
+
+
+def _interface_in(backend, endpoint, subnet_id):
+    for eni_id in list(getattr(endpoint, "network_interface_ids", None) or []):
+        try:
+            eni = backend.get_network_interface(eni_id)
+        except Exception:  # noqa: BLE001 - an interface deleted meanwhile
+            continue
+        if getattr(eni.subnet, "id", None) == subnet_id:
+            return eni
+    return None
+
+
+def _new_interface(backend, endpoint, subnet_id, conf):
+    from moto.ec2.utils import random_private_ip
+
+    subnet = backend.get_subnet(subnet_id)
+    ip = (conf or {}).get("Ipv4") or random_private_ip(subnet.cidr_block)
+    eni = backend.create_network_interface(subnet_id, ip)
+    endpoint.network_interface_ids.append(eni.id)
+    if conf:
+        _set_address(eni, conf)
+    return eni
+
+
+def patch():
+    from moto.ec2.responses.vpcs import VPCs
+
+    create = VPCs.create_vpc_endpoint
+
+    @functools.wraps(create)
+    def create_vpc_endpoint(self):
+        result = create(self)
+        confs = _configs(self._get_param("SubnetConfigurations", []))
+        endpoint = None
+        try:
+            endpoint = result.result["VpcEndpoint"]  # ActionResult
+        except Exception:  # noqa: BLE001 - another moto shape: leave it as it was
+            return result
+        backend = self.ec2_backend
+        for eni_id in list(getattr(endpoint, "network_interface_ids", None) or []):
+            eni = backend.get_network_interface(eni_id)
+            conf = confs.get(getattr(eni.subnet, "id", None))
+            if conf:
+                _set_address(eni, conf)
+        return result
+
+    VPCs.create_vpc_endpoint = create_vpc_endpoint
+
+    from localstack.services.ec2.provider import Ec2Provider
+    from localstack.services.ec2.provider import get_ec2_backend
+
+    modify = Ec2Provider.modify_vpc_endpoint
+
+    @functools.wraps(modify)
+    def modify_vpc_endpoint(self, context, vpc_endpoint_id, *args, **kwargs):
+        add = kwargs.get("add_subnet_ids") or []
+        remove = kwargs.get("remove_subnet_ids") or []
+        confs = _configs(kwargs.get("subnet_configurations"))
+        out = modify(self, context, vpc_endpoint_id, *args, **kwargs)
+        backend = get_ec2_backend(context.account_id, context.region)
+        endpoint = backend.vpc_end_points.get(vpc_endpoint_id)
+        if endpoint is None or (getattr(endpoint, "vpc_endpoint_type", None) or "").lower() != "interface":
+            return out
+        for sid in remove:
+            eni = _interface_in(backend, endpoint, sid)
+            if eni is not None:
+                endpoint.network_interface_ids.remove(eni.id)
+                try:
+                    backend.delete_network_interface(eni.id)
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+        for sid in add:
+            if _interface_in(backend, endpoint, sid) is None:
+                _new_interface(backend, endpoint, sid, confs.get(sid))
+        for sid, conf in confs.items():
+            eni = _interface_in(backend, endpoint, sid)
+            if eni is not None:
+                _set_address(eni, conf)
+        return out
+
+    Ec2Provider.modify_vpc_endpoint = modify_vpc_endpoint
+
+
+def main():
+    patch()
+    run = os.environ.get("INFRA_LOCALSTACK_RUN_DIR")
+    if run:
+        with open(os.path.join(run, "localstack.patches"), "w") as f:
+            f.write(VERSION + "\n")
+    from localstack.runtime.main import main as localstack_main
+
+    sys.argv[0] = "localstack"
+    localstack_main()
+
+
+if __name__ == "__main__":
+    main()
