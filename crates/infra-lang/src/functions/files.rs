@@ -87,6 +87,10 @@ pub(crate) fn call(a: Args) -> FnResult {
             "filebase64",
             &path,
         )?))),
+        f @ ("filemd5" | "filesha1" | "filesha256" | "filesha512" | "filebase64sha256"
+        | "filebase64sha512") => super::digest::digest(f, &read(f, &path)?)
+            .map(Value::String)
+            .ok_or_else(|| format!("{f} is not a hash function")),
         other => Err(format!("{other} is not a file function")),
     }
 }
