@@ -1,7 +1,7 @@
 //! `count` and `for_each` expansion (of resources, data sources and module calls) into
 //! instance keys with their `count.index` / `each` bindings.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use hcl_edit::expr::{Expression, TraversalOperator};
 use infra_lang::{SourceFile, TypeConstraint};
@@ -23,8 +23,33 @@ fn too_many(what: &str, n: f64, file: &SourceFile, e: &Expression) -> Diagnostic
     .with_span(span(file, e))
 }
 
-/// An instance key with its `count` / `each` binding.
-pub(crate) type Keyed = (Option<InstanceKey>, Option<(&'static str, Value)>);
+/// An instance key with what its `count` / `each` binding is made of.
+pub(crate) type Keyed = (Option<InstanceKey>, Binding);
+
+/// What an instance's `count` / `each` binding is made of; the binding itself is built
+/// only for an instance that is evaluated (at apply time, one of a block's instances).
+pub(crate) enum Binding {
+    None,
+    Count,
+    /// `each.value` (`each.key` is the instance key).
+    Each(Value),
+}
+
+impl Binding {
+    /// `count = { index }` or `each = { key, value }` for the instance `key`.
+    pub(crate) fn into_pair(self, key: &Option<InstanceKey>) -> Option<(&'static str, Value)> {
+        let index = match key {
+            Some(InstanceKey::Int(i)) => Value::from(*i),
+            Some(InstanceKey::Str(s)) => Value::String(s.clone()),
+            None => Value::Null,
+        };
+        match self {
+            Binding::None => None,
+            Binding::Count => Some(("count", Value::map([("index", index)]))),
+            Binding::Each(v) => Some(("each", Value::map([("key", index), ("value", v)]))),
+        }
+    }
+}
 
 /// What a block's expansion needs.
 pub(crate) struct Expander<'a> {
@@ -37,7 +62,7 @@ pub(crate) struct Expander<'a> {
 pub(crate) struct Ctx<'a> {
     pub decls: &'a Declarations,
     pub file: &'a SourceFile,
-    pub scope: &'a BTreeMap<String, Value>,
+    pub scope: &'a dyn infra_lang::Scope,
 }
 
 impl Ctx<'_> {
@@ -52,10 +77,10 @@ impl Ctx<'_> {
                 .with_span(span(file, e))
         };
         match r.expansion {
-            Expansion::Single => Ok(vec![(None, None)]),
+            Expansion::Single => Ok(vec![(None, Binding::None)]),
             Expansion::Count => {
                 let Some(e) = r.count else {
-                    return Ok(vec![(None, None)]);
+                    return Ok(vec![(None, Binding::None)]);
                 };
                 let v = infra_lang::eval(e, self.scope, file)?;
                 if v.has_marks() {
@@ -81,17 +106,12 @@ impl Ctx<'_> {
                     },
                 };
                 Ok((0..n)
-                    .map(|i| {
-                        (
-                            Some(InstanceKey::Int(i)),
-                            Some(("count", Value::map([("index", Value::from(i))]))),
-                        )
-                    })
+                    .map(|i| (Some(InstanceKey::Int(i)), Binding::Count))
                     .collect())
             }
             Expansion::ForEach => {
                 let Some(e) = r.for_each else {
-                    return Ok(vec![(None, None)]);
+                    return Ok(vec![(None, Binding::None)]);
                 };
                 let v = infra_lang::eval(e, self.scope, file)?;
                 // the keys become instance addresses, shown everywhere: they cannot be
@@ -147,15 +167,7 @@ impl Ctx<'_> {
                 }
                 Ok(entries
                     .into_iter()
-                    .map(|(k, v)| {
-                        (
-                            Some(InstanceKey::Str(k.clone())),
-                            Some((
-                                "each",
-                                Value::map([("key", Value::String(k)), ("value", v)]),
-                            )),
-                        )
-                    })
+                    .map(|(k, v)| (Some(InstanceKey::Str(k)), Binding::Each(v)))
                     .collect())
             }
         }

@@ -9,6 +9,7 @@ use infra_model::{Address, Diagnostic, Span, Value};
 
 use crate::decl::{attr_span, header_span, span, Declarations};
 use crate::eval::Walker;
+use crate::stored::ModScope;
 use crate::{Node, Stack};
 
 /// One `import` block as written.
@@ -115,7 +116,11 @@ pub(crate) fn imports(stack: &Stack, diags: &mut Vec<Diagnostic>) -> Vec<ImportB
     let needs = stack.graph.closure(roots.iter());
     let mut w = Walker::new(stack);
     w.run(Some(&needs), &mut |_| Value::Unknown);
-    let scope = w.scopes.remove(&Vec::new()).unwrap_or_default();
+    let scope = w
+        .scopes
+        .remove(&Vec::new())
+        .map(ModScope::into_values)
+        .unwrap_or_default();
     let mut out: Vec<ImportBlock> = Vec::new();
     for decl in &root.decls.imports {
         let (Some((to, to_span)), Some(id)) = (&decl.to, &decl.id) else {

@@ -11,7 +11,10 @@
 //!   go through a visitor; the value it returns is what later references see (planned
 //!   values during plan, real values during apply).
 //! - [`Stack::evaluate_instance`] and [`Stack::evaluate_outputs`] re-evaluate from the
-//!   current values of all instances (used by apply).
+//!   current values of all instances (used by apply). `evaluate_instance` reads the other
+//!   instances from those values in parts (`stored.rs`), so one step costs O(1) copies.
+//!   The entry points are in `stack_eval.rs`, the walker in `eval.rs` (one instance in
+//!   `Walker::instance`), the provider block in `provider_eval.rs`.
 //!
 //! # What this crate deliberately does not know
 //! No IO outside [`fs`], no clock, no state, no provider. It knows schemas only to check
@@ -65,11 +68,14 @@ mod imports;
 mod meta;
 mod modules;
 mod moved;
+mod provider_eval;
 mod refs;
 mod registry;
 mod remote_state;
 mod scope;
+mod stack_eval;
 mod statics;
+mod stored;
 mod timeouts;
 mod unsupported;
 mod variables;
@@ -194,7 +200,7 @@ fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> 
         imports: Vec::new(),
         data_files: input.data_files.clone(),
     };
-    stack.provider = eval::provider(&stack, diags);
+    stack.provider = provider_eval::provider(&stack, diags);
     stack.imports = imports::imports(&stack, diags);
     Some(stack)
 }

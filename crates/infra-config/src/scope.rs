@@ -24,6 +24,14 @@ impl Scope for Bind<'_> {
             self.parent.lookup(name)
         }
     }
+
+    fn lookup_parts(&self, name: &str) -> Option<infra_lang::Part<'_>> {
+        if name == self.name {
+            Some(infra_lang::Part::Value(&self.value))
+        } else {
+            self.parent.lookup_parts(name)
+        }
+    }
 }
 
 /// The base scope of a module instance (`dir` is the module's directory relative to

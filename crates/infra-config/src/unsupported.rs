@@ -65,7 +65,7 @@ impl Walker<'_> {
         self.diags
             .push(d.with_span(r.span.clone()).with_address(&block));
         scope::set_resource(
-            self.scopes.entry(inst.clone()).or_default(),
+            self.scopes.entry(inst.clone()).or_default().values_mut(),
             addr,
             if ok {
                 aggregate(r.expansion, Vec::new())
@@ -73,6 +73,6 @@ impl Walker<'_> {
                 infra_model::Value::Unknown
             },
         );
-        self.instances.insert(block, Vec::new());
+        self.instances.insert(block, 0);
     }
 }

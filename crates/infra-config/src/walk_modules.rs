@@ -12,6 +12,7 @@ use crate::expand::{self, Expander};
 use crate::meta::literal;
 use crate::modules::ModuleCall;
 use crate::scope::{self, Bind};
+use crate::stored::ModScope;
 use crate::variables;
 
 impl<'s> Walker<'s> {
@@ -55,7 +56,7 @@ impl<'s> Walker<'s> {
             Err(e) => {
                 self.diags.push(e);
                 if let Some(s) = self.scopes.get_mut(parent) {
-                    scope::set_module(s, name, Value::Unknown);
+                    scope::set_module(s.values_mut(), name, Value::Unknown);
                 }
                 return;
             }
@@ -73,7 +74,8 @@ impl<'s> Walker<'s> {
                 .map(|k| (k.clone(), Value::Unknown))
                 .collect();
             self.scopes
-                .insert(inst.clone(), scope::root(&vars, &child.dir));
+                .insert(inst.clone(), ModScope::new(scope::root(&vars, &child.dir)));
+            let bind = bind.into_pair(&inst.last().and_then(|s| s.key.clone()));
             self.bindings.insert(inst.clone(), bind);
             let outputs = child
                 .decls
@@ -113,7 +115,7 @@ impl<'s> Walker<'s> {
             .collect();
         let v = aggregate(call.expansion, values);
         if let Some(s) = self.scopes.get_mut(parent) {
-            scope::set_module(s, name, v);
+            scope::set_module(s.values_mut(), name, v);
         }
     }
 
@@ -183,12 +185,12 @@ impl<'s> Walker<'s> {
         let Some(scope) = self.scopes.get_mut(inst) else {
             return;
         };
-        scope::set_var(scope, name, value.clone());
+        scope::set_var(scope.values_mut(), name, value.clone());
         if !value.is_unknown() {
             let mut vars = BTreeMap::new();
             vars.insert(
                 "var".to_string(),
-                scope.get("var").cloned().unwrap_or(Value::Null),
+                scope.values().get("var").cloned().unwrap_or(Value::Null),
             );
             variables::check_rules(name, v, &m.files, &vars, &source, at, &mut self.diags);
         }

@@ -25,7 +25,8 @@
 //!
 //! PUBLIC API CONTRACT (other crates code against exactly these items):
 //! - [`SourceFile`], [`parse`], [`span_of`]
-//! - [`Scope`] (implemented for `BTreeMap<String, Value>`), [`eval`]
+//! - [`Scope`] (implemented for `BTreeMap<String, Value>`), [`Part`], [`Parts`], [`Key`],
+//!   [`eval`]
 //! - [`Reference`], [`Step`], [`references`]
 //! - [`TypeConstraint`], [`parse_type`], [`convert`]
 //! - [`call_function`], [`FUNCTIONS`]
@@ -75,6 +76,46 @@ pub fn span_of(file: &SourceFile, range: Option<std::ops::Range<usize>>) -> Opti
 /// their values: a map of attributes, a list for `count`, a map for `for_each`).
 pub trait Scope {
     fn lookup(&self, name: &str) -> Option<&Value>;
+
+    /// The value of `name` as the evaluator reads it: whole, or in [`Parts`] for a scope
+    /// that keeps it apart (infra-config at apply time keeps every instance of a block in
+    /// the map of known values instead of copying them all into the scope for each step).
+    /// By default, [`Scope::lookup`]'s value.
+    fn lookup_parts(&self, name: &str) -> Option<Part<'_>> {
+        self.lookup(name).map(Part::Value)
+    }
+}
+
+/// A value in a scope: whole, or kept in parts.
+pub enum Part<'a> {
+    Value(&'a Value),
+    Parts(Box<dyn Parts<'a> + 'a>),
+}
+
+impl Part<'_> {
+    /// The whole value (a copy).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Part::Value(v) => (*v).clone(),
+            Part::Parts(p) => p.assemble(),
+        }
+    }
+}
+
+/// One step into a value kept in parts: an attribute name or map key, or a list index.
+#[derive(Debug, Clone, Copy)]
+pub enum Key<'k> {
+    Name(&'k str),
+    Index(usize),
+}
+
+/// A value a scope keeps in parts, so that `aws_subnet.s[7].id` reads one instance
+/// without assembling every subnet. Both methods must agree: `get` answers exactly what
+/// indexing the assembled value would, or `None` (the evaluator then assembles the value
+/// and takes the step as on any value, errors included).
+pub trait Parts<'a> {
+    fn get(&self, key: Key<'_>) -> Option<Part<'a>>;
+    fn assemble(&self) -> Value;
 }
 
 impl Scope for BTreeMap<String, Value> {

@@ -441,3 +441,70 @@ resource "aws_security_group" "all" {
         &Value::from("10.0.1.0/24")
     );
 }
+
+/// At apply time the blocks an instance refers to are read from the known values in
+/// parts (`stored.rs`): indexes, keys, legacy `.1` steps, whole-block uses and errors
+/// give what the assembled block gives.
+#[test]
+fn evaluate_instance_reads_blocks_in_parts_as_whole_values() {
+    let stack = load_ok(&input(&[(
+        "main.tf",
+        r#"
+resource "aws_vpc" "v" {
+  count      = 2
+  cidr_block = "10.${count.index}.0.0/16"
+}
+resource "aws_subnet" "m" {
+  for_each   = { a = 0, b = 1 }
+  vpc_id     = aws_vpc.v[each.value].id
+  cidr_block = "10.${each.value}.1.0/24"
+}
+resource "aws_route_table" "r" {
+  count  = 2
+  vpc_id = aws_subnet.m["b"].vpc_id
+  tags = {
+    n      = length(aws_vpc.v)
+    ids    = join(",", [for s in aws_subnet.m : s.id])
+    legacy = aws_vpc.v.1.id
+    key    = aws_subnet.m[count.index == 0 ? "a" : "b"].id
+    all    = join(",", aws_vpc.v[*].id)
+  }
+}
+resource "aws_route_table" "bad" {
+  vpc_id = aws_vpc.v[5].id
+}
+"#,
+    )]));
+    let mut values = BTreeMap::new();
+    for i in 0..2 {
+        values.insert(
+            Address::managed("aws_vpc", "v").with_key(Some(InstanceKey::Int(i))),
+            map(&[("id", Value::from(format!("vpc-{i}")))]),
+        );
+    }
+    for (k, i) in [("a", 0), ("b", 1)] {
+        values.insert(
+            Address::managed("aws_subnet", "m").with_key(Some(InstanceKey::Str(k.into()))),
+            map(&[
+                ("id", Value::from(format!("subnet-{k}"))),
+                ("vpc_id", Value::from(format!("vpc-{i}"))),
+            ]),
+        );
+    }
+    let r0 = Address::parse("aws_route_table.r[0]").unwrap();
+    let config = stack.evaluate_instance(&r0, &values).unwrap();
+    assert_eq!(config.get("vpc_id"), &Value::from("vpc-1"));
+    let tags = config.get("tags");
+    assert_eq!(tags.get("n"), &Value::from("2"));
+    assert_eq!(tags.get("ids"), &Value::from("subnet-a,subnet-b"));
+    assert_eq!(tags.get("legacy"), &Value::from("vpc-1"));
+    assert_eq!(tags.get("key"), &Value::from("subnet-a"));
+    assert_eq!(tags.get("all"), &Value::from("vpc-0,vpc-1"));
+    let bad = Address::parse("aws_route_table.bad").unwrap();
+    let err = stack.evaluate_instance(&bad, &values).unwrap_err();
+    assert!(
+        err.summary
+            .contains("index 5 is out of range for a list of 2 elements"),
+        "{err:?}"
+    );
+}

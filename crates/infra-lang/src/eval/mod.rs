@@ -260,7 +260,7 @@ impl Evaluator<'_> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| n == name) {
             return Some(v.clone());
         }
-        self.scope.lookup(name).cloned()
+        self.scope.lookup_parts(name).map(|p| p.to_value())
     }
 
     fn variable(&self, name: &str, node: &Expression) -> EvalResult {
@@ -272,7 +272,7 @@ impl Evaluator<'_> {
             WELL_KNOWN_ROOTS
                 .iter()
                 .copied()
-                .filter(|c| self.scope.lookup(c).is_some()),
+                .filter(|c| self.scope.lookup_parts(c).is_some()),
         );
         let mut diag = self.error(node, format!("unknown name \"{name}\""));
         diag = match suggest(name, candidates) {

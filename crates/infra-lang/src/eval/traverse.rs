@@ -7,7 +7,7 @@ use infra_model::value::format_number;
 use infra_model::Value;
 
 use super::{describe, EvalResult, Evaluator};
-use crate::Scope;
+use crate::{Key, Part, Scope};
 
 type Op = Decorated<TraversalOperator>;
 
@@ -16,7 +16,7 @@ impl<'a> Evaluator<'a> {
         if let Expression::Variable(name) = &t.expr {
             let scope: &'a dyn Scope = self.scope;
             let shadowed = self.locals.iter().any(|(n, _)| n == name.as_str());
-            if let (false, Some(root)) = (shadowed, scope.lookup(name.as_str())) {
+            if let (false, Some(root)) = (shadowed, scope.lookup_parts(name.as_str())) {
                 return self.traverse_borrowed(root, &t.operators);
             }
         }
@@ -25,25 +25,34 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Follow the plain steps by reference so that `aws_subnet.x.id` does not clone every
-    /// subnet; clone only from the first splat (or unusual step) on.
-    fn traverse_borrowed(&mut self, root: &'a Value, ops: &[Op]) -> EvalResult {
+    /// subnet (nor assemble a block a scope keeps in parts); clone only from the first
+    /// splat (or unusual step) on.
+    fn traverse_borrowed(&mut self, root: Part<'a>, ops: &[Op]) -> EvalResult {
         let mut cur = root;
         let mut i = 0;
         while i < ops.len() {
             let next = match ops[i].value() {
-                TraversalOperator::GetAttr(name) => match cur {
-                    Value::Map(m) => m.get(name.as_str()),
+                TraversalOperator::GetAttr(name) => match &cur {
+                    Part::Value(Value::Map(m)) => m.get(name.as_str()).map(Part::Value),
+                    Part::Parts(p) => p.get(Key::Name(name.as_str())),
+                    Part::Value(_) => None,
+                },
+                TraversalOperator::LegacyIndex(k) => match (&cur, usize::try_from(*k.value())) {
+                    (Part::Value(Value::List(l)), Ok(k)) => l.get(k).map(Part::Value),
+                    (Part::Parts(p), Ok(k)) => p.get(Key::Index(k)),
                     _ => None,
                 },
-                TraversalOperator::LegacyIndex(k) => match cur {
-                    Value::List(l) => usize::try_from(*k.value()).ok().and_then(|k| l.get(k)),
-                    _ => None,
-                },
-                TraversalOperator::Index(e) => match (cur, self.expr(e)?) {
-                    (Value::List(l), Value::Number(n)) if n.fract() == 0.0 && n >= 0.0 => {
-                        l.get(n as usize)
+                TraversalOperator::Index(e) => match (&cur, self.expr(e)?) {
+                    (Part::Value(Value::List(l)), Value::Number(n))
+                        if n.fract() == 0.0 && n >= 0.0 =>
+                    {
+                        l.get(n as usize).map(Part::Value)
                     }
-                    (Value::Map(m), Value::String(s)) => m.get(&s),
+                    (Part::Value(Value::Map(m)), Value::String(s)) => m.get(&s).map(Part::Value),
+                    (Part::Parts(p), Value::Number(n)) if n.fract() == 0.0 && n >= 0.0 => {
+                        p.get(Key::Index(n as usize))
+                    }
+                    (Part::Parts(p), Value::String(s)) => p.get(Key::Name(&s)),
                     _ => None,
                 },
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => None,
@@ -56,7 +65,7 @@ impl<'a> Evaluator<'a> {
                 None => break,
             }
         }
-        self.apply_ops(cur.clone(), &ops[i..])
+        self.apply_ops(cur.to_value(), &ops[i..])
     }
 
     fn apply_ops(&mut self, mut value: Value, ops: &[Op]) -> EvalResult {

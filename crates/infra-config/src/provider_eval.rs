@@ -1,0 +1,120 @@
+//! The provider block, evaluated at load time from variables and locals, and the check of
+//! each resource's `region` against it.
+
+use hcl_edit::expr::Expression;
+use infra_lang::TypeConstraint;
+use infra_model::{Address, Diagnostic, Value};
+
+use crate::decl::span;
+use crate::eval::Walker;
+use crate::graph::Node;
+use crate::stored::ModScope;
+use crate::{ProviderConfig, Stack};
+
+/// Evaluate the provider block at load time (from variables and locals only).
+pub(crate) fn provider(stack: &Stack, diags: &mut Vec<Diagnostic>) -> ProviderConfig {
+    let Some(root) = stack.root() else {
+        return ProviderConfig::default();
+    };
+    let Some(p) = &root.decls.provider else {
+        return ProviderConfig::default();
+    };
+    let needs = stack.graph.closure([&Node::Provider]);
+    if let Some(Node::Resource(a)) = needs.iter().find(|n| matches!(n, Node::Resource(_))) {
+        diags.push(
+            Diagnostic::error(format!("the provider configuration cannot depend on `{a}`"))
+                .with_detail("configure the provider from variables and locals that do not refer to resources or data sources")
+                .with_span(p.span.clone()),
+        );
+        return ProviderConfig::default();
+    }
+    let mut w = Walker::new(stack);
+    w.run(Some(&needs), &mut |_| Value::Unknown);
+    diags.append(&mut w.diags);
+    let file = &root.files[p.file];
+    let base = w
+        .scopes
+        .remove(&Vec::new())
+        .map(ModScope::into_values)
+        .unwrap_or_default();
+    let mut out = ProviderConfig::default();
+    let mut get = |e: &Expression, ty: TypeConstraint, what: &str| -> Option<Value> {
+        let v = infra_lang::eval(e, &base, file)
+            .map_err(|d| diags.push(d))
+            .ok()?;
+        if v.is_null() {
+            return None;
+        }
+        match infra_lang::convert(v, &ty) {
+            Ok(v) if v.is_wholly_known() => Some(v),
+            Ok(_) => None,
+            Err(why) => {
+                diags.push(
+                    Diagnostic::error(format!("invalid value for the provider's `{what}`: {why}"))
+                        .with_span(span(file, e)),
+                );
+                None
+            }
+        }
+    };
+    if let Some(a) = p.body.get_attribute("region") {
+        out.region = get(&a.value, TypeConstraint::String, "region")
+            .and_then(|v| v.as_str().map(str::to_string));
+    }
+    for b in p.body.get_blocks("default_tags") {
+        if let Some(a) = b.body.get_attribute("tags") {
+            if let Some(Value::Map(m)) = get(
+                &a.value,
+                TypeConstraint::Map(Box::new(TypeConstraint::String)),
+                "default_tags.tags",
+            ) {
+                out.default_tags.extend(
+                    m.into_iter()
+                        .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The AWS provider v6's per-resource `region`: null or the provider's region is the
+/// stack's region; any other value would need a second provider configuration, which a
+/// stack does not have.
+pub(crate) fn region_check(
+    provider: &ProviderConfig,
+    e: &Expression,
+    scope: &dyn infra_lang::Scope,
+    file: &infra_lang::SourceFile,
+    address: &Address,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let v = match infra_lang::eval(e, scope, file) {
+        Ok(v) => v.unmark_deep(),
+        Err(d) => {
+            diags.push(d);
+            return;
+        }
+    };
+    // only the provider block is known here (no environment): without its `region`, a
+    // resource's region cannot be checked, so it must be left out
+    let here = provider.region.clone();
+    match v {
+        Value::Null | Value::Unknown => {}
+        Value::String(r) if here.as_deref() == Some(r.as_str()) => {}
+        Value::String(r) => diags.push(
+            Diagnostic::error(format!(
+                "{address}: `region = \"{r}\"` differs from the stack's region ({})",
+                here.as_deref().unwrap_or("the provider block sets none")
+            ))
+            .with_detail("infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region")
+            .with_span(span(file, e))
+            .with_address(address),
+        ),
+        other => diags.push(
+            Diagnostic::error(format!("{address}: `region` must be a string, found {}", other.type_name()))
+                .with_span(span(file, e))
+                .with_address(address),
+        ),
+    }
+}
