@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_eks::types::{Addon, AddonStatus, ResolveConflicts};
+use aws_sdk_eks::types::{Addon, AddonPodIdentityAssociations, AddonStatus, ResolveConflicts};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
@@ -53,6 +53,10 @@ fn addon_value(a: &Addon, prior: Option<&Value>) -> Value {
         (c, _) => opt(c),
     };
     m.insert("configuration_values".into(), config);
+    m.insert(
+        "pod_identity_association".into(),
+        pod_identity_read(a.pod_identity_associations(), prior),
+    );
     m.insert(
         "created_at".into(),
         a.created_at()
@@ -141,6 +145,37 @@ pub(crate) async fn read(
     .await
 }
 
+/// EKS answers an add-on's pod identity associations as ARNs only (their role and service
+/// account need a DescribePodIdentityAssociation each): as many as the prior knew keep the
+/// prior's; another count is drift, read as none so the plan sends the configured ones.
+fn pod_identity_read(arns: &[String], prior: Option<&Value>) -> Value {
+    match prior.map(|p| p.get("pod_identity_association")) {
+        Some(Value::List(l)) if l.len() == arns.len() => Value::List(l.clone()),
+        _ => Value::List(Vec::new()),
+    }
+}
+
+/// `pod_identity_association` blocks as CreateAddon / UpdateAddon take them.
+fn pod_identity(c: &Value) -> Result<Vec<AddonPodIdentityAssociations>, ProviderError> {
+    c.get("pod_identity_association")
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            AddonPodIdentityAssociations::builder()
+                .set_role_arn(get_str(a, "role_arn").map(str::to_string))
+                .set_service_account(get_str(a, "service_account").map(str::to_string))
+                .build()
+                .map_err(|e| {
+                    ProviderError::new(
+                        ErrorKind::Rejected,
+                        format!("{TYPE}: pod_identity_association: {e}; set role_arn and service_account"),
+                    )
+                })
+        })
+        .collect()
+}
+
 fn resolve(c: &Value, key: &str) -> Option<ResolveConflicts> {
     get_str(c, key).map(ResolveConflicts::from)
 }
@@ -150,6 +185,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let cluster = get_str(c, "cluster_name").ok_or_else(|| missing(TYPE, "cluster_name"))?;
     let name = get_str(c, "addon_name").ok_or_else(|| missing(TYPE, "addon_name"))?;
     let tags: HashMap<String, String> = create_tag_pairs(req).into_iter().collect();
+    let pods = pod_identity(c)?;
     let out = p
         .call("eks:CreateAddon", || {
             p.eks()
@@ -162,6 +198,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
                 )
                 .set_configuration_values(get_str(c, "configuration_values").map(str::to_string))
                 .set_resolve_conflicts(resolve(c, "resolve_conflicts_on_create"))
+                .set_pod_identity_associations((!pods.is_empty()).then(|| pods.clone()))
                 .set_tags(Some(tags.clone()))
                 .client_request_token(&req.token)
                 .send()
@@ -224,10 +261,18 @@ pub(crate) async fn update(
         |k: &str| get_str(desired, k).is_some() && get_str(desired, k) != get_str(prior, k);
     let role_removed = get_str(desired, "service_account_role_arn").is_none()
         && get_str(prior, "service_account_role_arn").is_some();
+    let norm = |v: &Value| match v {
+        Value::Null => Value::List(Vec::new()),
+        v => v.clone(),
+    };
+    let pods_changed = norm(prior.get("pod_identity_association"))
+        != norm(desired.get("pod_identity_association"));
+    let pods = pod_identity(desired)?;
     if changed("addon_version")
         || changed("service_account_role_arn")
         || changed("configuration_values")
         || role_removed
+        || pods_changed
     {
         let out = p
             .call("eks:UpdateAddon", || {
@@ -249,6 +294,8 @@ pub(crate) async fn update(
                         get_str(desired, "configuration_values").map(str::to_string),
                     )
                     .set_resolve_conflicts(resolve(desired, "resolve_conflicts_on_update"))
+                    // the whole list: an empty one removes the add-on's associations
+                    .set_pod_identity_associations(pods_changed.then(|| pods.clone()))
                     .send()
             })
             .await?;

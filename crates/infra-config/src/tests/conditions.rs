@@ -214,6 +214,63 @@ main.tf:4:14: error: invalid duration "ten minutes" for `timeouts.create` -- wri
 }
 
 #[test]
+fn dynamic_timeouts_blocks_are_accepted_and_evaluated() {
+    let w = walk(
+        r#"variable "t" {
+  default = { create = "1h", update = null, delete = "25m" }
+}
+variable "none" {
+  default = null
+}
+resource "aws_nat_gateway" "n" {
+  subnet_id     = "subnet-1"
+  allocation_id = "eipalloc-1"
+  dynamic "timeouts" {
+    for_each = var.t != null ? [var.t] : []
+    content {
+      create = timeouts.value.create
+      update = timeouts.value.update
+      delete = var.t.delete
+    }
+  }
+}
+resource "aws_nat_gateway" "m" {
+  subnet_id     = "subnet-1"
+  allocation_id = "eipalloc-1"
+  dynamic "timeouts" {
+    for_each = var.none != null ? [var.none] : []
+    iterator = t
+    content {
+      create = t.value.create
+    }
+  }
+}
+"#,
+    );
+    let t = w.get("aws_nat_gateway.n").lifecycle.timeouts;
+    assert_eq!(
+        (t.create, t.update, t.delete),
+        (Some(3600), None, Some(1500))
+    );
+    let t = w.get("aws_nat_gateway.m").lifecycle.timeouts;
+    assert_eq!((t.create, t.update, t.delete), (None, None, None));
+    check_errors(
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.0.0.0/16\"\n  dynamic \"timeouts\" {\n    for_each = [1]\n    content {\n      creat = \"1m\"\n    }\n  }\n}\n",
+        )],
+        "main.tf:6:7: error: unknown argument `creat` in a timeouts block -- did you mean `create`?",
+    );
+    check_errors(
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.0.0.0/16\"\n  dynamic \"timeouts\" {\n    for_each = [\"x\"]\n    content {\n      delete = \"soon\"\n    }\n  }\n}\n",
+        )],
+        r#"main.tf:6:16: error: invalid duration "soon" for `timeouts.delete` -- write a duration such as "30s", "10m" or "1h30m""#,
+    );
+}
+
+#[test]
 fn a_per_resource_region_must_be_the_providers() {
     let w = walk(
         r#"provider "aws" {
