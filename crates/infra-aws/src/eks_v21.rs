@@ -250,7 +250,7 @@ pub(crate) fn put_cluster(m: &mut BTreeMap<String, Value>, c: &Cluster, prior: O
     );
     m.insert(
         "force_update_version".into(),
-        carried("force_update_version", Value::Null),
+        carried("force_update_version", Value::Bool(false)),
     );
     let prior_access = prior.map(|p| first_block(p, "access_config").clone());
     let access = c.access_config().map(|a| {

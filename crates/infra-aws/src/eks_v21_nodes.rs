@@ -95,7 +95,10 @@ pub(crate) fn put(m: &mut BTreeMap<String, Value>, ng: &Nodegroup, prior: Option
     );
     m.insert(
         "force_update_version".into(),
-        carried("force_update_version"),
+        match carried("force_update_version") {
+            Value::Null => Value::Bool(false),
+            v => v,
+        },
     );
     let ra = ng.remote_access().map(|r| {
         Value::map([

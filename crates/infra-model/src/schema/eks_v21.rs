@@ -16,7 +16,7 @@ pub(crate) fn cluster_attrs() -> Vec<AttrSchema> {
             .optional()
             .default(true)
             .force_new(),
-        attr("force_update_version", b()).optional(),
+        attr("force_update_version", b()).optional().default(false),
     ]
 }
 
@@ -112,7 +112,7 @@ pub(crate) fn node_group_attrs() -> Vec<AttrSchema> {
             .optional()
             .computed()
             .force_new(),
-        attr("force_update_version", b()).optional(),
+        attr("force_update_version", b()).optional().default(false),
     ]
 }
 
