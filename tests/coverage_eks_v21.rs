@@ -88,7 +88,7 @@ resource "aws_eks_cluster" "this" {
     content {
       enabled       = compute_config.value.enabled
       node_pools    = compute_config.value.node_pools
-      node_role_arn = try(compute_config.value.node_role_arn, null)
+      node_role_arn = compute_config.value.node_pools != null ? aws_iam_role.this["nodes"].arn : null
     }
   }
 
@@ -255,6 +255,15 @@ struct Seen {
     service_cidr: String,
     ip_family: String,
     remote_nodes: Vec<String>,
+    /// compute enabled, node pools, node role set, block storage, load balancing, tier
+    auto_mode: (
+        Option<bool>,
+        Vec<String>,
+        bool,
+        Option<bool>,
+        Option<bool>,
+        String,
+    ),
     node_groups: BTreeMap<String, (Option<String>, Option<bool>, Option<String>, Option<i32>)>,
     pod_identities: usize,
 }
@@ -319,6 +328,22 @@ async fn seen(name: &str) -> Seen {
                     .collect()
             })
             .unwrap_or_default(),
+        auto_mode: (
+            cl.compute_config().and_then(|c| c.enabled()),
+            cl.compute_config()
+                .map(|c| c.node_pools().to_vec())
+                .unwrap_or_default(),
+            cl.compute_config()
+                .is_some_and(|c| c.node_role_arn().is_some()),
+            cl.storage_config()
+                .and_then(|s| s.block_storage())
+                .and_then(|b| b.enabled()),
+            net.elastic_load_balancing().and_then(|e| e.enabled()),
+            cl.control_plane_scaling_config()
+                .and_then(|c| c.tier())
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+        ),
         node_groups,
         pod_identities: addon.addon().unwrap().pod_identity_associations().len(),
     }
@@ -363,6 +388,17 @@ fn eks_v21_cluster_node_group_and_addon_arguments() {
     );
     assert_eq!(s.remote_nodes, vec!["10.200.0.0/16".to_string()]);
     assert_eq!(s.pod_identities, 1);
+    assert_eq!(
+        s.auto_mode,
+        (
+            None,
+            vec![],
+            false,
+            None,
+            Some(false),
+            "standard".to_string()
+        )
+    );
     assert_eq!(s.node_groups.len(), 1, "{s:?}");
     let (ng, first) = s.node_groups.iter().next().unwrap();
     let ng = ng.clone();
@@ -381,7 +417,10 @@ fn eks_v21_cluster_node_group_and_addon_arguments() {
 
     // in place: authentication mode, upgrade policy, zonal shift, deletion protection, node
     // repair, update strategy, pod identity; remote_access (force-new) replaces the group
-    let vars2 = format!("{vars}{}", settings(""));
+    let vars2 = format!(
+        "{vars}{}compute_config = {{ enabled = true, node_pools = [\"general-purpose\"] }}\n",
+        settings("  tier = \"tier-xl\"\n")
+    );
     let vars2 = vars2.replace("ssh_key = \"ops\"", "ssh_key = \"ops2\"");
     ws.write("test.auto.tfvars", &vars2);
     let changed = changes(&ws);
@@ -410,6 +449,17 @@ fn eks_v21_cluster_node_group_and_addon_arguments() {
     assert_eq!(s.zonal_shift, Some(false));
     assert_eq!(s.deletion_protection, Some(false));
     assert_eq!(s.pod_identities, 0);
+    assert_eq!(
+        s.auto_mode,
+        (
+            Some(true),
+            vec!["general-purpose".to_string()],
+            true,
+            Some(true),
+            Some(true),
+            "tier-xl".to_string()
+        )
+    );
     assert_eq!(s.node_groups.len(), 1, "the old group is gone: {s:?}");
     let (ng2, second) = s.node_groups.iter().next().unwrap();
     let ng2 = ng2.clone();
