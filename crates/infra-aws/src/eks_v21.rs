@@ -489,3 +489,49 @@ pub(crate) async fn update(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unset_block_the_configuration_lacks_reads_as_none() {
+        let off = Some(Value::map([("enabled", Value::Bool(false))]));
+        let on = Some(Value::map([("enabled", Value::Bool(true))]));
+        let without = Value::map([("zonal_shift_config", Value::List(vec![]))]);
+        let with = Value::map([(
+            "zonal_shift_config",
+            Value::List(vec![Value::map([("enabled", Value::Bool(false))])]),
+        )]);
+        let key = "zonal_shift_config";
+        assert_eq!(
+            unless_unset(off.clone(), Some(&without), key),
+            Value::List(vec![])
+        );
+        assert_eq!(
+            unless_unset(off.clone(), Some(&with), key),
+            list(off.clone())
+        );
+        assert_eq!(unless_unset(off.clone(), None, key), list(off));
+        assert_eq!(unless_unset(on.clone(), Some(&without), key), list(on));
+        assert_eq!(unless_unset(None, Some(&with), key), Value::List(vec![]));
+    }
+
+    #[test]
+    fn an_outpost_block_without_its_required_arguments_is_an_error_before_any_call() {
+        let c = Value::map([(
+            "outpost_config",
+            Value::List(vec![Value::map([(
+                "outpost_arns",
+                Value::List(vec![Value::string(
+                    "arn:aws:outposts:us-east-1:1:outpost/op-1",
+                )]),
+            )])]),
+        )]);
+        let e = outpost(&c).unwrap_err();
+        assert!(e.message.contains("control_plane_instance_type"), "{e}");
+        assert!(outpost(&Value::map([("x", Value::Null)]))
+            .unwrap()
+            .is_none());
+    }
+}

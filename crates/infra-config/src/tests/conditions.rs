@@ -306,3 +306,27 @@ resource "aws_vpc" "a" {
         r#"main.tf:6:16: error: aws_vpc.a: `region = "us-west-2"` differs from the stack's region (eu-west-1) -- infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region"#,
     );
 }
+
+#[test]
+fn a_computed_argument_may_be_written_as_an_expression_that_is_null() {
+    // terraform-aws-eks writes `service_ipv6_cidr = var.service_ipv6_cidr` (null)
+    let w = walk(
+        r#"variable "none" {
+  default = null
+}
+resource "aws_subnet" "a" {
+  vpc_id     = "vpc-1"
+  cidr_block = "10.0.0.0/24"
+  arn        = var.none
+}
+"#,
+    );
+    assert!(w.get("aws_subnet.a").config.get("arn").is_null());
+    check_errors(
+        &[(
+            "main.tf",
+            "variable \"v\" {\n  default = \"x\"\n}\nresource \"aws_subnet\" \"a\" {\n  vpc_id     = \"vpc-1\"\n  cidr_block = \"10.0.0.0/24\"\n  arn        = var.v\n}\n",
+        )],
+        "main.tf:7:3: error: `arn` is computed by AWS and cannot be set -- leave `arn` unset (or null); AWS decides it",
+    );
+}
