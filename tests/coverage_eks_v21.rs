@@ -73,7 +73,7 @@ resource "aws_iam_role" "this" {
 resource "aws_eks_cluster" "this" {
   name                          = var.name
   role_arn                      = aws_iam_role.this["cluster"].arn
-  version                       = "1.30"
+  version                       = try(var.settings.version, "1.30")
   deletion_protection           = try(var.settings.deletion_protection, null)
   bootstrap_self_managed_addons = false
   force_update_version          = try(var.settings.force_update_version, null)
@@ -503,7 +503,44 @@ fn eks_v21_cluster_node_group_and_addon_arguments() {
     );
     clean(&ws);
 
-    import_and_destroy(&ws, &name, &vars3);
+    // a version upgrade with force_update_version: the cluster, then its node group
+    let vars4 = vars3.replace(
+        "  tier = \"tier-xl\"\n",
+        "  tier = \"tier-xl\"\n  version = \"1.31\"\n  force_update_version = true\n",
+    );
+    ws.write("test.auto.tfvars", &vars4);
+    let changed = changes(&ws);
+    assert_eq!(
+        changed.get("aws_eks_cluster.this"),
+        Some(&update),
+        "{changed:?}"
+    );
+    assert_eq!(
+        changed.get("aws_eks_node_group.this"),
+        Some(&update),
+        "{changed:?}"
+    );
+    let apply = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let versions = rt().block_on(async {
+        let c = eks().await;
+        let cl = c.describe_cluster().name(&name).send().await.unwrap();
+        let ng = c
+            .describe_nodegroup()
+            .cluster_name(&name)
+            .nodegroup_name(&ng2)
+            .send()
+            .await
+            .unwrap();
+        (
+            cl.cluster().unwrap().version().unwrap().to_string(),
+            ng.nodegroup().unwrap().version().unwrap().to_string(),
+        )
+    });
+    assert_eq!(versions, ("1.31".to_string(), "1.31".to_string()));
+    clean(&ws);
+
+    import_and_destroy(&ws, &name, &vars4);
 }
 
 fn import_and_destroy(ws: &Workspace, name: &str, vars: &str) {
