@@ -22,7 +22,8 @@ dropped both; nodeRepairConfig reads `enabled: false` unless sent) and has no re
 unless sent (moto answered `ec2SshKey: eksKeypair` for every group).
 
 Add-ons: podIdentityAssociations are kept as association ARNs (what EKS answers), replaced
-by UpdateAddon.
+by UpdateAddon, and DescribePodIdentityAssociation answers each (namespace kube-system), which
+moto 5.2.5 lacks.
 """
 
 import uuid
@@ -156,12 +157,45 @@ def _create_nodegroup(original):
     return wrapped
 
 
-def _pod_identity(self, cluster):
+def _pods(cluster):
+    if not hasattr(cluster, "infra_pod_identities"):
+        cluster.infra_pod_identities = {}
+    return cluster.infra_pod_identities
+
+
+def _pod_identity(self, cluster, addon, old=()):
+    """The add-on's associations from the request, as EKS makes them (in kube-system);
+    `old` (ARNs) are the ones they replace."""
+    for arn in old:
+        _pods(cluster).pop(arn.rsplit("/", 1)[-1], None)
     region, account = ext._account_region(cluster)
-    return [
-        f"arn:aws:eks:{region}:{account}:podidentityassociation/{cluster.name}/a-{uuid.uuid4().hex[:17]}"
-        for _ in self._get_param("podIdentityAssociations") or []
-    ]
+    out = []
+    for a in self._get_param("podIdentityAssociations") or []:
+        aid = f"a-{uuid.uuid4().hex[:17]}"
+        arn = f"arn:aws:eks:{region}:{account}:podidentityassociation/{cluster.name}/{aid}"
+        _pods(cluster)[aid] = {
+            "clusterName": cluster.name,
+            "namespace": "kube-system",
+            "serviceAccount": a.get("serviceAccount"),
+            "roleArn": a.get("roleArn"),
+            "associationArn": arn,
+            "associationId": aid,
+            "tags": {},
+            "createdAt": ext._now(),
+            "modifiedAt": ext._now(),
+            "ownerArn": addon.arn,
+        }
+        out.append(arn)
+    return out
+
+
+def describe_pod_identity_association(self):
+    cluster = ext._cluster(self.eks_backend, self._get_param("name"))
+    aid = self._get_param("associationId")
+    found = _pods(cluster).get(aid)
+    if found is None:
+        raise ext._not_found(cluster.name, f"Could not find pod identity association {aid}")
+    return ActionResult({"association": found})
 
 
 def _addon_json(original):
@@ -178,7 +212,7 @@ def _create_addon(original):
         cluster = ext._cluster(self.eks_backend, self._get_param("name"))
         original(self)
         a = ext._addons(cluster)[self._get_param("addonName")]
-        a.pod_identities = _pod_identity(self, cluster)
+        a.pod_identities = _pod_identity(self, cluster, a)
         return ActionResult({"addon": ext._addon_json(cluster, a)})
 
     return wrapped
@@ -190,7 +224,7 @@ def _update_addon(original):
         result = original(self)
         if self._get_param("podIdentityAssociations") is not None:
             a = ext._addons(cluster)[self._get_param("addonName")]
-            a.pod_identities = _pod_identity(self, cluster)
+            a.pod_identities = _pod_identity(self, cluster, a, getattr(a, "pod_identities", []))
         return result
 
     return wrapped
@@ -207,3 +241,7 @@ def install(updates_module):
     ext._addon_json = _addon_json(ext._addon_json)
     EKSResponse.create_addon = _create_addon(EKSResponse.create_addon)
     EKSResponse.update_addon = _update_addon(EKSResponse.update_addon)
+    EKSResponse.describe_pod_identity_association = describe_pod_identity_association
+    ext.urls.url_paths[
+        "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$"
+    ] = ext.urls.response.dispatch

@@ -265,7 +265,8 @@ struct Seen {
         String,
     ),
     node_groups: BTreeMap<String, (Option<String>, Option<bool>, Option<String>, Option<i32>)>,
-    pod_identities: usize,
+    /// `<role name> <service account> <namespace>` of each pod identity association
+    pod_identities: Vec<String>,
 }
 
 async fn seen(name: &str) -> Seen {
@@ -306,6 +307,23 @@ async fn seen(name: &str) -> Seen {
         .send()
         .await
         .unwrap();
+    let mut pod_identities = Vec::new();
+    for arn in addon.addon().unwrap().pod_identity_associations() {
+        let a = c
+            .describe_pod_identity_association()
+            .cluster_name(name)
+            .association_id(arn.rsplit('/').next().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let a = a.association().unwrap();
+        pod_identities.push(format!(
+            "{} {} {}",
+            a.role_arn().unwrap().rsplit('/').next().unwrap(),
+            a.service_account().unwrap(),
+            a.namespace().unwrap()
+        ));
+    }
     Seen {
         auth_mode: access.authentication_mode().unwrap().as_str().to_string(),
         bootstrap_admin: access.bootstrap_cluster_creator_admin_permissions(),
@@ -345,7 +363,7 @@ async fn seen(name: &str) -> Seen {
                 .unwrap_or_default(),
         ),
         node_groups,
-        pod_identities: addon.addon().unwrap().pod_identity_associations().len(),
+        pod_identities,
     }
 }
 
@@ -387,7 +405,10 @@ fn eks_v21_cluster_node_group_and_addon_arguments() {
         ("172.21.0.0/16", "ipv4")
     );
     assert_eq!(s.remote_nodes, vec!["10.200.0.0/16".to_string()]);
-    assert_eq!(s.pod_identities, 1);
+    assert_eq!(
+        s.pod_identities,
+        vec![format!("{name}-pods aws-node kube-system")]
+    );
     assert_eq!(
         s.auto_mode,
         (
@@ -448,7 +469,7 @@ fn eks_v21_cluster_node_group_and_addon_arguments() {
     assert_eq!(s.support_type, "EXTENDED");
     assert_eq!(s.zonal_shift, Some(false));
     assert_eq!(s.deletion_protection, Some(false));
-    assert_eq!(s.pod_identities, 0);
+    assert!(s.pod_identities.is_empty(), "{s:?}");
     assert_eq!(
         s.auto_mode,
         (

@@ -139,20 +139,65 @@ pub(crate) async fn read(
         items,
         split_id,
         |cluster| list(p, cluster),
-        |cluster, name| describe(p, cluster, name),
-        |a, prior| addon_value(a, Some(prior)),
+        |cluster, name| async move {
+            match describe(p, cluster, name).await? {
+                Some(a) => {
+                    let pods = pod_identities(p, cluster, &a).await?;
+                    Ok(Some((a, pods)))
+                }
+                None => Ok(None),
+            }
+        },
+        |(a, pods), prior| with_pods(addon_value(a, Some(prior)), pods.clone()),
     )
     .await
 }
 
-/// EKS answers an add-on's pod identity associations as ARNs only (their role and service
-/// account need a DescribePodIdentityAssociation each): as many as the prior knew keep the
-/// prior's; another count is drift, read as none so the plan sends the configured ones.
+/// EKS answers an add-on's pod identity associations as ARNs only: until they are
+/// described ([`pod_identities`]; CreateAddon's answer), as many as the prior knew keep the
+/// prior's, another count reads as none.
 fn pod_identity_read(arns: &[String], prior: Option<&Value>) -> Value {
     match prior.map(|p| p.get("pod_identity_association")) {
         Some(Value::List(l)) if l.len() == arns.len() => Value::List(l.clone()),
         _ => Value::List(Vec::new()),
     }
+}
+
+/// The add-on's pod identity associations as the blocks read them: a
+/// DescribePodIdentityAssociation of each ARN EKS answers (one gone meanwhile is left out).
+async fn pod_identities(p: &AwsProvider, cluster: &str, a: &Addon) -> Result<Value, ProviderError> {
+    let mut out = Vec::new();
+    for arn in a.pod_identity_associations() {
+        let id = arn.rsplit('/').next().unwrap_or(arn);
+        let found = p
+            .call("eks:DescribePodIdentityAssociation", || {
+                p.eks()
+                    .describe_pod_identity_association()
+                    .cluster_name(cluster)
+                    .association_id(id)
+                    .send()
+            })
+            .await;
+        match found {
+            Ok(o) => out.extend(o.association().map(|x| {
+                Value::map([
+                    ("role_arn", opt(x.role_arn())),
+                    ("service_account", opt(x.service_account())),
+                ])
+            })),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Value::List(out))
+}
+
+/// `v` with the described associations.
+fn with_pods(mut v: Value, pods: Value) -> Value {
+    if let Value::Map(m) = &mut v {
+        m.insert("pod_identity_association".into(), pods);
+    }
+    v
 }
 
 /// `pod_identity_association` blocks as CreateAddon / UpdateAddon take them.
@@ -224,7 +269,10 @@ pub(crate) async fn wait_active(
             )));
         };
         match a.status() {
-            Some(AddonStatus::Active) | None => Ok(Some(addon_value(&a, Some(current)))),
+            Some(AddonStatus::Active) | None => Ok(Some(with_pods(
+                addon_value(&a, Some(current)),
+                pod_identities(p, cluster, &a).await?,
+            ))),
             Some(AddonStatus::CreateFailed | AddonStatus::Degraded) => {
                 let issues: Vec<String> = a
                     .health()
@@ -353,7 +401,8 @@ pub(crate) async fn adopt(
     if !pairs_have_infra_tags(tags, req) {
         return Ok(None);
     }
-    Ok(Some(addon_value(&a, Some(&req.config))))
+    let pods = pod_identities(p, cluster, &a).await?;
+    Ok(Some(with_pods(addon_value(&a, Some(&req.config)), pods)))
 }
 
 #[cfg(test)]
