@@ -34,6 +34,10 @@ which EKS tags), and adds what moto lacks for `aws_eks_access_entry`,
 Access entries, add-ons and identity provider configs live on moto's cluster object and go
 with it. Fargate profiles (moto's own) take tags through TagResource here too.
 
+It also installs moto_eks_v21 (next to this file): the cluster, node group and add-on
+fields moto drops (access, upgrade and zonal shift configs, Auto Mode, deletion protection,
+node repair, remote access, pod identity) and UpdateClusterConfig for them.
+
 It also imports moto_subnet_groups (next to this file): RDS, ElastiCache and Redshift
 subnet groups in the subnets of LocalStack's EC2 (INFRA_LOCALSTACK_ENDPOINT).
 
@@ -57,7 +61,7 @@ import moto_subnet_groups  # noqa: E402,F401  (patches moto when imported)
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
 # Bumped with every change here: localstack/up replaces a running server of another version.
-VERSION = "infra-moto-ext-5"
+VERSION = "infra-moto-ext-6"
 
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}
@@ -629,6 +633,10 @@ urls.url_paths.update(
         "{0}/clusters/(?P<name>[^/]+)/identity-provider-configs/(?P<rest>[a-z]+)$": urls.response.dispatch,
     }
 )
+
+import moto_eks_v21  # noqa: E402  (the fields terraform-aws-eks v21 sets)
+
+moto_eks_v21.install(sys.modules[__name__])
 
 if __name__ == "__main__":
     from moto.server import main

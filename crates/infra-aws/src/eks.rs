@@ -139,6 +139,7 @@ pub(crate) fn cluster_value(c: &Cluster, prior: Option<&Value>) -> Value {
         ])
     });
     m.insert("vpc_config".into(), Value::List(vpc.into_iter().collect()));
+    crate::eks_v21::put_cluster(&mut m, c, prior);
     put_tag_pairs(&mut m, tag_iter(c.tags()), prior);
     Value::Map(m)
 }
@@ -208,10 +209,10 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let vpc = vpc_request(first_block(c, "vpc_config"), true, true);
     let logs = get_strings(c, "enabled_cluster_log_types");
     let tags: HashMap<String, String> = create_tag_pairs(req).into_iter().collect();
+    let outpost = crate::eks_v21::outpost(c)?;
     let out = p
         .call("eks:CreateCluster", || {
-            p.eks()
-                .create_cluster()
+            crate::eks_v21::create_request(p.eks().create_cluster(), c, outpost.clone())
                 .name(name)
                 .role_arn(role)
                 .set_version(get_str(c, "version").map(str::to_string))
@@ -332,6 +333,7 @@ pub(crate) async fn update(
                     .update_cluster_version()
                     .name(id)
                     .set_version(version.map(str::to_string))
+                    .set_force(get_bool(desired, "force_update_version"))
                     .send()
             })
             .await?;
@@ -375,6 +377,7 @@ pub(crate) async fn update(
             .await?;
         wait_update(p, id, None, out.update()).await?;
     }
+    crate::eks_v21::update(p, id, prior, desired).await?;
     if let Some(arn) = get_str(prior, "arn") {
         update_tags(p, arn, prior, desired).await?;
     }

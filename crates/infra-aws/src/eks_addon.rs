@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_eks::types::{Addon, AddonStatus, ResolveConflicts};
+use aws_sdk_eks::types::{Addon, AddonPodIdentityAssociations, AddonStatus, ResolveConflicts};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
@@ -53,6 +53,10 @@ fn addon_value(a: &Addon, prior: Option<&Value>) -> Value {
         (c, _) => opt(c),
     };
     m.insert("configuration_values".into(), config);
+    m.insert(
+        "pod_identity_association".into(),
+        pod_identity_read(a.pod_identity_associations(), prior),
+    );
     m.insert(
         "created_at".into(),
         a.created_at()
@@ -135,10 +139,86 @@ pub(crate) async fn read(
         items,
         split_id,
         |cluster| list(p, cluster),
-        |cluster, name| describe(p, cluster, name),
-        |a, prior| addon_value(a, Some(prior)),
+        |cluster, name| async move {
+            match describe(p, cluster, name).await? {
+                Some(a) => {
+                    let pods = pod_identities(p, cluster, &a).await?;
+                    Ok(Some((a, pods)))
+                }
+                None => Ok(None),
+            }
+        },
+        |(a, pods), prior| with_pods(addon_value(a, Some(prior)), pods.clone()),
     )
     .await
+}
+
+/// EKS answers an add-on's pod identity associations as ARNs only: until they are
+/// described ([`pod_identities`]; CreateAddon's answer), as many as the prior knew keep the
+/// prior's, another count reads as none.
+fn pod_identity_read(arns: &[String], prior: Option<&Value>) -> Value {
+    match prior.map(|p| p.get("pod_identity_association")) {
+        Some(Value::List(l)) if l.len() == arns.len() => Value::List(l.clone()),
+        _ => Value::List(Vec::new()),
+    }
+}
+
+/// The add-on's pod identity associations as the blocks read them: a
+/// DescribePodIdentityAssociation of each ARN EKS answers (one gone meanwhile is left out).
+async fn pod_identities(p: &AwsProvider, cluster: &str, a: &Addon) -> Result<Value, ProviderError> {
+    let mut out = Vec::new();
+    for arn in a.pod_identity_associations() {
+        let id = arn.rsplit('/').next().unwrap_or(arn);
+        let found = p
+            .call("eks:DescribePodIdentityAssociation", || {
+                p.eks()
+                    .describe_pod_identity_association()
+                    .cluster_name(cluster)
+                    .association_id(id)
+                    .send()
+            })
+            .await;
+        match found {
+            Ok(o) => out.extend(o.association().map(|x| {
+                Value::map([
+                    ("role_arn", opt(x.role_arn())),
+                    ("service_account", opt(x.service_account())),
+                ])
+            })),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Value::List(out))
+}
+
+/// `v` with the described associations.
+fn with_pods(mut v: Value, pods: Value) -> Value {
+    if let Value::Map(m) = &mut v {
+        m.insert("pod_identity_association".into(), pods);
+    }
+    v
+}
+
+/// `pod_identity_association` blocks as CreateAddon / UpdateAddon take them.
+fn pod_identity(c: &Value) -> Result<Vec<AddonPodIdentityAssociations>, ProviderError> {
+    c.get("pod_identity_association")
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            AddonPodIdentityAssociations::builder()
+                .set_role_arn(get_str(a, "role_arn").map(str::to_string))
+                .set_service_account(get_str(a, "service_account").map(str::to_string))
+                .build()
+                .map_err(|e| {
+                    ProviderError::new(
+                        ErrorKind::Rejected,
+                        format!("{TYPE}: pod_identity_association: {e}; set role_arn and service_account"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn resolve(c: &Value, key: &str) -> Option<ResolveConflicts> {
@@ -150,6 +230,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let cluster = get_str(c, "cluster_name").ok_or_else(|| missing(TYPE, "cluster_name"))?;
     let name = get_str(c, "addon_name").ok_or_else(|| missing(TYPE, "addon_name"))?;
     let tags: HashMap<String, String> = create_tag_pairs(req).into_iter().collect();
+    let pods = pod_identity(c)?;
     let out = p
         .call("eks:CreateAddon", || {
             p.eks()
@@ -162,6 +243,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
                 )
                 .set_configuration_values(get_str(c, "configuration_values").map(str::to_string))
                 .set_resolve_conflicts(resolve(c, "resolve_conflicts_on_create"))
+                .set_pod_identity_associations((!pods.is_empty()).then(|| pods.clone()))
                 .set_tags(Some(tags.clone()))
                 .client_request_token(&req.token)
                 .send()
@@ -187,7 +269,10 @@ pub(crate) async fn wait_active(
             )));
         };
         match a.status() {
-            Some(AddonStatus::Active) | None => Ok(Some(addon_value(&a, Some(current)))),
+            Some(AddonStatus::Active) | None => Ok(Some(with_pods(
+                addon_value(&a, Some(current)),
+                pod_identities(p, cluster, &a).await?,
+            ))),
             Some(AddonStatus::CreateFailed | AddonStatus::Degraded) => {
                 let issues: Vec<String> = a
                     .health()
@@ -224,10 +309,18 @@ pub(crate) async fn update(
         |k: &str| get_str(desired, k).is_some() && get_str(desired, k) != get_str(prior, k);
     let role_removed = get_str(desired, "service_account_role_arn").is_none()
         && get_str(prior, "service_account_role_arn").is_some();
+    let norm = |v: &Value| match v {
+        Value::Null => Value::List(Vec::new()),
+        v => v.clone(),
+    };
+    let pods_changed = norm(prior.get("pod_identity_association"))
+        != norm(desired.get("pod_identity_association"));
+    let pods = pod_identity(desired)?;
     if changed("addon_version")
         || changed("service_account_role_arn")
         || changed("configuration_values")
         || role_removed
+        || pods_changed
     {
         let out = p
             .call("eks:UpdateAddon", || {
@@ -249,6 +342,8 @@ pub(crate) async fn update(
                         get_str(desired, "configuration_values").map(str::to_string),
                     )
                     .set_resolve_conflicts(resolve(desired, "resolve_conflicts_on_update"))
+                    // the whole list: an empty one removes the add-on's associations
+                    .set_pod_identity_associations(pods_changed.then(|| pods.clone()))
                     .send()
             })
             .await?;
@@ -306,7 +401,8 @@ pub(crate) async fn adopt(
     if !pairs_have_infra_tags(tags, req) {
         return Ok(None);
     }
-    Ok(Some(addon_value(&a, Some(&req.config))))
+    let pods = pod_identities(p, cluster, &a).await?;
+    Ok(Some(with_pods(addon_value(&a, Some(&req.config)), pods)))
 }
 
 #[cfg(test)]

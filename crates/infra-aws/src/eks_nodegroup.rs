@@ -10,16 +10,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_eks::types::{
     AmiTypes, CapacityTypes, LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig,
-    NodegroupStatus, NodegroupUpdateConfig, Taint, TaintEffect, UpdateLabelsPayload,
-    UpdateTaintsPayload,
+    NodegroupStatus, NodegroupUpdateConfig, NodegroupUpdateStrategies, Taint, TaintEffect,
+    UpdateLabelsPayload, UpdateTaintsPayload,
 };
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::{is_not_found, missing};
 use crate::util::{
-    create_tag_pairs, first_block, get_i64, get_str, get_strings, opt, pairs_have_infra_tags,
-    put_tag_pairs, strings,
+    create_tag_pairs, first_block, get_bool, get_i64, get_str, get_strings, opt,
+    pairs_have_infra_tags, put_tag_pairs, strings,
 };
 use crate::AwsProvider;
 
@@ -148,6 +148,10 @@ fn nodegroup_value(ng: &Nodegroup, prior: Option<&Value>) -> Value {
                 "max_unavailable_percentage",
                 num(u.max_unavailable_percentage()),
             ),
+            (
+                "update_strategy",
+                opt(u.update_strategy().map(NodegroupUpdateStrategies::as_str)),
+            ),
         ])
     });
     // Optional in the API's answer (moto leaves it out): without one, keep what we knew.
@@ -180,6 +184,7 @@ fn nodegroup_value(ng: &Nodegroup, prior: Option<&Value>) -> Value {
         "launch_template".into(),
         Value::List(lt.into_iter().collect()),
     );
+    crate::eks_v21_nodes::put(&mut m, ng, prior);
     put_tag_pairs(
         &mut m,
         ng.tags()
@@ -236,6 +241,7 @@ fn update_config(v: &Value) -> Option<NodegroupUpdateConfig> {
         NodegroupUpdateConfig::builder()
             .set_max_unavailable(int(u, "max_unavailable"))
             .set_max_unavailable_percentage(int(u, "max_unavailable_percentage"))
+            .set_update_strategy(get_str(u, "update_strategy").map(NodegroupUpdateStrategies::from))
             .build()
     })
 }
@@ -307,7 +313,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let c = &req.config;
     check_scaling(c)?;
     let cluster = get_str(c, "cluster_name").ok_or_else(|| missing(TYPE, "cluster_name"))?;
-    let name = get_str(c, "node_group_name").ok_or_else(|| missing(TYPE, "node_group_name"))?;
+    let name = &crate::eks_v21_nodes::name(req);
     let role = get_str(c, "node_role_arn").ok_or_else(|| missing(TYPE, "node_role_arn"))?;
     let instance_types = get_strings(c, "instance_types");
     let tags: HashMap<String, String> = create_tag_pairs(req).into_iter().collect();
@@ -332,6 +338,8 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
                 .set_launch_template(launch_template(c))
                 .set_version(get_str(c, "version").map(str::to_string))
                 .set_release_version(get_str(c, "release_version").map(str::to_string))
+                .set_remote_access(crate::eks_v21_nodes::remote_access(c))
+                .set_node_repair_config(crate::eks_v21_nodes::repair(c))
                 .set_tags(Some(tags.clone()))
                 .client_request_token(&req.token)
                 .send()
@@ -425,7 +433,13 @@ pub(crate) async fn update(
     });
     let scaling_changed = changed("scaling_config");
     let update_changed = changed("update_config");
-    if labels_payload.is_some() || taints_payload.is_some() || scaling_changed || update_changed {
+    let repair_changed = changed("node_repair_config");
+    if labels_payload.is_some()
+        || taints_payload.is_some()
+        || scaling_changed
+        || update_changed
+        || repair_changed
+    {
         let out = p
             .call("eks:UpdateNodegroupConfig", || {
                 p.eks()
@@ -436,6 +450,11 @@ pub(crate) async fn update(
                     .set_taints(taints_payload.clone())
                     .set_scaling_config(scaling_changed.then(|| scaling(desired)).flatten())
                     .set_update_config(update_changed.then(|| update_config(desired)).flatten())
+                    .set_node_repair_config(
+                        repair_changed
+                            .then(|| crate::eks_v21_nodes::repair(desired))
+                            .flatten(),
+                    )
                     .send()
             })
             .await?;
@@ -457,6 +476,7 @@ pub(crate) async fn update(
                     .set_version(version.map(str::to_string))
                     .set_release_version(release.map(str::to_string))
                     .set_launch_template(lt_changed.then(|| launch_template(desired)).flatten())
+                    .set_force(get_bool(desired, "force_update_version"))
                     .send()
             })
             .await?;
@@ -502,12 +522,10 @@ pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let (Some(cluster), Some(name)) = (
-        get_str(&req.config, "cluster_name"),
-        get_str(&req.config, "node_group_name"),
-    ) else {
+    let Some(cluster) = get_str(&req.config, "cluster_name") else {
         return Ok(None);
     };
+    let name = &crate::eks_v21_nodes::name(req);
     Ok(describe(p, cluster, name)
         .await?
         .filter(|ng| {

@@ -39,6 +39,8 @@ mod eks_addon;
 mod eks_fargate;
 mod eks_idp;
 mod eks_nodegroup;
+mod eks_v21;
+mod eks_v21_nodes;
 mod extra_types;
 mod flow_log;
 mod gateways;

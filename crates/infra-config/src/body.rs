@@ -70,6 +70,19 @@ impl BodyEval<'_> {
                     }
                     continue;
                 }
+                if !(s.required || s.optional) {
+                    // a constant was refused at load
+                    if !crate::statics::is_constant(&a.value) && !value.is_unknown() {
+                        self.error(
+                            Diagnostic::error(format!(
+                                "`{k}` is computed by AWS and cannot be set"
+                            ))
+                            .with_detail(format!("leave `{k}` unset (or null); AWS decides it"))
+                            .with_span(attr_span(self.file, a)),
+                        );
+                    }
+                    continue;
+                }
                 if let Some(v) = self.convert(k, value, &s.ty, a) {
                     out.insert(k.to_string(), v);
                 }

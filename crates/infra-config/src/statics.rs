@@ -113,7 +113,9 @@ fn check_body(
             continue;
         }
         match view.attrs.iter().find(|s| s.name == k) {
-            Some(s) if !(s.required || s.optional) => diags.push(
+            // `null` leaves a computed argument unset, as in Terraform; an expression that
+            // may be null is checked with its value (`body`)
+            Some(s) if !(s.required || s.optional) && is_constant(&a.value) => diags.push(
                 Diagnostic::error(format!(
                     "`{k}` is computed by AWS and cannot be set in {}",
                     view.what
@@ -215,6 +217,16 @@ fn check_body(
     }
 }
 
+/// A constant other than `null`: what a computed-only argument can never be set to. Other
+/// expressions (`var.x`, `try(...)`) may be null, and are checked once evaluated.
+pub(crate) fn is_constant(e: &hcl_edit::expr::Expression) -> bool {
+    use hcl_edit::expr::Expression as E;
+    matches!(
+        e,
+        E::Bool(_) | E::Number(_) | E::String(_) | E::Array(_) | E::Object(_)
+    ) || matches!(e, E::StringTemplate(t) if t.iter().all(|el| el.is_literal()))
+}
+
 fn bump<'a>(counts: &mut Vec<(&'a str, usize, bool)>, name: &'a str, dynamic: bool) {
     match counts.iter_mut().find(|c| c.0 == name) {
         Some(c) => {
@@ -245,17 +257,23 @@ fn check_dynamic<'a>(
         return;
     }
     let name = b.labels[0].as_str();
-    let Some(s) = view.blocks.iter().find(|s| s.name == name) else {
-        diags.push(suggest(
-            Diagnostic::error(format!("unknown block `{name}` in {}", view.what))
-                .with_span(hs)
-                .with_address(address),
-            name,
-            view.blocks.iter().map(|b| b.name).collect(),
-        ));
-        return;
-    };
-    bump(counts, s.name, true);
+    // `dynamic "timeouts"` generates the meta block, as Terraform allows
+    let timeouts = view.top && name == "timeouts";
+    let s = view.blocks.iter().find(|s| s.name == name);
+    match s {
+        Some(s) => bump(counts, s.name, true),
+        None if timeouts => {}
+        None => {
+            diags.push(suggest(
+                Diagnostic::error(format!("unknown block `{name}` in {}", view.what))
+                    .with_span(hs)
+                    .with_address(address),
+                name,
+                view.blocks.iter().map(|b| b.name).collect(),
+            ));
+            return;
+        }
+    }
     for a in b.body.attributes() {
         let k = a.key.as_str();
         if !["for_each", "iterator", "labels"].contains(&k) {
@@ -301,6 +319,10 @@ fn check_dynamic<'a>(
             continue;
         }
         contents += 1;
+        let Some(s) = s else {
+            crate::timeouts::check_block(file, c, diags);
+            continue;
+        };
         let inner = View {
             attrs: &s.attributes,
             blocks: &s.blocks,

@@ -214,6 +214,63 @@ main.tf:4:14: error: invalid duration "ten minutes" for `timeouts.create` -- wri
 }
 
 #[test]
+fn dynamic_timeouts_blocks_are_accepted_and_evaluated() {
+    let w = walk(
+        r#"variable "t" {
+  default = { create = "1h", update = null, delete = "25m" }
+}
+variable "none" {
+  default = null
+}
+resource "aws_nat_gateway" "n" {
+  subnet_id     = "subnet-1"
+  allocation_id = "eipalloc-1"
+  dynamic "timeouts" {
+    for_each = var.t != null ? [var.t] : []
+    content {
+      create = timeouts.value.create
+      update = timeouts.value.update
+      delete = var.t.delete
+    }
+  }
+}
+resource "aws_nat_gateway" "m" {
+  subnet_id     = "subnet-1"
+  allocation_id = "eipalloc-1"
+  dynamic "timeouts" {
+    for_each = var.none != null ? [var.none] : []
+    iterator = t
+    content {
+      create = t.value.create
+    }
+  }
+}
+"#,
+    );
+    let t = w.get("aws_nat_gateway.n").lifecycle.timeouts;
+    assert_eq!(
+        (t.create, t.update, t.delete),
+        (Some(3600), None, Some(1500))
+    );
+    let t = w.get("aws_nat_gateway.m").lifecycle.timeouts;
+    assert_eq!((t.create, t.update, t.delete), (None, None, None));
+    check_errors(
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.0.0.0/16\"\n  dynamic \"timeouts\" {\n    for_each = [1]\n    content {\n      creat = \"1m\"\n    }\n  }\n}\n",
+        )],
+        "main.tf:6:7: error: unknown argument `creat` in a timeouts block -- did you mean `create`?",
+    );
+    check_errors(
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.0.0.0/16\"\n  dynamic \"timeouts\" {\n    for_each = [\"x\"]\n    content {\n      delete = \"soon\"\n    }\n  }\n}\n",
+        )],
+        r#"main.tf:6:16: error: invalid duration "soon" for `timeouts.delete` -- write a duration such as "30s", "10m" or "1h30m""#,
+    );
+}
+
+#[test]
 fn a_per_resource_region_must_be_the_providers() {
     let w = walk(
         r#"provider "aws" {
@@ -247,5 +304,29 @@ resource "aws_vpc" "a" {
 "#,
         )],
         r#"main.tf:6:16: error: aws_vpc.a: `region = "us-west-2"` differs from the stack's region (eu-west-1) -- infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region"#,
+    );
+}
+
+#[test]
+fn a_computed_argument_may_be_written_as_an_expression_that_is_null() {
+    // terraform-aws-eks writes `service_ipv6_cidr = var.service_ipv6_cidr` (null)
+    let w = walk(
+        r#"variable "none" {
+  default = null
+}
+resource "aws_subnet" "a" {
+  vpc_id     = "vpc-1"
+  cidr_block = "10.0.0.0/24"
+  arn        = var.none
+}
+"#,
+    );
+    assert!(w.get("aws_subnet.a").config.get("arn").is_null());
+    check_errors(
+        &[(
+            "main.tf",
+            "variable \"v\" {\n  default = \"x\"\n}\nresource \"aws_subnet\" \"a\" {\n  vpc_id     = \"vpc-1\"\n  cidr_block = \"10.0.0.0/24\"\n  arn        = var.v\n}\n",
+        )],
+        "main.tf:7:3: error: `arn` is computed by AWS and cannot be set -- leave `arn` unset (or null); AWS decides it",
     );
 }

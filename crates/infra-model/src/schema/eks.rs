@@ -18,6 +18,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         attr("version", s()).optional().computed(),
         attr("enabled_cluster_log_types", set_s()).optional(),
     ];
+    a.extend(super::eks_v21::cluster_attrs());
     a.extend(tags());
     a.extend(computed(&["arn", "endpoint", "status", "platform_version"]));
     a.push(attr("certificate_authority", list_of_maps()).computed());
@@ -38,11 +39,16 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     )
     .min(1)
     .max(1);
-    out.push(resource("aws_eks_cluster", Managed, a, vec![vpc_config]));
+    let mut blocks = vec![vpc_config];
+    blocks.extend(super::eks_v21::cluster_blocks());
+    out.push(resource("aws_eks_cluster", Managed, a, blocks));
 
     let mut a = vec![
         attr("cluster_name", s()).required().force_new(),
-        attr("node_group_name", s()).required().force_new(),
+        attr("node_group_name", s())
+            .optional()
+            .computed()
+            .force_new(),
         attr("node_role_arn", s()).required().force_new(),
         attr("subnet_ids", set_s()).required().force_new(),
         attr("instance_types", list_s())
@@ -59,6 +65,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         attr("version", s()).optional().computed(),
         attr("release_version", s()).optional().computed(),
     ];
+    a.extend(super::eks_v21::node_group_attrs());
     a.extend(tags());
     a.extend(computed(&["arn", "status"]));
     let blocks = vec![
@@ -79,6 +86,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
             vec![
                 attr("max_unavailable", n()).optional(),
                 attr("max_unavailable_percentage", n()).optional(),
+                attr("update_strategy", s()).optional().computed(),
             ],
         )
         .max(1),
@@ -103,6 +111,8 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         )
         .max(1),
     ];
+    let mut blocks = blocks;
+    blocks.extend(super::eks_v21::node_group_blocks());
     out.push(resource("aws_eks_node_group", Managed, a, blocks));
 
     let mut a = vec![
@@ -154,7 +164,12 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     ];
     a.extend(tags());
     a.extend(computed(&["arn", "created_at", "modified_at"]));
-    out.push(resource("aws_eks_addon", Managed, a, vec![]));
+    out.push(resource(
+        "aws_eks_addon",
+        Managed,
+        a,
+        super::eks_v21::addon_blocks(),
+    ));
 
     let mut a = vec![
         attr("cluster_name", s()).required().force_new(),

@@ -11,6 +11,7 @@ mod dns;
 mod ec2;
 mod ec2_net;
 mod eks;
+mod eks_v21;
 mod iam;
 mod logs;
 mod lookups;
