@@ -16,6 +16,7 @@ mod coverage_ec2_more;
 mod coverage_eks;
 mod coverage_iam;
 mod coverage_import;
+mod coverage_kms;
 mod coverage_logs;
 mod coverage_subnet_groups;
 mod coverage_vpn;
