@@ -246,7 +246,7 @@ async fn aliases(stack: &str) -> BTreeMap<String, String> {
         .map(|a| {
             (
                 a.alias_name().unwrap().to_string(),
-                // the emulator lists the ARN an alias was given (AWS: the key id)
+                // the emulator lists the ARN an UpdateAlias was given (AWS: the key id)
                 a.target_key_id()
                     .unwrap_or_default()
                     .rsplit(":key/")

@@ -1,13 +1,14 @@
-//! The dispatch of the KMS types an EKS module makes (`aws_kms_key`, `aws_kms_alias`, in
-//! `kms`) and of the catalogue data sources it reads (`catalog_data`): one arm in each of
-//! the provider's matches sends them here.
+//! The dispatch of the KMS types an EKS module makes (`aws_kms_key` in `kms`,
+//! `aws_kms_alias` in `kms_alias`): one arm in each of the provider's matches sends them
+//! here.
 
 use std::collections::BTreeMap;
 
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::kms::{self as k, ALIAS, KEY};
+use crate::kms::{self as k, KEY};
+use crate::kms_alias::{self as a, ALIAS};
 use crate::AwsProvider;
 
 /// Whether `type_name` is dispatched here.
@@ -22,7 +23,7 @@ pub(crate) async fn read(
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
     match type_name {
         KEY => k::read_keys(p, items).await,
-        ALIAS => k::read_aliases(p, items).await,
+        ALIAS => a::read_aliases(p, items).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -30,7 +31,7 @@ pub(crate) async fn read(
 pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
     match req.type_name.as_str() {
         KEY => Box::pin(k::create_key(p, req)).await,
-        ALIAS => Box::pin(k::create_alias(p, req)).await,
+        ALIAS => Box::pin(a::create_alias(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -44,7 +45,7 @@ pub(crate) async fn update(
 ) -> Result<Value, ProviderError> {
     match type_name {
         KEY => k::update_key(p, id, prior, desired).await,
-        ALIAS => k::update_alias(p, id, prior, desired).await,
+        ALIAS => a::update_alias(p, id, prior, desired).await,
         other => Err(crate::errors::unsupported(other, "update of")),
     }
 }
@@ -57,7 +58,7 @@ pub(crate) async fn delete(
 ) -> Result<(), ProviderError> {
     match type_name {
         KEY => k::delete_key(p, id, prior).await,
-        ALIAS => k::delete_alias(p, id).await,
+        ALIAS => a::delete_alias(p, id).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -68,7 +69,7 @@ pub(crate) async fn adopt(
 ) -> Result<Option<Value>, ProviderError> {
     match req.type_name.as_str() {
         KEY => k::adopt_key(p, req).await,
-        ALIAS => k::adopt_alias(p, req).await,
+        ALIAS => a::adopt_alias(p, req).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

@@ -50,6 +50,7 @@ mod iam_profile;
 pub mod import;
 pub mod ipv6_count;
 mod kms;
+mod kms_alias;
 mod kms_types;
 mod launch_template;
 mod log_group;
