@@ -1,4 +1,4 @@
-"""LocalStack, with EC2 behaviours its bundled moto (moto-ext) lacks that `infra` needs.
+"""LocalStack, with EC2 and KMS behaviours `infra` needs that it lacks.
 
 localstack/up runs this file instead of `python -m localstack.runtime.main`: it patches
 the classes below, then starts LocalStack in the same process, exactly as the module
@@ -12,15 +12,20 @@ would.
   here a configuration moves the interface's address, and an added subnet gets an
   interface (with the configured address, if any), a removed one loses it.
 
+- KMS on Python 3.11: localstack-core 4.13.1 gives every new symmetric key a key material
+  id from `uuid.uuid5(namespace, key_material)` with `key_material` as bytes, which
+  Python 3.12 accepts and Python 3.11 (the version `up` runs it on) refuses with
+  `TypeError: encoding without a string argument`: every CreateKey answered 500. `uuid5`
+  here takes bytes as 3.12's does, and leaves strings as they were.
+
 Each is written down in localstack/README.md. The version below is what localstack/up
 checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 """
 
 import functools
 import os
-import sys
 
-VERSION = "infra-localstack-patches-1"
+VERSION = "infra-localstack-patches-2"
 
 
 def _configs(params):
@@ -65,7 +70,24 @@ def _new_interface(backend, endpoint, subnet_id, conf):
     return eni
 
 
+def _patch_uuid5():
+    import uuid
+
+    uuid5 = uuid.uuid5
+
+    def uuid5_bytes(namespace, name):
+        if isinstance(name, (bytes, bytearray)):
+            from hashlib import sha1
+
+            digest = sha1(namespace.bytes + bytes(name)).digest()
+            return uuid.UUID(bytes=digest[:16], version=5)
+        return uuid5(namespace, name)
+
+    uuid.uuid5 = uuid5_bytes
+
+
 def patch():
+    _patch_uuid5()
     from moto.ec2.responses.vpcs import VPCs
 
     create = VPCs.create_vpc_endpoint
@@ -130,10 +152,9 @@ def main():
     if run:
         with open(os.path.join(run, "localstack.patches"), "w") as f:
             f.write(VERSION + "\n")
-    from localstack.runtime.main import main as localstack_main
+    import runpy
 
-    sys.argv[0] = "localstack"
-    localstack_main()
+    runpy.run_module("localstack.runtime.main", run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ which EKS tags), and adds what moto lacks for `aws_eks_access_entry`,
   config is CREATING for MOTO_EKS_UPDATE_SECONDS after its association (whose update stays
   InProgress as long), and DELETING as long after its disassociation before it is gone.
 
+And, from moto_eks_catalogue (next to this file), DescribeAddonVersions and
+DescribeClusterVersions over a small fixed catalogue.
+
 Access entries, add-ons and identity provider configs live on moto's cluster object and go
 with it. Fargate profiles (moto's own) take tags through TagResource here too.
 
@@ -57,11 +60,12 @@ from moto.eks.responses import EKSResponse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import moto_subnet_groups  # noqa: E402,F401  (patches moto when imported)
+from moto_eks_catalogue import describe_addon_versions, describe_cluster_versions  # noqa: E402
 
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
 # Bumped with every change here: localstack/up replaces a running server of another version.
-VERSION = "infra-moto-ext-6"
+VERSION = "infra-moto-ext-7"
 
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}
@@ -611,6 +615,7 @@ for _op in [
     disassociate_access_policy, create_addon, describe_addon, update_addon, delete_addon,
     list_addons, associate_identity_provider_config, describe_identity_provider_config,
     list_identity_provider_configs, disassociate_identity_provider_config,
+    describe_addon_versions, describe_cluster_versions,
 ]:
     setattr(EKSResponse, _op.__name__, _op)
 EKSBackend.tag_resource = _tag_resource(EKSBackend.tag_resource)
@@ -631,6 +636,8 @@ urls.url_paths.update(
         "{0}/clusters/(?P<name>[^/]+)/addons/(?P<rest>.+)$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/identity-provider-configs$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/identity-provider-configs/(?P<rest>[a-z]+)$": urls.response.dispatch,
+        "{0}/addons/supported-versions$": urls.response.dispatch,
+        "{0}/cluster-versions$": urls.response.dispatch,
     }
 )
 

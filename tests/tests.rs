@@ -17,6 +17,7 @@ mod coverage_eks;
 mod coverage_eks_v21;
 mod coverage_iam;
 mod coverage_import;
+mod coverage_kms;
 mod coverage_logs;
 mod coverage_subnet_groups;
 mod coverage_vpn;

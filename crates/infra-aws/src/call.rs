@@ -93,6 +93,8 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateFlowLogs"
             | "ec2:CreateCustomerGateway"
             | "ec2:CreateVpnGateway"
+            | "kms:CreateKey"
+            | "kms:CreateAlias"
     )
 }
 

@@ -47,6 +47,14 @@ impl AwsProvider {
         &self.logs
     }
 
+    pub(crate) fn kms(&self) -> &aws_sdk_kms::Client {
+        &self.kms
+    }
+
+    pub(crate) fn ssm(&self) -> &aws_sdk_ssm::Client {
+        &self.ssm
+    }
+
     pub(crate) fn credentials(
         &self,
     ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {

@@ -22,6 +22,7 @@
 //! where an id list would fail the whole call with `*.NotFound`.
 
 pub mod call;
+mod catalog_data;
 pub mod errors;
 
 mod clients;
@@ -50,6 +51,9 @@ mod iam_policy;
 mod iam_profile;
 pub mod import;
 pub mod ipv6_count;
+mod kms;
+mod kms_alias;
+mod kms_types;
 mod launch_template;
 mod log_group;
 mod log_types;
@@ -120,6 +124,8 @@ pub struct AwsProvider {
     elasticache: aws_sdk_elasticache::Client,
     redshift: aws_sdk_redshift::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    kms: aws_sdk_kms::Client,
+    ssm: aws_sdk_ssm::Client,
     /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
     account: std::sync::OnceLock<String>,
     region: String,
@@ -220,6 +226,8 @@ impl AwsProvider {
             elasticache: aws_sdk_elasticache::Client::new(config),
             redshift: aws_sdk_redshift::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
             account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
@@ -435,6 +443,7 @@ impl Provider for AwsProvider {
             t if subnet_groups::handles(t) => Box::pin(subnet_groups::read(self, t, items)).await,
             t if log_types::handles(t) => Box::pin(log_types::read(self, t, items)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::read(self, t, items)).await,
+            t if kms_types::handles(t) => Box::pin(kms_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -533,6 +542,9 @@ impl Provider for AwsProvider {
             t if vpn_types::handles(t) => {
                 Box::pin(vpn_types::update(self, t, id, prior, desired)).await
             }
+            t if kms_types::handles(t) => {
+                Box::pin(kms_types::update(self, t, id, prior, desired)).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -578,6 +590,7 @@ impl Provider for AwsProvider {
             t if subnet_groups::handles(t) => Box::pin(subnet_groups::delete(self, t, id)).await,
             t if log_types::handles(t) => Box::pin(log_types::delete(self, t, id, prior)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::delete(self, t, id, prior)).await,
+            t if kms_types::handles(t) => Box::pin(kms_types::delete(self, t, id, prior)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -619,6 +632,7 @@ impl Provider for AwsProvider {
             t if subnet_groups::handles(t) => Box::pin(subnet_groups::adopt(self, req)).await,
             t if log_types::handles(t) => Box::pin(log_types::adopt(self, req)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::adopt(self, req)).await,
+            t if kms_types::handles(t) => Box::pin(kms_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -646,6 +660,7 @@ impl Provider for AwsProvider {
             "aws_eks_cluster_auth" => node_data::cluster_auth(self, args).await,
             "aws_ami" => node_data::ami(self, args).await,
             "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
+            t if catalog_data::handles(t) => catalog_data::read(self, t, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }

@@ -122,25 +122,103 @@ pub fn render(args: &Value) -> Result<(String, String), ProviderError> {
     if let Some(id) = get_str(args, "policy_id") {
         doc.insert("Id".into(), Json::String(id.into()));
     }
-    let statements: Vec<Json> = args
+    let own: Vec<Json> = args
         .get("statement")
         .as_list()
         .unwrap_or_default()
         .iter()
         .map(statement)
         .collect();
-    doc.insert("Statement".into(), Json::Array(statements));
-    let doc = Json::Object(doc);
     let err = |e: serde_json::Error| {
         ProviderError::new(
             ErrorKind::Other,
             format!("could not render the policy document: {e}"),
         )
     };
+    // source documents first, then this document's statements, then the overrides: a
+    // statement replaces an earlier one of the same `Sid`, as in the provider
+    let mut statements: Vec<Json> = Vec::new();
+    let mut source_sids = std::collections::HashSet::new();
+    for (i, text) in get_strings(args, "source_policy_documents")
+        .iter()
+        .enumerate()
+    {
+        let (_, stmts) = parse_document(text, "source_policy_documents", i)?;
+        for st in &stmts {
+            if let Some(sid) = st
+                .get("Sid")
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                if !source_sids.insert(sid.to_string()) {
+                    return Err(ProviderError::new(
+                        ErrorKind::Rejected,
+                        format!("source_policy_documents: duplicate Sid ({sid}); each statement of the source documents needs its own Sid"),
+                    ));
+                }
+            }
+        }
+        merge(&mut statements, stmts);
+    }
+    merge(&mut statements, own);
+    for (i, text) in get_strings(args, "override_policy_documents")
+        .iter()
+        .enumerate()
+    {
+        let (id, stmts) = parse_document(text, "override_policy_documents", i)?;
+        if let Some(id) = id {
+            doc.insert("Id".into(), Json::String(id));
+        }
+        merge(&mut statements, stmts);
+    }
+    doc.insert("Statement".into(), Json::Array(statements));
+    let doc = Json::Object(doc);
     Ok((
         serde_json::to_string_pretty(&doc).map_err(err)?,
         serde_json::to_string(&doc).map_err(err)?,
     ))
+}
+
+/// The `Id` and statements of a JSON policy document given in `attr` (a single statement
+/// object is one statement, as IAM accepts).
+fn parse_document(
+    text: &str,
+    attr: &str,
+    index: usize,
+) -> Result<(Option<String>, Vec<Json>), ProviderError> {
+    let doc: Json = serde_json::from_str(text).map_err(|e| {
+        ProviderError::new(
+            ErrorKind::Rejected,
+            format!("{attr}[{index}] is not a JSON policy document: {e}"),
+        )
+    })?;
+    let id = doc.get("Id").and_then(Json::as_str).map(str::to_string);
+    let statements = match doc.get("Statement") {
+        Some(Json::Array(a)) => a.clone(),
+        Some(st @ Json::Object(_)) => vec![st.clone()],
+        _ => Vec::new(),
+    };
+    Ok((id, statements))
+}
+
+/// Add `new` to `statements`: one with the `Sid` of an existing statement replaces it.
+fn merge(statements: &mut Vec<Json>, new: Vec<Json>) {
+    for st in new {
+        let sid = st
+            .get("Sid")
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let existing = sid.as_deref().and_then(|sid| {
+            statements
+                .iter()
+                .position(|e| e.get("Sid").and_then(Json::as_str) == Some(sid))
+        });
+        match existing {
+            Some(i) => statements[i] = st,
+            None => statements.push(st),
+        }
+    }
 }
 
 /// The data source's attributes: the arguments plus `json`, `minified_json` and `id` (a
@@ -251,6 +329,41 @@ mod tests {
         assert_eq!(
             min,
             r#"{"Version":"2012-10-17","Id":"p1","Statement":[{"Sid":"S3","Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::b/*","Principal":{"AWS":["arn:b","arn:a"]},"Condition":{"StringEquals":{"aws:x":"1","aws:y":["b","a"]}}}]}"#
+        );
+    }
+
+    #[test]
+    fn source_and_override_documents_merge_by_sid() {
+        let src = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"B","Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+        let over = r#"{"Version":"2012-10-17","Statement":[{"Sid":"B","Effect":"Deny","Action":"ec2:*","Resource":"*"},{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#;
+        let args = Value::map([
+            ("source_policy_documents", list(&[src])),
+            ("override_policy_documents", list(&[over])),
+            (
+                "statement",
+                Value::List(vec![Value::map([
+                    ("sid", Value::string("A")),
+                    ("actions", list(&["kms:*"])),
+                    ("resources", list(&["*"])),
+                ])]),
+            ),
+        ]);
+        let (_, min) = render(&args).unwrap();
+        let doc: Json = serde_json::from_str(&min).unwrap();
+        let st = doc["Statement"].as_array().unwrap();
+        assert_eq!(st.len(), 3, "{min}");
+        assert_eq!(st[0]["Action"], "kms:*");
+        assert_eq!(st[1]["Effect"], "Deny");
+        assert_eq!(st[2]["Action"], "sqs:*");
+        let dup = Value::map([("source_policy_documents", list(&[src, src]))]);
+        assert!(render(&dup).unwrap_err().message.contains("duplicate Sid"));
+        let none = Value::map([
+            ("source_policy_documents", Value::List(vec![])),
+            ("override_policy_documents", Value::Null),
+        ]);
+        assert_eq!(
+            serde_json::from_str::<Json>(&render(&none).unwrap().1).unwrap()["Statement"],
+            Json::Array(vec![])
         );
     }
 

@@ -35,6 +35,7 @@ mod render_markdown;
 mod render_text;
 mod rules;
 mod sensitive;
+mod suppress;
 mod targets;
 
 #[cfg(test)]

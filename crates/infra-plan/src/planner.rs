@@ -223,6 +223,7 @@ impl Planner {
         } else if let Some(p) = prior {
             let mut planned = normalize(schema, &desired.config, Some(&p.attributes), dt);
             ignore_changes(diags, opts, schema, &mut planned, p, lc, addr, false);
+            crate::suppress::keep_equivalent(schema.type_name, &p.attributes, &mut planned);
             let changed = diff(schema, &p.attributes, &planned);
             let forced: Vec<String> = changed
                 .iter()

@@ -113,6 +113,9 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         vec![
             attr("policy_id", s()).optional(),
             attr("version", s()).optional().default("2012-10-17"),
+            // JSON documents merged before (source) and after (override) the statements
+            attr("source_policy_documents", list_s()).optional(),
+            attr("override_policy_documents", list_s()).optional(),
             attr("id", s()).computed(),
             attr("json", AttrType::Json).computed(),
             attr("minified_json", AttrType::Json).computed(),

@@ -13,6 +13,7 @@ mod ec2_net;
 mod eks;
 mod eks_v21;
 mod iam;
+mod kms;
 mod logs;
 mod lookups;
 mod network;
@@ -307,6 +308,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(remote_state::schemas());
         all.extend(subnet_groups::schemas());
         all.extend(vpn::schemas());
+        all.extend(kms::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()
