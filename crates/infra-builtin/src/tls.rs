@@ -249,9 +249,9 @@ impl ServerCertVerifier for AnyChain {
 
 /// One certificate as the provider's `certificates` element.
 pub fn describe(der: &[u8]) -> Result<Value, String> {
-    let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| e.to_string())?;
     let time = |t: &ASN1Time| {
-        time::OffsetDateTime::from_unix_timestamp(t.timestamp())
+        ::time::OffsetDateTime::from_unix_timestamp(t.timestamp())
             .map(rfc3339)
             .unwrap_or_default()
     };
