@@ -115,7 +115,20 @@ output "password" {
 fn show(ws: &Workspace, address: &str) -> serde_json::Value {
     let r = ws.run(&["state", "show", address, "--json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    v["attributes"].clone()
+}
+
+/// An instance's attributes as the state file holds them (sensitive ones included).
+fn stored(ws: &Workspace, address: &str) -> serde_json::Value {
+    rt().block_on(async {
+        let store = ws.store().await;
+        let r = store.resource(&ws.stack_name, address).await.unwrap();
+        store.close().await;
+        r.unwrap_or_else(|| panic!("{address} is not in the state"))
+            .attributes
+    })
 }
 
 /// The VPCs tagged with this stack, by an independent client: (id, Name tag).
@@ -170,6 +183,8 @@ fn builtin_types_plan_apply_replan_replace_and_destroy_beside_aws() {
         planned,
         [
             "aws_vpc.this create",
+            // its content needs the random suffix: read during apply
+            "data.cloudinit_config.user_data read",
             "null_resource.marker create",
             "random_id.suffix create",
             "random_password.db create",
@@ -188,7 +203,8 @@ fn builtin_types_plan_apply_replan_replace_and_destroy_beside_aws() {
     let suffix = show(&ws, "random_id.suffix");
     let hex = suffix["hex"].as_str().unwrap().to_string();
     assert_eq!(hex.len(), 8, "{suffix}");
-    let password = show(&ws, "random_password.db")["result"]
+    // `state show` masks it: read the state itself
+    let password = stored(&ws, "random_password.db")["result"]
         .as_str()
         .unwrap()
         .to_string();
@@ -221,6 +237,24 @@ fn builtin_types_plan_apply_replan_replace_and_destroy_beside_aws() {
     let out: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(out["suffix"]["value"], hex.as_str());
     assert_eq!(out["echo"]["value"], format!("vpc {vpc_id}").as_str());
+    // a data source read during apply is recorded with the apply, so `infra output` has it
+    let user_data = out["user_data"]["value"].as_str().unwrap_or_default();
+    assert!(user_data.contains(&format!("echo {hex}\r\n")), "{out}");
+    // nothing to do the second time; random values and ids stay
+    let replan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(replan.code, 0, "re-plan is clean:\n{}", replan.all());
+    assert!(!replan.all().contains(&password));
+    ws.apply();
+    assert_eq!(show(&ws, "random_id.suffix")["hex"], hex.as_str());
+    assert_eq!(
+        stored(&ws, "random_password.db")["result"],
+        password.as_str()
+    );
+    assert_eq!(show(&ws, "null_resource.marker")["id"], marker_id.as_str());
+    // the rendered user data, as the cloudinit provider renders it (read during the first
+    // apply and recorded then, at plan since)
+    let out = ws.run(&["output", "--json"]);
+    let out: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
         out["user_data"]["value"],
         format!(
@@ -228,15 +262,6 @@ fn builtin_types_plan_apply_replan_replace_and_destroy_beside_aws() {
         )
         .as_str()
     );
-
-    // nothing to do the second time; random values and ids stay
-    let replan = ws.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(replan.code, 0, "re-plan is clean:\n{}", replan.all());
-    assert!(!replan.all().contains(&password));
-    ws.apply();
-    assert_eq!(show(&ws, "random_id.suffix")["hex"], hex.as_str());
-    assert_eq!(show(&ws, "random_password.db")["result"], password.as_str());
-    assert_eq!(show(&ws, "null_resource.marker")["id"], marker_id.as_str());
 
     // a change of triggers replaces what they trigger, and nothing else
     ws.write(
@@ -262,7 +287,10 @@ fn builtin_types_plan_apply_replan_replace_and_destroy_beside_aws() {
     assert_ne!(marker2["id"], marker_id.as_str(), "a new null_resource");
     assert_eq!(marker2["triggers"]["generation"], "2");
     assert_eq!(show(&ws, "random_id.suffix")["hex"], hex.as_str());
-    assert_eq!(show(&ws, "random_password.db")["result"], password.as_str());
+    assert_eq!(
+        stored(&ws, "random_password.db")["result"],
+        password.as_str()
+    );
     assert_eq!(vpcs(&name), vec![(vpc_id.clone(), vpc_name.clone())]);
     let replan = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(
