@@ -187,6 +187,8 @@ const WANTED_RESOURCES: &[&str] = &[
     "aws_vpn_gateway",
     "aws_vpn_gateway_attachment",
     "aws_vpn_gateway_route_propagation",
+    "null_resource",
+    "time_sleep",
 ];
 
 /// Data sources that the same configurations use.
@@ -205,16 +207,23 @@ const WANTED_DATA: &[&str] = &[
     "aws_ssm_parameter",
     "aws_subnets",
     "aws_vpc",
+    "cloudinit_config",
     "terraform_remote_state",
+    "tls_certificate",
 ];
 
 /// Providers other than AWS that public examples use, and what `infra` does with them.
 const OTHER_PROVIDERS: &[(&str, &str)] = &[
+    ("null", "built in (`infra-builtin`): `null_resource` (id a random number, as the null provider's; a change of `triggers` replaces it). No API call; the state is what apply computed"),
+    ("terraform (built in)", "`terraform_data`: `input` changes in place and `output` follows it; `triggers_replace` replaces it; the id is a UUID"),
+    ("time", "built in: `time_sleep` (apply sleeps `create_duration` after the create, shown as `Still creating...`, Ctrl-C stops the sleep and the next apply sleeps only what is left; destroy sleeps `destroy_duration`; id = the RFC 3339 creation time) and `time_static`. `time_offset` and `time_rotating` are not supported"),
+    ("random", "built in: `random_id`, `random_string`, `random_password` (result sensitive, never printed; `bcrypt_hash` not computed): values drawn once at create and kept in the state; `keepers` (and every argument) replace them. Import takes the provider's import IDs. `random_pet`, `random_integer`, `random_uuid`, `random_shuffle` are not supported"),
+    ("tls", "built in: data source `tls_certificate` (`url` https:// or tls://host:port, or `content`; `verify_chain` against the system's trust store, `SSL_CERT_FILE` honoured): the certificates the server presents, root-most first as the tls provider lists them, with Go's names and formats; the id is a hash of the fingerprints (the provider's differs). On the emulator the cluster's OIDC issuer (`https://oidc.eks.<region>.amazonaws.com/id/...`, invented by moto) is not reachable, so terraform-aws-eks's `data.tls_certificate.this` (read when `enable_irsa` and `include_oidc_root_ca_thumbprint` are true, the defaults) fails at apply naming the URL, and the OIDC provider and what depends on it are skipped; set `include_oidc_root_ca_thumbprint = false` (IAM does not need a thumbprint for EKS issuers) or `enable_irsa = false` there. The other tls types (`tls_private_key`, certificates) are not supported"),
+    ("cloudinit", "built in: data source `cloudinit_config`: the MIME multi-part document byte for byte as the provider renders it (id = its CRC-32); with `gzip = true` the gzip stream is valid but compressed by another deflate implementation, so its bytes differ from Terraform's. The deprecated `cloudinit_config` resource is not supported"),
     ("kubernetes", "not supported: a `provider \"kubernetes\"` block or a `kubernetes_*` resource is an error naming it; manage in-cluster objects with kubectl or Helm after apply"),
     ("helm", "not supported (same error); install charts after apply"),
-    ("tls", "not supported (same error); EKS examples use `tls_certificate` only to read the OIDC issuer's thumbprint"),
-    ("time", "not supported (same error); `time_sleep` waits are unnecessary: infra waits for readiness itself"),
-    ("random", "not supported (same error); use a variable or `substr(sha256(...))` for a stable suffix"),
+    ("http", "not supported (same error)"),
+    ("local", "not supported (same error): infra manages cloud resources and writes no local files"),
 ];
 
 /// The language constructs of Terraform and whether `infra` takes them.
@@ -225,7 +234,8 @@ const LANGUAGE: &[(&str, &str)] = &[
     ("`for` expressions, with `if` and grouping (`...`)", "supported"),
     ("splats (`aws_subnet.x[*].id`, `module.m[*].out`)", "supported"),
     ("`try`, `can`", "supported"),
-    ("`terraform { required_version, required_providers }`", "accepted (not enforced); `backend` / `cloud` are errors: infra keeps its own state"),
+    ("`terraform { required_version, required_providers }`", "accepted (not enforced; `null`, `time`, `tls`, `cloudinit` and `random` entries name providers infra has built in); `backend` / `cloud` are errors: infra keeps its own state"),
+    ("`provider` blocks of the built-in providers (`null`, `time`, `tls`, `cloudinit`, `random`)", "accepted: they have nothing to configure"),
     ("`provider \"aws\" { region, default_tags }`", "supported; `default_tags` are applied to every taggable resource"),
     ("`provider` with `alias`, `provider = aws.x` on resources", "one AWS provider per stack: a lone aliased block is that provider (its `alias` is ignored, with a warning); a second `provider \"aws\"` block is an error naming it"),
     ("`moved` blocks (resources, instances with index/key, modules; chains)", "supported: plan renames the state's objects (`# aws_vpc.a has moved to aws_vpc.b`, `previous_address` in JSON), no destroy/create; apply renames the rows first; a move onto an address the state already has is an error naming both blocks; a `from` not in the state does nothing"),

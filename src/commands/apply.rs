@@ -356,18 +356,15 @@ async fn execute(
 
     // data sources are kept in the state, so `infra output` works offline
     if report.success() && operation == "apply" {
-        // a data source read during apply keeps what that read returned
-        let mut data = data;
-        for (addr, v) in data.iter_mut() {
-            if let Some(now) = report.values.get(addr) {
-                *v = now.clone();
-            }
-        }
-        for (addr, v) in &report.values {
-            if addr.mode == infra_model::Mode::Data && !data.contains_key(addr) {
-                data.insert(addr.clone(), v.clone());
-            }
-        }
+        // with those read during apply (their arguments were known only then)
+        let mut data = data.clone();
+        data.extend(
+            report
+                .values
+                .iter()
+                .filter(|(a, _)| a.mode == infra_model::Mode::Data)
+                .map(|(a, v)| (a.clone(), v.clone())),
+        );
         crate::engine::persist::record_data_sources(&session.store, &session.stack, &data).await?;
     }
     if operation == "destroy" && report.success() {

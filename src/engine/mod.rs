@@ -13,6 +13,7 @@ pub mod planning;
 pub mod refresh;
 pub mod remote_state;
 pub mod resolver;
+pub mod router;
 pub mod session;
 pub mod tfstate;
 

@@ -115,14 +115,20 @@ fn shown_path(state: &StateArgs) -> std::path::PathBuf {
 }
 
 /// The AWS provider for the stack's region, from the standard credential chain and the
-/// SDK's own `AWS_ENDPOINT_URL*` variables, with `terraform_remote_state` answered from
-/// the session's state (see [`crate::engine::remote_state`]).
+/// SDK's own `AWS_ENDPOINT_URL*` variables, with the built-in types (`random_*`,
+/// `time_*`, ...) routed to `infra_builtin` (see [`crate::engine::router`]) and
+/// `terraform_remote_state` answered from the session's state (see
+/// [`crate::engine::remote_state`]).
 pub async fn provider(
     region: Option<String>,
     session: &Session,
 ) -> anyhow::Result<Arc<dyn Provider>> {
-    Ok(crate::engine::remote_state::RemoteState::wrap_labelled(
+    let routed = crate::engine::router::Router::wrap(
         aws_provider(region).await?,
+        Arc::new(infra_builtin::Builtin::new()),
+    );
+    Ok(crate::engine::remote_state::RemoteState::wrap_labelled(
+        routed,
         session.store.clone(),
         session.path.clone(),
     ))

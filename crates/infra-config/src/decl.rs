@@ -253,10 +253,14 @@ fn lower_block(
                 return;
             }
             let name = block.labels[0].as_str();
+            if infra_model::schema::BUILTIN_PROVIDERS.contains(&name) {
+                // implemented by infra itself (infra-builtin): nothing to configure
+                return;
+            }
             if name != "aws" {
                 diags.push(
                     Diagnostic::error(format!("unsupported provider `{name}`"))
-                        .with_detail("infra supports only the `aws` provider")
+                        .with_detail(format!("infra supports the `aws` provider and, built in, {}", infra_model::schema::BUILTIN_PROVIDERS.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")))
                         .with_span(hspan),
                 );
                 return;

@@ -6,6 +6,7 @@
 //! attribute, wrong type); the plan uses them to decide between update and replace and to
 //! mark computed attributes unknown; the provider implements them.
 
+mod builtin;
 mod compute;
 mod dns;
 mod ec2;
@@ -26,6 +27,7 @@ use std::sync::OnceLock;
 
 use crate::{Mode, Value};
 
+pub use builtin::{is_builtin, BUILTIN_PROVIDERS};
 pub use remote_state::REMOTE_STATE_BACKEND;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -296,6 +298,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
     static REGISTRY: OnceLock<BTreeMap<(Mode, &'static str), ResourceSchema>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let mut all = Vec::new();
+        all.extend(builtin::schemas());
         all.extend(network::schemas());
         all.extend(ec2::schemas());
         all.extend(ec2_net::schemas());

@@ -1,0 +1,214 @@
+//! Types of the small non-AWS providers that real configurations use alongside AWS
+//! (`null`, `time`, `random`, `tls`, `cloudinit`) and Terraform's built-in
+//! `terraform_data`. `infra-builtin` implements them without any cloud call.
+//!
+//! Names, defaults and force-new marks are the providers' own (terraform-provider-null
+//! `null_resource`, terraform-provider-time `time_sleep`/`time_static`,
+//! terraform-provider-random `random_id`/`random_string`/`random_password`,
+//! terraform-provider-tls `data.tls_certificate`, terraform-provider-cloudinit
+//! `data.cloudinit_config`).
+
+use super::*;
+use crate::Mode::{Data, Managed};
+
+/// Providers whose types `infra` implements itself: their `provider` blocks and
+/// `required_providers` entries are accepted (and have nothing to configure).
+pub const BUILTIN_PROVIDERS: &[&str] = &["null", "time", "random", "tls", "cloudinit"];
+
+/// Whether `type_name` (a resource type or data source) is one of the built-in types
+/// rather than an AWS one.
+pub fn is_builtin(type_name: &str) -> bool {
+    type_name == "terraform_data"
+        || BUILTIN_PROVIDERS.iter().any(|p| {
+            type_name
+                .strip_prefix(p)
+                .is_some_and(|r| r.starts_with('_'))
+        })
+}
+
+fn keepers(name: &'static str) -> AttrSchema {
+    attr(name, map_s()).optional().force_new()
+}
+
+fn null_resource() -> ResourceSchema {
+    resource(
+        "null_resource",
+        Managed,
+        vec![keepers("triggers"), attr("id", s()).computed()],
+        vec![],
+    )
+}
+
+fn terraform_data() -> ResourceSchema {
+    resource(
+        "terraform_data",
+        Managed,
+        vec![
+            attr("input", AttrType::Any).optional(),
+            attr("output", AttrType::Any).computed(),
+            attr("triggers_replace", AttrType::Any)
+                .optional()
+                .force_new(),
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    )
+}
+
+fn time_sleep() -> ResourceSchema {
+    resource(
+        "time_sleep",
+        Managed,
+        vec![
+            // Go durations: "30s", "1m30s"
+            attr("create_duration", s()).optional(),
+            attr("destroy_duration", s()).optional(),
+            keepers("triggers"),
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    )
+}
+
+fn time_static() -> ResourceSchema {
+    let mut a = vec![
+        attr("rfc3339", s()).optional().computed().force_new(),
+        keepers("triggers"),
+        attr("id", s()).computed(),
+    ];
+    for n_ in ["day", "hour", "minute", "month", "second", "unix", "year"] {
+        a.push(attr(n_, n()).computed());
+    }
+    resource("time_static", Managed, a, vec![])
+}
+
+fn random_id() -> ResourceSchema {
+    let mut a = vec![
+        keepers("keepers"),
+        attr("byte_length", n()).required().force_new(),
+        attr("prefix", s()).optional().force_new(),
+    ];
+    a.extend(computed(&["b64_url", "b64_std", "hex", "dec"]));
+    resource("random_id", Managed, a, vec![])
+}
+
+fn random_string_like(type_name: &'static str, sensitive: bool) -> ResourceSchema {
+    let flag = |name: &'static str| attr(name, b()).optional().default(true).force_new();
+    let min = |name: &'static str| {
+        attr(name, n())
+            .optional()
+            .default(Value::Number(0.0))
+            .force_new()
+    };
+    let mut result = attr("result", s()).computed();
+    result.sensitive = sensitive;
+    resource(
+        type_name,
+        Managed,
+        vec![
+            keepers("keepers"),
+            attr("length", n()).required().force_new(),
+            flag("special"),
+            flag("upper"),
+            flag("lower"),
+            flag("numeric"),
+            // deprecated spelling of `numeric`
+            flag("number"),
+            min("min_numeric"),
+            min("min_upper"),
+            min("min_lower"),
+            min("min_special"),
+            attr("override_special", s()).optional().force_new(),
+            result,
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    )
+}
+
+fn tls_certificate() -> ResourceSchema {
+    resource(
+        "tls_certificate",
+        Data,
+        vec![
+            // exactly one of `url` (https:// or tls://host:port) and `content` (PEM)
+            attr("url", s()).optional(),
+            attr("content", s()).optional(),
+            attr("verify_chain", b()).optional().default(true),
+            // objects: sha1_fingerprint, subject, issuer, not_before, not_after, is_ca,
+            // cert_pem, public_key_algorithm, signature_algorithm, serial_number, version
+            attr("certificates", AttrType::List(Box::new(AttrType::Any))).computed(),
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    )
+}
+
+fn cloudinit_config() -> ResourceSchema {
+    let part = block(
+        "part",
+        Nesting::List,
+        vec![
+            attr("content", s()).required(),
+            attr("content_type", s()).optional(),
+            attr("filename", s()).optional(),
+            attr("merge_type", s()).optional(),
+        ],
+    )
+    .min(1);
+    resource(
+        "cloudinit_config",
+        Data,
+        vec![
+            attr("gzip", b()).optional().default(true),
+            attr("base64_encode", b()).optional().default(true),
+            attr("boundary", s()).optional().default("MIMEBOUNDARY"),
+            attr("rendered", s()).computed(),
+            attr("id", s()).computed(),
+        ],
+        vec![part],
+    )
+}
+
+pub(crate) fn schemas() -> Vec<ResourceSchema> {
+    vec![
+        null_resource(),
+        terraform_data(),
+        time_sleep(),
+        time_static(),
+        random_id(),
+        random_string_like("random_string", false),
+        random_string_like("random_password", true),
+        tls_certificate(),
+        cloudinit_config(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_types_are_recognised_by_prefix() {
+        for t in [
+            "null_resource",
+            "terraform_data",
+            "time_sleep",
+            "random_password",
+            "tls_certificate",
+            "cloudinit_config",
+        ] {
+            assert!(is_builtin(t), "{t}");
+            assert!(
+                lookup(Managed, t).is_some() || lookup(Data, t).is_some(),
+                "{t}"
+            );
+        }
+        for t in ["aws_vpc", "terraform_remote_state", "timer_x", "nullx"] {
+            assert!(!is_builtin(t), "{t}");
+        }
+        let p = lookup(Managed, "random_password").unwrap();
+        assert!(p.attribute("result").unwrap().sensitive);
+        assert!(p.attribute("keepers").unwrap().force_new);
+    }
+}
