@@ -31,6 +31,7 @@ mod default_vpc;
 mod defaults;
 mod dhcp;
 mod ec2_net;
+mod ec2_tag;
 mod egress_gateway;
 mod eip_nat;
 mod eks;
@@ -49,6 +50,7 @@ mod iam_profile;
 pub mod import;
 pub mod ipv6_count;
 mod launch_template;
+mod launch_template_more;
 mod log_group;
 mod log_types;
 mod lookups;
@@ -58,7 +60,10 @@ mod nacl_default;
 mod nacl_parts;
 mod nacl_rules;
 mod node_data;
+mod node_lookups;
+mod node_types;
 pub mod policy_document;
+mod policy_merge;
 mod recover;
 mod route53;
 mod route53_assoc;
@@ -433,6 +438,7 @@ impl Provider for AwsProvider {
             t if subnet_groups::handles(t) => Box::pin(subnet_groups::read(self, t, items)).await,
             t if log_types::handles(t) => Box::pin(log_types::read(self, t, items)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::read(self, t, items)).await,
+            t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -531,6 +537,9 @@ impl Provider for AwsProvider {
             t if vpn_types::handles(t) => {
                 Box::pin(vpn_types::update(self, t, id, prior, desired)).await
             }
+            t if node_types::handles(t) => {
+                Box::pin(node_types::update(self, t, id, prior, desired)).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -576,6 +585,7 @@ impl Provider for AwsProvider {
             t if subnet_groups::handles(t) => Box::pin(subnet_groups::delete(self, t, id)).await,
             t if log_types::handles(t) => Box::pin(log_types::delete(self, t, id, prior)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::delete(self, t, id, prior)).await,
+            t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -617,6 +627,7 @@ impl Provider for AwsProvider {
             t if subnet_groups::handles(t) => Box::pin(subnet_groups::adopt(self, req)).await,
             t if log_types::handles(t) => Box::pin(log_types::adopt(self, req)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::adopt(self, req)).await,
+            t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -644,6 +655,7 @@ impl Provider for AwsProvider {
             "aws_eks_cluster_auth" => node_data::cluster_auth(self, args).await,
             "aws_ami" => node_data::ami(self, args).await,
             "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
+            t if node_types::handles_data(t) => node_types::read_data(self, t, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }

@@ -14,7 +14,9 @@ mod eks;
 mod iam;
 mod logs;
 mod lookups;
+mod lt_extra;
 mod network;
+mod node_extra;
 mod remote_state;
 mod subnet_groups;
 mod vpn;
@@ -297,6 +299,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(remote_state::schemas());
         all.extend(subnet_groups::schemas());
         all.extend(vpn::schemas());
+        all.extend(node_extra::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()
