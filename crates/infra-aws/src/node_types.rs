@@ -1,5 +1,4 @@
-//! The dispatch of what the EKS module's node groups add: `aws_ec2_tag`,
-//! `aws_placement_group` (`ec2_tag`) and the data sources `aws_subnet` and
+//! The dispatch of what the EKS module's node groups add: `aws_ec2_tag` (`ec2_tag`) and the data sources `aws_subnet` and
 //! `aws_iam_session_context` (`node_lookups`): one arm in each of the provider's matches.
 
 use std::collections::BTreeMap;
@@ -7,11 +6,11 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::ec2_tag::{self, GROUP, TAG};
+use crate::ec2_tag::{self, TAG};
 use crate::{node_lookups, AwsProvider};
 
 pub(crate) fn handles(type_name: &str) -> bool {
-    matches!(type_name, TAG | GROUP)
+    type_name == TAG
 }
 
 pub(crate) fn handles_data(type_name: &str) -> bool {
@@ -37,7 +36,6 @@ pub(crate) async fn read(
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
     match type_name {
         TAG => ec2_tag::read_tags(p, items).await,
-        GROUP => ec2_tag::read_groups(p, items).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -45,7 +43,6 @@ pub(crate) async fn read(
 pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
     match req.type_name.as_str() {
         TAG => Box::pin(ec2_tag::create_tag(p, req)).await,
-        GROUP => Box::pin(ec2_tag::create_group(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -59,7 +56,6 @@ pub(crate) async fn update(
 ) -> Result<Value, ProviderError> {
     match type_name {
         TAG => ec2_tag::update_tag(p, id, desired).await,
-        GROUP => ec2_tag::update_group(p, id, prior, desired).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -71,7 +67,6 @@ pub(crate) async fn delete(
 ) -> Result<(), ProviderError> {
     match type_name {
         TAG => ec2_tag::delete_tag(p, id).await,
-        GROUP => ec2_tag::delete_group(p, id).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -82,7 +77,6 @@ pub(crate) async fn adopt(
 ) -> Result<Option<Value>, ProviderError> {
     match req.type_name.as_str() {
         TAG => ec2_tag::adopt_tag(p, req).await,
-        GROUP => ec2_tag::adopt_group(p, req).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -90,7 +84,6 @@ pub(crate) async fn adopt(
 pub(crate) fn id_format(type_name: &str) -> Option<&'static str> {
     Some(match type_name {
         TAG => "RESOURCEID,KEY, e.g. sg-0abc123,Name",
-        GROUP => "the placement group name",
         _ => return None,
     })
 }

@@ -1,9 +1,8 @@
 //! What the EKS module's node groups read and tag besides the launch template:
-//! `aws_ec2_tag` (one tag on a resource infra does not manage), `aws_placement_group`,
-//! and the data sources `aws_subnet` (one subnet by id or filters) and
+//! `aws_ec2_tag` (one tag on a resource infra does not manage) and the data sources `aws_subnet` (one subnet by id or filters) and
 //! `aws_iam_session_context` (the role behind an assumed-role ARN). Names, force-new
 //! marks and exported attributes are the Terraform AWS provider's (`r/ec2_tag`,
-//! `r/placement_group`, `d/subnet`, `d/iam_session_context`).
+//! `d/subnet`, `d/iam_session_context`).
 
 use super::*;
 
@@ -66,17 +65,6 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         attr("value", s()).required(),
         attr("id", s()).computed(),
     ];
-    let mut group = vec![
-        attr("name", s()).required().force_new(),
-        attr("strategy", s()).required().force_new(),
-        attr("partition_count", n())
-            .optional()
-            .computed()
-            .force_new(),
-        attr("spread_level", s()).optional().computed().force_new(),
-    ];
-    group.extend(tags());
-    group.extend(computed(&["arn", "placement_group_id"]));
     let session = vec![
         attr("arn", s()).required(),
         attr("id", s()).computed(),
@@ -87,7 +75,6 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     ];
     vec![
         resource("aws_ec2_tag", Mode::Managed, tag, vec![]),
-        resource("aws_placement_group", Mode::Managed, group, vec![]),
         subnet_data(),
         resource("aws_iam_session_context", Mode::Data, session, vec![]),
     ]
