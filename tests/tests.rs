@@ -14,6 +14,7 @@ mod coverage_data;
 mod coverage_dns;
 mod coverage_ec2_more;
 mod coverage_eks;
+mod coverage_eks_lookups;
 mod coverage_eks_nodes;
 mod coverage_iam;
 mod coverage_import;

@@ -256,7 +256,7 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
                 ("security_groups", set(n.groups())),
                 ("subnet_id", opt(n.subnet_id())),
             ];
-            v.extend(crate::launch_template_more::nic_values(n));
+            v.extend(crate::launch_template_read::nic_values(n));
             Value::map(v)
         })
         .collect();
@@ -297,7 +297,7 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
         "monitoring".into(),
         Value::List(monitoring.into_iter().collect()),
     );
-    crate::launch_template_more::values(m, d);
+    crate::launch_template_read::values(m, d);
 }
 
 fn to_value(

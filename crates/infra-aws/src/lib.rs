@@ -51,6 +51,7 @@ pub mod import;
 pub mod ipv6_count;
 mod launch_template;
 mod launch_template_more;
+mod launch_template_read;
 mod log_group;
 mod log_types;
 mod lookups;

@@ -51,7 +51,7 @@ pub(crate) async fn update(
     p: &AwsProvider,
     type_name: &str,
     id: &str,
-    prior: &Value,
+    _prior: &Value,
     desired: &Value,
 ) -> Result<Value, ProviderError> {
     match type_name {
