@@ -3,13 +3,14 @@
 //! `data "aws_iam_session_context"` (an assumed-role ARN and a plain one),
 //! `aws_iam_policy_document` with source and override documents, and `aws_ec2_tag` on a
 //! security group infra does not manage: created, changed in place, deleted, imported by
-//! `RESOURCEID,KEY`, destroyed, each step checked with an independent EC2 client.
+//! `RESOURCEID,KEY`, destroyed, a lost create answer adopted, each step checked with an independent EC2 client.
 
 use std::collections::BTreeMap;
 
+use crate::common::proxy::{Fault, FaultConfig, Rule};
 use crate::common::{changes, ec2, rt, Workspace};
 use crate::coverage_ec2_more::managed;
-use crate::faults::direct;
+use crate::faults::{direct, proxy, through};
 
 const LOOKUPS: &str = r#"provider "aws" {
   region = "us-east-1"
@@ -206,8 +207,20 @@ fn node_lookups_and_ec2_tags() {
     let (outside_vpc, sg) = group;
     let vars = |tags: &str| format!("name = \"{name}\"\ngroup_id = \"{sg}\"\ntags = {tags}\n");
     ws.write("test.auto.tfvars", &vars(r#"{ team = "a", env = "x" }"#));
-    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    // one CreateTags answer is lost: the tag is found on the group and adopted
+    let p = proxy(FaultConfig {
+        seed: 0,
+        rate: 0.0,
+        rules: vec![Rule::action("CreateTags", Fault::LoseResponse, Some(1))],
+    });
+    let apply = through(&ws, &p, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(
+        p.stats().injected.get("lost_response"),
+        Some(&1),
+        "{:?}",
+        p.stats()
+    );
     let want: BTreeMap<String, String> = [("env", "x"), ("team", "a")]
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .into();
