@@ -16,6 +16,8 @@ mod coverage_dns;
 mod coverage_ec2_more;
 mod coverage_eks;
 mod coverage_eks_v21;
+mod coverage_eks_lookups;
+mod coverage_eks_nodes;
 mod coverage_iam;
 mod coverage_import;
 mod coverage_kms;

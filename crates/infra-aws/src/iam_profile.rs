@@ -38,6 +38,7 @@ fn profile_value(ip: &InstanceProfile, prior: Option<&Value>, listed: bool) -> V
         "role".into(),
         opt(ip.roles().first().map(|r| r.role_name())),
     );
+    crate::util::carry_name_prefix(&mut m, prior);
     if listed && ip.tags().is_empty() {
         for k in ["tags", "tags_all"] {
             let v = prior.map(|p| p.get(k).clone()).unwrap_or(Value::Null);

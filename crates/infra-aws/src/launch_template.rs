@@ -59,6 +59,7 @@ fn ebs_request(e: &Value) -> LaunchTemplateEbsBlockDeviceRequest {
         .set_throughput(int(e, "throughput"))
         .set_volume_size(int(e, "volume_size"))
         .set_volume_type(get_str(e, "volume_type").map(VolumeType::from))
+        .set_volume_initialization_rate(int(e, "volume_initialization_rate"))
         .build()
 }
 
@@ -97,7 +98,7 @@ pub(crate) fn data(c: &Value) -> RequestLaunchTemplateData {
         .iter()
         .map(|n| {
             let groups = get_strings(n, "security_groups");
-            LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
+            let b = LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
                 .set_associate_public_ip_address(str_bool(n, "associate_public_ip_address"))
                 .set_delete_on_termination(str_bool(n, "delete_on_termination"))
                 .set_description(get_str(n, "description").map(str::to_string))
@@ -105,8 +106,8 @@ pub(crate) fn data(c: &Value) -> RequestLaunchTemplateData {
                 .set_network_interface_id(get_str(n, "network_interface_id").map(str::to_string))
                 .set_private_ip_address(get_str(n, "private_ip_address").map(str::to_string))
                 .set_groups((!groups.is_empty()).then_some(groups))
-                .set_subnet_id(get_str(n, "subnet_id").map(str::to_string))
-                .build()
+                .set_subnet_id(get_str(n, "subnet_id").map(str::to_string));
+            crate::launch_template_more::extend_nic(b, n).build()
         })
         .collect::<Vec<_>>();
     let tag_specs = blocks(c, "tag_specifications")
@@ -140,7 +141,7 @@ pub(crate) fn data(c: &Value) -> RequestLaunchTemplateData {
     });
     let sgs = get_strings(c, "vpc_security_group_ids");
     let sg_names = get_strings(c, "security_group_names");
-    RequestLaunchTemplateData::builder()
+    let b = RequestLaunchTemplateData::builder()
         .set_image_id(get_str(c, "image_id").map(str::to_string))
         .set_instance_type(get_str(c, "instance_type").map(InstanceType::from))
         .set_key_name(get_str(c, "key_name").map(str::to_string))
@@ -153,8 +154,8 @@ pub(crate) fn data(c: &Value) -> RequestLaunchTemplateData {
         .set_network_interfaces((!nics.is_empty()).then_some(nics))
         .set_tag_specifications((!tag_specs.is_empty()).then_some(tag_specs))
         .set_iam_instance_profile(profile)
-        .set_monitoring(monitoring)
-        .build()
+        .set_monitoring(monitoring);
+    crate::launch_template_more::extend(b, c).build()
 }
 
 // ---- response -> value ----
@@ -201,6 +202,10 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
                     ("throughput", num(e.throughput())),
                     ("volume_size", num(e.volume_size())),
                     ("volume_type", opt(e.volume_type().map(VolumeType::as_str))),
+                    (
+                        "volume_initialization_rate",
+                        num(e.volume_initialization_rate()),
+                    ),
                 ])
             });
             Value::map([
@@ -238,7 +243,7 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
         .network_interfaces()
         .iter()
         .map(|n| {
-            Value::map([
+            let mut v = vec![
                 (
                     "associate_public_ip_address",
                     bool_str(n.associate_public_ip_address()),
@@ -250,7 +255,9 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
                 ("private_ip_address", opt(n.private_ip_address())),
                 ("security_groups", set(n.groups())),
                 ("subnet_id", opt(n.subnet_id())),
-            ])
+            ];
+            v.extend(crate::launch_template_read::nic_values(n));
+            Value::map(v)
         })
         .collect();
     m.insert("network_interfaces".into(), Value::List(nics));
@@ -290,6 +297,7 @@ fn data_value(m: &mut BTreeMap<String, Value>, d: &ResponseLaunchTemplateData) {
         "monitoring".into(),
         Value::List(monitoring.into_iter().collect()),
     );
+    crate::launch_template_read::values(m, d);
 }
 
 fn to_value(
@@ -532,7 +540,11 @@ fn data_of(v: &Value) -> Value {
         "iam_instance_profile",
         "monitoring",
     ];
-    Value::map(DATA.iter().map(|k| (*k, v.get(k).clone())))
+    Value::map(
+        DATA.iter()
+            .chain(crate::launch_template_more::DATA)
+            .map(|k| (*k, v.get(k).clone())),
+    )
 }
 
 fn same(a: &Value, b: &Value) -> bool {

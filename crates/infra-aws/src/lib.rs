@@ -32,6 +32,7 @@ mod default_vpc;
 mod defaults;
 mod dhcp;
 mod ec2_net;
+mod ec2_tag;
 mod egress_gateway;
 mod eip_nat;
 mod eks;
@@ -55,6 +56,8 @@ mod kms;
 mod kms_alias;
 mod kms_types;
 mod launch_template;
+mod launch_template_more;
+mod launch_template_read;
 mod log_group;
 mod log_types;
 mod lookups;
@@ -64,7 +67,10 @@ mod nacl_default;
 mod nacl_parts;
 mod nacl_rules;
 mod node_data;
+mod node_lookups;
+mod node_types;
 pub mod policy_document;
+mod policy_merge;
 mod recover;
 mod route53;
 mod route53_assoc;
@@ -444,6 +450,7 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::read(self, t, items)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::read(self, t, items)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::read(self, t, items)).await,
+            t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -545,6 +552,9 @@ impl Provider for AwsProvider {
             t if kms_types::handles(t) => {
                 Box::pin(kms_types::update(self, t, id, prior, desired)).await
             }
+            t if node_types::handles(t) => {
+                Box::pin(node_types::update(self, t, id, prior, desired)).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -591,6 +601,7 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::delete(self, t, id, prior)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::delete(self, t, id, prior)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::delete(self, t, id, prior)).await,
+            t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -633,6 +644,7 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::adopt(self, req)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::adopt(self, req)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::adopt(self, req)).await,
+            t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -661,6 +673,7 @@ impl Provider for AwsProvider {
             "aws_ami" => node_data::ami(self, args).await,
             "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
             t if catalog_data::handles(t) => catalog_data::read(self, t, args).await,
+            t if node_types::handles_data(t) => node_types::read_data(self, t, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }

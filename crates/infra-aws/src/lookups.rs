@@ -136,7 +136,7 @@ const DATA_VPC_ATTRS: &[&str] = &[
 ];
 
 /// The arguments of a lookup, for an error message (`filter`s and `tags`).
-fn describe_args(args: &Value) -> String {
+pub(crate) fn describe_args(args: &Value) -> String {
     let mut parts = Vec::new();
     if let Some(m) = args.as_map() {
         for (k, v) in m {

@@ -3,7 +3,8 @@
 //! `Action`, `NotAction`, `Resource`, `NotResource`, `Principal`, `NotPrincipal`,
 //! `Condition` in that order. A set with one value renders as a string, with more as an
 //! array sorted in reverse (as Terraform does); principals of one type and conditions of
-//! one test are merged.
+//! one test are merged; condition values keep their order. `source_policy_documents` and
+//! `override_policy_documents` are merged around the statements by `policy_merge`.
 
 use serde_json::{Map, Value as Json};
 
@@ -35,7 +36,7 @@ fn principals(blocks: &[Value]) -> Option<Json> {
         by_type
             .entry(ty)
             .or_default()
-            .extend(get_strings(b, "identifiers"));
+            .extend(vars(get_strings(b, "identifiers")));
     }
     // `type = "*"` with `identifiers = ["*"]` is the anonymous principal, `"Principal": "*"`
     if by_type.len() == 1 {
@@ -57,24 +58,27 @@ fn conditions(blocks: &[Value]) -> Option<Json> {
     if blocks.is_empty() {
         return None;
     }
-    let mut by_test: std::collections::BTreeMap<String, Map<String, Json>> = Default::default();
+    let mut by_test: std::collections::BTreeMap<_, std::collections::BTreeMap<_, Vec<String>>> =
+        Default::default();
     for b in blocks {
         let test = get_str(b, "test").unwrap_or_default().to_string();
         let var = get_str(b, "variable").unwrap_or_default().to_string();
         by_test
             .entry(test)
             .or_default()
-            .insert(var, string_or_list(get_strings(b, "values")));
+            .entry(var)
+            .or_default()
+            .extend(vars(get_strings(b, "values")));
     }
-    Some(Json::Object(
-        by_test
-            .into_iter()
-            .map(|(t, m)| (t, Json::Object(m)))
-            .collect(),
-    ))
+    Some(crate::policy_merge::conditions_json(by_test))
 }
 
-fn statement(st: &Value) -> Json {
+/// `&{aws:username}` written for `${aws:username}` (which HCL would interpolate).
+fn vars(values: Vec<String>) -> Vec<String> {
+    values.into_iter().map(|v| v.replace("&{", "${")).collect()
+}
+
+fn statement(st: &Value) -> Map<String, Json> {
     let mut m = Map::new();
     if let Some(sid) = get_str(st, "sid") {
         m.insert("Sid".into(), Json::String(sid.into()));
@@ -89,7 +93,10 @@ fn statement(st: &Value) -> Json {
         ("Resource", "resources"),
         ("NotResource", "not_resources"),
     ] {
-        let values = get_strings(st, attr);
+        let mut values = get_strings(st, attr);
+        if attr.ends_with("resources") {
+            values = vars(values);
+        }
         if !values.is_empty() {
             m.insert(key.into(), string_or_list(values));
         }
@@ -109,116 +116,71 @@ fn statement(st: &Value) -> Json {
     if let Some(c) = conditions(&blocks("condition")) {
         m.insert("Condition".into(), c);
     }
-    Json::Object(m)
+    m
 }
 
-/// The policy document as Terraform renders it (pretty, two-space indent).
+/// A list-of-documents argument, nulls kept in place (they are skipped, not counted out).
+fn documents(args: &Value, key: &str) -> Vec<Option<String>> {
+    args.get(key)
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The policy document as Terraform renders it (pretty, two-space indent; minified).
 pub fn render(args: &Value) -> Result<(String, String), ProviderError> {
-    let mut doc = Map::new();
-    doc.insert(
-        "Version".into(),
-        Json::String(get_str(args, "version").unwrap_or("2012-10-17").into()),
-    );
-    if let Some(id) = get_str(args, "policy_id") {
-        doc.insert("Id".into(), Json::String(id.into()));
-    }
-    let own: Vec<Json> = args
+    let mut merged =
+        crate::policy_merge::merge_sources(&documents(args, "source_policy_documents"))?;
+    let statements: Vec<Map<String, Json>> = args
         .get("statement")
         .as_list()
         .unwrap_or_default()
         .iter()
         .map(statement)
         .collect();
+    let mut sids = std::collections::HashSet::new();
+    for st in &statements {
+        if let Some(sid) = st.get("Sid").and_then(Json::as_str) {
+            if !sids.insert(sid) {
+                return Err(ProviderError::new(
+                    ErrorKind::Other,
+                    format!(
+                        "duplicate Sid ({sid}) in the statements: remove the Sid or make it unique"
+                    ),
+                ));
+            }
+        }
+    }
+    merged.merge(crate::policy_merge::Doc {
+        version: get_str(args, "version").unwrap_or("2012-10-17").into(),
+        id: get_str(args, "policy_id").unwrap_or_default().into(),
+        statements,
+    });
+    for (i, d) in documents(args, "override_policy_documents")
+        .iter()
+        .enumerate()
+    {
+        if let Some(d) = d {
+            merged.merge(crate::policy_merge::parse(
+                d,
+                "override_policy_documents",
+                i,
+            )?);
+        }
+    }
+    let doc = merged.to_json();
     let err = |e: serde_json::Error| {
         ProviderError::new(
             ErrorKind::Other,
             format!("could not render the policy document: {e}"),
         )
     };
-    // source documents first, then this document's statements, then the overrides: a
-    // statement replaces an earlier one of the same `Sid`, as in the provider
-    let mut statements: Vec<Json> = Vec::new();
-    let mut source_sids = std::collections::HashSet::new();
-    for (i, text) in get_strings(args, "source_policy_documents")
-        .iter()
-        .enumerate()
-    {
-        let (_, stmts) = parse_document(text, "source_policy_documents", i)?;
-        for st in &stmts {
-            if let Some(sid) = st
-                .get("Sid")
-                .and_then(Json::as_str)
-                .filter(|s| !s.is_empty())
-            {
-                if !source_sids.insert(sid.to_string()) {
-                    return Err(ProviderError::new(
-                        ErrorKind::Rejected,
-                        format!("source_policy_documents: duplicate Sid ({sid}); each statement of the source documents needs its own Sid"),
-                    ));
-                }
-            }
-        }
-        merge(&mut statements, stmts);
-    }
-    merge(&mut statements, own);
-    for (i, text) in get_strings(args, "override_policy_documents")
-        .iter()
-        .enumerate()
-    {
-        let (id, stmts) = parse_document(text, "override_policy_documents", i)?;
-        if let Some(id) = id {
-            doc.insert("Id".into(), Json::String(id));
-        }
-        merge(&mut statements, stmts);
-    }
-    doc.insert("Statement".into(), Json::Array(statements));
-    let doc = Json::Object(doc);
     Ok((
-        serde_json::to_string_pretty(&doc).map_err(err)?,
-        serde_json::to_string(&doc).map_err(err)?,
+        crate::policy_merge::go_escape(&serde_json::to_string_pretty(&doc).map_err(err)?),
+        crate::policy_merge::go_escape(&serde_json::to_string(&doc).map_err(err)?),
     ))
-}
-
-/// The `Id` and statements of a JSON policy document given in `attr` (a single statement
-/// object is one statement, as IAM accepts).
-fn parse_document(
-    text: &str,
-    attr: &str,
-    index: usize,
-) -> Result<(Option<String>, Vec<Json>), ProviderError> {
-    let doc: Json = serde_json::from_str(text).map_err(|e| {
-        ProviderError::new(
-            ErrorKind::Rejected,
-            format!("{attr}[{index}] is not a JSON policy document: {e}"),
-        )
-    })?;
-    let id = doc.get("Id").and_then(Json::as_str).map(str::to_string);
-    let statements = match doc.get("Statement") {
-        Some(Json::Array(a)) => a.clone(),
-        Some(st @ Json::Object(_)) => vec![st.clone()],
-        _ => Vec::new(),
-    };
-    Ok((id, statements))
-}
-
-/// Add `new` to `statements`: one with the `Sid` of an existing statement replaces it.
-fn merge(statements: &mut Vec<Json>, new: Vec<Json>) {
-    for st in new {
-        let sid = st
-            .get("Sid")
-            .and_then(Json::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-        let existing = sid.as_deref().and_then(|sid| {
-            statements
-                .iter()
-                .position(|e| e.get("Sid").and_then(Json::as_str) == Some(sid))
-        });
-        match existing {
-            Some(i) => statements[i] = st,
-            None => statements.push(st),
-        }
-    }
 }
 
 /// The data source's attributes: the arguments plus `json`, `minified_json` and `id` (a
@@ -226,19 +188,13 @@ fn merge(statements: &mut Vec<Json>, new: Vec<Json>) {
 pub fn read(args: &Value) -> Result<Value, ProviderError> {
     let (json, minified) = render(args)?;
     let mut out = args.as_map().cloned().unwrap_or_default();
-    out.insert("id".into(), Value::string(fnv_hash(&minified)));
+    out.insert(
+        "id".into(),
+        Value::string(crate::policy_merge::hashcode(&json)),
+    );
     out.insert("json".into(), Value::string(json));
     out.insert("minified_json".into(), Value::string(minified));
     Ok(Value::Map(out))
-}
-
-fn fnv_hash(s: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100_0000_01b3);
-    }
-    h.to_string()
 }
 
 #[cfg(test)]
@@ -328,42 +284,7 @@ mod tests {
         let (_, min) = render(&args).unwrap();
         assert_eq!(
             min,
-            r#"{"Version":"2012-10-17","Id":"p1","Statement":[{"Sid":"S3","Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::b/*","Principal":{"AWS":["arn:b","arn:a"]},"Condition":{"StringEquals":{"aws:x":"1","aws:y":["b","a"]}}}]}"#
-        );
-    }
-
-    #[test]
-    fn source_and_override_documents_merge_by_sid() {
-        let src = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"B","Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
-        let over = r#"{"Version":"2012-10-17","Statement":[{"Sid":"B","Effect":"Deny","Action":"ec2:*","Resource":"*"},{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#;
-        let args = Value::map([
-            ("source_policy_documents", list(&[src])),
-            ("override_policy_documents", list(&[over])),
-            (
-                "statement",
-                Value::List(vec![Value::map([
-                    ("sid", Value::string("A")),
-                    ("actions", list(&["kms:*"])),
-                    ("resources", list(&["*"])),
-                ])]),
-            ),
-        ]);
-        let (_, min) = render(&args).unwrap();
-        let doc: Json = serde_json::from_str(&min).unwrap();
-        let st = doc["Statement"].as_array().unwrap();
-        assert_eq!(st.len(), 3, "{min}");
-        assert_eq!(st[0]["Action"], "kms:*");
-        assert_eq!(st[1]["Effect"], "Deny");
-        assert_eq!(st[2]["Action"], "sqs:*");
-        let dup = Value::map([("source_policy_documents", list(&[src, src]))]);
-        assert!(render(&dup).unwrap_err().message.contains("duplicate Sid"));
-        let none = Value::map([
-            ("source_policy_documents", Value::List(vec![])),
-            ("override_policy_documents", Value::Null),
-        ]);
-        assert_eq!(
-            serde_json::from_str::<Json>(&render(&none).unwrap().1).unwrap()["Statement"],
-            Json::Array(vec![])
+            r#"{"Version":"2012-10-17","Id":"p1","Statement":[{"Sid":"S3","Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::b/*","Principal":{"AWS":["arn:b","arn:a"]},"Condition":{"StringEquals":{"aws:x":"1","aws:y":["a","b"]}}}]}"#
         );
     }
 
@@ -389,5 +310,58 @@ mod tests {
             v.get("json").as_str().unwrap(),
             &min
         ));
+    }
+
+    #[test]
+    fn source_and_override_documents_merge_by_sid_like_terraform() {
+        let source = r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"Root","Effect":"Allow","Action":"kms:*","Resource":"*",
+             "Principal":{"AWS":"arn:aws:iam::111122223333:root"}},
+            {"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}"#;
+        let over = r#"{"Statement":[{"Sid":"Admin","Effect":"Deny","Action":"kms:Delete*","Resource":"*"}]}"#;
+        let args = Value::map([
+            (
+                "source_policy_documents",
+                Value::List(vec![Value::string(source), Value::Null]),
+            ),
+            (
+                "override_policy_documents",
+                Value::List(vec![Value::string(over)]),
+            ),
+            (
+                "statement",
+                Value::List(vec![
+                    Value::map([
+                        ("sid", Value::string("Admin")),
+                        ("actions", list(&["kms:Create*", "kms:Describe*"])),
+                        ("resources", list(&["*"])),
+                    ]),
+                    Value::map([
+                        ("sid", Value::string("Root")),
+                        ("actions", list(&["kms:*"])),
+                        ("resources", list(&["arn:aws:s3:::b/&{aws:username}"])),
+                    ]),
+                ]),
+            ),
+        ]);
+        let (pretty, min) = render(&args).unwrap();
+        assert_eq!(
+            min,
+            concat!(
+                r#"{"Version":"2012-10-17","Statement":["#,
+                r#"{"Sid":"Root","Effect":"Allow","Action":"kms:*","Resource":"arn:aws:s3:::b/${aws:username}"},"#,
+                r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"},"#,
+                r#"{"Sid":"Admin","Effect":"Deny","Action":"kms:Delete*","Resource":"*"}]}"#
+            )
+        );
+        assert!(pretty.starts_with("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"Root\""), "{pretty}");
+        let dup = Value::map([(
+            "source_policy_documents",
+            Value::List(vec![Value::string(source), Value::string(source)]),
+        )]);
+        assert!(render(&dup).unwrap_err().to_string().contains("Sid"));
+        // no statements at all: the provider omits the empty list
+        let (_, empty) = render(&Value::map([("version", Value::string("2012-10-17"))])).unwrap();
+        assert_eq!(empty, r#"{"Version":"2012-10-17"}"#);
     }
 }

@@ -177,6 +177,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         }
         t if crate::ec2_net::handles(t) => Box::pin(crate::ec2_net::create(p, req)).await,
         t if crate::extra_types::handles(t) => Box::pin(crate::extra_types::create(p, req)).await,
+        t if crate::node_types::handles(t) => Box::pin(crate::node_types::create(p, req)).await,
         t if crate::subnet_groups::handles(t) => {
             Box::pin(crate::subnet_groups::create(p, req)).await
         }

@@ -29,6 +29,7 @@ fn launch_template() -> ResourceSchema {
         attr("security_group_names", set_s()).optional(),
         attr("latest_version", n()).computed(),
     ];
+    a.extend(super::lt_extra::attributes());
     a.extend(tags());
     a.extend(computed(&["arn"]));
     let ebs = block(
@@ -43,6 +44,7 @@ fn launch_template() -> ResourceSchema {
             attr("throughput", n()).optional().computed(),
             attr("volume_size", n()).optional().computed(),
             attr("volume_type", s()).optional().computed(),
+            attr("volume_initialization_rate", n()).optional(),
         ],
     )
     .max(1);
@@ -82,8 +84,12 @@ fn launch_template() -> ResourceSchema {
             attr("private_ip_address", s()).optional(),
             attr("security_groups", set_s()).optional(),
             attr("subnet_id", s()).optional(),
-        ],
-    );
+        ]
+        .into_iter()
+        .chain(super::lt_extra::nic_attributes())
+        .collect(),
+    )
+    .blocks(super::lt_extra::nic_blocks());
     let tag_spec = block(
         "tag_specifications",
         Nesting::List,
@@ -104,12 +110,9 @@ fn launch_template() -> ResourceSchema {
         vec![attr("enabled", b()).optional()],
     )
     .max(1);
-    resource(
-        "aws_launch_template",
-        Mode::Managed,
-        a,
-        vec![bdm, metadata, nic, tag_spec, profile, monitoring],
-    )
+    let mut blocks = vec![bdm, metadata, nic, tag_spec, profile, monitoring];
+    blocks.extend(super::lt_extra::blocks());
+    resource("aws_launch_template", Mode::Managed, a, blocks)
 }
 
 fn vpc_endpoint() -> ResourceSchema {

@@ -57,6 +57,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
 
     let mut a = vec![
         attr("name", s()).optional().computed().force_new(),
+        attr("name_prefix", s()).optional().computed().force_new(),
         attr("path", s()).optional().default("/").force_new(),
         attr("role", s()).optional(),
     ];
@@ -88,7 +89,8 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     let condition = vec![
         attr("test", s()).required(),
         attr("variable", s()).required(),
-        attr("values", set_s()).required(),
+        // a list: Terraform keeps the order of condition values
+        attr("values", list_s()).required(),
     ];
     let statement = block(
         "statement",
@@ -112,10 +114,10 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         Data,
         vec![
             attr("policy_id", s()).optional(),
-            attr("version", s()).optional().default("2012-10-17"),
-            // JSON documents merged before (source) and after (override) the statements
+            // JSON documents merged before / after the statements (by `Sid`)
             attr("source_policy_documents", list_s()).optional(),
             attr("override_policy_documents", list_s()).optional(),
+            attr("version", s()).optional().default("2012-10-17"),
             attr("id", s()).computed(),
             attr("json", AttrType::Json).computed(),
             attr("minified_json", AttrType::Json).computed(),

@@ -17,7 +17,9 @@ mod iam;
 mod kms;
 mod logs;
 mod lookups;
+mod lt_extra;
 mod network;
+mod node_extra;
 mod remote_state;
 mod subnet_groups;
 mod vpn;
@@ -312,6 +314,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(subnet_groups::schemas());
         all.extend(vpn::schemas());
         all.extend(kms::schemas());
+        all.extend(node_extra::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()

@@ -254,11 +254,22 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         Data,
         vec![
             attr("state", s()).optional(),
+            attr("all_availability_zones", b()).optional(),
+            attr("exclude_names", set_s()).optional(),
+            attr("exclude_zone_ids", set_s()).optional(),
             attr("id", s()).computed(),
             attr("names", list_s()).computed(),
             attr("zone_ids", list_s()).computed(),
+            attr("group_names", set_s()).computed(),
         ],
-        vec![],
+        vec![block(
+            "filter",
+            Nesting::Set,
+            vec![
+                attr("name", s()).required(),
+                attr("values", set_s()).required(),
+            ],
+        )],
     ));
     out.push(resource(
         "aws_region",
