@@ -212,10 +212,15 @@ pub(crate) fn resolve(
             );
             continue;
         };
+        let default = v
+            .default
+            .as_ref()
+            .and_then(|d| literal(d, &files[v.file]).ok());
         if let Some(value) = check_value(
             name,
             v,
             g.value.clone(),
+            default,
             &g.source,
             g.span.clone().or(v.span.clone()),
             diags,
@@ -242,20 +247,28 @@ fn unknown_of(ty: &TypeConstraint) -> Value {
     }
 }
 
+/// `default` is the variable's default value, if it has one: a null given for a variable
+/// declared `nullable = false` takes it, as in Terraform (modules pass `null` to mean "the
+/// default", e.g. terraform-aws-eks's node group sub-modules).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_value(
     name: &str,
     v: &VariableDecl,
     value: Value,
+    default: Option<Value>,
     source: &str,
     at: Option<Span>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Value> {
     if value.is_null() {
+        if let Some(d) = default.filter(|d| !v.nullable && !d.is_null()) {
+            return check_value(name, v, d, None, source, at, diags);
+        }
         if !v.nullable {
             diags.push(
                 Diagnostic::error(format!("variable \"{name}\" must not be null"))
                     .with_detail(format!(
-                        "it is declared `nullable = false` but {source} sets null; {}",
+                        "it is declared `nullable = false` without a default, but {source} sets null; {}",
                         how_to_set(name)
                     ))
                     .with_span(at),

@@ -170,10 +170,15 @@ impl<'s> Walker<'s> {
         let value = if value.is_unknown() {
             value
         } else {
+            let default = v
+                .default
+                .as_ref()
+                .and_then(|d| literal(d, &m.files[v.file]).ok());
             match variables::check_value(
                 name,
                 v,
                 value,
+                default,
                 &source,
                 at.clone().or(v.span.clone()),
                 &mut self.diags,

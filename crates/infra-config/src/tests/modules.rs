@@ -318,3 +318,64 @@ fn evaluate_instance_inside_a_module() {
     assert_eq!(render(&diags), "");
     assert_eq!(outs.keys().collect::<Vec<_>>(), ["prod_vpc", "subnets"]);
 }
+
+/// A module call passing `null` to a `nullable = false` variable gets the variable's
+/// default, as in Terraform (terraform-aws-eks's sub-module calls pass `null` for every
+/// setting the user left out); without a default it is an error at the call.
+#[test]
+fn null_for_a_non_nullable_variable_takes_its_default() {
+    let module = r#"
+variable "name" {
+  type     = string
+  default  = "from-default"
+  nullable = false
+}
+variable "tags" {
+  type     = map(string)
+  default  = {}
+  nullable = false
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = merge(var.tags, { Name = var.name })
+}
+"#;
+    let main = r#"
+module "net" {
+  source = "./modules/net"
+  name   = null
+  tags   = null
+}
+"#;
+    let w = walk_with(
+        &stack(main, &[("modules/net", &[("main.tf", module)])]),
+        planned,
+    );
+    assert_eq!(
+        w.get("module.net.aws_vpc.main").config.get("tags"),
+        &Value::from_json(&serde_json::json!({"Name": "from-default"}))
+    );
+
+    let strict = r#"
+variable "name" {
+  type     = string
+  nullable = false
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = var.name }
+}
+"#;
+    let w = walk_with(
+        &stack(
+            main.replace("  tags   = null\n", "").as_str(),
+            &[("modules/net", &[("main.tf", strict)])],
+        ),
+        planned,
+    );
+    let errs = render(&w.diags);
+    assert!(
+        errs.contains("variable \"name\" must not be null"),
+        "{errs}"
+    );
+}

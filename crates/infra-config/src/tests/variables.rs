@@ -180,7 +180,7 @@ output "pw" {
     check_errors(
         &[("main.tf", main)],
         r#"
-main.tf:11:14: error: variable "strict" must not be null -- it is declared `nullable = false` but its default sets null; set it with `--var strict=...`, in a .tfvars file (`strict = ...`), or with the TF_VAR_strict environment variable; or give the variable a default
+main.tf:11:14: error: variable "strict" must not be null -- it is declared `nullable = false` without a default, but its default sets null; set it with `--var strict=...`, in a .tfvars file (`strict = ...`), or with the TF_VAR_strict environment variable; or give the variable a default
 main.tf:13:1: error: output "pw" refers to the sensitive variable `var.pw` -- add `sensitive = true` to the output block
 "#,
     );
