@@ -61,6 +61,8 @@ pub(crate) struct VariableDecl {
     pub file: usize,
     pub span: Option<Span>,
     pub ty: TypeConstraint,
+    /// The `optional(T, default)` defaults inside `ty`, filled in on conversion.
+    pub type_defaults: infra_lang::TypeDefaults,
     pub default: Option<Expression>,
     pub sensitive: bool,
     pub nullable: bool,

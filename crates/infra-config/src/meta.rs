@@ -137,12 +137,12 @@ pub(crate) fn variable(
         ],
         &["validation"],
     );
-    let ty = match body.get_attribute("type") {
-        Some(a) => infra_lang::parse_type(&a.value, file).unwrap_or_else(|e| {
+    let (ty, type_defaults) = match body.get_attribute("type") {
+        Some(a) => infra_lang::parse_type_with_defaults(&a.value, file).unwrap_or_else(|e| {
             diags.push(e);
-            TypeConstraint::Any
+            (TypeConstraint::Any, Default::default())
         }),
-        None => TypeConstraint::Any,
+        None => (TypeConstraint::Any, Default::default()),
     };
     let _ = literal_string(body, "description", file, diags);
     let mut validations = Vec::new();
@@ -168,6 +168,7 @@ pub(crate) fn variable(
         file: i,
         span: hspan,
         ty,
+        type_defaults,
         default: body.get_attribute("default").map(|a| a.value.clone()),
         sensitive: literal_bool(body, "sensitive", file, false, diags),
         nullable: literal_bool(body, "nullable", file, true, diags),

@@ -278,7 +278,7 @@ pub(crate) fn check_value(
         return Some(Value::Null);
     }
     // a sensitive variable's value is marked from here on; conversion errors hide it
-    match infra_lang::convert(value.mark_if(v.sensitive), &v.ty) {
+    match infra_lang::convert_with_defaults(value.mark_if(v.sensitive), &v.ty, &v.type_defaults) {
         Ok(value) => Some(value),
         Err(why) => {
             diags.push(

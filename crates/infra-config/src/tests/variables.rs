@@ -292,3 +292,58 @@ fn unset_variables_are_unknown_for_validate() {
         "{text}"
     );
 }
+
+/// `optional(T, default)` defaults are filled in for a variable's value, inside maps and
+/// lists of objects too, from any source (a default, a tfvars file, a module call), as
+/// terraform-aws-eks's `addons` and node group maps rely on.
+#[test]
+fn optional_attribute_defaults_are_filled_in() {
+    let main = r#"
+variable "addons" {
+  type = map(object({
+    name           = optional(string)
+    before_compute = optional(bool, false)
+    tags           = optional(map(string), {})
+    timeouts = optional(object({
+      create = optional(string, "20m")
+    }), {})
+  }))
+  default = null
+}
+variable "encryption" {
+  type = object({
+    resources = optional(list(string), ["secrets"])
+  })
+  default = {}
+}
+output "before" {
+  value = { for k, v in var.addons : k => v if v.before_compute }
+}
+output "timeouts" {
+  value = { for k, v in var.addons : k => v.timeouts.create }
+}
+output "resources" {
+  value = var.encryption.resources
+}
+"#;
+    let mut i = input(&[("main.tf", main)]);
+    i.tfvars = vec![file(
+        "terraform.tfvars",
+        "addons = {\n  coredns = {}\n  vpc-cni = { before_compute = true }\n}\n",
+    )];
+    let stack = load_ok(&i);
+    let (eval, diags) = stack.walk(&mut planned);
+    assert_eq!(render(&diags), "");
+    assert_eq!(
+        eval.outputs["before"].value.to_json(),
+        serde_json::json!({"vpc-cni": {"name": null, "before_compute": true, "tags": {}, "timeouts": {"create": "20m"}}})
+    );
+    assert_eq!(
+        eval.outputs["timeouts"].value.to_json(),
+        serde_json::json!({"coredns": "20m", "vpc-cni": "20m"})
+    );
+    assert_eq!(
+        eval.outputs["resources"].value.to_json(),
+        serde_json::json!(["secrets"])
+    );
+}
