@@ -96,6 +96,12 @@ resource "aws_eks_access_policy_association" "this" {
   }
 }
 
+# the cluster's issuer, as terraform-aws-eks reads it for IRSA (moto gives every cluster
+# of a server the same issuer, so the provider below keeps a URL of its own)
+output "issuer" {
+  value = aws_eks_cluster.this.identity[0].oidc[0].issuer
+}
+
 resource "aws_iam_openid_connect_provider" "this" {
   url             = "https://oidc.eks.us-east-1.amazonaws.com/id/${upper(var.name)}"
   client_id_list  = ["sts.amazonaws.com"]
@@ -252,6 +258,24 @@ fn eks_access_entries_policy_associations_and_addons() {
             .map(|k| (format!("{name}-{k}"), f(k)))
             .collect()
     };
+    let issuer = rt().block_on(async {
+        eks()
+            .await
+            .describe_cluster()
+            .name(&name)
+            .send()
+            .await
+            .unwrap()
+            .cluster()
+            .and_then(|c| c.identity())
+            .and_then(|i| i.oidc())
+            .and_then(|o| o.issuer())
+            .map(str::to_string)
+    });
+    let out = ws.run(&["output", "--json"]);
+    let out: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(issuer.is_some());
+    assert_eq!(out["issuer"]["value"].as_str(), issuer.as_deref(), "{out}");
     let (entries, policies, addons) = rt().block_on(seen(&name));
     assert_eq!(entries, roles(&|_| vec!["ops".to_string()]));
     assert_eq!(policies, roles(&|_| views("default")));

@@ -106,6 +106,17 @@ pub(crate) fn cluster_value(c: &Cluster, prior: Option<&Value>) -> Value {
             opt(c.certificate_authority().and_then(|a| a.data())),
         )])]),
     );
+    // `identity[0].oidc[0].issuer`, as the provider exports it
+    m.insert(
+        "identity".into(),
+        Value::List(vec![Value::map([(
+            "oidc",
+            Value::List(vec![Value::map([(
+                "issuer",
+                opt(c.identity().and_then(|i| i.oidc()).and_then(|o| o.issuer())),
+            )])]),
+        )])]),
+    );
     let prior_vpc = prior
         .map(|p| first_block(p, "vpc_config").clone())
         .unwrap_or_default();
@@ -477,6 +488,7 @@ pub(crate) async fn read_data(p: &AwsProvider, args: &Value) -> Result<Value, Pr
             "certificate_authority",
             v.get("certificate_authority").clone(),
         ),
+        ("identity", v.get("identity").clone()),
         ("vpc_config", v.get("vpc_config").clone()),
     ]))
 }

@@ -22,6 +22,8 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     a.extend(tags());
     a.extend(computed(&["arn", "endpoint", "status", "platform_version"]));
     a.push(attr("certificate_authority", list_of_maps()).computed());
+    // `identity[0].oidc[0].issuer`: the OIDC issuer IRSA's provider is made for
+    a.push(attr("identity", AttrType::Any).computed());
     let vpc_config = block(
         "vpc_config",
         Nesting::List,
@@ -238,6 +240,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
             attr("role_arn", s()).computed(),
             attr("tags", map_s()).computed(),
             attr("certificate_authority", list_of_maps()).computed(),
+            attr("identity", AttrType::Any).computed(),
             attr("vpc_config", list_of_maps()).computed(),
         ],
         vec![],
