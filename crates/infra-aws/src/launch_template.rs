@@ -477,22 +477,52 @@ async fn current_tags(
 }
 
 /// The template's name: `name`, else `name_prefix` and a unique suffix, else
-/// `terraform-` and one, as Terraform makes them (26 characters, here from the create's
-/// idempotency token, so a resent create names the same template).
+/// `terraform-` and one, as Terraform makes them (26 characters, here from the end of the
+/// create's idempotency token, `<run>-<hash of the address>`, so a resent create names the
+/// same template and two templates of one run never share a name).
 fn name_of(req: &CreateRequest) -> String {
     if let Some(n) = get_str(&req.config, "name") {
         return n.to_string();
     }
     let prefix = get_str(&req.config, "name_prefix").unwrap_or("terraform-");
-    let suffix: String = req
-        .token
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .chain(std::iter::repeat('0'))
-        .take(26)
-        .collect();
-    format!("{prefix}{suffix}")
+    crate::util::prefixed_name(prefix, &req.token, 128).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+    use infra_model::Address;
+
+    #[test]
+    fn two_prefixed_templates_of_one_run_get_different_names() {
+        let req = |addr: &str| CreateRequest {
+            stack: "s".into(),
+            address: Address::parse(addr).unwrap(),
+            type_name: "aws_launch_template".into(),
+            config: Value::map([("name_prefix", Value::string("example-"))]),
+            token: infra_apply_token(addr),
+            known_ids: vec![],
+        };
+        let a = name_of(&req("module.a.aws_launch_template.this[0]"));
+        let b = name_of(&req("module.b.aws_launch_template.this[0]"));
+        assert!(
+            a.starts_with("example-") && a.len() == "example-".len() + 26,
+            "{a}"
+        );
+        assert_ne!(a, b);
+        // a resent create (same run, same address) names the same template
+        assert_eq!(a, name_of(&req("module.a.aws_launch_template.this[0]")));
+    }
+
+    /// The shape of `infra_apply::token_for`: one run id, then 16 hex of the address's hash.
+    fn infra_apply_token(addr: &str) -> String {
+        let hash = if addr.contains("module.a.") {
+            "0123456789abcdef"
+        } else {
+            "fedcba9876543210"
+        };
+        format!("3f2b9c1e-7d4a-4b8e-9c2f-1a2b3c4d5e6f-{hash}")
+    }
 }
 
 pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
