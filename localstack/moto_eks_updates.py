@@ -65,7 +65,7 @@ from moto_eks_catalogue import describe_addon_versions, describe_cluster_version
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
 # Bumped with every change here: localstack/up replaces a running server of another version.
-VERSION = "infra-moto-ext-7"
+VERSION = "infra-moto-ext-8"
 
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}

@@ -17,6 +17,15 @@ stays InProgress (the cluster UPDATING) like the version updates; moto answered 
 and ignored these fields. VPC and logging changes still go through moto (which replaces the
 whole VPC config). DeleteCluster is refused while deletionProtection is on, as on EKS.
 
+OIDC issuer: each cluster gets its own (`https://oidc.eks.<region>.amazonaws.com/id/<32 hex>`),
+as on EKS; moto gave every cluster of a server the same one.
+
+Cluster security group: EKS makes one for every cluster in the cluster's VPC
+(`eks-cluster-sg-<name>-<digits>`, tagged `kubernetes.io/cluster/<name> = owned`) and
+answers its id as resourcesVpcConfig.clusterSecurityGroupId; moto made none and answered
+none. Here it is made in LocalStack's EC2 (INFRA_LOCALSTACK_ENDPOINT, where the subnets
+are) and deleted with the cluster, as EKS does.
+
 Node groups: CreateNodegroup keeps updateConfig and nodeRepairConfig (moto's handler
 dropped both; nodeRepairConfig reads `enabled: false` unless sent) and has no remoteAccess
 unless sent (moto answered `ec2SshKey: eksKeypair` for every group).
@@ -26,6 +35,8 @@ by UpdateAddon, and DescribePodIdentityAssociation answers each (namespace kube-
 moto 5.2.5 lacks.
 """
 
+import os
+import random
 import uuid
 
 from moto.core.responses import ActionResult
@@ -64,11 +75,75 @@ def _cluster_defaults(cluster, p):
     cluster.kubernetes_network_config = net
 
 
+LOCALSTACK = os.environ.get("INFRA_LOCALSTACK_ENDPOINT")
+
+
+def _ec2(region):
+    import boto3
+
+    return boto3.client(
+        "ec2",
+        endpoint_url=LOCALSTACK,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _make_cluster_security_group(cluster, region):
+    """The security group EKS makes for a cluster, in the VPC of its subnets."""
+    config = cluster.resources_vpc_config
+    subnets = (config or {}).get("subnetIds") or []
+    if not LOCALSTACK or not subnets:
+        return
+    try:
+        ec2 = _ec2(region)
+        vpc = ec2.describe_subnets(SubnetIds=[subnets[0]])["Subnets"][0]["VpcId"]
+        name = f"eks-cluster-sg-{cluster.name}-{random.randint(10**9, 10**10 - 1)}"
+        group = ec2.create_security_group(
+            GroupName=name,
+            Description="EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
+            VpcId=vpc,
+            TagSpecifications=[
+                {
+                    "ResourceType": "security-group",
+                    "Tags": [
+                        {"Key": "Name", "Value": name},
+                        {"Key": f"kubernetes.io/cluster/{cluster.name}", "Value": "owned"},
+                    ],
+                }
+            ],
+        )
+    except Exception:  # noqa: BLE001 - subnets elsewhere (not in LocalStack): as moto was
+        return
+    config["clusterSecurityGroupId"] = group["GroupId"]
+    cluster.cluster_security_group_region = region
+
+
+def _delete_cluster_security_group(cluster):
+    group = ((cluster.resources_vpc_config or {}) if cluster else {}).get("clusterSecurityGroupId")
+    region = getattr(cluster, "cluster_security_group_region", None)
+    if not group or not region or not LOCALSTACK:
+        return
+    try:
+        _ec2(region).delete_security_group(GroupId=group)
+    except Exception:  # noqa: BLE001 - gone already
+        pass
+
+
 def _create_cluster(original):
     def wrapped(self):
         result = original(self)
         cluster = ext._cluster(self.eks_backend, self._get_param("name"))
         _cluster_defaults(cluster, self._get_param)
+        # an issuer of its own, as on EKS (moto gives every cluster of a server the same
+        # one, so a second cluster's IRSA OIDC provider collided with the first's)
+        cluster.identity = {
+            "oidc": {
+                "issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{uuid.uuid4().hex.upper()}"
+            }
+        }
+        _make_cluster_security_group(cluster, self.region)
         return result
 
     return wrapped
@@ -92,7 +167,11 @@ def _update_cluster_config(original):
         if cluster.status != "ACTIVE":
             raise ext._in_use(name, f"Cluster {name} is {cluster.status}; an update is in progress")
         if self._get_param("resourcesVpcConfig") or self._get_param("logging"):
+            group = (cluster.resources_vpc_config or {}).get("clusterSecurityGroupId")
             original(self)  # moto's own: VPC config and logging
+            if group and cluster.resources_vpc_config is not None:
+                # moto replaces the whole VPC config; EKS keeps the cluster's group
+                cluster.resources_vpc_config.setdefault("clusterSecurityGroupId", group)
             kind, params = "EndpointAccessUpdate", [{"type": "ClusterLogging", "value": "see cluster"}]
         else:
             kind, params = "ConfigUpdate", []
@@ -137,7 +216,9 @@ def _delete_cluster(original):
             raise InvalidRequestException(
                 message=f"Cluster {cluster.name} has deletion protection enabled; disable it with UpdateClusterConfig first"
             )
-        return original(self)
+        result = original(self)
+        _delete_cluster_security_group(cluster)
+        return result
 
     return wrapped
 

@@ -251,3 +251,21 @@ fn an_empty_string_is_unset_where_the_provider_stores_unset_strings_as_empty() {
         &[("ipv4_ipam_pool_id", Value::String(String::new()))],
     );
 }
+
+#[test]
+fn a_launch_template_passed_empty_strings_plans_them_unset() {
+    // terraform-aws-eks's node group module passes `image_id = ""` (and more) for what it
+    // leaves to EKS; the template read back has none, so nothing must be planned
+    check(
+        "aws_launch_template",
+        serde_json::json!({"name": "lt", "image_id": "", "kernel_id": "", "instance_type": "m5.large",
+            "block_device_mappings": [{"device_name": "/dev/xvda", "ebs": [{"kms_key_id": "", "volume_size": 20}]}]}),
+        None,
+        &[],
+        &[
+            ("image_id", Value::Null),
+            ("kernel_id", Value::Null),
+            ("instance_type", Value::String("m5.large".into())),
+        ],
+    );
+}

@@ -13,18 +13,20 @@ fn list_of_maps() -> AttrType {
 }
 
 fn launch_template() -> ResourceSchema {
-    // only the name forces a new template: every change of its data is a new version
+    // only the name forces a new template: every change of its data is a new version;
+    // the provider stores an unset string as "" (terraform-aws-eks passes `image_id = ""`
+    // and `ebs_optimized = ""` for what it leaves to EKS), so "" is unset here too
     let mut a = vec![
         attr("name", s()).optional().computed().force_new(),
         attr("name_prefix", s()).optional().computed().force_new(),
-        attr("description", s()).optional(),
+        attr("description", s()).optional().empty_is_null(),
         attr("default_version", n()).optional().computed(),
         attr("update_default_version", b()).optional(),
-        attr("image_id", s()).optional(),
-        attr("instance_type", s()).optional(),
-        attr("key_name", s()).optional(),
-        attr("user_data", s()).optional(),
-        attr("ebs_optimized", s()).optional(),
+        attr("image_id", s()).optional().empty_is_null(),
+        attr("instance_type", s()).optional().empty_is_null(),
+        attr("key_name", s()).optional().empty_is_null(),
+        attr("user_data", s()).optional().empty_is_null(),
+        attr("ebs_optimized", s()).optional().empty_is_null(),
         attr("vpc_security_group_ids", set_s()).optional(),
         attr("security_group_names", set_s()).optional(),
         attr("latest_version", n()).computed(),
@@ -36,11 +38,11 @@ fn launch_template() -> ResourceSchema {
         "ebs",
         Nesting::List,
         vec![
-            attr("delete_on_termination", s()).optional(),
-            attr("encrypted", s()).optional(),
+            attr("delete_on_termination", s()).optional().empty_is_null(),
+            attr("encrypted", s()).optional().empty_is_null(),
             attr("iops", n()).optional().computed(),
-            attr("kms_key_id", s()).optional(),
-            attr("snapshot_id", s()).optional(),
+            attr("kms_key_id", s()).optional().empty_is_null(),
+            attr("snapshot_id", s()).optional().empty_is_null(),
             attr("throughput", n()).optional().computed(),
             attr("volume_size", n()).optional().computed(),
             attr("volume_type", s()).optional().computed(),

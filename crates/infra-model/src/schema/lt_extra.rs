@@ -27,11 +27,11 @@ fn one(name: &'static str, attrs: Vec<AttrSchema>) -> BlockSchema {
 /// Top-level arguments.
 pub(crate) fn attributes() -> Vec<AttrSchema> {
     vec![
-        attr("kernel_id", s()).optional(),
-        attr("ram_disk_id", s()).optional(),
+        attr("kernel_id", s()).optional().empty_is_null(),
+        attr("ram_disk_id", s()).optional().empty_is_null(),
         attr("disable_api_termination", b()).optional(),
         attr("disable_api_stop", b()).optional(),
-        attr("instance_initiated_shutdown_behavior", s()).optional(),
+        attr("instance_initiated_shutdown_behavior", s()).optional().empty_is_null(),
     ]
 }
 
