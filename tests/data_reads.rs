@@ -45,6 +45,21 @@ resource "aws_iam_policy" "vpc" {
   name   = var.name
   policy = data.aws_iam_policy_document.vpc.json
 }
+
+# known at plan (the VPC's configured CIDR) but not before it (no VPC in the state yet):
+# read during apply too, as terraform-aws-eks's add-on versions read with the cluster's
+data "aws_iam_policy_document" "cidr" {
+  statement {
+    sid       = "Cidr"
+    actions   = ["ec2:DescribeVpcs"]
+    resources = ["arn:aws:ec2:us-east-1:000000000000:vpc/${replace(aws_vpc.this.cidr_block, "/", "-")}"]
+  }
+}
+
+resource "aws_iam_policy" "cidr" {
+  name   = "${var.name}-cidr"
+  policy = data.aws_iam_policy_document.cidr.json
+}
 "#;
 
 fn workspace() -> Workspace {
@@ -113,6 +128,34 @@ fn seen(name: &str, label: &str) -> (String, String, String) {
     })
 }
 
+/// The first statement's Resource of the policy named `policy`, as IAM answers it.
+fn policy_resource(policy: &str) -> String {
+    rt().block_on(async {
+        let iam = aws_sdk_iam::Client::new(&sdk_config());
+        let arn = format!("arn:aws:iam::000000000000:policy/{policy}");
+        let p = iam.get_policy().policy_arn(&arn).send().await.unwrap();
+        let version = p
+            .policy()
+            .unwrap()
+            .default_version_id()
+            .unwrap()
+            .to_string();
+        let v = iam
+            .get_policy_version()
+            .policy_arn(&arn)
+            .version_id(version)
+            .send()
+            .await
+            .unwrap();
+        let doc = decode(v.policy_version().unwrap().document().unwrap());
+        let json: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        json["Statement"][0]["Resource"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    })
+}
+
 /// IAM answers documents URL-encoded.
 fn decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -148,6 +191,10 @@ fn a_policy_document_naming_a_changed_vpc_is_read_again_during_apply() {
     let apply = ws.apply();
     assert_eq!(apply.code, 0, "{}", apply.all());
     let (vpc, resource, tag) = seen(&name, "one");
+    assert_eq!(
+        policy_resource(&format!("{name}-cidr")),
+        "arn:aws:ec2:us-east-1:000000000000:vpc/10.81.0.0-16"
+    );
     assert!(
         resource.ends_with(&format!("vpc/{vpc}")),
         "{resource} names {vpc}"

@@ -64,8 +64,11 @@ pub fn make_plan(
             // document naming an OIDC provider's ARN, a replaced log group's ARN), or
             // known but not those it was read with (a renamed resource's name): read
             // during apply, after the change
-            (Some(_), _) => planner.plan_read_during_apply(inst),
-            (None, _) => planner.plan_instance(inst),
+            // not read before planning (its arguments named what the state did not hold
+            // yet, e.g. `coalesce(var.version, aws_eks_cluster.this.version)` before the
+            // cluster exists), known or not now: read during apply, or its computed
+            // attributes would stay unknown
+            (Some(_), _) | (None, _) => planner.plan_read_during_apply(inst),
         }
     });
     if req.destroy {
