@@ -38,7 +38,9 @@ fn launch_template() -> ResourceSchema {
         "ebs",
         Nesting::List,
         vec![
-            attr("delete_on_termination", s()).optional().empty_is_null(),
+            attr("delete_on_termination", s())
+                .optional()
+                .empty_is_null(),
             attr("encrypted", s()).optional().empty_is_null(),
             attr("iops", n()).optional().computed(),
             attr("kms_key_id", s()).optional().empty_is_null(),

@@ -31,7 +31,9 @@ pub(crate) fn attributes() -> Vec<AttrSchema> {
         attr("ram_disk_id", s()).optional().empty_is_null(),
         attr("disable_api_termination", b()).optional(),
         attr("disable_api_stop", b()).optional(),
-        attr("instance_initiated_shutdown_behavior", s()).optional().empty_is_null(),
+        attr("instance_initiated_shutdown_behavior", s())
+            .optional()
+            .empty_is_null(),
     ]
 }
 
