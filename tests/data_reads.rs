@@ -73,8 +73,7 @@ fn workspace() -> Workspace {
 /// client sees them: (the VPC's id, the document's Resource, its tag condition).
 fn seen(name: &str, label: &str) -> (String, String, String) {
     rt().block_on(async {
-        let conf = sdk_config();
-        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let ec2 = aws_sdk_ec2::Client::new(&sdk_config());
         let vpcs = ec2
             .describe_vpcs()
             .filters(
@@ -97,25 +96,7 @@ fn seen(name: &str, label: &str) -> (String, String, String) {
             .map(|v| v.vpc_id().unwrap().to_string())
             .collect();
         assert_eq!(vpc.len(), 1, "one VPC named {name}-{label}: {vpc:?}");
-        let iam = aws_sdk_iam::Client::new(&conf);
-        let arn = format!("arn:aws:iam::000000000000:policy/{name}");
-        let p = iam.get_policy().policy_arn(&arn).send().await.unwrap();
-        let version = p
-            .policy()
-            .unwrap()
-            .default_version_id()
-            .unwrap()
-            .to_string();
-        let v = iam
-            .get_policy_version()
-            .policy_arn(&arn)
-            .version_id(version)
-            .send()
-            .await
-            .unwrap();
-        let doc = v.policy_version().unwrap().document().unwrap().to_string();
-        let doc = decode(&doc);
-        let json: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        let json = policy_document(name).await;
         let st = &json["Statement"][0];
         (
             vpc[0].clone(),
@@ -131,29 +112,33 @@ fn seen(name: &str, label: &str) -> (String, String, String) {
 /// The first statement's Resource of the policy named `policy`, as IAM answers it.
 fn policy_resource(policy: &str) -> String {
     rt().block_on(async {
-        let iam = aws_sdk_iam::Client::new(&sdk_config());
-        let arn = format!("arn:aws:iam::000000000000:policy/{policy}");
-        let p = iam.get_policy().policy_arn(&arn).send().await.unwrap();
-        let version = p
-            .policy()
-            .unwrap()
-            .default_version_id()
-            .unwrap()
-            .to_string();
-        let v = iam
-            .get_policy_version()
-            .policy_arn(&arn)
-            .version_id(version)
-            .send()
-            .await
-            .unwrap();
-        let doc = decode(v.policy_version().unwrap().document().unwrap());
-        let json: serde_json::Value = serde_json::from_str(&doc).unwrap();
-        json["Statement"][0]["Resource"]
+        policy_document(policy).await["Statement"][0]["Resource"]
             .as_str()
             .unwrap_or_default()
             .to_string()
     })
+}
+
+/// The default version's document of the policy named `policy`, as IAM answers it.
+async fn policy_document(policy: &str) -> serde_json::Value {
+    let iam = aws_sdk_iam::Client::new(&sdk_config());
+    let arn = format!("arn:aws:iam::000000000000:policy/{policy}");
+    let p = iam.get_policy().policy_arn(&arn).send().await.unwrap();
+    let version = p
+        .policy()
+        .unwrap()
+        .default_version_id()
+        .unwrap()
+        .to_string();
+    let v = iam
+        .get_policy_version()
+        .policy_arn(&arn)
+        .version_id(version)
+        .send()
+        .await
+        .unwrap();
+    let doc = decode(v.policy_version().unwrap().document().unwrap());
+    serde_json::from_str(&doc).unwrap()
 }
 
 /// IAM answers documents URL-encoded.
