@@ -68,7 +68,7 @@ pub fn make_plan(
             // yet, e.g. `coalesce(var.version, aws_eks_cluster.this.version)` before the
             // cluster exists), known or not now: read during apply, or its computed
             // attributes would stay unknown
-            (Some(_), _) | (None, _) => planner.plan_read_during_apply(inst),
+            _ => planner.plan_read_during_apply(inst),
         }
     });
     if req.destroy {

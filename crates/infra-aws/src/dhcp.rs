@@ -106,7 +106,6 @@ fn configurations(config: &Value) -> Vec<NewDhcpConfiguration> {
                 get_strings(config, attr)
             } else {
                 get_str(config, attr)
-                    .filter(|s| !s.is_empty())
                     .map(|s| vec![s.to_string()])
                     .unwrap_or_default()
             };

@@ -8,43 +8,14 @@ use infra_provider::ProviderError;
 
 use crate::{rejected, string_arg};
 
-/// Parse a Go duration. Negative durations are refused (a sleep cannot be negative).
+/// Parse a Go duration (`infra_model::duration::go_nanos`). Negative durations are refused
+/// (a sleep cannot be negative).
 pub fn parse(s: &str) -> Result<Duration, String> {
     let bad = || format!("invalid duration \"{s}\"; write it like \"30s\", \"2m\" or \"1h30m\"");
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = s.strip_prefix('+').unwrap_or(s);
-    if rest.is_empty() || rest.starts_with('-') {
-        return Err(bad());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let n = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let (num, tail) = rest.split_at(n);
-        if num.is_empty() || num == "." {
-            return Err(bad());
-        }
-        let value: f64 = num.parse().map_err(|_| bad())?;
-        let u = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(u);
-        let scale = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += value * scale;
-        rest = tail;
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| bad())
+    let nanos = infra_model::duration::go_nanos(s).ok_or_else(bad)?;
+    u64::try_from(nanos)
+        .map(Duration::from_nanos)
+        .map_err(|_| bad())
 }
 
 /// The duration in attribute `name` of `v`, if set.

@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod diagnostic;
+pub mod duration;
 pub mod instance;
 pub mod policy;
 pub mod schema;

@@ -20,7 +20,7 @@ pub(super) fn call(a: Args) -> FnResult {
         "timeadd" => {
             let t = parse(&a, 0, "timestamp")?;
             let d = a.string(1, "duration")?;
-            let nanos = duration(&d).ok_or_else(|| {
+            let nanos = infra_model::duration::go_nanos(&d).ok_or_else(|| {
                 a.bad(
                     "duration",
                     format!("\"{d}\" is not a duration (a number and a unit, e.g. \"1h30m\", \"-10m\", \"90s\")"),
@@ -83,49 +83,6 @@ fn offset(o: UtcOffset, colon: bool, utc: &str) -> String {
     let sign = if o.is_negative() { '-' } else { '+' };
     let sep = if colon { ":" } else { "" };
     format!("{sign}{:02}{sep}{:02}", h.unsigned_abs(), m.unsigned_abs())
-}
-
-/// Go's `time.ParseDuration`, in nanoseconds.
-fn duration(s: &str) -> Option<i128> {
-    let (neg, mut rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let num = &rest[..num_len];
-        if num.is_empty() || num == "." {
-            return None;
-        }
-        let n: f64 = num.parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += n * scale;
-    }
-    let nanos = total.round() as i128;
-    Some(if neg { -nanos } else { nanos })
 }
 
 const MONTHS: [&str; 12] = [
