@@ -120,6 +120,9 @@ pub struct StackInput {
     pub module_manifest: Option<ModuleManifest>,
     /// The root stack directory as an absolute path, only to explain unresolved sources.
     pub root_dir: Option<String>,
+    /// The directory infra was run from, as an absolute path: `path.cwd` (Terraform's
+    /// "original working directory"). `None` (tests) evaluates `path.cwd` to `"."`.
+    pub cwd: Option<String>,
     /// `validate`: a root variable that is given no value is an unknown value of its
     /// declared type (as in Terraform's `validate`), not an error.
     pub unset_variables_unknown: bool,
@@ -164,6 +167,8 @@ pub struct Stack {
     pub(crate) imports: Vec<ImportBlock>,
     /// What the file functions may read (see [`StackInput::data_files`]).
     pub(crate) data_files: std::sync::Arc<infra_lang::Files>,
+    /// `path.cwd` (see [`StackInput::cwd`]).
+    pub(crate) cwd: String,
 }
 
 /// Load a stack: parse, lower, resolve variables, check schemas and references, build the
@@ -199,6 +204,7 @@ fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> 
         graph,
         imports: Vec::new(),
         data_files: input.data_files.clone(),
+        cwd: input.cwd.clone().unwrap_or_else(|| ".".to_string()),
     };
     stack.provider = provider_eval::provider(&stack, diags);
     stack.imports = imports::imports(&stack, diags);

@@ -379,3 +379,38 @@ resource "aws_vpc" "main" {
         "{errs}"
     );
 }
+
+#[test]
+fn path_cwd_is_the_working_directory_in_every_module() {
+    let mut i = stack(
+        r#"
+module "net" {
+  source = "./modules/net"
+}
+output "root" {
+  value = [basename(path.cwd), path.root, path.module]
+}
+output "child" {
+  value = module.net.paths
+}
+"#,
+        &[(
+            "modules/net",
+            &[(
+                "main.tf",
+                r#"output "paths" {
+  value = [basename(path.cwd), path.root, path.module]
+}"#,
+            )],
+        )],
+    );
+    i.cwd = Some("/home/ops/eks-auto-mode".into());
+    let w = walk_with(&i, planned);
+    assert_eq!(render(&w.diags), "");
+    let list = |v: &[&str]| Value::List(v.iter().map(|s| Value::from(*s)).collect());
+    assert_eq!(w.output("root"), &list(&["eks-auto-mode", ".", "."]));
+    assert_eq!(
+        w.output("child"),
+        &list(&["eks-auto-mode", ".", "modules/net"])
+    );
+}
