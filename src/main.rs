@@ -18,6 +18,11 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::printer::Printer;
 
+/// mimalloc instead of the system allocator: the engine allocates and frees millions of
+/// small strings and maps per plan (docs/benchmarks.md, "Engine profile").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An outcome that has already been reported to the user; only the exit code is left.
 #[derive(Debug)]
 pub struct Reported(pub u8);
