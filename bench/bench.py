@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -123,6 +124,12 @@ def scale(infra, sizes, runs, records):
                     fig.update(measure.instructions(engine, env=emu.env))
                 records.append({"kind": "scale", "scenario": "engine plan", "resources": n, "run": i, **fig})
                 log(f"scale {n}: engine-only plan {fig['wall_s']} s, {fig['max_rss_mb']} MB")
+            keep = os.environ.get("BENCH_KEEP_STATE")
+            if keep:
+                # a converged state to profile the engine on later, without the emulator
+                Path(keep).mkdir(parents=True, exist_ok=True)
+                with sqlite3.connect(state) as src, sqlite3.connect(f"{keep}/scale-{n}.db") as dst:
+                    src.backup(dst)
             size = os.path.getsize(state)
             wal = Path(state + "-wal")
             size += wal.stat().st_size if wal.exists() else 0
