@@ -45,6 +45,7 @@ mod public_constructs;
 mod recovery;
 mod registry_modules;
 mod remote_state;
+mod removed_blocks;
 mod secrets;
 mod torture;
 mod torture_env;

@@ -111,6 +111,9 @@ async fn plan_and_apply(
             &prepared.plan.moves(),
         )
         .await?;
+        // `removed` blocks with destroy = false: the rows go, the objects stay
+        crate::engine::moved::forget_in_state(&session.store, &session.stack, &prepared.plan)
+            .await?;
         record_imports(&session, &prepared.refreshed, &printer).await?;
         // write back what refresh learned, so the state matches the cloud
         for record in &prepared.refreshed.changed {
@@ -227,6 +230,7 @@ async fn apply_saved(
         let plan = file.plan()?;
         crate::engine::moved::rename_in_state(&session.store, &session.stack, &plan.moves())
             .await?;
+        crate::engine::moved::forget_in_state(&session.store, &session.stack, &plan).await?;
         let (provider, prior, data) = or_interrupted(&mut signals, &printer, async {
             let provider =
                 session::provider(loaded.stack.provider().region.clone(), &session).await?;
@@ -400,6 +404,7 @@ async fn execute(
         "skipped": report.skipped.iter().map(|s| s.address.to_string()).collect::<Vec<_>>(),
         "api_calls": provider.api_calls().0,
         "moved": plan.moves().iter().map(|(o, n)| format!("{o} -> {n}")).collect::<Vec<_>>(),
+        "forgotten": plan.forgets().iter().map(|c| c.address.to_string()).collect::<Vec<_>>(),
     });
     history.serial = session.store.stack(&session.stack).await?.serial;
     history.finished_at = std::time::SystemTime::now().into();
@@ -446,10 +451,14 @@ async fn execute(
         printer.out(api_calls_line(&calls));
         return Ok(1);
     }
+    let forgotten = match plan.forgets().len() {
+        0 => String::new(),
+        n => format!(", {n} forgotten (left in AWS)"),
+    };
     let done = if operation == "destroy" {
-        format!("Destroy complete! Resources: {destroy} destroyed.")
+        format!("Destroy complete! Resources: {destroy} destroyed{forgotten}.")
     } else {
-        format!("Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed.")
+        format!("Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed{forgotten}.")
     };
     printer.out(format!("\n{}", printer.green(&done)));
     if operation == "apply" {

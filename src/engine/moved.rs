@@ -1,4 +1,4 @@
-//! `moved` blocks at plan and apply time. Planning renames the refreshed prior instances
+//! `moved` and `removed` blocks at plan and apply time. Planning renames the refreshed prior instances
 //! in memory ([`apply_moves`]; the planner then records each old address as the change's
 //! `previous_address`); apply renames the state rows, one transaction each, before it
 //! runs the graph ([`rename_in_state`]), from the plan's own record of the moves, so a
@@ -67,6 +67,22 @@ pub fn apply_moves(
         rename_text(a);
     }
     (renames, diags)
+}
+
+/// Drop the state rows of the objects the plan forgets (`removed` blocks with
+/// `destroy = false`), one transaction each, before the graph runs: nothing is called in
+/// AWS. A row already gone (a rerun after an interruption) is skipped.
+pub async fn forget_in_state(
+    store: &Store,
+    stack: &str,
+    plan: &infra_plan::Plan,
+) -> anyhow::Result<()> {
+    for c in plan.forgets() {
+        store
+            .remove_resource(stack, &c.address.to_string(), c.deposed.as_deref())
+            .await?;
+    }
+    Ok(())
 }
 
 /// Rename the state rows of the plan's moves (`(old, new)`), one transaction each. A row

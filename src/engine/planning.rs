@@ -43,6 +43,12 @@ pub fn make_plan(
         targets: req.targets.clone(),
         replace: req.replace.clone(),
         destroy: req.destroy,
+        removed: loaded
+            .stack
+            .removed_blocks()
+            .into_iter()
+            .map(|r| (r.from, r.destroy))
+            .collect(),
     };
     let mut planner = Planner::new(opts, refreshed.prior.clone());
     for addr in &refreshed.deleted_outside {

@@ -109,6 +109,8 @@ pub(crate) struct Declarations {
     pub imports: Vec<crate::imports::ImportDecl>,
     /// `moved` blocks, endpoints with this module's path.
     pub moved: Vec<crate::moved::MovedBlock>,
+    /// `removed` blocks, `from` with this module's path.
+    pub removed: Vec<crate::removed::RemovedBlock>,
     /// `check` blocks (their scoped `data` blocks are in `resources`).
     pub checks: Vec<crate::conditions::CheckDecl>,
 }
@@ -177,6 +179,7 @@ pub(crate) fn lower(
         }
     }
     crate::moved::check(&d.moved, diags);
+    crate::removed::check(&d, diags);
     d
 }
 
@@ -191,6 +194,7 @@ const TOP_BLOCKS: &[&str] = &[
     "module",
     "import",
     "moved",
+    "removed",
     "check",
 ];
 
@@ -262,7 +266,14 @@ fn lower_block(
             if name != "aws" {
                 diags.push(
                     Diagnostic::error(format!("unsupported provider `{name}`"))
-                        .with_detail(format!("infra supports the `aws` provider and, built in, {}", infra_model::schema::BUILTIN_PROVIDERS.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")))
+                        .with_detail(format!(
+                            "infra supports the `aws` provider and, built in, {}",
+                            infra_model::schema::BUILTIN_PROVIDERS
+                                .iter()
+                                .map(|p| format!("`{p}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
                         .with_span(hspan),
                 );
                 return;
@@ -356,18 +367,29 @@ fn lower_block(
             let mut asserts = Vec::new();
             for a in block.body.attributes() {
                 diags.push(
-                    Diagnostic::error(format!("unknown argument `{}` in a check block", a.key.as_str()))
-                        .with_detail("a check block holds `assert` blocks and at most one `data` block")
-                        .with_span(attr_span(file, a)),
+                    Diagnostic::error(format!(
+                        "unknown argument `{}` in a check block",
+                        a.key.as_str()
+                    ))
+                    .with_detail("a check block holds `assert` blocks and at most one `data` block")
+                    .with_span(attr_span(file, a)),
                 );
             }
             for b in block.body.blocks() {
                 match b.ident.as_str() {
-                    "assert" => asserts.extend(crate::conditions::lower(crate::conditions::Kind::Assert, i, file, b, diags)),
+                    "assert" => asserts.extend(crate::conditions::lower(
+                        crate::conditions::Kind::Assert,
+                        i,
+                        file,
+                        b,
+                        diags,
+                    )),
                     "data" => lower_block(d, i, file, b, diags),
                     other => diags.push(
                         Diagnostic::error(format!("unexpected block `{other}` in a check block"))
-                            .with_detail("a check block holds `assert` blocks and at most one `data` block")
+                            .with_detail(
+                                "a check block holds `assert` blocks and at most one `data` block",
+                            )
                             .with_span(header_span(file, b)),
                     ),
                 }
@@ -379,7 +401,8 @@ fn lower_block(
                         .with_span(hspan),
                 );
             }
-            d.checks.push(crate::conditions::CheckDecl { name, asserts });
+            d.checks
+                .push(crate::conditions::CheckDecl { name, asserts });
         }
         "resource" | "data" => {
             let mode = if block.ident.as_str() == "resource" {
@@ -451,15 +474,27 @@ fn lower_block(
         }
         "import" => crate::imports::lower(d, i, file, block, diags),
         "moved" => {
-            if expect_labels(file, block, 0, "moved { from = aws_vpc.old  to = aws_vpc.new }", diags) {
+            if expect_labels(
+                file,
+                block,
+                0,
+                "moved { from = aws_vpc.old  to = aws_vpc.new }",
+                diags,
+            ) {
                 crate::moved::lower(d, file, block, diags);
             }
         }
-        other @ "removed" => diags.push(
-            Diagnostic::error(format!("`{other}` blocks are not supported yet"))
-                .with_detail("remove the block; `infra state rm ADDRESS` forgets an object without destroying it")
-                .with_span(hspan),
-        ),
+        "removed" => {
+            if expect_labels(
+                file,
+                block,
+                0,
+                "removed { from = aws_vpc.old  lifecycle { destroy = false } }",
+                diags,
+            ) {
+                crate::removed::lower(d, file, block, diags);
+            }
+        }
         other => {
             let mut d = Diagnostic::error(format!("unknown block type `{other}`")).with_span(hspan);
             d = match schema::did_you_mean(other, TOP_BLOCKS.iter().copied()) {

@@ -72,6 +72,7 @@ mod provider_eval;
 mod refs;
 mod registry;
 mod remote_state;
+mod removed;
 mod scope;
 mod stack_eval;
 mod statics;
@@ -94,6 +95,7 @@ pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
 pub use moved::{resolve_moves, MovedBlock};
 pub use registry::{ManifestRecord, ModuleManifest, MANIFEST_PATH};
+pub use removed::RemovedBlock;
 
 /// Everything [`load`] needs, read by [`fs::read_stack`] (or built by tests).
 #[derive(Debug, Clone, Default)]
@@ -251,6 +253,14 @@ impl Stack {
         self.modules
             .values()
             .flat_map(|m| m.decls.moved.iter().cloned())
+            .collect()
+    }
+
+    /// Every module's `removed` blocks, root first (`from` carries the module path).
+    pub fn removed_blocks(&self) -> Vec<RemovedBlock> {
+        self.modules
+            .values()
+            .flat_map(|m| m.decls.removed.iter().cloned())
             .collect()
     }
 

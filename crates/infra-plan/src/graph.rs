@@ -29,7 +29,7 @@ fn forward_kind(a: Action) -> Option<StepKind> {
         }
         Action::Update => Some(StepKind::Update),
         Action::Read => Some(StepKind::Read),
-        Action::NoOp | Action::Delete => None,
+        Action::NoOp | Action::Delete | Action::Forget => None,
     }
 }
 

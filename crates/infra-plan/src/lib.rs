@@ -41,6 +41,8 @@ mod targets;
 #[cfg(test)]
 mod moved_tests;
 #[cfg(test)]
+mod removed_tests;
+#[cfg(test)]
 mod render_tests;
 
 pub use diff::{attr_equal, diff, value_equal, AttrChange};
@@ -70,6 +72,8 @@ pub enum Action {
     Delete,
     /// Data source read during apply (its arguments were unknown at plan time).
     Read,
+    /// Dropped from the state, left in AWS (a `removed` block with `destroy = false`).
+    Forget,
 }
 
 impl Action {
@@ -83,6 +87,7 @@ impl Action {
             Action::CreateThenDelete => &["create", "delete"],
             Action::Delete => &["delete"],
             Action::Read => &["read"],
+            Action::Forget => &["forget"],
         }
     }
     pub fn is_replace(self) -> bool {
@@ -189,6 +194,15 @@ impl Plan {
             .collect()
     }
 
+    /// The objects the plan forgets (`removed` blocks with `destroy = false`): apply drops
+    /// their state rows before it runs the graph and leaves them in AWS.
+    pub fn forgets(&self) -> Vec<&ResourceChange> {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Forget)
+            .collect()
+    }
+
     /// `(to add, to change, to destroy)` as Terraform counts them.
     pub fn summary(&self) -> (usize, usize, usize) {
         let mut s = (0, 0, 0);
@@ -201,7 +215,7 @@ impl Plan {
                     s.2 += 1
                 }
                 Action::Delete => s.2 += 1,
-                Action::NoOp | Action::Read => {}
+                Action::NoOp | Action::Read | Action::Forget => {}
             }
         }
         s

@@ -95,6 +95,7 @@ fn action_name(a: Action) -> &'static str {
         Action::CreateThenDelete => "create_then_delete",
         Action::Delete => "delete",
         Action::Read => "read",
+        Action::Forget => "forget",
     }
 }
 
@@ -107,6 +108,7 @@ fn parse_action(s: &str) -> Result<Action, String> {
         Action::CreateThenDelete,
         Action::Delete,
         Action::Read,
+        Action::Forget,
     ]
     .into_iter()
     .find(|a| action_name(*a) == s)

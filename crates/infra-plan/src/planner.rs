@@ -21,6 +21,7 @@ pub mod reasons {
     pub const REPLACE_REQUESTED: &str = "replacement requested";
     pub const NOT_IN_CONFIG: &str = "no longer in configuration";
     pub const CANNOT_UPDATE: &str = "a change to an attribute forces replacement";
+    pub const REMOVED_FORGET: &str = "a removed block with destroy = false";
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +34,11 @@ pub struct PlanOptions {
     pub replace: Vec<Address>,
     /// `destroy` / `plan --destroy`: delete everything.
     pub destroy: bool,
+    /// The `removed` blocks, `(from, destroy)`, outermost module first: an object in the
+    /// state but not in the configuration that the first covering block (`from` selects
+    /// it) says `destroy = false` of is forgotten ([`Action::Forget`]), not deleted, in a
+    /// destroy plan too.
+    pub removed: Vec<(Address, bool)>,
 }
 
 pub struct Planner {
@@ -309,6 +315,19 @@ impl Planner {
             } else {
                 Lifecycle::default()
             };
+            let forget = !self.desired.contains_key(&addr)
+                && self
+                    .opts
+                    .removed
+                    .iter()
+                    .find(|(from, _)| from.selects(&addr))
+                    .is_some_and(|(_, destroy)| !destroy);
+            if forget {
+                let mut c = delete_change(p, Some(reasons::REMOVED_FORGET.to_string()), lifecycle);
+                c.action = Action::Forget;
+                changes.push(c);
+                continue;
+            }
             let reason = (!destroy).then(|| reasons::NOT_IN_CONFIG.to_string());
             changes.push(delete_change(p, reason, lifecycle));
         }
@@ -317,7 +336,10 @@ impl Planner {
         }
         // deletes show their prior attributes: mark them as the configuration (if any)
         // and the schema say
-        for c in changes.iter_mut().filter(|c| c.action == Action::Delete) {
+        for c in changes
+            .iter_mut()
+            .filter(|c| matches!(c.action, Action::Delete | Action::Forget))
+        {
             let marks = Marks::of(
                 self.desired
                     .get(&c.address)

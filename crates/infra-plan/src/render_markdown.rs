@@ -31,11 +31,15 @@ pub fn render_markdown(plan: &Plan, title: &str, footer: &str) -> String {
     } else {
         let _ = writeln!(
             s,
-            "{add} to add, {change} to change, {destroy} to destroy{}\n",
+            "{add} to add, {change} to change, {destroy} to destroy{}{}\n",
             if replaced > 0 {
                 format!(" ({replaced} replaced)")
             } else {
                 String::new()
+            },
+            match plan.forgets().len() {
+                0 => String::new(),
+                n => format!(", {n} to forget (left in AWS)"),
             }
         );
     }
@@ -50,12 +54,15 @@ pub fn render_markdown(plan: &Plan, title: &str, footer: &str) -> String {
         }
         s.push('\n');
     }
-    let groups: [Group; 5] = [
+    let groups: [Group; 6] = [
         ("Replace", Action::is_replace),
         ("Destroy", |a| a == Action::Delete),
         ("Create", |a| a == Action::Create),
         ("Update in place", |a| a == Action::Update),
         ("Read during apply", |a| a == Action::Read),
+        ("Forget (stays in AWS, leaves the state)", |a| {
+            a == Action::Forget
+        }),
     ];
     for (name, pick) in groups {
         let items: Vec<&&ResourceChange> = shown.iter().filter(|c| pick(c.action)).collect();

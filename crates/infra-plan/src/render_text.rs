@@ -72,8 +72,12 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
             o.raw(0, "");
         }
         let (add, change, destroy) = plan.summary();
+        let forget = match plan.forgets().len() {
+            0 => String::new(),
+            n => format!(", {n} to forget"),
+        };
         let summary = o.bold(&format!(
-            "Plan: {add} to add, {change} to change, {destroy} to destroy."
+            "Plan: {add} to add, {change} to change, {destroy} to destroy{forget}."
         ));
         o.raw(0, &summary);
     }
@@ -140,6 +144,7 @@ fn render_change(o: &mut Out, c: &ResourceChange) {
         Action::Delete => "will be destroyed",
         Action::Read => "will be read during apply",
         Action::NoOp => "has no changes",
+        Action::Forget => "will no longer be managed by infra",
     };
     let header = match (&c.previous_address, c.action) {
         (Some(p), Action::NoOp) => o.bold(&format!("# {p} has moved to {addr}")),
@@ -155,6 +160,9 @@ fn render_change(o: &mut Out, c: &ResourceChange) {
             Some(format!("because {} is not in configuration", c.address))
         }
         Some(reasons::DELETED_OUTSIDE) => Some("because it was deleted outside infra".to_string()),
+        Some(reasons::REMOVED_FORGET) => Some(
+            "because of a removed block with destroy = false: it stays in AWS, only the state forgets it".to_string(),
+        ),
         Some(r) => Some(format!("because {r}")),
     };
     if let Some(b) = because {
@@ -168,6 +176,7 @@ fn render_change(o: &mut Out, c: &ResourceChange) {
         Action::Delete => "-",
         Action::Read => "<=",
         Action::NoOp => " ",
+        Action::Forget => ".",
     };
     let kw = if c.address.mode == Mode::Data {
         "data"
@@ -181,6 +190,17 @@ fn render_change(o: &mut Out, c: &ResourceChange) {
         "{pad}{sym_s} {kw} \"{}\" \"{}\" {{",
         c.address.type_name, c.address.name
     );
+    if c.action == Action::Forget {
+        // nothing changes in AWS: name the object, not every attribute as a delete would
+        let id = c
+            .before
+            .as_ref()
+            .map(|b| b.get("id"))
+            .unwrap_or(&Value::Null);
+        o.raw(8, &format!("id = {}", inline(id)));
+        o.raw(4, "}");
+        return;
+    }
     let blocks: &[BlockSchema] = lookup(c.address.mode, &c.address.type_name)
         .map(|s| s.blocks.as_slice())
         .unwrap_or(&[]);

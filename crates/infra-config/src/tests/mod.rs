@@ -7,6 +7,7 @@ mod module_errors;
 mod modules;
 mod moved;
 mod registry;
+mod removed;
 mod sensitive;
 mod variables;
 mod walk;
