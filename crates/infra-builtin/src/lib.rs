@@ -1,6 +1,7 @@
 //! The small non-AWS providers that real configurations use for small things, built in:
 //! `null_resource`, Terraform's `terraform_data`, `time_sleep`, `time_static`,
-//! `random_id`, `random_string`, `random_password`, and the data sources
+//! `random_id`, `random_string`, `random_password`, `random_uuid`, `random_integer`,
+//! `random_shuffle`, `random_pet`, and the data sources
 //! `tls_certificate` and `cloudinit_config` (schemas in `infra_model::schema::builtin`).
 //!
 //! None of them has a cloud object: a resource's state is what its create computed
@@ -19,6 +20,7 @@ pub mod cloudinit;
 pub mod duration;
 mod null;
 pub mod random;
+mod random_more;
 mod time_types;
 pub mod tls;
 
@@ -94,6 +96,10 @@ impl Provider for Builtin {
             "random_string" | "random_password" => {
                 random::random_string(config, req.type_name == "random_password")
             }
+            "random_uuid" => Ok(random_more::random_uuid(config)),
+            "random_integer" => random_more::random_integer(config),
+            "random_shuffle" => random_more::random_shuffle(config),
+            "random_pet" => random_more::random_pet(config),
             other => Err(unsupported(other)),
         }
     }
@@ -161,6 +167,8 @@ impl Provider for Builtin {
                 config,
                 type_name == "random_password",
             ))),
+            "random_uuid" => random_more::import_random_uuid(import_id, config).map(Some),
+            "random_integer" => random_more::import_random_integer(import_id, config).map(Some),
             other => Err(rejected(format!(
                 "`{other}` cannot be imported: it has no object outside the state; remove the import and let apply create it"
             ))),

@@ -4,7 +4,8 @@
 //!
 //! Names, defaults and force-new marks are the providers' own (terraform-provider-null
 //! `null_resource`, terraform-provider-time `time_sleep`/`time_static`,
-//! terraform-provider-random `random_id`/`random_string`/`random_password`,
+//! terraform-provider-random `random_id`/`random_string`/`random_password`/`random_uuid`/
+//! `random_integer`/`random_shuffle`/`random_pet`,
 //! terraform-provider-tls `data.tls_certificate`, terraform-provider-cloudinit
 //! `data.cloudinit_config`).
 
@@ -126,6 +127,64 @@ fn random_string_like(type_name: &'static str, sensitive: bool) -> ResourceSchem
     )
 }
 
+fn random_uuid() -> ResourceSchema {
+    let mut a = vec![keepers("keepers")];
+    a.extend(computed(&["result"]));
+    resource("random_uuid", Managed, a, vec![])
+}
+
+fn random_integer() -> ResourceSchema {
+    resource(
+        "random_integer",
+        Managed,
+        vec![
+            keepers("keepers"),
+            attr("min", n()).required().force_new(),
+            attr("max", n()).required().force_new(),
+            attr("seed", s()).optional().force_new(),
+            attr("result", n()).computed(),
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    )
+}
+
+fn random_shuffle() -> ResourceSchema {
+    resource(
+        "random_shuffle",
+        Managed,
+        vec![
+            keepers("keepers"),
+            attr("input", AttrType::List(Box::new(AttrType::String)))
+                .required()
+                .force_new(),
+            attr("result_count", n()).optional().force_new(),
+            attr("seed", s()).optional().force_new(),
+            attr("result", AttrType::List(Box::new(AttrType::String))).computed(),
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    )
+}
+
+fn random_pet() -> ResourceSchema {
+    resource(
+        "random_pet",
+        Managed,
+        vec![
+            keepers("keepers"),
+            attr("length", n())
+                .optional()
+                .default(Value::Number(2.0))
+                .force_new(),
+            attr("prefix", s()).optional().force_new(),
+            attr("separator", s()).optional().default("-").force_new(),
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    )
+}
+
 fn tls_certificate() -> ResourceSchema {
     resource(
         "tls_certificate",
@@ -179,6 +238,10 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         random_id(),
         random_string_like("random_string", false),
         random_string_like("random_password", true),
+        random_uuid(),
+        random_integer(),
+        random_shuffle(),
+        random_pet(),
         tls_certificate(),
         cloudinit_config(),
     ]
