@@ -38,6 +38,7 @@ mod faults_env;
 mod holders;
 mod ignore_changes;
 mod import;
+mod import_for_each;
 mod ipv6_only;
 mod language;
 mod network;

@@ -2,6 +2,7 @@
 
 mod conditions;
 mod errors;
+mod imports;
 mod language;
 mod module_errors;
 mod modules;
