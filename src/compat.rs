@@ -222,7 +222,7 @@ const OTHER_PROVIDERS: &[(&str, &str)] = &[
     ("cloudinit", "built in: data source `cloudinit_config`: the MIME multi-part document byte for byte as the provider renders it (id = its CRC-32); with `gzip = true` the gzip stream is valid but compressed by another deflate implementation, so its bytes differ from Terraform's. The deprecated `cloudinit_config` resource is not supported"),
     ("kubernetes", "not supported: a `provider \"kubernetes\"` block or a `kubernetes_*` resource is an error naming it; manage in-cluster objects with kubectl or Helm after apply"),
     ("helm", "not supported (same error); install charts after apply"),
-    ("http", "not supported (same error)"),
+    ("http", "built in: data source `http` (`url`, `method` GET/HEAD/POST, `request_headers`, `request_body`, `request_timeout_ms`, `retry` of connection failures and 5xx, `insecure`, `ca_cert_pem`): `status_code`, `response_headers` (Go's canonical names, repeated values joined with \", \"), `response_body` (and the deprecated `body`), `response_body_base64`; a non-2xx status is not an error, as in the provider (check it in a postcondition). Read before planning like any data source, and again during apply when its arguments change. Client certificates are not supported; bodies over 16 MiB are an error"),
     ("local", "not supported (same error): infra manages cloud resources and writes no local files"),
 ];
 

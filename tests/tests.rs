@@ -5,6 +5,7 @@ mod common;
 
 mod bad_input;
 mod bad_input_corpus;
+mod builtin_http;
 mod builtin_random;
 mod builtin_types;
 mod ci_scripts;

@@ -1,7 +1,7 @@
 //! The small non-AWS providers that real configurations use for small things, built in:
 //! `null_resource`, Terraform's `terraform_data`, `time_sleep`, `time_static`,
 //! `random_id`, `random_string`, `random_password`, `random_uuid`, `random_integer`,
-//! `random_shuffle`, `random_pet`, and the data sources
+//! `random_shuffle`, `random_pet`, and the data sources `http`,
 //! `tls_certificate` and `cloudinit_config` (schemas in `infra_model::schema::builtin`).
 //!
 //! None of them has a cloud object: a resource's state is what its create computed
@@ -18,6 +18,7 @@ use infra_provider::{ApiCalls, CreateRequest, ErrorKind, Provider, ProviderError
 
 pub mod cloudinit;
 pub mod duration;
+mod http;
 mod null;
 pub mod random;
 mod random_more;
@@ -179,6 +180,7 @@ impl Provider for Builtin {
         match type_name {
             "cloudinit_config" => cloudinit::read(args),
             "tls_certificate" => tls::read(args, &self.extra_roots).await,
+            "http" => http::read(args, &self.extra_roots).await,
             other => Err(unsupported(other)),
         }
     }

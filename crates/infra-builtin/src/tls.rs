@@ -174,7 +174,7 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-fn client_config(
+pub(crate) fn client_config(
     verify: bool,
     extra_roots: &[Vec<u8>],
 ) -> Result<rustls::ClientConfig, ProviderError> {

@@ -14,12 +14,14 @@ use crate::Mode::{Data, Managed};
 
 /// Providers whose types `infra` implements itself: their `provider` blocks and
 /// `required_providers` entries are accepted (and have nothing to configure).
-pub const BUILTIN_PROVIDERS: &[&str] = &["null", "time", "random", "tls", "cloudinit"];
+pub const BUILTIN_PROVIDERS: &[&str] = &["null", "time", "random", "tls", "cloudinit", "http"];
 
 /// Whether `type_name` (a resource type or data source) is one of the built-in types
 /// rather than an AWS one.
 pub fn is_builtin(type_name: &str) -> bool {
+    // the http provider's one type is named after the provider itself
     type_name == "terraform_data"
+        || type_name == "http"
         || BUILTIN_PROVIDERS.iter().any(|p| {
             type_name
                 .strip_prefix(p)
@@ -203,6 +205,41 @@ fn tls_certificate() -> ResourceSchema {
     )
 }
 
+fn http() -> ResourceSchema {
+    let retry = block(
+        "retry",
+        Nesting::List,
+        vec![
+            attr("attempts", n()).optional(),
+            attr("min_delay_ms", n()).optional(),
+            attr("max_delay_ms", n()).optional(),
+        ],
+    )
+    .max(1);
+    resource(
+        "http",
+        Data,
+        vec![
+            attr("url", s()).required(),
+            attr("method", s()).optional(),
+            attr("request_headers", map_s()).optional(),
+            attr("request_body", s()).optional(),
+            attr("request_timeout_ms", n()).optional(),
+            attr("insecure", b()).optional(),
+            attr("ca_cert_pem", s()).optional(),
+            attr("client_cert_pem", s()).optional(),
+            attr("client_key_pem", s()).optional(),
+            attr("response_body", s()).computed(),
+            attr("body", s()).computed(),
+            attr("response_body_base64", s()).computed(),
+            attr("status_code", n()).computed(),
+            attr("response_headers", map_s()).computed(),
+            attr("id", s()).computed(),
+        ],
+        vec![retry],
+    )
+}
+
 fn cloudinit_config() -> ResourceSchema {
     let part = block(
         "part",
@@ -244,6 +281,7 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         random_pet(),
         tls_certificate(),
         cloudinit_config(),
+        http(),
     ]
 }
 
