@@ -31,7 +31,7 @@ checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 import functools
 import os
 
-VERSION = "infra-localstack-patches-3"
+VERSION = "infra-localstack-patches-4"
 
 
 def _configs(params):
@@ -103,7 +103,31 @@ def _autoscaling_service():
     return Service("autoscaling", skeleton=Skeleton(spec, table))
 
 
+def _keep_mixed_policy():
+    import copy
+
+    from moto.autoscaling.models import FakeAutoScalingGroup
+
+    update = FakeAutoScalingGroup.update
+
+    @functools.wraps(update)
+    def update_keeping_policy(self, *args, **kwargs):
+        given = any(
+            kwargs.get(k) for k in ("mixed_instances_policy", "launch_template", "launch_config_name")
+        )
+        if not given and self.mixed_instances_policy:
+            policy = copy.deepcopy(self.mixed_instances_policy)
+            spec = policy.get("LaunchTemplate", {}).get("LaunchTemplateSpecification", {})
+            if spec.get("LaunchTemplateId"):
+                spec.pop("LaunchTemplateName", None)
+            kwargs["mixed_instances_policy"] = policy
+        return update(self, *args, **kwargs)
+
+    FakeAutoScalingGroup.update = update_keeping_policy
+
+
 def _patch_autoscaling():
+    _keep_mixed_policy()
     from localstack.services.plugins import ServicePluginAdapter
     from localstack.services.plugins import ServicePluginManager
 

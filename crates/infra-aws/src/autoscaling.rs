@@ -396,22 +396,18 @@ pub(crate) fn check_supported(address: &str, c: &Value) -> Result<(), ProviderEr
     Ok(())
 }
 
+/// A launch template specification: by id when one is given, else by name (AWS refuses
+/// a specification with both, which is what a group's read value holds).
 fn spec_request(v: &Value, id_key: &str, name_key: &str) -> Option<LaunchTemplateSpecification> {
     if v.is_null() {
         return None;
     }
+    let id = get_str(v, id_key).filter(|s| !s.is_empty());
+    let name = get_str(v, name_key).filter(|s| !s.is_empty() && id.is_none());
     Some(
         LaunchTemplateSpecification::builder()
-            .set_launch_template_id(
-                get_str(v, id_key)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string),
-            )
-            .set_launch_template_name(
-                get_str(v, name_key)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string),
-            )
+            .set_launch_template_id(id.map(str::to_string))
+            .set_launch_template_name(name.map(str::to_string))
             .set_version(text(v, "version"))
             .build(),
     )

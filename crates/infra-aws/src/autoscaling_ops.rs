@@ -587,3 +587,7 @@ pub(crate) async fn adopt_group(
     );
     Ok((ours && !a::deleting(&g)).then(|| group_value(&g, Some(&req.config))))
 }
+
+#[cfg(test)]
+#[path = "autoscaling_tests.rs"]
+mod tests;
