@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::proxy::{Fault, FaultConfig, Rule};
+use crate::common::proxy::{Fault, FaultConfig, Match, Rule};
 use crate::common::{changes, rt, sdk_config, Workspace};
 use crate::coverage_ec2_more::{import_into_copy, managed};
 use crate::faults::{direct, proxy, through};
@@ -348,15 +348,20 @@ fn autoscaling_groups_as_self_managed_node_groups_make_them() {
     let vars = format!("name = \"{name}\"\nimage = \"{image}\"\n");
     ws.write("test.auto.tfvars", &vars);
 
-    // the first CreateAutoScalingGroup's answer is lost: the rerun's adoption finds it
+    // the answer of the mixed group's CreateAutoScalingGroup (the first request naming it)
+    // is lost: adoption finds the group by name and tags, and brings it to the
+    // configuration without starting an instance refresh
     let p = proxy(FaultConfig {
         seed: 0,
         rate: 0.0,
-        rules: vec![Rule::action(
-            "CreateAutoScalingGroup",
-            Fault::LoseResponse,
-            Some(1),
-        )],
+        rules: vec![Rule {
+            when: Match {
+                body_contains: Some(format!("AutoScalingGroupName={name}-mixed-")),
+                ..Match::default()
+            },
+            fault: Fault::LoseResponse,
+            times: Some(1),
+        }],
     });
     let apply = through(&ws, &p, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());

@@ -20,10 +20,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_autoscaling::types::{
-    AlarmSpecification, AutoScalingGroup, RefreshPreferences, RefreshStrategy,
-    ScaleInProtectedInstances, StandbyInstances,
-};
+use aws_sdk_autoscaling::types::AutoScalingGroup;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError};
 
@@ -247,71 +244,41 @@ fn changed(prior: &Value, desired: &Value, key: &str) -> bool {
     }
 }
 
-fn refresh_preferences(r: &Value) -> Option<RefreshPreferences> {
-    let pr = block(r, "preferences");
-    if pr.is_null() {
-        return None;
-    }
-    let int = |k: &str| get_i64(pr, k).and_then(|n| i32::try_from(n).ok());
-    let text_int = |k: &str| match pr.get(k) {
-        Value::String(s) => s.parse::<i32>().ok(),
-        v => v.as_i64().and_then(|n| i32::try_from(n).ok()),
-    };
-    let checkpoints: Vec<i32> = pr
-        .get("checkpoint_percentages")
-        .as_list()
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|v| v.as_i64().and_then(|n| i32::try_from(n).ok()))
-        .collect();
-    let alarms = get_strings(block(pr, "alarm_specification"), "alarms");
-    Some(
-        RefreshPreferences::builder()
-            .set_min_healthy_percentage(int("min_healthy_percentage"))
-            .set_max_healthy_percentage(int("max_healthy_percentage"))
-            .set_instance_warmup(text_int("instance_warmup"))
-            .set_checkpoint_delay(text_int("checkpoint_delay"))
-            .set_checkpoint_percentages((!checkpoints.is_empty()).then_some(checkpoints))
-            .set_skip_matching(get_bool(pr, "skip_matching"))
-            .set_auto_rollback(get_bool(pr, "auto_rollback"))
-            .set_scale_in_protected_instances(
-                get_str(pr, "scale_in_protected_instances").map(ScaleInProtectedInstances::from),
-            )
-            .set_standby_instances(get_str(pr, "standby_instances").map(StandbyInstances::from))
-            .set_alarm_specification((!alarms.is_empty()).then(|| {
-                AlarmSpecification::builder()
-                    .set_alarms(Some(alarms))
-                    .build()
-            }))
-            .build(),
-    )
-}
+/// What the cloud fills in within the template blocks (computed in the schema): a
+/// configuration that leaves one null does not change it. The planner fills them from the
+/// prior; an adopted create's update gets the raw configuration, where they are null.
+const FILLED_IN: &[&str] = &[
+    "on_demand_allocation_strategy",
+    "on_demand_base_capacity",
+    "on_demand_percentage_above_base_capacity",
+    "spot_allocation_strategy",
+    "spot_instance_pools",
+    "launch_template_id",
+    "launch_template_name",
+    "version",
+    "id",
+    "name",
+];
 
-async fn start_refresh(p: &AwsProvider, name: &str, r: &Value) -> Result<(), ProviderError> {
-    let strategy = get_str(r, "strategy").unwrap_or("Rolling");
-    let prefs = refresh_preferences(r);
-    let start = || {
-        p.call("autoscaling:StartInstanceRefresh", || {
-            p.autoscaling()
-                .start_instance_refresh()
-                .auto_scaling_group_name(name)
-                .strategy(RefreshStrategy::from(strategy))
-                .set_preferences(prefs.clone())
-                .send()
-        })
-    };
-    match start().await {
-        Err(e) if has_code(&e, &["InstanceRefreshInProgress"]) => {
-            p.call("autoscaling:CancelInstanceRefresh", || {
-                p.autoscaling()
-                    .cancel_instance_refresh()
-                    .auto_scaling_group_name(name)
-                    .send()
-            })
-            .await?;
-            start().await.map(|_| ())
+/// Whether a `launch_template` / `mixed_instances_policy` value says the same as the
+/// prior's: what the cloud fills in counts as equal when left null, an absent block as an
+/// empty one, a number as its text (`version = 1`).
+pub(crate) fn same_template(prior: &Value, desired: &Value) -> bool {
+    match (prior, desired) {
+        (_, Value::Unknown) => true,
+        (Value::Map(p), Value::Map(d)) => p.keys().chain(d.keys()).all(|k| {
+            let dv = d.get(k).unwrap_or(&Value::Null);
+            (dv.is_null() && FILLED_IN.contains(&k.as_str()))
+                || same_template(p.get(k).unwrap_or(&Value::Null), dv)
+        }),
+        (Value::List(p), Value::List(d)) => {
+            p.len() == d.len() && p.iter().zip(d).all(|(a, b)| same_template(a, b))
         }
-        r => r.map(|_| ()),
+        (Value::Null, Value::List(l)) | (Value::List(l), Value::Null) => l.is_empty(),
+        (Value::Number(n), Value::String(t)) | (Value::String(t), Value::Number(n)) => {
+            n.fract() == 0.0 && *t == format!("{}", *n as i64)
+        }
+        (p, d) => p == d,
     }
 }
 
@@ -324,7 +291,12 @@ pub(crate) async fn update_group(
     a::check_supported(id, desired)?;
     let ch = |k: &str| changed(prior, desired, k);
     let d = desired;
-    let template_changed = ch("launch_template") || ch("mixed_instances_policy");
+    let lt_changed = !same_template(prior.get("launch_template"), d.get("launch_template"));
+    let mixed_changed = !same_template(
+        prior.get("mixed_instances_policy"),
+        d.get("mixed_instances_policy"),
+    );
+    let template_changed = lt_changed || mixed_changed;
     let fields = [
         "min_size",
         "max_size",
@@ -366,10 +338,10 @@ pub(crate) async fn update_group(
             if when("vpc_zone_identifier") {
                 r = r.set_vpc_zone_identifier(a::subnets(d));
             }
-            if when("launch_template") {
+            if lt_changed {
                 r = r.set_launch_template(a::launch_template(d));
             }
-            if when("mixed_instances_policy") {
+            if mixed_changed {
                 r = r.set_mixed_instances_policy(a::mixed_instances_policy(d));
             }
             if when("capacity_rebalance") {
@@ -438,7 +410,7 @@ pub(crate) async fn update_group(
     }
     let refresh = block(desired, "instance_refresh");
     if template_changed && !refresh.is_null() {
-        start_refresh(p, id, refresh).await?;
+        crate::autoscaling_refresh::start(p, id, refresh).await?;
     }
     let v = p.read_back(GROUP, id, desired).await?;
     if ch("min_size") || ch("desired_capacity") {

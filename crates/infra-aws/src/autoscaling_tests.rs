@@ -38,3 +38,42 @@ fn sets_compare_unordered_and_termination_policies_ordered() {
         k
     ));
 }
+
+#[test]
+fn templates_compare_with_what_the_cloud_fills_in() {
+    let spec = |id: &str, name: Value, version: Value| {
+        Value::List(vec![Value::map([
+            ("launch_template_id", Value::string(id)),
+            ("launch_template_name", name),
+            ("version", version),
+        ])])
+    };
+    let mixed = |spec: Value, strategy: Value| {
+        Value::List(vec![Value::map([
+            (
+                "instances_distribution",
+                Value::List(vec![Value::map([
+                    ("on_demand_allocation_strategy", strategy),
+                    ("spot_max_price", Value::Null),
+                ])]),
+            ),
+            (
+                "launch_template",
+                Value::List(vec![Value::map([("launch_template_specification", spec)])]),
+            ),
+        ])])
+    };
+    let cloud = mixed(
+        spec("lt-1", Value::string("nodes"), Value::string("1")),
+        Value::string("prioritized"),
+    );
+    // an adopted create's raw configuration: computed values null, the version a number
+    let raw = mixed(spec("lt-1", Value::Null, Value::Number(1.0)), Value::Null);
+    assert!(same_template(&cloud, &raw));
+    let newer = mixed(spec("lt-1", Value::Null, Value::Number(2.0)), Value::Null);
+    assert!(!same_template(&cloud, &newer));
+    let other = mixed(spec("lt-2", Value::Null, Value::Null), Value::Null);
+    assert!(!same_template(&cloud, &other));
+    assert!(same_template(&Value::List(Vec::new()), &Value::Null));
+    assert!(!same_template(&Value::List(Vec::new()), &cloud));
+}

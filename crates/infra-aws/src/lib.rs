@@ -27,6 +27,7 @@ pub mod errors;
 
 mod autoscaling;
 mod autoscaling_ops;
+mod autoscaling_refresh;
 mod autoscaling_types;
 mod clients;
 mod customer_gateway;
