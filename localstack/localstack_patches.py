@@ -18,6 +18,12 @@ would.
   `TypeError: encoding without a string argument`: every CreateKey answered 500. `uuid5`
   here takes bytes as 3.12's does, and leaves strings as they were.
 
+- Auto Scaling: LocalStack community 4.13.1 has no `autoscaling` provider (it is a Pro
+  service), although the moto it bundles implements the API on the same in-process EC2
+  backend. `autoscaling` is registered here as a service whose every operation goes to
+  that moto backend (as LocalStack's own moto-backed providers fall through to it), so a
+  group launches its instances from launch templates and subnets LocalStack's EC2 made.
+
 Each is written down in localstack/README.md. The version below is what localstack/up
 checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 """
@@ -25,7 +31,7 @@ checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 import functools
 import os
 
-VERSION = "infra-localstack-patches-2"
+VERSION = "infra-localstack-patches-4"
 
 
 def _configs(params):
@@ -86,8 +92,68 @@ def _patch_uuid5():
     uuid.uuid5 = uuid5_bytes
 
 
+def _autoscaling_service():
+    from localstack.aws.skeleton import Skeleton
+    from localstack.aws.spec import load_service
+    from localstack.services.moto import _proxy_moto
+    from localstack.services.plugins import Service
+
+    spec = load_service("autoscaling")
+    table = {op: _proxy_moto for op in spec.operation_names}
+    return Service("autoscaling", skeleton=Skeleton(spec, table))
+
+
+def _keep_mixed_policy():
+    import copy
+
+    from moto.autoscaling.models import FakeAutoScalingGroup
+
+    update = FakeAutoScalingGroup.update
+
+    @functools.wraps(update)
+    def update_keeping_policy(self, *args, **kwargs):
+        given = any(
+            kwargs.get(k) for k in ("mixed_instances_policy", "launch_template", "launch_config_name")
+        )
+        if not given and self.mixed_instances_policy:
+            policy = copy.deepcopy(self.mixed_instances_policy)
+            spec = policy.get("LaunchTemplate", {}).get("LaunchTemplateSpecification", {})
+            if spec.get("LaunchTemplateId"):
+                spec.pop("LaunchTemplateName", None)
+            kwargs["mixed_instances_policy"] = policy
+        return update(self, *args, **kwargs)
+
+    FakeAutoScalingGroup.update = update_keeping_policy
+
+
+def _patch_autoscaling():
+    _keep_mixed_policy()
+    from localstack.services.plugins import ServicePluginAdapter
+    from localstack.services.plugins import ServicePluginManager
+
+    resolve = ServicePluginManager._resolve_api_provider_specs
+    load = ServicePluginManager._load_service_plugin
+
+    def resolve_api_provider_specs(self):
+        specs = resolve(self)
+        specs.setdefault("autoscaling", ["default"])
+        return specs
+
+    def load_service_plugin(self, name):
+        if name != "autoscaling":
+            return load(self, name)
+        plugin = ServicePluginAdapter(api="autoscaling", create_service=_autoscaling_service)
+        plugin.load()
+        plugin.name = "autoscaling:default"
+        return plugin
+
+    ServicePluginManager._resolve_api_provider_specs = resolve_api_provider_specs
+    ServicePluginManager._load_service_plugin = load_service_plugin
+
+
 def patch():
     _patch_uuid5()
+    _patch_autoscaling()
     from moto.ec2.responses.vpcs import VPCs
 
     create = VPCs.create_vpc_endpoint

@@ -13,6 +13,7 @@ mod cli_plan;
 mod cli_signals;
 mod cli_state;
 mod concurrency;
+mod coverage_autoscaling;
 mod coverage_data;
 mod coverage_dns;
 mod coverage_ec2_more;

@@ -182,38 +182,63 @@ pub async fn refresh(
     provider: Option<&dyn Provider>,
 ) -> anyhow::Result<Refreshed> {
     let records = store.resources(stack).await?;
-    let mut by_type: BTreeMap<String, Vec<&ResourceRecord>> = BTreeMap::new();
-    for r in &records {
-        if r.mode == "managed" {
-            by_type.entry(r.type_name.clone()).or_default().push(r);
+    // one batch per type, except that objects sharing an id (builtin types whose id is a
+    // timestamp, e.g. two `time_sleep`s created in the same second) go to separate
+    // batches: a read answers by id, so one batch could not tell them apart
+    let mut batches: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut ids: Vec<std::collections::HashSet<&str>> = Vec::new();
+    let mut of_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if r.mode != "managed" {
+            continue;
+        }
+        let mine = of_type.entry(&r.type_name).or_default();
+        match mine
+            .iter()
+            .find(|&&b| !ids[b].contains(r.cloud_id.as_str()))
+        {
+            Some(&b) => {
+                batches[b].1.push(i);
+                ids[b].insert(&r.cloud_id);
+            }
+            None => {
+                mine.push(batches.len());
+                batches.push((r.type_name.clone(), vec![i]));
+                ids.push(std::iter::once(r.cloud_id.as_str()).collect());
+            }
         }
     }
-    let current: BTreeMap<String, BTreeMap<String, Value>> = match provider {
+    // what the cloud has for each record (by its index), `None` when it is gone
+    let current: BTreeMap<usize, Option<Value>> = match provider {
         None => BTreeMap::new(),
         Some(p) => {
-            let reads = by_type.iter().map(|(ty, recs)| async move {
-                let items: Vec<ReadRequest> = recs
+            let records = &records;
+            let reads = batches.iter().map(|(ty, idx)| async move {
+                let items: Vec<ReadRequest> = idx
                     .iter()
-                    .map(|r| ReadRequest {
-                        id: r.cloud_id.clone(),
-                        prior: Value::from_json(&r.attributes),
+                    .map(|&i| ReadRequest {
+                        id: records[i].cloud_id.clone(),
+                        prior: Value::from_json(&records[i].attributes),
                     })
                     .collect();
-                (ty.clone(), p.read(ty, &items).await)
+                (idx, p.read(ty, &items).await)
             });
             let mut out = BTreeMap::new();
-            for (ty, res) in join_all(reads).await {
-                out.insert(ty, res?);
+            for (idx, res) in join_all(reads).await {
+                let mut found = res?;
+                for &i in idx {
+                    out.insert(i, found.remove(&records[i].cloud_id));
+                }
             }
             out
         }
     };
     let mut refreshed = Refreshed::default();
-    for r in records {
+    for (i, r) in records.into_iter().enumerate() {
         let address = Address::parse(&r.address)?;
         let mut attrs = Value::from_json(&r.attributes);
         if provider.is_some() && r.mode == "managed" {
-            match current.get(&r.type_name).and_then(|m| m.get(&r.cloud_id)) {
+            match current.get(&i).and_then(Option::as_ref) {
                 Some(now) => {
                     if *now != attrs {
                         let mut changed = r.clone();
@@ -514,5 +539,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Two objects of one type with the same id (two `time_sleep`s created in the same
+    /// second: the id is the creation time) are read in separate batches, so each keeps
+    /// its own attributes instead of both getting the last one's.
+    #[tokio::test]
+    async fn objects_sharing_an_id_are_read_apart() {
+        use infra_state::ResourceRecord;
+
+        let store = Store::open_memory().await.unwrap();
+        for name in ["a", "b"] {
+            let attrs =
+                serde_json::json!({"id": "2026-12-05T22:17:00Z", "triggers": {"name": name}});
+            let row = ResourceRecord::new(
+                &format!("time_sleep.{name}"),
+                "time_sleep",
+                "2026-12-05T22:17:00Z",
+                attrs,
+            );
+            store.put_resource("s", &row).await.unwrap();
+        }
+        let provider = infra_builtin::Builtin::new();
+        let refreshed = super::refresh(&store, "s", Some(&provider)).await.unwrap();
+        for name in ["a", "b"] {
+            let v = &refreshed.values[&Address::managed("time_sleep", name)];
+            assert_eq!(v.get("triggers").get("name").as_str(), Some(name), "{v:?}");
+        }
+        assert!(refreshed.changed.is_empty());
+        assert!(refreshed.gone.is_empty());
     }
 }

@@ -55,6 +55,10 @@ impl AwsProvider {
         &self.ssm
     }
 
+    pub(crate) fn autoscaling(&self) -> &aws_sdk_autoscaling::Client {
+        &self.autoscaling
+    }
+
     pub(crate) fn credentials(
         &self,
     ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {

@@ -25,6 +25,10 @@ pub mod call;
 mod catalog_data;
 pub mod errors;
 
+mod autoscaling;
+mod autoscaling_ops;
+mod autoscaling_refresh;
+mod autoscaling_types;
 mod clients;
 mod customer_gateway;
 mod data;
@@ -132,6 +136,7 @@ pub struct AwsProvider {
     logs: aws_sdk_cloudwatchlogs::Client,
     kms: aws_sdk_kms::Client,
     ssm: aws_sdk_ssm::Client,
+    autoscaling: aws_sdk_autoscaling::Client,
     /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
     account: std::sync::OnceLock<String>,
     region: String,
@@ -234,6 +239,7 @@ impl AwsProvider {
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
+            autoscaling: aws_sdk_autoscaling::Client::new(config),
             account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
@@ -450,6 +456,9 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::read(self, t, items)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::read(self, t, items)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::read(self, t, items)).await,
+            t if autoscaling_types::handles(t) => {
+                Box::pin(autoscaling_types::read(self, t, items)).await
+            }
             t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
@@ -477,6 +486,9 @@ impl Provider for AwsProvider {
             "aws_eks_addon" => eks_addon::wait_active(self, id, current).await,
             t if extra_types::handles(t) => {
                 Box::pin(extra_types::wait_ready(self, t, id, current)).await
+            }
+            t if autoscaling_types::handles(t) => {
+                Box::pin(autoscaling_types::wait_ready(self, t, id, current)).await
             }
             _ => Ok(current.clone()),
         }
@@ -552,6 +564,9 @@ impl Provider for AwsProvider {
             t if kms_types::handles(t) => {
                 Box::pin(kms_types::update(self, t, id, prior, desired)).await
             }
+            t if autoscaling_types::handles(t) => {
+                Box::pin(autoscaling_types::update(self, t, id, prior, desired)).await
+            }
             t if node_types::handles(t) => {
                 Box::pin(node_types::update(self, t, id, prior, desired)).await
             }
@@ -601,6 +616,9 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::delete(self, t, id, prior)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::delete(self, t, id, prior)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::delete(self, t, id, prior)).await,
+            t if autoscaling_types::handles(t) => {
+                Box::pin(autoscaling_types::delete(self, t, id, prior)).await
+            }
             t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
@@ -644,6 +662,9 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::adopt(self, req)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::adopt(self, req)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::adopt(self, req)).await,
+            t if autoscaling_types::handles(t) => {
+                Box::pin(autoscaling_types::adopt(self, req)).await
+            }
             t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }

@@ -85,6 +85,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         }
         t if crate::subnet_groups::handles(t) => crate::subnet_groups::exists_codes(t),
         t if crate::kms_types::handles(t) => crate::kms_types::exists_codes(t),
+        t if crate::autoscaling_types::handles(t) => crate::autoscaling_types::exists_codes(t),
         t => crate::log_types::exists_codes(t),
     }
 }
@@ -184,6 +185,9 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         t if crate::log_types::handles(t) => Box::pin(crate::log_types::create(p, req)).await,
         t if crate::vpn_types::handles(t) => Box::pin(crate::vpn_types::create(p, req)).await,
         t if crate::kms_types::handles(t) => Box::pin(crate::kms_types::create(p, req)).await,
+        t if crate::autoscaling_types::handles(t) => {
+            Box::pin(crate::autoscaling_types::create(p, req)).await
+        }
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

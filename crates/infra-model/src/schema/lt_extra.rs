@@ -37,7 +37,7 @@ pub(crate) fn attributes() -> Vec<AttrSchema> {
     ]
 }
 
-fn instance_requirements() -> BlockSchema {
+pub(crate) fn instance_requirements() -> BlockSchema {
     let mut memory_mib = min_max("memory_mib", n());
     memory_mib.min_items = 1;
     let mut vcpu = min_max("vcpu_count", n());

@@ -6,6 +6,7 @@
 //! attribute, wrong type); the plan uses them to decide between update and replace and to
 //! mark computed attributes unknown; the provider implements them.
 
+mod autoscaling;
 mod builtin;
 mod compute;
 mod dns;
@@ -315,6 +316,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(vpn::schemas());
         all.extend(kms::schemas());
         all.extend(node_extra::schemas());
+        all.extend(autoscaling::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()
