@@ -79,6 +79,9 @@ mod route53_health;
 mod route53_records;
 mod route_table;
 mod routes;
+mod s3;
+mod s3_settings;
+mod s3_types;
 mod security_group;
 mod sg_rule;
 mod sg_rules;
@@ -132,6 +135,7 @@ pub struct AwsProvider {
     logs: aws_sdk_cloudwatchlogs::Client,
     kms: aws_sdk_kms::Client,
     ssm: aws_sdk_ssm::Client,
+    s3: aws_sdk_s3::Client,
     /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
     account: std::sync::OnceLock<String>,
     region: String,
@@ -234,6 +238,15 @@ impl AwsProvider {
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
+            // an emulator's endpoint (an address, not a domain) takes the bucket in the path
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(
+                        config.endpoint_url().is_some()
+                            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some(),
+                    )
+                    .build(),
+            ),
             account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
@@ -450,6 +463,7 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::read(self, t, items)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::read(self, t, items)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::read(self, t, items)).await,
+            t if s3_types::handles(t) => Box::pin(s3_types::read(self, t, items)).await,
             t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
@@ -552,6 +566,9 @@ impl Provider for AwsProvider {
             t if kms_types::handles(t) => {
                 Box::pin(kms_types::update(self, t, id, prior, desired)).await
             }
+            t if s3_types::handles(t) => {
+                Box::pin(s3_types::update(self, t, id, prior, desired)).await
+            }
             t if node_types::handles(t) => {
                 Box::pin(node_types::update(self, t, id, prior, desired)).await
             }
@@ -601,6 +618,7 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::delete(self, t, id, prior)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::delete(self, t, id, prior)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::delete(self, t, id, prior)).await,
+            t if s3_types::handles(t) => Box::pin(s3_types::delete(self, t, id, prior)).await,
             t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
@@ -644,6 +662,7 @@ impl Provider for AwsProvider {
             t if log_types::handles(t) => Box::pin(log_types::adopt(self, req)).await,
             t if vpn_types::handles(t) => Box::pin(vpn_types::adopt(self, req)).await,
             t if kms_types::handles(t) => Box::pin(kms_types::adopt(self, req)).await,
+            t if s3_types::handles(t) => Box::pin(s3_types::adopt(self, req)).await,
             t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
