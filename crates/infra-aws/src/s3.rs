@@ -342,7 +342,7 @@ pub(crate) async fn update(
 }
 
 /// Delete every object version and delete marker (`force_destroy`), 1,000 per call.
-async fn empty(p: &AwsProvider, name: &str) -> Result<(), ProviderError> {
+async fn empty(p: &AwsProvider, name: &str, locked: bool) -> Result<(), ProviderError> {
     loop {
         let page = match p
             .call("s3:ListObjectVersions", || {
@@ -378,14 +378,15 @@ async fn empty(p: &AwsProvider, name: &str) -> Result<(), ProviderError> {
             .quiet(true)
             .build()
             .map_err(|e| ProviderError::new(ErrorKind::Other, e.to_string()))?;
-        // locked objects need the governance bypass, as Terraform sends it
+        // locked objects need the governance bypass (which S3 refuses on a bucket without
+        // object lock)
         let out = p
             .call("s3:DeleteObjects", || {
                 p.s3()
                     .delete_objects()
                     .bucket(name)
                     .delete(delete.clone())
-                    .bypass_governance_retention(true)
+                    .set_bypass_governance_retention(locked.then_some(true))
                     .send()
             })
             .await?;
@@ -405,7 +406,7 @@ async fn empty(p: &AwsProvider, name: &str) -> Result<(), ProviderError> {
 
 pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(), ProviderError> {
     if get_bool(prior, "force_destroy") == Some(true) {
-        empty(p, id).await?;
+        empty(p, id, get_bool(prior, "object_lock_enabled") == Some(true)).await?;
     }
     match p
         .call("s3:DeleteBucket", || p.s3().delete_bucket().bucket(id).send())

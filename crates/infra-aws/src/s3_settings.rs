@@ -9,7 +9,8 @@
 //! configured bucket (the natural key; nothing else can hold it). A bucket has a public
 //! access block, ownership controls and an encryption configuration from its creation on
 //! AWS; deleting those resources puts back no setting (Delete*), as Terraform does;
-//! deleting versioning suspends it (a bucket once versioned cannot go back).
+//! deleting versioning suspends it (a bucket once versioned cannot go back), except on a
+//! bucket with object lock, whose versioning cannot change.
 
 use std::collections::BTreeMap;
 
@@ -414,15 +415,30 @@ pub(crate) async fn delete(
             let conf = VersioningConfiguration::builder()
                 .status(BucketVersioningStatus::Suspended)
                 .build();
-            p.call("s3:PutBucketVersioning", || {
-                s3.put_bucket_versioning()
-                    .bucket(id)
-                    .set_expected_bucket_owner(owner(prior))
-                    .versioning_configuration(conf.clone())
-                    .send()
-            })
-            .await
-            .map(|_| ())
+            match p
+                .call("s3:PutBucketVersioning", || {
+                    s3.put_bucket_versioning()
+                        .bucket(id)
+                        .set_expected_bucket_owner(owner(prior))
+                        .versioning_configuration(conf.clone())
+                        .send()
+                })
+                .await
+            {
+                // object lock keeps versioning on for the bucket's life: nothing to undo,
+                // as the Terraform provider concludes
+                Err(e)
+                    if has_code(&e, &["InvalidBucketState"])
+                        && e.message.contains("Object Lock") =>
+                {
+                    tracing::warn!(
+                        bucket = id,
+                        "versioning stays enabled: the bucket has object lock"
+                    );
+                    Ok(())
+                }
+                r => r.map(|_| ()),
+            }
         }
         other => Err(crate::errors::unsupported(other, "resource type")),
     };
