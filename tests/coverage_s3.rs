@@ -8,7 +8,8 @@
 //! independent S3 and EC2 clients, re-planned clean, updated in place (tags, the policy),
 //! the named bucket replaced (`object_lock_enabled`) with object versions the test put in
 //! it, imported into a fresh state by bucket name, and destroyed with objects left in the
-//! prefixed bucket (`force_destroy`).
+//! prefixed bucket (`force_destroy`). `path.cwd` is the stack's absolute directory (the
+//! examples name their bucket prefix after it).
 
 use std::collections::BTreeMap;
 
@@ -181,6 +182,11 @@ output "bucket" {
 
 output "regional_domain_name" {
   value = aws_s3_bucket.logs.bucket_regional_domain_name
+}
+
+# terraform-aws-vpc's examples name everything `ex-${basename(path.cwd)}`
+output "cwd_name" {
+  value = "ex-${basename(path.cwd)}"
 }
 "#;
 
@@ -405,6 +411,8 @@ fn s3_buckets_their_settings_and_a_flow_log_into_one() {
         outputs["regional_domain_name"]["value"],
         format!("{logs}.s3.us-east-1.amazonaws.com")
     );
+    // path.cwd is the stack's directory, absolute (Terraform's working directory)
+    assert_eq!(outputs["cwd_name"]["value"], "ex-stack");
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
 

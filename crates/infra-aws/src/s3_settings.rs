@@ -15,9 +15,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, MfaDelete, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
+    BlockedEncryptionTypes, BucketVersioningStatus, EncryptionType, MfaDelete, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    VersioningConfiguration,
 };
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
@@ -206,7 +207,34 @@ fn encryption_rule(r: &ServerSideEncryptionRule) -> Value {
             "bucket_key_enabled",
             Value::Bool(r.bucket_key_enabled() == Some(true)),
         ),
+        (
+            "blocked_encryption_types",
+            Value::List(
+                r.blocked_encryption_types()
+                    .map(|b| b.encryption_type())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| Value::string(t.as_str()))
+                    .collect(),
+            ),
+        ),
     ])
+}
+
+/// A rule's `blocked_encryption_types`, when written.
+fn blocked(rule: &Value) -> Option<BlockedEncryptionTypes> {
+    let types = rule.get("blocked_encryption_types").as_list()?;
+    Some(
+        BlockedEncryptionTypes::builder()
+            .set_encryption_type(Some(
+                types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(EncryptionType::from)
+                    .collect(),
+            ))
+            .build(),
+    )
 }
 
 pub(crate) async fn read(
@@ -301,6 +329,7 @@ async fn put(
                     ServerSideEncryptionRule::builder()
                         .set_apply_server_side_encryption_by_default(by_default)
                         .set_bucket_key_enabled(get_bool(r, "bucket_key_enabled"))
+                        .set_blocked_encryption_types(blocked(r))
                         .build(),
                 );
             }

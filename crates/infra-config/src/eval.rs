@@ -58,7 +58,7 @@ impl<'s> Walker<'s> {
         let mut scopes = BTreeMap::new();
         scopes.insert(
             Vec::new(),
-            ModScope::new(scope::root(&stack.variables, ".")),
+            ModScope::new(scope::root(&stack.variables, ".", &stack.cwd)),
         );
         let mut module_instances = BTreeMap::new();
         module_instances.insert(Vec::new(), vec![Vec::new()]);

@@ -118,7 +118,8 @@ pub struct StackInput {
     /// remote module call (registry, git, ...) was downloaded; its directory's files are
     /// in [`StackInput::modules`] under that directory (`.terraform/modules/vpc`).
     pub module_manifest: Option<ModuleManifest>,
-    /// The root stack directory as an absolute path, only to explain unresolved sources.
+    /// The root stack directory as an absolute path: `path.cwd`, and what explains
+    /// unresolved sources.
     pub root_dir: Option<String>,
     /// `validate`: a root variable that is given no value is an unknown value of its
     /// declared type (as in Terraform's `validate`), not an error.
@@ -164,6 +165,9 @@ pub struct Stack {
     pub(crate) imports: Vec<ImportBlock>,
     /// What the file functions may read (see [`StackInput::data_files`]).
     pub(crate) data_files: std::sync::Arc<infra_lang::Files>,
+    /// `path.cwd`: the root stack directory as an absolute path (Terraform's working
+    /// directory, `-chdir`'s), `.` when the input has none.
+    pub(crate) cwd: String,
 }
 
 /// Load a stack: parse, lower, resolve variables, check schemas and references, build the
@@ -199,6 +203,7 @@ fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> 
         graph,
         imports: Vec::new(),
         data_files: input.data_files.clone(),
+        cwd: input.root_dir.clone().unwrap_or_else(|| ".".to_string()),
     };
     stack.provider = provider_eval::provider(&stack, diags);
     stack.imports = imports::imports(&stack, diags);

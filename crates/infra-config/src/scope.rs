@@ -35,8 +35,12 @@ impl Scope for Bind<'_> {
 }
 
 /// The base scope of a module instance (`dir` is the module's directory relative to
-/// the root stack directory, `.` for the root).
-pub(crate) fn root(vars: &BTreeMap<String, Value>, dir: &str) -> BTreeMap<String, Value> {
+/// the root stack directory, `.` for the root; `cwd` is `path.cwd`, see `Stack::cwd`).
+pub(crate) fn root(
+    vars: &BTreeMap<String, Value>,
+    dir: &str,
+    cwd: &str,
+) -> BTreeMap<String, Value> {
     let mut s = BTreeMap::new();
     s.insert("var".to_string(), Value::Map(vars.clone()));
     s.insert("local".to_string(), Value::Map(BTreeMap::new()));
@@ -47,7 +51,7 @@ pub(crate) fn root(vars: &BTreeMap<String, Value>, dir: &str) -> BTreeMap<String
         Value::map([
             ("module", Value::from(dir)),
             ("root", Value::from(".")),
-            ("cwd", Value::from(".")),
+            ("cwd", Value::from(cwd)),
         ]),
     );
     s.insert(

@@ -73,8 +73,10 @@ impl<'s> Walker<'s> {
                 .keys()
                 .map(|k| (k.clone(), Value::Unknown))
                 .collect();
-            self.scopes
-                .insert(inst.clone(), ModScope::new(scope::root(&vars, &child.dir)));
+            self.scopes.insert(
+                inst.clone(),
+                ModScope::new(scope::root(&vars, &child.dir, &self.stack.cwd)),
+            );
             let bind = bind.into_pair(&inst.last().and_then(|s| s.key.clone()));
             self.bindings.insert(inst.clone(), bind);
             let outputs = child

@@ -107,7 +107,13 @@ fn server_side_encryption() -> ResourceSchema {
     let rule = block(
         "rule",
         Nesting::Set,
-        vec![attr("bucket_key_enabled", b()).optional().default(false)],
+        vec![
+            attr("bucket_key_enabled", b()).optional().default(false),
+            // encryption types uploads may not use (`NONE`, `SSE-C`); AWS reports its default
+            attr("blocked_encryption_types", list_s())
+                .optional()
+                .computed(),
+        ],
     )
     .min(1)
     .blocks(vec![by_default]);
