@@ -8,7 +8,9 @@
 //! it (the create-time tags of CreateBucketConfiguration need ABAC on the account), so
 //! adoption finds a bucket by its natural key: the name, which for `bucket_prefix` comes
 //! from the intent's token (the same on a rerun); it is ours when it carries the intent's
-//! `infra:*` tags, or none at all (the run was killed before PutBucketTagging). Only the
+//! `infra:*` tags, or none at all (the run was killed before PutBucketTagging). S3 takes
+//! fewer characters in tag values than EC2: the `infra:*` values are written
+//! [`tag_safe`] (`this[0]` is `this@5B0@5D`). Only the
 //! tags and `force_destroy` (which the cloud does not store) change in place. Destroy
 //! with `force_destroy` deletes every object version and delete marker first.
 //!
@@ -33,8 +35,7 @@ use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::has_code;
 use crate::util::{
-    create_tag_pairs, desired_tags, get_bool, get_str, pairs_have_infra_tags, prefixed_name,
-    put_tag_pairs,
+    create_tag_pairs, desired_tags, get_bool, get_str, prefixed_name, put_tag_pairs,
 };
 use crate::AwsProvider;
 
@@ -251,6 +252,35 @@ pub(crate) fn name_of(req: &CreateRequest) -> String {
     }
 }
 
+/// A value S3 takes in a tag: letters, digits, spaces and `_ . : / = + - @` only, so the
+/// rest (the `[0]` and `["a"]` of an `infra:address`) is written `@XX` per byte, and `@`
+/// itself `@40` (reversible, and equal addresses give equal values).
+pub(crate) fn tag_safe(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        if c.is_alphanumeric() || " _.:/=+-".contains(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("@{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// The create's tags, the `infra:*` values made [`tag_safe`].
+fn create_tags(req: &CreateRequest) -> Vec<Tag> {
+    let mut pairs = create_tag_pairs(req);
+    for (k, v) in pairs.iter_mut() {
+        if crate::util::is_infra(k) {
+            *v = tag_safe(v);
+        }
+    }
+    s3_tags(pairs)
+}
+
 fn s3_tags(pairs: BTreeMap<String, String>) -> Vec<Tag> {
     pairs
         .into_iter()
@@ -316,7 +346,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
             e
         }
     })?;
-    put_tags(p, &name, s3_tags(create_tag_pairs(req))).await?;
+    put_tags(p, &name, create_tags(req)).await?;
     p.read_back(BUCKET, &name, c).await
 }
 
@@ -432,7 +462,7 @@ pub(crate) async fn tag_adopted(
     req: &CreateRequest,
     name: &str,
 ) -> Result<(), ProviderError> {
-    put_tags(p, name, s3_tags(create_tag_pairs(req))).await
+    put_tags(p, name, create_tags(req)).await
 }
 
 /// The bucket a create of `req` whose answer was lost made: the one with the name the
@@ -453,7 +483,12 @@ pub(crate) async fn adopt(
         return Ok(None);
     };
     let untagged = tags.iter().all(|t| !crate::util::is_infra(t.key()));
-    if !untagged && !pairs_have_infra_tags(tags.iter().map(|t| (t.key(), t.value())), req) {
+    let theirs: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key(), t.value())).collect();
+    let ours = create_tag_pairs(req);
+    let mine = [infra_model::tags::STACK, infra_model::tags::ADDRESS]
+        .iter()
+        .all(|k| theirs.get(k).copied() == ours.get(*k).map(|v| tag_safe(v)).as_deref());
+    if !untagged && !mine {
         return Ok(None);
     }
     Ok(read_one(p, &name, region, Some(&req.config)).await?)
@@ -479,5 +514,10 @@ mod tests {
         assert_eq!(name.len(), "logs-".len() + 26);
         assert_eq!(hosted_zone_id("eu-west-1"), Some("Z1BKCTXD74EZPE"));
         assert_eq!(hosted_zone_id("xx-nowhere-1"), None);
+        assert_eq!(
+            tag_safe("module.s3_bucket.aws_s3_bucket.this[0]"),
+            "module.s3_bucket.aws_s3_bucket.this@5B0@5D"
+        );
+        assert_eq!(tag_safe("a[\"k@x\"]"), "a@5B@22k@40x@22@5D");
     }
 }
