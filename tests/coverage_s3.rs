@@ -300,8 +300,8 @@ async fn put_objects(bucket: &str, keys: &[&str]) {
     }
 }
 
-/// The VPC's flow logs: (destination type, destination, interval, format).
-async fn flow_logs(vpc: &str) -> Vec<(String, String, i32, String)> {
+/// The VPC's flow logs: (destination type, destination, interval, format, file format).
+async fn flow_logs(vpc: &str) -> Vec<(String, String, i32, String, String)> {
     let ec2 = crate::common::ec2().await;
     let out = ec2
         .describe_flow_logs()
@@ -325,6 +325,10 @@ async fn flow_logs(vpc: &str) -> Vec<(String, String, i32, String)> {
                 f.log_destination().unwrap_or_default().to_string(),
                 f.max_aggregation_interval().unwrap_or_default(),
                 f.log_format().unwrap_or_default().to_string(),
+                f.destination_options()
+                    .and_then(|o| o.file_format())
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
             )
         })
         .collect()
@@ -401,7 +405,8 @@ fn s3_buckets_their_settings_and_a_flow_log_into_one() {
             "s3".to_string(),
             format!("arn:aws:s3:::{logs}"),
             60,
-            "${version} ${account-id} ${interface-id} ${action}".to_string()
+            "${version} ${account-id} ${interface-id} ${action}".to_string(),
+            "parquet".to_string()
         )]
     );
     let out = ws.run(&["output", "--json"]);

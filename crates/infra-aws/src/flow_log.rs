@@ -185,14 +185,6 @@ fn to_value(
             ])]
         })
         .unwrap_or_default();
-    // the emulator reports no DestinationOptions (AWS does for every S3 flow log): keep
-    // what was sent
-    let options = match prior.map(|p| p.get("destination_options")) {
-        Some(Value::List(sent)) if options.is_empty() && f.destination_options().is_none() => {
-            sent.clone()
-        }
-        _ => options,
-    };
     m.insert("destination_options".into(), Value::List(options));
     put_tags(&mut m, f.tags(), prior);
     Some((id, Value::Map(m)))
