@@ -123,7 +123,7 @@ async fn finish(
     }
     // a bucket is tagged by a second call too
     if req.type_name == crate::s3::BUCKET {
-        crate::s3::tag_adopted(p, req, id).await?;
+        Box::pin(crate::s3::tag_adopted(p, req, id)).await?;
     }
     let mut desired: BTreeMap<String, Value> = found.as_map().cloned().unwrap_or_default();
     if let Some(config) = req.config.as_map() {

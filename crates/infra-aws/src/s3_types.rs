@@ -1,6 +1,7 @@
 //! The dispatch of the S3 types terraform-aws-s3-bucket makes (`aws_s3_bucket` in `s3`,
 //! its settings in `s3_settings`): one arm in each of the provider's matches sends them
-//! here.
+//! here. Each type's future is boxed here, so that the provider's dispatch frames stay
+//! small (see ARCHITECTURE.md on stack size in debug builds).
 
 use std::collections::BTreeMap;
 
@@ -25,8 +26,8 @@ pub(crate) async fn read(
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
     match type_name {
-        BUCKET => b::read(p, items).await,
-        t => s::read(p, t, items).await,
+        BUCKET => Box::pin(b::read(p, items)).await,
+        t => Box::pin(s::read(p, t, items)).await,
     }
 }
 
@@ -45,8 +46,8 @@ pub(crate) async fn update(
     desired: &Value,
 ) -> Result<Value, ProviderError> {
     match type_name {
-        BUCKET => b::update(p, id, prior, desired).await,
-        t => s::update(p, t, id, prior, desired).await,
+        BUCKET => Box::pin(b::update(p, id, prior, desired)).await,
+        t => Box::pin(s::update(p, t, id, prior, desired)).await,
     }
 }
 
@@ -57,8 +58,8 @@ pub(crate) async fn delete(
     prior: &Value,
 ) -> Result<(), ProviderError> {
     match type_name {
-        BUCKET => b::delete(p, id, prior).await,
-        t => s::delete(p, t, id, prior).await,
+        BUCKET => Box::pin(b::delete(p, id, prior)).await,
+        t => Box::pin(s::delete(p, t, id, prior)).await,
     }
 }
 
@@ -67,8 +68,8 @@ pub(crate) async fn adopt(
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     match req.type_name.as_str() {
-        BUCKET => b::adopt(p, req).await,
-        _ => s::adopt(p, req).await,
+        BUCKET => Box::pin(b::adopt(p, req)).await,
+        _ => Box::pin(s::adopt(p, req)).await,
     }
 }
 
