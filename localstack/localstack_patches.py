@@ -23,6 +23,12 @@ would.
   backend. `autoscaling` is registered here as a service whose every operation goes to
   that moto backend (as LocalStack's own moto-backed providers fall through to it), so a
   group launches its instances from launch templates and subnets LocalStack's EC2 made.
+- CreateFlowLogs drops `DestinationOptions` (an S3 flow log's file format and
+  partitions): DescribeFlowLogs reported none, and a second flow log of the same resource
+  into the same bucket with other options (terraform-aws-vpc's flow-log example: plain
+  text and parquet) was refused as `FlowLogAlreadyExists`. Here the options are kept
+  (AWS's defaults when none are sent), reported, and part of what makes two flow logs
+  the same.
 
 Each is written down in localstack/README.md. The version below is what localstack/up
 checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
@@ -31,7 +37,7 @@ checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 import functools
 import os
 
-VERSION = "infra-localstack-patches-4"
+VERSION = "infra-localstack-patches-5"
 
 
 def _configs(params):
@@ -151,9 +157,82 @@ def _patch_autoscaling():
     ServicePluginManager._load_service_plugin = load_service_plugin
 
 
+def _flag(v):
+    return str(v).lower() == "true"
+
+
+def _patch_flow_log_options():
+    import contextvars
+
+    from moto.ec2.models.flow_logs import FlowLogsBackend
+    from moto.ec2.responses import flow_logs as responses
+
+    pending = contextvars.ContextVar("infra_flow_log_options", default=None)
+    create_response = responses.FlowLogs.create_flow_logs
+
+    @functools.wraps(create_response)
+    def create_flow_logs_response(self):
+        options = None
+        # LocalStack's provider checks an S3 bucket itself and hands moto the type
+        # `__placeholder__` (moto would look for the bucket in its own S3)
+        if self._get_param("LogDestinationType") in ("s3", "__placeholder__"):
+            d = self._get_param("DestinationOptions") or {}
+            options = (
+                d.get("FileFormat") or "plain-text",
+                _flag(d.get("HiveCompatiblePartitions", False)),
+                _flag(d.get("PerHourPartition", False)),
+            )
+        token = pending.set(options)
+        try:
+            return create_response(self)
+        finally:
+            pending.reset(token)
+
+    responses.FlowLogs.create_flow_logs = create_flow_logs_response
+
+    create = FlowLogsBackend.create_flow_logs
+
+    @functools.wraps(create)
+    def create_flow_logs(self, *args, **kwargs):
+        options = pending.get()
+        # flow logs with other options are not the same configuration: hide them from
+        # moto's duplicate check
+        other = {
+            k: v
+            for k, v in self.flow_logs.items()
+            if getattr(v, "infra_options", None) != options
+        }
+        for k in other:
+            del self.flow_logs[k]
+        try:
+            made, errors = create(self, *args, **kwargs)
+        finally:
+            self.flow_logs.update(other)
+        for fl in made:
+            fl.infra_options = options
+        return made, errors
+
+    FlowLogsBackend.create_flow_logs = create_flow_logs
+
+    line = "<maxAggregationInterval>{{ flow_log.max_aggregation_interval }}</maxAggregationInterval>"
+    described = (
+        line
+        + "{% if flow_log.infra_options %}<destinationOptions>"
+        + "<fileFormat>{{ flow_log.infra_options[0] }}</fileFormat>"
+        + "<hiveCompatiblePartitions>{{ 'true' if flow_log.infra_options[1] else 'false' }}</hiveCompatiblePartitions>"
+        + "<perHourPartition>{{ 'true' if flow_log.infra_options[2] else 'false' }}</perHourPartition>"
+        + "</destinationOptions>{% endif %}"
+    )
+    if line in responses.DESCRIBE_FLOW_LOGS_RESPONSE:
+        responses.DESCRIBE_FLOW_LOGS_RESPONSE = responses.DESCRIBE_FLOW_LOGS_RESPONSE.replace(
+            line, described, 1
+        )
+
+
 def patch():
     _patch_uuid5()
     _patch_autoscaling()
+    _patch_flow_log_options()
     from moto.ec2.responses.vpcs import VPCs
 
     create = VPCs.create_vpc_endpoint

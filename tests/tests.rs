@@ -25,6 +25,7 @@ mod coverage_iam;
 mod coverage_import;
 mod coverage_kms;
 mod coverage_logs;
+mod coverage_s3;
 mod coverage_subnet_groups;
 mod coverage_vpn;
 mod data_reads;

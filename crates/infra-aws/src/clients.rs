@@ -59,6 +59,10 @@ impl AwsProvider {
         &self.autoscaling
     }
 
+    pub(crate) fn s3(&self) -> &aws_sdk_s3::Client {
+        &self.s3
+    }
+
     pub(crate) fn credentials(
         &self,
     ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {

@@ -83,6 +83,9 @@ mod route53_health;
 mod route53_records;
 mod route_table;
 mod routes;
+mod s3;
+mod s3_settings;
+mod s3_types;
 mod security_group;
 mod sg_rule;
 mod sg_rules;
@@ -137,6 +140,7 @@ pub struct AwsProvider {
     kms: aws_sdk_kms::Client,
     ssm: aws_sdk_ssm::Client,
     autoscaling: aws_sdk_autoscaling::Client,
+    s3: aws_sdk_s3::Client,
     /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
     account: std::sync::OnceLock<String>,
     region: String,
@@ -240,6 +244,15 @@ impl AwsProvider {
             kms: aws_sdk_kms::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
             autoscaling: aws_sdk_autoscaling::Client::new(config),
+            // an emulator's endpoint (an address, not a domain) takes the bucket in the path
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(
+                        config.endpoint_url().is_some()
+                            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some(),
+                    )
+                    .build(),
+            ),
             account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),
@@ -459,6 +472,7 @@ impl Provider for AwsProvider {
             t if autoscaling_types::handles(t) => {
                 Box::pin(autoscaling_types::read(self, t, items)).await
             }
+            t if s3_types::handles(t) => Box::pin(s3_types::read(self, t, items)).await,
             t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
@@ -567,6 +581,9 @@ impl Provider for AwsProvider {
             t if autoscaling_types::handles(t) => {
                 Box::pin(autoscaling_types::update(self, t, id, prior, desired)).await
             }
+            t if s3_types::handles(t) => {
+                Box::pin(s3_types::update(self, t, id, prior, desired)).await
+            }
             t if node_types::handles(t) => {
                 Box::pin(node_types::update(self, t, id, prior, desired)).await
             }
@@ -619,6 +636,7 @@ impl Provider for AwsProvider {
             t if autoscaling_types::handles(t) => {
                 Box::pin(autoscaling_types::delete(self, t, id, prior)).await
             }
+            t if s3_types::handles(t) => Box::pin(s3_types::delete(self, t, id, prior)).await,
             t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
@@ -665,6 +683,7 @@ impl Provider for AwsProvider {
             t if autoscaling_types::handles(t) => {
                 Box::pin(autoscaling_types::adopt(self, req)).await
             }
+            t if s3_types::handles(t) => Box::pin(s3_types::adopt(self, req)).await,
             t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }

@@ -17,7 +17,7 @@ use crate::util::{filter, get_bool, get_str, get_strings, strings};
 use crate::AwsProvider;
 
 /// The partition of a region, its DNS suffix and reverse DNS prefix.
-fn partition_of(region: &str) -> (&'static str, &'static str, &'static str) {
+pub(crate) fn partition_of(region: &str) -> (&'static str, &'static str, &'static str) {
     if region.starts_with("cn-") {
         ("aws-cn", "amazonaws.com.cn", "cn.com.amazonaws")
     } else if region.starts_with("us-gov-") {

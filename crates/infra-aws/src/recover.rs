@@ -86,6 +86,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         t if crate::subnet_groups::handles(t) => crate::subnet_groups::exists_codes(t),
         t if crate::kms_types::handles(t) => crate::kms_types::exists_codes(t),
         t if crate::autoscaling_types::handles(t) => crate::autoscaling_types::exists_codes(t),
+        t if crate::s3_types::handles(t) => crate::s3_types::exists_codes(t),
         t => crate::log_types::exists_codes(t),
     }
 }
@@ -120,6 +121,10 @@ async fn finish(
     };
     if let Some(kind) = kind {
         crate::route53::change_tags(p, kind, id, vec![], create_tag_pairs(req)).await?;
+    }
+    // a bucket is tagged by a second call too
+    if req.type_name == crate::s3::BUCKET {
+        Box::pin(crate::s3::tag_adopted(p, req, id)).await?;
     }
     let mut desired: BTreeMap<String, Value> = found.as_map().cloned().unwrap_or_default();
     if let Some(config) = req.config.as_map() {
@@ -188,6 +193,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         t if crate::autoscaling_types::handles(t) => {
             Box::pin(crate::autoscaling_types::create(p, req)).await
         }
+        t if crate::s3_types::handles(t) => Box::pin(crate::s3_types::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

@@ -127,9 +127,6 @@ pub fn read_stack(
         module_manifest,
         data_files: std::sync::Arc::new(data_files),
         root_dir: abs.map(|p| p.display().to_string()),
-        cwd: std::env::current_dir()
-            .ok()
-            .map(|p| p.display().to_string()),
         files,
         tfvars,
         cli_vars: cli_vars.into_iter().collect(),

@@ -120,11 +120,9 @@ pub struct StackInput {
     /// remote module call (registry, git, ...) was downloaded; its directory's files are
     /// in [`StackInput::modules`] under that directory (`.terraform/modules/vpc`).
     pub module_manifest: Option<ModuleManifest>,
-    /// The root stack directory as an absolute path, only to explain unresolved sources.
+    /// The root stack directory as an absolute path: `path.cwd`, and what explains
+    /// unresolved sources.
     pub root_dir: Option<String>,
-    /// The directory infra was run from, as an absolute path: `path.cwd` (Terraform's
-    /// "original working directory"). `None` (tests) evaluates `path.cwd` to `"."`.
-    pub cwd: Option<String>,
     /// `validate`: a root variable that is given no value is an unknown value of its
     /// declared type (as in Terraform's `validate`), not an error.
     pub unset_variables_unknown: bool,
@@ -169,7 +167,8 @@ pub struct Stack {
     pub(crate) imports: Vec<ImportBlock>,
     /// What the file functions may read (see [`StackInput::data_files`]).
     pub(crate) data_files: std::sync::Arc<infra_lang::Files>,
-    /// `path.cwd` (see [`StackInput::cwd`]).
+    /// `path.cwd`: the root stack directory as an absolute path (Terraform's working
+    /// directory, `-chdir`'s), `.` when the input has none.
     pub(crate) cwd: String,
 }
 
@@ -206,7 +205,7 @@ fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> 
         graph,
         imports: Vec::new(),
         data_files: input.data_files.clone(),
-        cwd: input.cwd.clone().unwrap_or_else(|| ".".to_string()),
+        cwd: input.root_dir.clone().unwrap_or_else(|| ".".to_string()),
     };
     stack.provider = provider_eval::provider(&stack, diags);
     stack.imports = imports::imports(&stack, diags);

@@ -35,7 +35,7 @@ impl Scope for Bind<'_> {
 }
 
 /// The base scope of a module instance (`dir` is the module's directory relative to
-/// the root stack directory, `.` for the root; `cwd` is `path.cwd`).
+/// the root stack directory, `.` for the root; `cwd` is `path.cwd`, see `Stack::cwd`).
 pub(crate) fn root(
     vars: &BTreeMap<String, Value>,
     dir: &str,

@@ -381,7 +381,7 @@ resource "aws_vpc" "main" {
 }
 
 #[test]
-fn path_cwd_is_the_working_directory_in_every_module() {
+fn path_cwd_is_the_stack_directory_in_every_module() {
     let mut i = stack(
         r#"
 module "net" {
@@ -404,7 +404,7 @@ output "child" {
             )],
         )],
     );
-    i.cwd = Some("/home/ops/eks-auto-mode".into());
+    i.root_dir = Some("/home/ops/eks-auto-mode".into());
     let w = walk_with(&i, planned);
     assert_eq!(render(&w.diags), "");
     let list = |v: &[&str]| Value::List(v.iter().map(|s| Value::from(*s)).collect());

@@ -22,6 +22,7 @@ mod lt_extra;
 mod network;
 mod node_extra;
 mod remote_state;
+mod s3;
 mod subnet_groups;
 mod vpn;
 
@@ -315,6 +316,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(subnet_groups::schemas());
         all.extend(vpn::schemas());
         all.extend(kms::schemas());
+        all.extend(s3::schemas());
         all.extend(node_extra::schemas());
         all.extend(autoscaling::schemas());
         all.into_iter()
