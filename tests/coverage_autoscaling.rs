@@ -12,10 +12,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::proxy::{Fault, FaultConfig, Match, Rule};
+use crate::common::proxy::Match;
 use crate::common::{changes, rt, sdk_config, Workspace};
 use crate::coverage_ec2_more::{import_into_copy, managed};
-use crate::faults::{direct, proxy, through};
+use crate::faults::{apply_losing_one_answer, direct};
 
 const STACK: &str = r#"provider "aws" {
   region = "us-east-1"
@@ -351,25 +351,12 @@ fn autoscaling_groups_as_self_managed_node_groups_make_them() {
     // the answer of the mixed group's CreateAutoScalingGroup (the first request naming it)
     // is lost: adoption finds the group by name and tags, and brings it to the
     // configuration without starting an instance refresh
-    let p = proxy(FaultConfig {
-        seed: 0,
-        rate: 0.0,
-        rules: vec![Rule {
-            when: Match {
-                body_contains: Some(format!("AutoScalingGroupName={name}-mixed-")),
-                ..Match::default()
-            },
-            fault: Fault::LoseResponse,
-            times: Some(1),
-        }],
-    });
-    let apply = through(&ws, &p, &["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{}", apply.all());
-    assert_eq!(
-        p.stats().injected.get("lost_response"),
-        Some(&1),
-        "{:?}",
-        p.stats()
+    apply_losing_one_answer(
+        &ws,
+        Match {
+            body_contains: Some(format!("AutoScalingGroupName={name}-mixed-")),
+            ..Match::default()
+        },
     );
     let seen = rt().block_on(groups(&name));
     assert_eq!(seen.len(), 2, "one group per address: {seen:?}");

@@ -13,10 +13,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::proxy::{Fault, FaultConfig, Match, Rule};
+use crate::common::proxy::Match;
 use crate::common::{changes, rt, sdk_config, Workspace};
 use crate::coverage_ec2_more::{import_into_copy, managed};
-use crate::faults::{direct, proxy, through};
+use crate::faults::{apply_losing_one_answer, direct};
 
 const S3: &str = r#"provider "aws" {
   region = "us-east-1"
@@ -358,25 +358,12 @@ fn s3_buckets_their_settings_and_a_flow_log_into_one() {
     let named = format!("{name}-named");
 
     // the first request on the named bucket is its CreateBucket: its answer is lost
-    let p = proxy(FaultConfig {
-        seed: 0,
-        rate: 0.0,
-        rules: vec![Rule {
-            when: Match {
-                path_prefix: Some(format!("/{named}")),
-                ..Match::default()
-            },
-            fault: Fault::LoseResponse,
-            times: Some(1),
-        }],
-    });
-    let apply = through(&ws, &p, &["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{}", apply.all());
-    assert_eq!(
-        p.stats().injected.get("lost_response"),
-        Some(&1),
-        "{:?}",
-        p.stats()
+    apply_losing_one_answer(
+        &ws,
+        Match {
+            path_prefix: Some(format!("/{named}")),
+            ..Match::default()
+        },
     );
     let seen = rt().block_on(buckets(&name));
     assert_eq!(seen.len(), 2, "{seen:?}");

@@ -34,6 +34,30 @@ pub(crate) fn through(ws: &Workspace, proxy: &Proxy, args: &[&str]) -> Run {
     run_with_deadline(c, LIMIT)
 }
 
+/// `apply --auto-approve` through a proxy that loses the answer to the first request
+/// matching `when` (AWS acts, infra never hears of it), asserting that apply still
+/// succeeds and exactly one answer was lost.
+pub(crate) fn apply_losing_one_answer(ws: &Workspace, when: Match) -> Run {
+    let p = proxy(FaultConfig {
+        seed: 0,
+        rate: 0.0,
+        rules: vec![Rule {
+            when,
+            fault: Fault::LoseResponse,
+            times: Some(1),
+        }],
+    });
+    let apply = through(ws, &p, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(
+        p.stats().injected.get("lost_response"),
+        Some(&1),
+        "{:?}",
+        p.stats()
+    );
+    apply
+}
+
 /// `infra <args>` straight against the emulator, bounded in time.
 pub(crate) fn direct(ws: &Workspace, args: &[&str]) -> Run {
     run_with_deadline(ws.cmd(args), LIMIT)
