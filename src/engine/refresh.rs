@@ -285,12 +285,27 @@ pub async fn import_blocks(
     data: &BTreeMap<Address, Value>,
     provider: &dyn Provider,
 ) -> anyhow::Result<()> {
+    let mut all = None;
     for block in stack.import_blocks() {
         if refreshed.values.contains_key(&block.to) {
             continue; // already imported: the block is a no-op, as in Terraform
         }
-        let all = crate::engine::import::desired(stack, &refreshed.values, data);
-        let Some(want) = all.get(&block.to) else {
+        // walk the stack again only when the last walk has not got this instance with a
+        // wholly known configuration: an import before it may be what it waits for (a
+        // subnet's vpc_id). One walk serves every import that does not (an import
+        // block's for_each over many objects).
+        let stale = !all
+            .as_ref()
+            .and_then(|a: &BTreeMap<Address, _>| a.get(&block.to))
+            .is_some_and(|w: &crate::engine::import::Desired| w.config.is_wholly_known());
+        if stale {
+            all = Some(crate::engine::import::desired(
+                stack,
+                &refreshed.values,
+                data,
+            ));
+        }
+        let Some(want) = all.as_ref().and_then(|a| a.get(&block.to)) else {
             anyhow::bail!("cannot import into `{}`: the configuration does not produce this instance (check its key against `count` / `for_each`)", block.to);
         };
         let record = crate::engine::import::import(provider, &block.to, &block.id, want).await?;
