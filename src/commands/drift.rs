@@ -9,7 +9,7 @@ use infra_state::ResourceRecord;
 
 use crate::cli::{DriftArgs, PlanArgs, PlanFormat, StackArgs, StateArgs};
 use crate::commands::common::api_calls_line;
-use crate::engine::refresh::{refresh, register_prior_secrets};
+use crate::engine::refresh::{refresh_records, register_prior_secrets};
 use crate::engine::{load_stack, session, Session};
 use crate::printer::Printer;
 
@@ -40,15 +40,13 @@ async fn drift(
     let session = Session::for_plan(state, &loaded.name, &printer).await?;
     let result = async {
         let provider = session::provider(loaded.stack.provider().region.clone(), &session).await?;
-        register_prior_secrets(&loaded.stack, &session.store, &session.stack).await;
-        let recorded: BTreeMap<(String, Option<String>), ResourceRecord> = session
-            .store
-            .resources(&session.stack)
-            .await?
-            .into_iter()
-            .map(|r| ((r.address.clone(), r.deposed.clone()), r))
+        let records = session.store.resources(&session.stack).await?;
+        register_prior_secrets(&loaded.stack, &records);
+        let recorded: BTreeMap<(String, Option<String>), ResourceRecord> = records
+            .iter()
+            .map(|r| ((r.address.clone(), r.deposed.clone()), r.clone()))
             .collect();
-        let refreshed = refresh(&session.store, &session.stack, Some(provider.as_ref())).await?;
+        let refreshed = refresh_records(records, Some(provider.as_ref())).await?;
         let mut changed: Vec<(&ResourceRecord, Vec<AttrChange>)> = Vec::new();
         for now in &refreshed.changed {
             let Some(was) = recorded.get(&(now.address.clone(), now.deposed.clone())) else {

@@ -44,9 +44,13 @@ pub async fn reconcile_intents(
     provider: &dyn Provider,
     printer: &Printer,
 ) -> anyhow::Result<usize> {
+    let intents = store.intents(stack).await?;
+    if intents.is_empty() {
+        return Ok(0);
+    }
     let mut pending = Vec::new();
     let records = store.resources(stack).await?;
-    for intent in store.intents(stack).await? {
+    for intent in intents {
         let address = Address::parse(&intent.address)?;
         // what the state already holds at this address (the old object of a
         // create_before_destroy replacement, tagged like the new one) is not what the
@@ -119,8 +123,11 @@ pub async fn resume_waits(
     printer: &Printer,
 ) -> anyhow::Result<usize> {
     let mut resumed = 0;
-    for record in store.resources(stack).await? {
-        if record.status != ResourceStatus::Creating || record.deposed.is_some() {
+    for record in store
+        .resources_in_status(stack, ResourceStatus::Creating)
+        .await?
+    {
+        if record.deposed.is_some() {
             continue;
         }
         printer.out(format!(
@@ -181,7 +188,14 @@ pub async fn refresh(
     stack: &str,
     provider: Option<&dyn Provider>,
 ) -> anyhow::Result<Refreshed> {
-    let records = store.resources(stack).await?;
+    refresh_records(store.resources(stack).await?, provider).await
+}
+
+/// [`refresh`] of the rows the caller already read from the state (`store.resources`).
+pub async fn refresh_records(
+    records: Vec<ResourceRecord>,
+    provider: Option<&dyn Provider>,
+) -> anyhow::Result<Refreshed> {
     // one batch per type, except that objects sharing an id (builtin types whose id is a
     // timestamp, e.g. two `time_sleep`s created in the same second) go to separate
     // batches: a read answers by id, so one batch could not tell them apart
@@ -410,10 +424,12 @@ pub async fn read_data_sources_with_args(
 /// values of every attribute the configuration marks sensitive: a value the
 /// configuration no longer holds (a rotated password) is still in the cloud and the
 /// state, and must not show in logs or diffs either.
-pub async fn register_prior_secrets(stack: &infra_config::Stack, store: &Store, name: &str) {
-    let Ok(records) = store.resources(name).await else {
+pub fn register_prior_secrets(stack: &infra_config::Stack, records: &[ResourceRecord]) {
+    // the walk below would find no configuration with marks (it is a whole evaluation of
+    // the stack: at 10,000 resources it cost as much as the plan's own)
+    if !stack.may_mark_values() {
         return;
-    };
+    }
     let prior: BTreeMap<Address, Value> = records
         .iter()
         .filter_map(|r| {

@@ -1,7 +1,7 @@
 //! `aws_route_table` (with inline `route` blocks), `aws_route` and
 //! `aws_route_table_association`: all read through one batched DescribeRouteTables call.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Route, RouteTable, RouteTableAssociationStateCode};
 use infra_model::Value;
@@ -10,7 +10,8 @@ use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 use crate::errors::{is_not_found, missing};
 use crate::routes::{self, routes_of, Dest};
 use crate::util::{
-    ec2_arn, filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec, update_tags,
+    describe_chunks, ec2_arn, filter, get_str, id_chunks, infra_filters, opt, put_tags, tag_spec,
+    update_tags,
 };
 use crate::AwsProvider;
 
@@ -233,11 +234,10 @@ pub(crate) async fn read_routes(
         .filter_map(|i| route_key(&i.id, &i.prior).map(|(t, d)| (i.id.clone(), t, d)))
         .collect();
     let mut tables = HashMap::new();
-    for chunk in id_chunks(keys.iter().map(|(_, t, _)| t.as_str())) {
-        for t in describe(p, vec![filter("route-table-id", chunk)]).await? {
-            if let Some(id) = t.route_table_id() {
-                tables.insert(id.to_string(), t.clone());
-            }
+    let chunks = id_chunks(keys.iter().map(|(_, t, _)| t.as_str()));
+    for t in describe_chunks(chunks, |c| describe(p, vec![filter("route-table-id", c)])).await? {
+        if let Some(id) = t.route_table_id() {
+            tables.insert(id.to_string(), t);
         }
     }
     let mut out = BTreeMap::new();
@@ -373,11 +373,11 @@ pub(crate) async fn read_associations(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let wanted = |id: &str| items.iter().any(|i| i.id == id);
-    for chunk in id_chunks(tables.iter().map(String::as_str)) {
-        for t in &describe(p, vec![filter("route-table-id", chunk)]).await? {
-            out.extend(association_values(t, wanted));
-        }
+    let asked: HashSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    let wanted = |id: &str| asked.contains(id);
+    let chunks = id_chunks(tables.iter().map(String::as_str));
+    for t in &describe_chunks(chunks, |c| describe(p, vec![filter("route-table-id", c)])).await? {
+        out.extend(association_values(t, wanted));
     }
     let missing: Vec<&str> = items
         .iter()

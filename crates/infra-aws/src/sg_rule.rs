@@ -17,7 +17,7 @@ use crate::security_group::{authorize, describe, revoke, revoke_perms, Direction
 use crate::sg_rules::{
     normalize_protocol, permission_atoms, rule_atoms, to_permission, Atom, Source,
 };
-use crate::util::{filter, get_str, id_chunks};
+use crate::util::{describe_chunks, filter, get_str, id_chunks};
 use crate::AwsProvider;
 
 const TYPE: &str = "aws_security_group_rule";
@@ -280,11 +280,10 @@ pub(crate) async fn read(
         .map(|i| RuleKey::parse(&i.id).map(|k| (i, k)))
         .collect::<Result<_, _>>()?;
     let mut groups: HashMap<String, SecurityGroup> = HashMap::new();
-    for chunk in id_chunks(keys.iter().map(|(_, k)| k.group.as_str())) {
-        for g in describe(p, vec![filter("group-id", chunk)]).await? {
-            if let Some(id) = g.group_id() {
-                groups.insert(id.to_string(), g.clone());
-            }
+    let chunks = id_chunks(keys.iter().map(|(_, k)| k.group.as_str()));
+    for g in describe_chunks(chunks, |c| describe(p, vec![filter("group-id", c)])).await? {
+        if let Some(id) = g.group_id() {
+            groups.insert(id.to_string(), g);
         }
     }
     let mut out = BTreeMap::new();

@@ -65,6 +65,29 @@ pub fn ec2_arn(p: &AwsProvider, owner: Option<&str>, kind: &str, id: &str) -> Va
     ))
 }
 
+/// How many chunks of one batched read are in flight at once: a refresh of 3,000 subnets is 15
+/// DescribeSubnets calls, and on AWS each is a round trip (EC2's describe rate allows bursts
+/// of 100 and 20 a second sustained, so 4 at a time stays far inside it).
+pub const CHUNK_CONCURRENCY: usize = 4;
+
+/// Runs `describe` for each chunk of ids (see [`id_chunks`]), up to [`CHUNK_CONCURRENCY`]
+/// at a time, and returns what every chunk found, in chunk order. The first error wins.
+pub async fn describe_chunks<T, Fut>(
+    chunks: Vec<Vec<String>>,
+    describe: impl Fn(Vec<String>) -> Fut,
+) -> Result<Vec<T>, ProviderError>
+where
+    Fut: Future<Output = Result<Vec<T>, ProviderError>>,
+{
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let found: Vec<Vec<T>> = stream::iter(chunks)
+        .map(describe)
+        .buffered(CHUNK_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
 /// Deduplicated ids of a batch, in chunks a filter accepts.
 pub fn id_chunks<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Vec<String>> {
     let mut all: Vec<String> = ids.into_iter().map(str::to_string).collect();
@@ -327,11 +350,10 @@ where
 {
     let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
     let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        for item in describe(vec![filter(filter_name, chunk)]).await? {
-            let prior = id_of(&item).and_then(|id| priors.get(id).copied());
-            out.extend(to_value(&item, prior));
-        }
+    let chunks = id_chunks(items.iter().map(|i| i.id.as_str()));
+    for item in describe_chunks(chunks, |chunk| describe(vec![filter(filter_name, chunk)])).await? {
+        let prior = id_of(&item).and_then(|id| priors.get(id).copied());
+        out.extend(to_value(&item, prior));
     }
     Ok(out)
 }

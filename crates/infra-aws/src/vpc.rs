@@ -16,7 +16,8 @@ use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::errors::missing;
 use crate::util::{
-    ec2_arn, filter, get_bool, get_str, id_chunks, infra_filters, put_tags, tag_spec, update_tags,
+    describe_chunks, ec2_arn, filter, get_bool, get_str, id_chunks, infra_filters, put_tags,
+    tag_spec, update_tags,
 };
 use crate::{vpc_ipv6, AwsProvider};
 
@@ -259,10 +260,8 @@ pub(crate) async fn read(
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
     let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
-    let mut vpcs = Vec::new();
-    for chunk in id_chunks(items.iter().map(|i| i.id.as_str())) {
-        vpcs.extend(describe(p, vec![filter("vpc-id", chunk)]).await?);
-    }
+    let chunks = id_chunks(items.iter().map(|i| i.id.as_str()));
+    let vpcs = describe_chunks(chunks, |c| describe(p, vec![filter("vpc-id", c)])).await?;
     read_with(p, vpcs, &priors).await
 }
 

@@ -300,6 +300,15 @@ impl Stack {
     pub fn files(&self) -> &[SourceFile] {
         &self.all_files
     }
+
+    /// Whether evaluating the stack can mark any value sensitive when nothing it reads is
+    /// marked already. A mark starts only at a variable or output declared
+    /// `sensitive = true` or at a call of `sensitive(...)` (every other mark is carried
+    /// from one of those), and each spells the word in a file of the stack, so `false`
+    /// is certain; `true` only means "maybe" (a comment, `nonsensitive`).
+    pub fn may_mark_values(&self) -> bool {
+        self.all_files.iter().any(|f| f.text.contains("sensitive"))
+    }
 }
 
 /// An address without any key, neither its own nor its modules':

@@ -120,6 +120,24 @@ impl Store {
         rows.into_iter().map(ResourceRow::into_domain).collect()
     }
 
+    /// The resource instances of the stack in `status` (e.g. the `creating` ones an
+    /// interrupted run left), by address.
+    pub async fn resources_in_status(
+        &self,
+        stack: &str,
+        status: ResourceStatus,
+    ) -> Result<Vec<ResourceRecord>> {
+        validate_stack_name(stack)?;
+        let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = $1 AND status = $2 ORDER BY address, deposed"
+        ))
+        .bind(stack)
+        .bind(status.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(ResourceRow::into_domain).collect()
+    }
+
     /// The current object at `address`, if any.
     pub async fn resource(&self, stack: &str, address: &str) -> Result<Option<ResourceRecord>> {
         validate_stack_name(stack)?;

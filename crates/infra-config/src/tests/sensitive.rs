@@ -161,3 +161,65 @@ variable "pw" {
     );
     assert!(!shown.contains(SECRET), "{shown}");
 }
+
+/// `Stack::may_mark_values` lets the CLI skip a whole walk of the stack; it must never say
+/// "no" for a stack whose walk marks a configuration.
+#[test]
+fn may_mark_values_is_never_wrong_when_it_says_no() {
+    let any_marked = |input: &StackInput| {
+        let mut marked = false;
+        let stack = load_ok(input);
+        let _ = stack.walk(&mut |inst| {
+            marked |= inst.config.has_marks();
+            planned(inst)
+        });
+        (stack.may_mark_values(), marked)
+    };
+    let plain = r#"
+variable "name" {
+  default = "x"
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = var.name }
+}
+"#;
+    assert_eq!(any_marked(&input(&[("main.tf", plain)])), (false, false));
+    // each origin of a mark: a sensitive variable (and a module's output of it), a call
+    let origins = [
+        stack_input(MAIN),
+        input(&[(
+            "main.tf",
+            r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = sensitive("x") }
+}
+"#,
+        )]),
+    ];
+    for i in &origins {
+        assert_eq!(any_marked(i), (true, true));
+    }
+    // a module whose output is declared sensitive marks the caller's value
+    let mut i = input(&[(
+        "main.tf",
+        r#"
+module "m" {
+  source = "./m"
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = module.m.out }
+}
+"#,
+    )]);
+    i.modules.insert(
+        "m".to_string(),
+        vec![file(
+            "m/main.tf",
+            "output \"out\" {\n  value     = \"x\"\n  sensitive = true\n}\n",
+        )],
+    );
+    assert_eq!(any_marked(&i), (true, true));
+}

@@ -1,6 +1,8 @@
 //! The API, one behaviour per test, on a fresh `#[sqlx::test]` database each.
 
-use infra_state::{HistoryEntry, HistoryStatus, Intent, ResourceStatus, StateError, Store};
+use infra_state::{
+    HistoryEntry, HistoryStatus, Intent, ResourceRecord, ResourceStatus, StateError, Store,
+};
 use serde_json::json;
 
 use crate::record;
@@ -136,6 +138,38 @@ on_both! {
                 .mode,
             "data"
         );
+    }
+}
+
+on_both! {
+    async fn resources_in_status_selects_one_status_of_one_stack(store: &Store) {
+        let mut waiting = record("aws_nat_gateway.a", "nat-1");
+        waiting.status = ResourceStatus::Creating;
+        store.put_resource("prod", &waiting).await.unwrap();
+        store.put_resource("prod", &record("aws_vpc.main", "vpc-1")).await.unwrap();
+        let mut tainted = record("aws_subnet.a", "subnet-1");
+        tainted.status = ResourceStatus::Tainted;
+        store.put_resource("prod", &tainted).await.unwrap();
+        // another stack's creating row is not this stack's
+        store.put_resource("dev", &waiting).await.unwrap();
+        let addresses = |rows: Vec<ResourceRecord>| {
+            rows.into_iter().map(|r| r.address).collect::<Vec<_>>()
+        };
+        let creating = store
+            .resources_in_status("prod", ResourceStatus::Creating)
+            .await
+            .unwrap();
+        assert_eq!(addresses(creating), ["aws_nat_gateway.a"]);
+        let ready = store
+            .resources_in_status("prod", ResourceStatus::Ready)
+            .await
+            .unwrap();
+        assert_eq!(addresses(ready), ["aws_vpc.main"]);
+        let tainted = store
+            .resources_in_status("prod", ResourceStatus::Tainted)
+            .await
+            .unwrap();
+        assert_eq!(addresses(tainted), ["aws_subnet.a"]);
     }
 }
 
