@@ -387,7 +387,7 @@ pub async fn read_data_sources_with_args(
     let mut used: BTreeMap<Address, Value> = BTreeMap::new();
     loop {
         let mut requests = Vec::new();
-        let _ = stack.walk(&mut |inst| {
+        let _ = stack.walk_data_sources(&mut |inst| {
             if inst.address.mode == Mode::Data {
                 if let Some(v) = out.get(&inst.address) {
                     return v.clone();

@@ -27,6 +27,30 @@ impl Stack {
         (Evaluation { outputs: w.outputs }, w.diags)
     }
 
+    /// [`Stack::walk`] of what the stack's data sources need: every `data` block and what
+    /// it depends on, in dependency order (a resource whose ARN a policy document reads is
+    /// visited, one no data source reads is not). Visits nothing when there is no `data`
+    /// block. Returns the diagnostics of what it evaluated.
+    pub fn walk_data_sources(
+        &self,
+        visit: &mut dyn FnMut(&DesiredInstance) -> Value,
+    ) -> Vec<Diagnostic> {
+        let roots: Vec<Node> = self
+            .modules
+            .values()
+            .flat_map(|m| m.decls.resources.keys())
+            .filter(|a| a.mode == infra_model::Mode::Data)
+            .map(|a| Node::Resource(a.clone()))
+            .collect();
+        if roots.is_empty() {
+            return Vec::new();
+        }
+        let needs = self.graph.closure(roots.iter());
+        let mut w = Walker::new(self);
+        w.run(Some(&needs), visit);
+        w.diags
+    }
+
     /// Re-evaluate one resource instance's configuration from the current values of all
     /// instances (`values`, keyed by instance address; missing ones are unknown). Only
     /// what the instance depends on is evaluated.

@@ -508,3 +508,76 @@ resource "aws_route_table" "bad" {
         "{err:?}"
     );
 }
+
+/// `walk_data_sources` (what the data-source read before planning walks): every data block
+/// and what it reads, in order, and nothing else.
+#[test]
+fn walk_data_sources_visits_data_blocks_and_what_they_read() {
+    let main = r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "unread" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.0.1.0/24"
+}
+data "aws_vpc" "found" {
+  id = aws_vpc.main.id
+}
+module "m" {
+  source = "./m"
+  vpc    = data.aws_vpc.found.id
+}
+"#;
+    let module = r#"
+variable "vpc" {
+  type = string
+}
+data "aws_subnets" "in_vpc" {
+  filter {
+    name   = "vpc-id"
+    values = [var.vpc]
+  }
+}
+resource "aws_route_table" "unread" {
+  vpc_id = var.vpc
+}
+"#;
+    let mut i = input(&[("main.tf", main)]);
+    i.modules
+        .insert("m".to_string(), vec![file("m/main.tf", module)]);
+    let stack = load_ok(&i);
+    let mut seen = Vec::new();
+    let diags = stack.walk_data_sources(&mut |inst| {
+        seen.push(inst.address.to_string());
+        let mut m = inst.config.as_map().cloned().unwrap_or_default();
+        m.insert(
+            "id".into(),
+            Value::string(format!("id-of-{}", inst.address)),
+        );
+        Value::Map(m)
+    });
+    assert_eq!(render(&diags), "");
+    assert_eq!(
+        seen,
+        [
+            "aws_vpc.main",
+            "data.aws_vpc.found",
+            "module.m.data.aws_subnets.in_vpc"
+        ]
+    );
+
+    // no data block: nothing is evaluated
+    let stack = load_ok(&input(&[(
+        "main.tf",
+        "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n",
+    )]));
+    let mut visited = 0;
+    assert!(stack
+        .walk_data_sources(&mut |_| {
+            visited += 1;
+            Value::Unknown
+        })
+        .is_empty());
+    assert_eq!(visited, 0);
+}
