@@ -179,8 +179,10 @@ impl Planner {
             c.after = c.after.take().map(|v| marks.apply(v, schema));
             // what is sensitive now was sensitive before (`tags_all` repeating a tag
             // whose old value no longer appears in the configuration)
-            if let (Some(before), Some(after)) = (c.before.take(), &c.after) {
-                c.before = Some(before.with_mask(&after.sensitive_mask()));
+            if let (Some(before), Some(after)) = (c.before.as_mut(), &c.after) {
+                if after.has_marks() {
+                    *before = std::mem::take(before).with_mask(&after.sensitive_mask());
+                }
             }
         }
         marks.apply(planned, schema)
