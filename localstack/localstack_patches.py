@@ -30,6 +30,16 @@ would.
   (AWS's defaults when none are sent), reported, and part of what makes two flow logs
   the same.
 
+- VPC Block Public Access (the account's internet gateway block mode and its exclusions:
+  Describe/ModifyVpcBlockPublicAccessOptions, Create/Describe/Modify/
+  DeleteVpcBlockPublicAccessExclusion(s)): neither LocalStack 4.13.1 nor its moto
+  implements them (every call answered "not implemented"). They are emulated here per
+  account and region, as AWS documents them: the options start at mode `off`
+  (`default-state`), a change completes at once (`update-complete`; AWS takes a while), an
+  exclusion names one VPC or subnet that must exist, gets a `vpcbpa-exclude-` id, an ARN
+  and tags (CreateTags/DeleteTags work on it), and a deleted one is reported
+  `delete-complete` afterwards, as on AWS. Nothing blocks any traffic.
+
 Each is written down in localstack/README.md. The version below is what localstack/up
 checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 """
@@ -37,7 +47,7 @@ checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 import functools
 import os
 
-VERSION = "infra-localstack-patches-5"
+VERSION = "infra-localstack-patches-6"
 
 
 def _configs(params):
@@ -229,8 +239,172 @@ def _patch_flow_log_options():
         )
 
 
+def _patch_block_public_access():
+    import datetime
+    import secrets
+
+    from localstack.aws.api import CommonServiceException, handler
+    from localstack.services.ec2.provider import Ec2Provider, get_ec2_backend
+    from moto.ec2 import models as ec2_models
+
+    # CreateTags / DeleteTags accept the exclusion's id (moto knows ids by their prefix)
+    valid = ec2_models.is_valid_resource_id
+
+    @functools.wraps(valid)
+    def is_valid_resource_id(resource_id):
+        return resource_id.startswith("vpcbpa-exclude-") or valid(resource_id)
+
+    ec2_models.is_valid_resource_id = is_valid_resource_id
+
+    options = {}  # (account, region) -> dict
+    exclusions = {}  # (account, region) -> {id: dict}
+
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc)
+
+    def fail(code, message):
+        raise CommonServiceException(code=code, message=message, status_code=400)
+
+    def opts(context):
+        key = (context.account_id, context.region)
+        if key not in options:
+            options[key] = {
+                "AwsAccountId": context.account_id,
+                "AwsRegion": context.region,
+                "State": "default-state",
+                "InternetGatewayBlockMode": "off",
+                "ManagedBy": "account",
+                "ExclusionsAllowed": "allowed",
+            }
+        return options[key]
+
+    def with_tags(context, e):
+        backend = get_ec2_backend(context.account_id, context.region)
+        out = dict(e)
+        tags = backend.tags.get(e["ExclusionId"], {})
+        out["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        return out
+
+    def mine(context):
+        return exclusions.setdefault((context.account_id, context.region), {})
+
+    def find(context, exclusion_id):
+        e = mine(context).get(exclusion_id)
+        if e is None or e["State"] == "delete-complete":
+            fail(
+                "InvalidVpcBlockPublicAccessExclusionId.NotFound",
+                f"The exclusion ID '{exclusion_id}' does not exist",
+            )
+        return e
+
+    modes = ("off", "block-bidirectional", "block-ingress")
+    exclusion_modes = ("allow-bidirectional", "allow-egress")
+
+    @handler("DescribeVpcBlockPublicAccessOptions", expand=False)
+    def describe_vpc_block_public_access_options(self, context, request):
+        return {"VpcBlockPublicAccessOptions": dict(opts(context))}
+
+    @handler("ModifyVpcBlockPublicAccessOptions", expand=False)
+    def modify_vpc_block_public_access_options(self, context, request):
+        mode = request.get("InternetGatewayBlockMode")
+        if mode not in modes:
+            fail("InvalidParameterValue", f"InternetGatewayBlockMode must be one of {', '.join(modes)}")
+        o = opts(context)
+        o.update(InternetGatewayBlockMode=mode, State="update-complete", LastUpdateTimestamp=now())
+        return {"VpcBlockPublicAccessOptions": dict(o)}
+
+    @handler("CreateVpcBlockPublicAccessExclusion", expand=False)
+    def create_vpc_block_public_access_exclusion(self, context, request):
+        vpc, subnet = request.get("VpcId"), request.get("SubnetId")
+        mode = request.get("InternetGatewayExclusionMode")
+        if bool(vpc) == bool(subnet):
+            fail("InvalidParameterCombination", "Specify exactly one of VpcId and SubnetId")
+        if mode not in exclusion_modes:
+            fail("InvalidParameterValue", f"InternetGatewayExclusionMode must be one of {', '.join(exclusion_modes)}")
+        backend = get_ec2_backend(context.account_id, context.region)
+        if vpc:
+            backend.get_vpc(vpc)  # InvalidVpcID.NotFound
+            arn = f"arn:aws:ec2:{context.region}:{context.account_id}:vpc/{vpc}"
+        else:
+            backend.get_subnet(subnet)  # InvalidSubnetID.NotFound
+            arn = f"arn:aws:ec2:{context.region}:{context.account_id}:subnet/{subnet}"
+        exclusion_id = "vpcbpa-exclude-" + secrets.token_hex(9)[:17]
+        t = now()
+        e = {
+            "ExclusionId": exclusion_id,
+            "InternetGatewayExclusionMode": mode,
+            "ResourceArn": arn,
+            "State": "create-complete",
+            "CreationTimestamp": t,
+            "LastUpdateTimestamp": t,
+        }
+        mine(context)[exclusion_id] = e
+        tags = {}
+        for spec in request.get("TagSpecifications") or []:
+            for tag in spec.get("Tags") or []:
+                tags[tag["Key"]] = tag.get("Value", "")
+        if tags:
+            backend.create_tags([exclusion_id], tags)
+        return {"VpcBlockPublicAccessExclusion": with_tags(context, e)}
+
+    @handler("DescribeVpcBlockPublicAccessExclusions", expand=False)
+    def describe_vpc_block_public_access_exclusions(self, context, request):
+        ids = request.get("ExclusionIds") or []
+        found = []
+        if ids:
+            for i in ids:
+                e = mine(context).get(i)
+                if e is None:
+                    fail(
+                        "InvalidVpcBlockPublicAccessExclusionId.NotFound",
+                        f"The exclusion ID '{i}' does not exist",
+                    )
+                found.append(with_tags(context, e))
+        else:
+            found = [with_tags(context, e) for e in mine(context).values()]
+        for f in request.get("Filters") or []:
+            name, values = f.get("Name", ""), set(f.get("Values") or [])
+            if name.startswith("tag:"):
+                key = name[4:]
+                found = [e for e in found if any(t["Key"] == key and t["Value"] in values for t in e["Tags"])]
+            elif name == "tag-key":
+                found = [e for e in found if any(t["Key"] in values for t in e["Tags"])]
+            elif name == "state":
+                found = [e for e in found if e["State"] in values]
+            elif name == "resource-arn":
+                found = [e for e in found if e["ResourceArn"] in values]
+            elif name == "internet-gateway-exclusion-mode":
+                found = [e for e in found if e["InternetGatewayExclusionMode"] in values]
+        return {"VpcBlockPublicAccessExclusions": found}
+
+    @handler("ModifyVpcBlockPublicAccessExclusion", expand=False)
+    def modify_vpc_block_public_access_exclusion(self, context, request):
+        e = find(context, request.get("ExclusionId"))
+        mode = request.get("InternetGatewayExclusionMode")
+        if mode not in exclusion_modes:
+            fail("InvalidParameterValue", f"InternetGatewayExclusionMode must be one of {', '.join(exclusion_modes)}")
+        e.update(InternetGatewayExclusionMode=mode, State="update-complete", LastUpdateTimestamp=now())
+        return {"VpcBlockPublicAccessExclusion": with_tags(context, e)}
+
+    @handler("DeleteVpcBlockPublicAccessExclusion", expand=False)
+    def delete_vpc_block_public_access_exclusion(self, context, request):
+        e = find(context, request.get("ExclusionId"))
+        t = now()
+        e.update(State="delete-complete", LastUpdateTimestamp=t, DeletionTimestamp=t)
+        return {"VpcBlockPublicAccessExclusion": with_tags(context, e)}
+
+    # the dispatch table resolves each handler by its function's name
+    Ec2Provider.describe_vpc_block_public_access_options = describe_vpc_block_public_access_options
+    Ec2Provider.modify_vpc_block_public_access_options = modify_vpc_block_public_access_options
+    Ec2Provider.create_vpc_block_public_access_exclusion = create_vpc_block_public_access_exclusion
+    Ec2Provider.describe_vpc_block_public_access_exclusions = describe_vpc_block_public_access_exclusions
+    Ec2Provider.modify_vpc_block_public_access_exclusion = modify_vpc_block_public_access_exclusion
+    Ec2Provider.delete_vpc_block_public_access_exclusion = delete_vpc_block_public_access_exclusion
+
+
 def patch():
     _patch_uuid5()
+    _patch_block_public_access()
     _patch_autoscaling()
     _patch_flow_log_options()
     from moto.ec2.responses.vpcs import VPCs

@@ -14,6 +14,7 @@ mod cli_signals;
 mod cli_state;
 mod concurrency;
 mod coverage_autoscaling;
+mod coverage_bpa;
 mod coverage_data;
 mod coverage_dns;
 mod coverage_ec2_more;

@@ -95,6 +95,7 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateVpnGateway"
             | "kms:CreateKey"
             | "kms:CreateAlias"
+            | "ec2:CreateVpcBlockPublicAccessExclusion"
     )
 }
 

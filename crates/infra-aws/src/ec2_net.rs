@@ -1,6 +1,6 @@
 //! Dispatch for the EC2 network types around the VPC: network ACLs (`nacl`,
 //! `nacl_parts`, `nacl_default`), DHCP options (`dhcp`) and secondary CIDR blocks
-//! (`vpc_cidr`), the region's default VPC (`default_vpc`). The provider's match arms send every one of these types here, so that
+//! (`vpc_cidr`), the region's default VPC (`default_vpc`), VPC Block Public Access (`bpa`). The provider's match arms send every one of these types here, so that
 //! `lib.rs` and `recover.rs` grow by one arm each; each create future is boxed, as in
 //! `recover::create_once`.
 
@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::{default_vpc, dhcp, nacl, nacl_default, nacl_parts, vpc_cidr, AwsProvider};
+use crate::{bpa, default_vpc, dhcp, nacl, nacl_default, nacl_parts, vpc_cidr, AwsProvider};
 
-pub(crate) const TYPES: [&str; 8] = [
+pub(crate) const TYPES: [&str; 10] = [
     nacl::TYPE,
     nacl_parts::RULE,
     nacl_parts::ASSOCIATION,
@@ -20,6 +20,8 @@ pub(crate) const TYPES: [&str; 8] = [
     dhcp::ASSOCIATION,
     vpc_cidr::TYPE,
     default_vpc::TYPE,
+    bpa::OPTIONS,
+    bpa::EXCLUSION,
 ];
 
 pub(crate) fn handles(type_name: &str) -> bool {
@@ -44,6 +46,8 @@ pub(crate) async fn read(
         dhcp::ASSOCIATION => dhcp::read_associations(p, items).await,
         vpc_cidr::TYPE => vpc_cidr::read(p, items).await,
         default_vpc::TYPE => default_vpc::read(p, items).await,
+        bpa::OPTIONS => bpa::read_options(p, items).await,
+        bpa::EXCLUSION => bpa::read_exclusions(p, items).await,
         other => Err(unsupported(other)),
     }
 }
@@ -58,6 +62,8 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         dhcp::ASSOCIATION => Box::pin(dhcp::create_association(p, req)).await,
         vpc_cidr::TYPE => Box::pin(vpc_cidr::create(p, req)).await,
         default_vpc::TYPE => Box::pin(default_vpc::create(p, req)).await,
+        bpa::OPTIONS => Box::pin(bpa::create_options(p, req)).await,
+        bpa::EXCLUSION => Box::pin(bpa::create_exclusion(p, req)).await,
         other => Err(unsupported(other)),
     }
 }
@@ -75,6 +81,8 @@ pub(crate) async fn update(
         dhcp::OPTIONS => dhcp::update_options(p, id, prior, desired).await,
         dhcp::ASSOCIATION => dhcp::update_association(p, id, desired).await,
         default_vpc::TYPE => default_vpc::update(p, id, prior, desired).await,
+        bpa::OPTIONS => bpa::update_options(p, id, desired).await,
+        bpa::EXCLUSION => bpa::update_exclusion(p, id, prior, desired).await,
         // every argument forces a replacement
         nacl_parts::RULE | nacl_parts::ASSOCIATION | vpc_cidr::TYPE => Ok(desired.clone()),
         other => Err(unsupported(other)),
@@ -96,6 +104,8 @@ pub(crate) async fn delete(
         dhcp::ASSOCIATION => dhcp::delete_association(p, id).await,
         vpc_cidr::TYPE => vpc_cidr::delete(p, id, prior).await,
         default_vpc::TYPE => default_vpc::delete(p, id, prior).await,
+        bpa::OPTIONS => bpa::delete_options(p).await,
+        bpa::EXCLUSION => bpa::delete_exclusion(p, id).await,
         other => Err(unsupported(other)),
     }
 }
@@ -113,6 +123,8 @@ pub(crate) async fn adopt(
         dhcp::ASSOCIATION => dhcp::adopt_association(p, req).await,
         vpc_cidr::TYPE => vpc_cidr::adopt(p, req).await,
         default_vpc::TYPE => default_vpc::adopt(p, req).await,
+        bpa::OPTIONS => bpa::adopt_options(p).await,
+        bpa::EXCLUSION => bpa::adopt_exclusion(p, req).await,
         other => Err(unsupported(other)),
     }
 }

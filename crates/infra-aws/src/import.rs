@@ -65,6 +65,10 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_default_network_acl" => "the default network ACL's id, e.g. acl-0abc123",
         "aws_default_vpc" => "the default VPC's id, e.g. vpc-0abc123",
         "aws_vpc_dhcp_options" => "the DHCP options id, e.g. dopt-0abc123",
+        "aws_vpc_block_public_access_options" => "the region, e.g. us-east-1",
+        "aws_vpc_block_public_access_exclusion" => {
+            "the exclusion id, e.g. vpcbpa-exclude-0abc1234567890def"
+        }
         "aws_vpc_dhcp_options_association" => "the VPC id, e.g. vpc-0abc123",
         "aws_vpc_ipv4_cidr_block_association" => {
             "the association id, e.g. vpc-cidr-assoc-0abc123"

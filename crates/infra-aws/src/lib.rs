@@ -29,6 +29,7 @@ mod autoscaling;
 mod autoscaling_ops;
 mod autoscaling_refresh;
 mod autoscaling_types;
+mod bpa;
 mod clients;
 mod customer_gateway;
 mod data;

@@ -1,7 +1,8 @@
 //! EC2 types beyond the core network: security group rules managed as resources of their
 //! own (`aws_security_group_rule`, `aws_vpc_security_group_ingress_rule` /
 //! `_egress_rule`); the VPC's default objects (`aws_default_security_group`,
-//! `aws_default_route_table`); `aws_egress_only_internet_gateway`.
+//! `aws_default_route_table`); `aws_egress_only_internet_gateway`; VPC Block Public
+//! Access (`aws_vpc_block_public_access_options`, `_exclusion`).
 
 use super::*;
 
@@ -96,6 +97,30 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     a.extend(computed(&[]));
     out.push(resource(
         "aws_egress_only_internet_gateway",
+        Managed,
+        a,
+        vec![],
+    ));
+
+    // the region's one setting: id = the region; destroy sets the mode back to `off`
+    let mut a = vec![attr("internet_gateway_block_mode", s()).required()];
+    a.extend(computed(&["aws_account_id", "aws_region"]));
+    out.push(resource(
+        "aws_vpc_block_public_access_options",
+        Managed,
+        a,
+        vec![],
+    ));
+
+    let mut a = vec![
+        attr("internet_gateway_exclusion_mode", s()).required(),
+        attr("vpc_id", s()).optional().force_new(),
+        attr("subnet_id", s()).optional().force_new(),
+    ];
+    a.extend(tags());
+    a.extend(computed(&["resource_arn"]));
+    out.push(resource(
+        "aws_vpc_block_public_access_exclusion",
         Managed,
         a,
         vec![],
