@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use crate::common::proxy::Match;
-use crate::common::{changes, rt, sdk_config, Workspace};
-use crate::coverage_ec2_more::{import_into_copy, managed};
+use crate::common::{rt, sdk_config, Workspace};
+use crate::coverage_ec2_more::{actions, id_of, import_into_copy};
 use crate::faults::{apply_losing_one_answer, direct};
 
 const STACK: &str = r#"provider "aws" {
@@ -323,21 +323,6 @@ async fn image() -> String {
     let ec2 = aws_sdk_ec2::Client::new(&sdk_config());
     let out = ec2.describe_images().send().await.unwrap();
     out.images()[0].image_id().unwrap().to_string()
-}
-
-fn actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    changes(&ws.plan_json(&[]))
-        .into_iter()
-        .filter(|(a, _)| !a.starts_with("data."))
-        .collect()
-}
-
-fn id_of(ws: &Workspace, addr: &str) -> String {
-    managed(ws)
-        .into_iter()
-        .find(|(a, _)| a == addr)
-        .map(|(_, id)| id)
-        .unwrap_or_else(|| panic!("{addr} in the state"))
 }
 
 #[test]

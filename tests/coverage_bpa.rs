@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::Tag;
 
-use crate::common::proxy::{Fault, FaultConfig, Rule};
-use crate::common::{changes, ec2, rt, Workspace};
-use crate::coverage_ec2_more::{import_into_copy, managed};
-use crate::faults::{direct, proxy, through};
+use crate::common::proxy::Match;
+use crate::common::{ec2, rt, Workspace};
+use crate::coverage_ec2_more::{actions, id_of, import_into_copy};
+use crate::faults::{apply_losing_one_answer, direct};
 
 const BPA: &str = r#"provider "aws" {
   region = "us-east-1"
@@ -129,40 +129,18 @@ async fn seen(stack: &str) -> (String, BTreeMap<String, (String, String, String)
     (mode, exclusions)
 }
 
-fn id_of(ws: &Workspace, addr: &str) -> String {
-    managed(ws)
-        .into_iter()
-        .find(|(a, _)| a == addr)
-        .map(|(_, id)| id)
-        .unwrap_or_else(|| panic!("{addr} in the state"))
-}
-
-fn actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    changes(&ws.plan_json(&[])).into_iter().collect()
-}
-
 #[test]
 fn block_public_access_options_and_exclusions() {
     let ws = Workspace::from_files(&[("main.tf", BPA)], true);
     let name = ws.stack_name.clone();
     let vars = format!("name = \"{name}\"\n");
     ws.write("test.auto.tfvars", &vars);
-    let p = proxy(FaultConfig {
-        seed: 0,
-        rate: 0.0,
-        rules: vec![Rule::action(
-            "CreateVpcBlockPublicAccessExclusion",
-            Fault::LoseResponse,
-            Some(1),
-        )],
-    });
-    let apply = through(&ws, &p, &["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{}", apply.all());
-    assert_eq!(
-        p.stats().injected.get("lost_response"),
-        Some(&1),
-        "{:?}",
-        p.stats()
+    apply_losing_one_answer(
+        &ws,
+        Match {
+            action: Some("CreateVpcBlockPublicAccessExclusion".into()),
+            ..Match::default()
+        },
     );
     let vpc_x = "aws_vpc_block_public_access_exclusion.this[\"exclude_vpc\"]".to_string();
     let subnet_x = "aws_vpc_block_public_access_exclusion.this[\"exclude_subnet\"]".to_string();

@@ -220,13 +220,6 @@ async fn node_group_template(cluster: &str) -> (String, String) {
     )
 }
 
-fn actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    changes(&ws.plan_json(&[]))
-        .into_iter()
-        .filter(|(a, _)| !a.starts_with("data."))
-        .collect()
-}
-
 /// The `(address, id)` of every managed resource of `ws`.
 pub(crate) fn managed(ws: &Workspace) -> Vec<(String, String)> {
     let list = ws.run(&["state", "list", "--json"]);
@@ -240,6 +233,23 @@ pub(crate) fn managed(ws: &Workspace) -> Vec<(String, String)> {
                 r["id"].as_str().unwrap().to_string(),
             )
         })
+        .collect()
+}
+
+/// The cloud id of the managed object at `addr` in `ws`'s state.
+pub(crate) fn id_of(ws: &Workspace, addr: &str) -> String {
+    managed(ws)
+        .into_iter()
+        .find(|(a, _)| a == addr)
+        .map(|(_, id)| id)
+        .unwrap_or_else(|| panic!("{addr} in the state"))
+}
+
+/// The planned actions of `ws`'s stack by resource address (data sources left out).
+pub(crate) fn actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
+    changes(&ws.plan_json(&[]))
+        .into_iter()
+        .filter(|(a, _)| !a.starts_with("data."))
         .collect()
 }
 

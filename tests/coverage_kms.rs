@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 
 use crate::common::proxy::{Fault, FaultConfig, Match, Rule};
-use crate::common::{changes, rt, sdk_config, Workspace};
-use crate::coverage_ec2_more::{import_into_copy, managed};
+use crate::common::{rt, sdk_config, Workspace};
+use crate::coverage_ec2_more::{actions, id_of, import_into_copy};
 use crate::faults::{direct, proxy, through};
 
 const KMS: &str = r#"provider "aws" {
@@ -255,21 +255,6 @@ async fn aliases(stack: &str) -> BTreeMap<String, String> {
                     .to_string(),
             )
         })
-        .collect()
-}
-
-fn id_of(ws: &Workspace, addr: &str) -> String {
-    managed(ws)
-        .into_iter()
-        .find(|(a, _)| a == addr)
-        .map(|(_, id)| id)
-        .unwrap_or_else(|| panic!("{addr} in the state"))
-}
-
-fn actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    changes(&ws.plan_json(&[]))
-        .into_iter()
-        .filter(|(a, _)| !a.starts_with("data."))
         .collect()
 }
 

@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use crate::common::proxy::Match;
-use crate::common::{changes, rt, sdk_config, Workspace};
-use crate::coverage_ec2_more::{import_into_copy, managed};
+use crate::common::{rt, sdk_config, Workspace};
+use crate::coverage_ec2_more::{actions, id_of, import_into_copy};
 use crate::faults::{apply_losing_one_answer, direct};
 
 const S3: &str = r#"provider "aws" {
@@ -331,21 +331,6 @@ async fn flow_logs(vpc: &str) -> Vec<(String, String, i32, String, String)> {
                     .unwrap_or_default(),
             )
         })
-        .collect()
-}
-
-fn id_of(ws: &Workspace, addr: &str) -> String {
-    managed(ws)
-        .into_iter()
-        .find(|(a, _)| a == addr)
-        .map(|(_, id)| id)
-        .unwrap_or_else(|| panic!("{addr} in the state"))
-}
-
-fn actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    changes(&ws.plan_json(&[]))
-        .into_iter()
-        .filter(|(a, _)| !a.starts_with("data."))
         .collect()
 }
 

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::Tag;
 
 use crate::common::proxy::{Fault, FaultConfig, Rule};
-use crate::common::{changes, ec2, rt, Workspace};
-use crate::coverage_ec2_more::{import_into_copy, managed};
+use crate::common::{ec2, rt, Workspace};
+use crate::coverage_ec2_more::{actions, id_of, import_into_copy};
 use crate::faults::{direct, proxy, through};
 
 const VPN: &str = r#"provider "aws" {
@@ -156,21 +156,6 @@ async fn seen(stack: &str) -> Seen {
         })
         .collect();
     (customers, gateways)
-}
-
-fn id_of(ws: &Workspace, addr: &str) -> String {
-    managed(ws)
-        .into_iter()
-        .find(|(a, _)| a == addr)
-        .map(|(_, id)| id)
-        .unwrap_or_else(|| panic!("{addr} in the state"))
-}
-
-fn actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    changes(&ws.plan_json(&[]))
-        .into_iter()
-        .filter(|(a, _)| !a.starts_with("data."))
-        .collect()
 }
 
 #[test]
