@@ -148,17 +148,28 @@ def criterion(quick, records):
     subprocess.run(cmd, cwd=ROOT, check=True)
     if quick:
         return
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion"
-    for est in sorted(target.glob("*/*/new/estimates.json")):
-        group, bench = est.parts[-4], est.parts[-3]
+    records.extend(criterion_estimates(Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))))
+
+
+def criterion_estimates(target):
+    """The estimates criterion wrote under TARGET/criterion. A bench id `group/name/size`
+    is a directory per part (`criterion/pipeline/load/100/new/estimates.json`): the first
+    part is the group, the rest the bench."""
+    root = target / "criterion"
+    out = []
+    for est in sorted(root.glob("**/new/estimates.json")):
+        parts = est.relative_to(root).parts[:-2]
+        if len(parts) < 2:
+            continue
         data = json.loads(est.read_text())
-        records.append({
-            "kind": "criterion", "group": group, "bench": bench,
+        out.append({
+            "kind": "criterion", "group": parts[0], "bench": "/".join(parts[1:]),
             "mean_ms": round(data["mean"]["point_estimate"] / 1e6, 3),
             "ci_ms": [round(data["mean"]["confidence_interval"][k] / 1e6, 3)
                       for k in ("lower_bound", "upper_bound")],
             "load": measure.load_average(),
         })
+    return out
 
 
 def schedule(quick, records):
