@@ -315,6 +315,83 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
+    /// Operations whose names say "create" but that make nothing twice when a request
+    /// whose answer was lost is sent again, with why; every other create-like operation
+    /// the provider calls must be in [`creates`].
+    const REPEATABLE: &[(&str, &str)] = &[
+        ("ec2:CreateTags", "sets tags"),
+        (
+            "ec2:CreateRoute",
+            "one route per destination: RouteAlreadyExists (done_codes)",
+        ),
+        (
+            "ec2:CreateNetworkAclEntry",
+            "one entry per rule number (done_codes)",
+        ),
+        ("ec2:CreateEgressOnlyInternetGateway", "sends a ClientToken"),
+        ("ec2:CreateDefaultVpc", "one default VPC per region"),
+        ("ec2:AssociateSubnetCidrBlock", "one IPv6 block per subnet"),
+        ("ec2:AssociateDhcpOptions", "sets the VPC's options"),
+        (
+            "s3:CreateBucket",
+            "the name is the key: BucketAlreadyOwnedByYou",
+        ),
+        ("rds:CreateDBSubnetGroup", "the name is the key"),
+        ("elasticache:CreateCacheSubnetGroup", "the name is the key"),
+        ("redshift:CreateClusterSubnetGroup", "the name is the key"),
+        ("redshift:CreateTags", "sets tags"),
+        ("autoscaling:CreateAutoScalingGroup", "the name is the key"),
+        ("autoscaling:CreateOrUpdateTags", "sets tags"),
+        (
+            "iam:CreatePolicyVersion",
+            "one more version of the same document, made default; old ones are pruned first",
+        ),
+        ("eks:AssociateAccessPolicy", "sets the entry's policy"),
+        ("logs:AssociateKmsKey", "sets the group's key"),
+    ];
+
+    /// A type whose create operation is missing from [`creates`] is duplicated after a lost
+    /// answer (the caller resends it blindly): VPC Block Public Access exclusions were,
+    /// until `tests/coverage_bpa.rs` caught it. Every operation the provider calls
+    /// (`call("service:Op", ...)` in this crate) whose name makes something must be in
+    /// [`creates`] or in [`REPEATABLE`].
+    #[test]
+    fn every_create_operation_called_is_either_guarded_or_repeatable() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in text.match_indices("call(\"") {
+                let rest = &text[i + "call(\"".len()..];
+                let Some(end) = rest.find('"') else { continue };
+                let op = &rest[..end];
+                let Some((_, name)) = op.split_once(':') else {
+                    continue;
+                };
+                let makes = ["Create", "Allocate", "Associate", "Request", "Run"]
+                    .iter()
+                    .any(|p| name.starts_with(p));
+                if !makes {
+                    continue;
+                }
+                seen += 1;
+                if !creates(op) && !REPEATABLE.iter().any(|(r, _)| *r == op) {
+                    missing.push(format!("{op} ({})", path.display()));
+                }
+            }
+        }
+        assert!(seen > 40, "the scan found only {seen} create calls");
+        assert!(
+            missing.is_empty(),
+            "add these to `creates` (or to REPEATABLE with why a resend makes nothing twice): {missing:?}"
+        );
+    }
+
     fn fast() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 8,
