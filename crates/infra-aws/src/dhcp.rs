@@ -15,8 +15,8 @@ use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::{is_not_found, missing};
 use crate::util::{
-    ec2_arn, filter, get_str, get_strings, id_chunks, infra_filters, opt, put_tags, read_by_id,
-    tag_spec, update_tags,
+    describe_chunks, ec2_arn, filter, get_str, get_strings, id_chunks, infra_filters, opt,
+    put_tags, read_by_id, tag_spec, update_tags,
 };
 use crate::AwsProvider;
 
@@ -227,18 +227,18 @@ pub(crate) async fn vpc_options<'a>(
     p: &AwsProvider,
     vpcs: impl IntoIterator<Item = &'a str>,
 ) -> Result<HashMap<String, String>, ProviderError> {
-    let mut out = HashMap::new();
-    for chunk in id_chunks(vpcs) {
-        for v in crate::vpc::describe(p, vec![filter("vpc-id", chunk)]).await? {
-            if let Some(id) = v.vpc_id() {
-                out.insert(
-                    id.to_string(),
-                    v.dhcp_options_id().unwrap_or("default").to_string(),
-                );
-            }
-        }
-    }
-    Ok(out)
+    let chunks = id_chunks(vpcs);
+    let found = describe_chunks(chunks, |c| {
+        crate::vpc::describe(p, vec![filter("vpc-id", c)])
+    });
+    Ok(found
+        .await?
+        .iter()
+        .filter_map(|v| {
+            let id = v.vpc_id()?.to_string();
+            Some((id, v.dhcp_options_id().unwrap_or("default").to_string()))
+        })
+        .collect())
 }
 
 fn association_value(id: &str, vpc: &str, options: &str) -> Value {

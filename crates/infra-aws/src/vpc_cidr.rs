@@ -8,14 +8,14 @@
 //! (`cidr-block-association.association-id`, one value per call: the emulator matches a
 //! multi-valued filter on a list attribute only when it holds all the values).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_ec2::types::{Vpc, VpcCidrBlockState, VpcCidrBlockStateCode};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::{is_not_found, missing};
-use crate::util::{filter, get_str, id_chunks};
+use crate::util::{describe_chunks, filter, get_str, id_chunks};
 use crate::AwsProvider;
 
 pub(crate) const TYPE: &str = "aws_vpc_ipv4_cidr_block_association";
@@ -55,12 +55,16 @@ pub(crate) async fn read(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let prior = |id: &str| items.iter().find(|i| i.id == id).map(|i| i.prior.clone());
+    let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let prior = |id: &str| priors.get(id).map(|v| (*v).clone());
     let mut out = BTreeMap::new();
-    for chunk in id_chunks(items.iter().filter_map(|i| get_str(&i.prior, "vpc_id"))) {
-        for vpc in crate::vpc::describe(p, vec![filter("vpc-id", chunk)]).await? {
-            out.extend(values(&vpc, prior));
-        }
+    let chunks = id_chunks(items.iter().filter_map(|i| get_str(&i.prior, "vpc_id")));
+    for vpc in describe_chunks(chunks, |c| {
+        crate::vpc::describe(p, vec![filter("vpc-id", c)])
+    })
+    .await?
+    {
+        out.extend(values(&vpc, prior));
     }
     // an import (or a prior without its VPC): by the association id, one at a time
     let unread: Vec<&ReadRequest> = items
