@@ -46,7 +46,7 @@ pub async fn prepare(
     };
     // the state is read once (10,000 rows take ~0.1 s to decode): again only when an
     // interrupted run's objects were adopted or finished waiting, which rewrites rows
-    let mut records = session.store.resources(&session.stack).await?;
+    let mut records = session.store.resources_decoded(&session.stack).await?;
     refresh::register_prior_secrets(&loaded.stack, &records);
     let mut rewritten =
         refresh::reconcile_intents(&session.store, &session.stack, provider.as_ref(), printer)
@@ -57,7 +57,7 @@ pub async fn prepare(
                 .await?;
     }
     if rewritten > 0 {
-        records = session.store.resources(&session.stack).await?;
+        records = session.store.resources_decoded(&session.stack).await?;
     }
     let mut refreshed =
         refresh::refresh_records(records, planning.refresh.then_some(provider.as_ref())).await?;
@@ -73,7 +73,9 @@ pub async fn prepare(
     if !destroy {
         refresh::import_blocks(&loaded.stack, &mut refreshed, &data, provider.as_ref()).await?;
     }
-    let (plan, diags) = make_plan(loaded, &refreshed, &data, &data_args, &req);
+    // the planner owns the prior instances (nothing reads them after planning)
+    let prior = std::mem::take(&mut refreshed.prior);
+    let (plan, diags) = make_plan(loaded, prior, &refreshed, &data, &data_args, &req);
     report(&diags, &loaded.sources, printer);
     if diags.iter().any(|d| d.is_error()) {
         return Err(Reported(1).into());

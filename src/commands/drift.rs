@@ -41,12 +41,16 @@ async fn drift(
     let result = async {
         let provider = session::provider(loaded.stack.provider().region.clone(), &session).await?;
         let records = session.store.resources(&session.stack).await?;
-        register_prior_secrets(&loaded.stack, &records);
         let recorded: BTreeMap<(String, Option<String>), ResourceRecord> = records
             .iter()
             .map(|r| ((r.address.clone(), r.deposed.clone()), r.clone()))
             .collect();
-        let refreshed = refresh_records(records, Some(provider.as_ref())).await?;
+        let decoded: Vec<_> = records
+            .iter()
+            .map(|r| r.with_attributes(Value::from_json(&r.attributes)))
+            .collect();
+        register_prior_secrets(&loaded.stack, &decoded);
+        let refreshed = refresh_records(decoded, Some(provider.as_ref())).await?;
         let mut changed: Vec<(&ResourceRecord, Vec<AttrChange>)> = Vec::new();
         for now in &refreshed.changed {
             let Some(was) = recorded.get(&(now.address.clone(), now.deposed.clone())) else {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use infra_model::{Address, Diagnostic, Mode, Value};
-use infra_plan::{OutputChange, Plan, PlanOptions, Planner};
+use infra_plan::{OutputChange, Plan, PlanOptions, Planner, PriorInstance};
 
 use super::load::LoadedStack;
 use super::refresh::Refreshed;
@@ -31,8 +31,11 @@ fn same_args(inst: &infra_model::DesiredInstance, args: &Value) -> bool {
     }
 }
 
+/// Plan `loaded` against the state's objects: `prior` (taken out of `refreshed`, whose
+/// other fields are read here too).
 pub fn make_plan(
     loaded: &LoadedStack,
+    prior: Vec<PriorInstance>,
     refreshed: &Refreshed,
     data: &BTreeMap<Address, Value>,
     data_args: &BTreeMap<Address, Value>,
@@ -50,7 +53,7 @@ pub fn make_plan(
             .map(|r| (r.from, r.destroy))
             .collect(),
     };
-    let mut planner = Planner::new(opts, refreshed.prior.clone());
+    let mut planner = Planner::new(opts, prior);
     for addr in &refreshed.deleted_outside {
         planner.note_deleted_outside(addr);
     }

@@ -188,12 +188,13 @@ pub async fn refresh(
     stack: &str,
     provider: Option<&dyn Provider>,
 ) -> anyhow::Result<Refreshed> {
-    refresh_records(store.resources(stack).await?, provider).await
+    refresh_records(store.resources_decoded(stack).await?, provider).await
 }
 
-/// [`refresh`] of the rows the caller already read from the state (`store.resources`).
+/// [`refresh`] of the rows the caller already read from the state
+/// (`store.resources_decoded`).
 pub async fn refresh_records(
-    records: Vec<ResourceRecord>,
+    records: Vec<ResourceRecord<Value>>,
     provider: Option<&dyn Provider>,
 ) -> anyhow::Result<Refreshed> {
     // one batch per type, except that objects sharing an id (builtin types whose id is a
@@ -223,7 +224,7 @@ pub async fn refresh_records(
         }
     }
     // what the cloud has for each record (by its index), `None` when it is gone
-    let current: BTreeMap<usize, Option<Value>> = match provider {
+    let mut current: BTreeMap<usize, Option<Value>> = match provider {
         None => BTreeMap::new(),
         Some(p) => {
             let records = &records;
@@ -232,7 +233,7 @@ pub async fn refresh_records(
                     .iter()
                     .map(|&i| ReadRequest {
                         id: records[i].cloud_id.clone(),
-                        prior: Value::from_json(&records[i].attributes),
+                        prior: records[i].attributes.clone(),
                     })
                     .collect();
                 (idx, p.read(ty, &items).await)
@@ -248,18 +249,16 @@ pub async fn refresh_records(
         }
     };
     let mut refreshed = Refreshed::default();
-    for (i, r) in records.into_iter().enumerate() {
+    for (i, mut r) in records.into_iter().enumerate() {
         let address = Address::parse(&r.address)?;
-        let mut attrs = Value::from_json(&r.attributes);
+        let mut attrs = std::mem::take(&mut r.attributes);
         if provider.is_some() && r.mode == "managed" {
-            match current.get(&i).and_then(Option::as_ref) {
+            match current.remove(&i).flatten() {
                 Some(now) => {
-                    if *now != attrs {
-                        let mut changed = r.clone();
-                        changed.attributes = now.to_json();
-                        refreshed.changed.push(changed);
+                    if now != attrs {
+                        refreshed.changed.push(r.with_attributes(now.to_json()));
                     }
-                    attrs = now.clone();
+                    attrs = now;
                 }
                 None => {
                     if r.deposed.is_none() {
@@ -424,21 +423,23 @@ pub async fn read_data_sources_with_args(
 /// values of every attribute the configuration marks sensitive: a value the
 /// configuration no longer holds (a rotated password) is still in the cloud and the
 /// state, and must not show in logs or diffs either.
-pub fn register_prior_secrets(stack: &infra_config::Stack, records: &[ResourceRecord]) {
+pub fn register_prior_secrets(stack: &infra_config::Stack, records: &[ResourceRecord<Value>]) {
     // the walk below would find no configuration with marks (it is a whole evaluation of
     // the stack: at 10,000 resources it cost as much as the plan's own)
     if !stack.may_mark_values() {
         return;
     }
-    let prior: BTreeMap<Address, Value> = records
+    let prior: BTreeMap<Address, &Value> = records
         .iter()
         .filter_map(|r| {
             let a = Address::parse(&r.address).ok()?;
-            Some((a, Value::from_json(&r.attributes)))
+            Some((a, &r.attributes))
         })
         .collect();
     let _ = stack.walk(&mut |inst| {
-        let value = prior.get(&inst.address).cloned().unwrap_or(Value::Unknown);
+        let value = prior
+            .get(&inst.address)
+            .map_or(Value::Unknown, |v| (*v).clone());
         if inst.config.has_marks() {
             let marked = value.clone().with_mask(&inst.config.sensitive_mask());
             crate::redact::register_marked(&marked);

@@ -362,23 +362,28 @@ impl<'s> Walker<'s> {
             self.scope_mut(inst).set_stored(addr, stored);
             return;
         }
-        let mut values = Vec::with_capacity(keys.len());
         let n = keys.len();
-        for (key, bind) in keys {
-            let address = block.clone().with_key(key.clone());
-            let value = if self.only_instance.as_ref().is_some_and(|t| *t != address) {
-                // not the instance being resolved: what is known of it now
-                visit(&DesiredInstance {
-                    address,
-                    config: Value::Unknown,
-                    depends_on: Vec::new(),
-                    lifecycle: Default::default(),
-                })
-            } else {
-                self.instance(&one, &address, bind.into_pair(&key), visit)
-            };
-            values.push((key, value));
-        }
+        let values = if self.only_instance.is_none() {
+            self.instances(&one, &block, keys, visit)
+        } else {
+            let mut values = Vec::with_capacity(n);
+            for (key, bind) in keys {
+                let address = block.clone().with_key(key.clone());
+                let value = if self.only_instance.as_ref().is_some_and(|t| *t != address) {
+                    // not the instance being resolved: what is known of it now
+                    visit(&DesiredInstance {
+                        address,
+                        config: Value::Unknown,
+                        depends_on: Vec::new(),
+                        lifecycle: Default::default(),
+                    })
+                } else {
+                    self.instance(&one, &address, bind.into_pair(&key), visit)
+                };
+                values.push((key, value));
+            }
+            values
+        };
         scope::set_resource(
             self.scope_mut(inst).values_mut(),
             addr,
@@ -396,15 +401,103 @@ impl<'s> Walker<'s> {
         bind: Option<(&'static str, Value)>,
         visit: Visit,
     ) -> Value {
+        let evaluated = self.evaluate_instance(one, address, bind);
+        self.visit_instance(one, evaluated, visit)
+    }
+
+    /// Evaluate the instances of one block, then visit them in order. Instances of a
+    /// block never see each other (the block's value is set once all are visited), so
+    /// a large block is evaluated on several threads; the visits, which plan, stay on
+    /// this one and in key order, as do the diagnostics.
+    fn instances(
+        &mut self,
+        one: &One<'_, 's>,
+        block: &Address,
+        keys: Vec<expand::Keyed>,
+        visit: Visit,
+    ) -> Vec<(Option<InstanceKey>, Value)> {
+        let evaluated = self.evaluate_instances(one, block, keys);
+        evaluated
+            .into_iter()
+            .map(|(key, e)| (key, self.visit_instance(one, e, visit)))
+            .collect()
+    }
+
+    fn evaluate_instances(
+        &self,
+        one: &One<'_, 's>,
+        block: &Address,
+        keys: Vec<expand::Keyed>,
+    ) -> Vec<(Option<InstanceKey>, Evaluated)> {
+        let eval = |(key, bind): expand::Keyed| {
+            let address = block.clone().with_key(key.clone());
+            let pair = bind.into_pair(&key);
+            (key, self.evaluate_instance(one, &address, pair))
+        };
+        let threads = if keys.len() >= PARALLEL_MIN_INSTANCES {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+        } else {
+            1
+        };
+        if threads <= 1 {
+            return keys.into_iter().map(eval).collect();
+        }
+        let size = keys.len().div_ceil(threads);
+        let mut chunks: Vec<Vec<expand::Keyed>> = Vec::with_capacity(threads);
+        let mut rest = keys;
+        while rest.len() > size {
+            let tail = rest.split_off(size);
+            chunks.push(std::mem::replace(&mut rest, tail));
+        }
+        let eval = &eval;
+        let files = &self.stack.data_files;
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    let files = files.clone();
+                    s.spawn(move || {
+                        infra_lang::with_files(files, || {
+                            chunk.into_iter().map(eval).collect::<Vec<_>>()
+                        })
+                    })
+                })
+                .collect();
+            // the last chunk on this thread, then the others' in order
+            let last: Vec<_> = rest.into_iter().map(eval).collect();
+            let mut out = Vec::with_capacity(handles.len() * size + last.len());
+            for h in handles {
+                match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            out.extend(last);
+            out
+        })
+    }
+
+    /// Evaluate one instance's configuration, region, timeouts and preconditions: the
+    /// desired instance, or none when the configuration had errors or a precondition
+    /// failed. Reads the walker only, so that instances can be evaluated in parallel.
+    fn evaluate_instance(
+        &self,
+        one: &One<'_, 's>,
+        address: &Address,
+        bind: Option<(&'static str, Value)>,
+    ) -> Evaluated {
         use crate::conditions::{check, Kind};
+        let mut diags = Vec::new();
         let (m, r) = (one.m, one.r);
-        let Some(schema) = r.schema() else {
-            return Value::Unknown;
+        let (Some(schema), Some(base)) = (r.schema(), self.scopes.get(one.inst)) else {
+            return Evaluated {
+                desired: None,
+                bind,
+                diags,
+            };
         };
         let file = &m.files[r.file];
-        let Some(base) = self.scopes.get(one.inst) else {
-            return Value::Unknown;
-        };
+        let name = bind.as_ref().map(|(name, _)| *name);
         let bound = bind.map(|(name, value)| Bind {
             parent: base,
             name,
@@ -414,63 +507,111 @@ impl<'s> Walker<'s> {
             Some(b) => b,
             None => base,
         };
-        let before = self.diags.len();
         let config = BodyEval {
             file,
             address,
-            diags: &mut self.diags,
+            diags: &mut diags,
         }
         .body(&r.body, &schema.attributes, &schema.blocks, scope, true);
-        if self.diags.len() > before {
-            return Value::Unknown;
-        }
-        // only conditions name the instance: no address formatting for the (many)
-        // resources that have none
-        let what = if r.conditions.is_empty() {
-            String::new()
+        let desired = if !diags.is_empty() {
+            None
         } else {
-            address.to_string()
+            if let Some(a) = r.body.get_attribute("region") {
+                crate::provider_eval::region_check(
+                    &self.stack.provider,
+                    &a.value,
+                    scope,
+                    file,
+                    address,
+                    &mut diags,
+                );
+            }
+            let mut lifecycle = r.lifecycle.clone();
+            lifecycle.timeouts = crate::timeouts::evaluate(&r.body, scope, file, &mut diags);
+            // only conditions name the instance: no address formatting for the (many)
+            // resources that have none
+            let failed = !r.conditions.is_empty()
+                && check(
+                    &r.conditions,
+                    &[Kind::Precondition],
+                    scope,
+                    &m.files,
+                    &address.to_string(),
+                    &mut diags,
+                );
+            (!failed).then(|| DesiredInstance {
+                address: address.clone(),
+                config,
+                depends_on: one.depends_on.to_vec(),
+                lifecycle,
+            })
         };
-        if let Some(a) = r.body.get_attribute("region") {
-            crate::provider_eval::region_check(
-                &self.stack.provider,
-                &a.value,
-                scope,
-                file,
-                address,
-                &mut self.diags,
-            );
+        Evaluated {
+            desired,
+            bind: name.zip(bound.map(|b| b.value)),
+            diags,
         }
-        let mut lifecycle = r.lifecycle.clone();
-        lifecycle.timeouts = crate::timeouts::evaluate(&r.body, scope, file, &mut self.diags);
-        let kinds = [Kind::Precondition];
-        if check(
-            &r.conditions,
-            &kinds,
-            scope,
-            &m.files,
-            &what,
-            &mut self.diags,
-        ) {
+    }
+
+    /// Visit an evaluated instance and check its postconditions on what `visit` returns
+    /// (unknown when it could not be evaluated).
+    fn visit_instance(&mut self, one: &One<'_, 's>, evaluated: Evaluated, visit: Visit) -> Value {
+        use crate::conditions::{check, Kind};
+        let Evaluated {
+            desired,
+            bind,
+            diags,
+        } = evaluated;
+        self.diags.extend(diags);
+        let Some(desired) = desired else {
             return Value::Unknown;
-        }
-        let v = visit(&DesiredInstance {
-            address: address.clone(),
-            config,
-            depends_on: one.depends_on.to_vec(),
-            lifecycle,
-        });
+        };
+        let v = visit(&desired);
+        let r = one.r;
         if self.postconditions && r.conditions.iter().any(|c| c.kind == Kind::Postcondition) {
+            let Some(base) = self.scopes.get(one.inst) else {
+                return v;
+            };
+            let bound = bind.map(|(name, value)| Bind {
+                parent: base,
+                name,
+                value,
+            });
+            let scope: &dyn infra_lang::Scope = match &bound {
+                Some(b) => b,
+                None => base,
+            };
             let s = Bind {
                 parent: scope,
                 name: "self",
                 value: v.clone(),
             };
+            let what = desired.address.to_string();
             let kinds = [Kind::Postcondition];
-            check(&r.conditions, &kinds, &s, &m.files, &what, &mut self.diags);
+            check(
+                &r.conditions,
+                &kinds,
+                &s,
+                &one.m.files,
+                &what,
+                &mut self.diags,
+            );
         }
         v
     }
+}
+
+/// Blocks with fewer instances are evaluated on one thread (a thread costs tens of
+/// microseconds; an instance a few).
+const PARALLEL_MIN_INSTANCES: usize = 256;
+const MAX_THREADS: usize = 4;
+
+/// One instance evaluated, not yet visited.
+struct Evaluated {
+    desired: Option<DesiredInstance>,
+    /// The `count` / `each` binding, for the postconditions.
+    bind: Option<(&'static str, Value)>,
+    diags: Vec<Diagnostic>,
 }
 
 /// The block an instance belongs to, for [`Walker::instance`].

@@ -10,8 +10,8 @@
 //! (`length(aws_subnet.s)`, `aws_subnet.s[*].id`, a `for` over it) assembles it exactly
 //! as the walk would have.
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use infra_lang::{Key, Part, Parts, Scope};
 use infra_model::{Address, InstanceKey, Mode, Value};
@@ -86,7 +86,7 @@ struct Tree<'k> {
     kids: BTreeMap<String, Kid<'k>>,
     /// The assembled value, for [`Scope::lookup`] (the evaluator itself uses
     /// [`Scope::lookup_parts`]); cleared when the scope changes.
-    whole: OnceCell<Value>,
+    whole: OnceLock<Value>,
 }
 
 enum Kid<'k> {
@@ -200,7 +200,7 @@ impl<'k> ModScope<'k> {
 
     fn forget_assembled(&mut self) {
         for t in self.apart.values_mut() {
-            t.whole = OnceCell::new();
+            t.whole = OnceLock::new();
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod schema;
 pub mod sensitive;
 pub mod value;
+mod value_json;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};

@@ -51,10 +51,17 @@ pub(crate) const RESOURCE_COLUMNS: &str =
 
 impl ResourceRow {
     pub fn into_domain(self) -> Result<ResourceRecord> {
+        self.into_domain_with(|text| serde_json::from_str(text))
+    }
+
+    /// The record with its attributes decoded from their JSON text by `decode`.
+    pub fn into_domain_with<A>(
+        self,
+        decode: impl FnOnce(&str) -> serde_json::Result<A>,
+    ) -> Result<ResourceRecord<A>> {
         let what = format!("resource `{}`", self.address);
         Ok(ResourceRecord {
-            attributes: serde_json::from_str(&self.attributes)
-                .map_err(|e| StateError::data(&what, e))?,
+            attributes: decode(&self.attributes).map_err(|e| StateError::data(&what, e))?,
             dependencies: serde_json::from_str(&self.dependencies)
                 .map_err(|e| StateError::data(&what, e))?,
             status: ResourceStatus::parse(&self.status).ok_or_else(|| {

@@ -174,6 +174,36 @@ on_both! {
 }
 
 on_both! {
+    async fn resources_decoded_are_the_stored_rows_with_values(store: &Store) {
+        let mut subnet = record("aws_subnet.a[\"x\"]", "subnet-1");
+        subnet.attributes = json!({
+            "id": "subnet-1", "cidr_block": "10.0.1.0/24", "map_public_ip_on_launch": false,
+            "tags": {"Name": "a é", "infra:stack": "prod"}, "ports": [443, 2.5], "none": null,
+        });
+        subnet.dependencies = vec!["aws_vpc.main".into()];
+        subnet.status = ResourceStatus::Creating;
+        let mut old = record("aws_vpc.main", "vpc-0");
+        old.deposed = Some("vpc-0".into());
+        for r in [&subnet, &record("aws_vpc.main", "vpc-1"), &old] {
+            store.put_resource("prod", r).await.unwrap();
+        }
+        store.put_resource("dev", &record("aws_vpc.other", "vpc-9")).await.unwrap();
+        let rows = store.resources("prod").await.unwrap();
+        let decoded = store.resources_decoded("prod").await.unwrap();
+        assert_eq!(decoded.len(), 3);
+        for (row, d) in rows.iter().zip(&decoded) {
+            assert_eq!(
+                d,
+                &row.with_attributes(infra_model::Value::from_json(&row.attributes))
+            );
+        }
+        assert_eq!(decoded[2].deposed.as_deref(), Some("vpc-0"));
+        assert_eq!(decoded[0].attributes.get("tags").get("Name").as_str(), Some("a é"));
+        assert_eq!(decoded[0].status, ResourceStatus::Creating);
+    }
+}
+
+on_both! {
     async fn bad_input_is_refused_with_a_clear_message(store: &Store) {
         let err = store
             .put_resource("prod", &record("not an address", "x"))
