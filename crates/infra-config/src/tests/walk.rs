@@ -581,3 +581,59 @@ resource "aws_route_table" "unread" {
         .is_empty());
     assert_eq!(visited, 0);
 }
+
+/// A block large enough to be evaluated on several threads is visited in key order, with
+/// each instance's diagnostics in that order too, the file functions readable on every
+/// thread, and preconditions and postconditions checked per instance as on one thread.
+#[test]
+fn a_large_block_is_visited_and_reported_in_key_order() {
+    let main = r#"
+resource "aws_subnet" "s" {
+  count      = 600
+  vpc_id     = "vpc-1"
+  # 10.0.0.0/16 has 256 /24s: instances 256.. fail
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+  tags       = { Name = "s${count.index}", Note = trimspace(file("note.txt")) }
+
+  lifecycle {
+    precondition {
+      condition     = count.index != 7
+      error_message = "not seven"
+    }
+    postcondition {
+      condition     = self.id != "id-of-aws_subnet.s[9]"
+      error_message = "not nine"
+    }
+  }
+}
+"#;
+    let mut input = input(&[("main.tf", main)]);
+    let mut files = infra_lang::Files::new();
+    files.insert("note.txt".into(), std::sync::Arc::from(&b"hello\n"[..]));
+    input.data_files = std::sync::Arc::new(files);
+    let w = walk_with(&input, applied);
+    let visited: Vec<String> = w.instances.iter().map(|i| i.address.to_string()).collect();
+    let expected: Vec<String> = (0..256)
+        .filter(|i| *i != 7)
+        .map(|i| format!("aws_subnet.s[{i}]"))
+        .collect();
+    assert_eq!(visited, expected);
+    assert!(w
+        .instances
+        .iter()
+        .all(|i| i.config.get("tags").get("Note").as_str() == Some("hello")));
+    let errors: Vec<String> = w
+        .diags
+        .iter()
+        .map(|d| format!("{} {}", d.address.as_deref().unwrap_or(""), d.summary))
+        .collect();
+    assert_eq!(errors.len(), 2 + 600 - 256, "{errors:#?}");
+    assert!(errors[0].contains("not seven"), "{errors:#?}");
+    assert!(errors[1].contains("not nine"), "{errors:#?}");
+    for (n, e) in errors[2..].iter().enumerate() {
+        assert!(
+            e.starts_with(&format!("aws_subnet.s[{}] ", 256 + n)),
+            "{n}: {e}"
+        );
+    }
+}
