@@ -79,12 +79,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut m = BTreeMap::new();
-        // a repeated key keeps its last value, as serde_json's own map does
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            m.insert(k, v);
+        // collected, then built in one go: what infra writes is sorted by key already, and
+        // a map built from a sorted list costs a fraction of an insert per entry (a
+        // repeated key keeps its last value, as serde_json's own map does)
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            entries.push(entry);
         }
-        Ok(Value::Map(m))
+        Ok(Value::Map(BTreeMap::from_iter(entries)))
     }
 }
 

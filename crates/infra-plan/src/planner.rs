@@ -73,15 +73,17 @@ impl Planner {
         let mut current = FastMap::default();
         current.reserve(prior.len());
         let mut deposed = Vec::new();
-        let mut prior_deps = BTreeMap::new();
+        // collected, then built in one go (sorting is cheaper than an insert each)
+        let mut deps = Vec::with_capacity(prior.len());
         for p in prior {
             if p.deposed.is_some() {
                 deposed.push(p);
             } else {
-                prior_deps.insert(p.address.clone(), p.depends_on.clone());
+                deps.push((p.address.clone(), p.depends_on.clone()));
                 current.insert(p.address.clone(), p);
             }
         }
+        let prior_deps: BTreeMap<Address, Vec<Address>> = deps.into_iter().collect();
         let deposed_at = deposed
             .iter()
             .map(|p: &PriorInstance| p.address.clone())

@@ -59,16 +59,17 @@ impl ResourceRow {
         self,
         decode: impl FnOnce(&str) -> serde_json::Result<A>,
     ) -> Result<ResourceRecord<A>> {
-        let what = format!("resource `{}`", self.address);
+        // named only in an error (a plan reads every row)
+        let what = || format!("resource `{}`", self.address);
         Ok(ResourceRecord {
-            attributes: decode(&self.attributes).map_err(|e| StateError::data(&what, e))?,
+            attributes: decode(&self.attributes).map_err(|e| StateError::data(what(), e))?,
             dependencies: serde_json::from_str(&self.dependencies)
-                .map_err(|e| StateError::data(&what, e))?,
+                .map_err(|e| StateError::data(what(), e))?,
             status: ResourceStatus::parse(&self.status).ok_or_else(|| {
-                StateError::data(&what, format!("unknown status `{}`", self.status))
+                StateError::data(what(), format!("unknown status `{}`", self.status))
             })?,
-            created_at: ts::load(&self.created_at, &what)?,
-            updated_at: ts::load(&self.updated_at, &what)?,
+            created_at: ts::parse(&self.created_at).map_err(|e| StateError::data(what(), e))?,
+            updated_at: ts::parse(&self.updated_at).map_err(|e| StateError::data(what(), e))?,
             deposed: (!self.deposed.is_empty()).then_some(self.deposed),
             address: self.address,
             type_name: self.type_name,

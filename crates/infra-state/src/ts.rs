@@ -27,9 +27,14 @@ pub fn store(t: OffsetDateTime) -> String {
 }
 
 pub(crate) fn load(s: &str, what: &str) -> Result<OffsetDateTime, StateError> {
+    parse(s).map_err(|why| StateError::data(what, why))
+}
+
+/// A stored timestamp, or why it is not one.
+pub(crate) fn parse(s: &str) -> Result<OffsetDateTime, String> {
     PrimitiveDateTime::parse(s, STORED)
         .map(PrimitiveDateTime::assume_utc)
-        .map_err(|e| StateError::data(what, format!("bad timestamp `{s}`: {e}")))
+        .map_err(|e| format!("bad timestamp `{s}`: {e}"))
 }
 
 pub fn display(t: OffsetDateTime) -> String {

@@ -582,14 +582,15 @@ resource "aws_route_table" "unread" {
     assert_eq!(visited, 0);
 }
 
-/// A block large enough to be evaluated on several threads is visited in key order, with
-/// each instance's diagnostics in that order too, the file functions readable on every
-/// thread, and preconditions and postconditions checked per instance as on one thread.
+/// A block large enough to be evaluated on several threads, in more than one batch, is
+/// visited in key order, with each instance's diagnostics in that order too, the file
+/// functions readable on every thread, and preconditions and postconditions checked per
+/// instance as on one thread.
 #[test]
 fn a_large_block_is_visited_and_reported_in_key_order() {
     let main = r#"
 resource "aws_subnet" "s" {
-  count      = 600
+  count      = 1300
   vpc_id     = "vpc-1"
   # 10.0.0.0/16 has 256 /24s: instances 256.. fail
   cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
@@ -627,7 +628,7 @@ resource "aws_subnet" "s" {
         .iter()
         .map(|d| format!("{} {}", d.address.as_deref().unwrap_or(""), d.summary))
         .collect();
-    assert_eq!(errors.len(), 2 + 600 - 256, "{errors:#?}");
+    assert_eq!(errors.len(), 2 + 1300 - 256, "{errors:#?}");
     assert!(errors[0].contains("not seven"), "{errors:#?}");
     assert!(errors[1].contains("not nine"), "{errors:#?}");
     for (n, e) in errors[2..].iter().enumerate() {
