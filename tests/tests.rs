@@ -18,6 +18,7 @@ mod coverage_bpa;
 mod coverage_data;
 mod coverage_dns;
 mod coverage_ec2_more;
+mod coverage_ipam;
 mod coverage_eks;
 mod coverage_eks_lookups;
 mod coverage_eks_nodes;
