@@ -154,7 +154,12 @@ async fn seen(stack: &str) -> Seen {
             p.description().unwrap_or_default().to_string(),
             tag(p.tags(), "team").unwrap_or_default().to_string(),
         ));
-        let cidrs = c.get_ipam_pool_cidrs().ipam_pool_id(&id).send().await.unwrap();
+        let cidrs = c
+            .get_ipam_pool_cidrs()
+            .ipam_pool_id(&id)
+            .send()
+            .await
+            .unwrap();
         for x in cidrs.ipam_pool_cidrs() {
             let state = x.state().map(|s| s.as_str()).unwrap_or_default();
             if matches!(state, "provisioned" | "pending-provision") {
@@ -240,7 +245,11 @@ fn ipam_pools_cidrs_previews_and_a_vpc_from_a_pool() {
         vec![(name.clone(), cidrs(&["us-east-1"]), "net".into())],
         "one IPAM: {s:?}"
     );
-    assert_eq!(s.pools.len(), 1, "one pool, not two after the lost answer: {s:?}");
+    assert_eq!(
+        s.pools.len(),
+        1,
+        "one pool, not two after the lost answer: {s:?}"
+    );
     let pool = s.pools[0].0.clone();
     assert_eq!(id_of(&ws, "aws_vpc_ipam_pool.this"), pool);
     assert_eq!(s.cidrs, cidrs(&["10.90.0.0/16", "10.95.0.0/16"]));
@@ -263,7 +272,12 @@ fn ipam_pools_cidrs_previews_and_a_vpc_from_a_pool() {
         "the pool lists the VPC's allocation, and the preview reserved nothing"
     );
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "clean (the preview still says the block the VPC took):\n{}", plan.all());
+    assert_eq!(
+        plan.code,
+        0,
+        "clean (the preview still says the block the VPC took):\n{}",
+        plan.all()
+    );
 
     // operating regions, description and tags change in place
     let vars = format!(
@@ -291,7 +305,11 @@ fn ipam_pools_cidrs_previews_and_a_vpc_from_a_pool() {
         s.pools,
         vec![(pool.clone(), "shared vpcs".into(), "edge".into())]
     );
-    assert_eq!(id_of(&ws, "aws_vpc_ipam_pool.this"), pool, "changed in place");
+    assert_eq!(
+        id_of(&ws, "aws_vpc_ipam_pool.this"),
+        pool,
+        "changed in place"
+    );
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
 

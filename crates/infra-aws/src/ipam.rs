@@ -22,14 +22,17 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
 use crate::errors::missing;
-use crate::util::{get_bool, get_i64, get_str, infra_filters, opt, put_tags, tag_spec, update_tags};
+use crate::util::{
+    get_bool, get_i64, get_str, infra_filters, opt, put_tags, tag_spec, update_tags,
+};
 use crate::AwsProvider;
 
 pub(crate) const IPAM: &str = "aws_vpc_ipam";
 pub(crate) const POOL: &str = "aws_vpc_ipam_pool";
 
 fn number(n: Option<i32>) -> Value {
-    n.map(|n| Value::Number(f64::from(n))).unwrap_or(Value::Null)
+    n.map(|n| Value::Number(f64::from(n)))
+        .unwrap_or(Value::Null)
 }
 
 fn int(v: &Value, key: &str) -> Option<i32> {
@@ -130,7 +133,9 @@ fn ipam_value(i: &Ipam, prior: Option<&Value>) -> Option<(String, Value)> {
     // not an attribute of the IPAM: what the configuration says DeleteIpam sends
     m.insert(
         "cascade".into(),
-        prior.map(|p| p.get("cascade").clone()).unwrap_or(Value::Null),
+        prior
+            .map(|p| p.get("cascade").clone())
+            .unwrap_or(Value::Null),
     );
     put_tags(&mut m, i.tags(), prior);
     Some((id, Value::Map(m)))
@@ -157,7 +162,9 @@ async fn settle_ipam(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
         let found = describe_ipams(p, vec![]).await?;
         Ok(found.iter().find(|i| i.ipam_id() == Some(id)).map(|i| {
             (
-                i.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                i.state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
                 i.state_message().map(str::to_string),
             )
         }))
@@ -176,7 +183,10 @@ fn regions(config: &Value) -> Vec<String> {
         .collect()
 }
 
-pub(crate) async fn create_ipam(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
+pub(crate) async fn create_ipam(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
     let c = &req.config;
     let regions = regions(c);
     if !regions.iter().any(|r| r == p.region()) {
@@ -244,7 +254,8 @@ pub(crate) async fn update_ipam(
     let tier = changed("tier")
         .then(|| get_str(desired, "tier").map(IpamTier::from))
         .flatten();
-    let gua = changed("enable_private_gua").then(|| get_bool(desired, "enable_private_gua") == Some(true));
+    let gua = changed("enable_private_gua")
+        .then(|| get_bool(desired, "enable_private_gua") == Some(true));
     let metered = changed("metered_account")
         .then(|| get_str(desired, "metered_account").map(Into::into))
         .flatten();
@@ -274,7 +285,11 @@ pub(crate) async fn update_ipam(
     p.read_back(IPAM, id, desired).await
 }
 
-pub(crate) async fn delete_ipam(p: &AwsProvider, id: &str, prior: &Value) -> Result<(), ProviderError> {
+pub(crate) async fn delete_ipam(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+) -> Result<(), ProviderError> {
     let cascade = get_bool(prior, "cascade").filter(|b| *b);
     match p
         .call("ec2:DeleteIpam", || {
@@ -292,7 +307,10 @@ pub(crate) async fn delete_ipam(p: &AwsProvider, id: &str, prior: &Value) -> Res
     }
 }
 
-pub(crate) async fn adopt_ipam(p: &AwsProvider, req: &CreateRequest) -> Result<Option<Value>, ProviderError> {
+pub(crate) async fn adopt_ipam(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
     let found: Vec<Ipam> = describe_ipams(p, infra_filters(req))
         .await?
         .into_iter()
@@ -307,7 +325,10 @@ pub(crate) async fn adopt_ipam(p: &AwsProvider, req: &CreateRequest) -> Result<O
 
 // ---- pools ----
 
-async fn describe_pools(p: &AwsProvider, filters: Vec<Filter>) -> Result<Vec<IpamPool>, ProviderError> {
+async fn describe_pools(
+    p: &AwsProvider,
+    filters: Vec<Filter>,
+) -> Result<Vec<IpamPool>, ProviderError> {
     p.paginate(
         "ec2:DescribeIpamPools",
         |token| {
@@ -326,7 +347,9 @@ async fn describe_pools(p: &AwsProvider, filters: Vec<Filter>) -> Result<Vec<Ipa
 
 /// `arn:aws:ec2::ACCOUNT:ipam-scope/ipam-scope-…` -> `ipam-scope-…`
 fn scope_id(arn: &str) -> Option<&str> {
-    arn.split_once('/').map(|(_, id)| id).filter(|id| !id.is_empty())
+    arn.split_once('/')
+        .map(|(_, id)| id)
+        .filter(|id| !id.is_empty())
 }
 
 fn pool_value(pool: &IpamPool, prior: Option<&Value>) -> Option<(String, Value)> {
@@ -395,10 +418,7 @@ fn pool_value(pool: &IpamPool, prior: Option<&Value>) -> Option<(String, Value)>
         opt(pool.source_ipam_pool_id()),
     );
     m.insert("pool_depth".into(), number(pool.pool_depth()));
-    m.insert(
-        "state".into(),
-        opt(pool.state().map(|s| s.as_str())),
-    );
+    m.insert("state".into(), opt(pool.state().map(|s| s.as_str())));
     m.insert("cascade".into(), carried("cascade"));
     put_tags(&mut m, pool.tags(), prior);
     Some((id, Value::Map(m)))
@@ -423,12 +443,17 @@ pub(crate) async fn read_pools(
 async fn settle_pool(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
     settle(p, format!("IPAM pool {id}"), || async {
         let found = describe_pools(p, vec![]).await?;
-        Ok(found.iter().find(|x| x.ipam_pool_id() == Some(id)).map(|x| {
-            (
-                x.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                x.state_message().map(str::to_string),
-            )
-        }))
+        Ok(found
+            .iter()
+            .find(|x| x.ipam_pool_id() == Some(id))
+            .map(|x| {
+                (
+                    x.state()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    x.state_message().map(str::to_string),
+                )
+            }))
     })
     .await
 }
@@ -449,18 +474,36 @@ fn request_tags(tags: &[(String, String)]) -> Vec<RequestIpamResourceTag> {
         .collect()
 }
 
-pub(crate) async fn create_pool(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
+/// Whether the IPAM scope `id` is a public one (DescribeIpamScopes).
+async fn scope_is_public(p: &AwsProvider, id: &str) -> Result<bool, ProviderError> {
+    let out = p
+        .call("ec2:DescribeIpamScopes", || {
+            p.ec2().describe_ipam_scopes().ipam_scope_ids(id).send()
+        })
+        .await?;
+    Ok(out
+        .ipam_scopes()
+        .iter()
+        .any(|s| s.ipam_scope_type().is_some_and(|t| t.as_str() == "public")))
+}
+
+pub(crate) async fn create_pool(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
     let c = &req.config;
     let family = get_str(c, "address_family").ok_or_else(|| missing(POOL, "address_family"))?;
     let scope = get_str(c, "ipam_scope_id").ok_or_else(|| missing(POOL, "ipam_scope_id"))?;
     let locale = get_str(c, "locale").filter(|l| *l != "None");
     let public_ip_source = get_str(c, "public_ip_source");
-    // AWS takes `publicly_advertisable` for a public BYOIP IPv6 pool only (Terraform sends
-    // false there when it is not set) and refuses it with an Amazon-provided one
-    let advertisable = match (family, public_ip_source) {
+    // AWS wants `publicly_advertisable` for an IPv6 pool of a public scope whose addresses
+    // are brought (BYOIP; Terraform sends false when it is not set) and refuses it for
+    // Amazon-provided ones: the scope's type decides, as in the Terraform provider
+    let advertisable = match (get_bool(c, "publicly_advertisable"), public_ip_source) {
         (_, Some("amazon")) => None,
-        ("ipv6", _) => Some(get_bool(c, "publicly_advertisable") == Some(true)),
-        _ => get_bool(c, "publicly_advertisable"),
+        (Some(b), _) => Some(b),
+        (None, _) if family == "ipv6" && scope_is_public(p, scope).await? => Some(false),
+        (None, _) => None,
     };
     let rtags = request_tags(&resource_tags(c.get("allocation_resource_tags")));
     let spec = tag_spec(ResourceType::IpamPool, req);
@@ -520,7 +563,8 @@ pub(crate) async fn update_pool(
             .unwrap_or_default()
             .to_string()
     });
-    let auto_import = changed("auto_import").then(|| get_bool(desired, "auto_import") == Some(true));
+    let auto_import =
+        changed("auto_import").then(|| get_bool(desired, "auto_import") == Some(true));
     let send = description.is_some()
         || auto_import.is_some()
         || clear_default
@@ -557,7 +601,11 @@ pub(crate) async fn update_pool(
     p.read_back(POOL, id, desired).await
 }
 
-pub(crate) async fn delete_pool(p: &AwsProvider, id: &str, prior: &Value) -> Result<(), ProviderError> {
+pub(crate) async fn delete_pool(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+) -> Result<(), ProviderError> {
     let cascade = get_bool(prior, "cascade").filter(|b| *b);
     match p
         .call("ec2:DeleteIpamPool", || {
@@ -575,7 +623,10 @@ pub(crate) async fn delete_pool(p: &AwsProvider, id: &str, prior: &Value) -> Res
     }
 }
 
-pub(crate) async fn adopt_pool(p: &AwsProvider, req: &CreateRequest) -> Result<Option<Value>, ProviderError> {
+pub(crate) async fn adopt_pool(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
     let found: Vec<IpamPool> = describe_pools(p, infra_filters(req))
         .await?
         .into_iter()

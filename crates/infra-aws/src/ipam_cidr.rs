@@ -29,7 +29,10 @@ pub(crate) fn encode_id(cidr: &str, pool: &str) -> String {
 }
 
 /// `CIDR_POOLID` -> (cidr, pool id).
-pub(crate) fn decode_id<'a>(type_name: &str, id: &'a str) -> Result<(&'a str, &'a str), ProviderError> {
+pub(crate) fn decode_id<'a>(
+    type_name: &str,
+    id: &'a str,
+) -> Result<(&'a str, &'a str), ProviderError> {
     match id.split('_').collect::<Vec<_>>()[..] {
         [cidr, pool] if !cidr.is_empty() && !pool.is_empty() => Ok((cidr, pool)),
         _ => Err(ProviderError::new(
@@ -53,7 +56,11 @@ pub(crate) fn range(cidr: &str) -> Option<(bool, u128, u128)> {
         return None;
     }
     let host = bits - len;
-    let mask = if host == 128 { u128::MAX } else { (1u128 << host) - 1 };
+    let mask = if host == 128 {
+        u128::MAX
+    } else {
+        (1u128 << host) - 1
+    };
     Some((v6, start & !mask, (start & !mask) | mask))
 }
 
@@ -68,7 +75,8 @@ pub(crate) fn overlap(a: &str, b: &str) -> bool {
 }
 
 fn number(n: Option<i32>) -> Value {
-    n.map(|n| Value::Number(f64::from(n))).unwrap_or(Value::Null)
+    n.map(|n| Value::Number(f64::from(n)))
+        .unwrap_or(Value::Null)
 }
 
 /// States of a CIDR that is (being) provisioned; the others are gone or going.
@@ -79,7 +87,10 @@ fn live(c: &IpamPoolCidr) -> bool {
     )
 }
 
-pub(crate) async fn pool_cidrs(p: &AwsProvider, pool: &str) -> Result<Vec<IpamPoolCidr>, ProviderError> {
+pub(crate) async fn pool_cidrs(
+    p: &AwsProvider,
+    pool: &str,
+) -> Result<Vec<IpamPoolCidr>, ProviderError> {
     let found = p
         .paginate(
             "ec2:GetIpamPoolCidrs",
@@ -132,8 +143,8 @@ pub(crate) async fn read_cidrs(
     let priors: HashMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
     let mut pools: Vec<String> = items
         .iter()
-        .filter_map(|i| decode_id(CIDR, &i.id).ok().map(|(_, pool)| pool.to_string()))
-        .collect();
+        .map(|i| decode_id(CIDR, &i.id).map(|(_, pool)| pool.to_string()))
+        .collect::<Result<_, _>>()?;
     pools.sort();
     pools.dedup();
     let chunks = pools.into_iter().map(|pool| vec![pool]).collect();
@@ -191,7 +202,10 @@ async fn wait_provisioned(
     .await
 }
 
-pub(crate) async fn create_cidr(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
+pub(crate) async fn create_cidr(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
     let c = &req.config;
     let pool = get_str(c, "ipam_pool_id").ok_or_else(|| missing(CIDR, "ipam_pool_id"))?;
     let cidr = get_str(c, "cidr");
@@ -228,12 +242,18 @@ pub(crate) async fn create_cidr(p: &AwsProvider, req: &CreateRequest) -> Result<
         .ipam_pool_cidr()
         .and_then(IpamPoolCidr::ipam_pool_cidr_id)
         .ok_or_else(|| {
-            ProviderError::new(ErrorKind::Other, "ProvisionIpamPoolCidr returned no CIDR id")
+            ProviderError::new(
+                ErrorKind::Other,
+                "ProvisionIpamPoolCidr returned no CIDR id",
+            )
         })?
         .to_string();
     let done = wait_provisioned(p, &req.address.to_string(), pool, &cidr_id).await?;
     let got = done.cidr().ok_or_else(|| {
-        ProviderError::new(ErrorKind::Other, "GetIpamPoolCidrs returned a CIDR without its block")
+        ProviderError::new(
+            ErrorKind::Other,
+            "GetIpamPoolCidrs returned a CIDR without its block",
+        )
     })?;
     p.read_back(CIDR, &encode_id(got, pool), c).await
 }
@@ -319,24 +339,33 @@ pub(crate) async fn delete_cidr(p: &AwsProvider, id: &str) -> Result<(), Provide
         },
     )
     .await?;
-    p.poll(&format!("CIDR {cidr} of IPAM pool {pool} to be deprovisioned"), || async {
-        let found = pool_cidrs(p, pool).await?;
-        let pending = found.iter().any(|c| {
-            c.cidr() == Some(cidr)
-                && matches!(
-                    c.state().map(|s| s.as_str()),
-                    Some("pending-deprovision" | "provisioned")
-                )
-        });
-        Ok((!pending).then_some(()))
-    })
+    p.poll(
+        &format!("CIDR {cidr} of IPAM pool {pool} to be deprovisioned"),
+        || async {
+            let found = pool_cidrs(p, pool).await?;
+            let pending = found.iter().any(|c| {
+                c.cidr() == Some(cidr)
+                    && matches!(
+                        c.state().map(|s| s.as_str()),
+                        Some("pending-deprovision" | "provisioned")
+                    )
+            });
+            Ok((!pending).then_some(()))
+        },
+    )
     .await
 }
 
 /// A CIDR provisioned by a create whose answer was lost: the configured block in the pool
 /// (with only `netmask_length`, the block AWS chose cannot be told apart: not adopted).
-pub(crate) async fn adopt_cidr(p: &AwsProvider, req: &CreateRequest) -> Result<Option<Value>, ProviderError> {
-    let (Some(pool), Some(cidr)) = (get_str(&req.config, "ipam_pool_id"), get_str(&req.config, "cidr")) else {
+pub(crate) async fn adopt_cidr(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Option<Value>, ProviderError> {
+    let (Some(pool), Some(cidr)) = (
+        get_str(&req.config, "ipam_pool_id"),
+        get_str(&req.config, "cidr"),
+    ) else {
         return Ok(None);
     };
     let found = pool_cidrs(p, pool).await?;
@@ -363,14 +392,19 @@ fn preview_value(id: &str, prior: &Value) -> Result<Value, ProviderError> {
 }
 
 /// No call: the id holds the previewed block and the pool, as in Terraform.
-pub(crate) fn read_previews(items: &[ReadRequest]) -> Result<BTreeMap<String, Value>, ProviderError> {
+pub(crate) fn read_previews(
+    items: &[ReadRequest],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
     items
         .iter()
         .map(|i| Ok((i.id.clone(), preview_value(&i.id, &i.prior)?)))
         .collect()
 }
 
-pub(crate) async fn create_preview(p: &AwsProvider, req: &CreateRequest) -> Result<Value, ProviderError> {
+pub(crate) async fn create_preview(
+    p: &AwsProvider,
+    req: &CreateRequest,
+) -> Result<Value, ProviderError> {
     let c = &req.config;
     let pool = get_str(c, "ipam_pool_id").ok_or_else(|| missing(PREVIEW, "ipam_pool_id"))?;
     let netmask = get_i64(c, "netmask_length").and_then(|n| i32::try_from(n).ok());
@@ -400,7 +434,10 @@ pub(crate) async fn create_preview(p: &AwsProvider, req: &CreateRequest) -> Resu
         .ok_or_else(|| {
             ProviderError::new(
                 ErrorKind::Other,
-                format!("{}: AllocateIpamPoolCidr (preview) returned no CIDR", req.address),
+                format!(
+                    "{}: AllocateIpamPoolCidr (preview) returned no CIDR",
+                    req.address
+                ),
             )
         })?;
     preview_value(&encode_id(cidr, pool), c)
@@ -414,9 +451,15 @@ mod tests {
     fn ids_are_the_cidr_and_the_pool_joined_by_an_underscore() {
         let id = encode_id("10.0.0.0/8", "ipam-pool-0abc");
         assert_eq!(id, "10.0.0.0/8_ipam-pool-0abc");
-        assert_eq!(decode_id(CIDR, &id).unwrap(), ("10.0.0.0/8", "ipam-pool-0abc"));
+        assert_eq!(
+            decode_id(CIDR, &id).unwrap(),
+            ("10.0.0.0/8", "ipam-pool-0abc")
+        );
         let v6 = encode_id("2600:1f00::/52", "ipam-pool-1");
-        assert_eq!(decode_id(CIDR, &v6).unwrap(), ("2600:1f00::/52", "ipam-pool-1"));
+        assert_eq!(
+            decode_id(CIDR, &v6).unwrap(),
+            ("2600:1f00::/52", "ipam-pool-1")
+        );
         for bad in ["10.0.0.0/8", "_ipam-pool-1", "10.0.0.0/8_", "a_b_c", ""] {
             let e = decode_id(PREVIEW, bad).unwrap_err();
             assert!(e.message.contains("CIDR_POOLID"), "{bad}: {}", e.message);
@@ -435,7 +478,10 @@ mod tests {
         assert!(overlap("0.0.0.0/0", "192.168.1.0/24"));
         assert!(overlap("::/0", "2600::/56"));
         assert!(!overlap("10.0.0.0/33", "10.0.0.0/8"), "not a CIDR");
-        assert_eq!(range("10.0.0.5/24"), Some((false, 0x0a00_0000, 0x0a00_00ff)));
+        assert_eq!(
+            range("10.0.0.5/24"),
+            Some((false, 0x0a00_0000, 0x0a00_00ff))
+        );
     }
 
     #[test]

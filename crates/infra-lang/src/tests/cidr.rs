@@ -76,8 +76,17 @@ fn cidrsubnets_of_an_unknown_prefix_has_one_unknown_per_newbits() {
     check_all(&[
         ("length(cidrsubnets(var.unknown, 2, 2, 2))", "3"),
         ("cidrsubnets(var.unknown, 2, 2)[1]", "(known after apply)"),
-        ("length(cidrsubnets(cidrsubnets(var.unknown, 2, 2)[0], 2, 2, 2, 2))", "4"),
-        ("cidrsubnets(var.unknown, var.unknown)", "(known after apply)"),
-        ("cidrsubnets(\"10.0.0.0/16\", var.unknown)", "(known after apply)"),
+        (
+            "length(cidrsubnets(cidrsubnets(var.unknown, 2, 2)[0], 2, 2, 2, 2))",
+            "4",
+        ),
+        (
+            "cidrsubnets(var.unknown, var.unknown)",
+            "(known after apply)",
+        ),
+        (
+            "cidrsubnets(\"10.0.0.0/16\", var.unknown)",
+            "(known after apply)",
+        ),
     ]);
 }

@@ -52,7 +52,10 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         attr("description", s()).optional(),
         attr("locale", s()).optional().default("None").force_new(),
         // AWS reports `byoip` for a public IPv6 pool that did not say
-        attr("public_ip_source", s()).optional().computed().force_new(),
+        attr("public_ip_source", s())
+            .optional()
+            .computed()
+            .force_new(),
         attr("publicly_advertisable", b())
             .optional()
             .computed()
@@ -67,7 +70,10 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     let a = vec![
         attr("ipam_pool_id", s()).required().force_new(),
         attr("cidr", s()).optional().computed().force_new(),
-        attr("netmask_length", n()).optional().computed().force_new(),
+        attr("netmask_length", n())
+            .optional()
+            .computed()
+            .force_new(),
         attr("id", s()).computed(),
         attr("ipam_pool_cidr_id", s()).computed(),
     ];
