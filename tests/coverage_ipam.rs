@@ -362,3 +362,83 @@ fn ipam_pools_cidrs_previews_and_a_vpc_from_a_pool() {
     let left = rt().block_on(crate::common::tagged_no_nat(&name));
     assert!(left.is_empty(), "nothing of the stack is left: {left:?}");
 }
+
+const NO_ORDER: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+variable "provision" {
+  type    = bool
+  default = true
+}
+
+resource "aws_vpc_ipam" "this" {
+  operating_regions {
+    region_name = "us-east-1"
+  }
+  tags = { Name = var.name }
+}
+
+resource "aws_vpc_ipam_pool" "this" {
+  address_family                    = "ipv4"
+  ipam_scope_id                     = aws_vpc_ipam.this.private_default_scope_id
+  locale                            = "us-east-1"
+  allocation_default_netmask_length = 20
+}
+
+resource "aws_vpc_ipam_pool_cidr" "this" {
+  count        = var.provision ? 1 : 0
+  ipam_pool_id = aws_vpc_ipam_pool.this.id
+  cidr         = "10.77.0.0/16"
+}
+
+# no depends_on the pool's CIDR (terraform-aws-vpc's ipam example has one such VPC): its
+# CreateVpc meets a pool whose CIDR is still being provisioned
+resource "aws_vpc" "this" {
+  ipv4_ipam_pool_id = aws_vpc_ipam_pool.this.id
+  tags              = { Name = var.name }
+}
+"#;
+
+/// A VPC created in the same run as its pool's CIDR, with no dependency between the two,
+/// waits until the pool has room (Terraform's CreateVpc fails: "The allocation size is too
+/// big for the pool."); a pool that never gets a CIDR fails the VPC, naming it and saying
+/// what to do, after a short grace.
+#[test]
+fn a_vpc_waits_for_its_pool_to_have_room() {
+    let ws = Workspace::from_files(&[("main.tf", NO_ORDER)], true);
+    let name = ws.stack_name.clone();
+    ws.write("test.auto.tfvars", &format!("name = \"{name}\"\n"));
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let vpc = id_of(&ws, "aws_vpc.this");
+    assert_eq!(vpc_cidr(&vpc), "10.77.0.0/20", "the pool's default netmask");
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+
+    ws.write(
+        "test.auto.tfvars",
+        &format!("name = \"{name}\"\nprovision = false\n"),
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    let out = apply.all();
+    assert!(
+        out.contains("aws_vpc.this") && out.contains("has no free block for this VPC"),
+        "{out}"
+    );
+    assert!(
+        out.contains("aws_vpc_ipam_pool_cidr"),
+        "says what to do: {out}"
+    );
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    let s = rt().block_on(seen(&name));
+    assert!(s.ipams.is_empty() && s.pools.is_empty(), "{s:?}");
+}
