@@ -40,6 +40,10 @@ would.
   and tags (CreateTags/DeleteTags work on it), and a deleted one is reported
   `delete-complete` afterwards, as on AWS. Nothing blocks any traffic.
 
+- VPC IP Address Manager (IPAM: CreateIpam and the other IPAM operations, and CreateVpc /
+  DeleteVpc with an IPv4 pool): not implemented by LocalStack 4.13.1 or its moto either.
+  Emulated in localstack_ipam.py (`_patch_ipam`), whose docstring says how.
+
 Each is written down in localstack/README.md. The version below is what localstack/up
 checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 """
@@ -47,7 +51,7 @@ checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 import functools
 import os
 
-VERSION = "infra-localstack-patches-6"
+VERSION = "infra-localstack-patches-7"
 
 
 def _configs(params):
@@ -402,9 +406,17 @@ def _patch_block_public_access():
     Ec2Provider.delete_vpc_block_public_access_exclusion = delete_vpc_block_public_access_exclusion
 
 
+def _patch_ipam():
+    # VPC IP Address Manager: its own module (localstack_ipam.py), as large as this one
+    import localstack_ipam
+
+    localstack_ipam.patch()
+
+
 def patch():
     _patch_uuid5()
     _patch_block_public_access()
+    _patch_ipam()
     _patch_autoscaling()
     _patch_flow_log_options()
     from moto.ec2.responses.vpcs import VPCs

@@ -24,6 +24,7 @@ mod coverage_eks_nodes;
 mod coverage_eks_v21;
 mod coverage_iam;
 mod coverage_import;
+mod coverage_ipam;
 mod coverage_kms;
 mod coverage_logs;
 mod coverage_s3;

@@ -96,6 +96,9 @@ pub fn creates(op: &str) -> bool {
             | "kms:CreateKey"
             | "kms:CreateAlias"
             | "ec2:CreateVpcBlockPublicAccessExclusion"
+            | "ec2:CreateIpam"
+            | "ec2:CreateIpamPool"
+            | "ec2:ProvisionIpamPoolCidr"
     )
 }
 
@@ -348,6 +351,10 @@ mod tests {
         ),
         ("eks:AssociateAccessPolicy", "sets the entry's policy"),
         ("logs:AssociateKmsKey", "sets the group's key"),
+        (
+            "ec2:AllocateIpamPoolCidr",
+            "called with PreviewNextCidr only: reserves nothing",
+        ),
     ];
 
     /// A type whose create operation is missing from [`creates`] is duplicated after a lost

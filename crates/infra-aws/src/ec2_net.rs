@@ -1,6 +1,7 @@
 //! Dispatch for the EC2 network types around the VPC: network ACLs (`nacl`,
 //! `nacl_parts`, `nacl_default`), DHCP options (`dhcp`) and secondary CIDR blocks
-//! (`vpc_cidr`), the region's default VPC (`default_vpc`), VPC Block Public Access (`bpa`). The provider's match arms send every one of these types here, so that
+//! (`vpc_cidr`), the region's default VPC (`default_vpc`), VPC Block Public Access (`bpa`), VPC IPAM (`ipam`,
+//! `ipam_cidr`). The provider's match arms send every one of these types here, so that
 //! `lib.rs` and `recover.rs` grow by one arm each; each create future is boxed, as in
 //! `recover::create_once`.
 
@@ -9,9 +10,11 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::{bpa, default_vpc, dhcp, nacl, nacl_default, nacl_parts, vpc_cidr, AwsProvider};
+use crate::{
+    bpa, default_vpc, dhcp, ipam, ipam_cidr, nacl, nacl_default, nacl_parts, vpc_cidr, AwsProvider,
+};
 
-pub(crate) const TYPES: [&str; 10] = [
+pub(crate) const TYPES: [&str; 14] = [
     nacl::TYPE,
     nacl_parts::RULE,
     nacl_parts::ASSOCIATION,
@@ -22,6 +25,10 @@ pub(crate) const TYPES: [&str; 10] = [
     default_vpc::TYPE,
     bpa::OPTIONS,
     bpa::EXCLUSION,
+    ipam::IPAM,
+    ipam::POOL,
+    ipam_cidr::CIDR,
+    ipam_cidr::PREVIEW,
 ];
 
 pub(crate) fn handles(type_name: &str) -> bool {
@@ -48,6 +55,10 @@ pub(crate) async fn read(
         default_vpc::TYPE => default_vpc::read(p, items).await,
         bpa::OPTIONS => bpa::read_options(p, items).await,
         bpa::EXCLUSION => bpa::read_exclusions(p, items).await,
+        ipam::IPAM => ipam::read_ipams(p, items).await,
+        ipam::POOL => ipam::read_pools(p, items).await,
+        ipam_cidr::CIDR => ipam_cidr::read_cidrs(p, items).await,
+        ipam_cidr::PREVIEW => ipam_cidr::read_previews(items),
         other => Err(unsupported(other)),
     }
 }
@@ -64,6 +75,10 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         default_vpc::TYPE => Box::pin(default_vpc::create(p, req)).await,
         bpa::OPTIONS => Box::pin(bpa::create_options(p, req)).await,
         bpa::EXCLUSION => Box::pin(bpa::create_exclusion(p, req)).await,
+        ipam::IPAM => Box::pin(ipam::create_ipam(p, req)).await,
+        ipam::POOL => Box::pin(ipam::create_pool(p, req)).await,
+        ipam_cidr::CIDR => Box::pin(ipam_cidr::create_cidr(p, req)).await,
+        ipam_cidr::PREVIEW => Box::pin(ipam_cidr::create_preview(p, req)).await,
         other => Err(unsupported(other)),
     }
 }
@@ -83,8 +98,14 @@ pub(crate) async fn update(
         default_vpc::TYPE => default_vpc::update(p, id, prior, desired).await,
         bpa::OPTIONS => bpa::update_options(p, id, desired).await,
         bpa::EXCLUSION => bpa::update_exclusion(p, id, prior, desired).await,
+        ipam::IPAM => ipam::update_ipam(p, id, prior, desired).await,
+        ipam::POOL => ipam::update_pool(p, id, prior, desired).await,
         // every argument forces a replacement
-        nacl_parts::RULE | nacl_parts::ASSOCIATION | vpc_cidr::TYPE => Ok(desired.clone()),
+        nacl_parts::RULE
+        | nacl_parts::ASSOCIATION
+        | vpc_cidr::TYPE
+        | ipam_cidr::CIDR
+        | ipam_cidr::PREVIEW => Ok(desired.clone()),
         other => Err(unsupported(other)),
     }
 }
@@ -106,6 +127,11 @@ pub(crate) async fn delete(
         default_vpc::TYPE => default_vpc::delete(p, id, prior).await,
         bpa::OPTIONS => bpa::delete_options(p).await,
         bpa::EXCLUSION => bpa::delete_exclusion(p, id).await,
+        ipam::IPAM => ipam::delete_ipam(p, id, prior).await,
+        ipam::POOL => ipam::delete_pool(p, id, prior).await,
+        ipam_cidr::CIDR => ipam_cidr::delete_cidr(p, id).await,
+        // nothing was made
+        ipam_cidr::PREVIEW => Ok(()),
         other => Err(unsupported(other)),
     }
 }
@@ -125,6 +151,11 @@ pub(crate) async fn adopt(
         default_vpc::TYPE => default_vpc::adopt(p, req).await,
         bpa::OPTIONS => bpa::adopt_options(p).await,
         bpa::EXCLUSION => bpa::adopt_exclusion(p, req).await,
+        ipam::IPAM => ipam::adopt_ipam(p, req).await,
+        ipam::POOL => ipam::adopt_pool(p, req).await,
+        ipam_cidr::CIDR => ipam_cidr::adopt_cidr(p, req).await,
+        // a preview makes nothing: there is nothing to find, make it again
+        ipam_cidr::PREVIEW => Ok(None),
         other => Err(unsupported(other)),
     }
 }

@@ -70,6 +70,11 @@ pub fn id_format(type_name: &str) -> &'static str {
             "the exclusion id, e.g. vpcbpa-exclude-0abc1234567890def"
         }
         "aws_vpc_dhcp_options_association" => "the VPC id, e.g. vpc-0abc123",
+        "aws_vpc_ipam" => "the IPAM id, e.g. ipam-0abc1234567890def",
+        "aws_vpc_ipam_pool" => "the pool id, e.g. ipam-pool-0abc1234567890def",
+        "aws_vpc_ipam_pool_cidr" | "aws_vpc_ipam_preview_next_cidr" => {
+            "CIDR_POOLID, e.g. 10.0.0.0/8_ipam-pool-0abc1234567890def"
+        }
         "aws_vpc_ipv4_cidr_block_association" => {
             "the association id, e.g. vpc-cidr-assoc-0abc123"
         }

@@ -56,6 +56,8 @@ mod iam;
 mod iam_policy;
 mod iam_profile;
 pub mod import;
+mod ipam;
+mod ipam_cidr;
 pub mod ipv6_count;
 mod kms;
 mod kms_alias;

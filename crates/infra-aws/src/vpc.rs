@@ -304,14 +304,15 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     }
     let tenancy = get_str(c, "instance_tenancy").map(Tenancy::from);
     let spec = tag_spec(ResourceType::Vpc, req);
-    let out = p
-        .call("ec2:CreateVpc", || {
+    let out = vpc_ipv6::when_pool_has_room(p, req, || {
+        p.call("ec2:CreateVpc", || {
             vpc_ipv6::create_args(p.ec2().create_vpc(), c)
                 .set_instance_tenancy(tenancy.clone())
                 .tag_specifications(spec.clone())
                 .send()
         })
-        .await?;
+    })
+    .await?;
     let id = out
         .vpc()
         .and_then(Vpc::vpc_id)

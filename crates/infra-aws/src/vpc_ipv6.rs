@@ -14,7 +14,7 @@ use std::time::Duration;
 use aws_sdk_ec2::operation::create_vpc::builders::CreateVpcFluentBuilder;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Vpc, VpcAttributeName, VpcCidrBlockStateCode};
 use infra_model::Value;
-use infra_provider::{ErrorKind, ProviderError};
+use infra_provider::{CreateRequest, ErrorKind, ProviderError};
 
 use crate::util::{filter, get_bool, get_str};
 use crate::AwsProvider;
@@ -72,6 +72,62 @@ impl Ipv6Want {
             || a.netmask != b.netmask
             || (b.cidr.is_some() && a.cidr != b.cidr)
             || (b.border_group.is_some() && a.border_group != b.border_group)
+    }
+}
+
+/// How long a VPC taking its block from an IPAM pool waits for room in the pool when none
+/// of the pool's CIDRs is being provisioned (one may be about to be: a pool CIDR created
+/// in the same run without a dependency between the two).
+const POOL_GRACE: Duration = Duration::from_secs(20);
+
+/// Whether CreateVpc was refused because the IPAM pool has no free block of the size.
+fn no_room(e: &ProviderError) -> bool {
+    e.code.as_deref() == Some("InvalidParameterValue")
+        && e.message.contains("allocation size is too big")
+}
+
+/// Send CreateVpc (`send`); when the VPC takes its IPv4 block from an IPAM pool that has
+/// no room yet, try again every 3 s while a CIDR of the pool is being provisioned (AWS
+/// takes minutes), and for `POOL_GRACE` in any case. Terraform fails at once, which breaks a
+/// VPC created in the same run as its pool's CIDR without a `depends_on`.
+pub(crate) async fn when_pool_has_room<T, F, Fut>(
+    p: &AwsProvider,
+    req: &CreateRequest,
+    send: F,
+) -> Result<T, ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let Some(pool) = get_str(&req.config, "ipv4_ipam_pool_id") else {
+        return send().await;
+    };
+    let started = std::time::Instant::now();
+    let timeout = infra_provider::step_timeout().unwrap_or(p.wait_timeout);
+    loop {
+        let e = match send().await {
+            Err(e) if no_room(&e) => e,
+            other => return other,
+        };
+        let pending = crate::ipam_cidr::pool_cidrs(p, pool)
+            .await?
+            .iter()
+            .any(|c| c.state().is_some_and(|s| s.as_str() == "pending-provision"));
+        let waited = started.elapsed();
+        if (!pending && waited >= POOL_GRACE) || waited >= timeout {
+            return Err(ProviderError::new(
+                ErrorKind::Rejected,
+                format!(
+                    "{}: IPAM pool {pool} has no free block for this VPC ({}; waited {}s): provision a CIDR with room into the pool (aws_vpc_ipam_pool_cidr) and make the VPC depend on it, or ask for a smaller `ipv4_netmask_length`",
+                    req.address,
+                    e.message,
+                    waited.as_secs()
+                ),
+            )
+            .with_code("InvalidParameterValue"));
+        }
+        tracing::info!(address = %req.address, pool, pending, "the IPAM pool has no room yet; retrying CreateVpc");
+        tokio::time::sleep(Duration::from_secs(3)).await;
     }
 }
 

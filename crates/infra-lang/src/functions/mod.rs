@@ -292,6 +292,13 @@ fn call_unmarked(name: &str, args: Vec<Value>) -> FnResult {
             args.len()
         ));
     }
+    // One subnet per newbits argument whatever the prefix is: a list of that many unknown
+    // strings, so that `length(cidrsubnets(<known after apply>, 2, 2, 2))` is 3 at plan time
+    // (Terraform leaves the whole list unknown and refuses a `count` built on it).
+    if name == "cidrsubnets" && args[0].is_unknown() && args[1..].iter().all(Value::is_wholly_known)
+    {
+        return Ok(Value::List(vec![Value::Unknown; args.len() - 1]));
+    }
     if args.iter().any(Value::is_unknown) {
         return Ok(Value::Unknown);
     }

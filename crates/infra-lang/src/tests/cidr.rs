@@ -67,3 +67,26 @@ fn cidrnetmask_matches_terraform() {
         ("cidrnetmask(\"2001:db8::/32\")", "error: cidrnetmask: invalid value for \"prefix\": only IPv4 networks have a netmask; IPv6 networks use prefix lengths"),
     ]);
 }
+
+/// A prefix known only after apply still gives one subnet per newbits argument, so a
+/// `count` built on the list's length is known at plan time (terraform-aws-vpc's ipam
+/// example: subnets cut from an IPAM preview's CIDR).
+#[test]
+fn cidrsubnets_of_an_unknown_prefix_has_one_unknown_per_newbits() {
+    check_all(&[
+        ("length(cidrsubnets(var.unknown, 2, 2, 2))", "3"),
+        ("cidrsubnets(var.unknown, 2, 2)[1]", "(known after apply)"),
+        (
+            "length(cidrsubnets(cidrsubnets(var.unknown, 2, 2)[0], 2, 2, 2, 2))",
+            "4",
+        ),
+        (
+            "cidrsubnets(var.unknown, var.unknown)",
+            "(known after apply)",
+        ),
+        (
+            "cidrsubnets(\"10.0.0.0/16\", var.unknown)",
+            "(known after apply)",
+        ),
+    ]);
+}

@@ -15,6 +15,7 @@ mod ec2_net;
 mod eks;
 mod eks_v21;
 mod iam;
+mod ipam;
 mod kms;
 mod logs;
 mod lookups;
@@ -306,6 +307,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(network::schemas());
         all.extend(ec2::schemas());
         all.extend(ec2_net::schemas());
+        all.extend(ipam::schemas());
         all.extend(compute::schemas());
         all.extend(iam::schemas());
         all.extend(eks::schemas());
