@@ -31,11 +31,22 @@ fn same_args(inst: &infra_model::DesiredInstance, args: &Value) -> bool {
     }
 }
 
+/// The outputs as they were: evaluated against the state's values (`refreshed.values`).
+pub fn outputs_before(
+    loaded: &LoadedStack,
+    refreshed: &Refreshed,
+) -> BTreeMap<String, infra_config::OutputValue> {
+    loaded.stack.evaluate_outputs(&refreshed.values).0
+}
+
 /// Plan `loaded` against the state's objects: `prior` (taken out of `refreshed`, whose
-/// other fields are read here too).
+/// other fields are read here too), with `before` the outputs as they were
+/// ([`outputs_before`]).
+#[allow(clippy::too_many_arguments)]
 pub fn make_plan(
     loaded: &LoadedStack,
     prior: Vec<PriorInstance>,
+    before: BTreeMap<String, infra_config::OutputValue>,
     refreshed: &Refreshed,
     data: &BTreeMap<Address, Value>,
     data_args: &BTreeMap<Address, Value>,
@@ -88,8 +99,6 @@ pub fn make_plan(
                 .any(|p| d.summary.starts_with(p))
         });
     }
-    // Outputs before: evaluated against the prior state.
-    let (before, _) = loaded.stack.evaluate_outputs(&refreshed.values);
     let mut outputs = BTreeMap::new();
     if !req.destroy {
         for (name, out) in evaluation.outputs {
