@@ -458,25 +458,41 @@ impl<'s> Walker<'s> {
         }
         let eval = &eval;
         let files = &self.stack.data_files;
+        // a chunk is taken by the thread that evaluates it: its own, or this one when no
+        // thread can be started
+        let slots: Vec<std::sync::Mutex<Option<Vec<expand::Keyed>>>> = chunks
+            .into_iter()
+            .map(|c| std::sync::Mutex::new(Some(c)))
+            .collect();
+        let take = |slot: &std::sync::Mutex<Option<Vec<expand::Keyed>>>| {
+            slot.lock()
+                .ok()
+                .and_then(|mut c| c.take())
+                .unwrap_or_default()
+        };
         std::thread::scope(|s| {
-            let handles: Vec<_> = chunks
-                .into_iter()
-                .map(|chunk| {
+            // with the walking thread's stack: deeply nested expressions recurse
+            let handles: Vec<_> = slots
+                .iter()
+                .map(|slot| {
                     let files = files.clone();
-                    s.spawn(move || {
-                        infra_lang::with_files(files, || {
-                            chunk.into_iter().map(eval).collect::<Vec<_>>()
+                    std::thread::Builder::new()
+                        .stack_size(EVAL_STACK)
+                        .spawn_scoped(s, move || {
+                            infra_lang::with_files(files, || {
+                                take(slot).into_iter().map(eval).collect::<Vec<_>>()
+                            })
                         })
-                    })
                 })
                 .collect();
             // the last chunk on this thread, then the others' in order
             let last: Vec<_> = rest.into_iter().map(eval).collect();
             let mut out = Vec::with_capacity(handles.len() * size + last.len());
-            for h in handles {
-                match h.join() {
-                    Ok(part) => out.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
+            for (h, slot) in handles.into_iter().zip(&slots) {
+                match h.map(|h| h.join()) {
+                    Ok(Ok(part)) => out.extend(part),
+                    Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                    Err(_) => out.extend(take(slot).into_iter().map(eval)),
                 }
             }
             out.extend(last);
@@ -611,6 +627,9 @@ impl<'s> Walker<'s> {
 /// Blocks with fewer instances are evaluated on one thread (a thread costs tens of
 /// microseconds; an instance a few).
 const PARALLEL_MIN_INSTANCES: usize = 256;
+/// The evaluation threads' stack: as the runtime's worker threads (`src/main.rs`), for
+/// expressions nested up to the evaluator's depth limit in a debug build.
+const EVAL_STACK: usize = 16 * 1024 * 1024;
 /// How many instances are evaluated before they are visited.
 const BATCH: usize = 1024;
 const MAX_THREADS: usize = 4;

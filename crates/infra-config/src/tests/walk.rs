@@ -638,3 +638,34 @@ resource "aws_subnet" "s" {
         );
     }
 }
+
+/// Expressions nested nearly as deep as the parser allows (64 levels) evaluate on the
+/// evaluation threads of a large block as on the walking thread (with a 128 KiB stack for
+/// those threads, this test overflows it).
+#[test]
+fn deeply_nested_expressions_evaluate_in_a_large_block() {
+    let depth = 60;
+    let nested = format!("{}count.index{}", "[".repeat(depth), "]".repeat(depth));
+    let main = format!(
+        r#"
+resource "aws_subnet" "s" {{
+  count      = 300
+  vpc_id     = "vpc-1"
+  cidr_block = "10.0.0.0/24"
+  tags       = {{ Deep = jsonencode({nested}) }}
+}}
+"#
+    );
+    let w = walk(&main);
+    assert_eq!(w.instances.len(), 300);
+    let last = w.instances[299]
+        .config
+        .get("tags")
+        .get("Deep")
+        .as_str()
+        .unwrap_or("");
+    assert_eq!(
+        last,
+        format!("{}299{}", "[".repeat(depth), "]".repeat(depth))
+    );
+}
