@@ -521,15 +521,8 @@ impl<'s> Walker<'s> {
         };
         let file = &m.files[r.file];
         let name = bind.as_ref().map(|(name, _)| *name);
-        let bound = bind.map(|(name, value)| Bind {
-            parent: base,
-            name,
-            value,
-        });
-        let scope: &dyn infra_lang::Scope = match &bound {
-            Some(b) => b,
-            None => base,
-        };
+        let bound = bound(base, bind);
+        let scope = in_scope(&bound, base);
         let config = BodyEval {
             file,
             address,
@@ -595,15 +588,8 @@ impl<'s> Walker<'s> {
             let Some(base) = self.scopes.get(one.inst) else {
                 return v;
             };
-            let bound = bind.map(|(name, value)| Bind {
-                parent: base,
-                name,
-                value,
-            });
-            let scope: &dyn infra_lang::Scope = match &bound {
-                Some(b) => b,
-                None => base,
-            };
+            let bound = bound(base, bind);
+            let scope = in_scope(&bound, base);
             let s = Bind {
                 parent: scope,
                 name: "self",
@@ -633,6 +619,23 @@ const EVAL_STACK: usize = 16 * 1024 * 1024;
 /// How many instances are evaluated before they are visited.
 const BATCH: usize = 1024;
 const MAX_THREADS: usize = 4;
+
+/// An instance's `count` / `each` binding over its module instance's scope.
+fn bound<'a>(base: &'a ModScope<'_>, bind: Option<(&'static str, Value)>) -> Option<Bind<'a>> {
+    bind.map(|(name, value)| Bind {
+        parent: base,
+        name,
+        value,
+    })
+}
+
+/// The scope an instance's expressions see: its binding, else the module instance's.
+fn in_scope<'a>(bound: &'a Option<Bind<'a>>, base: &'a ModScope<'_>) -> &'a dyn infra_lang::Scope {
+    match bound {
+        Some(b) => b,
+        None => base,
+    }
+}
 
 /// One instance evaluated, not yet visited.
 struct Evaluated {
