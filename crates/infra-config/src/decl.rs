@@ -264,10 +264,13 @@ fn lower_block(
                 return;
             }
             if name != "aws" {
+                // the block configures nothing infra uses; each resource or data block of
+                // the provider is an error of its own (an unknown type), so that one
+                // `validate` lists every one of them
                 diags.push(
-                    Diagnostic::error(format!("unsupported provider `{name}`"))
+                    Diagnostic::warning(format!("unsupported provider `{name}`: its block is ignored"))
                         .with_detail(format!(
-                            "infra supports the `aws` provider and, built in, {}",
+                            "infra supports the `aws` provider and, built in, {}; resources and data sources of `{name}` are errors",
                             infra_model::schema::BUILTIN_PROVIDERS
                                 .iter()
                                 .map(|p| format!("`{p}`"))

@@ -177,13 +177,23 @@ pub struct Stack {
 /// warnings) found.
 pub fn load(input: &StackInput) -> (Option<Stack>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let stack = load_inner(input, &mut diags);
+    let mut deferred = Vec::new();
+    let stack = load_inner(input, &mut diags, &mut deferred);
     let ok = !diags.iter().any(Diagnostic::is_error);
+    if !ok {
+        // the walk that would report them does not run
+        diags.extend(deferred);
+    }
     (if ok { stack } else { None }, diags)
 }
 
-fn load_inner(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
-    let tree = modules::load_tree(input, diags);
+fn load_inner(
+    input: &StackInput,
+    diags: &mut Vec<Diagnostic>,
+    deferred: &mut Vec<Diagnostic>,
+) -> Option<Stack> {
+    let mut tree = modules::load_tree(input, diags);
+    *deferred = std::mem::take(&mut tree.deferred);
     let graph = ConfigGraph::build(&tree.modules, tree.edges);
     graph.check_cycles(diags);
     if diags.iter().any(Diagnostic::is_error) {

@@ -204,6 +204,8 @@ pub(crate) struct Tree {
     pub modules: BTreeMap<Vec<String>, Module>,
     pub edges: Vec<(Node, Node, Edge)>,
     pub variables: BTreeMap<String, Value>,
+    /// Errors the walk reports again if it runs (`statics::check`'s `deferred`).
+    pub deferred: Vec<Diagnostic>,
 }
 
 /// Lower, check and resolve the root module and every module it calls, recursively.
@@ -212,6 +214,7 @@ pub(crate) fn load_tree(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Tree
         modules: BTreeMap::new(),
         edges: Vec::new(),
         variables: BTreeMap::new(),
+        deferred: Vec::new(),
     };
     let mut chain = vec![".".to_string()];
     load_module(
@@ -250,8 +253,9 @@ fn load_module(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut ds = Vec::new();
+    let mut deferred = Vec::new();
     let mut decls = decl::lower(&files, &path, &mut ds);
-    statics::check(&decls, &files, &mut ds);
+    statics::check(&decls, &files, &mut ds, &mut deferred);
     if path.is_empty() {
         tree.variables = variables::resolve(&decls, &files, input, &mut ds);
     }
@@ -385,11 +389,12 @@ fn load_module(
     tree.edges
         .extend(refs::resolve(&mut decls, &files, &mut ds));
     if !path.is_empty() {
-        for d in &mut ds {
+        for d in ds.iter_mut().chain(&mut deferred) {
             annotate(d, &path, call_span.as_ref());
         }
     }
     diags.extend(ds);
+    tree.deferred.extend(deferred);
     tree.modules.insert(path, Module { dir, files, decls });
 }
 

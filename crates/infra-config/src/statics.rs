@@ -9,7 +9,15 @@ use infra_model::{schema, AttrSchema, BlockSchema, Diagnostic, Mode, Span};
 use crate::decl::{attr_span, header_span, Declarations, Expansion};
 use crate::meta::{META_ATTRS, META_BLOCKS};
 
-pub(crate) fn check(decls: &Declarations, files: &[SourceFile], diags: &mut Vec<Diagnostic>) {
+/// `deferred` gets the errors of single blocks of unsupported types: the walk reports
+/// them (with those inside modules and behind `count`), so they are shown only when
+/// loading fails before the walk.
+pub(crate) fn check(
+    decls: &Declarations,
+    files: &[SourceFile],
+    diags: &mut Vec<Diagnostic>,
+    deferred: &mut Vec<Diagnostic>,
+) {
     for r in decls.resources.values() {
         let file = &files[r.file];
         let what = if r.address.mode == Mode::Managed {
@@ -20,22 +28,19 @@ pub(crate) fn check(decls: &Declarations, files: &[SourceFile], diags: &mut Vec<
         let Some(s) = r.schema() else {
             let names = schema::type_names(r.address.mode);
             let typo = misspelling(&r.address.type_name, names.iter().copied());
-            // a real type we do not support, behind `count`/`for_each`: whether that is an
-            // error depends on the number of instances, which the walk decides
-            // (`crate::unsupported`)
-            if typo.is_none() && r.expansion != Expansion::Single {
-                continue;
-            }
-            let mut d = Diagnostic::error(format!("unknown {what} `{}`", r.address.type_name))
+            let d = Diagnostic::error(format!("unknown {what} `{}`", r.address.type_name))
                 .with_span(r.span.clone())
                 .with_address(&r.address);
-            d = match typo {
-                Some(n) => d.with_detail(format!("did you mean `{n}`?")),
-                None => d.with_detail(format!(
-                    "infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances"
-                )),
-            };
-            diags.push(d);
+            match typo {
+                Some(n) => diags.push(d.with_detail(format!("did you mean `{n}`?"))),
+                // a real type we do not support: whether that is an error depends on the
+                // number of instances, which the walk decides (`crate::unsupported`, which
+                // reports a single block too); listed here only if the walk does not run
+                None if r.expansion == Expansion::Single => {
+                    deferred.push(d.with_detail(crate::unsupported::SINGLE_HELP))
+                }
+                None => {}
+            }
             continue;
         };
         let view = View {

@@ -9,9 +9,13 @@
 
 use infra_model::{Address, Diagnostic, Mode};
 
+use crate::decl::Expansion;
 use crate::eval::{aggregate, Instance, Walker};
 use crate::expand::{self, Expander};
 use crate::scope;
+
+/// What to do about a single block (no `count`/`for_each`) of an unsupported type.
+pub(crate) const SINGLE_HELP: &str = "infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances";
 
 impl Walker<'_> {
     pub(crate) fn unsupported(&mut self, inst: &Instance, addr: &Address) {
@@ -41,6 +45,11 @@ impl Walker<'_> {
             for_each: r.for_each.as_ref(),
         });
         let d = match keys {
+            Ok(_) if r.expansion == Expansion::Single => Diagnostic::error(format!(
+                "unknown {what} `{}`",
+                addr.type_name
+            ))
+            .with_detail(SINGLE_HELP),
             Ok(k) if k.is_empty() => Diagnostic::warning(format!(
                 "unsupported {what} `{}` ignored: `{block}` has no instances",
                 addr.type_name

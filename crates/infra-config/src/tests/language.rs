@@ -91,9 +91,10 @@ resource "aws_memorydb_subnet_group" "single" {
         )],
         r#"
 main.tf:8:1: error: unknown resource type `aws_memorydb_subnet_group` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
+main.tf:4:1: error: unsupported resource type `aws_ec2_transit_gateway`: the number of instances of `aws_ec2_transit_gateway.later` is not known -- infra does not support this type yet; it is accepted only when its count/for_each is known to yield no instances (the `count` value depends on resource attributes that cannot be determined until apply)
 "#,
     );
-    // the same stack without the single block loads, and the unknown count is an error
+    // without the single block, the unknown count is still an error
     check_errors(
         &[(
             "main.tf",
@@ -167,12 +168,12 @@ resourc "aws_subnet" "s" {}
         r#"
 c.tf:4:1: error: unknown block type `resourc` -- did you mean `resource`?
 main.tf:3:3: error: unknown argument `bogus` in aws_vpc.a -- expected one of: cidr_block, ipv4_ipam_pool_id, ipv4_netmask_length, enable_dns_hostnames, enable_dns_support, enable_network_address_usage_metrics, instance_tenancy, assign_generated_ipv6_cidr_block, ipv6_cidr_block, ipv6_cidr_block_network_border_group, ipv6_ipam_pool_id, ipv6_netmask_length, tags
-main.tf:5:1: error: unknown resource type `aws_vpn_connection` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
 b.tf:2:10: error: unknown function "upperr" -- did you mean "upper"?
 b.tf:2:25: error: reference to undeclared local value `local.nope` -- did you mean `local.y`?
 b.tf:3:22: error: provider-defined function "arn_parse" is not supported -- use a built-in function instead
 main.tf:2:16: error: unknown function "cidrsubnett" -- did you mean "cidrsubnet"?
 c.tf:2:11: error: unknown function "frobnicate" -- supported functions are listed in docs/compatibility.md
+main.tf:5:1: error: unknown resource type `aws_vpn_connection` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
 "#,
     );
 }

@@ -260,3 +260,61 @@ fn read_stack_reads_module_directories() {
         )]
     );
 }
+
+/// One run lists every unsupported construct: a provider infra does not have (a warning:
+/// its block configures nothing), a single data source of an unsupported type in the root,
+/// and a resource of an unsupported type inside a module, whose instances only the walk
+/// knows. References to the unsupported blocks are unknown, not further errors.
+#[test]
+fn every_unsupported_block_is_listed_with_those_inside_modules() {
+    check(
+        &stack(
+            r#"provider "helm" {
+  kubernetes = {
+    host = module.cap.arn
+  }
+}
+data "aws_organizations_organization" "this" {}
+module "cap" {
+  source = "../modules/cap"
+  idc    = one(data.aws_organizations_organization.this.id)
+}
+module "off" {
+  source = "../modules/cap"
+  create = false
+  idc    = "x"
+}
+resource "helm_release" "x" {
+  name = module.cap.arn
+}
+"#,
+            &[(
+                "../modules/cap",
+                r#"variable "create" {
+  type    = bool
+  default = true
+}
+variable "idc" {
+  type = string
+}
+resource "aws_sagemaker_domain" "this" {
+  count = var.create ? 1 : 0
+  idc   = var.idc
+}
+output "arn" {
+  value = try(aws_sagemaker_domain.this[0].arn, null)
+}
+"#,
+            )],
+        ),
+        r#"
+main.tf:1:1: warning: unsupported provider `helm`: its block is ignored -- infra supports the `aws` provider and, built in, `null`, `time`, `random`, `tls`, `cloudinit`, `http`; resources and data sources of `helm` are errors
+main.tf:6:1: error: unknown data source `aws_organizations_organization` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances [data.aws_organizations_organization.this]
+../modules/cap/main.tf:8:1: error: unsupported resource type `aws_sagemaker_domain`: `module.cap.aws_sagemaker_domain.this` has 1 instance(s) -- infra does not support this type yet (docs/compatibility.md lists what it supports); set its count/for_each so that it yields no instances, or remove the block [module.cap.aws_sagemaker_domain.this]
+  main.tf:7:1: in module.cap, called here
+main.tf:16:1: error: unknown resource type `helm_release` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances [helm_release.x]
+../modules/cap/main.tf:8:1: warning: unsupported resource type `aws_sagemaker_domain` ignored: `module.off.aws_sagemaker_domain.this` has no instances -- infra does not support this type yet; the block is accepted because its count/for_each yields no instances, and references to it see none [module.off.aws_sagemaker_domain.this]
+  main.tf:11:1: in module.off, called here
+"#,
+    );
+}
