@@ -27,6 +27,7 @@ mod coverage_import;
 mod coverage_ipam;
 mod coverage_kms;
 mod coverage_logs;
+mod coverage_peering;
 mod coverage_s3;
 mod coverage_subnet_groups;
 mod coverage_vpn;

@@ -53,8 +53,14 @@ pub async fn prepare(
             .await?;
     if mode == Mode::Apply {
         rewritten +=
-            refresh::resume_waits(&session.store, &session.stack, provider.as_ref(), printer)
-                .await?;
+            refresh::resume_waits(
+                &session.store,
+                &session.stack,
+                provider.as_ref(),
+                printer,
+                destroy,
+            )
+            .await?;
     }
     if rewritten > 0 {
         records = session.store.resources_decoded(&session.stack).await?;

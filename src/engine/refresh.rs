@@ -116,11 +116,16 @@ pub async fn reconcile_intents(
 
 /// Finish waiting for resources a previous run created but stopped waiting on (Ctrl-C
 /// while a NAT gateway or cluster was still pending): their rows say `creating`.
+///
+/// Before a destroy (`destroying`), a wait that fails is a warning: what did not become
+/// ready (a peering connection nobody accepted, a NAT gateway that failed) is deleted all
+/// the same.
 pub async fn resume_waits(
     store: &Store,
     stack: &str,
     provider: &dyn Provider,
     printer: &Printer,
+    destroying: bool,
 ) -> anyhow::Result<usize> {
     let mut resumed = 0;
     for record in store
@@ -151,6 +156,13 @@ pub async fn resume_waits(
             {
                 printer.err(format!(
                     "warning: {} ({}) did not become ready: {e}; it no longer counts as existing, so this run creates it again",
+                    record.address, record.cloud_id
+                ));
+                continue;
+            }
+            Err(e) if destroying => {
+                printer.err(format!(
+                    "warning: {} ({}) did not become ready: {e}; destroying it all the same",
                     record.address, record.cloud_id
                 ));
                 continue;
@@ -498,7 +510,7 @@ mod tests {
         assert_eq!(rows[0].status, ResourceStatus::Creating, "not ready yet");
         let waited = std::time::Instant::now();
         assert_eq!(
-            resume_waits(&store, "s", &provider, &printer)
+            resume_waits(&store, "s", &provider, &printer, false)
                 .await
                 .unwrap(),
             1
@@ -560,7 +572,7 @@ mod tests {
                 provider.remove("aws_nat_gateway", &id);
             }
             let printer = Printer::new(true);
-            let result = resume_waits(&store, "s", &provider, &printer).await;
+            let result = resume_waits(&store, "s", &provider, &printer, false).await;
             if gone {
                 assert_eq!(
                     result.unwrap(),

@@ -99,6 +99,7 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateIpam"
             | "ec2:CreateIpamPool"
             | "ec2:ProvisionIpamPoolCidr"
+            | "ec2:CreateVpcPeeringConnection"
     )
 }
 

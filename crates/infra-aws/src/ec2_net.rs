@@ -1,7 +1,7 @@
 //! Dispatch for the EC2 network types around the VPC: network ACLs (`nacl`,
 //! `nacl_parts`, `nacl_default`), DHCP options (`dhcp`) and secondary CIDR blocks
 //! (`vpc_cidr`), the region's default VPC (`default_vpc`), VPC Block Public Access (`bpa`), VPC IPAM (`ipam`,
-//! `ipam_cidr`). The provider's match arms send every one of these types here, so that
+//! `ipam_cidr`), VPC peering (`peering`). The provider's match arms send every one of these types here, so that
 //! `lib.rs` and `recover.rs` grow by one arm each; each create future is boxed, as in
 //! `recover::create_once`.
 
@@ -11,10 +11,11 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::{
-    bpa, default_vpc, dhcp, ipam, ipam_cidr, nacl, nacl_default, nacl_parts, vpc_cidr, AwsProvider,
+    bpa, default_vpc, dhcp, ipam, ipam_cidr, nacl, nacl_default, nacl_parts, peering, vpc_cidr,
+    AwsProvider,
 };
 
-pub(crate) const TYPES: [&str; 14] = [
+pub(crate) const TYPES: [&str; 17] = [
     nacl::TYPE,
     nacl_parts::RULE,
     nacl_parts::ASSOCIATION,
@@ -29,6 +30,9 @@ pub(crate) const TYPES: [&str; 14] = [
     ipam::POOL,
     ipam_cidr::CIDR,
     ipam_cidr::PREVIEW,
+    peering::CONNECTION,
+    peering::ACCEPTER,
+    peering::OPTIONS,
 ];
 
 pub(crate) fn handles(type_name: &str) -> bool {
@@ -59,6 +63,9 @@ pub(crate) async fn read(
         ipam::POOL => ipam::read_pools(p, items).await,
         ipam_cidr::CIDR => ipam_cidr::read_cidrs(p, items).await,
         ipam_cidr::PREVIEW => ipam_cidr::read_previews(items),
+        t @ (peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS) => {
+            peering::read(p, t, items).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -79,6 +86,9 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         ipam::POOL => Box::pin(ipam::create_pool(p, req)).await,
         ipam_cidr::CIDR => Box::pin(ipam_cidr::create_cidr(p, req)).await,
         ipam_cidr::PREVIEW => Box::pin(ipam_cidr::create_preview(p, req)).await,
+        peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS => {
+            Box::pin(peering::create(p, req)).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -100,6 +110,9 @@ pub(crate) async fn update(
         bpa::EXCLUSION => bpa::update_exclusion(p, id, prior, desired).await,
         ipam::IPAM => ipam::update_ipam(p, id, prior, desired).await,
         ipam::POOL => ipam::update_pool(p, id, prior, desired).await,
+        t @ (peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS) => {
+            peering::update(p, t, id, prior, desired).await
+        }
         // every argument forces a replacement
         nacl_parts::RULE
         | nacl_parts::ASSOCIATION
@@ -132,6 +145,9 @@ pub(crate) async fn delete(
         ipam_cidr::CIDR => ipam_cidr::delete_cidr(p, id).await,
         // nothing was made
         ipam_cidr::PREVIEW => Ok(()),
+        t @ (peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS) => {
+            peering::delete(p, t, id).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -156,6 +172,7 @@ pub(crate) async fn adopt(
         ipam_cidr::CIDR => ipam_cidr::adopt_cidr(p, req).await,
         // a preview makes nothing: there is nothing to find, make it again
         ipam_cidr::PREVIEW => Ok(None),
+        peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS => peering::adopt(p, req).await,
         other => Err(unsupported(other)),
     }
 }

@@ -78,7 +78,8 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_vpc_ipv4_cidr_block_association" => {
             "the association id, e.g. vpc-cidr-assoc-0abc123"
         }
-        t => crate::extra_types::id_format(t)
+        t => crate::peering::id_format(t)
+            .or_else(|| crate::extra_types::id_format(t))
             .or_else(|| crate::subnet_groups::id_format(t))
             .or_else(|| crate::log_types::id_format(t))
             .or_else(|| crate::vpn_types::id_format(t))

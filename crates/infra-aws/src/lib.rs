@@ -76,6 +76,7 @@ mod nacl_rules;
 mod node_data;
 mod node_lookups;
 mod node_types;
+mod peering;
 pub mod policy_document;
 mod policy_merge;
 mod provider_impl;

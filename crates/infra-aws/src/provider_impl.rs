@@ -88,6 +88,9 @@ impl Provider for AwsProvider {
             t if autoscaling_types::handles(t) => {
                 Box::pin(autoscaling_types::wait_ready(self, t, id, current)).await
             }
+            peering::CONNECTION => {
+                Box::pin(peering::wait_ready(self, type_name, id, current)).await
+            }
             _ => Ok(current.clone()),
         }
     }

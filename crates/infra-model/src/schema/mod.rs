@@ -22,6 +22,7 @@ mod lookups;
 mod lt_extra;
 mod network;
 mod node_extra;
+mod peering;
 mod remote_state;
 mod s3;
 mod subnet_groups;
@@ -308,6 +309,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(ec2::schemas());
         all.extend(ec2_net::schemas());
         all.extend(ipam::schemas());
+        all.extend(peering::schemas());
         all.extend(compute::schemas());
         all.extend(iam::schemas());
         all.extend(eks::schemas());
