@@ -196,7 +196,11 @@ fn vpc_peering_connections_accepters_and_options() {
     assert_eq!(h.accepter_dns, Some(true));
     assert_eq!(h.requester_dns, Some(false));
     assert_eq!(h.tags.get("Purpose").map(String::as_str), Some("shared"));
-    assert_eq!(h.tags.get("Team").map(String::as_str), Some("net"), "default_tags");
+    assert_eq!(
+        h.tags.get("Team").map(String::as_str),
+        Some("net"),
+        "default_tags"
+    );
     let s = &conns[spoke];
     assert_eq!(
         (s.status.as_str(), s.vpc.clone(), s.peer.clone()),
@@ -205,8 +209,14 @@ fn vpc_peering_connections_accepters_and_options() {
     );
     assert_eq!(s.requester_dns, Some(true), "set by the options resource");
     // the accepter, the options and the connection are one object
-    assert_eq!(id_of(&ws, "aws_vpc_peering_connection_accepter.spoke"), id_of(&ws, spoke));
-    assert_eq!(id_of(&ws, "aws_vpc_peering_connection_options.spoke"), id_of(&ws, spoke));
+    assert_eq!(
+        id_of(&ws, "aws_vpc_peering_connection_accepter.spoke"),
+        id_of(&ws, spoke)
+    );
+    assert_eq!(
+        id_of(&ws, "aws_vpc_peering_connection_options.spoke"),
+        id_of(&ws, spoke)
+    );
     // the route goes through the connection
     let tables = rt().block_on(async {
         ec2()
@@ -231,7 +241,11 @@ fn vpc_peering_connections_accepters_and_options() {
     let changed_vars = format!("{vars}accepter_dns = false\npurpose = \"dr\"\n");
     ws.write("test.auto.tfvars", &changed_vars);
     let changed = actions(&ws);
-    assert_eq!(changed.get(hub), Some(&vec!["update".to_string()]), "{changed:?}");
+    assert_eq!(
+        changed.get(hub),
+        Some(&vec!["update".to_string()]),
+        "{changed:?}"
+    );
     assert_eq!(changed.len(), 1, "{changed:?}");
     let apply = direct(&ws, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
@@ -262,7 +276,10 @@ fn vpc_peering_connections_accepters_and_options() {
 
     let destroy = direct(&ws, &["destroy", "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
-    assert!(rt().block_on(live(&name)).is_empty(), "every connection is deleted");
+    assert!(
+        rt().block_on(live(&name)).is_empty(),
+        "every connection is deleted"
+    );
     let left = rt().block_on(crate::common::tagged_no_nat(&name));
     assert!(left.is_empty(), "nothing of the stack is left: {left:?}");
 }

@@ -52,15 +52,14 @@ pub async fn prepare(
         refresh::reconcile_intents(&session.store, &session.stack, provider.as_ref(), printer)
             .await?;
     if mode == Mode::Apply {
-        rewritten +=
-            refresh::resume_waits(
-                &session.store,
-                &session.stack,
-                provider.as_ref(),
-                printer,
-                destroy,
-            )
-            .await?;
+        rewritten += refresh::resume_waits(
+            &session.store,
+            &session.stack,
+            provider.as_ref(),
+            printer,
+            destroy,
+        )
+        .await?;
     }
     if rewritten > 0 {
         records = session.store.resources_decoded(&session.stack).await?;

@@ -310,6 +310,7 @@ impl Evaluator<'_> {
             "try" => return self.call_try(call, whole),
             "can" => return self.call_can(call, whole),
             "templatefile" => return self.call_templatefile(call, whole),
+            "templatestring" => return self.call_templatestring(call, whole),
             _ => {}
         }
         if !crate::functions::NAMES.contains(&name) {

@@ -18,10 +18,66 @@ impl Evaluator<'_> {
         call: &hcl_edit::expr::FuncCall,
         whole: &hcl_edit::expr::Expression,
     ) -> EvalResult {
+        let Some((path, vars, marked)) = self.template_args("templatefile", "path", call, whole)?
+        else {
+            return Ok(Value::Unknown);
+        };
+        let text = crate::functions::files::text("templatefile", &path)
+            .map_err(|m| self.error(whole, m))?;
+        let file = crate::SourceFile {
+            path: std::sync::Arc::from(crate::functions::files::normalize(&path).as_str()),
+            text,
+        };
+        self.render_with("templatefile", file, vars, marked, whole)
+    }
+
+    /// `templatestring(template, vars)`: a string (a variable, a local, a file's text)
+    /// rendered as a template with only `vars` in scope, as `templatefile` renders a file.
+    pub(crate) fn call_templatestring(
+        &mut self,
+        call: &hcl_edit::expr::FuncCall,
+        whole: &hcl_edit::expr::Expression,
+    ) -> EvalResult {
+        // a template written in the call would render in the caller's scope first, as
+        // Terraform refuses it
+        if let Some(
+            first @ (hcl_edit::expr::Expression::StringTemplate(_)
+            | hcl_edit::expr::Expression::HeredocTemplate(_)),
+        ) = call.args.iter().next()
+        {
+            return Err(self
+                .error(
+                    first,
+                    "templatestring: invalid value for \"template\": a template written in the call",
+                )
+                .with_detail("pass a reference to a string that holds the template (a variable, a local, a data source's attribute): a template in the call would render in this scope first; write `$${` and `%%{` to keep them literal"));
+        }
+        let Some((text, vars, marked)) =
+            self.template_args("templatestring", "template", call, whole)?
+        else {
+            return Ok(Value::Unknown);
+        };
+        let file = crate::SourceFile {
+            path: std::sync::Arc::from("<templatestring>"),
+            text,
+        };
+        self.render_with("templatestring", file, vars, marked, whole)
+    }
+
+    /// The two arguments of `templatefile` / `templatestring`: the string, the variables,
+    /// and whether either was sensitive; `None` when either is unknown.
+    #[allow(clippy::type_complexity)]
+    fn template_args(
+        &mut self,
+        f: &str,
+        param: &str,
+        call: &hcl_edit::expr::FuncCall,
+        whole: &hcl_edit::expr::Expression,
+    ) -> Result<Option<(String, std::collections::BTreeMap<String, Value>, bool)>, Diagnostic> {
         if call.args.len() != 2 || call.args.expand_final() {
             return Err(self.error(
                 whole,
-                format!("templatefile takes 2 arguments, got {}", call.args.len()),
+                format!("{f} takes 2 arguments, got {}", call.args.len()),
             ));
         }
         let mut args = Vec::new();
@@ -29,16 +85,16 @@ impl Evaluator<'_> {
             args.push(self.expr(a)?);
         }
         let vars = args.pop().unwrap_or(Value::Null);
-        let (path, path_marked) = self.unmark(args.pop().unwrap_or(Value::Null));
-        if path.is_unknown() || vars.is_unknown() {
-            return Ok(Value::Unknown);
+        let (first, first_marked) = self.unmark(args.pop().unwrap_or(Value::Null));
+        if first.is_unknown() || vars.is_unknown() {
+            return Ok(None);
         }
-        let Value::String(path) = path else {
+        let Value::String(first) = first else {
             return Err(self.error(
                 whole,
                 format!(
-                    "templatefile: invalid value for \"path\": a string is required, got {}",
-                    describe(&path)
+                    "{f}: invalid value for \"{param}\": a string is required, got {}",
+                    describe(&first)
                 ),
             ));
         };
@@ -49,29 +105,34 @@ impl Evaluator<'_> {
                 return Err(self.error(
                     whole,
                     format!(
-                        "templatefile: invalid value for \"vars\": an object is required, got {}",
+                        "{f}: invalid value for \"vars\": an object is required, got {}",
                         describe(&other)
                     ),
                 ))
             }
         };
-        let text = crate::functions::files::text("templatefile", &path)
-            .map_err(|m| self.error(whole, m))?;
-        let file = crate::SourceFile {
-            path: std::sync::Arc::from(crate::functions::files::normalize(&path).as_str()),
-            text,
-        };
+        Ok(Some((first, vars.0, first_marked || vars.1)))
+    }
+
+    /// Render `file` as a template with `vars` in scope.
+    fn render_with(
+        &mut self,
+        f: &str,
+        file: crate::SourceFile,
+        scope: std::collections::BTreeMap<String, Value>,
+        marked: bool,
+        whole: &hcl_edit::expr::Expression,
+    ) -> EvalResult {
         let template = hcl_edit::parser::parse_template(&file.text).map_err(|e| {
             self.error(
                 whole,
                 format!(
-                    "templatefile: {} is not a valid template: {}",
+                    "{f}: {} is not a valid template: {}",
                     file.path,
                     e.message()
                 ),
             )
         })?;
-        let scope = vars.0;
         let mut inner = Evaluator {
             scope: &scope,
             file: &file,
@@ -83,16 +144,13 @@ impl Evaluator<'_> {
         let out = inner.template_value(&template);
         self.secrets.extend(inner.secrets);
         let v = out.map_err(|e| {
-            let mut d = self.error(
-                whole,
-                format!("templatefile: in {}: {}", file.path, e.summary),
-            );
+            let mut d = self.error(whole, format!("{f}: in {}: {}", file.path, e.summary));
             if let Some(s) = e.span {
                 d = d.with_related(s, "in the template");
             }
             d
         })?;
-        Ok(v.mark_if(path_marked || vars.1))
+        Ok(v.mark_if(marked))
     }
 
     pub(crate) fn string_template(&mut self, t: &StringTemplate) -> EvalResult {

@@ -43,6 +43,21 @@ pub(super) fn call(a: Args) -> FnResult {
             yaml(&a.args[0].to_json(), 0, &mut out);
             Ok(Value::String(out))
         }
+        "yamldecode" => super::yaml::decode(&a),
+        // gzip as Go's compress/gzip writes it (no name, no time, OS "unknown"); the
+        // deflate stream comes from another implementation, so the bytes may differ from
+        // Terraform's while decompressing to the same text
+        "base64gzip" => {
+            use std::io::Write;
+            let text = a.string(0, "str")?;
+            let mut gz = flate2::GzBuilder::new()
+                .operating_system(255)
+                .write(Vec::new(), flate2::Compression::default());
+            gz.write_all(text.as_bytes())
+                .and_then(|_| gz.finish())
+                .map(|bytes| Value::String(base64_encode(&bytes)))
+                .map_err(|e| format!("{}: {e}", a.f))
+        }
         "sensitive" | "nonsensitive" => Ok(a.args[0].clone()),
         other => Err(format!("{other}: not implemented")),
     }

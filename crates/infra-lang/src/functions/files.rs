@@ -1,4 +1,4 @@
-//! `file`, `fileexists`, `filebase64` and (with the evaluator) `templatefile`. This crate
+//! `file`, `fileexists`, `filebase64`, `fileset` and (with the evaluator) `templatefile`. This crate
 //! does no IO: the files a stack may read are a read-only map, filled by
 //! `infra_config::fs` from the stack's and its modules' directories and made visible to
 //! the functions for the duration of an evaluation with [`with_files`].
@@ -91,6 +91,40 @@ pub(crate) fn call(a: Args) -> FnResult {
         | "filebase64sha512") => super::digest::digest(f, &read(f, &path)?)
             .map(Value::String)
             .ok_or_else(|| format!("{f} is not a hash function")),
+        "fileset" => fileset(&a, &path),
         other => Err(format!("{other} is not a file function")),
     }
+}
+
+/// `fileset(path, pattern)`: the files under `path` whose path relative to it matches
+/// `pattern` (`*` and `?` within a name, `**` across directories, `[...]`, `{a,b}`), as a
+/// sorted set of those relative paths. Only the files the stack may read are seen (see
+/// the module docs): hidden files and deeper than 4 levels are not.
+fn fileset(a: &Args, path: &str) -> FnResult {
+    let pattern = a.string(1, "pattern")?;
+    let glob = globset::GlobBuilder::new(&pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| a.bad("pattern", e.kind().to_string()))?
+        .compile_matcher();
+    let dir = normalize(path);
+    let prefix = if dir == "." {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let found: std::collections::BTreeSet<String> = FILES.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.strip_prefix(prefix.as_str()))
+                    .filter(|rel| glob.is_match(rel))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    Ok(Value::List(found.into_iter().map(Value::String).collect()))
 }

@@ -3,7 +3,7 @@
 
 mod collections;
 mod digest;
-mod encoding;
+pub(crate) mod encoding;
 pub(crate) mod files;
 mod format;
 mod lists;
@@ -11,6 +11,7 @@ mod numeric;
 mod strings;
 mod text;
 mod time;
+mod yaml;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("anytrue", 1, Some(1), false),
     ("base64decode", 1, Some(1), false),
     ("base64encode", 1, Some(1), false),
+    ("base64gzip", 1, Some(1), false),
     ("base64sha256", 1, Some(1), false),
     ("base64sha512", 1, Some(1), false),
     ("basename", 1, Some(1), false),
@@ -56,6 +58,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("filebase64sha512", 1, Some(1), false),
     ("fileexists", 1, Some(1), false),
     ("filemd5", 1, Some(1), false),
+    ("fileset", 2, Some(2), false),
     ("filesha1", 1, Some(1), false),
     ("filesha256", 1, Some(1), false),
     ("filesha512", 1, Some(1), false),
@@ -107,6 +110,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("substr", 3, Some(3), false),
     ("sum", 1, Some(1), false),
     ("templatefile", 2, Some(2), false),
+    ("templatestring", 2, Some(2), false),
     ("textdecodebase64", 2, Some(2), false),
     ("textencodebase64", 2, Some(2), false),
     ("timeadd", 2, Some(2), false),
@@ -128,6 +132,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("urlencode", 1, Some(1), false),
     ("uuidv5", 2, Some(2), false),
     ("values", 1, Some(1), true),
+    ("yamldecode", 1, Some(1), false),
     ("yamlencode", 1, Some(1), false),
     ("zipmap", 2, Some(2), true),
 ];
@@ -139,6 +144,7 @@ pub(crate) const NAMES: &[&str] = &[
     "anytrue",
     "base64decode",
     "base64encode",
+    "base64gzip",
     "base64sha256",
     "base64sha512",
     "basename",
@@ -167,6 +173,7 @@ pub(crate) const NAMES: &[&str] = &[
     "filebase64sha512",
     "fileexists",
     "filemd5",
+    "fileset",
     "filesha1",
     "filesha256",
     "filesha512",
@@ -218,6 +225,7 @@ pub(crate) const NAMES: &[&str] = &[
     "substr",
     "sum",
     "templatefile",
+    "templatestring",
     "textdecodebase64",
     "textencodebase64",
     "timeadd",
@@ -239,6 +247,7 @@ pub(crate) const NAMES: &[&str] = &[
     "urlencode",
     "uuidv5",
     "values",
+    "yamldecode",
     "yamlencode",
     "zipmap",
 ];
@@ -311,19 +320,21 @@ fn call_unmarked(name: &str, args: Vec<Value>) -> FnResult {
         "format" | "formatlist" => format::call(a),
         "abs" | "ceil" | "floor" | "log" | "max" | "min" | "parseint" | "pow" | "signum"
         | "sum" | "tobool" | "tonumber" | "tostring" => numeric::call(a),
-        "base64decode" | "base64encode" | "jsondecode" | "jsonencode" | "nonsensitive"
-        | "sensitive" | "sha256" | "yamlencode" => encoding::call(a),
+        "base64decode" | "base64encode" | "base64gzip" | "jsondecode" | "jsonencode"
+        | "nonsensitive" | "sensitive" | "sha256" | "yamldecode" | "yamlencode" => {
+            encoding::call(a)
+        }
         "basename" | "dirname" | "endswith" | "indent" | "join" | "lower" | "regex"
         | "regexall" | "replace" | "split" | "startswith" | "strrev" | "substr" | "title"
         | "trim" | "trimprefix" | "trimspace" | "trimsuffix" | "upper" => strings::call(a),
         "file" | "fileexists" | "filebase64" | "filemd5" | "filesha1" | "filesha256"
-        | "filesha512" | "filebase64sha256" | "filebase64sha512" => files::call(a),
+        | "filesha512" | "filebase64sha256" | "filebase64sha512" | "fileset" => files::call(a),
         "md5" | "sha1" | "sha512" | "base64sha256" | "base64sha512" | "uuidv5" => digest::call(a),
         "chomp" | "strcontains" | "urlencode" | "textencodebase64" | "textdecodebase64"
         | "csvdecode" => text::call(a),
         "formatdate" | "timeadd" | "timecmp" => time::call(a),
         "matchkeys" | "setproduct" | "transpose" => lists::call(a),
-        "try" | "can" | "templatefile" => {
+        "try" | "can" | "templatefile" | "templatestring" => {
             Err(format!("{name} must be called directly in an expression"))
         }
         _ => collections::call(a),

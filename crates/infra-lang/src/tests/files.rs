@@ -1,4 +1,4 @@
-//! `file`, `fileexists`, `filebase64`, `templatefile` over a read-only map of files.
+//! `file`, `fileexists`, `filebase64`, `fileset`, `templatefile`, `templatestring` over a read-only map of files.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +19,10 @@ fn files() -> Arc<Files> {
         b"%{ for name, ip in hosts ~}\n${name} ${ip}\n%{ endfor ~}\n%{ if admin != \"\" }admin: ${upper(admin)}%{ else }no admin%{ endif }\n",
     );
     put("bad.tpl", b"x = ${nope}\n");
+    put("../modules/net/policies/a.json", b"{}");
+    put("../modules/net/policies/b.json", b"{}");
+    put("../modules/net/policies/deep/c.json", b"{}");
+    put("../modules/net/policies/readme.md", b"");
     put("broken.tpl", b"x = ${\n");
     f.insert("empty".into(), Arc::from(Vec::new().into_boxed_slice()));
     Arc::new(f)
@@ -109,4 +113,78 @@ fn templatefile_renders_terraform_template_syntax() {
         r#"templatefile("user_data.sh", {})"#,
         Ok(Value::from("#!/bin/sh\necho hi\n")),
     );
+}
+
+#[test]
+fn fileset_matches_names_under_a_directory() {
+    let list = |xs: &[&str]| Value::List(xs.iter().map(|x| Value::from(*x)).collect());
+    check(
+        r#"fileset("${path.module}/policies", "*.json")"#,
+        Ok(list(&["a.json", "b.json"])),
+    );
+    check(
+        r#"fileset("${path.module}/policies", "**/*.json")"#,
+        Ok(list(&["a.json", "b.json", "deep/c.json"])),
+    );
+    check(
+        r#"fileset("${path.module}", "policies/{a,readme}.*")"#,
+        Ok(list(&["policies/a.json", "policies/readme.md"])),
+    );
+    check(r#"fileset(".", "nothing/*")"#, Ok(list(&[])));
+    check(
+        r#"fileset(".", "[z-a]")"#,
+        Err("1:5: fileset: invalid value for \"pattern\": invalid range; 'z' > 'a'"),
+    );
+}
+
+#[test]
+fn templatestring_renders_a_string_with_its_own_variables() {
+    check(
+        r#"templatestring(file("${path.module}/tpl/hosts.tpl"), { hosts = { a = "10.0.0.1" }, admin = "ops" })"#,
+        Ok(Value::from("a 10.0.0.1\nadmin: OPS\n")),
+    );
+    check(
+        r#"templatestring(file("bad.tpl"), { nope = "y" })"#,
+        Ok(Value::from("x = y\n")),
+    );
+    // a template in the call would render in the caller's scope first: refused
+    check(
+        r#"templatestring("${upper(n)}", { n = "a" })"#,
+        Err("1:20: templatestring: invalid value for \"template\": a template written in the call"),
+    );
+    check(
+        r#"templatestring(file("bad.tpl"), {})"#,
+        Err("1:5: templatestring: in <templatestring>: unknown name \"nope\""),
+    );
+    check(
+        r#"templatestring(1, {})"#,
+        Err("1:5: templatestring: invalid value for \"template\": a string is required, got number 1"),
+    );
+    check(
+        r#"templatestring("x", "y")"#,
+        Err("1:5: templatestring: invalid value for \"vars\": an object is required, got string \"y\""),
+    );
+}
+
+#[test]
+fn base64gzip_is_gzip_of_the_text() {
+    use std::io::Read;
+    let text = "#!/bin/sh\necho hello hello hello\n";
+    let file = SourceFile {
+        path: Arc::from("main.tf"),
+        text: format!("x = base64gzip({text:?})\n"),
+    };
+    let (body, _) = crate::parse(&file);
+    let body = body.unwrap();
+    let e = &body.get_attribute("x").unwrap().value;
+    let v = crate::eval(e, &BTreeMap::new(), &file).unwrap();
+    let b64 = v.as_str().unwrap().to_string();
+    let bytes = crate::functions::encoding::base64_decode(&b64).unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert_eq!(bytes[9], 255, "operating system unknown, as Go writes it");
+    let mut out = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, text);
 }
