@@ -88,6 +88,32 @@ where
     Ok(found.into_iter().flatten().collect())
 }
 
+/// The refresh of a type whose API reads one object per call (SQS): `read` of each item,
+/// up to [`CHUNK_CONCURRENCY`] at a time; `None` is an object that no longer exists. The
+/// first error wins.
+pub async fn read_each<Fut>(
+    items: &[ReadRequest],
+    read: impl Fn(ReadRequest) -> Fut,
+) -> Result<BTreeMap<String, Value>, ProviderError>
+where
+    Fut: Future<Output = Result<Option<Value>, ProviderError>>,
+{
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let found: Vec<(String, Option<Value>)> = stream::iter(items.to_vec())
+        .map(|item| {
+            let id = item.id.clone();
+            let read = read(item);
+            async move { Ok::<_, ProviderError>((id, read.await?)) }
+        })
+        .buffered(CHUNK_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, v)| Some((id, v?)))
+        .collect())
+}
+
 /// Deduplicated ids of a batch, in chunks a filter accepts.
 pub fn id_chunks<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Vec<String>> {
     let mut all: Vec<String> = ids.into_iter().map(str::to_string).collect();
