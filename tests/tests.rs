@@ -28,6 +28,7 @@ mod coverage_ipam;
 mod coverage_kms;
 mod coverage_logs;
 mod coverage_s3;
+mod coverage_sqs_events;
 mod coverage_subnet_groups;
 mod coverage_vpn;
 mod data_reads;
