@@ -133,13 +133,19 @@ mod tests {
     fn the_four_types_are_registered_with_terraforms_force_new_marks() {
         let q = lookup(Mode::Managed, "aws_sqs_queue").expect("aws_sqs_queue");
         assert!(q.attribute("fifo_queue").is_some_and(|a| a.force_new));
-        assert!(q.attribute("visibility_timeout_seconds").is_some_and(|a| !a.force_new));
+        assert!(q
+            .attribute("visibility_timeout_seconds")
+            .is_some_and(|a| !a.force_new));
         let p = lookup(Mode::Managed, "aws_sqs_queue_policy").expect("policy");
-        assert!(p.attribute("queue_url").is_some_and(|a| a.force_new && a.required));
+        assert!(p
+            .attribute("queue_url")
+            .is_some_and(|a| a.force_new && a.required));
         let r = lookup(Mode::Managed, "aws_cloudwatch_event_rule").expect("rule");
         assert!(r.attribute("event_bus_name").is_some_and(|a| a.force_new));
         let t = lookup(Mode::Managed, "aws_cloudwatch_event_target").expect("target");
-        assert!(t.attribute("target_id").is_some_and(|a| a.force_new && a.computed));
+        assert!(t
+            .attribute("target_id")
+            .is_some_and(|a| a.force_new && a.computed));
         assert_eq!(t.block("sqs_target").and_then(|b| b.max_items), Some(1));
     }
 }
