@@ -569,3 +569,42 @@ fn interruption_queue_and_rules_adopt_change_replace_import_and_destroy() {
     assert!(rt().block_on(queues(&name)).is_empty());
     assert!(rt().block_on(rules(&name)).is_empty());
 }
+
+/// Killed with SIGKILL at some moment of its apply, a rerun adopts what the killed run
+/// made (intents reconciled by name and tags, or rule and target id) instead of making it
+/// again: one queue per name, one rule per address, one target per rule, and a clean plan.
+#[test]
+fn killed_apply_then_rerun_leaves_exactly_one_of_each() {
+    use crate::torture::{kill_at, Moment};
+    use std::time::Duration;
+    let ws = Workspace::from_files(&[("main.tf", STACK)], true);
+    let name = ws.stack_name.clone();
+    ws.write("test.auto.tfvars", &format!("name = \"{name}\"\n"));
+    // after the first object is created, a few milliseconds into the rest
+    let nth = 1 + (std::process::id() as usize % 4);
+    let then = Duration::from_millis(u64::from(std::process::id() % 40));
+    let args = ["apply".to_string(), "--auto-approve".to_string()];
+    let (killed, lines) = kill_at(&ws, &args, Moment::Line { nth, then });
+    let rerun = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(
+        rerun.code,
+        0,
+        "rerun after a kill after {lines} progress lines (killed: {killed}):\n{}",
+        rerun.all()
+    );
+    let seen = rt().block_on(queues(&name));
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let seen = rt().block_on(rules(&name));
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.values().all(|r| r.targets.len() == 1),
+        "one target per rule: {seen:?}"
+    );
+    assert_eq!(managed(&ws).len(), 9, "every object in the state");
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    assert!(rt().block_on(queues(&name)).is_empty());
+    assert!(rt().block_on(rules(&name)).is_empty());
+}
