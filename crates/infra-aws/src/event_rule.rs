@@ -9,6 +9,7 @@
 //! kill finds the rule by its name when it carries the request's `infra:*` tags.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use aws_sdk_eventbridge::types::{Rule, RuleState, Tag};
 use infra_model::policy::json_equivalent;
@@ -27,6 +28,9 @@ pub(crate) const RULE: &str = "aws_cloudwatch_event_rule";
 pub(crate) const DEFAULT_BUS: &str = "default";
 
 pub(crate) const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+/// How long a condition AWS settles by itself is waited out.
+const SETTLE: Duration = Duration::from_secs(120);
 
 /// Terraform's id of a rule: its name on the default bus, `BUS/NAME` on another.
 pub(crate) fn rule_id(bus: &str, name: &str) -> String {
@@ -215,6 +219,35 @@ fn state_of(prior: Option<&Value>, desired: &Value) -> RuleState {
     RuleState::from(state)
 }
 
+/// Whether `e` is the ValidationException whose message says `text` (EventBridge gives
+/// these conditions no code of their own).
+fn says(e: &ProviderError, text: &str) -> bool {
+    has_code(e, &["ValidationException"]) && e.message.contains(text)
+}
+
+/// `send` again while it fails with a ValidationException saying `text` (a condition that
+/// passes on AWS after a while: an IAM role not assumable yet, targets still being
+/// removed), for up to two minutes (Terraform's propagation timeout); then its error.
+async fn until_settled<F, Fut>(what: &str, text: &str, send: F) -> Result<(), ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), ProviderError>>,
+{
+    let limit = infra_provider::step_timeout().unwrap_or(SETTLE).min(SETTLE);
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match send().await {
+            Err(e) if says(&e, text) && started.elapsed() + delay < limit => {
+                tracing::info!(what, error = %e, "not settled yet; trying again");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// One PutRule with every setting of `config` (tags only when given: on create).
 async fn put(
     p: &AwsProvider,
@@ -224,21 +257,29 @@ async fn put(
     tags: Option<Vec<Tag>>,
 ) -> Result<(), ProviderError> {
     let s = |k: &str| get_str(config, k).map(str::to_string);
-    p.call("events:PutRule", || {
-        p.events()
-            .put_rule()
-            .name(name)
-            .event_bus_name(bus_of(config))
-            .set_description(s("description"))
-            .set_event_pattern(s("event_pattern"))
-            .set_schedule_expression(s("schedule_expression"))
-            .set_role_arn(s("role_arn"))
-            .state(state.clone())
-            .set_tags(tags.clone())
-            .send()
-    })
+    // a role made just before is not assumable at once on AWS
+    until_settled(
+        &format!("rule {name}'s role"),
+        "cannot be assumed by principal",
+        || async {
+            p.call("events:PutRule", || {
+                p.events()
+                    .put_rule()
+                    .name(name)
+                    .event_bus_name(bus_of(config))
+                    .set_description(s("description"))
+                    .set_event_pattern(s("event_pattern"))
+                    .set_schedule_expression(s("schedule_expression"))
+                    .set_role_arn(s("role_arn"))
+                    .state(state.clone())
+                    .set_tags(tags.clone())
+                    .send()
+            })
+            .await
+            .map(|_| ())
+        },
+    )
     .await
-    .map(|_| ())
 }
 
 pub(crate) fn tag_list(
@@ -323,20 +364,25 @@ pub(crate) async fn update(
 pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(), ProviderError> {
     let (bus, name) = parse_rule_id(id);
     let force = get_bool(prior, "force_destroy") == Some(true);
-    match p
-        .call("events:DeleteRule", || {
-            p.events()
-                .delete_rule()
-                .name(name)
-                .event_bus_name(bus)
-                .force(force)
-                .send()
-        })
-        .await
-    {
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
-        r => r.map(|_| ()),
-    }
+    // targets just removed are still counted for a while on AWS
+    let what = format!("rule {id}'s targets to be removed");
+    until_settled(&what, "has targets", || async {
+        match p
+            .call("events:DeleteRule", || {
+                p.events()
+                    .delete_rule()
+                    .name(name)
+                    .event_bus_name(bus)
+                    .force(force)
+                    .send()
+            })
+            .await
+        {
+            Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
+            r => r.map(|_| ()),
+        }
+    })
+    .await
 }
 
 /// What a create of `req` whose answer was lost made: the rule of its name on its bus, if
@@ -380,6 +426,28 @@ mod tests {
             parse_rule_id("arn:aws:events:us-east-1:1:event-bus/ops/spot"),
             ("arn:aws:events:us-east-1:1:event-bus/ops", "spot")
         );
+    }
+
+    #[test]
+    fn only_the_named_validation_errors_are_waited_out() {
+        let e = |code: &str, text: &str| ProviderError {
+            kind: ErrorKind::Rejected,
+            code: Some(code.into()),
+            message: text.into(),
+            operation: None,
+        };
+        assert!(says(
+            &e(
+                "ValidationException",
+                "Rule can't be deleted since it has targets."
+            ),
+            "has targets"
+        ));
+        assert!(!says(
+            &e("ValidationException", "bad pattern"),
+            "has targets"
+        ));
+        assert!(!says(&e("AccessDenied", "has targets"), "has targets"));
     }
 
     #[test]
