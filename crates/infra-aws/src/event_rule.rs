@@ -16,9 +16,9 @@ use infra_model::policy::json_equivalent;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
-use crate::errors::has_code;
+use crate::errors::{gone_is_done, has_code};
 use crate::util::{
-    create_tag_pairs, get_bool, get_str, pairs_have_infra_tags, prefixed_name, put_tag_pairs,
+    create_tag_pairs, get_bool, get_str, name_or_prefixed, pairs_have_infra_tags, put_tag_pairs,
     tag_changes,
 };
 use crate::AwsProvider;
@@ -55,6 +55,14 @@ pub(crate) fn invalid(what: &str, e: impl std::fmt::Display) -> ProviderError {
     ProviderError::new(ErrorKind::Rejected, format!("{what}: {e}"))
 }
 
+/// A list under a rule or bus that does not exist (any more): nothing.
+pub(crate) fn gone_is_empty<T>(r: Result<Vec<T>, ProviderError>) -> Result<Vec<T>, ProviderError> {
+    match r {
+        Err(e) if has_code(&e, NOT_FOUND) => Ok(Vec::new()),
+        r => r,
+    }
+}
+
 /// The longest prefix every name shares.
 fn common_prefix<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     let mut it = names.into_iter();
@@ -78,7 +86,7 @@ fn common_prefix<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 /// The rules of `bus` whose names start with `prefix`, one call per page.
 async fn list(p: &AwsProvider, bus: &str, prefix: &str) -> Result<Vec<Rule>, ProviderError> {
     let prefix = (!prefix.is_empty()).then(|| prefix.to_string());
-    match p
+    let listed = p
         .paginate(
             "events:ListRules",
             |token| {
@@ -92,11 +100,8 @@ async fn list(p: &AwsProvider, bus: &str, prefix: &str) -> Result<Vec<Rule>, Pro
             |page| page.rules(),
             |page| page.next_token(),
         )
-        .await
-    {
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(Vec::new()),
-        r => r,
-    }
+        .await;
+    gone_is_empty(listed)
 }
 
 async fn tags_of(p: &AwsProvider, arn: &str) -> Result<Vec<Tag>, ProviderError> {
@@ -187,14 +192,7 @@ pub(crate) async fn read(
 /// The rule's name: `name`, else `name_prefix` (or `terraform-`) and 26 characters of the
 /// create's token (Terraform's unique suffix is as long).
 fn name_of(req: &CreateRequest) -> String {
-    match get_str(&req.config, "name") {
-        Some(n) => n.to_string(),
-        None => prefixed_name(
-            get_str(&req.config, "name_prefix").unwrap_or("terraform-"),
-            &req.token,
-            64,
-        ),
-    }
+    name_or_prefixed(req, "terraform-", 64)
 }
 
 fn bus_of(config: &Value) -> &str {
@@ -367,7 +365,7 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
     // targets just removed are still counted for a while on AWS
     let what = format!("rule {id}'s targets to be removed");
     until_settled(&what, "has targets", || async {
-        match p
+        let sent = p
             .call("events:DeleteRule", || {
                 p.events()
                     .delete_rule()
@@ -376,11 +374,8 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
                     .force(force)
                     .send()
             })
-            .await
-        {
-            Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
-            r => r.map(|_| ()),
-        }
+            .await;
+        gone_is_done(sent, NOT_FOUND)
     })
     .await
 }

@@ -19,8 +19,8 @@ use aws_sdk_eventbridge::types::{
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
-use crate::errors::{has_code, missing};
-use crate::event_rule::{invalid, DEFAULT_BUS, NOT_FOUND};
+use crate::errors::{gone_is_done, missing};
+use crate::event_rule::{gone_is_empty, invalid, DEFAULT_BUS, NOT_FOUND};
 use crate::util::{first_block, get_bool, get_i64, get_str, prefixed_name};
 use crate::AwsProvider;
 
@@ -78,7 +78,7 @@ impl Key {
 
 /// Every target of one rule (none when the rule is gone), one call per page.
 async fn list(p: &AwsProvider, bus: &str, rule: &str) -> Result<Vec<Target>, ProviderError> {
-    match p
+    let listed = p
         .paginate(
             "events:ListTargetsByRule",
             |token| {
@@ -92,11 +92,8 @@ async fn list(p: &AwsProvider, bus: &str, rule: &str) -> Result<Vec<Target>, Pro
             |page| page.targets(),
             |page| page.next_token(),
         )
-        .await
-    {
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(Vec::new()),
-        r => r,
-    }
+        .await;
+    gone_is_empty(listed)
 }
 
 fn text(s: Option<&str>) -> Value {
@@ -326,7 +323,7 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
         )));
     };
     let force = get_bool(prior, "force_destroy") == Some(true);
-    match p
+    let sent = p
         .call("events:RemoveTargets", || {
             p.events()
                 .remove_targets()
@@ -336,11 +333,8 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
                 .force(force)
                 .send()
         })
-        .await
-    {
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
-        r => r.map(|_| ()),
-    }
+        .await;
+    gone_is_done(sent, NOT_FOUND)
 }
 
 /// What a create of `req` whose answer was lost made: the target of its id on its rule.

@@ -16,9 +16,9 @@ use aws_sdk_sqs::types::QueueAttributeName as Q;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
-use crate::errors::has_code;
+use crate::errors::{gone_is_done, has_code};
 use crate::util::{
-    create_tag_pairs, get_str, pairs_have_infra_tags, prefixed_name, put_tag_pairs, read_each,
+    create_tag_pairs, get_str, name_or_prefixed, pairs_have_infra_tags, put_tag_pairs, read_each,
     tag_changes,
 };
 use crate::AwsProvider;
@@ -201,24 +201,35 @@ fn to_value(
     Value::Map(m)
 }
 
+/// The attribute `name` (or all) of the queue at `url`, or `None` when it does not exist.
+pub(crate) async fn attributes(
+    p: &AwsProvider,
+    url: &str,
+    name: Q,
+) -> Result<Option<HashMap<Q, String>>, ProviderError> {
+    match p
+        .call("sqs:GetQueueAttributes", || {
+            p.sqs()
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(name.clone())
+                .send()
+        })
+        .await
+    {
+        Ok(out) => Ok(Some(out.attributes().cloned().unwrap_or_default())),
+        Err(e) if has_code(&e, NO_QUEUE) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The attributes and tags of the queue at `url`, or `None` when it does not exist.
 async fn fetch(
     p: &AwsProvider,
     url: &str,
 ) -> Result<Option<(HashMap<Q, String>, HashMap<String, String>)>, ProviderError> {
-    let attrs = match p
-        .call("sqs:GetQueueAttributes", || {
-            p.sqs()
-                .get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(Q::All)
-                .send()
-        })
-        .await
-    {
-        Ok(out) => out.attributes().cloned().unwrap_or_default(),
-        Err(e) if has_code(&e, NO_QUEUE) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(attrs) = attributes(p, url, Q::All).await? else {
+        return Ok(None);
     };
     let tags = match p
         .call("sqs:ListQueueTags", || {
@@ -249,17 +260,12 @@ pub(crate) async fn read(
 /// create's token; a FIFO queue's name ends in `.fifo`, as Terraform makes it.
 fn name_of(req: &CreateRequest) -> String {
     let fifo = req.config.get("fifo_queue").as_bool() == Some(true);
-    match get_str(&req.config, "name") {
-        Some(n) => n.to_string(),
-        None => {
-            let prefix = get_str(&req.config, "name_prefix").unwrap_or("terraform-");
-            let base = prefixed_name(prefix, &req.token, if fifo { 75 } else { 80 });
-            if fifo {
-                format!("{base}.fifo")
-            } else {
-                base
-            }
-        }
+    let configured = get_str(&req.config, "name").is_some_and(|n| !n.is_empty());
+    let name = name_or_prefixed(req, "terraform-", if fifo { 75 } else { 80 });
+    if fifo && !configured {
+        format!("{name}.fifo")
+    } else {
+        name
     }
 }
 
@@ -344,15 +350,12 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
-    match p
+    let sent = p
         .call("sqs:DeleteQueue", || {
             p.sqs().delete_queue().queue_url(id).send()
         })
-        .await
-    {
-        Err(e) if has_code(&e, NO_QUEUE) => Ok(()),
-        r => r.map(|_| ()),
-    }
+        .await;
+    gone_is_done(sent, NO_QUEUE)
 }
 
 /// The URL of the queue named `name`, if it exists.

@@ -14,8 +14,8 @@ use infra_model::policy::json_equivalent;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::errors::{has_code, missing};
-use crate::sqs::NO_QUEUE;
+use crate::errors::{gone_is_done, missing};
+use crate::sqs::{attributes, NO_QUEUE};
 use crate::util::{get_str, read_each};
 use crate::AwsProvider;
 
@@ -23,24 +23,10 @@ pub(crate) const POLICY: &str = "aws_sqs_queue_policy";
 
 /// The queue's policy, or `None` when the queue is gone or has none.
 async fn policy_of(p: &AwsProvider, url: &str) -> Result<Option<String>, ProviderError> {
-    match p
-        .call("sqs:GetQueueAttributes", || {
-            p.sqs()
-                .get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(Q::Policy)
-                .send()
-        })
-        .await
-    {
-        Ok(out) => Ok(out
-            .attributes()
-            .and_then(|a| a.get(&Q::Policy))
-            .filter(|s| !s.is_empty())
-            .cloned()),
-        Err(e) if has_code(&e, NO_QUEUE) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(attributes(p, url, Q::Policy)
+        .await?
+        .and_then(|mut a| a.remove(&Q::Policy))
+        .filter(|s| !s.is_empty()))
 }
 
 /// The resource's value: the prior's text of the policy when the cloud's is the same
@@ -108,10 +94,7 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
-    match set(p, id, "").await {
-        Err(e) if has_code(&e, NO_QUEUE) => Ok(()),
-        r => r,
-    }
+    gone_is_done(set(p, id, "").await, NO_QUEUE)
 }
 
 /// What a create of `req` whose answer was lost did: the queue's policy, when it is the
