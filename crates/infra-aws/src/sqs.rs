@@ -37,6 +37,10 @@ const DELETED_RECENTLY: &[&str] = &[
     "AWS.SimpleQueueService.QueueDeletedRecently",
 ];
 
+/// How long a write is waited for to show in the queue's attributes (AWS: up to 60
+/// seconds); then what is read is taken, with a warning, and the next refresh reads again.
+const PROPAGATION: Duration = Duration::from_secs(60);
+
 /// Terraform's value when a queue does not report it.
 const KMS_REUSE_DEFAULT: f64 = 300.0;
 
@@ -223,6 +227,49 @@ pub(crate) async fn attributes(
     }
 }
 
+/// Whether the queue's attributes show what was sent (JSON documents compared
+/// semantically; an empty value sent clears, so it shows as absent). The data key reuse
+/// period is not reported for a queue without a KMS key.
+fn shows(have: &HashMap<Q, String>, sent: &HashMap<Q, String>) -> bool {
+    sent.iter().all(|(k, want)| {
+        let got = have.get(k).map_or("", String::as_str);
+        got == want
+            || got.eq_ignore_ascii_case(want)
+            || (got.starts_with('{') && infra_model::policy::json_equivalent(got, want))
+            || (*k == Q::KmsDataKeyReusePeriodSeconds && !have.contains_key(&Q::KmsMasterKeyId))
+    })
+}
+
+/// Wait until the queue at `url` shows `sent` (SQS is eventually consistent), for at most
+/// [`PROPAGATION`].
+pub(crate) async fn wait_propagated(
+    p: &AwsProvider,
+    url: &str,
+    sent: &HashMap<Q, String>,
+) -> Result<(), ProviderError> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        if let Some(have) = attributes(p, url, Q::All).await? {
+            if shows(&have, sent) {
+                return Ok(());
+            }
+        }
+        if started.elapsed() + delay > PROPAGATION {
+            tracing::warn!(
+                url,
+                "the queue's attributes do not show what was set yet; the next refresh reads them again"
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
 /// The attributes and tags of the queue at `url`, or `None` when it does not exist.
 async fn fetch(
     p: &AwsProvider,
@@ -304,6 +351,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
             format!("CreateQueue of {name} answered no queue URL; run again to adopt it"),
         ));
     }
+    wait_propagated(p, &url, &attrs).await?;
     p.read_back(QUEUE, &url, &req.config).await
 }
 
@@ -323,6 +371,7 @@ pub(crate) async fn update(
                 .send()
         })
         .await?;
+        wait_propagated(p, id, &attrs).await?;
     }
     let (removed, changed) = tag_changes(prior, desired);
     if !removed.is_empty() {
@@ -460,6 +509,39 @@ mod tests {
         assert_eq!(attrs.len(), 2, "{attrs:?}");
         assert_eq!(attrs[&Q::VisibilityTimeout], "60");
         assert_eq!(attrs[&Q::RedrivePolicy], "");
+    }
+
+    #[test]
+    fn what_was_sent_shows_semantically() {
+        let have = HashMap::from([
+            (Q::VisibilityTimeout, "60".to_string()),
+            (Q::SqsManagedSseEnabled, "true".to_string()),
+            (
+                Q::Policy,
+                r#"{"Statement": [], "Version": "2012-10-17"}"#.to_string(),
+            ),
+        ]);
+        let sent = |pairs: &[(Q, &str)]| -> HashMap<Q, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect()
+        };
+        assert!(shows(
+            &have,
+            &sent(&[
+                (Q::VisibilityTimeout, "60"),
+                (Q::SqsManagedSseEnabled, "True"),
+                (Q::Policy, r#"{"Version":"2012-10-17","Statement":[]}"#),
+                (Q::RedrivePolicy, ""),
+                (Q::KmsDataKeyReusePeriodSeconds, "600"),
+            ])
+        ));
+        assert!(!shows(&have, &sent(&[(Q::VisibilityTimeout, "30")])));
+        assert!(!shows(
+            &have,
+            &sent(&[(Q::RedrivePolicy, r#"{"maxReceiveCount":4}"#)])
+        ));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::errors::{gone_is_done, missing};
-use crate::sqs::{attributes, NO_QUEUE};
+use crate::sqs::{attributes, wait_propagated, NO_QUEUE};
 use crate::util::{get_str, read_each};
 use crate::AwsProvider;
 
@@ -55,6 +55,7 @@ pub(crate) async fn read(
     .await
 }
 
+/// Set the queue's policy and wait until the queue shows it.
 async fn set(p: &AwsProvider, url: &str, policy: &str) -> Result<(), ProviderError> {
     let attrs = HashMap::from([(Q::Policy, policy.to_string())]);
     p.call("sqs:SetQueueAttributes", || {
@@ -64,8 +65,8 @@ async fn set(p: &AwsProvider, url: &str, policy: &str) -> Result<(), ProviderErr
             .set_attributes(Some(attrs.clone()))
             .send()
     })
-    .await
-    .map(|_| ())
+    .await?;
+    wait_propagated(p, url, &attrs).await
 }
 
 fn args(config: &Value) -> Result<(&str, &str), ProviderError> {
