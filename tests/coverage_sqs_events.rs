@@ -234,8 +234,11 @@ struct EventRule {
     pattern: Option<serde_json::Value>,
     schedule: Option<String>,
     tags: BTreeMap<String, String>,
-    targets: BTreeMap<String, (String, Option<String>, Option<i32>, Option<String>)>,
+    targets: BTreeMap<String, SeenTarget>,
 }
+
+/// A target: (ARN, input, retry attempts, dead-letter ARN).
+type SeenTarget = (String, Option<String>, Option<i32>, Option<String>);
 
 /// The rules of the default bus whose names start with `prefix`, by name.
 async fn rules(prefix: &str) -> BTreeMap<String, EventRule> {

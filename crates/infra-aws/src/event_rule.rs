@@ -389,7 +389,7 @@ pub(crate) async fn adopt(
     let name = name_of(req);
     let bus = bus_of(&req.config);
     let id = rule_id(bus, &name);
-    if req.known_ids.iter().any(|k| *k == id) {
+    if req.known_ids.contains(&id) {
         return Ok(None);
     }
     let Some(r) = list(p, bus, &name)

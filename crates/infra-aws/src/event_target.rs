@@ -162,9 +162,9 @@ pub(crate) async fn read(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    // by rule: the targets asked for, each with its requested id and prior
-    let mut rules: BTreeMap<(String, String), HashMap<String, (&str, &Value, Key)>> =
-        BTreeMap::new();
+    // by rule (bus, name): the targets asked for, each with its requested id and prior
+    type Wanted<'a> = HashMap<String, (&'a str, &'a Value, Key)>;
+    let mut rules: BTreeMap<(String, String), Wanted> = BTreeMap::new();
     for item in items {
         let Some(key) = Key::of_read(&item.id, &item.prior) else {
             return Err(ProviderError::new(

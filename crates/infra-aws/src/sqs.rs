@@ -430,7 +430,7 @@ pub(crate) async fn adopt(
     let Some(url) = url_of(p, &name_of(req)).await? else {
         return Ok(None);
     };
-    if req.known_ids.iter().any(|k| *k == url) {
+    if req.known_ids.contains(&url) {
         return Ok(None);
     }
     let Some((attrs, tags)) = fetch(p, &url).await? else {
