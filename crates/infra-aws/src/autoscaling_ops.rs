@@ -26,14 +26,21 @@ use infra_provider::{CreateRequest, ErrorKind, ProviderError};
 
 use crate::autoscaling::{self as a, block, describe_one, group_value, GROUP};
 use crate::errors::has_code;
-use crate::util::{get_bool, get_i64, get_str, get_strings, name_or_prefixed};
+use crate::util::{get_bool, get_i64, get_str, get_strings, prefixed_name};
 use crate::AwsProvider;
 use infra_model::tags as infra_tags;
 
 /// The group's name: `name`, else `name_prefix` (the provider's default `terraform-`)
 /// and 26 characters of the intent's token.
 fn group_name(req: &CreateRequest) -> String {
-    name_or_prefixed(req, "terraform-", 255)
+    match get_str(&req.config, "name").filter(|s| !s.is_empty()) {
+        Some(n) => n.to_string(),
+        None => prefixed_name(
+            get_str(&req.config, "name_prefix").unwrap_or("terraform-"),
+            &req.token,
+            255,
+        ),
+    }
 }
 
 /// A missing group: DescribeAutoScalingGroups omits it, the other calls answer

@@ -307,7 +307,7 @@ pub(crate) async fn read(
 /// create's token; a FIFO queue's name ends in `.fifo`, as Terraform makes it.
 fn name_of(req: &CreateRequest) -> String {
     let fifo = req.config.get("fifo_queue").as_bool() == Some(true);
-    let configured = get_str(&req.config, "name").is_some_and(|n| !n.is_empty());
+    let configured = get_str(&req.config, "name").is_some();
     let name = name_or_prefixed(req, "terraform-", if fifo { 75 } else { 80 });
     if fifo && !configured {
         format!("{name}.fifo")

@@ -436,11 +436,11 @@ pub fn carry_name_prefix(m: &mut BTreeMap<String, Value>, prior: Option<&Value>)
     m.insert("name_prefix".into(), v);
 }
 
-/// The name a create makes, as Terraform's name generator: `name` when configured (and
-/// not empty), else `name_prefix` (or `default_prefix`) and 26 characters of the create's
-/// token (see [`prefixed_name`]).
+/// The name a create makes, as Terraform's name generator: `name` when configured, else
+/// `name_prefix` (or `default_prefix`) and 26 characters of the create's token (see
+/// [`prefixed_name`]).
 pub fn name_or_prefixed(req: &CreateRequest, default_prefix: &str, max: usize) -> String {
-    match get_str(&req.config, "name").filter(|n| !n.is_empty()) {
+    match get_str(&req.config, "name") {
         Some(n) => n.to_string(),
         None => prefixed_name(
             get_str(&req.config, "name_prefix").unwrap_or(default_prefix),

@@ -16,8 +16,16 @@ use super::*;
 fn queue() -> ResourceSchema {
     let num = |name: &'static str, default: f64| attr(name, n()).optional().default(default);
     let mut a = vec![
-        attr("name", s()).optional().computed().force_new(),
-        attr("name_prefix", s()).optional().computed().force_new(),
+        attr("name", s())
+            .optional()
+            .computed()
+            .force_new()
+            .empty_is_null(),
+        attr("name_prefix", s())
+            .optional()
+            .computed()
+            .force_new()
+            .empty_is_null(),
         attr("fifo_queue", b())
             .optional()
             .default(false)
@@ -60,8 +68,16 @@ fn queue_policy() -> ResourceSchema {
 
 fn rule() -> ResourceSchema {
     let mut a = vec![
-        attr("name", s()).optional().computed().force_new(),
-        attr("name_prefix", s()).optional().computed().force_new(),
+        attr("name", s())
+            .optional()
+            .computed()
+            .force_new()
+            .empty_is_null(),
+        attr("name_prefix", s())
+            .optional()
+            .computed()
+            .force_new()
+            .empty_is_null(),
         attr("description", s()).optional(),
         attr("event_pattern", AttrType::Json).optional(),
         attr("schedule_expression", s()).optional(),
