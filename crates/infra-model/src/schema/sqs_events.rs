@@ -13,19 +13,25 @@
 
 use super::*;
 
+/// `name` and `name_prefix` (a name made from the prefix when no name is written; an
+/// empty string is not written, as in Terraform's SDKv2 strings), both forcing a new one.
+fn named() -> Vec<AttrSchema> {
+    ["name", "name_prefix"]
+        .into_iter()
+        .map(|n| {
+            attr(n, s())
+                .optional()
+                .computed()
+                .force_new()
+                .empty_is_null()
+        })
+        .collect()
+}
+
 fn queue() -> ResourceSchema {
     let num = |name: &'static str, default: f64| attr(name, n()).optional().default(default);
-    let mut a = vec![
-        attr("name", s())
-            .optional()
-            .computed()
-            .force_new()
-            .empty_is_null(),
-        attr("name_prefix", s())
-            .optional()
-            .computed()
-            .force_new()
-            .empty_is_null(),
+    let mut a = named();
+    a.extend([
         attr("fifo_queue", b())
             .optional()
             .default(false)
@@ -51,7 +57,7 @@ fn queue() -> ResourceSchema {
         attr("kms_data_key_reuse_period_seconds", n())
             .optional()
             .computed(),
-    ];
+    ]);
     a.extend(tags());
     a.extend(computed(&["arn", "url"]));
     resource("aws_sqs_queue", Mode::Managed, a, vec![])
@@ -67,17 +73,8 @@ fn queue_policy() -> ResourceSchema {
 }
 
 fn rule() -> ResourceSchema {
-    let mut a = vec![
-        attr("name", s())
-            .optional()
-            .computed()
-            .force_new()
-            .empty_is_null(),
-        attr("name_prefix", s())
-            .optional()
-            .computed()
-            .force_new()
-            .empty_is_null(),
+    let mut a = named();
+    a.extend([
         attr("description", s()).optional(),
         attr("event_pattern", AttrType::Json).optional(),
         attr("schedule_expression", s()).optional(),
@@ -92,7 +89,7 @@ fn rule() -> ResourceSchema {
         attr("role_arn", s()).optional().empty_is_null(),
         // what destroy does: also delete a rule a service manages
         attr("force_destroy", b()).optional().default(false),
-    ];
+    ]);
     a.extend(tags());
     a.extend(computed(&["arn"]));
     resource("aws_cloudwatch_event_rule", Mode::Managed, a, vec![])
