@@ -603,9 +603,19 @@ fn killed_apply_then_rerun_leaves_exactly_one_of_each() {
         seen.values().all(|r| r.targets.len() == 1),
         "one target per rule: {seen:?}"
     );
-    assert_eq!(managed(&ws).len(), 9, "every object in the state");
+    let before = managed(&ws);
+    assert_eq!(before.len(), 9, "every object in the state");
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // the state lost: a rebuild finds every object by its tags or keys (queues and rules
+    // made from a prefix among those of the prefix), and the plan is clean again
+    ws.remove_state();
+    let rebuild = direct(&ws, &["state", "rebuild"]);
+    assert_eq!(rebuild.code, 0, "{}", rebuild.all());
+    assert_eq!(managed(&ws), before, "{}", rebuild.all());
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after the rebuild:\n{}", plan.all());
     let destroy = direct(&ws, &["destroy", "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
     assert!(rt().block_on(queues(&name)).is_empty());

@@ -381,30 +381,41 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
 }
 
 /// What a create of `req` whose answer was lost made: the rule of its name on its bus, if
-/// it carries the request's `infra:*` tags (the name alone could be anybody's).
+/// it carries the request's `infra:*` tags (the name alone could be anybody's); a rule
+/// named from a prefix is looked for among the rules of the prefix (a state rebuild has no
+/// token to make its name from), by the same tags.
 pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let name = name_of(req);
     let bus = bus_of(&req.config);
-    let id = rule_id(bus, &name);
-    if req.known_ids.contains(&id) {
-        return Ok(None);
-    }
-    let Some(r) = list(p, bus, &name)
+    // the name the token makes first, then every rule of the prefix (a state rebuild has
+    // no token): the tags decide
+    let name = name_of(req);
+    let prefix = match get_str(&req.config, "name") {
+        Some(n) => n,
+        None => get_str(&req.config, "name_prefix").unwrap_or("terraform-"),
+    };
+    let mut candidates: Vec<Rule> = list(p, bus, prefix)
         .await?
         .into_iter()
-        .find(|r| r.name() == Some(name.as_str()))
-    else {
-        return Ok(None);
-    };
-    let tags = match r.arn() {
-        Some(arn) => tags_of(p, arn).await?,
-        None => Vec::new(),
-    };
-    let ours = pairs_have_infra_tags(tags.iter().map(|t| (t.key(), t.value())), req);
-    Ok(ours.then(|| to_value(&r, bus, &tags, Some(&req.config))))
+        .filter(|r| get_str(&req.config, "name").is_none() || r.name() == Some(prefix))
+        .collect();
+    candidates.sort_by_key(|r| r.name() != Some(name.as_str()));
+    for r in candidates {
+        let id = rule_id(bus, r.name().unwrap_or_default());
+        if req.known_ids.contains(&id) {
+            continue;
+        }
+        let tags = match r.arn() {
+            Some(arn) => tags_of(p, arn).await?,
+            None => Vec::new(),
+        };
+        if pairs_have_infra_tags(tags.iter().map(|t| (t.key(), t.value())), req) {
+            return Ok(Some(to_value(&r, bus, &tags, Some(&req.config))));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -338,6 +338,9 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
 }
 
 /// What a create of `req` whose answer was lost made: the target of its id on its rule.
+/// Without a configured `target_id` and without the id the token makes (a state rebuild
+/// has no token), the one target of the rule with a generated id (`terraform-...`) and the
+/// configured ARN, if there is exactly one.
 pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
@@ -345,14 +348,38 @@ pub(crate) async fn adopt(
     let Some(key) = Key::of(&req.config, &target_id_of(req)) else {
         return Ok(None);
     };
-    if req.known_ids.iter().any(|k| *k == key.id()) {
-        return Ok(None);
-    }
-    Ok(list(p, &key.bus, &key.rule)
-        .await?
+    let targets = list(p, &key.bus, &key.rule).await?;
+    let known = |id: &str| {
+        let k = Key {
+            target: id.to_string(),
+            ..key.clone()
+        };
+        req.known_ids.contains(&k.id())
+    };
+    let exact = targets
         .iter()
-        .find(|t| t.id() == key.target)
-        .map(|t| to_value(t, &key, Some(&req.config))))
+        .find(|t| t.id() == key.target && !known(t.id()));
+    let found = match exact {
+        Some(t) => Some(t),
+        None if get_str(&req.config, "target_id").is_none() => {
+            let arn = get_str(&req.config, "arn");
+            let mut generated = targets.iter().filter(|t| {
+                t.id().starts_with("terraform-") && Some(t.arn()) == arn && !known(t.id())
+            });
+            match (generated.next(), generated.next()) {
+                (Some(t), None) => Some(t),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    Ok(found.map(|t| {
+        let key = Key {
+            target: t.id().to_string(),
+            ..key.clone()
+        };
+        to_value(t, &key, Some(&req.config))
+    }))
 }
 
 #[cfg(test)]

@@ -421,23 +421,49 @@ pub(crate) async fn url_of(p: &AwsProvider, name: &str) -> Result<Option<String>
     }
 }
 
+/// The URLs of the queues whose names start with `prefix`, one call per page.
+async fn urls_with_prefix(p: &AwsProvider, prefix: &str) -> Result<Vec<String>, ProviderError> {
+    p.paginate(
+        "sqs:ListQueues",
+        |token| {
+            p.sqs()
+                .list_queues()
+                .queue_name_prefix(prefix)
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+        },
+        |page| page.queue_urls(),
+        |page| page.next_token(),
+    )
+    .await
+}
+
 /// What a create of `req` whose answer was lost made: the queue of its name, if it carries
-/// the request's `infra:*` tags (the name alone could be anybody's).
+/// the request's `infra:*` tags (the name alone could be anybody's). A queue named from a
+/// prefix that is not found by the name the token makes (a state rebuild has no token) is
+/// looked for among the queues of the prefix, by the same tags.
 pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
-    let Some(url) = url_of(p, &name_of(req)).await? else {
-        return Ok(None);
-    };
-    if req.known_ids.contains(&url) {
-        return Ok(None);
+    let mut urls: Vec<String> = url_of(p, &name_of(req)).await?.into_iter().collect();
+    if urls.is_empty() && get_str(&req.config, "name").is_none() {
+        let prefix = get_str(&req.config, "name_prefix").unwrap_or("terraform-");
+        urls = urls_with_prefix(p, prefix).await?;
     }
-    let Some((attrs, tags)) = fetch(p, &url).await? else {
-        return Ok(None);
-    };
-    let ours = pairs_have_infra_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())), req);
-    Ok(ours.then(|| to_value(&url, &attrs, &tags, Some(&req.config))))
+    for url in urls {
+        if req.known_ids.contains(&url) {
+            continue;
+        }
+        let Some((attrs, tags)) = fetch(p, &url).await? else {
+            continue;
+        };
+        if pairs_have_infra_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())), req) {
+            return Ok(Some(to_value(&url, &attrs, &tags, Some(&req.config))));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

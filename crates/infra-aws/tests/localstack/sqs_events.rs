@@ -109,10 +109,23 @@ async fn queues_rules_targets_and_policies_are_adopted_by_their_keys_only() {
     assert_shape(RULE, &rule);
     assert!(rule_id.starts_with(&format!("{stack}-Spot-")), "{rule_id}");
     assert_eq!(rule.get("state").as_str(), Some("ENABLED"));
-    // the name comes from the token: the same intent finds it, another one does not
-    let found = p.adopt(&rerun(&rule_req, true)).await.unwrap();
-    assert_eq!(found.as_ref().and_then(id_of), Some(rule_id.as_str()));
-    assert!(p.adopt(&rerun(&rule_req, false)).await.unwrap().is_none());
+    // the name comes from the token, but the tags decide: another token (a state rebuild
+    // has none) finds it among the rules of the prefix; another stack, or an id the state
+    // holds, does not
+    for same_token in [true, false] {
+        let found = p.adopt(&rerun(&rule_req, same_token)).await.unwrap();
+        assert_eq!(found.as_ref().and_then(id_of), Some(rule_id.as_str()));
+    }
+    let stranger = CreateRequest {
+        stack: unique("other"),
+        ..rule_req.clone()
+    };
+    assert!(p.adopt(&stranger).await.unwrap().is_none());
+    let known = CreateRequest {
+        known_ids: vec![rule_id.clone()],
+        ..rerun(&rule_req, false)
+    };
+    assert!(p.adopt(&known).await.unwrap().is_none());
 
     let target_req = req(
         &stack,
@@ -129,9 +142,22 @@ async fn queues_rules_targets_and_policies_are_adopted_by_their_keys_only() {
         .to_string();
     assert!(computed.starts_with("terraform-"), "{computed}");
     assert_eq!(target_id, format!("{rule_id}-{computed}"));
-    let found = p.adopt(&rerun(&target_req, true)).await.unwrap();
-    assert_eq!(found.as_ref().and_then(id_of), Some(target_id.as_str()));
+    // by the id the token makes; without it (a rebuild), the one generated target of the
+    // rule with the configured ARN; with two such, neither
+    for same_token in [true, false] {
+        let found = p.adopt(&rerun(&target_req, same_token)).await.unwrap();
+        assert_eq!(found.as_ref().and_then(id_of), Some(target_id.as_str()));
+    }
+    let known = CreateRequest {
+        known_ids: vec![target_id.clone()],
+        ..rerun(&target_req, false)
+    };
+    assert!(p.adopt(&known).await.unwrap().is_none());
+    let second_req = rerun(&target_req, false);
+    let (second_id, second) = create(&p, &second_req).await;
+    assert_ne!(second_id, target_id);
     assert!(p.adopt(&rerun(&target_req, false)).await.unwrap().is_none());
+    p.delete(TARGET, &second_id, &second).await.unwrap();
     // Terraform's import id, with the configuration (no target id) as the prior
     let imported = p
         .import(TARGET, &format!("{rule_id}/{computed}"), &target_req.config)
