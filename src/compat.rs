@@ -131,6 +131,8 @@ const TERRAFORM_FUNCTIONS: &[&str] = &[
 /// Resource types that public AWS network / EKS / DNS configurations use (issue 12,
 /// terraform-aws-vpc, terraform-aws-eks): those not in the schemas are listed as missing.
 const WANTED_RESOURCES: &[&str] = &[
+    "aws_cloudwatch_event_rule",
+    "aws_cloudwatch_event_target",
     "aws_cloudwatch_log_group",
     "aws_customer_gateway",
     "aws_db_subnet_group",
@@ -182,6 +184,8 @@ const WANTED_RESOURCES: &[&str] = &[
     "aws_s3_bucket_versioning",
     "aws_security_group",
     "aws_security_group_rule",
+    "aws_sqs_queue",
+    "aws_sqs_queue_policy",
     "aws_ssm_activation",
     "aws_subnet",
     "aws_vpc",

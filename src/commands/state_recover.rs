@@ -54,7 +54,7 @@ async fn rebuild_locked(
         }
     }
     let known = values.len();
-    let data = read_data_sources(&loaded.stack, &values, provider.as_ref()).await?;
+    let mut data = read_data_sources(&loaded.stack, &values, provider.as_ref()).await?;
     let mut found: BTreeMap<Address, ResourceRecord> = BTreeMap::new();
     // configurations already looked for and not found: looked for again only once more
     // of what they refer to is known (a route's table id, an association's subnet id)
@@ -94,6 +94,9 @@ async fn rebuild_locked(
         if !progress {
             break;
         }
+        // data sources that refer to what this round found (a queue policy's document
+        // naming the queue's ARN) can be read now, and what refers to them looked for
+        data = read_data_sources(&loaded.stack, &values, provider.as_ref()).await?;
     }
     let all = desired(&loaded.stack, &values, &data);
     let missing: Vec<&Address> = all.keys().filter(|a| !values.contains_key(*a)).collect();

@@ -137,6 +137,13 @@ pub fn import_id(type_name: &str, attrs: &serde_json::Value) -> Option<String> {
             s("route_table_id")?,
             s("destination_cidr_block")?
         )),
+        // the state's id is `<rule>-<target_id>`, which cannot be parsed
+        "aws_cloudwatch_event_target" => Some(format!(
+            "{}/{}/{}",
+            s("event_bus_name").unwrap_or("default"),
+            s("rule")?,
+            s("target_id")?
+        )),
         _ => s("id").map(str::to_string),
     }
 }
@@ -144,6 +151,22 @@ pub fn import_id(type_name: &str, attrs: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_target_is_imported_by_bus_rule_and_target_id() {
+        let attrs = serde_json::json!({
+            "id": "spot-KarpenterInterruptionQueueTarget",
+            "rule": "spot",
+            "target_id": "KarpenterInterruptionQueueTarget",
+            "event_bus_name": "default",
+        });
+        assert_eq!(
+            import_id("aws_cloudwatch_event_target", &attrs).as_deref(),
+            Some("default/spot/KarpenterInterruptionQueueTarget")
+        );
+        let no_rule = serde_json::json!({"id": "x-y", "target_id": "y"});
+        assert_eq!(import_id("aws_cloudwatch_event_target", &no_rule), None);
+    }
 
     #[test]
     fn versions_other_than_4_are_refused_with_what_to_do() {

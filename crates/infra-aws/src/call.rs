@@ -353,6 +353,10 @@ mod tests {
         ("eks:AssociateAccessPolicy", "sets the entry's policy"),
         ("logs:AssociateKmsKey", "sets the group's key"),
         (
+            "sqs:CreateQueue",
+            "the name is the key: the same name and attributes answer the same queue",
+        ),
+        (
             "ec2:AllocateIpamPoolCidr",
             "called with PreviewNextCidr only: reserves nothing",
         ),

@@ -63,6 +63,14 @@ impl AwsProvider {
         &self.s3
     }
 
+    pub(crate) fn sqs(&self) -> &aws_sdk_sqs::Client {
+        &self.sqs
+    }
+
+    pub(crate) fn events(&self) -> &aws_sdk_eventbridge::Client {
+        &self.events
+    }
+
     pub(crate) fn credentials(
         &self,
     ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {

@@ -126,6 +126,14 @@ pub fn unless_done<T>(r: Result<T, ProviderError>) -> Result<Option<T>, Provider
     }
 }
 
+/// A delete's result, with "it is already gone" (one of `codes`) as done.
+pub fn gone_is_done<T>(r: Result<T, ProviderError>, codes: &[&str]) -> Result<(), ProviderError> {
+    match r {
+        Err(e) if has_code(&e, codes) => Ok(()),
+        r => r.map(|_| ()),
+    }
+}
+
 /// Whether an error has one of `codes`.
 pub fn has_code(e: &ProviderError, codes: &[&str]) -> bool {
     e.code.as_deref().is_some_and(|c| codes.contains(&c))

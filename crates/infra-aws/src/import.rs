@@ -86,6 +86,7 @@ pub fn id_format(type_name: &str) -> &'static str {
             .or_else(|| crate::kms_types::id_format(t))
             .or_else(|| crate::autoscaling_types::id_format(t))
             .or_else(|| crate::s3_types::id_format(t))
+            .or_else(|| crate::sqs_events_types::id_format(t))
             .or_else(|| crate::node_types::id_format(t))
             .unwrap_or("the resource's id"),
     }

@@ -14,7 +14,7 @@ use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::errors::has_code;
 use crate::kms::NOT_FOUND;
-use crate::util::{get_str, opt, prefixed_name};
+use crate::util::{get_str, name_or_prefixed, opt};
 use crate::AwsProvider;
 
 pub(crate) const ALIAS: &str = "aws_kms_alias";
@@ -96,14 +96,7 @@ pub(crate) async fn read_aliases(
 
 /// `name`, else `name_prefix` (default `alias/`) and 26 characters of the create's token.
 fn alias_name(req: &CreateRequest) -> String {
-    match get_str(&req.config, "name") {
-        Some(n) => n.to_string(),
-        None => prefixed_name(
-            get_str(&req.config, "name_prefix").unwrap_or("alias/"),
-            &req.token,
-            256,
-        ),
-    }
+    name_or_prefixed(req, "alias/", 256)
 }
 
 fn target(c: &Value) -> Result<&str, ProviderError> {

@@ -48,6 +48,8 @@ mod eks_idp;
 mod eks_nodegroup;
 mod eks_v21;
 mod eks_v21_nodes;
+mod event_rule;
+mod event_target;
 mod extra_types;
 mod flow_log;
 mod gateways;
@@ -94,6 +96,9 @@ mod s3_types;
 mod security_group;
 mod sg_rule;
 mod sg_rules;
+mod sqs;
+mod sqs_events_types;
+mod sqs_policy;
 mod subnet;
 mod subnet_group_apis;
 mod subnet_groups;
@@ -146,6 +151,8 @@ pub struct AwsProvider {
     ssm: aws_sdk_ssm::Client,
     autoscaling: aws_sdk_autoscaling::Client,
     s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    events: aws_sdk_eventbridge::Client,
     /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
     account: std::sync::OnceLock<String>,
     region: String,
@@ -258,6 +265,8 @@ impl AwsProvider {
                     )
                     .build(),
             ),
+            sqs: aws_sdk_sqs::Client::new(config),
+            events: aws_sdk_eventbridge::Client::new(config),
             account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),

@@ -18,8 +18,8 @@ use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::errors::has_code;
 use crate::util::{
-    create_tag_pairs, get_i64, get_str, opt, pairs_have_infra_tags, prefixed_name, put_tag_pairs,
-    tag_changes,
+    create_tag_pairs, get_i64, get_str, name_or_prefixed, opt, pairs_have_infra_tags,
+    put_tag_pairs, tag_changes,
 };
 use crate::AwsProvider;
 
@@ -140,14 +140,7 @@ pub(crate) async fn read(
 /// The group's name: `name`, else `name_prefix` and 26 characters of the create's token
 /// (Terraform's unique suffix is as long), else `terraform-` and those.
 fn name_of(req: &CreateRequest) -> String {
-    match get_str(&req.config, "name") {
-        Some(n) => n.to_string(),
-        None => prefixed_name(
-            get_str(&req.config, "name_prefix").unwrap_or("terraform-"),
-            &req.token,
-            512,
-        ),
-    }
+    name_or_prefixed(req, "terraform-", 512)
 }
 
 fn retention(v: &Value) -> i32 {

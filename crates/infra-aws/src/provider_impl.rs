@@ -57,6 +57,9 @@ impl Provider for AwsProvider {
                 Box::pin(autoscaling_types::read(self, t, items)).await
             }
             t if s3_types::handles(t) => Box::pin(s3_types::read(self, t, items)).await,
+            t if sqs_events_types::handles(t) => {
+                Box::pin(sqs_events_types::read(self, t, items)).await
+            }
             t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
@@ -171,6 +174,9 @@ impl Provider for AwsProvider {
             t if s3_types::handles(t) => {
                 Box::pin(s3_types::update(self, t, id, prior, desired)).await
             }
+            t if sqs_events_types::handles(t) => {
+                Box::pin(sqs_events_types::update(self, t, id, prior, desired)).await
+            }
             t if node_types::handles(t) => {
                 Box::pin(node_types::update(self, t, id, prior, desired)).await
             }
@@ -224,6 +230,9 @@ impl Provider for AwsProvider {
                 Box::pin(autoscaling_types::delete(self, t, id, prior)).await
             }
             t if s3_types::handles(t) => Box::pin(s3_types::delete(self, t, id, prior)).await,
+            t if sqs_events_types::handles(t) => {
+                Box::pin(sqs_events_types::delete(self, t, id, prior)).await
+            }
             t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
@@ -271,6 +280,7 @@ impl Provider for AwsProvider {
                 Box::pin(autoscaling_types::adopt(self, req)).await
             }
             t if s3_types::handles(t) => Box::pin(s3_types::adopt(self, req)).await,
+            t if sqs_events_types::handles(t) => Box::pin(sqs_events_types::adopt(self, req)).await,
             t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }

@@ -87,6 +87,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         t if crate::kms_types::handles(t) => crate::kms_types::exists_codes(t),
         t if crate::autoscaling_types::handles(t) => crate::autoscaling_types::exists_codes(t),
         t if crate::s3_types::handles(t) => crate::s3_types::exists_codes(t),
+        t if crate::sqs_events_types::handles(t) => crate::sqs_events_types::exists_codes(t),
         t => crate::log_types::exists_codes(t),
     }
 }
@@ -194,6 +195,9 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
             Box::pin(crate::autoscaling_types::create(p, req)).await
         }
         t if crate::s3_types::handles(t) => Box::pin(crate::s3_types::create(p, req)).await,
+        t if crate::sqs_events_types::handles(t) => {
+            Box::pin(crate::sqs_events_types::create(p, req)).await
+        }
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }

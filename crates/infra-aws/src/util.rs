@@ -88,6 +88,32 @@ where
     Ok(found.into_iter().flatten().collect())
 }
 
+/// The refresh of a type whose API reads one object per call (SQS): `read` of each item,
+/// up to [`CHUNK_CONCURRENCY`] at a time; `None` is an object that no longer exists. The
+/// first error wins.
+pub async fn read_each<Fut>(
+    items: &[ReadRequest],
+    read: impl Fn(ReadRequest) -> Fut,
+) -> Result<BTreeMap<String, Value>, ProviderError>
+where
+    Fut: Future<Output = Result<Option<Value>, ProviderError>>,
+{
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let found: Vec<(String, Option<Value>)> = stream::iter(items.to_vec())
+        .map(|item| {
+            let id = item.id.clone();
+            let read = read(item);
+            async move { Ok::<_, ProviderError>((id, read.await?)) }
+        })
+        .buffered(CHUNK_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, v)| Some((id, v?)))
+        .collect())
+}
+
 /// Deduplicated ids of a batch, in chunks a filter accepts.
 pub fn id_chunks<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<Vec<String>> {
     let mut all: Vec<String> = ids.into_iter().map(str::to_string).collect();
@@ -408,6 +434,20 @@ pub fn carry_name_prefix(m: &mut BTreeMap<String, Value>, prior: Option<&Value>)
         .map(|p| p.get("name_prefix").clone())
         .unwrap_or(Value::Null);
     m.insert("name_prefix".into(), v);
+}
+
+/// The name a create makes, as Terraform's name generator: `name` when configured, else
+/// `name_prefix` (or `default_prefix`) and 26 characters of the create's token (see
+/// [`prefixed_name`]).
+pub fn name_or_prefixed(req: &CreateRequest, default_prefix: &str, max: usize) -> String {
+    match get_str(&req.config, "name") {
+        Some(n) => n.to_string(),
+        None => prefixed_name(
+            get_str(&req.config, "name_prefix").unwrap_or(default_prefix),
+            &req.token,
+            max,
+        ),
+    }
 }
 
 /// A name from `name_prefix`: the prefix and 26 characters from the idempotency token (the

@@ -239,6 +239,8 @@ mod adoption;
 mod network;
 #[path = "localstack/rules.rs"]
 mod rules;
+#[path = "localstack/sqs_events.rs"]
+mod sqs_events;
 
 /// IAM, Route53 and EKS (EKS from moto's server through AWS_ENDPOINT_URL_EKS).
 #[path = "localstack/eks_dns.rs"]

@@ -6,6 +6,7 @@
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
 mod logs;
+mod sqs_events;
 
 /// Every rule broken by `desired`'s known values.
 pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
@@ -16,6 +17,9 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_db_subnet_group" | "aws_redshift_subnet_group" => subnet_group_name(c),
         "aws_cloudwatch_log_group" => logs::log_group(c),
         "aws_flow_log" => logs::flow_log(c),
+        "aws_sqs_queue" => sqs_events::queue(c),
+        "aws_cloudwatch_event_rule" => sqs_events::rule(c),
+        "aws_cloudwatch_event_target" => sqs_events::target(c),
         _ => Vec::new(),
     };
     problems

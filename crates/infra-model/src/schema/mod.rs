@@ -25,6 +25,7 @@ mod node_extra;
 mod peering;
 mod remote_state;
 mod s3;
+mod sqs_events;
 mod subnet_groups;
 mod vpn;
 
@@ -321,6 +322,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(vpn::schemas());
         all.extend(kms::schemas());
         all.extend(s3::schemas());
+        all.extend(sqs_events::schemas());
         all.extend(node_extra::schemas());
         all.extend(autoscaling::schemas());
         all.into_iter()

@@ -54,7 +54,7 @@ const TARGETS: &[&str] = &[
     "regional_nat_gateway_id",
 ];
 
-fn one_of(c: &Value, key: &str, allowed: &[&str], out: &mut Vec<(String, String)>) {
+pub(super) fn one_of(c: &Value, key: &str, allowed: &[&str], out: &mut Vec<(String, String)>) {
     if let Some(v) = c.get(key).as_str() {
         if !allowed.contains(&v) {
             out.push((
