@@ -43,9 +43,12 @@ mod eip_nat;
 mod eks;
 mod eks_access;
 mod eks_addon;
+mod eks_capability;
 mod eks_fargate;
 mod eks_idp;
 mod eks_nodegroup;
+mod eks_pod_identity;
+mod eks_types;
 mod eks_v21;
 mod eks_v21_nodes;
 mod extra_types;
@@ -55,6 +58,7 @@ mod holders;
 mod iam;
 mod iam_policy;
 mod iam_profile;
+mod idc_data;
 pub mod import;
 mod ipam;
 mod ipam_cidr;
@@ -145,6 +149,8 @@ pub struct AwsProvider {
     ssm: aws_sdk_ssm::Client,
     autoscaling: aws_sdk_autoscaling::Client,
     s3: aws_sdk_s3::Client,
+    /// IAM Identity Center and ECR Public (`idc_data`)
+    idc: clients::IdcClients,
     /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
     account: std::sync::OnceLock<String>,
     region: String,
@@ -257,6 +263,7 @@ impl AwsProvider {
                     )
                     .build(),
             ),
+            idc: clients::IdcClients::new(config),
             account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),

@@ -58,6 +58,7 @@ impl Provider for AwsProvider {
             }
             t if s3_types::handles(t) => Box::pin(s3_types::read(self, t, items)).await,
             t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
+            t if eks_types::handles(t) => Box::pin(eks_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -88,6 +89,7 @@ impl Provider for AwsProvider {
             t if autoscaling_types::handles(t) => {
                 Box::pin(autoscaling_types::wait_ready(self, t, id, current)).await
             }
+            t if eks_types::handles(t) => Box::pin(eks_types::wait_ready(self, t, id, current)).await,
             _ => Ok(current.clone()),
         }
     }
@@ -171,6 +173,9 @@ impl Provider for AwsProvider {
             t if node_types::handles(t) => {
                 Box::pin(node_types::update(self, t, id, prior, desired)).await
             }
+            t if eks_types::handles(t) => {
+                Box::pin(eks_types::update(self, t, id, prior, desired)).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -222,6 +227,7 @@ impl Provider for AwsProvider {
             }
             t if s3_types::handles(t) => Box::pin(s3_types::delete(self, t, id, prior)).await,
             t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
+            t if eks_types::handles(t) => Box::pin(eks_types::delete(self, t, id, prior)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -269,6 +275,7 @@ impl Provider for AwsProvider {
             }
             t if s3_types::handles(t) => Box::pin(s3_types::adopt(self, req)).await,
             t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
+            t if eks_types::handles(t) => Box::pin(eks_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -298,6 +305,7 @@ impl Provider for AwsProvider {
             "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
             t if catalog_data::handles(t) => catalog_data::read(self, t, args).await,
             t if node_types::handles_data(t) => node_types::read_data(self, t, args).await,
+            t if eks_types::handles_data(t) => eks_types::read_data(self, t, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }
