@@ -149,7 +149,9 @@ fn mapping_value(m: &ArgoCdRoleMapping) -> Value {
 }
 
 /// What EKS answers as the block; `namespace` and `idc_region`, which EKS fills in when
-/// they are not written, are the prior's when it has the block without them.
+/// they are not written, are the prior's when it has the block without them, and a
+/// network access without VPC endpoints (what EKS answers for none) is no block unless the
+/// prior writes one.
 fn argo_value(a: &ArgoCdConfigResponse, prior: Option<&Value>) -> Value {
     let prior_argo = prior.map(argo);
     let kept = |v: Option<&str>, prior: Option<&Value>, key: &str| match prior {
@@ -163,8 +165,10 @@ fn argo_value(a: &ArgoCdConfigResponse, prior: Option<&Value>) -> Value {
             ("idc_region", kept(i.idc_region(), prior_idc, "idc_region")),
         ])
     });
+    let prior_network = prior_argo.is_some_and(|p| !first_block(p, "network_access").is_null());
     let network = a
         .network_access()
+        .filter(|n| !n.vpce_ids().is_empty() || prior_network)
         .map(|n| Value::map([("vpce_ids", crate::util::strings(n.vpce_ids().iter().map(String::as_str)))]));
     Value::map([
         ("namespace", kept(a.namespace(), prior_argo, "namespace")),
@@ -408,6 +412,8 @@ pub(crate) async fn update(
             .build()
     });
     if config.is_some() || changed("role_arn") || changed("delete_propagation_policy") {
+        // EKS takes no update while the capability is still being created (an adopted one)
+        wait_active(p, id, prior).await?;
         let out = p
             .call("eks:UpdateCapability", || {
                 p.eks()
