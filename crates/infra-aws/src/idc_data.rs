@@ -226,9 +226,10 @@ async fn token(p: &AwsProvider, args: &Value) -> Result<Value, ProviderError> {
     })?;
     let token = data.authorization_token().unwrap_or_default();
     let (user, password) = split_token(token)?;
+    // RFC 3339 to the second, as the provider writes it
     let expires = data
         .expires_at()
-        .and_then(|d| d.fmt(Format::DateTime).ok())
+        .and_then(|d| aws_smithy_types::DateTime::from_secs(d.secs()).fmt(Format::DateTime).ok())
         .map(Value::string)
         .unwrap_or(Value::Null);
     let secret = |s: &str| Value::Sensitive(Box::new(Value::string(s)));
