@@ -23,9 +23,9 @@ use aws_sdk_eks::types::{
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
-use crate::errors::{is_not_found, missing};
+use crate::errors::{found, is_not_found, missing};
 use crate::util::{
-    create_tag_pairs, first_block, get_str, get_strings, opt, pairs_have_infra_tags,
+    create_tag_pairs, eks_tags, first_block, get_str, get_strings, opt, pairs_have_infra_tags,
     put_tag_pairs,
 };
 use crate::AwsProvider;
@@ -204,14 +204,7 @@ fn value(c: &Capability, prior: Option<&Value>) -> Value {
         .and_then(|c| c.argo_cd())
         .map(|a| Value::map([("argo_cd", Value::List(vec![argo_value(a, prior)]))]));
     m.insert("configuration".into(), Value::List(argo.into_iter().collect()));
-    put_tag_pairs(
-        &mut m,
-        c.tags()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-        prior,
-    );
+    put_tag_pairs(&mut m, eks_tags(c.tags()), prior);
     Value::Map(m)
 }
 
@@ -222,25 +215,22 @@ async fn describe(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Capability>, ProviderError> {
-    match p
-        .call("eks:DescribeCapability", || {
+    let out = found(
+        p.call("eks:DescribeCapability", || {
             p.eks()
                 .describe_capability()
                 .cluster_name(cluster)
                 .capability_name(name)
                 .send()
         })
-        .await
-    {
-        Ok(out) => Ok(out.capability().cloned()),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .await,
+    )?;
+    Ok(out.and_then(|o| o.capability().cloned()))
 }
 
 async fn list(p: &AwsProvider, cluster: &str) -> Result<Option<HashSet<String>>, ProviderError> {
-    let listed = p
-        .paginate(
+    let listed = found(
+        p.paginate(
             "eks:ListCapabilities",
             |token| {
                 p.eks()
@@ -252,16 +242,13 @@ async fn list(p: &AwsProvider, cluster: &str) -> Result<Option<HashSet<String>>,
             |page| page.capabilities(),
             |page| page.next_token(),
         )
-        .await;
-    match listed {
-        Ok(v) => Ok(Some(
-            v.iter()
-                .filter_map(|c| c.capability_name().map(str::to_string))
-                .collect(),
-        )),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .await,
+    )?;
+    Ok(listed.map(|v| {
+        v.iter()
+            .filter_map(|c| c.capability_name().map(str::to_string))
+            .collect()
+    }))
 }
 
 pub(crate) async fn read(
@@ -493,12 +480,7 @@ pub(crate) async fn adopt(
     let Some(c) = describe(p, cluster, name).await? else {
         return Ok(None);
     };
-    let tags = c
-        .tags()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.as_str(), v.as_str()));
-    if !pairs_have_infra_tags(tags, req) {
+    if !pairs_have_infra_tags(eks_tags(c.tags()), req) {
         return Ok(None);
     }
     Ok(Some(value(&c, Some(&req.config))))

@@ -19,8 +19,10 @@ use aws_sdk_eks::types::PodIdentityAssociation;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
-use crate::errors::{is_not_found, missing};
-use crate::util::{create_tag_pairs, get_bool, get_str, opt, pairs_have_infra_tags, put_tag_pairs};
+use crate::errors::{found, is_not_found, missing};
+use crate::util::{
+    create_tag_pairs, eks_tags, get_bool, get_str, opt, pairs_have_infra_tags, put_tag_pairs,
+};
 use crate::AwsProvider;
 
 pub(crate) const TYPE: &str = "aws_eks_pod_identity_association";
@@ -69,14 +71,7 @@ fn value(a: &PodIdentityAssociation) -> Value {
 
 fn with_tags(a: &PodIdentityAssociation, prior: Option<&Value>) -> Value {
     let mut m = value(a).as_map().cloned().unwrap_or_default();
-    put_tag_pairs(
-        &mut m,
-        a.tags()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-        prior,
-    );
+    put_tag_pairs(&mut m, eks_tags(a.tags()), prior);
     Value::Map(m)
 }
 
@@ -85,20 +80,17 @@ async fn describe(
     cluster: &str,
     id: &str,
 ) -> Result<Option<PodIdentityAssociation>, ProviderError> {
-    match p
-        .call("eks:DescribePodIdentityAssociation", || {
+    let out = found(
+        p.call("eks:DescribePodIdentityAssociation", || {
             p.eks()
                 .describe_pod_identity_association()
                 .cluster_name(cluster)
                 .association_id(id)
                 .send()
         })
-        .await
-    {
-        Ok(out) => Ok(out.association().cloned()),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .await,
+    )?;
+    Ok(out.and_then(|o| o.association().cloned()))
 }
 
 /// The ids of a cluster's associations (of one namespace and service account when given),
@@ -108,8 +100,8 @@ async fn list(
     cluster: &str,
     account: Option<(&str, &str)>,
 ) -> Result<Option<Vec<String>>, ProviderError> {
-    let listed = p
-        .paginate(
+    let listed = found(
+        p.paginate(
             "eks:ListPodIdentityAssociations",
             |token| {
                 p.eks()
@@ -123,21 +115,18 @@ async fn list(
             |page| page.associations(),
             |page| page.next_token(),
         )
-        .await;
-    match listed {
-        Ok(v) => Ok(Some(
-            v.iter()
-                .filter(|a| {
-                    account.is_none_or(|(n, s)| {
-                        a.namespace() == Some(n) && a.service_account() == Some(s)
-                    })
+        .await,
+    )?;
+    Ok(listed.map(|v| {
+        v.iter()
+            .filter(|a| {
+                account.is_none_or(|(n, s)| {
+                    a.namespace() == Some(n) && a.service_account() == Some(s)
                 })
-                .filter_map(|a| a.association_id().map(str::to_string))
-                .collect(),
-        )),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+            })
+            .filter_map(|a| a.association_id().map(str::to_string))
+            .collect()
+    }))
 }
 
 /// One ListPodIdentityAssociations per cluster (when more than one of its associations is
@@ -283,12 +272,7 @@ pub(crate) async fn adopt(
         let Some(a) = describe(p, cluster, id).await? else {
             continue;
         };
-        let tags = a
-            .tags()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.as_str(), v.as_str()));
-        if pairs_have_infra_tags(tags, req) {
+        if pairs_have_infra_tags(eks_tags(a.tags()), req) {
             return Ok(Some(with_tags(&a, Some(c))));
         }
     }

@@ -126,6 +126,15 @@ pub fn unless_done<T>(r: Result<T, ProviderError>) -> Result<Option<T>, Provider
     }
 }
 
+/// A read's result, with "no such thing" as `Ok(None)`.
+pub fn found<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether an error has one of `codes`.
 pub fn has_code(e: &ProviderError, codes: &[&str]) -> bool {
     e.code.as_deref().is_some_and(|c| codes.contains(&c))

@@ -16,7 +16,6 @@ fn pod_identity_association() -> ResourceSchema {
     ];
     a.extend(tags());
     a.extend(computed(&["association_arn", "association_id", "external_id"]));
-    a.push(attr("id", s()).computed());
     resource(
         "aws_eks_pod_identity_association",
         Mode::Managed,
@@ -82,7 +81,7 @@ fn capability() -> ResourceSchema {
         attr("delete_propagation_policy", s()).required(),
     ];
     a.extend(tags());
-    a.extend(computed(&["arn", "version", "status", "id"]));
+    a.extend(computed(&["arn", "version", "status"]));
     resource(
         "aws_eks_capability",
         Mode::Managed,
