@@ -187,7 +187,6 @@ output "group" {
 }
 "#;
 
-
 /// An IAM Identity Center group made by an independent client, as the example expects
 /// one to exist, in `region`'s Identity Center instance: (identity store, group id).
 async fn make_group(name: &str, region: &'static str) -> (String, String) {
@@ -263,11 +262,7 @@ async fn seen(name: &str) -> Seen {
             .await
             .unwrap();
         let d = d.association().unwrap();
-        let tag = |k: &str| {
-            d.tags()
-                .and_then(|t| t.get(k).cloned())
-                .unwrap_or_default()
-        };
+        let tag = |k: &str| d.tags().and_then(|t| t.get(k).cloned()).unwrap_or_default();
         out.pods.insert(
             d.service_account().unwrap().to_string(),
             (
@@ -278,7 +273,12 @@ async fn seen(name: &str) -> Seen {
             ),
         );
     }
-    let listed = c.list_capabilities().cluster_name(name).send().await.unwrap();
+    let listed = c
+        .list_capabilities()
+        .cluster_name(name)
+        .send()
+        .await
+        .unwrap();
     for s in listed.capabilities() {
         let d = c
             .describe_capability()
@@ -591,14 +591,12 @@ fn ecrpublic_token_in_its_own_region_and_a_group_by_id() {
     assert!(changed.is_empty(), "{changed:?}");
 
     // without its own region the call goes to eu-west-1
-    ws.write(
-        "main.tf",
-        &TOKEN.replace("  region = \"us-east-1\"\n", ""),
-    );
+    ws.write("main.tf", &TOKEN.replace("  region = \"us-east-1\"\n", ""));
     let plan = direct(&ws, &["plan"]);
     assert_ne!(plan.code, 0, "{}", plan.all());
     assert!(
-        plan.all().contains("data.aws_ecrpublic_authorization_token.token")
+        plan.all()
+            .contains("data.aws_ecrpublic_authorization_token.token")
             && plan.all().contains("us-east-1 only"),
         "{}",
         plan.all()

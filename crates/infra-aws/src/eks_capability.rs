@@ -38,7 +38,9 @@ pub(crate) fn split_id(id: &str) -> Result<(&str, &str), ProviderError> {
         .ok_or_else(|| {
             ProviderError::new(
                 ErrorKind::Rejected,
-                format!("`{id}` is not a capability id; expected `<cluster_name>,<capability_name>`"),
+                format!(
+                    "`{id}` is not a capability id; expected `<cluster_name>,<capability_name>`"
+                ),
             )
         })
 }
@@ -70,7 +72,11 @@ fn identity(v: &Value) -> Result<SsoIdentity, ProviderError> {
         .set_id(get_str(v, "id").map(str::to_string))
         .set_type(get_str(v, "type").map(SsoIdentityType::from))
         .build()
-        .map_err(|e| rejected(format!("{TYPE}: rbac_role_mapping.identity needs id and type ({e})")))
+        .map_err(|e| {
+            rejected(format!(
+                "{TYPE}: rbac_role_mapping.identity needs id and type ({e})"
+            ))
+        })
 }
 
 fn mappings(argo: &Value) -> Result<Vec<ArgoCdRoleMapping>, ProviderError> {
@@ -90,7 +96,11 @@ fn mappings(argo: &Value) -> Result<Vec<ArgoCdRoleMapping>, ProviderError> {
                 .set_role(get_str(m, "role").map(ArgoCdRole::from))
                 .set_identities(Some(ids))
                 .build()
-                .map_err(|e| rejected(format!("{TYPE}: rbac_role_mapping needs role and identity blocks ({e})")))
+                .map_err(|e| {
+                    rejected(format!(
+                        "{TYPE}: rbac_role_mapping needs role and identity blocks ({e})"
+                    ))
+                })
         })
         .collect()
 }
@@ -118,14 +128,22 @@ fn configuration(c: &Value) -> Result<Option<CapabilityConfigurationRequest>, Pr
         .set_idc_instance_arn(get_str(idc, "idc_instance_arn").map(str::to_string))
         .set_idc_region(get_str(idc, "idc_region").map(str::to_string))
         .build()
-        .map_err(|e| rejected(format!("{TYPE}: configuration.argo_cd needs an aws_idc block with idc_instance_arn ({e})")))?;
+        .map_err(|e| {
+            rejected(format!(
+                "{TYPE}: configuration.argo_cd needs an aws_idc block with idc_instance_arn ({e})"
+            ))
+        })?;
     let argo = ArgoCdConfigRequest::builder()
         .aws_idc(aws_idc)
         .set_namespace(get_str(a, "namespace").map(str::to_string))
         .set_network_access(network(a))
         .set_rbac_role_mappings(Some(mappings(a)?).filter(|m| !m.is_empty()))
         .build();
-    Ok(Some(CapabilityConfigurationRequest::builder().argo_cd(argo).build()))
+    Ok(Some(
+        CapabilityConfigurationRequest::builder()
+            .argo_cd(argo)
+            .build(),
+    ))
 }
 
 fn mapping_value(m: &ArgoCdRoleMapping) -> Value {
@@ -169,7 +187,12 @@ fn argo_value(a: &ArgoCdConfigResponse, prior: Option<&Value>) -> Value {
     let network = a
         .network_access()
         .filter(|n| !n.vpce_ids().is_empty() || prior_network)
-        .map(|n| Value::map([("vpce_ids", crate::util::strings(n.vpce_ids().iter().map(String::as_str)))]));
+        .map(|n| {
+            Value::map([(
+                "vpce_ids",
+                crate::util::strings(n.vpce_ids().iter().map(String::as_str)),
+            )])
+        });
     Value::map([
         ("namespace", kept(a.namespace(), prior_argo, "namespace")),
         ("aws_idc", Value::List(idc.into_iter().collect())),
@@ -192,7 +215,10 @@ fn value(c: &Capability, prior: Option<&Value>) -> Value {
     m.insert("type".into(), opt(c.r#type().map(CapabilityType::as_str)));
     m.insert("role_arn".into(), opt(c.role_arn()));
     m.insert("version".into(), opt(c.version()));
-    m.insert("status".into(), opt(c.status().map(CapabilityStatus::as_str)));
+    m.insert(
+        "status".into(),
+        opt(c.status().map(CapabilityStatus::as_str)),
+    );
     m.insert(
         "delete_propagation_policy".into(),
         opt(c
@@ -203,7 +229,10 @@ fn value(c: &Capability, prior: Option<&Value>) -> Value {
         .configuration()
         .and_then(|c| c.argo_cd())
         .map(|a| Value::map([("argo_cd", Value::List(vec![argo_value(a, prior)]))]));
-    m.insert("configuration".into(), Value::List(argo.into_iter().collect()));
+    m.insert(
+        "configuration".into(),
+        Value::List(argo.into_iter().collect()),
+    );
     put_tag_pairs(&mut m, eks_tags(c.tags()), prior);
     Value::Map(m)
 }
@@ -532,7 +561,10 @@ mod tests {
         assert_eq!(split_id("prod,argocd").unwrap(), ("prod", "argocd"));
         assert_eq!(import_id("prod:argocd").unwrap(), "prod,argocd");
         assert_eq!(import_id("prod,argocd").unwrap(), "prod,argocd");
-        assert!(import_id("prod").unwrap_err().message.contains("CLUSTER,CAPABILITYNAME"));
+        assert!(import_id("prod")
+            .unwrap_err()
+            .message
+            .contains("CLUSTER,CAPABILITYNAME"));
         assert!(split_id("prod").is_err());
     }
 
@@ -542,7 +574,10 @@ mod tests {
         let req = configuration(&c).unwrap().unwrap();
         let a = req.argo_cd().unwrap();
         assert_eq!(a.namespace(), Some("argocd"));
-        assert_eq!(a.aws_idc().unwrap().idc_instance_arn(), "arn:aws:sso:::instance/ssoins-1");
+        assert_eq!(
+            a.aws_idc().unwrap().idc_instance_arn(),
+            "arn:aws:sso:::instance/ssoins-1"
+        );
         assert_eq!(a.rbac_role_mappings()[0].role(), &ArgoCdRole::Admin);
         assert!(configuration(&Value::map([("type", Value::string("ACK"))]))
             .unwrap()

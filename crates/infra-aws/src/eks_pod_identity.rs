@@ -40,7 +40,10 @@ pub(crate) fn split_import(id: &str) -> Result<(&str, &str), ProviderError> {
 }
 
 /// The import ID's cluster put into the configuration the association is read with.
-pub(crate) fn import_prior(import_id: &str, config: &Value) -> Result<(String, Value), ProviderError> {
+pub(crate) fn import_prior(
+    import_id: &str,
+    config: &Value,
+) -> Result<(String, Value), ProviderError> {
     let (cluster, id) = split_import(import_id)?;
     let mut m = config.as_map().cloned().unwrap_or_default();
     m.insert("cluster_name".into(), Value::string(cluster));
@@ -120,9 +123,8 @@ async fn list(
     Ok(listed.map(|v| {
         v.iter()
             .filter(|a| {
-                account.is_none_or(|(n, s)| {
-                    a.namespace() == Some(n) && a.service_account() == Some(s)
-                })
+                account
+                    .is_none_or(|(n, s)| a.namespace() == Some(n) && a.service_account() == Some(s))
             })
             .filter_map(|a| a.association_id().map(str::to_string))
             .collect()
@@ -195,7 +197,10 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         .ok_or_else(|| {
             ProviderError::new(
                 ErrorKind::Other,
-                format!("{}: CreatePodIdentityAssociation answered no association id", req.address),
+                format!(
+                    "{}: CreatePodIdentityAssociation answered no association id",
+                    req.address
+                ),
             )
         })?;
     p.read_back(TYPE, id, c).await
@@ -211,7 +216,9 @@ pub(crate) async fn update(
     let changed = |k: &str| prior.get(k) != desired.get(k);
     if changed("role_arn") || changed("target_role_arn") || changed("disable_session_tags") {
         // an empty target role removes it, as EKS documents
-        let target = get_str(desired, "target_role_arn").unwrap_or_default().to_string();
+        let target = get_str(desired, "target_role_arn")
+            .unwrap_or_default()
+            .to_string();
         p.call("eks:UpdatePodIdentityAssociation", || {
             p.eks()
                 .update_pod_identity_association()
@@ -290,7 +297,8 @@ mod tests {
             let e = split_import(bad).unwrap_err();
             assert!(e.message.contains("CLUSTER,ASSOCIATIONID"), "{bad}: {e}");
         }
-        let (id, prior) = import_prior("prod,a-1", &Value::map([("namespace", Value::string("k"))])).unwrap();
+        let (id, prior) =
+            import_prior("prod,a-1", &Value::map([("namespace", Value::string("k"))])).unwrap();
         assert_eq!(id, "a-1");
         assert_eq!(prior.get("cluster_name"), &Value::string("prod"));
         assert_eq!(prior.get("namespace"), &Value::string("k"));
@@ -313,9 +321,6 @@ mod tests {
         assert_eq!(v.get("id"), &Value::string("a-1"));
         assert_eq!(v.get("target_role_arn"), &Value::Null);
         assert_eq!(v.get("disable_session_tags"), &Value::Bool(false));
-        assert_eq!(
-            v.get("tags"),
-            &Value::map([("team", Value::string("x"))])
-        );
+        assert_eq!(v.get("tags"), &Value::map([("team", Value::string("x"))]));
     }
 }

@@ -70,7 +70,9 @@ async fn instances(p: &AwsProvider) -> Result<Value, ProviderError> {
 /// or `None` when `group_id` names it.
 fn identifier(args: &Value) -> Result<Option<AlternateIdentifier>, ProviderError> {
     let unique = |b: &Value| -> Result<Option<AlternateIdentifier>, ProviderError> {
-        let (Some(path), Some(value)) = (get_str(b, "attribute_path"), get_str(b, "attribute_value")) else {
+        let (Some(path), Some(value)) =
+            (get_str(b, "attribute_path"), get_str(b, "attribute_value"))
+        else {
             return Ok(None);
         };
         UniqueAttribute::builder()
@@ -165,7 +167,10 @@ async fn group(p: &AwsProvider, args: &Value) -> Result<Value, ProviderError> {
     let mut m = args.as_map().cloned().unwrap_or_default();
     m.insert("id".into(), Value::string(out.group_id()));
     m.insert("group_id".into(), Value::string(out.group_id()));
-    m.insert("identity_store_id".into(), Value::string(out.identity_store_id()));
+    m.insert(
+        "identity_store_id".into(),
+        Value::string(out.identity_store_id()),
+    );
     m.insert("display_name".into(), crate::util::opt(out.display_name()));
     m.insert("description".into(), crate::util::opt(out.description()));
     m.insert("external_ids".into(), Value::List(external_ids));
@@ -229,7 +234,11 @@ async fn token(p: &AwsProvider, args: &Value) -> Result<Value, ProviderError> {
     // RFC 3339 to the second, as the provider writes it
     let expires = data
         .expires_at()
-        .and_then(|d| aws_smithy_types::DateTime::from_secs(d.secs()).fmt(Format::DateTime).ok())
+        .and_then(|d| {
+            aws_smithy_types::DateTime::from_secs(d.secs())
+                .fmt(Format::DateTime)
+                .ok()
+        })
         .map(Value::string)
         .unwrap_or(Value::Null);
     let secret = |s: &str| Value::Sensitive(Box::new(Value::string(s)));
@@ -254,7 +263,10 @@ mod tests {
             split_token(&t).unwrap(),
             ("AWS".to_string(), "secret:with:colons".to_string())
         );
-        assert!(split_token("!!").unwrap_err().message.contains("user:password"));
+        assert!(split_token("!!")
+            .unwrap_err()
+            .message
+            .contains("user:password"));
         let no_colon = aws_smithy_types::base64::encode("AWS");
         assert!(split_token(&no_colon).is_err());
     }
@@ -269,12 +281,18 @@ mod tests {
         };
         let by_name = Value::map([(
             "alternate_identifier",
-            Value::List(vec![Value::map([("unique_attribute", pair("DisplayName", "Admins"))])]),
+            Value::List(vec![Value::map([(
+                "unique_attribute",
+                pair("DisplayName", "Admins"),
+            )])]),
         )]);
         let alt = identifier(&by_name).unwrap().unwrap();
         assert_eq!(describe(&alt), "DisplayName = Admins");
         let by_filter = Value::map([("filter", pair("DisplayName", "Ops"))]);
-        assert_eq!(describe(&identifier(&by_filter).unwrap().unwrap()), "DisplayName = Ops");
+        assert_eq!(
+            describe(&identifier(&by_filter).unwrap().unwrap()),
+            "DisplayName = Ops"
+        );
         let external = Value::map([(
             "alternate_identifier",
             Value::List(vec![Value::map([(

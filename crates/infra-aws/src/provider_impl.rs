@@ -89,7 +89,9 @@ impl Provider for AwsProvider {
             t if autoscaling_types::handles(t) => {
                 Box::pin(autoscaling_types::wait_ready(self, t, id, current)).await
             }
-            t if eks_types::handles(t) => Box::pin(eks_types::wait_ready(self, t, id, current)).await,
+            t if eks_types::handles(t) => {
+                Box::pin(eks_types::wait_ready(self, t, id, current)).await
+            }
             _ => Ok(current.clone()),
         }
     }

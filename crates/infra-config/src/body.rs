@@ -51,7 +51,10 @@ impl BodyEval<'_> {
             let k = a.key.as_str();
             // a type whose schema takes `region` (ECR Public's token, a us-east-1 service)
             // gets it as an argument
-            if top && META_ATTRS.contains(&k) && !(k == "region" && attrs.iter().any(|s| s.name == k)) {
+            if top
+                && META_ATTRS.contains(&k)
+                && !(k == "region" && attrs.iter().any(|s| s.name == k))
+            {
                 continue;
             }
             let value = match infra_lang::eval(&a.value, scope, self.file) {

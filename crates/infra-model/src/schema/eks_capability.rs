@@ -15,13 +15,12 @@ fn pod_identity_association() -> ResourceSchema {
         attr("disable_session_tags", b()).optional().default(false),
     ];
     a.extend(tags());
-    a.extend(computed(&["association_arn", "association_id", "external_id"]));
-    resource(
-        "aws_eks_pod_identity_association",
-        Mode::Managed,
-        a,
-        vec![],
-    )
+    a.extend(computed(&[
+        "association_arn",
+        "association_id",
+        "external_id",
+    ]));
+    resource("aws_eks_pod_identity_association", Mode::Managed, a, vec![])
 }
 
 /// `configuration { argo_cd { ... } }`. EKS changes only the role mappings and the network
@@ -48,10 +47,7 @@ fn capability_configuration() -> BlockSchema {
     let identity = block(
         "identity",
         Nesting::Set,
-        vec![
-            attr("id", s()).required(),
-            attr("type", s()).required(),
-        ],
+        vec![attr("id", s()).required(), attr("type", s()).required()],
     )
     .min(1);
     let mapping = block(
@@ -106,10 +102,7 @@ fn identitystore_group() -> ResourceSchema {
     let external_id = block(
         "external_id",
         Nesting::List,
-        vec![
-            attr("id", s()).required(),
-            attr("issuer", s()).required(),
-        ],
+        vec![attr("id", s()).required(), attr("issuer", s()).required()],
     )
     .max(1);
     let alternate = block("alternate_identifier", Nesting::List, vec![])
