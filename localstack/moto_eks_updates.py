@@ -41,6 +41,9 @@ It also installs moto_eks_v21 (next to this file): the cluster, node group and a
 fields moto drops (access, upgrade and zonal shift configs, Auto Mode, deletion protection,
 node repair, remote access, pod identity) and UpdateClusterConfig for them.
 
+It also installs moto_eks_capabilities (next to this file): EKS Pod Identity associations,
+EKS capabilities and ECR Public's GetAuthorizationToken.
+
 It also imports moto_subnet_groups (next to this file): RDS, ElastiCache and Redshift
 subnet groups in the subnets of LocalStack's EC2 (INFRA_LOCALSTACK_ENDPOINT).
 
@@ -65,7 +68,7 @@ from moto_eks_catalogue import describe_addon_versions, describe_cluster_version
 DELAY = float(os.environ.get("MOTO_EKS_UPDATE_SECONDS", "2"))
 
 # Bumped with every change here: localstack/up replaces a running server of another version.
-VERSION = "infra-moto-ext-8"
+VERSION = "infra-moto-ext-9"
 
 # update id -> (update dict, finishes at, object whose status is UPDATING meanwhile)
 UPDATES = {}
@@ -644,6 +647,10 @@ urls.url_paths.update(
 import moto_eks_v21  # noqa: E402  (the fields terraform-aws-eks v21 sets)
 
 moto_eks_v21.install(sys.modules[__name__])
+
+import moto_eks_capabilities  # noqa: E402  (pod identity, capabilities, ECR Public's token)
+
+moto_eks_capabilities.install(sys.modules[__name__], moto_eks_v21)
 
 if __name__ == "__main__":
     from moto.server import main

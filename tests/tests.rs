@@ -19,6 +19,7 @@ mod coverage_data;
 mod coverage_dns;
 mod coverage_ec2_more;
 mod coverage_eks;
+mod coverage_eks_capability;
 mod coverage_eks_lookups;
 mod coverage_eks_nodes;
 mod coverage_eks_v21;

@@ -89,6 +89,8 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateVpcEndpoint"
             | "eks:CreateFargateProfile"
             | "eks:AssociateIdentityProviderConfig"
+            | "eks:CreatePodIdentityAssociation"
+            | "eks:CreateCapability"
             | "logs:CreateLogGroup"
             | "ec2:CreateFlowLogs"
             | "ec2:CreateCustomerGateway"

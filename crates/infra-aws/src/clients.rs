@@ -71,9 +71,40 @@ impl AwsProvider {
         &self.events
     }
 
+    pub(crate) fn ssoadmin(&self) -> &aws_sdk_ssoadmin::Client {
+        &self.idc.ssoadmin
+    }
+
+    pub(crate) fn identitystore(&self) -> &aws_sdk_identitystore::Client {
+        &self.idc.identitystore
+    }
+
+    pub(crate) fn ecrpublic(&self) -> &aws_sdk_ecrpublic::Client {
+        &self.idc.ecrpublic
+    }
+
     pub(crate) fn credentials(
         &self,
     ) -> Option<&aws_credential_types::provider::SharedCredentialsProvider> {
         self.credentials.as_ref()
+    }
+}
+
+/// The clients of IAM Identity Center and ECR Public, read by data sources only; each
+/// honours its `AWS_ENDPOINT_URL_<SERVICE>` (`SSO_ADMIN`, `IDENTITYSTORE`, `ECR_PUBLIC`).
+#[derive(Debug)]
+pub(crate) struct IdcClients {
+    ssoadmin: aws_sdk_ssoadmin::Client,
+    identitystore: aws_sdk_identitystore::Client,
+    ecrpublic: aws_sdk_ecrpublic::Client,
+}
+
+impl IdcClients {
+    pub(crate) fn new(config: &aws_types::SdkConfig) -> Self {
+        IdcClients {
+            ssoadmin: aws_sdk_ssoadmin::Client::new(config),
+            identitystore: aws_sdk_identitystore::Client::new(config),
+            ecrpublic: aws_sdk_ecrpublic::Client::new(config),
+        }
     }
 }

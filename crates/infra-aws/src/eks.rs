@@ -283,6 +283,17 @@ pub(crate) async fn wait_update_for(
     addon: Option<&str>,
     update: Option<&Update>,
 ) -> Result<(), ProviderError> {
+    wait_update_of(p, cluster, [nodegroup, addon, None], update).await
+}
+
+/// [`wait_update`] of the update of a cluster's node group, add-on or capability (the one
+/// of `[nodegroup, addon, capability]` that is named).
+pub(crate) async fn wait_update_of(
+    p: &AwsProvider,
+    cluster: &str,
+    [nodegroup, addon, capability]: [Option<&str>; 3],
+    update: Option<&Update>,
+) -> Result<(), ProviderError> {
     let Some(id) = update.and_then(Update::id) else {
         return Ok(());
     };
@@ -319,6 +330,7 @@ pub(crate) async fn wait_update_for(
                     .update_id(id)
                     .set_nodegroup_name(nodegroup.map(str::to_string))
                     .set_addon_name(addon.map(str::to_string))
+                    .set_capability_name(capability.map(str::to_string))
                     .send()
             })
             .await?;

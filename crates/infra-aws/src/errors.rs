@@ -134,6 +134,15 @@ pub fn gone_is_done<T>(r: Result<T, ProviderError>, codes: &[&str]) -> Result<()
     }
 }
 
+/// A read's result, with "no such thing" as `Ok(None)`.
+pub fn found<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether an error has one of `codes`.
 pub fn has_code(e: &ProviderError, codes: &[&str]) -> bool {
     e.code.as_deref().is_some_and(|c| codes.contains(&c))

@@ -88,6 +88,7 @@ pub fn id_format(type_name: &str) -> &'static str {
             .or_else(|| crate::s3_types::id_format(t))
             .or_else(|| crate::sqs_events_types::id_format(t))
             .or_else(|| crate::node_types::id_format(t))
+            .or_else(|| crate::eks_types::id_format(t))
             .unwrap_or("the resource's id"),
     }
 }
@@ -120,12 +121,15 @@ pub(crate) async fn import(
     import_id: &str,
     config: &Value,
 ) -> Result<Option<Value>, ProviderError> {
-    let Some(id) = resolve(p, type_name, import_id).await? else {
+    // the pod identity association's id is not all of its import ID (the cluster is
+    // given with it, and read from the prior)
+    let (import_id, prior) = crate::eks_types::import_id(type_name, import_id, config)?;
+    let Some(id) = resolve(p, type_name, &import_id).await? else {
         return Ok(None);
     };
     let item = [ReadRequest {
         id: id.clone(),
-        prior: config.clone(),
+        prior,
     }];
     Ok(p.read(type_name, &item).await?.remove(&id))
 }

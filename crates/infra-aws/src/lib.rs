@@ -43,9 +43,12 @@ mod eip_nat;
 mod eks;
 mod eks_access;
 mod eks_addon;
+mod eks_capability;
 mod eks_fargate;
 mod eks_idp;
 mod eks_nodegroup;
+mod eks_pod_identity;
+mod eks_types;
 mod eks_v21;
 mod eks_v21_nodes;
 mod event_rule;
@@ -57,6 +60,7 @@ mod holders;
 mod iam;
 mod iam_policy;
 mod iam_profile;
+mod idc_data;
 pub mod import;
 mod ipam;
 mod ipam_cidr;
@@ -153,6 +157,8 @@ pub struct AwsProvider {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     events: aws_sdk_eventbridge::Client,
+    /// IAM Identity Center and ECR Public (`idc_data`)
+    idc: clients::IdcClients,
     /// The caller's account, asked once when an ARN needs it (`flow_log::account_id`).
     account: std::sync::OnceLock<String>,
     region: String,
@@ -267,6 +273,7 @@ impl AwsProvider {
             ),
             sqs: aws_sdk_sqs::Client::new(config),
             events: aws_sdk_eventbridge::Client::new(config),
+            idc: clients::IdcClients::new(config),
             account: std::sync::OnceLock::new(),
             region,
             caller: Caller::new(MAX_IN_FLIGHT, RetryPolicy::default()),

@@ -61,6 +61,7 @@ impl Provider for AwsProvider {
                 Box::pin(sqs_events_types::read(self, t, items)).await
             }
             t if node_types::handles(t) => Box::pin(node_types::read(self, t, items)).await,
+            t if eks_types::handles(t) => Box::pin(eks_types::read(self, t, items)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }?;
         // only what was asked for, whatever a filter the server ignored returned
@@ -93,6 +94,9 @@ impl Provider for AwsProvider {
             }
             peering::CONNECTION => {
                 Box::pin(peering::wait_ready(self, type_name, id, current)).await
+            }
+            t if eks_types::handles(t) => {
+                Box::pin(eks_types::wait_ready(self, t, id, current)).await
             }
             _ => Ok(current.clone()),
         }
@@ -180,6 +184,9 @@ impl Provider for AwsProvider {
             t if node_types::handles(t) => {
                 Box::pin(node_types::update(self, t, id, prior, desired)).await
             }
+            t if eks_types::handles(t) => {
+                Box::pin(eks_types::update(self, t, id, prior, desired)).await
+            }
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -234,6 +241,7 @@ impl Provider for AwsProvider {
                 Box::pin(sqs_events_types::delete(self, t, id, prior)).await
             }
             t if node_types::handles(t) => Box::pin(node_types::delete(self, t, id)).await,
+            t if eks_types::handles(t) => Box::pin(eks_types::delete(self, t, id, prior)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -282,6 +290,7 @@ impl Provider for AwsProvider {
             t if s3_types::handles(t) => Box::pin(s3_types::adopt(self, req)).await,
             t if sqs_events_types::handles(t) => Box::pin(sqs_events_types::adopt(self, req)).await,
             t if node_types::handles(t) => Box::pin(node_types::adopt(self, req)).await,
+            t if eks_types::handles(t) => Box::pin(eks_types::adopt(self, req)).await,
             other => Err(errors::unsupported(other, "resource type")),
         }
     }
@@ -311,6 +320,7 @@ impl Provider for AwsProvider {
             "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
             t if catalog_data::handles(t) => catalog_data::read(self, t, args).await,
             t if node_types::handles_data(t) => node_types::read_data(self, t, args).await,
+            t if eks_types::handles_data(t) => eks_types::read_data(self, t, args).await,
             other => Err(errors::unsupported(other, "data source")),
         }
     }

@@ -88,6 +88,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         t if crate::autoscaling_types::handles(t) => crate::autoscaling_types::exists_codes(t),
         t if crate::s3_types::handles(t) => crate::s3_types::exists_codes(t),
         t if crate::sqs_events_types::handles(t) => crate::sqs_events_types::exists_codes(t),
+        t if crate::eks_types::handles(t) => crate::eks_types::exists_codes(t),
         t => crate::log_types::exists_codes(t),
     }
 }
@@ -185,6 +186,7 @@ async fn create_once(p: &AwsProvider, req: &CreateRequest) -> Result<Value, Prov
         t if crate::ec2_net::handles(t) => Box::pin(crate::ec2_net::create(p, req)).await,
         t if crate::extra_types::handles(t) => Box::pin(crate::extra_types::create(p, req)).await,
         t if crate::node_types::handles(t) => Box::pin(crate::node_types::create(p, req)).await,
+        t if crate::eks_types::handles(t) => Box::pin(crate::eks_types::create(p, req)).await,
         t if crate::subnet_groups::handles(t) => {
             Box::pin(crate::subnet_groups::create(p, req)).await
         }

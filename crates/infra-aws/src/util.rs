@@ -253,6 +253,16 @@ pub fn put_tags(out: &mut BTreeMap<String, Value>, cloud: &[Tag], prior: Option<
     );
 }
 
+/// An EKS object's tags (a map the API may leave out) as pairs, for [`put_tag_pairs`] and
+/// [`pairs_have_infra_tags`].
+pub fn eks_tags(
+    tags: Option<&std::collections::HashMap<String, String>>,
+) -> impl Iterator<Item = (&str, &str)> {
+    tags.into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
 /// [`put_tags`] for services with their own tag type (IAM, EKS, Route53).
 pub fn put_tag_pairs<'a>(
     out: &mut BTreeMap<String, Value>,

@@ -49,7 +49,12 @@ impl BodyEval<'_> {
         let mut out = BTreeMap::new();
         for a in body.attributes() {
             let k = a.key.as_str();
-            if top && META_ATTRS.contains(&k) {
+            // a type whose schema takes `region` (ECR Public's token, a us-east-1 service)
+            // gets it as an argument
+            if top
+                && META_ATTRS.contains(&k)
+                && !(k == "region" && attrs.iter().any(|s| s.name == k))
+            {
                 continue;
             }
             let value = match infra_lang::eval(&a.value, scope, self.file) {

@@ -532,7 +532,8 @@ impl<'s> Walker<'s> {
         let desired = if !diags.is_empty() {
             None
         } else {
-            if let Some(a) = r.body.get_attribute("region") {
+            let region = r.body.get_attribute("region");
+            if let Some(a) = region.filter(|_| schema.attribute("region").is_none()) {
                 crate::provider_eval::region_check(
                     &self.stack.provider,
                     &a.value,

@@ -308,6 +308,26 @@ resource "aws_vpc" "a" {
 }
 
 #[test]
+fn a_type_whose_schema_takes_region_gets_it_as_an_argument() {
+    // the karpenter example reads ECR Public's token in us-east-1 from eu-west-1
+    let w = walk(
+        r#"provider "aws" {
+  region = "eu-west-1"
+}
+data "aws_ecrpublic_authorization_token" "t" {
+  region = "us-east-1"
+}
+"#,
+    );
+    assert_eq!(
+        w.get("data.aws_ecrpublic_authorization_token.t")
+            .config
+            .get("region"),
+        &Value::string("us-east-1")
+    );
+}
+
+#[test]
 fn a_computed_argument_may_be_written_as_an_expression_that_is_null() {
     // terraform-aws-eks writes `service_ipv6_cidr = var.service_ipv6_cidr` (null)
     let w = walk(

@@ -13,6 +13,7 @@ mod dns;
 mod ec2;
 mod ec2_net;
 mod eks;
+mod eks_capability;
 mod eks_v21;
 mod iam;
 mod ipam;
@@ -325,6 +326,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(sqs_events::schemas());
         all.extend(node_extra::schemas());
         all.extend(autoscaling::schemas());
+        all.extend(eks_capability::schemas());
         all.into_iter()
             .map(|s| ((s.mode, s.type_name), s))
             .collect()
