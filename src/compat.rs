@@ -223,6 +223,7 @@ const WANTED_DATA: &[&str] = &[
     "aws_ssm_parameter",
     "aws_subnets",
     "aws_vpc",
+    "aws_vpc_peering_connection",
     "cloudinit_config",
     "terraform_remote_state",
     "tls_certificate",

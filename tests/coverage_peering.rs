@@ -6,7 +6,8 @@
 //! lost (adopted, not duplicated), checked with an independent EC2 client, re-planned clean,
 //! options and tags changed in place, a connection replaced (another peer VPC), imported
 //! into a fresh state, and destroyed (the connections are `deleted`). Options asked of a
-//! connection nobody accepted fail with what to do.
+//! connection nobody accepted fail with what to do. The data source
+//! `aws_vpc_peering_connection` finds a connection by its VPCs and a tag filter.
 
 use std::collections::BTreeMap;
 
@@ -88,6 +89,18 @@ resource "aws_vpc_peering_connection_options" "spoke" {
 
   requester {
     allow_remote_vpc_dns_resolution = true
+  }
+}
+
+# found again by what it joins, as an accepter's account would (read during apply: its
+# arguments are known only then)
+data "aws_vpc_peering_connection" "spoke" {
+  vpc_id      = aws_vpc_peering_connection_options.spoke.id != "" ? aws_vpc.this["a"].id : null
+  peer_vpc_id = aws_vpc.this["c"].id
+
+  filter {
+    name   = "tag:Name"
+    values = ["${var.name}-spo*"]
   }
 }
 
@@ -208,6 +221,23 @@ fn vpc_peering_connections_accepters_and_options() {
         "accepted by the accepter"
     );
     assert_eq!(s.requester_dns, Some(true), "set by the options resource");
+    // the data source finds the spoke (not the hub, which joins another VPC)
+    let r = ws.run(&[
+        "state",
+        "show",
+        "data.aws_vpc_peering_connection.spoke",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let shown: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let found = &shown["attributes"];
+    assert_eq!(found["id"], id_of(&ws, spoke).as_str(), "{found}");
+    assert_eq!(found["status"], "active");
+    assert_eq!(found["requester"]["allow_remote_vpc_dns_resolution"], true);
+    assert_eq!(
+        found["peer_cidr_block_set"][0]["cidr_block"],
+        "10.73.0.0/16"
+    );
     // the accepter, the options and the connection are one object
     assert_eq!(
         id_of(&ws, "aws_vpc_peering_connection_accepter.spoke"),

@@ -83,6 +83,7 @@ mod node_data;
 mod node_lookups;
 mod node_types;
 mod peering;
+mod peering_data;
 pub mod policy_document;
 mod policy_merge;
 mod provider_impl;

@@ -39,20 +39,21 @@ pub(crate) const OPTIONS: &str = "aws_vpc_peering_connection_options";
 const SIDES: [&str; 2] = ["accepter", "requester"];
 
 fn status(c: &VpcPeeringConnection) -> &str {
-    c.status()
-        .and_then(|s| s.code())
-        .map(|c| c.as_str())
-        .unwrap_or("")
+    status_of(c).unwrap_or("")
 }
 
-fn gone(c: &VpcPeeringConnection) -> bool {
+pub(crate) fn status_of(c: &VpcPeeringConnection) -> Option<&str> {
+    c.status().and_then(|s| s.code()).map(|c| c.as_str())
+}
+
+pub(crate) fn gone(c: &VpcPeeringConnection) -> bool {
     matches!(
         status(c),
         "deleted" | "deleting" | "rejected" | "failed" | "expired"
     )
 }
 
-async fn describe(
+pub(crate) async fn describe(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<VpcPeeringConnection>, ProviderError> {

@@ -318,6 +318,7 @@ impl Provider for AwsProvider {
             "aws_eks_cluster_auth" => node_data::cluster_auth(self, args).await,
             "aws_ami" => node_data::ami(self, args).await,
             "aws_vpc_endpoint_service" => node_data::vpc_endpoint_service(self, args).await,
+            "aws_vpc_peering_connection" => peering_data::read(self, args).await,
             t if catalog_data::handles(t) => catalog_data::read(self, t, args).await,
             t if node_types::handles_data(t) => node_types::read_data(self, t, args).await,
             t if eks_types::handles_data(t) => eks_types::read_data(self, t, args).await,

@@ -1,6 +1,7 @@
 //! VPC peering (`aws_vpc_peering_connection`, its accepter's side
 //! `aws_vpc_peering_connection_accepter`, and the options of a connection managed on their
-//! own, `aws_vpc_peering_connection_options`), with the Terraform AWS provider's (v6) names.
+//! own, `aws_vpc_peering_connection_options`), and the data source that finds one
+//! (`aws_vpc_peering_connection`), with the Terraform AWS provider's (v6) names.
 
 use super::*;
 
@@ -70,6 +71,49 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         Managed,
         a,
         vec![side("accepter"), side("requester")],
+    ));
+
+    // the one connection matching every argument given
+    let mut a: Vec<AttrSchema> = [
+        "id",
+        "status",
+        "vpc_id",
+        "owner_id",
+        "cidr_block",
+        "region",
+        "peer_vpc_id",
+        "peer_owner_id",
+        "peer_cidr_block",
+        "peer_region",
+    ]
+    .into_iter()
+    .map(|n| attr(n, s()).optional().computed())
+    .collect();
+    a.push(attr("tags", map_s()).optional().computed());
+    for n in ["accepter", "requester"] {
+        a.push(attr(n, AttrType::Map(Box::new(b()))).computed());
+    }
+    // lists of `{ cidr_block }` / `{ ipv6_cidr_block }` objects
+    for n in [
+        "cidr_block_set",
+        "peer_cidr_block_set",
+        "ipv6_cidr_block_set",
+        "peer_ipv6_cidr_block_set",
+    ] {
+        a.push(attr(n, AttrType::List(Box::new(AttrType::Any))).computed());
+    }
+    out.push(resource(
+        "aws_vpc_peering_connection",
+        Mode::Data,
+        a,
+        vec![block(
+            "filter",
+            Nesting::Set,
+            vec![
+                attr("name", s()).required(),
+                attr("values", set_s()).required(),
+            ],
+        )],
     ));
     out
 }
