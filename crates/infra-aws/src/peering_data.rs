@@ -116,22 +116,6 @@ fn wildcard(pattern: &str, text: &str) -> bool {
     p[i..].iter().all(|c| *c == '*')
 }
 
-#[cfg(test)]
-mod tests {
-    use super::wildcard;
-
-    #[test]
-    fn ec2_wildcards() {
-        assert!(wildcard("vpc-*", "vpc-0abc"));
-        assert!(wildcard("a?c", "abc"));
-        assert!(wildcard("*", ""));
-        assert!(wildcard("10.*.0.0/16", "10.71.0.0/16"));
-        assert!(!wildcard("vpc-*", "pcx-1"));
-        assert!(!wildcard("a?c", "ac"));
-        assert!(wildcard("[x]", "[x]"), "brackets are literal");
-    }
-}
-
 pub(crate) async fn read(p: &AwsProvider, args: &Value) -> Result<Value, ProviderError> {
     let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
     for (arg, name) in ARGS {
@@ -231,4 +215,20 @@ fn value(c: &VpcPeeringConnection) -> Value {
         ("ipv6_cidr_block_set", v6(req)),
         ("peer_ipv6_cidr_block_set", v6(acc)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard;
+
+    #[test]
+    fn ec2_wildcards() {
+        assert!(wildcard("vpc-*", "vpc-0abc"));
+        assert!(wildcard("a?c", "abc"));
+        assert!(wildcard("*", ""));
+        assert!(wildcard("10.*.0.0/16", "10.71.0.0/16"));
+        assert!(!wildcard("vpc-*", "pcx-1"));
+        assert!(!wildcard("a?c", "ac"));
+        assert!(wildcard("[x]", "[x]"), "brackets are literal");
+    }
 }
