@@ -288,13 +288,19 @@ async fn set_options(
 
 /// What the configuration asks of a connection that exists: accepted when `auto_accept`
 /// is true, its options set.
+/// `read`: the connection as just described, if the caller has it (no second Describe when
+/// it is already pending acceptance or active).
 async fn converge(
     p: &AwsProvider,
     type_name: &str,
     id: &str,
     config: &Value,
+    read: Option<VpcPeeringConnection>,
 ) -> Result<(), ProviderError> {
-    let mut c = settled(p, id).await?;
+    let mut c = match read {
+        Some(c) if matches!(status(&c), "pending-acceptance" | "active") => c,
+        _ => settled(p, id).await?,
+    };
     if get_bool(config, "auto_accept") == Some(true) && status(&c) == "pending-acceptance" {
         c = accept(p, id).await?;
     }
@@ -314,8 +320,8 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
     let id = get_str(config, "vpc_peering_connection_id")
         .ok_or_else(|| missing(t, "vpc_peering_connection_id"))?;
     // fails naming the id when there is no such connection
-    one(p, id).await?;
-    converge(p, t, id, config).await?;
+    let c = one(p, id).await?;
+    converge(p, t, id, config, Some(c)).await?;
     if t == ACCEPTER {
         // the accepter's tags are the connection's: added, never the requester's removed
         let now = Value::map([("tags", Value::Map(BTreeMap::new()))]);
@@ -348,7 +354,7 @@ pub(crate) async fn wait_ready(
     if type_name != CONNECTION {
         return Ok(current.clone());
     }
-    converge(p, type_name, id, current).await?;
+    converge(p, type_name, id, current, None).await?;
     p.read_back(type_name, id, current).await
 }
 
@@ -394,7 +400,7 @@ pub(crate) async fn update(
     prior: &Value,
     desired: &Value,
 ) -> Result<Value, ProviderError> {
-    converge(p, type_name, id, desired).await?;
+    converge(p, type_name, id, desired, None).await?;
     if type_name != OPTIONS {
         update_tags(p, id, prior, desired).await?;
     }
