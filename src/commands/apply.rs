@@ -233,7 +233,7 @@ async fn apply_saved(
         crate::engine::moved::forget_in_state(&session.store, &session.stack, &plan).await?;
         let (provider, prior, data) = or_interrupted(&mut signals, &printer, async {
             let provider =
-                session::provider(loaded.stack.provider().region.clone(), &session).await?;
+                session::provider(loaded.stack.providers(), &session).await?;
             let refreshed =
                 crate::engine::refresh::refresh(&session.store, &session.stack, None).await?;
             let data: BTreeMap<Address, Value> = refreshed
@@ -337,7 +337,7 @@ async fn execute(
     let renderer = tokio::spawn(render_events(rx, *printer));
     let mut opts = ApplyOptions::new(session.stack.clone(), run_id.clone());
     opts.parallelism = run.parallelism as usize;
-    opts.default_tags = loaded.stack.provider().default_tags.clone();
+    opts.default_tags = loaded.stack.default_tags();
     // Terraform's cadence on a terminal; a quieter plain line every 30 s in CI logs
     opts.waiting_interval = if printer.stdout_tty {
         std::time::Duration::from_secs(10)

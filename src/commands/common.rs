@@ -38,7 +38,7 @@ pub async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
-    let provider = session::provider(loaded.stack.provider().region.clone(), session).await?;
+    let provider = session::provider(loaded.stack.providers(), session).await?;
     let req = PlanRequest {
         destroy,
         targets: parse_addresses(&planning.targets)?,
@@ -47,6 +47,7 @@ pub async fn prepare(
     // the state is read once (10,000 rows take ~0.1 s to decode): again only when an
     // interrupted run's objects were adopted or finished waiting, which rewrites rows
     let mut records = session.store.resources_decoded(&session.stack).await?;
+    refresh::check_provider_configs(&loaded.stack, &records)?;
     refresh::register_prior_secrets(&loaded.stack, &records);
     let mut rewritten =
         refresh::reconcile_intents(&session.store, &session.stack, provider.as_ref(), printer)

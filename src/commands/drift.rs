@@ -39,7 +39,7 @@ async fn drift(
     let loaded = load_stack(stack, &printer)?;
     let session = Session::for_plan(state, &loaded.name, &printer).await?;
     let result = async {
-        let provider = session::provider(loaded.stack.provider().region.clone(), &session).await?;
+        let provider = session::provider(loaded.stack.providers(), &session).await?;
         let records = session.store.resources(&session.stack).await?;
         let recorded: BTreeMap<(String, Option<String>), ResourceRecord> = records
             .iter()
@@ -49,6 +49,7 @@ async fn drift(
             .iter()
             .map(|r| r.with_attributes(Value::from_json(&r.attributes)))
             .collect();
+        crate::engine::refresh::check_provider_configs(&loaded.stack, &decoded)?;
         register_prior_secrets(&loaded.stack, &decoded);
         let refreshed = refresh_records(decoded, Some(provider.as_ref())).await?;
         let mut changed: Vec<(&ResourceRecord, Vec<AttrChange>)> = Vec::new();

@@ -14,6 +14,8 @@ use infra_state::{ResourceRecord, ResourceStatus};
 pub struct Desired {
     pub config: Value,
     pub depends_on: Vec<Address>,
+    /// The provider configuration (`DesiredInstance::provider`).
+    pub provider: String,
 }
 
 /// Every managed resource instance of the stack, evaluated against `values` (what the state
@@ -34,6 +36,7 @@ pub fn desired(
             Desired {
                 config: inst.config.clone().unmark_deep(),
                 depends_on: inst.depends_on.clone(),
+                provider: inst.provider.clone(),
             },
         );
         values.get(&inst.address).cloned().unwrap_or(Value::Unknown)
@@ -42,11 +45,12 @@ pub fn desired(
 }
 
 /// A ready state row for an object found in the cloud.
-pub fn record(address: &Address, attrs: &Value, depends_on: &[Address]) -> ResourceRecord {
+pub fn record(address: &Address, attrs: &Value, desired: &Desired) -> ResourceRecord {
     let id = attrs.get("id").as_str().unwrap_or_default().to_string();
     let mut r = ResourceRecord::new(address.to_string(), &address.type_name, id, attrs.to_json());
-    r.dependencies = depends_on.iter().map(ToString::to_string).collect();
+    r.dependencies = desired.depends_on.iter().map(ToString::to_string).collect();
     r.status = ResourceStatus::Ready;
+    r.provider = desired.provider.clone();
     r
 }
 
@@ -58,8 +62,8 @@ pub async fn import(
     desired: &Desired,
 ) -> anyhow::Result<ResourceRecord> {
     let type_name = &address.type_name;
-    let found = provider
-        .import(type_name, import_id, &desired.config)
+    let read = provider.import(type_name, import_id, &desired.config);
+    let found = infra_provider::with_provider_config(&desired.provider, read)
         .await
         .map_err(|e| anyhow::anyhow!("cannot import {address} from `{import_id}`: {e}"))?;
     let Some(attrs) = found else {
@@ -73,7 +77,7 @@ pub async fn import(
             "cannot import {address}: the cloud returned {type_name} `{import_id}` without an id"
         );
     }
-    Ok(record(address, &attrs, &desired.depends_on))
+    Ok(record(address, &attrs, desired))
 }
 
 /// Find the object tagged `infra:stack = stack`, `infra:address = address` (or, for
@@ -93,11 +97,10 @@ pub async fn find_tagged(
         token: String::new(),
         known_ids: Vec::new(),
     };
-    let found = provider
-        .adopt(&req)
+    let found = infra_provider::with_provider_config(&desired.provider, provider.adopt(&req))
         .await
         .map_err(|e| anyhow::anyhow!("looking for {address} in the cloud: {e}"))?;
     Ok(found
         .filter(|a| !a.get("id").as_str().unwrap_or_default().is_empty())
-        .map(|a| record(address, &a, &desired.depends_on)))
+        .map(|a| record(address, &a, desired)))
 }

@@ -58,6 +58,8 @@ impl StorePersist {
         r.mode = mode_of(address).to_string();
         r.dependencies = depends_on.iter().map(ToString::to_string).collect();
         r.status = status;
+        // apply runs each step inside its change's provider configuration
+        r.provider = infra_provider::provider_config();
         r
     }
 }
@@ -72,6 +74,7 @@ impl Persist for StorePersist {
             self.run_id.clone(),
         );
         intent.token = req.token.clone();
+        intent.provider = infra_provider::provider_config();
         self.store
             .record_intent(&self.stack, &intent)
             .await

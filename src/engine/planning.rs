@@ -53,7 +53,7 @@ pub fn make_plan(
     req: &PlanRequest,
 ) -> (Plan, Vec<Diagnostic>) {
     let opts = PlanOptions {
-        default_tags: loaded.stack.provider().default_tags.clone(),
+        default_tags: loaded.stack.default_tags(),
         targets: req.targets.clone(),
         replace: req.replace.clone(),
         destroy: req.destroy,

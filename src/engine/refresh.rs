@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use infra_model::{Address, Mode, Value};
 use infra_plan::PriorInstance;
-use infra_provider::{CreateRequest, Provider, ReadRequest};
+use infra_provider::{with_provider_config, CreateRequest, Provider, ReadRequest};
 use infra_state::{ResourceRecord, ResourceStatus, Store};
 
 use crate::printer::Printer;
@@ -68,16 +68,18 @@ pub async fn reconcile_intents(
             token: intent.token.clone(),
             known_ids,
         };
-        pending.push(req);
+        pending.push((req, intent.provider));
     }
     let mut adopted = 0;
     for round in 0..=SETTLE.len() {
         let mut not_found = Vec::new();
-        for req in pending {
-            let found = provider.adopt(&req).await?.filter(|attrs| {
-                let id = attrs.get("id").as_str().unwrap_or_default();
-                !req.known_ids.iter().any(|k| k == id)
-            });
+        for (req, config) in pending {
+            let found = with_provider_config(&config, provider.adopt(&req))
+                .await?
+                .filter(|attrs| {
+                    let id = attrs.get("id").as_str().unwrap_or_default();
+                    !req.known_ids.iter().any(|k| k == id)
+                });
             match found {
                 Some(attrs) => {
                     let id = attrs.get("id").as_str().unwrap_or_default().to_string();
@@ -91,6 +93,7 @@ pub async fn reconcile_intents(
                     // ready (an EKS cluster takes minutes): resume_waits waits for it
                     // before anything is built on it
                     record.status = ResourceStatus::Creating;
+                    record.provider = config;
                     store.put_resource(stack, &record).await?;
                     printer.err(format!(
                         "{}: adopted {id}, created by an interrupted run",
@@ -98,7 +101,7 @@ pub async fn reconcile_intents(
                     ));
                     adopted += 1;
                 }
-                None => not_found.push(req),
+                None => not_found.push((req, config)),
             }
         }
         pending = not_found;
@@ -108,7 +111,7 @@ pub async fn reconcile_intents(
         }
     }
     // never created: the plan will create them
-    for req in pending {
+    for (req, _) in pending {
         store.clear_intent(stack, &req.address.to_string()).await?;
     }
     Ok(adopted)
@@ -140,10 +143,8 @@ pub async fn resume_waits(
             record.address, record.cloud_id
         ));
         let current = Value::from_json(&record.attributes);
-        let ready = match provider
-            .wait_ready(&record.type_name, &record.cloud_id, &current)
-            .await
-        {
+        let wait = provider.wait_ready(&record.type_name, &record.cloud_id, &current);
+        let ready = match with_provider_config(&record.provider, wait).await {
             Ok(v) => v,
             // gone meanwhile: the refresh notices and the plan re-creates it
             Err(e) if e.kind == infra_provider::ErrorKind::NotFound => continue,
@@ -188,10 +189,44 @@ async fn is_gone(provider: &dyn Provider, record: &ResourceRecord) -> bool {
         id: record.cloud_id.clone(),
         prior: Value::from_json(&record.attributes),
     };
-    match provider.read(&record.type_name, &[item]).await {
+    let items = [item];
+    let read = provider.read(&record.type_name, &items);
+    match with_provider_config(&record.provider, read).await {
         Ok(found) => !found.contains_key(&record.cloud_id),
         Err(_) => false,
     }
+}
+
+/// Every object of the state belongs to a provider configuration the stack still has:
+/// otherwise (an aliased `provider "aws"` block removed while its objects remain) nothing
+/// could refresh or destroy them, and the error names them and what to do, as
+/// Terraform's "provider configuration not present".
+pub fn check_provider_configs<A>(
+    stack: &infra_config::Stack,
+    records: &[ResourceRecord<A>],
+) -> anyhow::Result<()> {
+    let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.mode == "managed") {
+        if !stack.providers().contains_key(&r.provider) {
+            missing.entry(&r.provider).or_default().push(&r.address);
+        }
+    }
+    let Some((alias, addresses)) = missing.into_iter().next() else {
+        return Ok(());
+    };
+    let shown = addresses
+        .iter()
+        .take(5)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = match addresses.len() {
+        n if n > 5 => format!(" and {} more", n - 5),
+        _ => String::new(),
+    };
+    anyhow::bail!(
+        "the state holds {shown}{more} under `provider \"aws\"` with `alias = \"{alias}\"`, which the configuration no longer has; add that block back (with the region they are in) to refresh, change or destroy them, or `infra state rm` them to stop managing them"
+    )
 }
 
 /// Read every managed resource in the state, one batched call per type.
@@ -209,17 +244,18 @@ pub async fn refresh_records(
     records: Vec<ResourceRecord<Value>>,
     provider: Option<&dyn Provider>,
 ) -> anyhow::Result<Refreshed> {
-    // one batch per type, except that objects sharing an id (builtin types whose id is a
-    // timestamp, e.g. two `time_sleep`s created in the same second) go to separate
-    // batches: a read answers by id, so one batch could not tell them apart
+    // one batch per type and provider configuration (each alias may be another region),
+    // except that objects sharing an id (builtin types whose id is a timestamp, e.g. two
+    // `time_sleep`s created in the same second) go to separate batches: a read answers by
+    // id, so one batch could not tell them apart
     let mut batches: Vec<(String, Vec<usize>)> = Vec::new();
     let mut ids: Vec<std::collections::HashSet<&str>> = Vec::new();
-    let mut of_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut of_type: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (i, r) in records.iter().enumerate() {
         if r.mode != "managed" {
             continue;
         }
-        let mine = of_type.entry(&r.type_name).or_default();
+        let mine = of_type.entry((&r.type_name, &r.provider)).or_default();
         match mine
             .iter()
             .find(|&&b| !ids[b].contains(r.cloud_id.as_str()))
@@ -248,7 +284,8 @@ pub async fn refresh_records(
                         prior: records[i].attributes.clone(),
                     })
                     .collect();
-                (idx, p.read(ty, &items).await)
+                let config = &records[idx[0]].provider;
+                (idx, with_provider_config(config, p.read(ty, &items)).await)
             });
             let mut out = BTreeMap::new();
             for (idx, res) in join_all(reads).await {
@@ -298,6 +335,7 @@ pub async fn refresh_records(
             attributes: attrs,
             depends_on,
             deposed: r.deposed.clone(),
+            provider: std::mem::take(&mut r.provider),
         });
     }
     refreshed.values = values.into_iter().collect();
@@ -358,6 +396,7 @@ pub async fn import_blocks(
             attributes: attrs,
             depends_on: want.depends_on.clone(),
             deposed: None,
+            provider: want.provider.clone(),
         });
         refreshed.imported.push(record);
     }
@@ -408,7 +447,11 @@ pub async fn read_data_sources_with_args(
                     return v.clone();
                 }
                 if inst.config.is_wholly_known() {
-                    requests.push((inst.address.clone(), inst.config.clone().unmark_deep()));
+                    requests.push((
+                        inst.address.clone(),
+                        inst.config.clone().unmark_deep(),
+                        inst.provider.clone(),
+                    ));
                 }
                 Value::Unknown
             } else {
@@ -419,17 +462,15 @@ pub async fn read_data_sources_with_args(
         if requests.is_empty() {
             return Ok((out, used));
         }
-        let reads = requests.iter().map(|(addr, args)| async move {
-            (
-                addr.clone(),
-                provider.read_data(&addr.type_name, args).await,
-            )
+        let reads = requests.iter().map(|(addr, args, config)| async move {
+            let read = provider.read_data(&addr.type_name, args);
+            (addr.clone(), with_provider_config(config, read).await)
         });
         for (addr, res) in join_all(reads).await {
             let v = res.map_err(|e| anyhow::anyhow!("reading {addr}: {e}"))?;
             out.insert(addr, v);
         }
-        for (addr, args) in requests {
+        for (addr, args, _) in requests {
             used.insert(addr, args);
         }
     }

@@ -1,6 +1,8 @@
 //! Routes each type to its provider: the built-in ones (`null_*`, `time_*`, `random_*`,
 //! `tls_*`, `cloudinit_*`, `terraform_data`; see `infra_builtin`) to [`infra_builtin::Builtin`],
-//! everything else to the AWS provider. API calls are the AWS provider's alone: the
+//! everything else to the AWS provider of the configuration the call runs against
+//! ([`infra_provider::provider_config`]: `""` the default `provider "aws"` block, else an
+//! alias, which may name another region). API calls are the AWS providers' alone: the
 //! built-in types make none.
 
 use std::collections::BTreeMap;
@@ -8,23 +10,55 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use infra_model::Value;
-use infra_provider::{ApiCalls, CreateRequest, Provider, ProviderError, ReadRequest};
+use infra_provider::{ApiCalls, CreateRequest, ErrorKind, Provider, ProviderError, ReadRequest};
 
 pub struct Router {
-    aws: Arc<dyn Provider>,
+    /// Each AWS provider configuration's provider, by its key; configurations of one
+    /// region share one provider (and its rate limits).
+    aws: BTreeMap<String, Arc<dyn Provider>>,
+    /// Each distinct AWS provider once, for counting API calls.
+    distinct: Vec<Arc<dyn Provider>>,
     builtin: Arc<dyn Provider>,
 }
 
 impl Router {
+    /// One AWS provider, for the default configuration.
+    #[cfg(test)]
     pub fn wrap(aws: Arc<dyn Provider>, builtin: Arc<dyn Provider>) -> Arc<dyn Provider> {
-        Arc::new(Router { aws, builtin })
+        Self::wrap_configs(BTreeMap::from([(String::new(), aws)]), builtin)
     }
 
-    fn to(&self, type_name: &str) -> &dyn Provider {
+    /// An AWS provider per configuration key (`""` the default one, else its alias).
+    pub fn wrap_configs(
+        aws: BTreeMap<String, Arc<dyn Provider>>,
+        builtin: Arc<dyn Provider>,
+    ) -> Arc<dyn Provider> {
+        let mut distinct: Vec<Arc<dyn Provider>> = Vec::new();
+        for p in aws.values() {
+            if !distinct.iter().any(|d| Arc::ptr_eq(d, p)) {
+                distinct.push(p.clone());
+            }
+        }
+        Arc::new(Router {
+            aws,
+            distinct,
+            builtin,
+        })
+    }
+
+    fn to(&self, type_name: &str) -> Result<&dyn Provider, ProviderError> {
         if infra_builtin::is_builtin(type_name) {
-            self.builtin.as_ref()
-        } else {
-            self.aws.as_ref()
+            return Ok(self.builtin.as_ref());
+        }
+        let key = infra_provider::provider_config();
+        match self.aws.get(&key) {
+            Some(p) => Ok(p.as_ref()),
+            None => Err(ProviderError::new(
+                ErrorKind::Rejected,
+                format!(
+                    "no `provider \"aws\"` block with `alias = \"{key}\"` is configured; add it back (with the region its objects are in) to manage them"
+                ),
+            )),
         }
     }
 }
@@ -36,11 +70,11 @@ impl Provider for Router {
         type_name: &str,
         items: &[ReadRequest],
     ) -> Result<BTreeMap<String, Value>, ProviderError> {
-        self.to(type_name).read(type_name, items).await
+        self.to(type_name)?.read(type_name, items).await
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<Value, ProviderError> {
-        self.to(&req.type_name).create(req).await
+        self.to(&req.type_name)?.create(req).await
     }
 
     async fn wait_ready(
@@ -49,7 +83,7 @@ impl Provider for Router {
         id: &str,
         current: &Value,
     ) -> Result<Value, ProviderError> {
-        self.to(type_name).wait_ready(type_name, id, current).await
+        self.to(type_name)?.wait_ready(type_name, id, current).await
     }
 
     async fn update(
@@ -59,17 +93,17 @@ impl Provider for Router {
         prior: &Value,
         desired: &Value,
     ) -> Result<Value, ProviderError> {
-        self.to(type_name)
+        self.to(type_name)?
             .update(type_name, id, prior, desired)
             .await
     }
 
     async fn delete(&self, type_name: &str, id: &str, prior: &Value) -> Result<(), ProviderError> {
-        self.to(type_name).delete(type_name, id, prior).await
+        self.to(type_name)?.delete(type_name, id, prior).await
     }
 
     async fn adopt(&self, req: &CreateRequest) -> Result<Option<Value>, ProviderError> {
-        self.to(&req.type_name).adopt(req).await
+        self.to(&req.type_name)?.adopt(req).await
     }
 
     async fn import(
@@ -78,25 +112,27 @@ impl Provider for Router {
         import_id: &str,
         config: &Value,
     ) -> Result<Option<Value>, ProviderError> {
-        self.to(type_name)
+        self.to(type_name)?
             .import(type_name, import_id, config)
             .await
     }
 
     async fn read_data(&self, type_name: &str, args: &Value) -> Result<Value, ProviderError> {
-        self.to(type_name).read_data(type_name, args).await
+        self.to(type_name)?.read_data(type_name, args).await
     }
 
     fn api_calls(&self) -> ApiCalls {
-        let mut calls = self.aws.api_calls();
-        for (op, n) in self.builtin.api_calls().0 {
-            *calls.0.entry(op).or_default() += n;
+        let mut calls = ApiCalls::default();
+        for p in self.distinct.iter().chain([&self.builtin]) {
+            for (op, n) in p.api_calls().0 {
+                *calls.0.entry(op).or_default() += n;
+            }
         }
         calls
     }
 
     fn waiting_for(&self, type_name: &str, id: &str) -> Option<String> {
-        self.to(type_name).waiting_for(type_name, id)
+        self.to(type_name).ok()?.waiting_for(type_name, id)
     }
 }
 

@@ -120,13 +120,29 @@ fn shown_path(state: &StateArgs) -> std::path::PathBuf {
 /// `terraform_remote_state` answered from the session's state (see
 /// [`crate::engine::remote_state`]).
 pub async fn provider(
-    region: Option<String>,
+    configs: &std::collections::BTreeMap<String, infra_config::ProviderConfig>,
     session: &Session,
 ) -> anyhow::Result<Arc<dyn Provider>> {
-    let routed = crate::engine::router::Router::wrap(
-        aws_provider(region).await?,
-        Arc::new(infra_builtin::Builtin::new()),
-    );
+    // one AWS provider per region: the configurations of one region share it
+    let mut by_region: std::collections::BTreeMap<Option<String>, Arc<dyn Provider>> =
+        std::collections::BTreeMap::new();
+    let mut aws = std::collections::BTreeMap::new();
+    for (key, config) in configs {
+        let p = match by_region.get(&config.region) {
+            Some(p) => p.clone(),
+            None => {
+                let p = aws_provider(config.region.clone()).await?;
+                by_region.insert(config.region.clone(), p.clone());
+                p
+            }
+        };
+        aws.insert(key.clone(), p);
+    }
+    if !aws.contains_key("") {
+        aws.insert(String::new(), aws_provider(None).await?);
+    }
+    let routed =
+        crate::engine::router::Router::wrap_configs(aws, Arc::new(infra_builtin::Builtin::new()));
     Ok(crate::engine::remote_state::RemoteState::wrap_labelled(
         routed,
         session.store.clone(),

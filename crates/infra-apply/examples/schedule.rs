@@ -38,6 +38,7 @@ struct Stack {
 impl Stack {
     fn add(&mut self, address: Address, config: Value, depends_on: &[&Address]) -> Address {
         self.desired.push(DesiredInstance {
+            provider: Default::default(),
             address: address.clone(),
             config,
             depends_on: depends_on.iter().map(|a| (*a).clone()).collect(),

@@ -44,8 +44,8 @@ pub struct ApplyOptions {
     pub stack: String,
     /// Most steps in flight at once (`--parallelism`, default 10; 0 counts as 1).
     pub parallelism: usize,
-    /// The provider's `default_tags`, merged into `tags_all`.
-    pub default_tags: BTreeMap<String, String>,
+    /// Each provider configuration's `default_tags`, merged into `tags_all`.
+    pub default_tags: infra_model::DefaultTags,
     /// This run's id: the idempotency tokens derive from it.
     pub run_id: String,
     /// How often a step waiting for its resource to become ready emits [`Event::Waiting`].
@@ -58,7 +58,7 @@ impl ApplyOptions {
         ApplyOptions {
             stack: stack.into(),
             parallelism: 10,
-            default_tags: BTreeMap::new(),
+            default_tags: infra_model::DefaultTags::default(),
             run_id: run_id.into(),
             waiting_interval: Duration::from_secs(10),
         }

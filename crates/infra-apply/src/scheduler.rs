@@ -148,6 +148,10 @@ impl<'a> Scheduler<'a> {
                             .change_of(&step)
                             .map(|c| c.lifecycle.timeouts)
                             .unwrap_or_default();
+                        let provider = self
+                            .change_of(&step)
+                            .map(|c| c.provider.clone())
+                            .unwrap_or_default();
                         let timeout = match step.kind {
                             StepKind::Create => timeouts.create,
                             StepKind::Update => timeouts.update,
@@ -158,10 +162,11 @@ impl<'a> Scheduler<'a> {
                         let handle = tasks.spawn(async move {
                             let _permit = permit;
                             let run = step::run(env, step, work);
+                            let run = infra_provider::with_step_timeout(timeout, run);
                             (
                                 i,
                                 start,
-                                infra_provider::with_step_timeout(timeout, run).await,
+                                infra_provider::with_provider_config(&provider, run).await,
                             )
                         });
                         task_steps.insert(handle.id(), (i, start));
@@ -334,7 +339,7 @@ impl<'a> Scheduler<'a> {
                 let schema = schema_of(address)?;
                 let config = self.resolve(address)?;
                 let mut config =
-                    infra_plan::normalize(schema, &config, None, &self.opts.default_tags);
+                    infra_plan::normalize(schema, &config, None, self.default_tags(change));
                 // a replacement keeps what ignore_changes names, as the plan showed
                 if let Some(before) = change.and_then(|c| c.before.as_ref()) {
                     self.keep_ignored(schema, change, &mut config, before, true);
@@ -373,7 +378,7 @@ impl<'a> Scheduler<'a> {
                 let id = id_of(&prior).ok_or_else(|| no_id(address))?.to_string();
                 let config = self.resolve(address)?;
                 let mut desired =
-                    infra_plan::normalize(schema, &config, Some(&prior), &self.opts.default_tags);
+                    infra_plan::normalize(schema, &config, Some(&prior), self.default_tags(change));
                 // what ignore_changes names keeps the cloud's value: the update must not
                 // send back what the plan ignored (a desired_size an autoscaler owns)
                 self.keep_ignored(schema, change, &mut desired, &prior, false);
@@ -451,10 +456,17 @@ impl<'a> Scheduler<'a> {
                 config,
                 prior,
                 &c.lifecycle.ignore_changes,
-                &self.opts.default_tags,
+                self.opts.default_tags.get(&c.provider),
                 fresh,
             );
         }
+    }
+
+    /// The `default_tags` of the provider configuration the change goes to.
+    fn default_tags(&self, change: Option<&ResourceChange>) -> &BTreeMap<String, String> {
+        self.opts
+            .default_tags
+            .get(change.map(|c| c.provider.as_str()).unwrap_or_default())
     }
 
     fn resolve(&self, address: &Address) -> Result<Value, String> {

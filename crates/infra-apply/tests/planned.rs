@@ -19,12 +19,14 @@ fn desired(
     let sub = subnet_config(vpc("main"), subnet_cidr);
     vec![
         DesiredInstance {
+            provider: Default::default(),
             address: vpc("main"),
             config: vpc_config("10.0.0.0/16", "main"),
             depends_on: vec![],
             lifecycle: Lifecycle::default(),
         },
         DesiredInstance {
+            provider: Default::default(),
             address: subnet("a"),
             config: sub(values),
             depends_on: vec![vpc("main")],
@@ -49,6 +51,7 @@ fn prior_instances(h: &Harness) -> Vec<PriorInstance> {
         .rows
         .iter()
         .map(|(a, (v, _))| PriorInstance {
+            provider: Default::default(),
             address: a.clone(),
             id: id_of(v).unwrap_or_default().to_string(),
             attributes: v.clone(),

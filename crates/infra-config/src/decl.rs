@@ -7,7 +7,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body};
 use hcl_edit::Span as _;
 use infra_lang::{SourceFile, TypeConstraint};
-use infra_model::{schema, Address, Diagnostic, Lifecycle, Mode, Span};
+use infra_model::{schema, Address, Diagnostic, Lifecycle, Mode, Span, Value};
 
 use crate::meta;
 
@@ -41,6 +41,12 @@ pub struct ResourceConfig {
     pub(crate) depends_on_exprs: Vec<Expression>,
     /// `lifecycle { precondition {...} postcondition {...} }`.
     pub(crate) conditions: Vec<crate::conditions::Condition>,
+    /// `provider = aws.ALIAS` as written: the alias in this module's terms (`""` for
+    /// `provider = aws` or none) and the argument's span.
+    pub(crate) provider_ref: (String, Option<Span>),
+    /// The root module's provider configuration that `provider_ref` resolves to through
+    /// the module calls' `providers` maps (`crate::providers::resolve`).
+    pub(crate) provider_key: String,
 }
 
 impl ResourceConfig {
@@ -100,7 +106,8 @@ pub(crate) struct Declarations {
     pub locals: BTreeMap<String, LocalDecl>,
     pub resources: BTreeMap<Address, ResourceConfig>,
     pub outputs: BTreeMap<String, OutputDecl>,
-    pub provider: Option<ProviderDecl>,
+    /// `provider "aws"` blocks (root module only) by alias, `""` for the one without.
+    pub providers: BTreeMap<String, ProviderDecl>,
     /// `module` blocks by name.
     pub calls: BTreeMap<String, crate::modules::ModuleCall>,
     /// The module path (call names) these declarations live at; empty for the root.
@@ -198,6 +205,15 @@ const TOP_BLOCKS: &[&str] = &[
     "check",
 ];
 
+/// A Terraform identifier: a letter or `_`, then letters, digits, `_` and `-`.
+pub(crate) fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 fn labels(block: &Block) -> Vec<&str> {
     block.labels.iter().map(|l| l.as_str()).collect()
 }
@@ -289,31 +305,36 @@ fn lower_block(
                 );
                 return;
             }
-            if let Some(prev) = &d.provider {
-                let alias = block.body.attributes().find(|a| a.key.as_str() == "alias");
-                if alias.is_some() {
-                    let mut e = Diagnostic::error("a second `provider \"aws\"` block (with `alias`) is not supported")
-                        .with_detail("infra applies a stack with one AWS provider (one account and region); move the aliased resources into a stack of their own, with its own provider block")
-                        .with_span(hspan);
-                    if let Some(first) = prev.span.clone() {
-                        e = e.with_related(first, "the stack's provider block");
+            let alias = match block.body.get_attribute("alias") {
+                None => String::new(),
+                Some(a) => match meta::literal(&a.value, file) {
+                    Ok(Value::String(s)) if is_identifier(&s) => s,
+                    _ => {
+                        diags.push(
+                            Diagnostic::error("the provider's `alias` must be a literal name")
+                                .with_detail("write it as `alias = \"west\"` (letters, digits, `_` and `-`, starting with a letter); resources choose it with `provider = aws.west`")
+                                .with_span(attr_span(file, a)),
+                        );
+                        return;
                     }
-                    diags.push(e);
-                    return;
-                }
-                duplicate(
-                    diags,
-                    "provider \"aws\" block".into(),
-                    hspan,
-                    prev.span.as_ref(),
-                );
+                },
+            };
+            if let Some(prev) = d.providers.get(&alias) {
+                let what = match alias.as_str() {
+                    "" => "provider \"aws\" block without `alias`".to_string(),
+                    a => format!("provider \"aws\" block with `alias = \"{a}\"`"),
+                };
+                duplicate(diags, what, hspan, prev.span.as_ref());
                 return;
             }
-            d.provider = Some(ProviderDecl {
-                file: i,
-                span: hspan,
-                body: block.body.clone(),
-            });
+            d.providers.insert(
+                alias,
+                ProviderDecl {
+                    file: i,
+                    span: hspan,
+                    body: block.body.clone(),
+                },
+            );
         }
         "variable" => {
             if !expect_labels(file, block, 1, "variable \"name\" { ... }", diags) {

@@ -92,7 +92,7 @@ impl<'s> Walker<'s> {
             for inst in self.instances_of(&path) {
                 let before = self.diags.len();
                 match &node {
-                    Node::Provider => {}
+                    Node::Provider(_) => {}
                     Node::Variable(p, name) if !p.is_empty() => self.module_variable(&inst, name),
                     Node::Variable(..) => {}
                     Node::Local(_, name) => self.local(&inst, name),
@@ -376,6 +376,7 @@ impl<'s> Walker<'s> {
                         config: Value::Unknown,
                         depends_on: Vec::new(),
                         lifecycle: Default::default(),
+                        provider: one.r.provider_key.clone(),
                     })
                 } else {
                     self.instance(&one, &address, bind.into_pair(&key), visit)
@@ -535,7 +536,7 @@ impl<'s> Walker<'s> {
             let region = r.body.get_attribute("region");
             if let Some(a) = region.filter(|_| schema.attribute("region").is_none()) {
                 crate::provider_eval::region_check(
-                    &self.stack.provider,
+                    self.stack.provider_config(&r.provider_key),
                     &a.value,
                     scope,
                     file,
@@ -561,6 +562,7 @@ impl<'s> Walker<'s> {
                 config,
                 depends_on: one.depends_on.to_vec(),
                 lifecycle,
+                provider: r.provider_key.clone(),
             })
         };
         Evaluated {

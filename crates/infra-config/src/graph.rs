@@ -24,7 +24,7 @@ fn module_nodes(path: &ModulePath, decls: &Declarations) -> Vec<Node> {
         .chain(decls.locals.keys().map(|n| Node::Local(p(), n.clone())))
         .chain(decls.resources.keys().map(|a| Node::Resource(a.clone())))
         .chain(decls.outputs.keys().map(|n| Node::Output(p(), n.clone())))
-        .chain(decls.provider.as_ref().map(|_| Node::Provider))
+        .chain(decls.providers.keys().map(|a| Node::Provider(a.clone())))
         .collect()
 }
 
@@ -42,7 +42,8 @@ pub enum Node {
     Output(ModulePath, String),
     /// A `module` block; the path ends with the call's own name.
     Module(ModulePath),
-    Provider,
+    /// A root `provider "aws"` block, by its alias (`""` for the one without).
+    Provider(String),
 }
 
 impl Node {
@@ -52,7 +53,7 @@ impl Node {
             Node::Variable(p, _) | Node::Local(p, _) | Node::Output(p, _) => p.clone(),
             Node::Resource(a) => a.module.iter().map(|s| s.name.clone()).collect(),
             Node::Module(p) => p[..p.len().saturating_sub(1)].to_vec(),
-            Node::Provider => Vec::new(),
+            Node::Provider(_) => Vec::new(),
         }
     }
 }
@@ -81,7 +82,8 @@ impl fmt::Display for Node {
                 write!(f, "output.{n}")
             }
             Node::Module(p) => f.write_str(&crate::modules::display(p)),
-            Node::Provider => f.write_str("provider.aws"),
+            Node::Provider(a) if a.is_empty() => f.write_str("provider.aws"),
+            Node::Provider(a) => write!(f, "provider.aws.{a}"),
         }
     }
 }

@@ -69,6 +69,7 @@ mod meta;
 mod modules;
 mod moved;
 mod provider_eval;
+mod providers;
 mod refs;
 mod registry;
 mod remote_state;
@@ -161,7 +162,8 @@ pub struct Stack {
     /// Every file of every module (root first), for [`Stack::file`] and [`Stack::files`].
     pub(crate) all_files: Vec<SourceFile>,
     pub(crate) variables: BTreeMap<String, Value>,
-    pub(crate) provider: ProviderConfig,
+    /// Every `aws` provider configuration by alias (`""`, the default, always there).
+    pub(crate) providers: BTreeMap<String, ProviderConfig>,
     pub(crate) graph: ConfigGraph,
     /// The root module's `import` blocks, checked and with their ids evaluated.
     pub(crate) imports: Vec<ImportBlock>,
@@ -211,13 +213,13 @@ fn load_inner(
         modules: tree.modules,
         all_files,
         variables: tree.variables,
-        provider: ProviderConfig::default(),
+        providers: BTreeMap::new(),
         graph,
         imports: Vec::new(),
         data_files: input.data_files.clone(),
         cwd: input.root_dir.clone().unwrap_or_else(|| ".".to_string()),
     };
-    stack.provider = provider_eval::provider(&stack, diags);
+    stack.providers = provider_eval::providers(&stack, diags);
     stack.imports = imports::imports(&stack, diags);
     Some(stack)
 }
@@ -248,8 +250,38 @@ impl Stack {
         self.modules.get(&path)
     }
 
+    /// The default `aws` provider configuration (the `provider "aws"` block without
+    /// `alias`, or an empty one).
     pub fn provider(&self) -> &ProviderConfig {
-        &self.provider
+        self.provider_config("")
+    }
+
+    /// Every `aws` provider configuration by alias (`""` the default one, always there).
+    pub fn providers(&self) -> &BTreeMap<String, ProviderConfig> {
+        &self.providers
+    }
+
+    /// The configuration `key` (`DesiredInstance::provider`); the default one for a key
+    /// the stack does not have.
+    pub fn provider_config(&self, key: &str) -> &ProviderConfig {
+        static NONE: ProviderConfig = ProviderConfig {
+            region: None,
+            default_tags: BTreeMap::new(),
+        };
+        self.providers
+            .get(key)
+            .or_else(|| self.providers.get(""))
+            .unwrap_or(&NONE)
+    }
+
+    /// Each configuration's `default_tags`, for planning and apply.
+    pub fn default_tags(&self) -> infra_model::DefaultTags {
+        infra_model::DefaultTags(
+            self.providers
+                .iter()
+                .map(|(k, p)| (k.clone(), p.default_tags.clone()))
+                .collect(),
+        )
     }
 
     /// The root module's `import { to, id }` blocks.

@@ -310,9 +310,12 @@ pub(crate) fn resource(
             _ => {}
         }
     }
+    let provider_ref = provider_ref(&address, body, file, diags);
     ResourceConfig {
         address,
         span: hspan,
+        provider_ref,
+        provider_key: String::new(),
         lifecycle,
         depends_on: Vec::new(),
         expansion,
@@ -323,6 +326,57 @@ pub(crate) fn resource(
         depends_on_exprs: depends_on(body, file, diags),
         conditions,
     }
+}
+
+/// A resource's `provider` meta-argument: `aws` or `aws.ALIAS` (the alias, `""` for the
+/// default configuration, with the argument's span). The built-in providers' types may
+/// name theirs (`random.x`): they have nothing to configure, so it is ignored.
+fn provider_ref(
+    address: &Address,
+    body: &Body,
+    file: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+) -> (String, Option<Span>) {
+    let Some(a) = body.get_attribute("provider") else {
+        return (String::new(), None);
+    };
+    let at = attr_span(file, a);
+    let written = traversal_path(&a.value);
+    let (name, alias) = match written
+        .as_deref()
+        .map(|p| p.split_once('.').unwrap_or((p, "")))
+    {
+        Some((name, alias))
+            if crate::decl::is_identifier(name)
+                && (alias.is_empty() || crate::decl::is_identifier(alias)) =>
+        {
+            (name.to_string(), alias.to_string())
+        }
+        _ => {
+            diags.push(
+                Diagnostic::error(format!("{address}: `provider` must name a provider configuration"))
+                    .with_detail("write it as `provider = aws.west`, naming the `alias` of a `provider \"aws\"` block (or `provider = aws` for the one without)")
+                    .with_span(at)
+                    .with_address(address),
+            );
+            return (String::new(), None);
+        }
+    };
+    if !address.type_name.starts_with("aws_") {
+        // a built-in provider's type (nothing to configure) or another provider's (an
+        // error of its own)
+        return (String::new(), None);
+    }
+    if name != "aws" {
+        diags.push(
+            Diagnostic::error(format!("{address}: `provider = {}` names another provider than `aws`", written.unwrap_or_default()))
+                .with_detail(format!("`{}` belongs to the aws provider; write `provider = aws` or `provider = aws.ALIAS`", address.type_name))
+                .with_span(at)
+                .with_address(address),
+        );
+        return (String::new(), None);
+    }
+    (alias, at)
 }
 
 fn parse_lifecycle(

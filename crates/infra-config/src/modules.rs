@@ -41,6 +41,9 @@ pub(crate) struct ModuleCall {
     pub outputs: BTreeSet<String>,
     pub resources: Vec<Address>,
     pub loaded: bool,
+    /// `providers = { aws = aws.west, aws.east = aws.b }`: the child's alias (`""` for
+    /// `aws`) → the caller's, with the entry's span. `None` when the argument is absent.
+    pub providers: Option<Vec<(String, String, Option<Span>)>>,
 }
 
 /// One module (the root or a call of a local module), lowered at its module path.
@@ -50,6 +53,9 @@ pub(crate) struct Module {
     pub dir: String,
     pub files: Vec<SourceFile>,
     pub decls: Declarations,
+    /// The `aws` provider configurations this module can use: its alias (`""` the
+    /// default) → the root module's (`crate::providers::resolve`).
+    pub providers: BTreeMap<String, String>,
 }
 
 /// Module call names as address steps without keys.
@@ -117,6 +123,7 @@ pub(crate) fn lower_call(
         outputs: BTreeSet::new(),
         resources: Vec::new(),
         loaded: false,
+        providers: None,
     };
     for a in body.attributes() {
         let k = a.key.as_str();
@@ -150,11 +157,9 @@ pub(crate) fn lower_call(
                     ),
                 }
             }
-            "providers" => diags.push(
-                Diagnostic::warning(format!("module \"{name}\": `providers` is ignored"))
-                    .with_detail("modules use the root stack's aws provider; remove the argument")
-                    .with_span(attr_span(file, a)),
-            ),
+            "providers" => {
+                call.providers = Some(crate::providers::lower_map(name, file, a, diags));
+            }
             _ => {
                 call.inputs
                     .insert(k.to_string(), (a.value.clone(), attr_span(file, a)));
@@ -227,6 +232,7 @@ pub(crate) fn load_tree(input: &StackInput, diags: &mut Vec<Diagnostic>) -> Tree
         &mut tree,
         diags,
     );
+    crate::providers::resolve(&mut tree.modules, diags);
     tree
 }
 
@@ -395,7 +401,15 @@ fn load_module(
     }
     diags.extend(ds);
     tree.deferred.extend(deferred);
-    tree.modules.insert(path, Module { dir, files, decls });
+    tree.modules.insert(
+        path,
+        Module {
+            dir,
+            files,
+            decls,
+            providers: BTreeMap::new(),
+        },
+    );
 }
 
 /// Every input must be a variable of the module; every variable without a default must

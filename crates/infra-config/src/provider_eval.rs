@@ -1,6 +1,8 @@
 //! The provider block, evaluated at load time from variables and locals, and the check of
 //! each resource's `region` against it.
 
+use std::collections::BTreeMap;
+
 use hcl_edit::expr::Expression;
 use infra_lang::TypeConstraint;
 use infra_model::{Address, Diagnostic, Value};
@@ -11,15 +13,33 @@ use crate::graph::Node;
 use crate::stored::ModScope;
 use crate::{ProviderConfig, Stack};
 
-/// Evaluate the provider block at load time (from variables and locals only).
-pub(crate) fn provider(stack: &Stack, diags: &mut Vec<Diagnostic>) -> ProviderConfig {
+/// Evaluate every `provider "aws"` block at load time (from variables and locals only),
+/// by alias: `""` is always there (an empty configuration when the stack has no block
+/// without `alias`, as Terraform's implicit one).
+pub(crate) fn providers(
+    stack: &Stack,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, ProviderConfig> {
+    let mut out = BTreeMap::from([(String::new(), ProviderConfig::default())]);
+    let Some(root) = stack.root() else {
+        return out;
+    };
+    for alias in root.decls.providers.keys() {
+        out.insert(alias.clone(), provider(stack, alias, diags));
+    }
+    out
+}
+
+/// Evaluate one provider block.
+fn provider(stack: &Stack, alias: &str, diags: &mut Vec<Diagnostic>) -> ProviderConfig {
     let Some(root) = stack.root() else {
         return ProviderConfig::default();
     };
-    let Some(p) = &root.decls.provider else {
+    let Some(p) = root.decls.providers.get(alias) else {
         return ProviderConfig::default();
     };
-    let needs = stack.graph.closure([&Node::Provider]);
+    let node = Node::Provider(alias.to_string());
+    let needs = stack.graph.closure([&node]);
     if let Some(Node::Resource(a)) = needs.iter().find(|n| matches!(n, Node::Resource(_))) {
         diags.push(
             Diagnostic::error(format!("the provider configuration cannot depend on `{a}`"))
@@ -78,9 +98,9 @@ pub(crate) fn provider(stack: &Stack, diags: &mut Vec<Diagnostic>) -> ProviderCo
     out
 }
 
-/// The AWS provider v6's per-resource `region`: null or the provider's region is the
-/// stack's region; any other value would need a second provider configuration, which a
-/// stack does not have.
+/// The AWS provider v6's per-resource `region`: null or the region of the resource's
+/// provider configuration; another region is an error that says to use an aliased
+/// provider block for it.
 pub(crate) fn region_check(
     provider: &ProviderConfig,
     e: &Expression,
@@ -104,10 +124,10 @@ pub(crate) fn region_check(
         Value::String(r) if here.as_deref() == Some(r.as_str()) => {}
         Value::String(r) => diags.push(
             Diagnostic::error(format!(
-                "{address}: `region = \"{r}\"` differs from the stack's region ({})",
+                "{address}: `region = \"{r}\"` differs from its provider configuration's region ({})",
                 here.as_deref().unwrap_or("the provider block sets none")
             ))
-            .with_detail("infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region")
+            .with_detail(format!("infra sends a resource to its provider configuration's region: for another region, declare `provider \"aws\" {{ alias = \"NAME\"  region = \"{r}\" }}` and write `provider = aws.NAME` instead of `region`; or remove `region`"))
             .with_span(span(file, e))
             .with_address(address),
         ),

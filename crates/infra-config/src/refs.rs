@@ -513,7 +513,7 @@ pub(crate) fn resolve(
             for cond in &check.asserts {
                 // checks run after everything else: their references need no edges
                 go(cond.file, &mut |c| {
-                    let from = Node::Provider;
+                    let from = Node::Provider(String::new());
                     c.expr(&from, &cond.condition, &Ctx::default(), EdgeKind::Reference);
                     if let Some(m) = &cond.error_message {
                         c.expr(&from, m, &Ctx::default(), EdgeKind::Reference);
@@ -546,9 +546,14 @@ pub(crate) fn resolve(
                 }
             });
         }
-        if let Some(p) = &d.provider {
+        for (alias, p) in &d.providers {
             go(p.file, &mut |c| {
-                c.body(&Node::Provider, &p.body, &Ctx::default(), false);
+                c.body(
+                    &Node::Provider(alias.clone()),
+                    &p.body,
+                    &Ctx::default(),
+                    false,
+                );
             });
         }
     }

@@ -58,7 +58,7 @@ pub(crate) fn check(
             diags,
         );
     }
-    if let Some(p) = &decls.provider {
+    for p in decls.providers.values() {
         check_provider(&p.body, &files[p.file], diags);
     }
 }
@@ -361,13 +361,12 @@ const PROVIDER_IGNORED: &[&str] = &[
     "skip_region_validation",
     "s3_use_path_style",
     "max_retries",
-    "alias",
 ];
 
 fn check_provider(body: &Body, file: &SourceFile, diags: &mut Vec<Diagnostic>) {
     for a in body.attributes() {
         let k = a.key.as_str();
-        if k == "region" {
+        if k == "region" || k == "alias" {
             continue;
         }
         if PROVIDER_IGNORED.contains(&k) {
@@ -381,7 +380,7 @@ fn check_provider(body: &Body, file: &SourceFile, diags: &mut Vec<Diagnostic>) {
                 Diagnostic::error(format!("unknown argument `{k}` in the aws provider"))
                     .with_span(attr_span(file, a)),
                 k,
-                vec!["region", "default_tags"],
+                vec!["region", "alias", "default_tags"],
             ));
         }
     }

@@ -1,5 +1,7 @@
 //! What configuration evaluation hands to the planner.
 
+use std::collections::BTreeMap;
+
 use crate::{Address, Value};
 
 /// Lifecycle settings of a resource block.
@@ -33,4 +35,35 @@ pub struct DesiredInstance {
     /// Every instance this one depends on (references and `depends_on`).
     pub depends_on: Vec<Address>,
     pub lifecycle: Lifecycle,
+    /// The `aws` provider configuration the instance uses: `""` the default one (a
+    /// `provider "aws"` block without `alias`, or none), else the root module's alias it
+    /// resolves to (`provider = aws.west`, through module calls' `providers` maps).
+    /// Always `""` for the built-in providers' types.
+    pub provider: String,
+}
+
+/// Each `aws` provider configuration's `default_tags`, by its key (`""` the default
+/// configuration, else its alias; see [`DesiredInstance::provider`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DefaultTags(pub BTreeMap<String, BTreeMap<String, String>>);
+
+impl DefaultTags {
+    /// The tags of the configuration `provider` (none when it sets none).
+    pub fn get(&self, provider: &str) -> &BTreeMap<String, String> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        self.0.get(provider).unwrap_or(&NONE)
+    }
+}
+
+/// The default configuration's tags.
+impl From<BTreeMap<String, String>> for DefaultTags {
+    fn from(tags: BTreeMap<String, String>) -> Self {
+        DefaultTags([(String::new(), tags)].into())
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for DefaultTags {
+    fn from(tags: [(String, String); N]) -> Self {
+        DefaultTags::from(BTreeMap::from(tags))
+    }
 }

@@ -123,6 +123,7 @@ mod tests {
 
     fn change(addr: &str) -> ResourceChange {
         ResourceChange {
+            provider: Default::default(),
             address: Address::parse(addr).unwrap(),
             action: Action::Create,
             before: None,

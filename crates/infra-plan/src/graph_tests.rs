@@ -8,6 +8,7 @@ fn a(s: &str) -> Address {
 
 fn change(addr: &str, action: Action, deps: &[&str]) -> ResourceChange {
     ResourceChange {
+        provider: Default::default(),
         address: a(addr),
         action,
         before: None,

@@ -104,6 +104,8 @@ pub struct PriorInstance {
     pub depends_on: Vec<Address>,
     /// Set when a create_before_destroy replacement left this old object behind.
     pub deposed: Option<String>,
+    /// The provider configuration the state recorded (see [`DesiredInstance::provider`]).
+    pub provider: String,
 }
 
 /// The planned change of one resource instance.
@@ -126,6 +128,9 @@ pub struct ResourceChange {
     /// The address the state knew this object by, when a `moved` block renamed it
     /// (Terraform's `previous_address`); apply renames the state row first.
     pub previous_address: Option<Address>,
+    /// The provider configuration the steps of this change go to (see
+    /// [`DesiredInstance::provider`]; a delete's is the state's).
+    pub provider: String,
 }
 
 /// One unit of work in the execution graph. A replacement is two steps.

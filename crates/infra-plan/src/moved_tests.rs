@@ -20,6 +20,7 @@ fn plan_with_move(cidr: &str) -> crate::Plan {
     let attrs = json!({"id": "vpc-1", "arn": "arn:vpc-1", "cidr_block": "10.0.0.0/16", "enable_dns_hostnames": false, "enable_dns_support": true, "instance_tenancy": "default", "tags": {}, "tags_all": {}, "owner_id": "1", "main_route_table_id": "rtb-m", "default_route_table_id": "rtb-d", "default_security_group_id": "sg-d", "default_network_acl_id": "acl-d"});
     // the engine renamed the prior instance before planning
     let prior = PriorInstance {
+        provider: Default::default(),
         address: a("aws_vpc.b"),
         id: "vpc-1".into(),
         attributes: Value::from_json(&attrs),
@@ -29,6 +30,7 @@ fn plan_with_move(cidr: &str) -> crate::Plan {
     let mut p = Planner::new(PlanOptions::default(), vec![prior]);
     p.note_moved(a("aws_vpc.a"), a("aws_vpc.b"));
     p.plan_instance(&DesiredInstance {
+        provider: Default::default(),
         address: a("aws_vpc.b"),
         config: Value::from_json(&json!({"cidr_block": cidr})),
         depends_on: Vec::new(),

@@ -60,6 +60,8 @@ struct FileChange {
     deposed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     previous_address: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    provider: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -170,6 +172,7 @@ pub fn to_file_json(plan: &Plan) -> serde_json::Value {
                 },
                 deposed: c.deposed.clone(),
                 previous_address: c.previous_address.as_ref().map(ToString::to_string),
+                provider: c.provider.clone(),
             })
             .collect(),
         outputs: plan
@@ -238,6 +241,7 @@ pub fn from_file_json(json: &serde_json::Value) -> Result<Plan, String> {
                 .as_deref()
                 .map(parse_address)
                 .transpose()?,
+            provider: c.provider,
         });
     }
     let outputs = file

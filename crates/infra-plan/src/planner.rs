@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use infra_model::schema::lookup;
-use infra_model::{Address, Diagnostic, Mode, ResourceSchema, Value};
+use infra_model::{Address, DefaultTags, Diagnostic, Mode, ResourceSchema, Value};
 
 use crate::diff::diff;
 use crate::fast_hash::FastMap;
@@ -26,8 +26,8 @@ pub mod reasons {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlanOptions {
-    /// The provider's `default_tags`.
-    pub default_tags: BTreeMap<String, String>,
+    /// Each provider configuration's `default_tags`.
+    pub default_tags: DefaultTags,
     /// `--target`: plan only these (and what they depend on; for destroy, what depends on them).
     pub targets: Vec<Address>,
     /// `--replace`: force replacement of these instances.
@@ -168,6 +168,7 @@ impl Planner {
                 config: desired.config.clone().unmark_deep(),
                 depends_on: desired.depends_on.clone(),
                 lifecycle: desired.lifecycle.clone(),
+                provider: desired.provider.clone(),
             };
             &plain
         } else {
@@ -213,7 +214,7 @@ impl Planner {
         // borrowed, not cloned: the diagnostics are pushed to a field of their own
         let diags = &mut self.diags;
         let opts = &self.opts;
-        let dt = &opts.default_tags;
+        let dt = opts.default_tags.get(&desired.provider);
         let prior = self.prior.get(addr);
         if opts.destroy {
             // finish() deletes everything; remember the lifecycle for prevent_destroy
@@ -235,7 +236,7 @@ impl Planner {
             )
         } else if let Some(p) = prior {
             let mut planned = normalize(schema, &desired.config, Some(&p.attributes), dt);
-            ignore_changes(diags, opts, schema, &mut planned, p, lc, addr, false);
+            ignore_changes(diags, dt, schema, &mut planned, p, lc, addr, false);
             crate::suppress::keep_equivalent(schema.type_name, &p.attributes, &mut planned);
             let changed = diff(schema, &p.attributes, &planned);
             let forced: Vec<String> = changed
@@ -246,7 +247,7 @@ impl Planner {
             let requested = opts.replace.iter().any(|r| r.selects(addr));
             if requested || !forced.is_empty() {
                 let mut fresh = normalize(schema, &desired.config, None, dt);
-                ignore_changes(diags, opts, schema, &mut fresh, p, lc, addr, true);
+                ignore_changes(diags, dt, schema, &mut fresh, p, lc, addr, true);
                 let action = if lc.create_before_destroy {
                     Action::CreateThenDelete
                 } else {
@@ -291,6 +292,7 @@ impl Planner {
             lifecycle: lc.clone(),
             deposed: None,
             previous_address: None,
+            provider: desired.provider.clone(),
         };
         // planned again (after `note_deleted_outside`): the new change takes the old one's
         // place, as a map insert would
@@ -422,7 +424,7 @@ impl Planner {
 #[allow(clippy::too_many_arguments)]
 fn ignore_changes(
     diags: &mut Vec<Diagnostic>,
-    opts: &PlanOptions,
+    default_tags: &BTreeMap<String, String>,
     schema: &ResourceSchema,
     planned: &mut Value,
     prior: &PriorInstance,
@@ -435,7 +437,7 @@ fn ignore_changes(
         planned,
         &prior.attributes,
         &lc.ignore_changes,
-        &opts.default_tags,
+        default_tags,
         fresh,
     );
     for raw in invalid {
@@ -461,6 +463,7 @@ fn delete_change(p: PriorInstance, reason: Option<String>, lifecycle: Lifecycle)
         lifecycle,
         deposed: p.deposed,
         previous_address: None,
+        provider: p.provider,
     }
 }
 

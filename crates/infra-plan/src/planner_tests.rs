@@ -19,6 +19,7 @@ fn vpc_prior(addr: &str, cidr: &str, tags: serde_json::Value) -> PriorInstance {
 
 fn prior(addr: &str, attrs: serde_json::Value, deps: &[&str]) -> PriorInstance {
     PriorInstance {
+        provider: Default::default(),
         address: a(addr),
         id: attrs["id"].as_str().unwrap_or("x").to_string(),
         attributes: v(attrs),
@@ -29,6 +30,7 @@ fn prior(addr: &str, attrs: serde_json::Value, deps: &[&str]) -> PriorInstance {
 
 fn desired(addr: &str, config: serde_json::Value, deps: &[&str]) -> DesiredInstance {
     DesiredInstance {
+        provider: Default::default(),
         address: a(addr),
         config: v(config),
         depends_on: deps.iter().map(|d| a(d)).collect(),

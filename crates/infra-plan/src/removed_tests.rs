@@ -17,6 +17,7 @@ fn a(s: &str) -> Address {
 
 fn prior(addr: &str, id: &str) -> PriorInstance {
     PriorInstance {
+        provider: Default::default(),
         address: a(addr),
         id: id.into(),
         attributes: Value::from_json(&json!({"id": id, "cidr_block": "10.0.0.0/16", "tags": {}})),

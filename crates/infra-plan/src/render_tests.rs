@@ -17,6 +17,7 @@ fn v(j: serde_json::Value) -> Value {
 
 fn prior(addr: &str, attrs: serde_json::Value, deps: &[&str]) -> PriorInstance {
     PriorInstance {
+        provider: Default::default(),
         address: a(addr),
         id: attrs["id"].as_str().unwrap_or("x").to_string(),
         attributes: v(attrs),
@@ -27,6 +28,7 @@ fn prior(addr: &str, attrs: serde_json::Value, deps: &[&str]) -> PriorInstance {
 
 fn desired(addr: &str, config: Value, deps: &[&str], lc: Lifecycle) -> DesiredInstance {
     DesiredInstance {
+        provider: Default::default(),
         address: a(addr),
         config,
         depends_on: deps.iter().map(|d| a(d)).collect(),

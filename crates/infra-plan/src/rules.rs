@@ -168,6 +168,7 @@ mod tests {
 
     fn check(type_name: &str, config: Value) -> Vec<String> {
         let d = DesiredInstance {
+            provider: Default::default(),
             address: Address::managed(type_name, "x"),
             config,
             depends_on: vec![],

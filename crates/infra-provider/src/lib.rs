@@ -235,3 +235,22 @@ pub async fn with_step_timeout<F: std::future::Future>(
 pub fn step_timeout() -> Option<std::time::Duration> {
     STEP_TIMEOUT.try_with(|t| *t).ok().flatten()
 }
+
+tokio::task_local! {
+    static PROVIDER_CONFIG: String;
+}
+
+/// Run `f` against the `aws` provider configuration `key` (`""` the default one, else its
+/// alias; `DesiredInstance::provider`): every provider call made inside goes to that
+/// configuration (the binary's router reads [`provider_config`]), and what apply persists
+/// inside records it. Apply runs each step inside one; refresh each batch of one type and
+/// configuration.
+pub async fn with_provider_config<F: std::future::Future>(key: &str, f: F) -> F::Output {
+    PROVIDER_CONFIG.scope(key.to_string(), f).await
+}
+
+/// The provider configuration the current task runs against (`""`, the default one,
+/// outside [`with_provider_config`]).
+pub fn provider_config() -> String {
+    PROVIDER_CONFIG.try_with(Clone::clone).unwrap_or_default()
+}

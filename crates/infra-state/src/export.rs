@@ -63,6 +63,10 @@ struct ExportResource {
     status: String,
     created_at: String,
     updated_at: String,
+    /// The provider configuration's alias; absent for the default one (and in exports
+    /// made before aliases).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    provider: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -76,6 +80,8 @@ struct ExportIntent {
     config: serde_json::Value,
     run_id: String,
     created_at: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    provider: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -180,6 +186,7 @@ impl Store {
                 status: r.status,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+                provider: r.provider,
             });
         }
         for i in intents {
@@ -191,6 +198,7 @@ impl Store {
                 token: i.token,
                 run_id: i.run_id,
                 created_at: i.created_at,
+                provider: i.provider,
             });
         }
         for h in history {
@@ -246,7 +254,7 @@ impl Store {
                 .await?;
         }
         for r in &doc.resources {
-            sqlx::query(&format!("INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+            sqlx::query(&format!("INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
                 .bind(&r.address)
                 .bind(r.deposed.as_deref().unwrap_or(""))
                 .bind(&r.type_name)
@@ -257,6 +265,7 @@ impl Store {
                 .bind(&r.status)
                 .bind(&r.created_at)
                 .bind(&r.updated_at)
+                .bind(&r.provider)
                 .bind(stack)
                 .execute(&mut *tx)
                 .await
@@ -264,7 +273,7 @@ impl Store {
         }
         for i in &doc.intents {
             sqlx::query(&format!(
-                "INSERT INTO intents ({INTENT_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                "INSERT INTO intents ({INTENT_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             ))
             .bind(&i.address)
             .bind(&i.type_name)
@@ -273,6 +282,7 @@ impl Store {
             .bind(text(&i.config, &i.address)?)
             .bind(&i.run_id)
             .bind(&i.created_at)
+            .bind(&i.provider)
             .bind(stack)
             .execute(&mut *tx)
             .await

@@ -23,6 +23,10 @@ pub struct Intent {
     pub run_id: String,
     #[serde(with = "crate::ts::serde_ts")]
     pub created_at: OffsetDateTime,
+    /// The `aws` provider configuration the create went to (`""` the default, else its
+    /// alias): adoption looks there.
+    #[serde(default)]
+    pub provider: String,
 }
 
 impl Intent {
@@ -41,6 +45,7 @@ impl Intent {
             config,
             run_id: run_id.into(),
             created_at: ts::now(),
+            provider: String::new(),
         }
     }
 }
@@ -62,9 +67,10 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_stack(&mut tx, stack).await?;
         sqlx::query(&format!(
-            "INSERT INTO intents ({INTENT_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO intents ({INTENT_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (stack, address) DO UPDATE SET
                type_name = excluded.type_name, operation = excluded.operation,
+               provider = excluded.provider,
                token = excluded.token, config = excluded.config, run_id = excluded.run_id,
                created_at = excluded.created_at"
         ))
@@ -75,6 +81,7 @@ impl Store {
         .bind(config)
         .bind(&intent.run_id)
         .bind(ts::store(intent.created_at))
+        .bind(&intent.provider)
         .bind(stack)
         .execute(&mut *tx)
         .await?;

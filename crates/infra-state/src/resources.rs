@@ -61,6 +61,10 @@ pub struct ResourceRecord<A = serde_json::Value> {
     pub created_at: OffsetDateTime,
     #[serde(with = "crate::ts::serde_ts")]
     pub updated_at: OffsetDateTime,
+    /// The `aws` provider configuration the object belongs to: `""` the default one, else
+    /// its `alias` (refresh and destroy go to that configuration's region).
+    #[serde(default)]
+    pub provider: String,
 }
 
 impl ResourceRecord {
@@ -83,6 +87,7 @@ impl ResourceRecord {
             status: ResourceStatus::Ready,
             created_at: now,
             updated_at: now,
+            provider: String::new(),
         }
     }
 }
@@ -101,6 +106,7 @@ impl<A> ResourceRecord<A> {
             status: self.status,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            provider: self.provider,
         }
     }
 
@@ -118,6 +124,7 @@ impl<A> ResourceRecord<A> {
             status: self.status,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            provider: self.provider.clone(),
         }
     }
 
@@ -229,9 +236,10 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_stack(&mut tx, stack).await?;
         sqlx::query(&format!(
-            "INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            "INSERT INTO resources ({RESOURCE_COLUMNS}, stack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (stack, address, deposed) DO UPDATE SET
                type_name = excluded.type_name, mode = excluded.mode, cloud_id = excluded.cloud_id,
+               provider = excluded.provider,
                attributes = excluded.attributes, dependencies = excluded.dependencies,
                status = excluded.status, updated_at = excluded.updated_at"
         ))
@@ -245,6 +253,7 @@ impl Store {
         .bind(record.status.as_str())
         .bind(&now)
         .bind(&now)
+        .bind(&record.provider)
         .bind(stack)
         .execute(&mut *tx)
         .await?;

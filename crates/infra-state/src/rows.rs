@@ -44,10 +44,11 @@ pub(crate) struct ResourceRow {
     pub status: String,
     pub created_at: String,
     pub updated_at: String,
+    pub provider: String,
 }
 
 pub(crate) const RESOURCE_COLUMNS: &str =
-    "address, deposed, type_name, mode, cloud_id, attributes, dependencies, status, created_at, updated_at";
+    "address, deposed, type_name, mode, cloud_id, attributes, dependencies, status, created_at, updated_at, provider";
 
 impl ResourceRow {
     pub fn into_domain(self) -> Result<ResourceRecord> {
@@ -75,6 +76,7 @@ impl ResourceRow {
             type_name: self.type_name,
             mode: self.mode,
             cloud_id: self.cloud_id,
+            provider: self.provider,
         })
     }
 }
@@ -88,10 +90,11 @@ pub(crate) struct IntentRow {
     pub config: String,
     pub run_id: String,
     pub created_at: String,
+    pub provider: String,
 }
 
 pub(crate) const INTENT_COLUMNS: &str =
-    "address, type_name, operation, token, config, run_id, created_at";
+    "address, type_name, operation, token, config, run_id, created_at, provider";
 
 impl IntentRow {
     pub fn into_domain(self) -> Result<Intent> {
@@ -104,6 +107,7 @@ impl IntentRow {
             operation: self.operation,
             token: self.token,
             run_id: self.run_id,
+            provider: self.provider,
         })
     }
 }

@@ -281,6 +281,7 @@ impl PlanBuilder {
         depends_on: &[Address],
     ) -> &mut Self {
         self.plan.changes.push(ResourceChange {
+            provider: Default::default(),
             address: address.clone(),
             action,
             before,

@@ -303,7 +303,7 @@ resource "aws_vpc" "a" {
 }
 "#,
         )],
-        r#"main.tf:6:16: error: aws_vpc.a: `region = "us-west-2"` differs from the stack's region (eu-west-1) -- infra applies a stack in one region: a multi-region configuration needs one stack per region (each with its own provider block); remove `region` or set it to the provider's region"#,
+        r#"main.tf:6:16: error: aws_vpc.a: `region = "us-west-2"` differs from its provider configuration's region (eu-west-1) -- infra sends a resource to its provider configuration's region: for another region, declare `provider "aws" { alias = "NAME"  region = "us-west-2" }` and write `provider = aws.NAME` instead of `region`; or remove `region`"#,
     );
 }
 

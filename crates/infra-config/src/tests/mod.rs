@@ -7,6 +7,7 @@ mod language;
 mod module_errors;
 mod modules;
 mod moved;
+mod providers;
 mod registry;
 mod removed;
 mod sensitive;

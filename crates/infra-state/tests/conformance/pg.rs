@@ -142,7 +142,12 @@ async fn a_newer_schema_is_refused_and_left_untouched() {
         .fetch_one(fresh.store.pool())
         .await
         .unwrap();
-    assert_eq!(count, 3, "nothing was migrated or removed");
+    // this binary's migrations (numbered 1, 2, ...) and the one from the future
+    assert_eq!(
+        count,
+        Store::schema_version() + 1,
+        "nothing was migrated or removed"
+    );
     fresh.finish().await;
 }
 
