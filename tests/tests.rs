@@ -29,6 +29,7 @@ mod coverage_ipam;
 mod coverage_kms;
 mod coverage_logs;
 mod coverage_peering;
+mod coverage_providers;
 mod coverage_s3;
 mod coverage_sqs_events;
 mod coverage_subnet_groups;

@@ -183,4 +183,46 @@ mod tests {
         assert!(p.api_calls().total() > 0);
         assert_eq!(p.api_calls(), fake.api_calls());
     }
+
+    #[tokio::test]
+    async fn each_call_goes_to_the_configuration_it_runs_against() {
+        let home = Arc::new(FakeProvider::new());
+        let west = Arc::new(FakeProvider::new());
+        let p = Router::wrap_configs(
+            BTreeMap::from([
+                (String::new(), home.clone() as Arc<dyn Provider>),
+                ("west".to_string(), west.clone() as Arc<dyn Provider>),
+            ]),
+            Arc::new(infra_builtin::Builtin::new()),
+        );
+        let vpc = || {
+            req(
+                "aws_vpc",
+                Value::map([("cidr_block", Value::string("10.0.0.0/16"))]),
+            )
+        };
+        p.create(&vpc()).await.unwrap();
+        infra_provider::with_provider_config("west", async {
+            p.create(&vpc()).await.unwrap();
+            p.create(&vpc()).await.unwrap();
+        })
+        .await;
+        assert_eq!(home.api_calls().total(), 1, "{:?}", home.api_calls());
+        assert_eq!(west.api_calls().total(), 2, "{:?}", west.api_calls());
+        assert_eq!(p.api_calls().total(), 3);
+        let err = infra_provider::with_provider_config("gone", p.create(&vpc()))
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("alias = \"gone\""), "{err}");
+        // the built-in types have nothing to configure: any configuration serves them
+        infra_provider::with_provider_config("gone", async {
+            p.create(&req(
+                "random_id",
+                Value::map([("byte_length", Value::Number(4.0))]),
+            ))
+            .await
+            .unwrap();
+        })
+        .await;
+    }
 }

@@ -22,6 +22,8 @@ pub(crate) struct ImportDecl {
     pub to: Option<(Expression, Option<Span>)>,
     pub id: Option<Expression>,
     pub for_each: Option<(Expression, Option<Span>)>,
+    /// `provider = aws.ALIAS`: must be the target resource's configuration.
+    pub provider: Option<(String, Option<Span>)>,
 }
 
 /// One `import` block after loading: the instance to import into and the import ID.
@@ -62,15 +64,28 @@ pub(crate) fn lower(
         to: None,
         id: None,
         for_each: None,
+        provider: None,
     };
     for a in block.body.attributes() {
         match a.key.as_str() {
             "to" => decl.to = Some((a.value.clone(), attr_span(file, a))),
             "id" => decl.id = Some(a.value.clone()),
             "for_each" => decl.for_each = Some((a.value.clone(), attr_span(file, a))),
+            "provider" => {
+                let at = attr_span(file, a);
+                let written = crate::meta::traversal_path(&a.value).unwrap_or_default();
+                match written.split_once('.').unwrap_or((written.as_str(), "")) {
+                    ("aws", alias) => decl.provider = Some((alias.to_string(), at)),
+                    _ => diags.push(
+                        Diagnostic::error("an import block's `provider` must name an `aws` provider configuration")
+                            .with_detail("write it as `provider = aws.west` (the `alias` of a `provider \"aws\"` block), the same as the resource's own `provider`")
+                            .with_span(at),
+                    ),
+                }
+            }
             other => diags.push(
                 Diagnostic::error(format!("unsupported argument `{other}` in an import block"))
-                    .with_detail("an import block takes `to` (the resource address), `id` (Terraform's import ID) and `for_each`; `provider` is not supported (one AWS provider per stack)")
+                    .with_detail("an import block takes `to` (the resource address), `id` (Terraform's import ID), `for_each` and `provider`")
                     .with_span(attr_span(file, a)),
             ),
         }
@@ -284,13 +299,31 @@ fn check_one(
         );
         return;
     }
-    if stack.resource(&address).is_none() {
+    let Some(resource) = stack.resource(&address) else {
         diags.push(
             Diagnostic::error(format!("cannot import into `{address}`: the configuration has no such resource"))
                 .with_detail("add a `resource` block for it (import needs the configuration the object should match)")
                 .with_span(to_span.clone()),
         );
         return;
+    };
+    if let Some((alias, at)) = &decl.provider {
+        if *alias != resource.provider_key {
+            let name = |a: &str| match a {
+                "" => "aws".to_string(),
+                a => format!("aws.{a}"),
+            };
+            diags.push(
+                Diagnostic::error(format!(
+                    "the import block's `provider = {}` is not `{address}`'s configuration ({})",
+                    name(alias),
+                    name(&resource.provider_key)
+                ))
+                .with_detail("the object is imported through the resource's own provider configuration: make the two the same, or remove the import block's `provider`")
+                .with_span(at.clone()),
+            );
+            return;
+        }
     }
     if let Some(prev) = out.iter().find(|b| b.to == address) {
         let mut d = Diagnostic::error(format!("duplicate import block for `{address}`"))

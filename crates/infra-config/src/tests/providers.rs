@@ -233,3 +233,35 @@ net/main.tf:3:3: error: module.m.aws_vpc.there: `provider = aws.remote`, but mod
 "#,
     );
 }
+
+#[test]
+fn an_import_blocks_provider_must_be_the_resources() {
+    let main = r#"provider "aws" {
+  region = "eu-west-1"
+}
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+resource "aws_vpc" "dr" {
+  provider   = aws.west
+  cidr_block = "10.1.0.0/16"
+}
+import {
+  provider = aws.west
+  to       = aws_vpc.dr
+  id       = "vpc-1"
+}
+"#;
+    let stack = load_ok(&input(&[("main.tf", main)]));
+    assert_eq!(stack.import_blocks().len(), 1);
+    check_errors(
+        &[(
+            "main.tf",
+            &main.replace("provider = aws.west\n  to", "provider = aws\n  to"),
+        )],
+        r#"
+main.tf:13:3: error: the import block's `provider = aws` is not `aws_vpc.dr`'s configuration (aws.west) -- the object is imported through the resource's own provider configuration: make the two the same, or remove the import block's `provider`
+"#,
+    );
+}
