@@ -52,6 +52,12 @@ pub fn load_stack(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedS
 
 /// Load for `validate`: a variable given no value is an unknown of its declared type, as
 /// in Terraform's `validate`; values that are given are still checked.
+/// Load for a command that makes no plan: `plantimestamp()` is unknown (`infra output`
+/// then shows the value its last apply recorded).
+pub fn load_stack_without_plan(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
+    load(args, tf_vars(), false, None, printer)
+}
+
 /// `plantimestamp()` is unknown there (no plan is made).
 pub fn load_stack_for_validate(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
     load(args, tf_vars(), true, None, printer)
