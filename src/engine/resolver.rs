@@ -19,12 +19,15 @@ impl Resolver for StackResolver<'_> {
         // apply time: timestamp(), uuid() and bcrypt() get their values now
         let clock = Some(super::clock::apply_clock());
         // marks stop here: the provider gets plain values
-        infra_lang::with_clock(clock, || self.stack.evaluate_instance(address, values))
-            .map(|v| {
-                // the exact texts sent to the cloud are kept out of the SDK's logs
-                crate::redact::register_marked(&v);
-                v.unmark_deep()
-            })
-            .map_err(|d| d.to_string())
+        infra_lang::with_clock(clock, || {
+            self.stack
+                .evaluate_instance(address, values)
+                .map_err(|d| d.to_string())
+        })
+        .map(|v| {
+            // the exact texts sent to the cloud are kept out of the SDK's logs
+            crate::redact::register_marked(&v);
+            v.unmark_deep()
+        })
     }
 }
