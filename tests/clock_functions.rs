@@ -168,12 +168,12 @@ fn timestamp_is_known_after_apply_and_plantimestamp_survives_a_saved_plan() {
     // as in Terraform, every plan has new values to apply
     let r = run(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.stdout
-            .contains(&format!("~ \"at\"   = \"{at}\" -> (known after apply)")),
-        "{}",
-        r.all()
-    );
+    for line in [
+        format!("~ \"at\"   = \"{at}\" -> (known after apply)"),
+        format!("~ applied_at = \"{applied_at}\" -> (known after apply)"),
+    ] {
+        assert!(r.stdout.contains(&line), "no {line:?} in:\n{}", r.all());
+    }
 }
 
 #[test]
