@@ -12,6 +12,7 @@ mod ci_scripts;
 mod cli_plan;
 mod cli_signals;
 mod cli_state;
+mod clock_functions;
 mod concurrency;
 mod coverage_autoscaling;
 mod coverage_bpa;

@@ -91,15 +91,22 @@ async fn plan_and_apply(
             .await?;
             let mut values = prepared.refreshed.values.clone();
             values.extend(prepared.data.clone());
+            let clock = crate::engine::clock::apply_clock();
             if destroy {
                 // a destroy killed after its last delete left the data sources' rows
                 forget_data_sources(&session).await?;
-                outputs::persist_after_destroy(&loaded, &session.store, &session.stack, &values)
-                    .await?;
+                outputs::persist_after_destroy(
+                    &loaded,
+                    &session.store,
+                    &session.stack,
+                    &values,
+                    &clock,
+                )
+                .await?;
             } else {
-                outputs::persist(&loaded, &session.store, &session.stack, &values).await?;
+                outputs::persist(&loaded, &session.store, &session.stack, &values, &clock).await?;
             }
-            print_outputs(&loaded, &prepared.refreshed.values, &printer);
+            print_outputs(&loaded, &prepared.refreshed.values, &clock, &printer);
             printer.out(api_calls_line(&prepared.provider.api_calls()));
             return Ok(0);
         }
@@ -205,8 +212,18 @@ async fn apply_saved(
     // reload the stack exactly as the plan saw it
     let mut input_args = stack_args.clone();
     input_args.vars = file.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let loaded =
-        crate::engine::load::load_stack_with_env(&input_args, file.env_vars.clone(), &printer)?;
+    // plantimestamp() is the plan's time during its apply
+    let plan_time = file
+        .plan_timestamp
+        .as_deref()
+        .map(crate::engine::clock::parse)
+        .transpose()?;
+    let loaded = crate::engine::load::load_stack_with_env(
+        &input_args,
+        file.env_vars.clone(),
+        plan_time,
+        &printer,
+    )?;
     if loaded.digest != file.digest {
         anyhow::bail!("the stack's files or variables changed since the plan in {} was made; run `infra plan --out` again", path.display());
     }
@@ -371,18 +388,36 @@ async fn execute(
         );
         crate::engine::persist::record_data_sources(&session.store, &session.stack, &data).await?;
     }
+    // one apply-time clock for what is evaluated after apply, so that an output of
+    // `timestamp()` or `uuid()` is recorded and printed with the same value
+    let clock = crate::engine::clock::apply_clock();
     if operation == "destroy" && report.success() {
         forget_data_sources(session).await?;
-        outputs::persist_after_destroy(loaded, &session.store, &session.stack, &report.values)
-            .await?;
+        outputs::persist_after_destroy(
+            loaded,
+            &session.store,
+            &session.stack,
+            &report.values,
+            &clock,
+        )
+        .await?;
     }
     // what other stacks read with `data "terraform_remote_state"`
     if report.success() && operation == "apply" {
-        outputs::persist(loaded, &session.store, &session.stack, &report.values).await?;
+        outputs::persist(
+            loaded,
+            &session.store,
+            &session.stack,
+            &report.values,
+            &clock,
+        )
+        .await?;
     }
     // postconditions, output preconditions and `check` blocks, on what the cloud returned
     let conditions = if report.success() && operation == "apply" {
-        loaded.stack.check_after_apply(&report.values)
+        infra_lang::with_clock(Some(clock.clone()), || {
+            loaded.stack.check_after_apply(&report.values)
+        })
     } else {
         Vec::new()
     };
@@ -462,7 +497,7 @@ async fn execute(
     };
     printer.out(format!("\n{}", printer.green(&done)));
     if operation == "apply" {
-        print_outputs(loaded, &report.values, printer);
+        print_outputs(loaded, &report.values, &clock, printer);
     }
     printer.out(api_calls_line(&calls));
     Ok(0)
@@ -481,8 +516,13 @@ async fn forget_data_sources(session: &Session) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_outputs(loaded: &LoadedStack, values: &BTreeMap<Address, Value>, printer: &Printer) {
-    let (outputs, _) = loaded.stack.evaluate_outputs(values);
+fn print_outputs(
+    loaded: &LoadedStack,
+    values: &BTreeMap<Address, Value>,
+    clock: &infra_lang::ApplyClock,
+    printer: &Printer,
+) {
+    let outputs = outputs::after_apply(loaded, values, clock);
     if !outputs.is_empty() {
         printer.out(format!("\nOutputs:\n\n{}", render_outputs(&outputs)));
     }

@@ -81,7 +81,18 @@ pub async fn prepare(
     }
     // the planner owns the prior instances (nothing reads them after planning)
     let prior = std::mem::take(&mut refreshed.prior);
-    let before = crate::engine::planning::outputs_before(loaded, &refreshed);
+    let mut before = crate::engine::planning::outputs_before(loaded, &refreshed);
+    // an output only apply knows (`timestamp()`, `uuid()`) was what the last apply
+    // recorded: the plan shows it changing to `(known after apply)`, as Terraform does
+    if before.values().any(|o| !o.value.is_wholly_known()) {
+        if let Some(recorded) = session.store.outputs(&session.stack).await? {
+            for (name, o) in before.iter_mut() {
+                if let Some(r) = recorded.get(name).filter(|_| !o.value.is_wholly_known()) {
+                    o.value = Value::from_json(&r.value).mark_if(o.sensitive);
+                }
+            }
+        }
+    }
     if mode == Mode::Plan {
         // nothing reads the state's values after this in a plan: one copy of every
         // object fewer while the walk makes the planned ones (a fifth of the peak memory

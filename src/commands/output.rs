@@ -1,15 +1,19 @@
 //! `infra output [NAME] [--json]`: outputs evaluated from the state, without the cloud.
+//! An output only apply could know (`timestamp()`, `uuid()`, `plantimestamp()`) is the
+//! value the last apply recorded.
 
 use crate::cli::OutputArgs;
 use crate::commands::common::render_outputs;
+use crate::engine::load::load_stack_without_plan;
 use crate::engine::refresh::refresh;
-use crate::engine::{load_stack, Session};
+use crate::engine::Session;
 use crate::printer::Printer;
 
 pub async fn run(args: OutputArgs, printer: Printer) -> anyhow::Result<u8> {
-    let loaded = load_stack(&args.stack, &printer)?;
+    let loaded = load_stack_without_plan(&args.stack, &printer)?;
     let session = Session::unlocked(&args.state, &loaded.name).await?;
     let refreshed = refresh(&session.store, &session.stack, None).await;
+    let recorded = session.store.outputs(&session.stack).await;
     session.release().await?;
     let refreshed = refreshed?;
     if refreshed.values.is_empty() {
@@ -19,6 +23,13 @@ pub async fn run(args: OutputArgs, printer: Printer) -> anyhow::Result<u8> {
         ));
     }
     let (mut outputs, _) = loaded.stack.evaluate_outputs(&refreshed.values);
+    if let Some(recorded) = recorded? {
+        for (name, out) in outputs.iter_mut() {
+            if let Some(r) = recorded.get(name).filter(|_| !out.value.is_wholly_known()) {
+                out.value = infra_model::Value::from_json(&r.value).mark_if(out.sensitive);
+            }
+        }
+    }
     if let Some(name) = &args.name {
         let Some(out) = outputs.remove(name) else {
             let names: Vec<&str> = outputs.keys().map(String::as_str).collect();

@@ -92,6 +92,7 @@ async fn plan(
             vars: loaded.input.cli_vars.clone(),
             env_vars: loaded.input.env_vars.clone(),
             destroy: args.destroy,
+            plan_timestamp: loaded.input.plan_time.map(crate::engine::clock::format),
             plan: infra_plan::to_file_json(plan),
         };
         file.write(out)?;

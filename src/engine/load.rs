@@ -38,14 +38,29 @@ pub fn stack_name(dir: &Path, explicit: Option<&str>) -> anyhow::Result<String> 
         .unwrap_or_else(|| "root".into()))
 }
 
+/// Load, for a plan made now (`plantimestamp()` is this moment) or for a command that
+/// only looks.
 pub fn load_stack(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
-    load(args, tf_vars(), false, printer)
+    load(
+        args,
+        tf_vars(),
+        false,
+        Some(super::clock::plan_time()),
+        printer,
+    )
 }
 
 /// Load for `validate`: a variable given no value is an unknown of its declared type, as
 /// in Terraform's `validate`; values that are given are still checked.
+/// Load for a command that makes no plan: `plantimestamp()` is unknown (`infra output`
+/// then shows the value its last apply recorded).
+pub fn load_stack_without_plan(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
+    load(args, tf_vars(), false, None, printer)
+}
+
+/// `plantimestamp()` is unknown there (no plan is made).
 pub fn load_stack_for_validate(args: &StackArgs, printer: &Printer) -> anyhow::Result<LoadedStack> {
-    load(args, tf_vars(), true, printer)
+    load(args, tf_vars(), true, None, printer)
 }
 
 fn tf_vars() -> Vec<(String, String)> {
@@ -57,19 +72,22 @@ fn tf_vars() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Load with `TF_VAR_*` values given explicitly (a saved plan pins them).
+/// Load with `TF_VAR_*` values and the plan's time given explicitly (a saved plan pins
+/// them).
 pub fn load_stack_with_env(
     args: &StackArgs,
     env: Vec<(String, String)>,
+    plan_time: Option<std::time::SystemTime>,
     printer: &Printer,
 ) -> anyhow::Result<LoadedStack> {
-    load(args, env, false, printer)
+    load(args, env, false, plan_time, printer)
 }
 
 fn load(
     args: &StackArgs,
     env: Vec<(String, String)>,
     unset_variables_unknown: bool,
+    plan_time: Option<std::time::SystemTime>,
     printer: &Printer,
 ) -> anyhow::Result<LoadedStack> {
     let name = stack_name(&args.stack, args.stack_name.as_deref())?;
@@ -99,6 +117,7 @@ fn load(
     let input = StackInput {
         name: name.clone(),
         unset_variables_unknown,
+        plan_time,
         ..input
     };
     let mut sources = Sources::default();

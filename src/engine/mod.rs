@@ -2,6 +2,7 @@
 //! provider, plan, apply. Commands call into here; everything reported to the user goes
 //! through the `Printer`.
 
+pub mod clock;
 pub mod events;
 pub mod import;
 pub mod load;

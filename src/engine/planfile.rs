@@ -1,6 +1,7 @@
 //! Saved plan files (`infra plan --out FILE`, `infra apply FILE`). A plan file records
 //! the stack, the state lineage and serial it was made against, and a digest of every
-//! file and variable; apply refuses it when any of these changed.
+//! file and variable; apply refuses it when any of these changed. It also records when
+//! the plan was made, which `plantimestamp()` gives back during its apply.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,9 @@ pub struct PlanFile {
     pub vars: Vec<(String, String)>,
     pub env_vars: Vec<(String, String)>,
     pub destroy: bool,
+    /// When the plan was made (RFC 3339, UTC): `plantimestamp()` during its apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_timestamp: Option<String>,
     pub plan: serde_json::Value,
 }
 

@@ -1,4 +1,5 @@
-//! Re-evaluates a resource's configuration at apply time, with the values known now.
+//! Re-evaluates a resource's configuration at apply time, with the values known now and
+//! the apply-time clock (`timestamp()`, `uuid()`, `bcrypt()` are known from here on).
 
 use std::collections::BTreeMap;
 
@@ -15,14 +16,18 @@ impl Resolver for StackResolver<'_> {
         address: &Address,
         values: &BTreeMap<Address, Value>,
     ) -> Result<Value, String> {
+        // apply time: timestamp(), uuid() and bcrypt() get their values now
+        let clock = Some(super::clock::apply_clock());
         // marks stop here: the provider gets plain values
-        self.stack
-            .evaluate_instance(address, values)
-            .map(|v| {
-                // the exact texts sent to the cloud are kept out of the SDK's logs
-                crate::redact::register_marked(&v);
-                v.unmark_deep()
-            })
-            .map_err(|d| d.to_string())
+        infra_lang::with_clock(clock, || {
+            self.stack
+                .evaluate_instance(address, values)
+                .map_err(|d| d.to_string())
+        })
+        .map(|v| {
+            // the exact texts sent to the cloud are kept out of the SDK's logs
+            crate::redact::register_marked(&v);
+            v.unmark_deep()
+        })
     }
 }

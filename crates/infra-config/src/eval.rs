@@ -80,7 +80,10 @@ impl<'s> Walker<'s> {
     /// Evaluate `only` (or everything) in dependency order.
     pub(crate) fn run(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
         let files = self.stack.data_files.clone();
-        infra_lang::with_files(files, || self.run_nodes(only, visit))
+        let env = self.stack.lang_env.clone();
+        infra_lang::with_files(files, || {
+            infra_lang::with_stack_env(env, || self.run_nodes(only, visit))
+        })
     }
 
     fn run_nodes(&mut self, only: Option<&BTreeSet<Node>>, visit: Visit) {
@@ -459,6 +462,7 @@ impl<'s> Walker<'s> {
         }
         let eval = &eval;
         let files = &self.stack.data_files;
+        let env = &self.stack.lang_env;
         // a chunk is taken by the thread that evaluates it: its own, or this one when no
         // thread can be started
         let slots: Vec<std::sync::Mutex<Option<Vec<expand::Keyed>>>> = chunks
@@ -477,11 +481,18 @@ impl<'s> Walker<'s> {
                 .iter()
                 .map(|slot| {
                     let files = files.clone();
+                    let env = env.clone();
+                    // at apply time: the same "now", a random stream of the thread's own
+                    let clock = infra_lang::fork_clock();
                     std::thread::Builder::new()
                         .stack_size(EVAL_STACK)
                         .spawn_scoped(s, move || {
                             infra_lang::with_files(files, || {
-                                take(slot).into_iter().map(eval).collect::<Vec<_>>()
+                                infra_lang::with_stack_env(env, || {
+                                    infra_lang::with_clock(clock, || {
+                                        take(slot).into_iter().map(eval).collect::<Vec<_>>()
+                                    })
+                                })
                             })
                         })
                 })

@@ -132,6 +132,9 @@ pub fn read_stack(
         cli_vars: cli_vars.into_iter().collect(),
         env_vars,
         unset_variables_unknown: false,
+        // `pathexpand`'s `~` (go-homedir reads `HOME` first too)
+        home: std::env::var("HOME").ok().filter(|h| !h.is_empty()),
+        plan_time: None,
     })
 }
 

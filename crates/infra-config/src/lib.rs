@@ -17,7 +17,11 @@
 //!   `Walker::instance`), the provider block in `provider_eval.rs`.
 //!
 //! # What this crate deliberately does not know
-//! No IO outside [`fs`], no clock, no state, no provider. It knows schemas only to check
+//! No IO outside [`fs`], no clock, no state, no provider. The time of the plan comes in
+//! [`StackInput::plan_time`]; the apply-time clock of `timestamp()` / `uuid()` /
+//! `bcrypt()` is set by the caller around [`Stack::evaluate_instance`] (and the walks
+//! after apply) with `infra_lang::with_clock`, and the walks carry it to their
+//! evaluation threads. It knows schemas only to check
 //! configuration and convert values to the schema's types; defaults and computed values
 //! are the planner's business.
 //!
@@ -130,6 +134,11 @@ pub struct StackInput {
     /// The other files under the stack's and its modules' directories, for `file`,
     /// `templatefile`, ... (by path relative to the root stack directory).
     pub data_files: std::sync::Arc<infra_lang::Files>,
+    /// The home directory (`HOME`, read by [`fs::read_stack`]), for `pathexpand`.
+    pub home: Option<String>,
+    /// When the plan is made, for `plantimestamp()`: set by the binary (this crate reads
+    /// no clock), the saved plan's time when applying one. `None` (validate): unknown.
+    pub plan_time: Option<std::time::SystemTime>,
 }
 
 /// The evaluated `provider "aws"` block.
@@ -172,6 +181,8 @@ pub struct Stack {
     /// `path.cwd`: the root stack directory as an absolute path (Terraform's working
     /// directory, `-chdir`'s), `.` when the input has none.
     pub(crate) cwd: String,
+    /// What `abspath`, `pathexpand` and `plantimestamp` read, set for every walk.
+    pub(crate) lang_env: std::sync::Arc<infra_lang::StackEnv>,
 }
 
 /// Load a stack: parse, lower, resolve variables, check schemas and references, build the
@@ -218,6 +229,11 @@ fn load_inner(
         imports: Vec::new(),
         data_files: input.data_files.clone(),
         cwd: input.root_dir.clone().unwrap_or_else(|| ".".to_string()),
+        lang_env: std::sync::Arc::new(infra_lang::StackEnv {
+            root_dir: input.root_dir.clone(),
+            home: input.home.clone(),
+            plan_time: input.plan_time,
+        }),
     };
     stack.providers = provider_eval::providers(&stack, diags);
     stack.imports = imports::imports(&stack, diags);

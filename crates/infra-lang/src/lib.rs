@@ -3,7 +3,8 @@
 //! (`cidrsubnet` and friends, computed exactly as Terraform does), type constraints, and
 //! reference extraction for the dependency graph.
 //!
-//! No IO: callers hand in file contents.
+//! No IO, no clock, no entropy: callers hand in file contents, the stack's directories,
+//! the plan's time and, at apply time, "now" and a random seed.
 //!
 //! Codemap:
 //! - `parse.rs`: a nesting pre-scan (hcl-edit's parser is recursive), then hcl-edit, with
@@ -30,6 +31,10 @@
 //! - [`Reference`], [`Step`], [`references`]
 //! - [`TypeConstraint`], [`parse_type`], [`convert`]
 //! - [`call_function`], [`FUNCTIONS`]
+//! - what some functions read besides their arguments, set for an evaluation's duration:
+//!   [`with_files`] / [`Files`], [`with_stack_env`] / [`StackEnv`] (stack directory, home,
+//!   plan time), [`with_clock`] / [`ApplyClock`] / [`fork_clock`] (apply time: `timestamp`,
+//!   `uuid`, `bcrypt`; without one they are unknown, as at plan time)
 
 #![allow(clippy::result_large_err)] // the public API returns `Result<_, Diagnostic>`
 
@@ -196,6 +201,7 @@ pub fn convert(value: Value, ty: &TypeConstraint) -> Result<Value, String> {
     types::convert(value, ty)
 }
 
+pub use functions::context::{fork_clock, with_clock, with_stack_env, ApplyClock, StackEnv};
 pub use functions::files::{with_files, Files};
 
 /// Names of every function we support.

@@ -1,5 +1,6 @@
 //! Data-driven tests: stacks as inline files, checked through one helper per feature.
 
+mod clock;
 mod conditions;
 mod errors;
 mod imports;

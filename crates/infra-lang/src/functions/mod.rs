@@ -2,12 +2,16 @@
 //! `try` and `can` are listed here but evaluated lazily by the evaluator.
 
 mod collections;
+pub(crate) mod context;
+mod crypto;
 mod digest;
 pub(crate) mod encoding;
 pub(crate) mod files;
 mod format;
+mod impure;
 mod lists;
 mod numeric;
+mod paths;
 mod strings;
 mod text;
 mod time;
@@ -25,6 +29,7 @@ use crate::eval::describe;
 /// list holding unknowns is known); the others return unknown for them.
 pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("abs", 1, Some(1), false),
+    ("abspath", 1, Some(1), false),
     ("alltrue", 1, Some(1), false),
     ("anytrue", 1, Some(1), false),
     ("base64decode", 1, Some(1), false),
@@ -33,6 +38,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("base64sha256", 1, Some(1), false),
     ("base64sha512", 1, Some(1), false),
     ("basename", 1, Some(1), false),
+    ("bcrypt", 1, Some(2), false),
     ("can", 1, Some(1), false),
     ("ceil", 1, Some(1), false),
     ("chomp", 1, Some(1), false),
@@ -86,12 +92,15 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("nonsensitive", 1, Some(1), true),
     ("one", 1, Some(1), true),
     ("parseint", 2, Some(2), false),
+    ("pathexpand", 1, Some(1), false),
+    ("plantimestamp", 0, Some(0), false),
     ("pow", 2, Some(2), false),
     ("range", 1, Some(3), false),
     ("regex", 2, Some(2), false),
     ("regexall", 2, Some(2), false),
     ("replace", 3, Some(3), false),
     ("reverse", 1, Some(1), true),
+    ("rsadecrypt", 2, Some(2), false),
     ("sensitive", 1, Some(1), true),
     ("setintersection", 1, None, false),
     ("setproduct", 1, None, false),
@@ -115,6 +124,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("textencodebase64", 2, Some(2), false),
     ("timeadd", 2, Some(2), false),
     ("timecmp", 2, Some(2), false),
+    ("timestamp", 0, Some(0), false),
     ("title", 1, Some(1), false),
     ("tobool", 1, Some(1), false),
     ("tolist", 1, Some(1), true),
@@ -130,6 +140,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
     ("try", 1, None, true),
     ("upper", 1, Some(1), false),
     ("urlencode", 1, Some(1), false),
+    ("uuid", 0, Some(0), false),
     ("uuidv5", 2, Some(2), false),
     ("values", 1, Some(1), true),
     ("yamldecode", 1, Some(1), false),
@@ -140,6 +151,7 @@ pub(crate) const TABLE: &[(&str, usize, Option<usize>, bool)] = &[
 /// Every supported function name, sorted.
 pub(crate) const NAMES: &[&str] = &[
     "abs",
+    "abspath",
     "alltrue",
     "anytrue",
     "base64decode",
@@ -148,6 +160,7 @@ pub(crate) const NAMES: &[&str] = &[
     "base64sha256",
     "base64sha512",
     "basename",
+    "bcrypt",
     "can",
     "ceil",
     "chomp",
@@ -201,12 +214,15 @@ pub(crate) const NAMES: &[&str] = &[
     "nonsensitive",
     "one",
     "parseint",
+    "pathexpand",
+    "plantimestamp",
     "pow",
     "range",
     "regex",
     "regexall",
     "replace",
     "reverse",
+    "rsadecrypt",
     "sensitive",
     "setintersection",
     "setproduct",
@@ -230,6 +246,7 @@ pub(crate) const NAMES: &[&str] = &[
     "textencodebase64",
     "timeadd",
     "timecmp",
+    "timestamp",
     "title",
     "tobool",
     "tolist",
@@ -245,6 +262,7 @@ pub(crate) const NAMES: &[&str] = &[
     "try",
     "upper",
     "urlencode",
+    "uuid",
     "uuidv5",
     "values",
     "yamldecode",
@@ -333,6 +351,9 @@ fn call_unmarked(name: &str, args: Vec<Value>) -> FnResult {
         "chomp" | "strcontains" | "urlencode" | "textencodebase64" | "textdecodebase64"
         | "csvdecode" => text::call(a),
         "formatdate" | "timeadd" | "timecmp" => time::call(a),
+        "timestamp" | "plantimestamp" | "uuid" | "bcrypt" => impure::call(a),
+        "abspath" | "pathexpand" => paths::call(a),
+        "rsadecrypt" => crypto::call(a),
         "matchkeys" | "setproduct" | "transpose" => lists::call(a),
         "try" | "can" | "templatefile" | "templatestring" => {
             Err(format!("{name} must be called directly in an expression"))

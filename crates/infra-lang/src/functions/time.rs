@@ -1,6 +1,6 @@
 //! `formatdate`, `timeadd` and `timecmp` over RFC 3339 timestamps, as Terraform (go-cty's
-//! datetime functions) defines them. `timestamp` and `plantimestamp` are not here: they
-//! read the clock, which the pure core does not.
+//! datetime functions) defines them. `timestamp` and `plantimestamp` are in `impure.rs`:
+//! their time is handed in by whoever evaluates (this crate reads no clock).
 
 use infra_model::Value;
 use time::format_description::well_known::Rfc3339;
@@ -61,7 +61,7 @@ fn parse(a: &Args, i: usize, param: &str) -> Result<OffsetDateTime, String> {
 }
 
 /// Go's `time.RFC3339` layout: whole seconds, `Z` for a zero offset.
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(super) fn rfc3339(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
         t.year(),
