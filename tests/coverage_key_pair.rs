@@ -6,7 +6,8 @@
 //! duplicated), checked with an independent EC2 client (the registered keys are the tls
 //! keys, the private key is never printed, `state show` masks it), re-planned clean, a tag changed in place,
 //! imported into a fresh state by key name (the `tls_private_key` itself cannot be
-//! imported, as in the provider), and destroyed leaving nothing.
+//! imported, as in the provider), found again by `state rebuild` (by name, and by tags for
+//! the prefixed one), and destroyed leaving nothing.
 
 use std::collections::BTreeMap;
 
@@ -204,7 +205,10 @@ fn tls_keys_registered_as_key_pairs_tags_import_and_destroy() {
     assert!(ed_openssh.starts_with("ssh-ed25519 ") && ed_openssh.ends_with('\n'));
     // the private key is in the state, never in what apply printed
     let private = text(&ed, "private_key_pem");
-    assert!(private.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{private}");
+    assert!(
+        private.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+        "{private}"
+    );
     let body = private.lines().nth(1).unwrap().to_string();
     assert!(
         !applied.all().contains(&body),
@@ -215,8 +219,10 @@ fn tls_keys_registered_as_key_pairs_tags_import_and_destroy() {
     assert_eq!(shown.code, 0, "{}", shown.all());
     assert!(!shown.all().contains(&body), "{}", shown.all());
     assert!(
-        shown.stdout.lines().any(|l| l.contains("private_key_openssh")
-            && l.ends_with("= (sensitive value)")),
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.contains("private_key_openssh") && l.ends_with("= (sensitive value)")),
         "{}",
         shown.stdout
     );
@@ -240,7 +246,8 @@ fn tls_keys_registered_as_key_pairs_tags_import_and_destroy() {
     let prefixed = &seen["aws_key_pair.prefixed"];
     let prefixed_name = prefixed.key_name().unwrap().to_string();
     assert!(
-        prefixed_name.starts_with(&format!("{name}-p-")) && prefixed_name.len() == name.len() + 3 + 26,
+        prefixed_name.starts_with(&format!("{name}-p-"))
+            && prefixed_name.len() == name.len() + 3 + 26,
         "{prefixed_name}"
     );
     assert_eq!(prefixed.key_type().map(|t| t.as_str()), Some("rsa"));
@@ -300,13 +307,19 @@ fn tls_keys_registered_as_key_pairs_tags_import_and_destroy() {
         main.key_pair_id(),
         "the same key pair"
     );
-    assert_eq!(stored(&ws, "tls_private_key.ed")["private_key_pem"], private.as_str());
+    assert_eq!(
+        stored(&ws, "tls_private_key.ed")["private_key_pem"],
+        private.as_str()
+    );
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
 
     // import into a fresh state by key name; the public keys as the tls keys give them
     // (with their newline), and the plan is clean
-    let copy = Workspace::from_files(&[("main.tf", IMPORTED)], true);
+    // (under the original's stack name, so that the rebuild below may adopt what its
+    // `infra:*` tags say is this stack's)
+    let mut copy = Workspace::from_files(&[("main.tf", IMPORTED)], true);
+    copy.stack_name = name.clone();
     let hcl = |s: &str| s.replace('\n', "\\n");
     copy.write(
         "test.auto.tfvars",
@@ -328,6 +341,15 @@ fn tls_keys_registered_as_key_pairs_tags_import_and_destroy() {
     let imported = stored(&copy, "aws_key_pair.main");
     assert_eq!(imported["key_pair_id"], main.key_pair_id().unwrap());
     assert_eq!(imported["tags"]["team"], "edge");
+    // the copy's state lost: a rebuild finds the key pairs again, by name and (the one
+    // made from a prefix, with no token to make its name again) by the stack's tags
+    copy.remove_state();
+    let rebuild = copy.run(&["state", "rebuild"]);
+    assert_eq!(rebuild.code, 0, "{}", rebuild.all());
+    assert_eq!(id_of(&copy, "aws_key_pair.main"), format!("{name}-main"));
+    assert_eq!(id_of(&copy, "aws_key_pair.prefixed"), prefixed_name);
+    let plan = copy.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after the rebuild:\n{}", plan.all());
     // a tls_private_key has nothing outside the state to import
     let full = Workspace::from_files(&[("main.tf", KEYS)], true);
     full.write("test.auto.tfvars", &vars);

@@ -213,21 +213,44 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderErro
 }
 
 /// What a create of `req` whose answer was lost made: the key pair of its name, when it
-/// carries the request's `infra:*` tags.
+/// carries the request's `infra:*` tags. Without a token (`infra state rebuild`) a name
+/// from `key_name_prefix` cannot be made again: the stack's key pairs of that prefix are
+/// looked for by their tags instead.
 pub(crate) async fn adopt(
     p: &AwsProvider,
     req: &CreateRequest,
 ) -> Result<Option<Value>, ProviderError> {
     let name = name_of(req)?;
-    if req.known_ids.iter().any(|k| *k == name) {
-        return Ok(None);
+    let mut found: Vec<KeyPairInfo> = Vec::new();
+    if !req.known_ids.contains(&name) {
+        found = describe(p, vec![filter("key-name", [name.as_str()])])
+            .await?
+            .into_iter()
+            .filter(|k| k.key_name() == Some(name.as_str()))
+            .collect();
+        if let Some(k) = found.first() {
+            if !crate::util::has_infra_tags(k.tags(), req) {
+                tracing::warn!(address = %req.address, name, "a key pair of this name exists without this stack's tags: not adopted");
+                return Ok(None);
+            }
+        }
     }
-    let found = describe(p, vec![filter("key-name", [name.as_str()])]).await?;
-    let Some(k) = found.iter().find(|k| k.key_name() == Some(name.as_str())) else {
+    if found.is_empty() && get_str(&req.config, "key_name").is_none() {
+        let prefix = get_str(&req.config, "key_name_prefix").unwrap_or("terraform-");
+        found = crate::util::ours(
+            describe(p, crate::util::infra_filters(req)).await?,
+            req,
+            KeyPairInfo::tags,
+            KeyPairInfo::key_name,
+        )
+        .into_iter()
+        .filter(|k| k.key_name().is_some_and(|n| n.starts_with(prefix)))
+        .collect();
+    }
+    let Some(k) = found.first() else {
         return Ok(None);
     };
     if !crate::util::has_infra_tags(k.tags(), req) {
-        tracing::warn!(address = %req.address, name, "a key pair of this name exists without this stack's tags: not adopted");
         return Ok(None);
     }
     let account = crate::flow_log::account_id(p).await?;
