@@ -46,10 +46,27 @@ pub async fn run(cmd: StateCommand, printer: Printer) -> anyhow::Result<u8> {
                     r.address, r.cloud_id, r.status
                 ));
                 let v = infra_model::Value::from_json(&r.attributes);
+                // what the schema marks sensitive (a password, a private key) is masked,
+                // as Terraform's `state show` does; `--json` and `infra output` show it
+                let mode = if r.mode == "data" {
+                    infra_model::Mode::Data
+                } else {
+                    infra_model::Mode::Managed
+                };
+                let schema = infra_model::schema::lookup(mode, &r.type_name);
+                let sensitive = |k: &str| {
+                    schema
+                        .and_then(|s| s.attribute(k))
+                        .is_some_and(|a| a.sensitive)
+                };
                 if let Some(m) = v.as_map() {
                     let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
                     for (k, v) in m {
-                        printer.out(format!("  {k:width$} = {v}"));
+                        if sensitive(k) && !v.is_null() {
+                            printer.out(format!("  {k:width$} = (sensitive value)"));
+                        } else {
+                            printer.out(format!("  {k:width$} = {v}"));
+                        }
                     }
                 }
                 if !r.dependencies.is_empty() {

@@ -102,6 +102,7 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateIpamPool"
             | "ec2:ProvisionIpamPoolCidr"
             | "ec2:CreateVpcPeeringConnection"
+            | "ec2:ImportKeyPair"
     )
 }
 

@@ -1,6 +1,6 @@
 //! The dispatch of the types a node group with a custom launch template, a private
 //! cluster and Fargate need (`launch_template`, `vpc_endpoint`, `eks_fargate`,
-//! `eks_idp`): one arm in each of the provider's matches sends them here, so that the
+//! `eks_idp`, and `key_pair` for a node group's `remote_access.ec2_ssh_key`): one arm in each of the provider's matches sends them here, so that the
 //! provider's own dispatch stays one screen per operation.
 
 use std::collections::BTreeMap;
@@ -8,13 +8,17 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::{eks_fargate, eks_idp, launch_template, vpc_endpoint, AwsProvider};
+use crate::{eks_fargate, eks_idp, key_pair, launch_template, vpc_endpoint, AwsProvider};
 
 /// Whether `type_name` is dispatched here.
 pub(crate) fn handles(type_name: &str) -> bool {
     matches!(
         type_name,
-        launch_template::TYPE | vpc_endpoint::TYPE | eks_fargate::TYPE | eks_idp::TYPE
+        launch_template::TYPE
+            | vpc_endpoint::TYPE
+            | eks_fargate::TYPE
+            | eks_idp::TYPE
+            | key_pair::TYPE
     )
 }
 
@@ -28,6 +32,7 @@ pub(crate) async fn read(
         vpc_endpoint::TYPE => vpc_endpoint::read(p, items).await,
         eks_fargate::TYPE => eks_fargate::read(p, items).await,
         eks_idp::TYPE => eks_idp::read(p, items).await,
+        key_pair::TYPE => key_pair::read(p, items).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -38,6 +43,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         vpc_endpoint::TYPE => Box::pin(vpc_endpoint::create(p, req)).await,
         eks_fargate::TYPE => Box::pin(eks_fargate::create(p, req)).await,
         eks_idp::TYPE => Box::pin(eks_idp::create(p, req)).await,
+        key_pair::TYPE => Box::pin(key_pair::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -67,6 +73,7 @@ pub(crate) async fn update(
         vpc_endpoint::TYPE => vpc_endpoint::update(p, id, prior, desired).await,
         eks_fargate::TYPE => eks_fargate::update(p, id, prior, desired).await,
         eks_idp::TYPE => eks_idp::update(p, id, prior, desired).await,
+        key_pair::TYPE => key_pair::update(p, id, prior, desired).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -81,6 +88,7 @@ pub(crate) async fn delete(
         vpc_endpoint::TYPE => vpc_endpoint::delete(p, id).await,
         eks_fargate::TYPE => eks_fargate::delete(p, id).await,
         eks_idp::TYPE => eks_idp::delete(p, id).await,
+        key_pair::TYPE => key_pair::delete(p, id).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -94,6 +102,7 @@ pub(crate) async fn adopt(
         vpc_endpoint::TYPE => vpc_endpoint::adopt(p, req).await,
         eks_fargate::TYPE => eks_fargate::adopt(p, req).await,
         eks_idp::TYPE => eks_idp::adopt(p, req).await,
+        key_pair::TYPE => key_pair::adopt(p, req).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -105,6 +114,7 @@ pub(crate) fn id_format(type_name: &str) -> Option<&'static str> {
         vpc_endpoint::TYPE => "the VPC endpoint id, e.g. vpce-0abc123",
         eks_fargate::TYPE => "CLUSTER:PROFILE, e.g. prod:kube-system",
         eks_idp::TYPE => "CLUSTER:CONFIGNAME, e.g. prod:okta",
+        key_pair::TYPE => "the key name, e.g. deployer-key",
         _ => return None,
     })
 }

@@ -191,7 +191,7 @@ fn to_value(
 }
 
 /// The caller's account id (GetCallerIdentity, once per provider), for the ARN.
-async fn account_id(p: &AwsProvider) -> Result<String, ProviderError> {
+pub(crate) async fn account_id(p: &AwsProvider) -> Result<String, ProviderError> {
     if let Some(a) = p.account.get() {
         return Ok(a.clone());
     }

@@ -65,6 +65,7 @@ pub mod import;
 mod ipam;
 mod ipam_cidr;
 pub mod ipv6_count;
+mod key_pair;
 mod kms;
 mod kms_alias;
 mod kms_types;

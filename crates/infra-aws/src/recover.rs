@@ -76,6 +76,7 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         "aws_security_group" => &["InvalidGroup.Duplicate"],
         "aws_subnet" => &["InvalidSubnet.Conflict"],
         "aws_network_acl_rule" => &["NetworkAclEntryAlreadyExists"],
+        "aws_key_pair" => &["InvalidKeyPair.Duplicate"],
         "aws_launch_template" => &[
             "InvalidLaunchTemplateName.AlreadyExistsException",
             "IdempotentParameterMismatch",

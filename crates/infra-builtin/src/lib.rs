@@ -1,8 +1,9 @@
 //! The small non-AWS providers that real configurations use for small things, built in:
 //! `null_resource`, Terraform's `terraform_data`, `time_sleep`, `time_static`,
 //! `random_id`, `random_string`, `random_password`, `random_uuid`, `random_integer`,
-//! `random_shuffle`, `random_pet`, and the data sources `http`,
-//! `tls_certificate` and `cloudinit_config` (schemas in `infra_model::schema::builtin`).
+//! `random_shuffle`, `random_pet`, `tls_private_key`, and the data sources `http`,
+//! `tls_certificate`, `tls_public_key` and `cloudinit_config` (schemas in
+//! `infra_model::schema::builtin`).
 //!
 //! None of them has a cloud object: a resource's state is what its create computed
 //! (random values are drawn once, at create, and kept), `read` hands the prior back, and
@@ -24,6 +25,7 @@ pub mod random;
 mod random_more;
 mod time_types;
 pub mod tls;
+pub mod tls_key;
 
 pub use infra_model::schema::is_builtin;
 
@@ -101,6 +103,7 @@ impl Provider for Builtin {
             "random_integer" => random_more::random_integer(config),
             "random_shuffle" => random_more::random_shuffle(config),
             "random_pet" => random_more::random_pet(config),
+            "tls_private_key" => tls_key::create(config),
             other => Err(unsupported(other)),
         }
     }
@@ -180,6 +183,7 @@ impl Provider for Builtin {
         match type_name {
             "cloudinit_config" => cloudinit::read(args),
             "tls_certificate" => tls::read(args, &self.extra_roots).await,
+            "tls_public_key" => tls_key::read_public(args),
             "http" => http::read(args, &self.extra_roots).await,
             other => Err(unsupported(other)),
         }

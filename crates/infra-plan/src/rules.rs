@@ -5,6 +5,7 @@
 
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
+mod keys;
 mod logs;
 mod sqs_events;
 
@@ -20,6 +21,8 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_sqs_queue" => sqs_events::queue(c),
         "aws_cloudwatch_event_rule" => sqs_events::rule(c),
         "aws_cloudwatch_event_target" => sqs_events::target(c),
+        "tls_private_key" => keys::private_key(c),
+        "aws_key_pair" => keys::key_pair(c),
         _ => Vec::new(),
     };
     problems

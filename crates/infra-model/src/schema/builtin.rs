@@ -6,7 +6,8 @@
 //! `null_resource`, terraform-provider-time `time_sleep`/`time_static`,
 //! terraform-provider-random `random_id`/`random_string`/`random_password`/`random_uuid`/
 //! `random_integer`/`random_shuffle`/`random_pet`,
-//! terraform-provider-tls `data.tls_certificate`, terraform-provider-cloudinit
+//! terraform-provider-tls `tls_private_key`, `data.tls_certificate`, `data.tls_public_key`,
+//! terraform-provider-cloudinit
 //! `data.cloudinit_config`).
 
 use super::*;
@@ -205,6 +206,53 @@ fn tls_certificate() -> ResourceSchema {
     )
 }
 
+/// The key's public encodings, shared by `tls_private_key` and `data.tls_public_key`.
+fn public_key_attrs() -> Vec<AttrSchema> {
+    [
+        "public_key_pem",
+        "public_key_openssh",
+        "public_key_fingerprint_md5",
+        "public_key_fingerprint_sha256",
+        "id",
+    ]
+    .into_iter()
+    .map(|n_| attr(n_, s()).computed())
+    .collect()
+}
+
+fn tls_private_key() -> ResourceSchema {
+    let mut a = vec![
+        // RSA, ECDSA or ED25519
+        attr("algorithm", s()).required().force_new(),
+        attr("rsa_bits", n())
+            .optional()
+            .default(Value::Number(2048.0))
+            .force_new(),
+        // P224, P256, P384 or P521
+        attr("ecdsa_curve", s())
+            .optional()
+            .default("P224")
+            .force_new(),
+        attr("openssh_comment", s()).optional().force_new(),
+        attr("private_key_pem", s()).computed().sensitive(),
+        attr("private_key_pem_pkcs8", s()).computed().sensitive(),
+        attr("private_key_openssh", s()).computed().sensitive(),
+    ];
+    a.extend(public_key_attrs());
+    resource("tls_private_key", Managed, a, vec![])
+}
+
+fn tls_public_key() -> ResourceSchema {
+    let mut a = vec![
+        // exactly one of the two
+        attr("private_key_pem", s()).optional().sensitive(),
+        attr("private_key_openssh", s()).optional().sensitive(),
+        attr("algorithm", s()).computed(),
+    ];
+    a.extend(public_key_attrs());
+    resource("tls_public_key", Data, a, vec![])
+}
+
 fn http() -> ResourceSchema {
     let retry = block(
         "retry",
@@ -280,6 +328,8 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         random_shuffle(),
         random_pet(),
         tls_certificate(),
+        tls_private_key(),
+        tls_public_key(),
         cloudinit_config(),
         http(),
     ]
@@ -308,6 +358,12 @@ mod tests {
         for t in ["aws_vpc", "terraform_remote_state", "timer_x", "nullx"] {
             assert!(!is_builtin(t), "{t}");
         }
+        let k = lookup(Managed, "tls_private_key").unwrap();
+        assert!(k.attribute("private_key_pem").unwrap().sensitive);
+        assert!(k.attribute("private_key_openssh").unwrap().sensitive);
+        assert!(!k.attribute("public_key_openssh").unwrap().sensitive);
+        assert!(k.attribute("algorithm").unwrap().force_new);
+        assert!(lookup(Data, "tls_public_key").is_some());
         let p = lookup(Managed, "random_password").unwrap();
         assert!(p.attribute("result").unwrap().sensitive);
         assert!(p.attribute("keepers").unwrap().force_new);

@@ -17,6 +17,7 @@ mod eks_capability;
 mod eks_v21;
 mod iam;
 mod ipam;
+mod key_pair;
 mod kms;
 mod logs;
 mod lookups;
@@ -321,6 +322,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(remote_state::schemas());
         all.extend(subnet_groups::schemas());
         all.extend(vpn::schemas());
+        all.extend(key_pair::schemas());
         all.extend(kms::schemas());
         all.extend(s3::schemas());
         all.extend(sqs_events::schemas());
