@@ -195,3 +195,78 @@ fn one_apply_plans_and_applies_with_the_same_plantimestamp() {
     assert_eq!(input["plan"], shown.as_str(), "{input}");
     assert!(is_rfc3339_utc(input["at"].as_str().unwrap()), "{input}");
 }
+
+/// A saved plan made with `--stack` spelled relative to the working directory (or `.`)
+/// applies: the digest keys the stack's files by their path inside the stack, not by how
+/// the directory was named (apply reloads it from its absolute path).
+#[test]
+fn a_saved_plan_of_a_relatively_named_stack_applies() {
+    let ws = Workspace::from_files(
+        &[
+            (
+                "main.tf",
+                "resource \"terraform_data\" \"a\" {\n  input = var.v\n}\nvariable \"v\" {\n  default = \"x\"\n}\n",
+            ),
+            ("terraform.tfvars", "v = \"y\"\n"),
+        ],
+        false,
+    );
+    let in_dir = |dir: &std::path::Path, args: &[&str]| -> Run {
+        let mut c = ws.cmd_bare(args);
+        c.current_dir(dir);
+        Run::from(c.output().expect("running infra"))
+    };
+    let parent = ws.dir.path();
+    let stack = ws.stack_dir();
+    let name = ws.stack_name.clone();
+    let plan = in_dir(
+        parent,
+        &[
+            "plan",
+            "--stack",
+            "stack",
+            "--stack-name",
+            &name,
+            "--out",
+            "a.plan",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let apply = in_dir(parent, &["apply", "a.plan"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(apply.stdout.contains("1 added"), "{}", apply.all());
+    // `.` from inside the stack, applied from elsewhere
+    std::fs::write(stack.join("terraform.tfvars"), "v = \"z\"\n").unwrap();
+    let plan = in_dir(
+        &stack,
+        &["plan", "--stack-name", &name, "--out", "../b.plan"],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let b = parent.join("b.plan");
+    let apply = in_dir(std::path::Path::new("/"), &["apply", b.to_str().unwrap()]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(apply.stdout.contains("1 changed"), "{}", apply.all());
+    // a changed file is still refused
+    std::fs::write(stack.join("terraform.tfvars"), "v = \"w\"\n").unwrap();
+    let plan = in_dir(
+        parent,
+        &[
+            "plan",
+            "--stack",
+            "stack",
+            "--stack-name",
+            &name,
+            "--out",
+            "c.plan",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    std::fs::write(stack.join("terraform.tfvars"), "v = \"v\"\n").unwrap();
+    let apply = in_dir(parent, &["apply", "c.plan"]);
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert!(
+        apply.stderr.contains("changed since the plan"),
+        "{}",
+        apply.all()
+    );
+}

@@ -161,15 +161,27 @@ pub fn report(diags: &[infra_model::Diagnostic], sources: &Sources, printer: &Pr
 
 fn digest(input: &StackInput) -> String {
     let mut h = Sha256::new();
-    // module files are keyed by their path relative to the root stack, so moving the
-    // stack directory does not change the digest
+    // files are keyed by their path relative to the root stack directory, so that the
+    // directory's spelling (`stacks/dev`, `.`, or the absolute path a saved plan's apply
+    // reloads it from) and moving it do not change the digest
+    let root = input
+        .files
+        .first()
+        .and_then(|f| std::path::Path::new(&*f.path).parent())
+        .map(std::path::Path::to_path_buf);
+    let relative = |path: &str| -> String {
+        root.as_deref()
+            .and_then(|r| std::path::Path::new(path).strip_prefix(r).ok())
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| path.to_string())
+    };
     for f in input
         .files
         .iter()
         .chain(&input.tfvars)
         .chain(input.modules.values().flatten())
     {
-        h.update(f.path.as_bytes());
+        h.update(relative(&f.path).as_bytes());
         h.update([0]);
         h.update(f.text.as_bytes());
         h.update([0]);
