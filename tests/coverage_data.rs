@@ -231,6 +231,13 @@ data "aws_ami" "node" {
   }
 }
 
+# narrowed on the client, as terraform-aws-eks's eks-hybrid-nodes example does
+data "aws_ami" "gp2" {
+  owners      = ["137112412989"]
+  most_recent = true
+  name_regex  = "^amzn2-ami-hvm-.*-x86_64-gp2$"
+}
+
 data "aws_eks_cluster_auth" "this" {
   name = "prod"
 }
@@ -242,6 +249,10 @@ data "aws_vpc_endpoint_service" "s3" {
 
 output "ami" {
   value = { id = data.aws_ami.node.id, name = data.aws_ami.node.name, owner = data.aws_ami.node.owner_id }
+}
+
+output "gp2" {
+  value = data.aws_ami.gp2.name
 }
 
 output "token_kind" {
@@ -292,11 +303,35 @@ fn node_image_cluster_token_and_endpoint_service_lookups() {
             .last()
             .expect("the emulator has Amazon Linux 2 images")
             .clone();
+        // what `name_regex = "^amzn2-ami-hvm-.*-x86_64-gp2$"` keeps of the owner's images
+        let all = aws_sdk_ec2::Client::new(&sdk_config())
+            .describe_images()
+            .owners("137112412989")
+            .send()
+            .await
+            .unwrap();
+        let mut gp2: Vec<_> = all
+            .images()
+            .iter()
+            .filter(|i| {
+                i.name()
+                    .is_some_and(|n| n.starts_with("amzn2-ami-hvm-") && n.ends_with("-x86_64-gp2"))
+            })
+            .collect();
+        gp2.sort_by(|a, b| a.creation_date().cmp(&b.creation_date()));
+        let gp2 = gp2
+            .last()
+            .expect("the emulator has a gp2 Amazon Linux 2 image")
+            .name()
+            .unwrap()
+            .to_string();
         (
             i.image_id().unwrap().to_string(),
             i.name().unwrap().to_string(),
+            gp2,
         )
     });
+    assert_eq!(value(&outputs, "gp2"), want.2.as_str(), "{outputs}");
     let ami = value(&outputs, "ami");
     assert_eq!(ami["id"], want.0.as_str(), "{outputs}");
     assert_eq!(ami["name"], want.1.as_str(), "{outputs}");
@@ -311,6 +346,17 @@ fn node_image_cluster_token_and_endpoint_service_lookups() {
     assert_ne!(plan.code, 0, "{}", plan.all());
     assert!(
         plan.all().contains("set `most_recent = true`"),
+        "{}",
+        plan.all()
+    );
+
+    // a pattern that is not a regular expression names the argument
+    ws.edit("main.tf", "-x86_64-gp2$", "-x86_64-(gp2$");
+    let plan = direct(&ws, &["plan"]);
+    assert_ne!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.all()
+            .contains("`name_regex` is not a valid regular expression"),
         "{}",
         plan.all()
     );

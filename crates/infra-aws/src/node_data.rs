@@ -243,7 +243,20 @@ pub(crate) async fn ami(p: &AwsProvider, args: &Value) -> Result<Value, Provider
         })
         .await?;
     let mut images: Vec<&Image> = out.images().iter().collect();
-    let searched = format!("owners {owners:?} and {} filter(s)", filters.len());
+    let mut searched = format!("owners {owners:?} and {} filter(s)", filters.len());
+    // `name_regex` is applied on the client to what the filters returned, as the provider
+    // does (Go's RE2 syntax; Rust's regex crate reads the same syntax, without
+    // backreferences either)
+    if let Some(pattern) = get_str(args, "name_regex") {
+        let re = regex::Regex::new(pattern).map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Rejected,
+                format!("data \"aws_ami\": `name_regex` is not a valid regular expression: {e}"),
+            )
+        })?;
+        images.retain(|i| i.name().is_some_and(|n| re.is_match(n)));
+        searched.push_str(&format!(" and name_regex {pattern:?}"));
+    }
     match images.len() {
         0 => return Err(lookup_error("AMI", &searched, 0)),
         1 => {}

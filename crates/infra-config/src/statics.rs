@@ -4,9 +4,9 @@
 
 use hcl_edit::structure::{Block, Body};
 use infra_lang::SourceFile;
-use infra_model::{schema, AttrSchema, BlockSchema, Diagnostic, Mode, Span};
+use infra_model::{schema, AttrSchema, BlockSchema, Diagnostic, Mode, Span, Value};
 
-use crate::decl::{attr_span, header_span, Declarations, Expansion};
+use crate::decl::{attr_span, header_span, Declarations, Expansion, ResourceConfig};
 use crate::meta::{META_ATTRS, META_BLOCKS};
 
 /// `deferred` gets the errors of single blocks of unsupported types: the walk reports
@@ -39,7 +39,9 @@ pub(crate) fn check(
                 None if r.expansion == Expansion::Single => {
                     deferred.push(d.with_detail(crate::unsupported::SINGLE_HELP))
                 }
-                None => {}
+                // behind count/for_each the walk counts the instances; when it does not
+                // run, say what is known: a literal expansion's size, else nothing
+                None => deferred.push(expanded_unsupported(r, file, what)),
             }
             continue;
         };
@@ -61,6 +63,35 @@ pub(crate) fn check(
     for p in decls.providers.values() {
         check_provider(&p.body, &files[p.file], diags);
     }
+}
+
+/// An unsupported type behind `count` / `for_each`, listed when loading fails before the
+/// walk could count its instances: an error when the expansion is a literal with
+/// instances, else a warning that says when it is one.
+fn expanded_unsupported(r: &ResourceConfig, file: &SourceFile, what: &str) -> Diagnostic {
+    let (meta, e) = match (&r.count, &r.for_each) {
+        (Some(c), _) => ("count", Some(c)),
+        (None, f) => ("for_each", f.as_ref()),
+    };
+    let instances = match e.map(|e| crate::meta::literal(e, file)) {
+        Some(Ok(Value::Number(n))) => Some(n > 0.0),
+        Some(Ok(Value::Map(m))) => Some(!m.is_empty()),
+        Some(Ok(Value::List(l))) => Some(!l.is_empty()),
+        _ => None,
+    };
+    let name = &r.address.type_name;
+    match instances {
+        Some(false) => Diagnostic::warning(format!(
+            "unsupported {what} `{name}` ignored: `{}` has no instances",
+            r.address
+        )),
+        Some(true) => Diagnostic::error(format!("unsupported {what} `{name}`: `{}` has instances", r.address))
+            .with_detail(crate::unsupported::SINGLE_HELP),
+        None => Diagnostic::warning(format!("unsupported {what} `{name}` behind `{meta}`"))
+            .with_detail(format!("an error unless `{meta}` yields no instances, which is checked once the other errors are fixed; {}", crate::unsupported::SINGLE_HELP)),
+    }
+    .with_span(r.span.clone())
+    .with_address(&r.address)
 }
 
 /// A supported type name `name` is a likely misspelling of: at most two edits away

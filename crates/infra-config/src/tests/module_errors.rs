@@ -318,3 +318,42 @@ main.tf:16:1: error: unknown resource type `helm_release` -- infra does not supp
 "#,
     );
 }
+
+/// When loading fails before the walk, unsupported types behind `count` / `for_each` are
+/// listed too: an error for a literal expansion with instances, a warning saying when it
+/// is one otherwise (terraform-aws-eks's `eks-hybrid-nodes`: `aws_instance` behind a
+/// literal `for_each`, next to a data source argument infra lacks).
+#[test]
+fn unsupported_types_behind_expansions_are_listed_when_loading_fails() {
+    check_errors(
+        &[(
+            "main.tf",
+            r#"variable "n" {
+  default = 1
+}
+data "aws_ami" "x" {
+  owners  = ["self"]
+  nme_rgx = "abc"
+}
+resource "aws_instance" "b" {
+  for_each = { one = 0, two = 1 }
+  ami      = data.aws_ami.x.id
+}
+resource "aws_instance" "c" {
+  count = var.n
+  ami   = "ami-1"
+}
+resource "aws_instance" "d" {
+  count = 0
+  ami   = "ami-1"
+}
+"#,
+        )],
+        r#"
+main.tf:6:3: error: unknown argument `nme_rgx` in data.aws_ami.x -- expected one of: owners, most_recent, executable_users, include_deprecated, tags, filter
+main.tf:8:1: error: unsupported resource type `aws_instance`: `aws_instance.b` has instances -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
+main.tf:12:1: warning: unsupported resource type `aws_instance` behind `count` -- an error unless `count` yields no instances, which is checked once the other errors are fixed; infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
+main.tf:16:1: warning: unsupported resource type `aws_instance` ignored: `aws_instance.d` has no instances
+"#,
+    );
+}

@@ -195,6 +195,8 @@ fn data_sources() -> Vec<ResourceSchema> {
         attr("most_recent", b()).optional().default(false),
         attr("executable_users", list_s()).optional(),
         attr("include_deprecated", b()).optional().default(false),
+        // applied on the client to the images DescribeImages returns, as the provider does
+        attr("name_regex", s()).optional(),
     ];
     for name in [
         "id",
