@@ -350,7 +350,7 @@ resource "aws_instance" "d" {
 "#,
         )],
         r#"
-main.tf:6:3: error: unknown argument `nme_rgx` in data.aws_ami.x -- expected one of: owners, most_recent, executable_users, include_deprecated, tags, filter
+main.tf:6:3: error: unknown argument `nme_rgx` in data.aws_ami.x -- did you mean `name_regex`?
 main.tf:8:1: error: unsupported resource type `aws_instance`: `aws_instance.b` has instances -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
 main.tf:12:1: warning: unsupported resource type `aws_instance` behind `count` -- an error unless `count` yields no instances, which is checked once the other errors are fixed; infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
 main.tf:16:1: warning: unsupported resource type `aws_instance` ignored: `aws_instance.d` has no instances
