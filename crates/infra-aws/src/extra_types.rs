@@ -1,6 +1,6 @@
 //! The dispatch of the types a node group with a custom launch template, a private
 //! cluster and Fargate need (`launch_template`, `vpc_endpoint`, `eks_fargate`,
-//! `eks_idp`, and `key_pair` for a node group's `remote_access.ec2_ssh_key`): one arm in each of the provider's matches sends them here, so that the
+//! `eks_idp`, `key_pair` for a node group's `remote_access.ec2_ssh_key`, and `instance`): one arm in each of the provider's matches sends them here, so that the
 //! provider's own dispatch stays one screen per operation.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::{eks_fargate, eks_idp, key_pair, launch_template, vpc_endpoint, AwsProvider};
+use crate::{
+    eks_fargate, eks_idp, instance, instance_ops, key_pair, launch_template, vpc_endpoint,
+    AwsProvider,
+};
 
 /// Whether `type_name` is dispatched here.
 pub(crate) fn handles(type_name: &str) -> bool {
@@ -19,6 +22,7 @@ pub(crate) fn handles(type_name: &str) -> bool {
             | eks_fargate::TYPE
             | eks_idp::TYPE
             | key_pair::TYPE
+            | instance::TYPE
     )
 }
 
@@ -33,6 +37,7 @@ pub(crate) async fn read(
         eks_fargate::TYPE => eks_fargate::read(p, items).await,
         eks_idp::TYPE => eks_idp::read(p, items).await,
         key_pair::TYPE => key_pair::read(p, items).await,
+        instance::TYPE => instance::read(p, items).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -44,6 +49,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         eks_fargate::TYPE => Box::pin(eks_fargate::create(p, req)).await,
         eks_idp::TYPE => Box::pin(eks_idp::create(p, req)).await,
         key_pair::TYPE => Box::pin(key_pair::create(p, req)).await,
+        instance::TYPE => Box::pin(instance_ops::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -57,6 +63,7 @@ pub(crate) async fn wait_ready(
     match type_name {
         eks_fargate::TYPE => eks_fargate::wait_active(p, id, current).await,
         eks_idp::TYPE => eks_idp::wait_active(p, id, current).await,
+        instance::TYPE => instance_ops::wait_ready(p, id, current).await,
         _ => Ok(current.clone()),
     }
 }
@@ -74,6 +81,7 @@ pub(crate) async fn update(
         eks_fargate::TYPE => eks_fargate::update(p, id, prior, desired).await,
         eks_idp::TYPE => eks_idp::update(p, id, prior, desired).await,
         key_pair::TYPE => key_pair::update(p, id, prior, desired).await,
+        instance::TYPE => Box::pin(instance_ops::update(p, id, prior, desired)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -82,6 +90,7 @@ pub(crate) async fn delete(
     p: &AwsProvider,
     type_name: &str,
     id: &str,
+    prior: &Value,
 ) -> Result<(), ProviderError> {
     match type_name {
         launch_template::TYPE => launch_template::delete(p, id).await,
@@ -89,6 +98,7 @@ pub(crate) async fn delete(
         eks_fargate::TYPE => eks_fargate::delete(p, id).await,
         eks_idp::TYPE => eks_idp::delete(p, id).await,
         key_pair::TYPE => key_pair::delete(p, id).await,
+        instance::TYPE => instance_ops::delete(p, id, prior).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -103,6 +113,7 @@ pub(crate) async fn adopt(
         eks_fargate::TYPE => eks_fargate::adopt(p, req).await,
         eks_idp::TYPE => eks_idp::adopt(p, req).await,
         key_pair::TYPE => key_pair::adopt(p, req).await,
+        instance::TYPE => instance_ops::adopt(p, req).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -115,6 +126,7 @@ pub(crate) fn id_format(type_name: &str) -> Option<&'static str> {
         eks_fargate::TYPE => "CLUSTER:PROFILE, e.g. prod:kube-system",
         eks_idp::TYPE => "CLUSTER:CONFIGNAME, e.g. prod:okta",
         key_pair::TYPE => "the key name, e.g. deployer-key",
+        instance::TYPE => "the instance id, e.g. i-0abc1234567890def",
         _ => return None,
     })
 }

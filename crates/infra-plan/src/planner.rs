@@ -238,7 +238,8 @@ impl Planner {
             let mut planned = normalize(schema, &desired.config, Some(&p.attributes), dt);
             ignore_changes(diags, dt, schema, &mut planned, p, lc, addr, false);
             crate::suppress::keep_equivalent(schema.type_name, &p.attributes, &mut planned);
-            let changed = diff(schema, &p.attributes, &planned);
+            let mut changed = diff(schema, &p.attributes, &planned);
+            crate::rules::forces_new(schema.type_name, &planned, &mut changed);
             let forced: Vec<String> = changed
                 .iter()
                 .filter(|c| c.force_new)

@@ -5,8 +5,11 @@
 
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
+mod instance;
 mod keys;
 mod logs;
+
+pub(crate) use instance::forces_new;
 mod sqs_events;
 
 /// Every rule broken by `desired`'s known values.
@@ -23,6 +26,7 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_cloudwatch_event_target" => sqs_events::target(c),
         "tls_private_key" => keys::private_key(c),
         "aws_key_pair" => keys::key_pair(c),
+        "aws_instance" => instance::instance(c),
         _ => Vec::new(),
     };
     problems

@@ -16,6 +16,7 @@ mod eks;
 mod eks_capability;
 mod eks_v21;
 mod iam;
+mod instance;
 mod ipam;
 mod key_pair;
 mod kms;
@@ -37,6 +38,7 @@ use std::sync::OnceLock;
 use crate::{Mode, Value};
 
 pub use builtin::{is_builtin, BUILTIN_PROVIDERS};
+pub use instance::UNSUPPORTED_INSTANCE_BLOCKS;
 pub use remote_state::REMOTE_STATE_BACKEND;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -323,6 +325,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(subnet_groups::schemas());
         all.extend(vpn::schemas());
         all.extend(key_pair::schemas());
+        all.extend(instance::schemas());
         all.extend(kms::schemas());
         all.extend(s3::schemas());
         all.extend(sqs_events::schemas());

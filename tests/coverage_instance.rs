@@ -1,0 +1,637 @@
+//! EC2 instances as terraform-aws-modules/ec2-instance and terraform-aws-eks's
+//! `eks-hybrid-nodes` make them: two `aws_instance`s with `for_each` in a new VPC and
+//! subnet, with security groups, a key pair, an instance profile and user data; one with a
+//! public address, a fixed private IP, `metadata_options { http_endpoint = "disabled" }`,
+//! a `root_block_device` and `volume_tags`. Applied with the RunInstances answer lost
+//! (adopted, not duplicated: an independent EC2 client sees exactly two instances),
+//! every attribute checked with that client, re-planned clean with one DescribeInstances,
+//! changed in place (tags, a security group, `instance_type` by stop and start), replaced
+//! (a new AMI), read by data source `aws_instance`, imported into a fresh state and found
+//! again by `state rebuild`, and destroyed leaving nothing running.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, Instance, InstanceAttributeName, InstanceStateName};
+
+use crate::common::proxy::Match;
+use crate::common::{ec2, rt, Workspace};
+use crate::coverage_dns::calls_of;
+use crate::coverage_ec2_more::{actions, id_of};
+use crate::faults::{apply_losing_one_answer, direct};
+
+const NODES: &str = r#"provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = { suite = "instance" }
+  }
+}
+
+variable "name" {
+  type = string
+}
+
+variable "ami" {
+  type = string
+}
+
+variable "team" {
+  type    = string
+  default = "platform"
+}
+
+variable "type" {
+  type    = string
+  default = "t3.micro"
+}
+
+variable "extra_group" {
+  type    = bool
+  default = false
+}
+
+locals {
+  nodes = {
+    one = { public = true, private_ip = "10.61.1.10" }
+    two = { public = false, private_ip = null }
+  }
+}
+
+resource "aws_vpc" "v" {
+  cidr_block           = "10.61.0.0/16"
+  enable_dns_hostnames = true
+  tags                 = { Name = var.name }
+}
+
+resource "aws_subnet" "s" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.61.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_security_group" "a" {
+  name   = "${var.name}-a"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_security_group" "b" {
+  name   = "${var.name}-b"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "tls_private_key" "k" {
+  algorithm = "ED25519"
+}
+
+resource "aws_key_pair" "k" {
+  key_name   = "${var.name}-key"
+  public_key = tls_private_key.k.public_key_openssh
+}
+
+resource "aws_iam_role" "r" {
+  name = "${var.name}-node"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_instance_profile" "p" {
+  name = "${var.name}-node"
+  role = aws_iam_role.r.name
+}
+
+resource "aws_instance" "node" {
+  for_each = local.nodes
+
+  ami                         = var.ami
+  instance_type               = var.type
+  subnet_id                   = aws_subnet.s.id
+  vpc_security_group_ids      = var.extra_group ? [aws_security_group.a.id, aws_security_group.b.id] : [aws_security_group.a.id]
+  associate_public_ip_address = each.value.public ? true : null
+  private_ip                  = each.value.private_ip
+  key_name                    = aws_key_pair.k.key_name
+  iam_instance_profile        = aws_iam_instance_profile.p.name
+  user_data                   = "#!/bin/sh\necho ${each.key}\n"
+  monitoring                  = true
+  disable_api_termination     = each.key == "two"
+  source_dest_check           = each.key == "one"
+  volume_tags                 = each.value.public ? { backup = "daily" } : null
+
+  dynamic "metadata_options" {
+    for_each = each.value.public ? [1] : []
+    content {
+      http_endpoint = "disabled"
+    }
+  }
+
+  dynamic "root_block_device" {
+    for_each = each.value.public ? [1] : []
+    content {
+      volume_size = 12
+      volume_type = "gp3"
+      encrypted   = true
+    }
+  }
+
+  tags = { Name = "${var.name}-${each.key}", team = var.team }
+
+  timeouts {
+    create = "5m"
+  }
+}
+
+output "public_ip" {
+  value = aws_instance.node["one"].public_ip
+}
+"#;
+
+/// The instances alone, their network, key and profile given as variables: what a stack
+/// that adopts existing instances writes.
+const IMPORTED: &str = r#"provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = { suite = "instance" }
+  }
+}
+
+variable "name" {
+  type = string
+}
+
+variable "ami" {
+  type = string
+}
+
+variable "team" {
+  type = string
+}
+
+variable "type" {
+  type = string
+}
+
+variable "subnet" {
+  type = string
+}
+
+variable "groups" {
+  type = list(string)
+}
+
+locals {
+  nodes = {
+    one = { public = true, private_ip = "10.61.1.10" }
+    two = { public = false, private_ip = null }
+  }
+}
+
+resource "aws_instance" "node" {
+  for_each = local.nodes
+
+  ami                         = var.ami
+  instance_type               = var.type
+  subnet_id                   = var.subnet
+  vpc_security_group_ids      = var.groups
+  associate_public_ip_address = each.value.public ? true : null
+  private_ip                  = each.value.private_ip
+  key_name                    = "${var.name}-key"
+  iam_instance_profile        = "${var.name}-node"
+  user_data                   = "#!/bin/sh\necho ${each.key}\n"
+  monitoring                  = true
+  disable_api_termination     = each.key == "two"
+  source_dest_check           = each.key == "one"
+  volume_tags                 = each.value.public ? { backup = "daily" } : null
+
+  dynamic "metadata_options" {
+    for_each = each.value.public ? [1] : []
+    content {
+      http_endpoint = "disabled"
+    }
+  }
+
+  dynamic "root_block_device" {
+    for_each = each.value.public ? [1] : []
+    content {
+      volume_size = 12
+      volume_type = "gp3"
+      encrypted   = true
+    }
+  }
+
+  tags = { Name = "${var.name}-${each.key}", team = var.team }
+}
+"#;
+
+/// Data source `aws_instance`, by id and by tags and a filter.
+const LOOKUP: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+variable "one" {
+  type = string
+}
+
+variable "subnet" {
+  type = string
+}
+
+data "aws_instance" "one" {
+  instance_id   = var.one
+  get_user_data = true
+}
+
+data "aws_instance" "two" {
+  instance_tags = { Name = "${var.name}-two" }
+  filter {
+    name   = "subnet-id"
+    values = [var.subnet]
+  }
+}
+
+output "one" {
+  value = {
+    id        = data.aws_instance.one.id
+    public_ip = data.aws_instance.one.public_ip
+    type      = data.aws_instance.one.instance_type
+    user_data = data.aws_instance.one.user_data
+    endpoint  = data.aws_instance.one.metadata_options[0].http_endpoint
+  }
+}
+
+output "two" {
+  value = {
+    id          = data.aws_instance.two.id
+    private_ip  = data.aws_instance.two.private_ip
+    protected   = data.aws_instance.two.disable_api_termination
+    groups      = data.aws_instance.two.vpc_security_group_ids
+    tags        = data.aws_instance.two.tags
+  }
+}
+"#;
+
+fn tag(i: &Instance, key: &str) -> Option<String> {
+    i.tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
+        .map(str::to_string)
+}
+
+/// The stack's instances an independent client sees, by `infra:address`, terminated ones
+/// left out. Tags are checked here: the emulator reads filter values as globs.
+async fn instances(stack: &str) -> BTreeMap<String, Vec<Instance>> {
+    let out = ec2()
+        .await
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:infra:stack")
+                .values(stack)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut by: BTreeMap<String, Vec<Instance>> = BTreeMap::new();
+    for i in out.reservations().iter().flat_map(|r| r.instances()) {
+        let live = !matches!(
+            i.state().and_then(|s| s.name()),
+            Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+        );
+        if live && tag(i, "infra:stack").as_deref() == Some(stack) {
+            by.entry(tag(i, "infra:address").unwrap_or_default())
+                .or_default()
+                .push(i.clone());
+        }
+    }
+    by
+}
+
+/// Exactly one live instance per address, `one` and `two`.
+fn the_two(stack: &str) -> (Instance, Instance) {
+    let seen = rt().block_on(instances(stack));
+    let counts: Vec<(&String, usize)> = seen.iter().map(|(a, v)| (a, v.len())).collect();
+    assert_eq!(
+        counts,
+        [
+            (&"aws_instance.node[\"one\"]".to_string(), 1),
+            (&"aws_instance.node[\"two\"]".to_string(), 1)
+        ],
+        "one instance per address"
+    );
+    (
+        seen["aws_instance.node[\"one\"]"][0].clone(),
+        seen["aws_instance.node[\"two\"]"][0].clone(),
+    )
+}
+
+/// Two AMIs the emulator knows.
+async fn amis() -> (String, String) {
+    let out = ec2()
+        .await
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<String> = out
+        .images()
+        .iter()
+        .filter(|i| i.root_device_name().is_some())
+        .filter_map(|i| i.image_id().map(str::to_string))
+        .collect();
+    assert!(ids.len() >= 2, "{ids:?}");
+    (ids[0].clone(), ids[1].clone())
+}
+
+async fn user_data(id: &str) -> String {
+    let out = ec2()
+        .await
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute(InstanceAttributeName::UserData)
+        .send()
+        .await
+        .unwrap();
+    let b64 = out.user_data().and_then(|u| u.value()).unwrap_or_default();
+    String::from_utf8(aws_smithy_types::base64::decode(b64).unwrap()).unwrap()
+}
+
+async fn protected(id: &str) -> bool {
+    let out = ec2()
+        .await
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute(InstanceAttributeName::DisableApiTermination)
+        .send()
+        .await
+        .unwrap();
+    out.disable_api_termination()
+        .and_then(|v| v.value())
+        .unwrap_or(false)
+}
+
+/// The root volume of `i`.
+async fn root_volume(i: &Instance) -> aws_sdk_ec2::types::Volume {
+    let id = i
+        .block_device_mappings()
+        .iter()
+        .find(|b| b.device_name() == i.root_device_name())
+        .and_then(|b| b.ebs()?.volume_id())
+        .unwrap()
+        .to_string();
+    ec2()
+        .await
+        .describe_volumes()
+        .volume_ids(id)
+        .send()
+        .await
+        .unwrap()
+        .volumes()[0]
+        .clone()
+}
+
+fn groups(i: &Instance) -> Vec<String> {
+    let mut g: Vec<String> = i
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect();
+    g.sort();
+    g
+}
+
+#[test]
+fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() {
+    let ws = Workspace::from_files(&[("main.tf", NODES)], true);
+    let name = ws.stack_name.clone();
+    let (ami, other_ami) = rt().block_on(amis());
+    let vars = format!("name = \"{name}\"\nami = \"{ami}\"\n");
+    ws.write("test.auto.tfvars", &vars);
+    apply_losing_one_answer(
+        &ws,
+        Match {
+            action: Some("RunInstances".into()),
+            ..Match::default()
+        },
+    );
+
+    // exactly the two instances, each with what was configured, seen by another client
+    let (one, two) = the_two(&name);
+    let sg_a = id_of(&ws, "aws_security_group.a");
+    let sg_b = id_of(&ws, "aws_security_group.b");
+    let subnet = id_of(&ws, "aws_subnet.s");
+    for (i, key) in [(&one, "one"), (&two, "two")] {
+        assert_eq!(i.image_id(), Some(ami.as_str()));
+        assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.micro"));
+        assert_eq!(i.subnet_id(), Some(subnet.as_str()));
+        assert_eq!(groups(i), [sg_a.clone()]);
+        assert_eq!(i.key_name(), Some(format!("{name}-key").as_str()));
+        assert!(
+            i.iam_instance_profile()
+                .and_then(|p| p.arn())
+                .is_some_and(|a| a.ends_with(&format!("instance-profile/{name}-node"))),
+            "{:?}",
+            i.iam_instance_profile()
+        );
+        assert_eq!(
+            i.monitoring().and_then(|m| m.state()).map(|s| s.as_str()),
+            Some("enabled")
+        );
+        assert_eq!(
+            i.state().and_then(|s| s.name()),
+            Some(&InstanceStateName::Running)
+        );
+        assert_eq!(tag(i, "Name"), Some(format!("{name}-{key}")));
+        assert_eq!(tag(i, "team").as_deref(), Some("platform"));
+        assert_eq!(tag(i, "suite").as_deref(), Some("instance"), "default tags");
+        let id = i.instance_id().unwrap();
+        assert_eq!(id_of(&ws, &format!("aws_instance.node[\"{key}\"]")), id);
+        assert_eq!(
+            rt().block_on(user_data(id)),
+            format!("#!/bin/sh\necho {key}\n")
+        );
+    }
+    assert!(one.public_ip_address().is_some_and(|ip| !ip.is_empty()));
+    assert_eq!(one.private_ip_address(), Some("10.61.1.10"));
+    assert_eq!(one.source_dest_check(), Some(true));
+    assert_eq!(
+        one.metadata_options()
+            .and_then(|m| m.http_endpoint())
+            .map(|e| e.as_str()),
+        Some("disabled")
+    );
+    let root = rt().block_on(root_volume(&one));
+    assert_eq!(root.size(), Some(12));
+    assert_eq!(root.volume_type().map(|t| t.as_str()), Some("gp3"));
+    assert_eq!(root.encrypted(), Some(true));
+    assert!(
+        root.tags()
+            .iter()
+            .any(|t| t.key() == Some("backup") && t.value() == Some("daily")),
+        "{:?}",
+        root.tags()
+    );
+    assert!(two.public_ip_address().is_none_or(str::is_empty));
+    assert_eq!(two.source_dest_check(), Some(false));
+    // RunInstances ignores it on the emulator: set after the create
+    assert!(rt().block_on(protected(two.instance_id().unwrap())));
+    assert!(!rt().block_on(protected(one.instance_id().unwrap())));
+
+    // the state: the cloud's values
+    let out = ws.run(&["output", "--json"]);
+    let out: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(out["public_ip"]["value"].as_str(), one.public_ip_address());
+
+    // clean, and one DescribeInstances for the refresh of both
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+    assert_eq!(
+        calls_of(&plan.all(), "ec2:DescribeInstances"),
+        1,
+        "{}",
+        plan.all()
+    );
+
+    // in place: a tag, a second security group, a bigger type (stop, modify, start)
+    let vars2 = format!("{vars}team = \"edge\"\nextra_group = true\ntype = \"t3.small\"\n");
+    ws.write("test.auto.tfvars", &vars2);
+    let changed = actions(&ws);
+    assert_eq!(
+        changed,
+        BTreeMap::from([
+            ("aws_instance.node[\"one\"]".to_string(), vec!["update".to_string()]),
+            ("aws_instance.node[\"two\"]".to_string(), vec!["update".to_string()]),
+        ]),
+        "{changed:?}"
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(calls_of(&apply.all(), "ec2:StopInstances") == 2, "{}", apply.all());
+    assert!(calls_of(&apply.all(), "ec2:StartInstances") == 2, "{}", apply.all());
+    let (one2, two2) = the_two(&name);
+    assert_eq!(one2.instance_id(), one.instance_id(), "the same instance");
+    assert_eq!(two2.instance_id(), two.instance_id(), "the same instance");
+    for i in [&one2, &two2] {
+        assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.small"));
+        let mut want = vec![sg_a.clone(), sg_b.clone()];
+        want.sort();
+        assert_eq!(groups(i), want);
+        assert_eq!(tag(i, "team").as_deref(), Some("edge"));
+        assert_eq!(
+            i.state().and_then(|s| s.name()),
+            Some(&InstanceStateName::Running),
+            "started again"
+        );
+    }
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // termination protection holds: destroying the protected instance is an error that
+    // says how to lift it, and nothing is terminated
+    let refused = direct(
+        &ws,
+        &["destroy", "--auto-approve", "--target", "aws_instance.node[\"two\"]"],
+    );
+    assert_ne!(refused.code, 0, "{}", refused.all());
+    assert!(
+        refused.all().contains("termination protection") && refused.all().contains("force_destroy"),
+        "{}",
+        refused.all()
+    );
+    let _ = the_two(&name);
+    // `force_destroy` is recorded by an apply (no call to AWS), as in the provider ...
+    ws.edit(
+        "main.tf",
+        "  monitoring                  = true\n  disable_api_termination",
+        "  monitoring                  = true\n  force_destroy               = true\n  disable_api_termination",
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    // ... and then a new AMI replaces both, the protected one included
+    let vars3 = vars2.replace(&ami, &other_ami);
+    ws.write("test.auto.tfvars", &vars3);
+    let changed = actions(&ws);
+    assert!(
+        changed.len() == 2
+            && changed
+                .values()
+                .all(|a| a == &["delete".to_string(), "create".to_string()]),
+        "{changed:?}"
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let (one3, two3) = the_two(&name);
+    assert_ne!(one3.instance_id(), one.instance_id(), "replaced");
+    assert_ne!(two3.instance_id(), two.instance_id(), "replaced");
+    assert_eq!(one3.image_id(), Some(other_ami.as_str()));
+    assert_eq!(one3.private_ip_address(), Some("10.61.1.10"));
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // data source aws_instance: by id (with the user data) and by tags and a filter
+    let lookup = Workspace::from_files(&[("main.tf", LOOKUP)], true);
+    lookup.write(
+        "test.auto.tfvars",
+        &format!(
+            "name = \"{name}\"\none = \"{}\"\nsubnet = \"{subnet}\"\n",
+            one3.instance_id().unwrap()
+        ),
+    );
+    let read = lookup.run(&["apply", "--auto-approve"]);
+    assert_eq!(read.code, 0, "{}", read.all());
+    let out = lookup.run(&["output", "--json"]);
+    let out: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let o = &out["one"]["value"];
+    assert_eq!(o["id"].as_str(), one3.instance_id());
+    assert_eq!(o["public_ip"].as_str(), one3.public_ip_address());
+    assert_eq!(o["type"], "t3.small");
+    assert_eq!(o["user_data"], "#!/bin/sh\necho one\n");
+    assert_eq!(o["endpoint"], "disabled");
+    let t = &out["two"]["value"];
+    assert_eq!(t["id"].as_str(), two3.instance_id());
+    assert_eq!(t["private_ip"].as_str(), two3.private_ip_address());
+    assert_eq!(t["protected"], false);
+    assert_eq!(t["tags"]["team"], "edge");
+
+    // import into a fresh state of the same stack, then a clean plan
+    let mut copy = Workspace::from_files(&[("main.tf", IMPORTED)], true);
+    copy.stack_name = name.clone();
+    let mut want = vec![sg_a.clone(), sg_b.clone()];
+    want.sort();
+    copy.write(
+        "test.auto.tfvars",
+        &format!(
+            "name = \"{name}\"\nami = \"{other_ami}\"\nteam = \"edge\"\ntype = \"t3.small\"\nsubnet = \"{subnet}\"\ngroups = [\"{}\", \"{}\"]\n",
+            want[0], want[1]
+        ),
+    );
+    for (addr, i) in [
+        ("aws_instance.node[\"one\"]", &one3),
+        ("aws_instance.node[\"two\"]", &two3),
+    ] {
+        let id = i.instance_id().unwrap();
+        let r = copy.run(&["import", addr, id]);
+        assert_eq!(r.code, 0, "import {addr} {id}:\n{}", r.all());
+    }
+    let plan = copy.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after import:\n{}", plan.all());
+    // the copy's state lost: a rebuild finds both again by their tags
+    copy.remove_state();
+    let rebuild = copy.run(&["state", "rebuild"]);
+    assert_eq!(rebuild.code, 0, "{}", rebuild.all());
+    assert_eq!(id_of(&copy, "aws_instance.node[\"one\"]"), one3.instance_id().unwrap());
+    assert_eq!(id_of(&copy, "aws_instance.node[\"two\"]"), two3.instance_id().unwrap());
+    let plan = copy.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after the rebuild:\n{}", plan.all());
+
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    assert!(rt().block_on(instances(&name)).is_empty(), "nothing running");
+    let left = rt().block_on(crate::common::tagged_no_nat(&name));
+    assert!(left.is_empty(), "nothing of the stack is left: {left:?}");
+}
