@@ -18,7 +18,7 @@
 //! data stop the instance, change, and start it again (when it was running).
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, AttributeValue, BlobAttributeValue,
+    AttributeBooleanValue, AttributeValue, SecureBlobAttributeValue,
     InstanceBlockDeviceMappingSpecification, InstanceCreditSpecificationRequest,
     InstanceStateName, ShutdownBehavior, VolumeType,
 };
@@ -453,7 +453,7 @@ async fn update_stopped(
         // the attribute takes the base64 text itself (the SDK encodes the blob again)
         modify(p, id, |m| {
             m.user_data(
-                BlobAttributeValue::builder()
+                SecureBlobAttributeValue::builder()
                     .value(Blob::new(b64.as_bytes()))
                     .build(),
             )

@@ -26,7 +26,9 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_cloudwatch_event_target" => sqs_events::target(c),
         "tls_private_key" => keys::private_key(c),
         "aws_key_pair" => keys::key_pair(c),
-        "aws_instance" => instance::instance(c),
+        "aws_instance" if desired.address.mode == infra_model::Mode::Managed => {
+            instance::instance(c)
+        }
         _ => Vec::new(),
     };
     problems
