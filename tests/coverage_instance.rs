@@ -8,7 +8,8 @@
 //! changed in place (tags, a security group, `instance_type` by stop and start), `one`
 //! replaced (a new AMI: its fixed address is free again when the new one starts; only one
 //! is replaced, as two replacements at once may hand the freed address to the other),
-//! termination protection refused and lifted by `force_destroy`, read by data source `aws_instance`, imported into a fresh state and found
+//! termination protection refused and lifted by `force_destroy`, an Elastic IP associated
+//! with `two` (`aws_eip.instance`), read by data source `aws_instance`, imported into a fresh state and found
 //! again by `state rebuild`, and destroyed leaving nothing running.
 
 use std::collections::BTreeMap;
@@ -145,6 +146,14 @@ resource "aws_instance" "node" {
   timeouts {
     create = "5m"
   }
+}
+
+# an Elastic IP on the instance without a public address, as terraform-aws-ec2-instance's
+# `create_eip`
+resource "aws_eip" "two" {
+  domain   = "vpc"
+  instance = aws_instance.node["two"].id
+  tags     = { Name = "${var.name}-two" }
 }
 
 output "public_ip" {
@@ -424,6 +433,18 @@ async fn root_volume(i: &Instance) -> aws_sdk_ec2::types::Volume {
         .clone()
 }
 
+async fn elastic_ip(allocation: &str) -> aws_sdk_ec2::types::Address {
+    ec2()
+        .await
+        .describe_addresses()
+        .allocation_ids(allocation)
+        .send()
+        .await
+        .unwrap()
+        .addresses()[0]
+        .clone()
+}
+
 fn groups(i: &Instance) -> Vec<String> {
     let mut g: Vec<String> = i
         .security_groups()
@@ -505,7 +526,10 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
         "{:?}",
         root.tags()
     );
-    assert!(two.public_ip_address().is_none_or(str::is_empty));
+    // the Elastic IP is associated with `two`, and is its public address
+    let eip = rt().block_on(elastic_ip(&id_of(&ws, "aws_eip.two")));
+    assert_eq!(eip.instance_id(), two.instance_id());
+    assert_eq!(eip.public_ip(), two.public_ip_address());
     assert_eq!(two.source_dest_check(), Some(false));
     // RunInstances ignores it on the emulator: set after the create
     assert!(rt().block_on(protected(two.instance_id().unwrap())));
@@ -533,15 +557,29 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
     assert_eq!(
         changed,
         BTreeMap::from([
-            ("aws_instance.node[\"one\"]".to_string(), vec!["update".to_string()]),
-            ("aws_instance.node[\"two\"]".to_string(), vec!["update".to_string()]),
+            (
+                "aws_instance.node[\"one\"]".to_string(),
+                vec!["update".to_string()]
+            ),
+            (
+                "aws_instance.node[\"two\"]".to_string(),
+                vec!["update".to_string()]
+            ),
         ]),
         "{changed:?}"
     );
     let apply = direct(&ws, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert!(calls_of(&apply.all(), "ec2:StopInstances") == 2, "{}", apply.all());
-    assert!(calls_of(&apply.all(), "ec2:StartInstances") == 2, "{}", apply.all());
+    assert!(
+        calls_of(&apply.all(), "ec2:StopInstances") == 2,
+        "{}",
+        apply.all()
+    );
+    assert!(
+        calls_of(&apply.all(), "ec2:StartInstances") == 2,
+        "{}",
+        apply.all()
+    );
     let (one2, two2) = the_two(&name);
     assert_eq!(one2.instance_id(), one.instance_id(), "the same instance");
     assert_eq!(two2.instance_id(), two.instance_id(), "the same instance");
@@ -564,7 +602,12 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
     // says how to lift it, and nothing is terminated
     let refused = direct(
         &ws,
-        &["destroy", "--auto-approve", "--target", "aws_instance.node[\"two\"]"],
+        &[
+            "destroy",
+            "--auto-approve",
+            "--target",
+            "aws_instance.node[\"two\"]",
+        ],
     );
     assert_ne!(refused.code, 0, "{}", refused.all());
     assert!(
@@ -655,14 +698,36 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
     copy.remove_state();
     let rebuild = copy.run(&["state", "rebuild"]);
     assert_eq!(rebuild.code, 0, "{}", rebuild.all());
-    assert_eq!(id_of(&copy, "aws_instance.node[\"one\"]"), one3.instance_id().unwrap());
-    assert_eq!(id_of(&copy, "aws_instance.node[\"two\"]"), two3.instance_id().unwrap());
+    assert_eq!(
+        id_of(&copy, "aws_instance.node[\"one\"]"),
+        one3.instance_id().unwrap()
+    );
+    assert_eq!(
+        id_of(&copy, "aws_instance.node[\"two\"]"),
+        two3.instance_id().unwrap()
+    );
     let plan = copy.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean after the rebuild:\n{}", plan.all());
 
+    let allocation = id_of(&ws, "aws_eip.two");
     let destroy = direct(&ws, &["destroy", "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
-    assert!(rt().block_on(instances(&name)).is_empty(), "nothing running");
+    let released = rt().block_on(async {
+        ec2()
+            .await
+            .describe_addresses()
+            .allocation_ids(&allocation)
+            .send()
+            .await
+    });
+    assert!(
+        released.map(|o| o.addresses().is_empty()).unwrap_or(true),
+        "the Elastic IP is released"
+    );
+    assert!(
+        rt().block_on(instances(&name)).is_empty(),
+        "nothing running"
+    );
     let left = rt().block_on(crate::common::tagged_no_nat(&name));
     assert!(left.is_empty(), "nothing of the stack is left: {left:?}");
 }

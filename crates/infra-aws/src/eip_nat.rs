@@ -1,5 +1,7 @@
-//! `aws_eip` (AllocateAddress in the VPC domain) and `aws_nat_gateway` (CreateNatGateway
-//! with the idempotency token, wait for `available`, delete waits for `deleted`).
+//! `aws_eip` (AllocateAddress in the VPC domain; `instance` associated by AssociateAddress,
+//! changed in place, disassociated before the release) and `aws_nat_gateway`
+//! (CreateNatGateway with the idempotency token, wait for `available`, delete waits for
+//! `deleted`).
 //!
 //! Emulator quirks (LocalStack): ClientToken is not honoured, and address / NAT gateway
 //! tags are filed under other resource types, so adoption filters on `tag:KEY` only.
@@ -62,6 +64,10 @@ fn eip_value(p: &AwsProvider, a: &Address, prior: Option<&Value>) -> Option<(Str
     );
     m.insert("association_id".into(), opt(a.association_id()));
     m.insert("network_interface".into(), opt(a.network_interface_id()));
+    m.insert(
+        "instance".into(),
+        opt(a.instance_id().filter(|i| !i.is_empty())),
+    );
     put_tags(&mut m, a.tags(), prior);
     Some((id, Value::Map(m)))
 }
@@ -107,10 +113,70 @@ pub(crate) async fn create_eip(
             "AllocateAddress returned no allocation id",
         )
     })?;
+    if let Some(instance) = get_str(&req.config, "instance") {
+        associate(p, id, instance).await?;
+    }
     p.read_back("aws_eip", id, &req.config).await
 }
 
-pub(crate) async fn delete_eip(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+async fn associate(p: &AwsProvider, id: &str, instance: &str) -> Result<(), ProviderError> {
+    p.call("ec2:AssociateAddress", || {
+        p.ec2()
+            .associate_address()
+            .allocation_id(id)
+            .instance_id(instance)
+            .send()
+    })
+    .await
+    .map(|_| ())
+}
+
+async fn disassociate(p: &AwsProvider, association: &str) -> Result<(), ProviderError> {
+    match p
+        .call("ec2:DisassociateAddress", || {
+            p.ec2()
+                .disassociate_address()
+                .association_id(association)
+                .send()
+        })
+        .await
+    {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        r => r.map(|_| ()),
+    }
+}
+
+/// Tags, and the instance the address is associated with.
+pub(crate) async fn update_eip(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+    desired: &Value,
+) -> Result<Value, ProviderError> {
+    crate::util::update_tags(p, id, prior, desired).await?;
+    let want = desired.get("instance");
+    if !want.is_unknown() && get_str(prior, "instance") != get_str(desired, "instance") {
+        if let Some(association) = get_str(prior, "association_id") {
+            disassociate(p, association).await?;
+        }
+        if let Some(instance) = get_str(desired, "instance") {
+            associate(p, id, instance).await?;
+        }
+    }
+    p.read_back("aws_eip", id, desired).await
+}
+
+pub(crate) async fn delete_eip(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+) -> Result<(), ProviderError> {
+    // an address associated with an instance is given back first
+    if let (Some(association), Some(_)) =
+        (get_str(prior, "association_id"), get_str(prior, "instance"))
+    {
+        disassociate(p, association).await?;
+    }
     // an address whose NAT gateway is still going away stays "in use" for a while
     p.settle(id, || async {
         p.call("ec2:ReleaseAddress", || {

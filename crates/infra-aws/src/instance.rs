@@ -177,7 +177,8 @@ pub(crate) fn flag(cloud: Option<bool>, prior: Option<&Value>, key: &str) -> Val
 }
 
 fn num(n: Option<i32>) -> Value {
-    n.map(|n| Value::Number(f64::from(n))).unwrap_or(Value::Null)
+    n.map(|n| Value::Number(f64::from(n)))
+        .unwrap_or(Value::Null)
 }
 
 /// The prior's value of `key` (null when unknown or absent).
@@ -221,9 +222,7 @@ fn device(
     root: bool,
 ) -> Value {
     let ebs = dev.ebs();
-    let vol = ebs
-        .and_then(|e| e.volume_id())
-        .and_then(|id| vols.get(id));
+    let vol = ebs.and_then(|e| e.volume_id()).and_then(|id| vols.get(id));
     let mut m = BTreeMap::new();
     m.insert("device_name".into(), opt(dev.device_name()));
     m.insert("volume_id".into(), opt(ebs.and_then(|e| e.volume_id())));
@@ -235,11 +234,17 @@ fn device(
     );
     m.insert(
         "encrypted".into(),
-        vol.and_then(Volume::encrypted).map(Value::Bool).unwrap_or(Value::Null),
+        vol.and_then(Volume::encrypted)
+            .map(Value::Bool)
+            .unwrap_or(Value::Null),
     );
     m.insert(
         "kms_key_id".into(),
-        or_prior(opt(vol.and_then(Volume::kms_key_id)), prior_block, "kms_key_id"),
+        or_prior(
+            opt(vol.and_then(Volume::kms_key_id)),
+            prior_block,
+            "kms_key_id",
+        ),
     );
     m.insert(
         "volume_size".into(),
@@ -259,7 +264,11 @@ fn device(
     );
     m.insert(
         "throughput".into(),
-        or_prior(num(vol.and_then(Volume::throughput)), prior_block, "throughput"),
+        or_prior(
+            num(vol.and_then(Volume::throughput)),
+            prior_block,
+            "throughput",
+        ),
     );
     if !root {
         m.insert(
@@ -335,7 +344,10 @@ pub(crate) fn to_value(
         .iter()
         .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0));
     m.insert("id".into(), Value::string(&id));
-    m.insert("arn".into(), ec2_arn(p, f.owner.as_deref(), "instance", &id));
+    m.insert(
+        "arn".into(),
+        ec2_arn(p, f.owner.as_deref(), "instance", &id),
+    );
     m.insert("ami".into(), opt(i.image_id()));
     m.insert(
         "instance_type".into(),
@@ -352,15 +364,21 @@ pub(crate) fn to_value(
     );
     m.insert(
         "placement_group".into(),
-        opt(placement.and_then(|p| p.group_name()).filter(|g| !g.is_empty())),
+        opt(placement
+            .and_then(|p| p.group_name())
+            .filter(|g| !g.is_empty())),
     );
     m.insert(
         "placement_group_id".into(),
-        opt(placement.and_then(|p| p.group_id()).filter(|g| !g.is_empty())),
+        opt(placement
+            .and_then(|p| p.group_id())
+            .filter(|g| !g.is_empty())),
     );
     m.insert(
         "placement_partition_number".into(),
-        num(placement.and_then(|p| p.partition_number()).filter(|n| *n > 0)),
+        num(placement
+            .and_then(|p| p.partition_number())
+            .filter(|n| *n > 0)),
     );
     m.insert(
         "tenancy".into(),
@@ -429,7 +447,10 @@ pub(crate) fn to_value(
         .iter()
         .filter_map(|g| g.group_id())
         .collect();
-    m.insert("vpc_security_group_ids".into(), strings(ids.iter().copied()));
+    m.insert(
+        "vpc_security_group_ids".into(),
+        strings(ids.iter().copied()),
+    );
     // as the provider: the group names when the configuration names them, else the ids
     let by_name = prior
         .map(|p| crate::util::get_strings(p, "security_groups"))
@@ -535,7 +556,11 @@ pub(crate) fn to_value(
                 ),
                 (
                     "http_tokens",
-                    or_prior(opt(md.http_tokens().map(|v| v.as_str())), prior_md, "http_tokens"),
+                    or_prior(
+                        opt(md.http_tokens().map(|v| v.as_str())),
+                        prior_md,
+                        "http_tokens",
+                    ),
                 ),
                 (
                     "http_put_response_hop_limit",

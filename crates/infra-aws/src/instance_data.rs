@@ -98,11 +98,7 @@ pub(crate) async fn read(p: &AwsProvider, args: &Value) -> Result<Value, Provide
         .filter(|f| matches(f, args))
         .collect();
     let [f] = found.as_slice() else {
-        return Err(lookup_error(
-            "instance",
-            &describe_args(args),
-            found.len(),
-        ));
+        return Err(lookup_error("instance", &describe_args(args), found.len()));
     };
     let id = f.instance.instance_id().unwrap_or_default().to_string();
     let vols = volumes(p, volume_ids(&f.instance).collect()).await?;
@@ -119,7 +115,10 @@ pub(crate) async fn read(p: &AwsProvider, args: &Value) -> Result<Value, Provide
     out.insert("tags".into(), v.get("tags_all").clone());
     out.insert("instance_tags".into(), v.get("tags_all").clone());
     out.insert("filter".into(), args.get("filter").clone());
-    out.insert("get_user_data".into(), Value::Bool(get_bool(args, "get_user_data") == Some(true)));
+    out.insert(
+        "get_user_data".into(),
+        Value::Bool(get_bool(args, "get_user_data") == Some(true)),
+    );
     out.insert(
         "get_password_data".into(),
         Value::Bool(get_bool(args, "get_password_data") == Some(true)),

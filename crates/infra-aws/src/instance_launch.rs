@@ -14,9 +14,8 @@ use aws_sdk_ec2::types::{
     IamInstanceProfileSpecification, InstanceIpv6Address, InstanceMetadataEndpointState,
     InstanceMetadataOptionsRequest, InstanceMetadataProtocolState, InstanceMetadataTagsState,
     InstanceNetworkInterfaceSpecification, InstanceType, LaunchTemplateSpecification,
-    NestedVirtualizationSpecification, Placement, PrivateIpAddressSpecification,
-    ResourceType, RunInstancesMonitoringEnabled, ShutdownBehavior, Tag, TagSpecification,
-    Tenancy, VolumeType,
+    NestedVirtualizationSpecification, Placement, PrivateIpAddressSpecification, ResourceType,
+    RunInstancesMonitoringEnabled, ShutdownBehavior, Tag, TagSpecification, Tenancy, VolumeType,
 };
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError};
@@ -33,9 +32,9 @@ fn rejected(req: &CreateRequest, what: impl std::fmt::Display) -> ProviderError 
 /// text, or `user_data_base64` as written. `None`: neither is set.
 pub(crate) fn user_data_base64(c: &Value) -> Result<Option<String>, String> {
     match (get_str(c, "user_data"), get_str(c, "user_data_base64")) {
-        (Some(_), Some(_)) => Err(
-            "`user_data` and `user_data_base64` conflict: set one of them".to_string(),
-        ),
+        (Some(_), Some(_)) => {
+            Err("`user_data` and `user_data_base64` conflict: set one of them".to_string())
+        }
         (Some(text), None) => Ok(Some(aws_smithy_types::base64::encode(text))),
         (None, Some(b64)) => {
             aws_smithy_types::base64::decode(b64).map_err(|_| {
@@ -276,14 +275,16 @@ pub(crate) fn run_input(
         .set_instance_type(get_str(c, "instance_type").map(InstanceType::from))
         .set_key_name(get_str(c, "key_name").map(str::to_string))
         .set_user_data(user_data)
-        .set_iam_instance_profile(get_str(c, "iam_instance_profile").map(|n| {
-            IamInstanceProfileSpecification::builder().name(n).build()
-        }))
+        .set_iam_instance_profile(
+            get_str(c, "iam_instance_profile")
+                .map(|n| IamInstanceProfileSpecification::builder().name(n).build()),
+        )
         .set_metadata_options(metadata_options(c))
         .set_block_device_mappings((!devices.is_empty()).then_some(devices))
-        .set_monitoring(get_bool(c, "monitoring").map(|m| {
-            RunInstancesMonitoringEnabled::builder().enabled(m).build()
-        }))
+        .set_monitoring(
+            get_bool(c, "monitoring")
+                .map(|m| RunInstancesMonitoringEnabled::builder().enabled(m).build()),
+        )
         .set_disable_api_termination(get_bool(c, "disable_api_termination"))
         .set_disable_api_stop(get_bool(c, "disable_api_stop"))
         .set_instance_initiated_shutdown_behavior(
@@ -291,14 +292,18 @@ pub(crate) fn run_input(
         )
         .set_ebs_optimized(get_bool(c, "ebs_optimized"))
         .set_credit_specification(get_str(credits, "cpu_credits").map(|cc| {
-            CreditSpecificationRequest::builder().cpu_credits(cc).build()
+            CreditSpecificationRequest::builder()
+                .cpu_credits(cc)
+                .build()
         }))
-        .set_enclave_options(get_bool(enclave, "enabled").map(|e| {
-            EnclaveOptionsRequest::builder().enabled(e).build()
-        }))
-        .set_hibernation_options(get_bool(c, "hibernation").map(|h| {
-            HibernationOptionsRequest::builder().configured(h).build()
-        }))
+        .set_enclave_options(
+            get_bool(enclave, "enabled")
+                .map(|e| EnclaveOptionsRequest::builder().enabled(e).build()),
+        )
+        .set_hibernation_options(
+            get_bool(c, "hibernation")
+                .map(|h| HibernationOptionsRequest::builder().configured(h).build()),
+        )
         .set_cpu_options(cpu_options(c))
         .set_placement(placement(c))
         .set_launch_template(launch_template(c))

@@ -30,7 +30,10 @@ fn base() -> Vec<(&'static str, Value)> {
         ("ami", Value::string("ami-1")),
         ("instance_type", Value::string("t3.micro")),
         ("subnet_id", Value::string("subnet-1")),
-        ("vpc_security_group_ids", Value::List(vec!["sg-1".into(), "sg-2".into()])),
+        (
+            "vpc_security_group_ids",
+            Value::List(vec!["sg-1".into(), "sg-2".into()]),
+        ),
         ("tags", Value::map([("Name", Value::string("web"))])),
     ]
 }
@@ -41,8 +44,14 @@ fn a_plain_instance_goes_to_its_subnet_with_its_groups_token_and_tags() {
     c.push(("user_data", Value::string("#!/bin/sh\necho hi\n")));
     c.push(("disable_api_termination", Value::Bool(true)));
     c.push(("monitoring", Value::Bool(true)));
-    c.push(("volume_tags", Value::map([("backup", Value::string("daily"))])));
-    let input = run_input(&req(Value::map(c)), None).unwrap().build().unwrap();
+    c.push((
+        "volume_tags",
+        Value::map([("backup", Value::string("daily"))]),
+    ));
+    let input = run_input(&req(Value::map(c)), None)
+        .unwrap()
+        .build()
+        .unwrap();
     assert_eq!(input.image_id(), Some("ami-1"));
     assert_eq!(input.instance_type().map(|t| t.as_str()), Some("t3.micro"));
     assert_eq!((input.min_count(), input.max_count()), (Some(1), Some(1)));
@@ -64,7 +73,10 @@ fn a_plain_instance_goes_to_its_subnet_with_its_groups_token_and_tags() {
     assert!(t.contains(&("infra:stack".into(), "s".into())));
     assert!(t.contains(&("infra:address".into(), "aws_instance.web[\"a\"]".into())));
     assert_eq!(specs[1].resource_type(), Some(&ResourceType::Volume));
-    assert_eq!(tags(&specs[1]), [("backup".to_string(), "daily".to_string())]);
+    assert_eq!(
+        tags(&specs[1]),
+        [("backup".to_string(), "daily".to_string())]
+    );
     // no block written: no block device mapping, no metadata options
     assert!(input.block_device_mappings().is_empty());
     assert!(input.metadata_options().is_none());
@@ -75,8 +87,14 @@ fn a_public_address_moves_subnet_groups_and_ips_onto_the_primary_interface() {
     let mut c = base();
     c.push(("associate_public_ip_address", Value::Bool(true)));
     c.push(("private_ip", Value::string("10.0.1.10")));
-    c.push(("secondary_private_ips", Value::List(vec!["10.0.1.11".into()])));
-    let input = run_input(&req(Value::map(c)), None).unwrap().build().unwrap();
+    c.push((
+        "secondary_private_ips",
+        Value::List(vec!["10.0.1.11".into()]),
+    ));
+    let input = run_input(&req(Value::map(c)), None)
+        .unwrap()
+        .build()
+        .unwrap();
     assert_eq!(input.subnet_id(), None);
     assert!(input.security_group_ids().is_empty());
     assert_eq!(input.private_ip_address(), None);
@@ -94,7 +112,10 @@ fn a_public_address_moves_subnet_groups_and_ips_onto_the_primary_interface() {
         .collect();
     assert_eq!(
         ips,
-        [(Some(true), Some("10.0.1.10")), (Some(false), Some("10.0.1.11"))]
+        [
+            (Some(true), Some("10.0.1.10")),
+            (Some(false), Some("10.0.1.11"))
+        ]
     );
 }
 
@@ -198,7 +219,10 @@ fn conflicting_or_missing_arguments_are_refused_naming_the_address() {
 #[test]
 fn user_data_is_sent_as_base64() {
     let text = Value::map([("user_data", Value::string("hello"))]);
-    assert_eq!(user_data_base64(&text).unwrap().as_deref(), Some("aGVsbG8="));
+    assert_eq!(
+        user_data_base64(&text).unwrap().as_deref(),
+        Some("aGVsbG8=")
+    );
     let b64 = Value::map([("user_data_base64", Value::string("aGVsbG8="))]);
     assert_eq!(user_data_base64(&b64).unwrap().as_deref(), Some("aGVsbG8="));
     let bad = Value::map([("user_data_base64", Value::string("not base64!"))]);

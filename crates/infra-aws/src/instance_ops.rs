@@ -17,12 +17,12 @@
 //! `delete_on_termination` through the block device mapping); `instance_type` and the user
 //! data stop the instance, change, and start it again (when it was running).
 
-use aws_sdk_ec2::types::{
-    AttributeBooleanValue, AttributeValue, SecureBlobAttributeValue,
-    InstanceBlockDeviceMappingSpecification, InstanceCreditSpecificationRequest,
-    InstanceStateName, ShutdownBehavior, VolumeType,
-};
 use aws_sdk_ec2::primitives::Blob;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, AttributeValue, InstanceBlockDeviceMappingSpecification,
+    InstanceCreditSpecificationRequest, InstanceStateName, SecureBlobAttributeValue,
+    ShutdownBehavior, VolumeType,
+};
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError};
 
@@ -258,7 +258,9 @@ async fn update_volumes(
     prior: &Value,
     desired: &Value,
 ) -> Result<(), ProviderError> {
-    if prior.get("volume_tags") != desired.get("volume_tags") && !desired.get("volume_tags").is_unknown() {
+    if prior.get("volume_tags") != desired.get("volume_tags")
+        && !desired.get("volume_tags").is_unknown()
+    {
         for v in prior_volumes(prior) {
             volume_tags(p, &v, prior.get("volume_tags"), desired.get("volume_tags")).await?;
         }
@@ -308,7 +310,11 @@ async fn update_volumes(
         }
     }
     // an EBS block's tags (the rest of the block replaces the instance)
-    for b in desired.get("ebs_block_device").as_list().unwrap_or_default() {
+    for b in desired
+        .get("ebs_block_device")
+        .as_list()
+        .unwrap_or_default()
+    {
         let dev = b.get("device_name").as_str();
         let before = prior
             .get("ebs_block_device")
@@ -435,12 +441,17 @@ async fn update_stopped(
             p,
             id,
             InstanceStateName::Stopped,
-            &[InstanceStateName::Terminated, InstanceStateName::ShuttingDown],
+            &[
+                InstanceStateName::Terminated,
+                InstanceStateName::ShuttingDown,
+            ],
         )
         .await?;
     }
     if new_type {
-        let t = get_str(desired, "instance_type").unwrap_or_default().to_string();
+        let t = get_str(desired, "instance_type")
+            .unwrap_or_default()
+            .to_string();
         modify(p, id, |m| {
             m.instance_type(AttributeValue::builder().value(&t).build())
         })
@@ -469,7 +480,10 @@ async fn update_stopped(
             p,
             id,
             InstanceStateName::Running,
-            &[InstanceStateName::Terminated, InstanceStateName::ShuttingDown],
+            &[
+                InstanceStateName::Terminated,
+                InstanceStateName::ShuttingDown,
+            ],
         )
         .await?;
     }
@@ -620,7 +634,10 @@ pub(crate) async fn delete(p: &AwsProvider, id: &str, prior: &Value) -> Result<(
                     id,
                     format!(
                         "instance state {}",
-                        state_of(&f).as_ref().map(|s| s.as_str()).unwrap_or("unknown")
+                        state_of(&f)
+                            .as_ref()
+                            .map(|s| s.as_str())
+                            .unwrap_or("unknown")
                     ),
                 );
                 None

@@ -5,8 +5,7 @@ use aws_sdk_ec2::types::{
     EbsInstanceBlockDevice, GroupIdentifier, InstanceBlockDeviceMapping,
     InstanceMetadataEndpointState, InstanceMetadataOptionsResponse, InstanceNetworkInterface,
     InstanceNetworkInterfaceAssociation, InstanceNetworkInterfaceAttachment,
-    InstancePrivateIpAddress, InstanceState, InstanceType, Monitoring, Placement, Tag,
-    VolumeType,
+    InstancePrivateIpAddress, InstanceState, InstanceType, Monitoring, Placement, Tag, VolumeType,
 };
 use aws_types::region::Region;
 use aws_types::SdkConfig;
@@ -22,7 +21,11 @@ fn offline() -> AwsProvider {
 fn interface(public: Option<&str>) -> InstanceNetworkInterface {
     InstanceNetworkInterface::builder()
         .network_interface_id("eni-1")
-        .attachment(InstanceNetworkInterfaceAttachment::builder().device_index(0).build())
+        .attachment(
+            InstanceNetworkInterfaceAttachment::builder()
+                .device_index(0)
+                .build(),
+        )
         // the emulator answers an empty association without a public address
         .association(
             InstanceNetworkInterfaceAssociation::builder()
@@ -60,10 +63,24 @@ fn instance(state: InstanceStateName, public: Option<&str>) -> Found {
         .subnet_id("subnet-1")
         .private_ip_address("10.0.1.4")
         .set_public_ip_address(public.map(str::to_string))
-        .security_groups(GroupIdentifier::builder().group_id("sg-2").group_name("b").build())
-        .security_groups(GroupIdentifier::builder().group_id("sg-1").group_name("a").build())
+        .security_groups(
+            GroupIdentifier::builder()
+                .group_id("sg-2")
+                .group_name("b")
+                .build(),
+        )
+        .security_groups(
+            GroupIdentifier::builder()
+                .group_id("sg-1")
+                .group_name("a")
+                .build(),
+        )
         .source_dest_check(true)
-        .monitoring(Monitoring::builder().state(MonitoringState::Enabled).build())
+        .monitoring(
+            Monitoring::builder()
+                .state(MonitoringState::Enabled)
+                .build(),
+        )
         .metadata_options(
             // after ModifyInstanceMetadataOptions the emulator leaves fields out
             InstanceMetadataOptionsResponse::builder()
@@ -107,10 +124,18 @@ fn root_volume() -> HashMap<String, Volume> {
 
 #[test]
 fn terminated_and_shutting_down_instances_are_gone() {
-    assert!(is_gone(&instance(InstanceStateName::Terminated, None).instance));
-    assert!(is_gone(&instance(InstanceStateName::ShuttingDown, None).instance));
-    assert!(!is_gone(&instance(InstanceStateName::Stopped, None).instance));
-    assert!(!is_gone(&instance(InstanceStateName::Pending, None).instance));
+    assert!(is_gone(
+        &instance(InstanceStateName::Terminated, None).instance
+    ));
+    assert!(is_gone(
+        &instance(InstanceStateName::ShuttingDown, None).instance
+    ));
+    assert!(!is_gone(
+        &instance(InstanceStateName::Stopped, None).instance
+    ));
+    assert!(!is_gone(
+        &instance(InstanceStateName::Pending, None).instance
+    ));
 }
 
 #[test]
@@ -121,7 +146,10 @@ fn an_instance_reads_back_with_its_volume_and_network() {
         ("tags", Value::map([("Name", Value::string("web"))])),
         ("disable_api_termination", Value::Bool(true)),
         ("user_data", Value::string("hello")),
-        ("volume_tags", Value::map([("backup", Value::string("daily"))])),
+        (
+            "volume_tags",
+            Value::map([("backup", Value::string("daily"))]),
+        ),
         (
             "metadata_options",
             Value::List(vec![Value::map([
@@ -149,9 +177,18 @@ fn an_instance_reads_back_with_its_volume_and_network() {
     assert_eq!(v.get("instance_state").as_str(), Some("running"));
     assert_eq!(v.get("public_ip").as_str(), Some("54.1.2.3"));
     assert_eq!(v.get("associate_public_ip_address"), &Value::Bool(true));
-    assert_eq!(v.get("primary_network_interface_id").as_str(), Some("eni-1"));
-    assert_eq!(v.get("secondary_private_ips"), &Value::List(vec!["10.0.1.9".into()]));
-    assert!(v.get("placement_group").is_null(), "an empty group name is none");
+    assert_eq!(
+        v.get("primary_network_interface_id").as_str(),
+        Some("eni-1")
+    );
+    assert_eq!(
+        v.get("secondary_private_ips"),
+        &Value::List(vec!["10.0.1.9".into()])
+    );
+    assert!(
+        v.get("placement_group").is_null(),
+        "an empty group name is none"
+    );
     // ids, as the provider, when the configuration does not name groups
     assert_eq!(
         v.get("security_groups"),
@@ -218,9 +255,18 @@ fn flags_the_cloud_may_leave_unsaid_keep_the_record() {
     let none = Value::map::<&str>([]);
     let yes = Value::map([("hibernation", Value::Bool(true))]);
     let no = Value::map([("hibernation", Value::Bool(false))]);
-    assert_eq!(flag(Some(true), Some(&none), "hibernation"), Value::Bool(true));
-    assert_eq!(flag(Some(false), Some(&yes), "hibernation"), Value::Bool(false));
-    assert_eq!(flag(Some(false), Some(&no), "hibernation"), Value::Bool(false));
+    assert_eq!(
+        flag(Some(true), Some(&none), "hibernation"),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        flag(Some(false), Some(&yes), "hibernation"),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        flag(Some(false), Some(&no), "hibernation"),
+        Value::Bool(false)
+    );
     // not configured and not set: stays null (no perpetual diff against a default)
     assert_eq!(flag(Some(false), Some(&none), "hibernation"), Value::Null);
     assert_eq!(flag(None, Some(&yes), "hibernation"), Value::Bool(true));

@@ -44,9 +44,12 @@ pub(crate) fn on_update(type_name: &str, changed: &[AttrChange], planned: &mut V
 /// An instance stopped and started for a new `instance_type` or user data gets a new
 /// public address (unless an Elastic IP holds it): known only after apply.
 fn instance_restart(changed: &[AttrChange], planned: &mut Value) {
-    let restarts = changed
-        .iter()
-        .any(|c| matches!(c.path.as_str(), "instance_type" | "user_data" | "user_data_base64"));
+    let restarts = changed.iter().any(|c| {
+        matches!(
+            c.path.as_str(),
+            "instance_type" | "user_data" | "user_data_base64"
+        )
+    });
     if let (true, Value::Map(m)) = (restarts, planned) {
         for k in ["public_ip", "public_dns"] {
             m.insert(k.into(), Value::Unknown);

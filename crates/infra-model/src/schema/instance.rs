@@ -99,7 +99,10 @@ fn ebs_block_device() -> BlockSchema {
 /// module's `dynamic` content is checked against them).
 fn unsupported_blocks() -> Vec<BlockSchema> {
     let opt = |names: &[&'static str]| -> Vec<AttrSchema> {
-        names.iter().map(|n| attr(n, AttrType::Any).optional()).collect()
+        names
+            .iter()
+            .map(|n| attr(n, AttrType::Any).optional())
+            .collect()
     };
     vec![
         block(
@@ -122,20 +125,29 @@ fn unsupported_blocks() -> Vec<BlockSchema> {
             Nesting::Set,
             opt(&["device_name", "no_device", "virtual_name"]),
         ),
-        block("instance_market_options", Nesting::List, opt(&["market_type"]))
-            .max(1)
-            .blocks(vec![block(
-                "spot_options",
-                Nesting::List,
-                opt(&[
-                    "instance_interruption_behavior",
-                    "max_price",
-                    "spot_instance_type",
-                    "valid_until",
-                ]),
-            )
-            .max(1)]),
-        block("maintenance_options", Nesting::List, opt(&["auto_recovery"])).max(1),
+        block(
+            "instance_market_options",
+            Nesting::List,
+            opt(&["market_type"]),
+        )
+        .max(1)
+        .blocks(vec![block(
+            "spot_options",
+            Nesting::List,
+            opt(&[
+                "instance_interruption_behavior",
+                "max_price",
+                "spot_instance_type",
+                "valid_until",
+            ]),
+        )
+        .max(1)]),
+        block(
+            "maintenance_options",
+            Nesting::List,
+            opt(&["auto_recovery"]),
+        )
+        .max(1),
         block(
             "network_interface",
             Nesting::Set,
@@ -220,7 +232,10 @@ fn instance() -> ResourceSchema {
             .force_new(),
         attr("key_name", s()).optional().computed().force_new(),
         attr("monitoring", b()).optional().computed(),
-        attr("placement_group", s()).optional().computed().force_new(),
+        attr("placement_group", s())
+            .optional()
+            .computed()
+            .force_new(),
         attr("placement_group_id", s())
             .optional()
             .computed()
@@ -244,7 +259,9 @@ fn instance() -> ResourceSchema {
             .optional()
             .default(false),
         attr("volume_tags", map_s()).optional(),
-        attr("vpc_security_group_ids", set_s()).optional().computed(),
+        attr("vpc_security_group_ids", set_s())
+            .optional()
+            .computed(),
         attr("password_data", s()).computed().sensitive(),
     ];
     a.extend(tags());

@@ -130,7 +130,11 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
     a.extend(computed(&["arn", "owner_id"]));
     out.push(resource("aws_internet_gateway", Managed, a, vec![]));
 
-    let mut a = vec![attr("domain", s()).optional().default("vpc").force_new()];
+    let mut a = vec![
+        attr("domain", s()).optional().default("vpc").force_new(),
+        // the instance the address is associated with (AssociateAddress), in place
+        attr("instance", s()).optional().computed(),
+    ];
     a.extend(tags());
     a.extend(computed(&[
         "allocation_id",

@@ -62,13 +62,22 @@ pub(super) fn instance(c: &Value) -> Vec<(String, String)> {
             ));
         }
     }
-    if set("ipv6_address_count") && c.get("ipv6_addresses").as_list().is_some_and(|l| !l.is_empty()) {
+    if set("ipv6_address_count")
+        && c.get("ipv6_addresses")
+            .as_list()
+            .is_some_and(|l| !l.is_empty())
+    {
         out.push((
             "ipv6_address_count and ipv6_addresses conflict".into(),
             "set the number of addresses or the addresses, not both".into(),
         ));
     }
-    one_of(&mut out, "tenancy", c.get("tenancy"), &["default", "dedicated", "host"]);
+    one_of(
+        &mut out,
+        "tenancy",
+        c.get("tenancy"),
+        &["default", "dedicated", "host"],
+    );
     one_of(
         &mut out,
         "instance_initiated_shutdown_behavior",
@@ -85,8 +94,18 @@ pub(super) fn instance(c: &Value) -> Vec<(String, String)> {
     }
     if let Some(m) = block(c, "metadata_options") {
         let ed = ["enabled", "disabled"];
-        one_of(&mut out, "metadata_options.http_endpoint", m.get("http_endpoint"), &ed);
-        one_of(&mut out, "metadata_options.http_protocol_ipv6", m.get("http_protocol_ipv6"), &ed);
+        one_of(
+            &mut out,
+            "metadata_options.http_endpoint",
+            m.get("http_endpoint"),
+            &ed,
+        );
+        one_of(
+            &mut out,
+            "metadata_options.http_protocol_ipv6",
+            m.get("http_protocol_ipv6"),
+            &ed,
+        );
         one_of(
             &mut out,
             "metadata_options.instance_metadata_tags",
@@ -110,10 +129,20 @@ pub(super) fn instance(c: &Value) -> Vec<(String, String)> {
     }
     let volume_types = ["standard", "gp2", "gp3", "io1", "io2", "sc1", "st1"];
     if let Some(r) = block(c, "root_block_device") {
-        one_of(&mut out, "root_block_device.volume_type", r.get("volume_type"), &volume_types);
+        one_of(
+            &mut out,
+            "root_block_device.volume_type",
+            r.get("volume_type"),
+            &volume_types,
+        );
     }
     for b in c.get("ebs_block_device").as_list().unwrap_or_default() {
-        one_of(&mut out, "ebs_block_device.volume_type", b.get("volume_type"), &volume_types);
+        one_of(
+            &mut out,
+            "ebs_block_device.volume_type",
+            b.get("volume_type"),
+            &volume_types,
+        );
     }
     if let Some(Value::Map(tags)) = Some(c.get("volume_tags")) {
         let blocks_tag = block(c, "root_block_device").is_some_and(|r| !r.get("tags").is_null())
@@ -124,7 +153,8 @@ pub(super) fn instance(c: &Value) -> Vec<(String, String)> {
                 .any(|b| !b.get("tags").is_null());
         if blocks_tag && !tags.is_empty() {
             out.push((
-                "volume_tags conflicts with the tags of root_block_device and ebs_block_device".into(),
+                "volume_tags conflicts with the tags of root_block_device and ebs_block_device"
+                    .into(),
                 "tag the volumes with volume_tags or in their blocks, not both".into(),
             ));
         }
@@ -135,7 +165,9 @@ pub(super) fn instance(c: &Value) -> Vec<(String, String)> {
 /// Mark the changes of an `aws_instance` that `user_data_replace_on_change` turns into a
 /// replacement.
 pub(crate) fn forces_new(type_name: &str, planned: &Value, changes: &mut [AttrChange]) {
-    if type_name != "aws_instance" || planned.get("user_data_replace_on_change").as_bool() != Some(true) {
+    if type_name != "aws_instance"
+        || planned.get("user_data_replace_on_change").as_bool() != Some(true)
+    {
         return;
     }
     for c in changes {
@@ -177,7 +209,9 @@ mod tests {
         );
         let got = problems(Value::Map(m));
         assert_eq!(got.len(), 5, "{got:?}");
-        assert!(got.iter().any(|p| p.contains("user_data and user_data_base64")));
+        assert!(got
+            .iter()
+            .any(|p| p.contains("user_data and user_data_base64")));
         assert!(got.iter().any(|p| p.starts_with("tenancy")));
         assert!(got.iter().any(|p| p.contains("http_tokens")));
         assert!(got.iter().any(|p| p.contains("hop_limit")));
@@ -187,15 +221,24 @@ mod tests {
             ("instance_type", Value::string("t3.micro")),
             ("instance_market_options", Value::List(vec![])),
         ]));
-        assert_eq!(got, ["ami is required unless a launch_template gives the image"]);
+        assert_eq!(
+            got,
+            ["ami is required unless a launch_template gives the image"]
+        );
     }
 
     #[test]
     fn user_data_replaces_only_with_replace_on_change() {
         let change = || {
             vec![
-                AttrChange { path: "user_data".into(), force_new: false },
-                AttrChange { path: "tags".into(), force_new: false },
+                AttrChange {
+                    path: "user_data".into(),
+                    force_new: false,
+                },
+                AttrChange {
+                    path: "tags".into(),
+                    force_new: false,
+                },
             ]
         };
         let mut c = change();
