@@ -479,7 +479,7 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
         assert_eq!(i.image_id(), Some(ami.as_str()));
         assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.micro"));
         assert_eq!(i.subnet_id(), Some(subnet.as_str()));
-        assert_eq!(groups(i), [sg_a.clone()]);
+        assert_eq!(groups(i), std::slice::from_ref(&sg_a));
         assert_eq!(i.key_name(), Some(format!("{name}-key").as_str()));
         assert!(
             i.iam_instance_profile()
@@ -675,7 +675,7 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
     // import into a fresh state of the same stack, then a clean plan
     let mut copy = Workspace::from_files(&[("main.tf", IMPORTED)], true);
     copy.stack_name = name.clone();
-    let mut want = vec![sg_a.clone(), sg_b.clone()];
+    let mut want = [sg_a.clone(), sg_b.clone()];
     want.sort();
     copy.write(
         "test.auto.tfvars",
