@@ -13,6 +13,8 @@ pub struct PlanRequest {
     pub destroy: bool,
     pub targets: Vec<Address>,
     pub replace: Vec<Address>,
+    /// The region each provider configuration sends to (`session::Routed::regions`).
+    pub regions: BTreeMap<String, String>,
 }
 
 /// Parse `--target` / `--replace` addresses.
@@ -63,6 +65,7 @@ pub fn make_plan(
             .into_iter()
             .map(|r| (r.from, r.destroy))
             .collect(),
+        regions: req.regions.clone(),
     };
     let mut planner = Planner::new(opts, prior);
     for addr in &refreshed.deleted_outside {

@@ -207,8 +207,9 @@ pub fn check_provider_configs<A>(
 ) -> anyhow::Result<()> {
     let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in records.iter().filter(|r| r.mode == "managed") {
-        if !stack.providers().contains_key(&r.provider) {
-            missing.entry(&r.provider).or_default().push(&r.address);
+        let alias = infra_model::provider_alias(&r.provider);
+        if !stack.providers().contains_key(alias) {
+            missing.entry(alias).or_default().push(&r.address);
         }
     }
     let Some((alias, addresses)) = missing.into_iter().next() else {
