@@ -19,6 +19,7 @@ mod coverage_bpa;
 mod coverage_data;
 mod coverage_dns;
 mod coverage_ec2_more;
+mod coverage_eip_association;
 mod coverage_eks;
 mod coverage_eks_capability;
 mod coverage_eks_lookups;

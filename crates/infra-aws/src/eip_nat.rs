@@ -44,6 +44,16 @@ fn public_dns(region: &str, ip: &str) -> String {
     }
 }
 
+/// The private DNS name AWS gives an address, as the Terraform provider computes it.
+fn private_dns(region: &str, ip: &str) -> String {
+    let dashed = ip.replace('.', "-");
+    if region == "us-east-1" {
+        format!("ip-{dashed}.ec2.internal")
+    } else {
+        format!("ip-{dashed}.{region}.compute.internal")
+    }
+}
+
 fn eip_value(p: &AwsProvider, a: &Address, prior: Option<&Value>) -> Option<(String, Value)> {
     let id = a.allocation_id()?.to_string();
     let mut m = BTreeMap::new();
@@ -62,6 +72,25 @@ fn eip_value(p: &AwsProvider, a: &Address, prior: Option<&Value>) -> Option<(Str
     );
     m.insert("association_id".into(), opt(a.association_id()));
     m.insert("network_interface".into(), opt(a.network_interface_id()));
+    m.insert(
+        "instance".into(),
+        opt(a.instance_id().filter(|i| !i.is_empty())),
+    );
+    let private = a.private_ip_address();
+    m.insert("private_ip".into(), opt(private));
+    m.insert(
+        "private_dns".into(),
+        private
+            .map(|ip| Value::string(private_dns(p.region(), ip)))
+            .unwrap_or(Value::Null),
+    );
+    // not read back: what the configuration asked for
+    m.insert(
+        "associate_with_private_ip".into(),
+        prior
+            .map(|v| v.get("associate_with_private_ip").clone())
+            .unwrap_or(Value::Null),
+    );
     put_tags(&mut m, a.tags(), prior);
     Some((id, Value::Map(m)))
 }
@@ -107,10 +136,33 @@ pub(crate) async fn create_eip(
             "AllocateAddress returned no allocation id",
         )
     })?;
+    associate_new(p, id, &req.config).await?;
     p.read_back("aws_eip", id, &req.config).await
 }
 
+/// A new address's `instance` / `network_interface`: associated once allocated (also
+/// when an interrupted create is finished).
+async fn associate_new(p: &AwsProvider, id: &str, config: &Value) -> Result<(), ProviderError> {
+    let target = crate::eip_assoc::Target::of_eip(config);
+    if !target.is_none() {
+        crate::eip_assoc::associate(p, id, &target, None).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn update_eip(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+    desired: &Value,
+) -> Result<Value, ProviderError> {
+    crate::eip_assoc::update_eip(p, id, prior, desired).await?;
+    crate::util::update_tags(p, id, prior, desired).await?;
+    p.read_back("aws_eip", id, desired).await
+}
+
 pub(crate) async fn delete_eip(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    crate::eip_assoc::release_association(p, id).await?;
     // an address whose NAT gateway is still going away stays "in use" for a while
     p.settle(id, || async {
         p.call("ec2:ReleaseAddress", || {
@@ -132,10 +184,16 @@ pub(crate) async fn adopt_eip(
         Address::tags,
         Address::allocation_id,
     );
-    Ok(found
-        .first()
-        .and_then(|a| eip_value(p, a, Some(&req.config)))
-        .map(|(_, v)| v))
+    let Some(a) = found.first() else {
+        return Ok(None);
+    };
+    // the attempt that allocated it may have stopped before associating it: finish
+    let target = crate::eip_assoc::Target::of_eip(&req.config);
+    if let (Some(id), false) = (a.allocation_id(), target.is_none() || target.holds(a)) {
+        associate_new(p, id, &req.config).await?;
+        return p.read_back("aws_eip", id, &req.config).await.map(Some);
+    }
+    Ok(eip_value(p, a, Some(&req.config)).map(|(_, v)| v))
 }
 
 // ---- aws_nat_gateway ----

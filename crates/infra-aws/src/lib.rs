@@ -39,6 +39,7 @@ mod dhcp;
 mod ec2_net;
 mod ec2_tag;
 mod egress_gateway;
+mod eip_assoc;
 mod eip_nat;
 mod eks;
 mod eks_access;

@@ -113,7 +113,8 @@ impl Provider for AwsProvider {
             "aws_vpc" => vpc::update(self, id, prior, desired).await,
             "aws_subnet" => subnet::update(self, id, prior, desired).await,
             "aws_internet_gateway" => gateways::update(self, id, prior, desired).await,
-            "aws_eip" | "aws_nat_gateway" => {
+            "aws_eip" => eip_nat::update_eip(self, id, prior, desired).await,
+            "aws_nat_gateway" => {
                 util::update_tags(self, id, prior, desired).await?;
                 self.read_back(type_name, id, desired).await
             }

@@ -23,6 +23,7 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_cloudwatch_event_target" => sqs_events::target(c),
         "tls_private_key" => keys::private_key(c),
         "aws_key_pair" => keys::key_pair(c),
+        "aws_eip_association" => eip_association(c),
         _ => Vec::new(),
     };
     problems
@@ -33,6 +34,25 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
                 .with_address(&desired.address)
         })
         .collect()
+}
+
+/// An association names one address and one target (an unknown value counts as set).
+fn eip_association(c: &Value) -> Vec<(String, String)> {
+    let set = |k: &str| !c.get(k).is_null() && c.get(k).as_str() != Some("");
+    let mut out = Vec::new();
+    if !set("allocation_id") && !set("public_ip") {
+        out.push((
+            "aws_eip_association needs `allocation_id` (or `public_ip`)".to_string(),
+            "set `allocation_id = aws_eip.NAME.id`".to_string(),
+        ));
+    }
+    if !set("instance_id") && !set("network_interface_id") {
+        out.push((
+            "aws_eip_association needs `instance_id` or `network_interface_id`".to_string(),
+            "say what the address goes to: `instance_id = aws_instance.NAME.id`".to_string(),
+        ));
+    }
+    out
 }
 
 fn first_block<'a>(c: &'a Value, name: &str) -> Option<&'a Value> {
