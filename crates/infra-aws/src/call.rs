@@ -328,6 +328,10 @@ mod tests {
     const REPEATABLE: &[(&str, &str)] = &[
         ("ec2:CreateTags", "sets tags"),
         (
+            "ec2:AssociateAddress",
+            "an address has one association: a resend associates the same address with the same target again",
+        ),
+        (
             "ec2:CreateRoute",
             "one route per destination: RouteAlreadyExists (done_codes)",
         ),
