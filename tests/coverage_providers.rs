@@ -495,3 +495,107 @@ fn a_per_resource_region_sends_each_object_to_its_region() {
         assert!(left.is_empty(), "left in {region}: {left:?}");
     }
 }
+
+/// A legacy module that configures its own provider, as modules written before Terraform
+/// 0.13 do: its resources go to its region with its `default_tags`.
+const LEGACY_ROOT: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+resource "aws_vpc" "home" {
+  cidr_block = "10.87.0.0/16"
+  tags       = { Name = "${var.name}-home" }
+}
+
+module "legacy" {
+  source = "./legacy"
+  name   = var.name
+  region = "us-west-2"
+}
+"#;
+
+const LEGACY: &str = r#"variable "name" {
+  type = string
+}
+
+variable "region" {
+  type = string
+}
+
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { Site = "legacy-${var.region}" }
+  }
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.88.0.0/16"
+  tags       = { Name = "${var.name}-legacy" }
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+}
+"#;
+
+#[test]
+fn a_provider_block_inside_a_module_sends_its_resources_to_its_region() {
+    let ws = Workspace::from_files(&[("main.tf", LEGACY_ROOT)], true);
+    std::fs::create_dir_all(ws.stack_dir().join("legacy")).unwrap();
+    ws.write("legacy/main.tf", LEGACY);
+    let name = ws.stack_name.clone();
+    ws.write("test.auto.tfvars", &format!("name = \"{name}\"\n"));
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(
+        !apply.all().contains("is ignored"),
+        "no warning that the block is ignored:\n{}",
+        apply.all()
+    );
+
+    let west = rt().block_on(seen(&name, "us-west-2"));
+    let home = rt().block_on(seen(&name, "us-east-1"));
+    for addr in [
+        "module.legacy.aws_vpc.this",
+        "module.legacy.aws_internet_gateway.this",
+    ] {
+        assert_eq!(
+            west.get(addr),
+            Some(&vec![(id_of(&ws, addr), "legacy-us-west-2".to_string())]),
+            "{west:?}"
+        );
+    }
+    assert_eq!(west.len(), 2, "{west:?}");
+    assert_eq!(home.len(), 1, "{home:?}");
+    assert!(home.contains_key("aws_vpc.home"), "{home:?}");
+    let recorded = providers_in_state(&ws);
+    assert_eq!(recorded["module.legacy.aws_vpc.this"], "module.legacy");
+    assert_eq!(recorded["aws_vpc.home"], "");
+
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // the module (and its provider block) removed while the state holds its objects
+    ws.write("main.tf", &LEGACY_ROOT[..LEGACY_ROOT.find("module \"legacy\"").unwrap()]);
+    let plan = direct(&ws, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.stderr
+            .contains("under the `provider \"aws\"` block of module.legacy, which the configuration no longer has"),
+        "{}",
+        plan.all()
+    );
+    ws.write("main.tf", LEGACY_ROOT);
+
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    for region in ["us-east-1", "us-west-2"] {
+        let left = rt().block_on(seen(&name, region));
+        assert!(left.is_empty(), "left in {region}: {left:?}");
+    }
+}

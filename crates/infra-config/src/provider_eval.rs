@@ -14,31 +14,40 @@ use crate::stored::ModScope;
 use crate::{ProviderConfig, Stack};
 
 /// Evaluate every `provider "aws"` block at load time (from variables and locals only),
-/// by alias: `""` is always there (an empty configuration when the stack has no block
-/// without `alias`, as Terraform's implicit one).
+/// by configuration key (`providers::config_key`): `""` is always there (an empty
+/// configuration when the stack has no block without `alias`, as Terraform's implicit
+/// one); a block inside a module (legacy, as Terraform still allows) is evaluated from
+/// that module's variables and locals.
 pub(crate) fn providers(
     stack: &Stack,
     diags: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, ProviderConfig> {
     let mut out = BTreeMap::from([(String::new(), ProviderConfig::default())]);
-    let Some(root) = stack.root() else {
-        return out;
-    };
-    for alias in root.decls.providers.keys() {
-        out.insert(alias.clone(), provider(stack, alias, diags));
+    for (path, m) in &stack.modules {
+        for alias in m.decls.providers.keys() {
+            out.insert(
+                crate::providers::config_key(path, alias),
+                provider(stack, path, alias, diags),
+            );
+        }
     }
     out
 }
 
 /// Evaluate one provider block.
-fn provider(stack: &Stack, alias: &str, diags: &mut Vec<Diagnostic>) -> ProviderConfig {
-    let Some(root) = stack.root() else {
+fn provider(
+    stack: &Stack,
+    path: &[String],
+    alias: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> ProviderConfig {
+    let Some(m) = stack.modules.get(path) else {
         return ProviderConfig::default();
     };
-    let Some(p) = root.decls.providers.get(alias) else {
+    let Some(p) = m.decls.providers.get(alias) else {
         return ProviderConfig::default();
     };
-    let node = Node::Provider(alias.to_string());
+    let node = Node::Provider(crate::providers::config_key(path, alias));
     let needs = stack.graph.closure([&node]);
     if let Some(Node::Resource(a)) = needs.iter().find(|n| matches!(n, Node::Resource(_))) {
         diags.push(
@@ -51,12 +60,20 @@ fn provider(stack: &Stack, alias: &str, diags: &mut Vec<Diagnostic>) -> Provider
     let mut w = Walker::new(stack);
     w.run(Some(&needs), &mut |_| Value::Unknown);
     diags.append(&mut w.diags);
-    let file = &root.files[p.file];
+    // the module's one instance: a module with a provider block has no count or for_each
+    let instance: Vec<infra_model::ModuleStep> = path
+        .iter()
+        .map(|name| infra_model::ModuleStep {
+            name: name.clone(),
+            key: None,
+        })
+        .collect();
     let base = w
         .scopes
-        .remove(&Vec::new())
+        .remove(&instance)
         .map(ModScope::into_values)
         .unwrap_or_default();
+    let file = &m.files[p.file];
     let mut out = ProviderConfig::default();
     let mut get = |e: &Expression, ty: TypeConstraint, what: &str| -> Option<Value> {
         let v = infra_lang::eval(e, &base, file)
