@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{Address, Filter};
+use aws_sdk_ec2::types::Address;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ErrorKind, ProviderError, ReadRequest};
 
@@ -65,21 +65,7 @@ fn nonempty(v: &Value, key: &str) -> Option<String> {
     get_str(v, key).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-pub(crate) async fn describe(
-    p: &AwsProvider,
-    filters: Vec<Filter>,
-) -> Result<Vec<Address>, ProviderError> {
-    // DescribeAddresses is not paginated
-    let out = p
-        .call("ec2:DescribeAddresses", || {
-            p.ec2()
-                .describe_addresses()
-                .set_filters(Some(filters.clone()))
-                .send()
-        })
-        .await?;
-    Ok(out.addresses().to_vec())
-}
+pub(crate) use crate::eip_nat::describe_addresses as describe;
 
 /// AssociateAddress: the association id.
 pub(crate) async fn associate(

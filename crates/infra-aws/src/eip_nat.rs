@@ -18,7 +18,7 @@ use crate::AwsProvider;
 
 // ---- aws_eip ----
 
-async fn describe_addresses(
+pub(crate) async fn describe_addresses(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<Address>, ProviderError> {
