@@ -38,7 +38,7 @@ pub async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
-    let provider = session::provider(loaded.stack.providers(), session).await?;
+    let provider = session::provider(&loaded.stack, session).await?;
     let req = PlanRequest {
         destroy,
         targets: parse_addresses(&planning.targets)?,

@@ -116,13 +116,14 @@ fn shown_path(state: &StateArgs) -> std::path::PathBuf {
 
 /// The AWS provider for the stack's region, from the standard credential chain and the
 /// SDK's own `AWS_ENDPOINT_URL*` variables, with the built-in types (`random_*`,
-/// `time_*`, ...) routed to `infra_builtin` (see [`crate::engine::router`]) and
+/// `time_*`, `local_file`, ...) routed to `infra_builtin` (see [`crate::engine::router`]) and
 /// `terraform_remote_state` answered from the session's state (see
 /// [`crate::engine::remote_state`]).
 pub async fn provider(
-    configs: &std::collections::BTreeMap<String, infra_config::ProviderConfig>,
+    stack: &infra_config::Stack,
     session: &Session,
 ) -> anyhow::Result<Arc<dyn Provider>> {
+    let configs = stack.providers();
     // one AWS provider per region: the configurations of one region share it
     let mut by_region: std::collections::BTreeMap<Option<String>, Arc<dyn Provider>> =
         std::collections::BTreeMap::new();
@@ -141,8 +142,12 @@ pub async fn provider(
     if !aws.contains_key("") {
         aws.insert(String::new(), aws_provider(None).await?);
     }
-    let routed =
-        crate::engine::router::Router::wrap_configs(aws, Arc::new(infra_builtin::Builtin::new()));
+    // the local provider's relative file names are in the stack's directory (`path.cwd`)
+    let mut builtin = infra_builtin::Builtin::new();
+    if let Some(dir) = stack.root_dir() {
+        builtin = builtin.with_root_dir(dir);
+    }
+    let routed = crate::engine::router::Router::wrap_configs(aws, Arc::new(builtin));
     Ok(crate::engine::remote_state::RemoteState::wrap_labelled(
         routed,
         session.store.clone(),
