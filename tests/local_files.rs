@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::common::{changes, Workspace};
 
-const STACK: &str = r#"terraform {
+const STACK: &str = r##"terraform {
   required_providers {
     local = { source = "hashicorp/local", version = ">= 2.0" }
   }
@@ -68,7 +68,7 @@ output "key_sha256" {
 output "template_b64" {
   value = data.local_file.template.content_base64
 }
-"#;
+"##;
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
