@@ -135,7 +135,7 @@ fn ssm_activation_adopted_replaced_imported_and_destroyed() {
     let vars = format!("name = \"{name}\"\n");
     ws.write("test.auto.tfvars", &vars);
     // CreateActivation is the only request with an IamRole
-    apply_losing_one_answer(
+    let applied = apply_losing_one_answer(
         &ws,
         Match {
             body_contains: Some("\"IamRole\"".into()),
@@ -167,6 +167,14 @@ fn ssm_activation_adopted_replaced_imported_and_destroyed() {
     let expires = s["expiration_date"].as_str().unwrap().to_string();
     assert!(expires.ends_with('Z') && expires.len() == 20, "{expires}");
     assert!(code_of(&ws).is_null(), "{s}");
+    assert!(
+        applied.all().contains("activation_code is empty")
+            && applied
+                .all()
+                .contains("infra apply --replace aws_ssm_activation.this"),
+        "the user is told the code is lost and how to get one:\n{}",
+        applied.all()
+    );
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
 
