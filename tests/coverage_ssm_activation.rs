@@ -6,7 +6,7 @@
 //! `registration_limit` change each replace the activation (as in the provider: SSM cannot
 //! change an activation, nor tag one after its creation), and the new one has its code;
 //! imported into a fresh state by activation id (no code, as in the provider), the plan
-//! clean; destroyed leaving nothing.
+//! clean; found again by `state rebuild` (name and tags); destroyed leaving nothing.
 
 use std::collections::BTreeMap;
 
@@ -219,6 +219,20 @@ fn ssm_activation_adopted_replaced_imported_and_destroyed() {
 
     // imported into a fresh state by role name and activation id: clean, with no code
     import_into_copy(&ws, STACK, &vars);
+    // the state lost: a rebuild (under the stack's name) finds the activation by its name
+    // and `infra:*` tags; its code cannot be found
+    let mut rebuilt = Workspace::from_files(&[("main.tf", STACK)], true);
+    rebuilt.stack_name = name.clone();
+    rebuilt.write("test.auto.tfvars", &vars);
+    let r = rebuilt.run(&["state", "rebuild"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        id_of(&rebuilt, "aws_ssm_activation.this"),
+        c.activation_id().unwrap()
+    );
+    assert!(code_of(&rebuilt).is_null());
+    let plan = rebuilt.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after the rebuild:\n{}", plan.all());
     // a second import of the same activation id into the original's address is refused
     let r = ws.run(&["import", "aws_ssm_activation.this", c.activation_id().unwrap()]);
     assert_ne!(r.code, 0, "{}", r.all());

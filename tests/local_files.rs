@@ -26,10 +26,10 @@ variable "greeting" {
   default = "hello"
 }
 
+# not sensitive itself: local_sensitive_file's schema makes its content sensitive
 variable "secret" {
-  type      = string
-  sensitive = true
-  default   = "s3cr3t-token-value"
+  type    = string
+  default = "s3cr3t-token-value"
 }
 
 data "local_file" "template" {
@@ -52,7 +52,7 @@ resource "local_file" "join" {
 }
 
 resource "local_sensitive_file" "token" {
-  content              = "${var.secret}:${data.local_sensitive_file.seed.content}"
+  content              = "${var.secret}:token"
   filename             = "private/token"
   directory_permission = "0750"
 }
@@ -67,6 +67,11 @@ output "key_sha256" {
 
 output "template_b64" {
   value = data.local_file.template.content_base64
+}
+
+output "seed" {
+  value     = data.local_sensitive_file.seed.content
+  sensitive = true
 }
 "##;
 
@@ -122,7 +127,7 @@ fn local_files_are_written_refreshed_replaced_and_removed() {
     let token = dir.join("private/token");
     assert_eq!(
         std::fs::read_to_string(&token).unwrap(),
-        "s3cr3t-token-value:seed"
+        "s3cr3t-token-value:token"
     );
     assert_eq!(mode(&token) & 0o077, 0, "0700: {:o}", mode(&token));
     assert_eq!(mode(&dir.join("private")) & 0o027, 0, "0750: {:o}", mode(&dir.join("private")));
@@ -133,6 +138,8 @@ fn local_files_are_written_refreshed_replaced_and_removed() {
     assert_eq!(out["key_sha1"]["value"], sha1_hex(key_text.as_bytes()));
     assert_eq!(out["key_sha256"]["value"], sha256_hex(key_text.as_bytes()));
     assert_eq!(out["template_b64"]["value"], "ZnJvbS10ZW1wbGF0ZQ==");
+    let seed = run_elsewhere(&ws, &["output", "seed"]);
+    assert_eq!(seed.stdout.trim().trim_matches('"'), "seed", "{}", seed.all());
 
     // the sensitive file's content is masked by state show; local_file's is not
     let shown = run_elsewhere(&ws, &["state", "show", "local_sensitive_file.token"]);

@@ -279,7 +279,7 @@ pub(crate) async fn adopt(
     tracing::warn!(
         address = %req.address,
         id = a.activation_id().unwrap_or_default(),
-        "adopted an activation whose code was in a lost answer: activation_code is empty; `infra apply --replace {}` makes a new activation with a code",
+        "adopted an activation whose code only its create's answer had: activation_code is empty; `infra apply --replace {}` makes a new activation with a code",
         req.address
     );
     let mut prior = c.as_map().cloned().unwrap_or_default();
