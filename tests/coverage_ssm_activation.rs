@@ -234,7 +234,11 @@ fn ssm_activation_adopted_replaced_imported_and_destroyed() {
     let plan = rebuilt.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "clean after the rebuild:\n{}", plan.all());
     // a second import of the same activation id into the original's address is refused
-    let r = ws.run(&["import", "aws_ssm_activation.this", c.activation_id().unwrap()]);
+    let r = ws.run(&[
+        "import",
+        "aws_ssm_activation.this",
+        c.activation_id().unwrap(),
+    ]);
     assert_ne!(r.code, 0, "{}", r.all());
     // an id SSM does not know is an error naming it
     let copy = Workspace::from_files(&[("main.tf", STACK)], true);
@@ -253,7 +257,9 @@ fn ssm_activation_adopted_replaced_imported_and_destroyed() {
 
     let destroy = direct(&ws, &["destroy", "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
-    assert!(rt().block_on(activations(&format!("{name}-node"))).is_empty());
+    assert!(rt()
+        .block_on(activations(&format!("{name}-node")))
+        .is_empty());
     let left = rt().block_on(crate::common::tagged_no_nat(&name));
     assert!(left.is_empty(), "nothing of the stack is left: {left:?}");
 }

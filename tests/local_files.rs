@@ -108,7 +108,11 @@ fn local_files_are_written_refreshed_replaced_and_removed() {
     );
     let apply = run_elsewhere(&ws, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert!(!apply.all().contains("s3cr3t-token-value"), "{}", apply.all());
+    assert!(
+        !apply.all().contains("s3cr3t-token-value"),
+        "{}",
+        apply.all()
+    );
 
     // written in the stack's directory, not the working directory infra ran in
     assert!(!ws.dir.path().join("key.pem").exists());
@@ -130,7 +134,12 @@ fn local_files_are_written_refreshed_replaced_and_removed() {
         "s3cr3t-token-value:token"
     );
     assert_eq!(mode(&token) & 0o077, 0, "0700: {:o}", mode(&token));
-    assert_eq!(mode(&dir.join("private")) & 0o027, 0, "0750: {:o}", mode(&dir.join("private")));
+    assert_eq!(
+        mode(&dir.join("private")) & 0o027,
+        0,
+        "0750: {:o}",
+        mode(&dir.join("private"))
+    );
 
     // the provider's checksums
     let out = run_elsewhere(&ws, &["output", "--json"]);
@@ -139,7 +148,12 @@ fn local_files_are_written_refreshed_replaced_and_removed() {
     assert_eq!(out["key_sha256"]["value"], sha256_hex(key_text.as_bytes()));
     assert_eq!(out["template_b64"]["value"], "ZnJvbS10ZW1wbGF0ZQ==");
     let seed = run_elsewhere(&ws, &["output", "seed"]);
-    assert_eq!(seed.stdout.trim().trim_matches('"'), "seed", "{}", seed.all());
+    assert_eq!(
+        seed.stdout.trim().trim_matches('"'),
+        "seed",
+        "{}",
+        seed.all()
+    );
 
     // the sensitive file's content is masked by state show; local_file's is not
     let shown = run_elsewhere(&ws, &["state", "show", "local_sensitive_file.token"]);
@@ -203,7 +217,9 @@ fn local_files_are_written_refreshed_replaced_and_removed() {
     );
     let apply = run_elsewhere(&ws, &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert!(std::fs::read_to_string(&join).unwrap().contains("echo changed"));
+    assert!(std::fs::read_to_string(&join)
+        .unwrap()
+        .contains("echo changed"));
 
     let destroy = run_elsewhere(&ws, &["destroy", "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
@@ -257,7 +273,11 @@ resource "local_sensitive_file" "worse" {
     );
     let r = run_elsewhere(&two, &["validate"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.all().contains("content and source conflict"), "{}", r.all());
+    assert!(
+        r.all().contains("content and source conflict"),
+        "{}",
+        r.all()
+    );
     assert!(r.all().contains("local_file.two"), "{}", r.all());
 }
 

@@ -124,9 +124,7 @@ pub(crate) fn id_format(type_name: &str) -> Option<&'static str> {
         eks_fargate::TYPE => "CLUSTER:PROFILE, e.g. prod:kube-system",
         eks_idp::TYPE => "CLUSTER:CONFIGNAME, e.g. prod:okta",
         key_pair::TYPE => "the key name, e.g. deployer-key",
-        ssm_activation::TYPE => {
-            "the activation id, e.g. 6f432fbf-5868-4aa5-a247-be0d53aae2d8"
-        }
+        ssm_activation::TYPE => "the activation id, e.g. 6f432fbf-5868-4aa5-a247-be0d53aae2d8",
         _ => return None,
     })
 }

@@ -17,7 +17,9 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ssm::types::{Activation, DescribeActivationsFilter, DescribeActivationsFilterKeys, Tag};
+use aws_sdk_ssm::types::{
+    Activation, DescribeActivationsFilter, DescribeActivationsFilterKeys, Tag,
+};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use infra_model::Value;
@@ -131,13 +133,7 @@ fn to_value(a: &Activation, prior: Option<&Value>) -> Option<(String, Value)> {
             .cloned()
             .unwrap_or(Value::Null),
     );
-    put_tag_pairs(
-        &mut m,
-        a.tags()
-            .iter()
-            .map(|t| (t.key(), t.value())),
-        prior,
-    );
+    put_tag_pairs(&mut m, a.tags().iter().map(|t| (t.key(), t.value())), prior);
     Some((id, Value::Map(m)))
 }
 
@@ -145,8 +141,7 @@ pub(crate) async fn read(
     p: &AwsProvider,
     items: &[ReadRequest],
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let priors: BTreeMap<&str, &Value> =
-        items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
+    let priors: BTreeMap<&str, &Value> = items.iter().map(|i| (i.id.as_str(), &i.prior)).collect();
     let chunks = crate::util::id_chunks(items.iter().map(|i| i.id.as_str()));
     let found = crate::util::describe_chunks(chunks, |ids| {
         describe(p, filter(DescribeActivationsFilterKeys::ActivationIds, ids))
@@ -191,10 +186,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
             )
         })?),
     };
-    let limit = c
-        .get("registration_limit")
-        .as_f64()
-        .map(|n| n as i32);
+    let limit = c.get("registration_limit").as_f64().map(|n| n as i32);
     let tags = tags(req)?;
     let out = crate::event_rule::until_settled(
         &format!("{}'s role {role}", req.address),
@@ -220,7 +212,10 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         .ok_or_else(|| missing(TYPE, "ActivationId"))?
         .to_string();
     let mut prior = c.as_map().cloned().unwrap_or_default();
-    prior.insert("activation_code".into(), text_or_null(out.activation_code()));
+    prior.insert(
+        "activation_code".into(),
+        text_or_null(out.activation_code()),
+    );
     p.read_back(TYPE, &id, &Value::Map(prior)).await
 }
 
@@ -232,7 +227,10 @@ pub(crate) async fn update(
 ) -> Result<Value, ProviderError> {
     // every argument forces a new activation: nothing is sent
     let mut keep = desired.as_map().cloned().unwrap_or_default();
-    keep.insert("activation_code".into(), prior.get("activation_code").clone());
+    keep.insert(
+        "activation_code".into(),
+        prior.get("activation_code").clone(),
+    );
     p.read_back(TYPE, id, &Value::Map(keep)).await
 }
 
@@ -255,25 +253,30 @@ pub(crate) async fn adopt(
 ) -> Result<Option<Value>, ProviderError> {
     let c = &req.config;
     let by = match (get_str(c, "name"), get_str(c, "iam_role")) {
-        (Some(name), _) if !name.is_empty() => {
-            filter(DescribeActivationsFilterKeys::DefaultInstanceName, vec![name.to_string()])
-        }
-        (_, Some(role)) => filter(DescribeActivationsFilterKeys::IamRole, vec![role.to_string()]),
+        (Some(name), _) if !name.is_empty() => filter(
+            DescribeActivationsFilterKeys::DefaultInstanceName,
+            vec![name.to_string()],
+        ),
+        (_, Some(role)) => filter(
+            DescribeActivationsFilterKeys::IamRole,
+            vec![role.to_string()],
+        ),
         _ => return Ok(None),
     };
     let found: Vec<Activation> = describe(p, by)
         .await?
         .into_iter()
-        .filter(|a| {
-            pairs_have_infra_tags(a.tags().iter().map(|t| (t.key(), t.value())), req)
-        })
+        .filter(|a| pairs_have_infra_tags(a.tags().iter().map(|t| (t.key(), t.value())), req))
         .filter(|a| {
             !a.activation_id()
                 .is_some_and(|id| req.known_ids.iter().any(|k| k == id))
         })
         .collect();
     // the newest, should a retried create have landed twice
-    let Some(a) = found.iter().max_by_key(|a| a.created_date().map(DateTime::secs)) else {
+    let Some(a) = found
+        .iter()
+        .max_by_key(|a| a.created_date().map(DateTime::secs))
+    else {
         return Ok(None);
     };
     tracing::warn!(
@@ -331,7 +334,13 @@ mod tests {
             .expired(false)
             .expiration_date(DateTime::from_secs(1_893_456_000))
             .tags(Tag::builder().key("team").value("edge").build().unwrap())
-            .tags(Tag::builder().key("infra:stack").value("s").build().unwrap())
+            .tags(
+                Tag::builder()
+                    .key("infra:stack")
+                    .value("s")
+                    .build()
+                    .unwrap(),
+            )
             .build();
         let prior = Value::map([
             ("activation_code", Value::string("code")),

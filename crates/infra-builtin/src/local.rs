@@ -56,12 +56,18 @@ pub(crate) fn checksums(content: &[u8]) -> BTreeMap<String, Value> {
             "content_md5".to_string(),
             Value::string(hex::encode(md5::Md5::digest(content))),
         ),
-        ("content_sha256".to_string(), Value::string(hex::encode(sha256))),
+        (
+            "content_sha256".to_string(),
+            Value::string(hex::encode(sha256)),
+        ),
         (
             "content_base64sha256".to_string(),
             Value::string(STANDARD.encode(sha256)),
         ),
-        ("content_sha512".to_string(), Value::string(hex::encode(sha512))),
+        (
+            "content_sha512".to_string(),
+            Value::string(hex::encode(sha512)),
+        ),
         (
             "content_base64sha512".to_string(),
             Value::string(STANDARD.encode(sha512)),
@@ -118,7 +124,11 @@ fn content(root: Option<&Path>, type_name: &str, config: &Value) -> Result<Vec<u
 }
 
 fn permission(type_name: &str, config: &Value, name: &str) -> Result<u32, ProviderError> {
-    let default = if type_name == SENSITIVE_FILE { "0700" } else { "0777" };
+    let default = if type_name == SENSITIVE_FILE {
+        "0700"
+    } else {
+        "0777"
+    };
     let given = text(config, name).unwrap_or(default);
     file_permission(given).map_err(|why| rejected(format!("{type_name}: {name}: {why}")))
 }
@@ -170,7 +180,11 @@ pub(crate) fn create(
     let mut out = attrs(config);
     for name in ["file_permission", "directory_permission"] {
         if out.get(name).is_none_or(Value::is_null) {
-            let default = if type_name == SENSITIVE_FILE { "0700" } else { "0777" };
+            let default = if type_name == SENSITIVE_FILE {
+                "0700"
+            } else {
+                "0777"
+            };
             out.insert(name.to_string(), Value::string(default));
         }
     }
@@ -188,12 +202,7 @@ pub(crate) fn read(root: Option<&Path>, prior: &Value) -> Result<Option<Value>, 
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(rejected(format!(
-                "could not read {}: {e}",
-                path.display()
-            )))
-        }
+        Err(e) => return Err(rejected(format!("could not read {}: {e}", path.display()))),
     };
     let sha1 = hex::encode(sha1::Sha1::digest(&bytes));
     Ok((prior.get("id").as_str() == Some(sha1.as_str())).then(|| prior.clone()))
@@ -235,7 +244,10 @@ pub(crate) fn read_data(
         "content".into(),
         Value::string(String::from_utf8_lossy(&bytes)),
     );
-    out.insert("content_base64".into(), Value::string(STANDARD.encode(&bytes)));
+    out.insert(
+        "content_base64".into(),
+        Value::string(STANDARD.encode(&bytes)),
+    );
     Ok(Value::Map(out))
 }
 
@@ -266,9 +278,15 @@ mod tests {
     fn checksums_are_the_providers() {
         let c = checksums(b"foo!");
         // sha1sum / md5sum / sha256sum of the bytes `foo!`
-        assert_eq!(c["id"].as_str(), Some("4bf3e335199107182c6f7638efaad377acc7f452"));
+        assert_eq!(
+            c["id"].as_str(),
+            Some("4bf3e335199107182c6f7638efaad377acc7f452")
+        );
         assert_eq!(c["content_sha1"], c["id"]);
-        assert_eq!(c["content_md5"].as_str(), Some("35af8b7a9490467f75f19c1e5459f7e7"));
+        assert_eq!(
+            c["content_md5"].as_str(),
+            Some("35af8b7a9490467f75f19c1e5459f7e7")
+        );
         assert_eq!(
             c["content_sha256"].as_str(),
             Some("c0e0aaaea050bcf3be26c0c23d58fa890c0dfb79c8a23016b4a86cd28ca6ea71")
@@ -279,7 +297,9 @@ mod tests {
         );
         assert_eq!(c["content_sha512"].as_str().unwrap().len(), 128);
         assert_eq!(
-            STANDARD.decode(c["content_base64sha256"].as_str().unwrap()).unwrap(),
+            STANDARD
+                .decode(c["content_base64sha256"].as_str().unwrap())
+                .unwrap(),
             hex::decode(c["content_sha256"].as_str().unwrap()).unwrap()
         );
     }
@@ -350,7 +370,10 @@ mod tests {
         )
         .unwrap_err()
         .message;
-        assert!(err.contains("exactly one of content, content_base64, source"), "{err}");
+        assert!(
+            err.contains("exactly one of content, content_base64, source"),
+            "{err}"
+        );
         let err = one(&[("content", "a"), ("file_permission", "999")])
             .unwrap_err()
             .message;
@@ -370,7 +393,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v.get("file_permission").as_str(), Some("0700"));
-        let mode = std::fs::metadata(root.join("s.txt")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(root.join("s.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "no group or other bits: {mode:o}");
         let d = read_data(Some(&root), FILE, &config(&[("filename", "s.txt")])).unwrap();
         assert_eq!(d.get("content").as_str(), Some("top secret"));

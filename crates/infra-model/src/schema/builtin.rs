@@ -366,7 +366,13 @@ mod tests {
                 "{t}"
             );
         }
-        for t in ["aws_vpc", "terraform_remote_state", "timer_x", "nullx", "localfile"] {
+        for t in [
+            "aws_vpc",
+            "terraform_remote_state",
+            "timer_x",
+            "nullx",
+            "localfile",
+        ] {
             assert!(!is_builtin(t), "{t}");
         }
         let k = lookup(Managed, "tls_private_key").unwrap();
@@ -392,10 +398,12 @@ mod tests {
             f.attribute("directory_permission").unwrap().default,
             Some(Value::string("0777"))
         );
-        assert!(lookup(Data, "local_sensitive_file")
-            .unwrap()
-            .attribute("content")
-            .unwrap()
-            .sensitive);
+        assert!(
+            lookup(Data, "local_sensitive_file")
+                .unwrap()
+                .attribute("content")
+                .unwrap()
+                .sensitive
+        );
     }
 }

@@ -13,7 +13,10 @@ use super::*;
 pub(crate) fn schemas() -> Vec<ResourceSchema> {
     let a = vec![
         attr("name", s()).optional().force_new().empty_is_null(),
-        attr("description", s()).optional().force_new().empty_is_null(),
+        attr("description", s())
+            .optional()
+            .force_new()
+            .empty_is_null(),
         attr("iam_role", s()).required().force_new(),
         // RFC 3339; SSM's default is 24 hours after the create
         attr("expiration_date", s())

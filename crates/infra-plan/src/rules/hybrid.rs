@@ -52,7 +52,12 @@ mod tests {
     #[test]
     fn one_content_argument_and_a_limit_in_range() {
         let c = |pairs: &[(&str, Value)]| {
-            Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+            Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            )
         };
         let one = c(&[("content", Value::string("x")), ("source", Value::Null)]);
         assert!(local_file("local_file", &one).is_empty());
@@ -60,12 +65,24 @@ mod tests {
         assert!(local_file("local_sensitive_file", &unknown).is_empty());
         let none = local_file("local_file", &c(&[]));
         assert!(none[0].0.starts_with("no content"), "{none:?}");
-        let two = c(&[("content", Value::string("x")), ("source", Value::string("f"))]);
-        assert_eq!(local_file("local_file", &two)[0].0, "content and source conflict");
+        let two = c(&[
+            ("content", Value::string("x")),
+            ("source", Value::string("f")),
+        ]);
+        assert_eq!(
+            local_file("local_file", &two)[0].0,
+            "content and source conflict"
+        );
         // the sensitive file has no sensitive_content: it is not a content argument there
         let s = c(&[("sensitive_content", Value::string("x"))]);
         assert!(!local_file("local_sensitive_file", &s).is_empty());
-        for (n, ok) in [(1.0, true), (1000.0, true), (0.0, false), (1001.0, false), (2.5, false)] {
+        for (n, ok) in [
+            (1.0, true),
+            (1000.0, true),
+            (0.0, false),
+            (1001.0, false),
+            (2.5, false),
+        ] {
             let a = c(&[("registration_limit", Value::Number(n))]);
             assert_eq!(activation(&a).is_empty(), ok, "{n}");
         }
