@@ -69,6 +69,12 @@ output "template_b64" {
   value = data.local_file.template.content_base64
 }
 
+# null, and sensitive: not a change on every plan
+output "unset" {
+  value     = local_file.key_pem.sensitive_content
+  sensitive = true
+}
+
 output "seed" {
   value     = data.local_sensitive_file.seed.content
   sensitive = true
@@ -171,6 +177,8 @@ fn local_files_are_written_refreshed_replaced_and_removed() {
     assert!(shown.stdout.contains("BEGIN KEY"), "{}", shown.stdout);
 
     assert_eq!(plan_changes(&ws), vec![], "clean after apply");
+    let plan = run_elsewhere(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.all());
 
     // edited outside: written again (the provider plans a create)
     std::fs::write(&key, "tampered").unwrap();
