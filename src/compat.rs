@@ -206,6 +206,8 @@ const WANTED_RESOURCES: &[&str] = &[
     "null_resource",
     "time_sleep",
     "tls_private_key",
+    "local_file",
+    "local_sensitive_file",
 ];
 
 /// Data sources that the same configurations use.
@@ -241,7 +243,7 @@ const OTHER_PROVIDERS: &[(&str, &str)] = &[
     ("kubernetes", "not supported: a `kubernetes_*` resource or data source is an error naming it (a `provider \"kubernetes\"` block alone is a warning: it configures nothing infra uses); `infra validate` lists every one in one run; manage in-cluster objects with kubectl or Helm after apply"),
     ("helm", "not supported (same error); install charts after apply"),
     ("http", "built in: data source `http` (`url`, `method` GET/HEAD/POST, `request_headers`, `request_body`, `request_timeout_ms`, `retry` of connection failures and 5xx, `insecure`, `ca_cert_pem`): `status_code`, `response_headers` (Go's canonical names, repeated values joined with \", \"), `response_body` (and the deprecated `body`), `response_body_base64`; a non-2xx status is not an error, as in the provider (check it in a postcondition). Read before planning like any data source, and again during apply when its arguments change. Client certificates are not supported; bodies over 16 MiB are an error"),
-    ("local", "not supported (same error): infra manages cloud resources and writes no local files"),
+    ("local", "built in: `local_file` and `local_sensitive_file` (the content from exactly one of `content`, `sensitive_content` (`local_file` only, deprecated), `content_base64` or `source`; `file_permission` and `directory_permission` 3 or 4 octal digits, checked at the file:line, default \"0777\" (\"0700\" for `local_sensitive_file`), applied before the umask; every argument replaces the file; `id` and `content_sha1` the hex SHA-1, `content_md5`, `content_sha256`, `content_base64sha256`, `content_sha512`, `content_base64sha512`): apply writes the file (making missing directories), a refresh that finds it missing or with other content plans to write it again, destroy removes it; `local_sensitive_file`'s content is sensitive in plans and `state show`. Data sources `local_file` and `local_sensitive_file` read a file (`content`, `content_base64`, the checksums). A relative `filename` or `source` is in the stack's directory (`path.cwd`, Terraform's working directory), whatever directory infra runs in. They cannot be imported (as in the provider). `local_command` and the ephemeral and action types are not supported"),
 ];
 
 /// The language constructs of Terraform and whether `infra` takes them.
@@ -252,8 +254,8 @@ const LANGUAGE: &[(&str, &str)] = &[
     ("`for` expressions, with `if` and grouping (`...`)", "supported"),
     ("splats (`aws_subnet.x[*].id`, `module.m[*].out`)", "supported"),
     ("`try`, `can`", "supported"),
-    ("`terraform { required_version, required_providers }`", "accepted (not enforced; `null`, `time`, `tls`, `cloudinit` and `random` entries name providers infra has built in); `backend` / `cloud` are errors: infra keeps its own state"),
-    ("`provider` blocks of the built-in providers (`null`, `time`, `tls`, `cloudinit`, `random`)", "accepted: they have nothing to configure"),
+    ("`terraform { required_version, required_providers }`", "accepted (not enforced; `null`, `time`, `tls`, `cloudinit`, `random`, `http` and `local` entries name providers infra has built in); `backend` / `cloud` are errors: infra keeps its own state"),
+    ("`provider` blocks of the built-in providers (`null`, `time`, `tls`, `cloudinit`, `random`, `http`, `local`)", "accepted: they have nothing to configure"),
     ("`provider \"aws\" { region, default_tags }`", "supported; `default_tags` are applied to every taggable resource"),
     ("`provider \"aws\"` blocks with `alias`, `provider = aws.x` on resources and data sources, module calls' `providers = { aws = aws.x, aws.y = aws.z }`", "supported: each block is a configuration of its own, with its own `region` (another region is read and changed there: one batched read per type and configuration) and `default_tags` (applied to its resources only); resources without `provider` use the block without `alias` (an empty configuration, region from the environment, when there is none, as in Terraform); a module inherits its caller's default configuration unless `providers` passes another, and an alias only when passed (an alias a module uses but is not passed, or a `providers` entry naming an alias the caller does not have, is an error at the file:line); the state records each object's configuration, so refresh, destroy and adoption after a kill go to its region; removing an aliased block while the state holds its objects is an error naming them (add it back or `infra state rm` them). A `provider \"aws\"` block inside a module (legacy, as Terraform still allows) configures that module and the modules it calls (its `region` and `default_tags` from the module's variables and locals; the state records it as `module.NAME`); such a module cannot be called with `count` or `for_each` (an error at the block, as in Terraform)"),
     ("`import` blocks (`to`, `id`, `for_each`)", "supported in the root module: plan shows `will be imported` and `Import: N to import.`, apply records the objects without creating them; `id` and `for_each` may use variables and locals; `for_each` takes a map (each.key its key), a set of strings (each.key = each.value) or a list of other values (each.key the index), and `to`'s index expressions (`[each.key]`) are evaluated per element; an address imported twice, a data source, or an address the configuration does not produce is an error naming the block; `provider = aws.x` is accepted when it is the resource's own configuration (the import goes there), an error otherwise"),

@@ -38,8 +38,7 @@ pub async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
-    let session::Routed { provider, regions } =
-        session::routed(loaded.stack.providers(), session).await?;
+    let session::Routed { provider, regions } = session::routed(&loaded.stack, session).await?;
     let req = PlanRequest {
         destroy,
         targets: parse_addresses(&planning.targets)?,

@@ -113,8 +113,9 @@ pub fn make_plan(
                 .filter(|v| !v.is_null() && v.is_wholly_known())
                 // a null output is not set, before as after: no change (as in Terraform,
                 // which neither stores nor shows it), or every re-plan of a module with
-                // `try(..., null)` outputs would report changes
-                .or_else(|| out.value.is_null().then_some(Value::Null));
+                // `try(..., null)` outputs would report changes; a sensitive output's null
+                // too (its mark kept, so that before and after are equal)
+                .or_else(|| out.value.unmarked().is_null().then(|| out.value.clone()));
             outputs.insert(
                 name.clone(),
                 OutputChange {

@@ -116,14 +116,14 @@ fn shown_path(state: &StateArgs) -> std::path::PathBuf {
 
 /// The AWS provider for the stack's region, from the standard credential chain and the
 /// SDK's own `AWS_ENDPOINT_URL*` variables, with the built-in types (`random_*`,
-/// `time_*`, ...) routed to `infra_builtin` (see [`crate::engine::router`]) and
+/// `time_*`, `local_file`, ...) routed to `infra_builtin` (see [`crate::engine::router`]) and
 /// `terraform_remote_state` answered from the session's state (see
 /// [`crate::engine::remote_state`]).
 pub async fn provider(
-    configs: &std::collections::BTreeMap<String, infra_config::ProviderConfig>,
+    stack: &infra_config::Stack,
     session: &Session,
 ) -> anyhow::Result<Arc<dyn Provider>> {
-    Ok(routed(configs, session).await?.provider)
+    Ok(routed(stack, session).await?.provider)
 }
 
 /// The routed provider, and the region each configuration (by alias) sends to.
@@ -134,11 +134,9 @@ pub struct Routed {
 
 /// [`provider`], with the region of each configuration: one AWS provider per region,
 /// those of regions no configuration is in (a resource's own `region`) made on first use.
-pub async fn routed(
-    configs: &std::collections::BTreeMap<String, infra_config::ProviderConfig>,
-    session: &Session,
-) -> anyhow::Result<Routed> {
+pub async fn routed(stack: &infra_config::Stack, session: &Session) -> anyhow::Result<Routed> {
     use std::collections::BTreeMap;
+    let configs = stack.providers();
     // one AWS provider per region: the configurations of one region share it
     let mut by_region: BTreeMap<Option<String>, (Arc<dyn Provider>, String)> = BTreeMap::new();
     let mut aws = BTreeMap::new();
@@ -164,11 +162,16 @@ pub async fn routed(
     let make: crate::engine::router::MakeRegional = Arc::new(|region: String| {
         Box::pin(async move { Ok(aws_provider(Some(region)).await?.0) })
     });
+    // the local provider's relative file names are in the stack's directory (`path.cwd`)
+    let mut builtin = infra_builtin::Builtin::new();
+    if let Some(dir) = stack.root_dir() {
+        builtin = builtin.with_root_dir(dir);
+    }
     let routed = Arc::new(crate::engine::router::Router::new(
         aws,
         regional,
         Some(make),
-        Arc::new(infra_builtin::Builtin::new()),
+        Arc::new(builtin),
     ));
     Ok(Routed {
         provider: crate::engine::remote_state::RemoteState::wrap_labelled(

@@ -103,6 +103,7 @@ pub fn creates(op: &str) -> bool {
             | "ec2:ProvisionIpamPoolCidr"
             | "ec2:CreateVpcPeeringConnection"
             | "ec2:ImportKeyPair"
+            | "ssm:CreateActivation"
     )
 }
 

@@ -1,6 +1,7 @@
 //! The dispatch of the types a node group with a custom launch template, a private
 //! cluster and Fargate need (`launch_template`, `vpc_endpoint`, `eks_fargate`,
-//! `eks_idp`, and `key_pair` for a node group's `remote_access.ec2_ssh_key`): one arm in each of the provider's matches sends them here, so that the
+//! `eks_idp`, `key_pair` for a node group's `remote_access.ec2_ssh_key`, and
+//! `ssm_activation` for hybrid nodes): one arm in each of the provider's matches sends them here, so that the
 //! provider's own dispatch stays one screen per operation.
 
 use std::collections::BTreeMap;
@@ -8,7 +9,9 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
-use crate::{eks_fargate, eks_idp, key_pair, launch_template, vpc_endpoint, AwsProvider};
+use crate::{
+    eks_fargate, eks_idp, key_pair, launch_template, ssm_activation, vpc_endpoint, AwsProvider,
+};
 
 /// Whether `type_name` is dispatched here.
 pub(crate) fn handles(type_name: &str) -> bool {
@@ -19,6 +22,7 @@ pub(crate) fn handles(type_name: &str) -> bool {
             | eks_fargate::TYPE
             | eks_idp::TYPE
             | key_pair::TYPE
+            | ssm_activation::TYPE
     )
 }
 
@@ -33,6 +37,7 @@ pub(crate) async fn read(
         eks_fargate::TYPE => eks_fargate::read(p, items).await,
         eks_idp::TYPE => eks_idp::read(p, items).await,
         key_pair::TYPE => key_pair::read(p, items).await,
+        ssm_activation::TYPE => ssm_activation::read(p, items).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -44,6 +49,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         eks_fargate::TYPE => Box::pin(eks_fargate::create(p, req)).await,
         eks_idp::TYPE => Box::pin(eks_idp::create(p, req)).await,
         key_pair::TYPE => Box::pin(key_pair::create(p, req)).await,
+        ssm_activation::TYPE => Box::pin(ssm_activation::create(p, req)).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -74,6 +80,7 @@ pub(crate) async fn update(
         eks_fargate::TYPE => eks_fargate::update(p, id, prior, desired).await,
         eks_idp::TYPE => eks_idp::update(p, id, prior, desired).await,
         key_pair::TYPE => key_pair::update(p, id, prior, desired).await,
+        ssm_activation::TYPE => ssm_activation::update(p, id, prior, desired).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -89,6 +96,7 @@ pub(crate) async fn delete(
         eks_fargate::TYPE => eks_fargate::delete(p, id).await,
         eks_idp::TYPE => eks_idp::delete(p, id).await,
         key_pair::TYPE => key_pair::delete(p, id).await,
+        ssm_activation::TYPE => ssm_activation::delete(p, id).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -103,6 +111,7 @@ pub(crate) async fn adopt(
         eks_fargate::TYPE => eks_fargate::adopt(p, req).await,
         eks_idp::TYPE => eks_idp::adopt(p, req).await,
         key_pair::TYPE => key_pair::adopt(p, req).await,
+        ssm_activation::TYPE => ssm_activation::adopt(p, req).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }
 }
@@ -115,6 +124,7 @@ pub(crate) fn id_format(type_name: &str) -> Option<&'static str> {
         eks_fargate::TYPE => "CLUSTER:PROFILE, e.g. prod:kube-system",
         eks_idp::TYPE => "CLUSTER:CONFIGNAME, e.g. prod:okta",
         key_pair::TYPE => "the key name, e.g. deployer-key",
+        ssm_activation::TYPE => "the activation id, e.g. 6f432fbf-5868-4aa5-a247-be0d53aae2d8",
         _ => return None,
     })
 }

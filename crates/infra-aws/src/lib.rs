@@ -106,6 +106,7 @@ mod sg_rules;
 mod sqs;
 mod sqs_events_types;
 mod sqs_policy;
+mod ssm_activation;
 mod subnet;
 mod subnet_group_apis;
 mod subnet_groups;

@@ -5,6 +5,7 @@
 
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
+mod hybrid;
 mod keys;
 mod logs;
 mod sqs_events;
@@ -24,6 +25,13 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "tls_private_key" => keys::private_key(c),
         "aws_key_pair" => keys::key_pair(c),
         "aws_eip_association" => eip_association(c),
+        // the data sources of the same names only read a file
+        t @ ("local_file" | "local_sensitive_file")
+            if desired.address.mode == infra_model::Mode::Managed =>
+        {
+            hybrid::local_file(t, c)
+        }
+        "aws_ssm_activation" => hybrid::activation(c),
         _ => Vec::new(),
     };
     problems

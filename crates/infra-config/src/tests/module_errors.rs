@@ -308,7 +308,7 @@ output "arn" {
             )],
         ),
         r#"
-main.tf:1:1: warning: unsupported provider `helm`: its block is ignored -- infra supports the `aws` provider and, built in, `null`, `time`, `random`, `tls`, `cloudinit`, `http`; resources and data sources of `helm` are errors
+main.tf:1:1: warning: unsupported provider `helm`: its block is ignored -- infra supports the `aws` provider and, built in, `null`, `time`, `random`, `tls`, `cloudinit`, `http`, `local`; resources and data sources of `helm` are errors
 main.tf:6:1: error: unknown data source `aws_organizations_organization` -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances [data.aws_organizations_organization.this]
 ../modules/cap/main.tf:8:1: error: unsupported resource type `aws_sagemaker_domain`: `module.cap.aws_sagemaker_domain.this` has 1 instance(s) -- infra does not support this type yet (docs/compatibility.md lists what it supports); set its count/for_each so that it yields no instances, or remove the block [module.cap.aws_sagemaker_domain.this]
   main.tf:7:1: in module.cap, called here
