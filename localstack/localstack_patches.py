@@ -44,6 +44,10 @@ would.
   DeleteVpc with an IPv4 pool): not implemented by LocalStack 4.13.1 or its moto either.
   Emulated in localstack_ipam.py (`_patch_ipam`), whose docstring says how.
 
+- SSM hybrid activations (CreateActivation, DescribeActivations, DeleteActivation): not
+  implemented by LocalStack 4.13.1's SSM or its moto. Emulated in
+  localstack_ssm_activations.py (`_patch_ssm_activations`), whose docstring says how.
+
 Each is written down in localstack/README.md. The version below is what localstack/up
 checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 """
@@ -51,7 +55,7 @@ checks (in $RUN/localstack.patches) before it reuses a running LocalStack.
 import functools
 import os
 
-VERSION = "infra-localstack-patches-7"
+VERSION = "infra-localstack-patches-8"
 
 
 def _configs(params):
@@ -413,8 +417,15 @@ def _patch_ipam():
     localstack_ipam.patch()
 
 
+def _patch_ssm_activations():
+    import localstack_ssm_activations
+
+    localstack_ssm_activations.patch()
+
+
 def patch():
     _patch_uuid5()
+    _patch_ssm_activations()
     _patch_block_public_access()
     _patch_ipam()
     _patch_autoscaling()

@@ -304,3 +304,303 @@ fn aliased_provider_configurations_in_two_regions() {
         assert!(left.is_empty(), "left in {region}: {left:?}");
     }
 }
+
+/// The AWS provider v6's per-resource `region`, as terraform-aws-vpc v6 passes it to
+/// every resource (`region = var.region`): no aliased block, the default configuration's
+/// `default_tags`, each object sent to its own region.
+const REGIONAL: &str = r#"provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = { Site = "home" }
+  }
+}
+
+variable "name" {
+  type = string
+}
+
+variable "away" {
+  type    = string
+  default = "us-west-2"
+}
+
+resource "aws_vpc" "home" {
+  cidr_block = "10.83.0.0/16"
+  tags       = { Name = "${var.name}-home" }
+}
+
+resource "aws_vpc" "away" {
+  region     = var.away
+  cidr_block = "10.84.0.0/16"
+  tags       = { Name = "${var.name}-away" }
+}
+
+data "aws_region" "away" {
+  region = var.away
+}
+
+data "aws_availability_zones" "away" {
+  region = var.away
+  state  = "available"
+}
+
+resource "aws_subnet" "away" {
+  region            = var.away
+  vpc_id            = aws_vpc.away.id
+  cidr_block        = "10.84.1.0/24"
+  availability_zone = data.aws_availability_zones.away.names[0]
+  tags              = { Name = "${var.name}-away" }
+}
+
+resource "aws_internet_gateway" "away" {
+  region = var.away
+  vpc_id = aws_vpc.away.id
+  tags   = { Name = "${var.name}-away" }
+}
+
+output "away_region" {
+  value = data.aws_region.away.name
+}
+
+output "away_az" {
+  value = aws_subnet.away.availability_zone
+}
+"#;
+
+const AWAY: [&str; 3] = [
+    "aws_internet_gateway.away",
+    "aws_subnet.away",
+    "aws_vpc.away",
+];
+
+#[test]
+fn a_per_resource_region_sends_each_object_to_its_region() {
+    let ws = Workspace::from_files(&[("main.tf", REGIONAL)], true);
+    let name = ws.stack_name.clone();
+    let vars = format!("name = \"{name}\"\n");
+    ws.write("test.auto.tfvars", &vars);
+    let apply = apply_losing_one_answer(
+        &ws,
+        Match {
+            action: Some("CreateInternetGateway".into()),
+            ..Match::default()
+        },
+    );
+    assert!(
+        apply.stdout.contains("away_region = \"us-west-2\""),
+        "{}",
+        apply.all()
+    );
+    assert!(
+        apply.stdout.contains("away_az     = \"us-west-2"),
+        "{}",
+        apply.all()
+    );
+
+    // each object in its own region with the configuration's default_tags, the gateway
+    // whose answer was lost adopted there, not made twice
+    let away = rt().block_on(seen(&name, "us-west-2"));
+    let home = rt().block_on(seen(&name, "us-east-1"));
+    let one = |ws: &Workspace, addr: &str| vec![(id_of(ws, addr), "home".to_string())];
+    for addr in AWAY {
+        assert_eq!(away.get(addr), Some(&one(&ws, addr)), "{away:?}");
+    }
+    assert_eq!(away.len(), 3, "{away:?}");
+    assert_eq!(home.get("aws_vpc.home"), Some(&one(&ws, "aws_vpc.home")));
+    assert_eq!(home.len(), 1, "nothing of us-west-2 in us-east-1: {home:?}");
+    let recorded = providers_in_state(&ws);
+    assert_eq!(recorded["aws_vpc.home"], "");
+    for addr in AWAY {
+        assert_eq!(recorded[addr], "@us-west-2", "{recorded:?}");
+    }
+
+    // clean, reading each type once per region
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+    assert!(plan.stdout.contains("ec2:DescribeVpcs 2"), "{}", plan.all());
+    assert!(
+        plan.stdout.contains("ec2:DescribeSubnets 1"),
+        "{}",
+        plan.all()
+    );
+
+    // another region: each object replaced, the old one deleted where it was
+    let moved_vars = format!("{vars}away = \"us-east-2\"\n");
+    ws.write("test.auto.tfvars", &moved_vars);
+    let changed = actions(&ws);
+    for addr in AWAY {
+        assert_eq!(
+            changed.get(addr).cloned(),
+            Some(vec!["delete".to_string(), "create".to_string()]),
+            "{changed:?}"
+        );
+    }
+    assert_eq!(changed.len(), 3, "{changed:?}");
+    let plan = direct(&ws, &["plan"]);
+    assert!(
+        plan.stdout.contains(
+            "aws_vpc.away must be replaced (it moves from region us-west-2 to us-east-2)"
+        ) || plan
+            .stdout
+            .contains("it moves from region us-west-2 to us-east-2"),
+        "{}",
+        plan.all()
+    );
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(
+        apply.stdout.contains("away_az     = \"us-east-2"),
+        "{}",
+        apply.all()
+    );
+    let west = rt().block_on(seen(&name, "us-west-2"));
+    assert!(west.is_empty(), "left in us-west-2: {west:?}");
+    let east2 = rt().block_on(seen(&name, "us-east-2"));
+    for addr in AWAY {
+        assert_eq!(east2.get(addr), Some(&one(&ws, addr)), "{east2:?}");
+    }
+    assert_eq!(providers_in_state(&ws)["aws_vpc.away"], "@us-east-2");
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after the move:\n{}", plan.all());
+
+    // imported into a fresh state: each import looks in the resource's region
+    let copy = Workspace::from_files(&[("main.tf", REGIONAL)], true);
+    copy.write("test.auto.tfvars", &moved_vars);
+    for addr in AWAY.iter().chain(&["aws_vpc.home"]) {
+        let id = id_of(&ws, addr);
+        let r = copy.run(&["import", addr, &id]);
+        assert_eq!(r.code, 0, "import {addr} {id}:\n{}", r.all());
+    }
+    assert_eq!(providers_in_state(&copy), providers_in_state(&ws));
+    let plan = copy.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean after import:\n{}", plan.all());
+
+    // a region known only after apply cannot be planned
+    ws.write(
+        "extra.tf",
+        "resource \"terraform_data\" \"where\" {\n  input = \"us-east-2\"\n}\nresource \"aws_vpc\" \"late\" {\n  region     = terraform_data.where.output\n  cidr_block = \"10.85.0.0/16\"\n}\n",
+    );
+    let plan = direct(&ws, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.stderr
+            .contains("aws_vpc.late: its `region` is not known until apply"),
+        "{}",
+        plan.all()
+    );
+    std::fs::remove_file(ws.stack_dir().join("extra.tf")).unwrap();
+
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    for region in ["us-east-1", "us-west-2", "us-east-2"] {
+        let left = rt().block_on(seen(&name, region));
+        assert!(left.is_empty(), "left in {region}: {left:?}");
+    }
+}
+
+/// A legacy module that configures its own provider, as modules written before Terraform
+/// 0.13 do: its resources go to its region with its `default_tags`.
+const LEGACY_ROOT: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+resource "aws_vpc" "home" {
+  cidr_block = "10.87.0.0/16"
+  tags       = { Name = "${var.name}-home" }
+}
+
+module "legacy" {
+  source = "./legacy"
+  name   = var.name
+  region = "us-west-2"
+}
+"#;
+
+const LEGACY: &str = r#"variable "name" {
+  type = string
+}
+
+variable "region" {
+  type = string
+}
+
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { Site = "legacy-${var.region}" }
+  }
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.88.0.0/16"
+  tags       = { Name = "${var.name}-legacy" }
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+}
+"#;
+
+#[test]
+fn a_provider_block_inside_a_module_sends_its_resources_to_its_region() {
+    let ws = Workspace::from_files(&[("main.tf", LEGACY_ROOT)], true);
+    std::fs::create_dir_all(ws.stack_dir().join("legacy")).unwrap();
+    ws.write("legacy/main.tf", LEGACY);
+    let name = ws.stack_name.clone();
+    ws.write("test.auto.tfvars", &format!("name = \"{name}\"\n"));
+    let apply = direct(&ws, &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(
+        !apply.all().contains("is ignored"),
+        "no warning that the block is ignored:\n{}",
+        apply.all()
+    );
+
+    let west = rt().block_on(seen(&name, "us-west-2"));
+    let home = rt().block_on(seen(&name, "us-east-1"));
+    for addr in [
+        "module.legacy.aws_vpc.this",
+        "module.legacy.aws_internet_gateway.this",
+    ] {
+        assert_eq!(
+            west.get(addr),
+            Some(&vec![(id_of(&ws, addr), "legacy-us-west-2".to_string())]),
+            "{west:?}"
+        );
+    }
+    assert_eq!(west.len(), 2, "{west:?}");
+    assert_eq!(home.len(), 1, "{home:?}");
+    assert!(home.contains_key("aws_vpc.home"), "{home:?}");
+    let recorded = providers_in_state(&ws);
+    assert_eq!(recorded["module.legacy.aws_vpc.this"], "module.legacy");
+    assert_eq!(recorded["aws_vpc.home"], "");
+
+    let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
+
+    // the module (and its provider block) removed while the state holds its objects
+    ws.write(
+        "main.tf",
+        &LEGACY_ROOT[..LEGACY_ROOT.find("module \"legacy\"").unwrap()],
+    );
+    let plan = direct(&ws, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.stderr
+            .contains("under the `provider \"aws\"` block of module.legacy, which the configuration no longer has"),
+        "{}",
+        plan.all()
+    );
+    ws.write("main.tf", LEGACY_ROOT);
+
+    let destroy = direct(&ws, &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    for region in ["us-east-1", "us-west-2"] {
+        let left = rt().block_on(seen(&name, region));
+        assert!(left.is_empty(), "left in {region}: {left:?}");
+    }
+}

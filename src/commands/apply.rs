@@ -250,7 +250,7 @@ async fn apply_saved(
         crate::engine::moved::forget_in_state(&session.store, &session.stack, &plan).await?;
         let (provider, prior, data) = or_interrupted(&mut signals, &printer, async {
             let provider =
-                session::provider(loaded.stack.providers(), &session).await?;
+                session::provider(&loaded.stack, &session).await?;
             let refreshed =
                 crate::engine::refresh::refresh(&session.store, &session.stack, None).await?;
             let data: BTreeMap<Address, Value> = refreshed

@@ -38,11 +38,12 @@ pub async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
-    let provider = session::provider(loaded.stack.providers(), session).await?;
+    let session::Routed { provider, regions } = session::routed(&loaded.stack, session).await?;
     let req = PlanRequest {
         destroy,
         targets: parse_addresses(&planning.targets)?,
         replace: parse_addresses(&planning.replace)?,
+        regions,
     };
     // the state is read once (10,000 rows take ~0.1 s to decode): again only when an
     // interrupted run's objects were adopted or finished waiting, which rewrites rows

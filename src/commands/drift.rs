@@ -39,7 +39,7 @@ async fn drift(
     let loaded = load_stack(stack, &printer)?;
     let session = Session::for_plan(state, &loaded.name, &printer).await?;
     let result = async {
-        let provider = session::provider(loaded.stack.providers(), &session).await?;
+        let provider = session::provider(&loaded.stack, &session).await?;
         let records = session.store.resources(&session.stack).await?;
         let recorded: BTreeMap<(String, Option<String>), ResourceRecord> = records
             .iter()

@@ -35,7 +35,7 @@ pub async fn run(args: ImportArgs, printer: Printer) -> anyhow::Result<u8> {
             anyhow::bail!("`{address}` is already in the state of stack `{}`; to import another object there, `infra state rm {address}` first", session.stack);
         }
         let provider =
-            session::provider(loaded.stack.providers(), &session).await?;
+            session::provider(&loaded.stack, &session).await?;
         let known = refresh(&session.store, &session.stack, None).await?;
         let data = read_data_sources(&loaded.stack, &known.values, provider.as_ref()).await?;
         let all = desired(&loaded.stack, &known.values, &data);

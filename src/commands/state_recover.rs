@@ -45,7 +45,7 @@ async fn rebuild_locked(
     session: &Session,
     printer: &Printer,
 ) -> anyhow::Result<u8> {
-    let provider = session::provider(loaded.stack.providers(), session).await?;
+    let provider = session::provider(&loaded.stack, session).await?;
     // what the state still holds (a rebuild run again after `infra import`) is kept
     let mut values: BTreeMap<Address, Value> = BTreeMap::new();
     for r in session.store.resources(&session.stack).await? {
@@ -214,7 +214,7 @@ async fn migrate_locked(
     printer: &Printer,
 ) -> anyhow::Result<u8> {
     ensure_empty(session).await?;
-    let provider = session::provider(loaded.stack.providers(), session).await?;
+    let provider = session::provider(&loaded.stack, session).await?;
     let mut values: BTreeMap<Address, Value> = BTreeMap::new();
     let data = read_data_sources(&loaded.stack, &values, provider.as_ref()).await?;
     let mut records = Vec::new();

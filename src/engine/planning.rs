@@ -13,6 +13,8 @@ pub struct PlanRequest {
     pub destroy: bool,
     pub targets: Vec<Address>,
     pub replace: Vec<Address>,
+    /// The region each provider configuration sends to (`session::Routed::regions`).
+    pub regions: BTreeMap<String, String>,
 }
 
 /// Parse `--target` / `--replace` addresses.
@@ -63,6 +65,7 @@ pub fn make_plan(
             .into_iter()
             .map(|r| (r.from, r.destroy))
             .collect(),
+        regions: req.regions.clone(),
     };
     let mut planner = Planner::new(opts, prior);
     for addr in &refreshed.deleted_outside {
@@ -110,8 +113,9 @@ pub fn make_plan(
                 .filter(|v| !v.is_null() && v.is_wholly_known())
                 // a null output is not set, before as after: no change (as in Terraform,
                 // which neither stores nor shows it), or every re-plan of a module with
-                // `try(..., null)` outputs would report changes
-                .or_else(|| out.value.is_null().then_some(Value::Null));
+                // `try(..., null)` outputs would report changes; a sensitive output's null
+                // too (its mark kept, so that before and after are equal)
+                .or_else(|| out.value.unmarked().is_null().then(|| out.value.clone()));
             outputs.insert(
                 name.clone(),
                 OutputChange {

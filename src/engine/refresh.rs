@@ -207,8 +207,9 @@ pub fn check_provider_configs<A>(
 ) -> anyhow::Result<()> {
     let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in records.iter().filter(|r| r.mode == "managed") {
-        if !stack.providers().contains_key(&r.provider) {
-            missing.entry(&r.provider).or_default().push(&r.address);
+        let alias = infra_model::provider_alias(&r.provider);
+        if !stack.providers().contains_key(alias) {
+            missing.entry(alias).or_default().push(&r.address);
         }
     }
     let Some((alias, addresses)) = missing.into_iter().next() else {
@@ -224,8 +225,22 @@ pub fn check_provider_configs<A>(
         n if n > 5 => format!(" and {} more", n - 5),
         _ => String::new(),
     };
+    // a key `module.NAME[.ALIAS]` is a provider block inside a module
+    let block = match alias.strip_prefix("module.") {
+        Some(_) => {
+            let (module, inner) = match alias.rsplit_once('.') {
+                Some((m, a)) if !a.is_empty() && m.rsplit('.').nth(1) == Some("module") => (m, a),
+                _ => (alias, ""),
+            };
+            match inner {
+                "" => format!("the `provider \"aws\"` block of {module}"),
+                a => format!("the `provider \"aws\"` block with `alias = \"{a}\"` of {module}"),
+            }
+        }
+        None => format!("`provider \"aws\"` with `alias = \"{alias}\"`"),
+    };
     anyhow::bail!(
-        "the state holds {shown}{more} under `provider \"aws\"` with `alias = \"{alias}\"`, which the configuration no longer has; add that block back (with the region they are in) to refresh, change or destroy them, or `infra state rm` them to stop managing them"
+        "the state holds {shown}{more} under {block}, which the configuration no longer has; add that block back (with the region they are in) to refresh, change or destroy them, or `infra state rm` them to stop managing them"
     )
 }
 

@@ -6,18 +6,28 @@
 //! built-in types make none.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use infra_model::Value;
 use infra_provider::{ApiCalls, CreateRequest, ErrorKind, Provider, ProviderError, ReadRequest};
+
+/// Makes the AWS provider of a region no configuration is in (a resource's own
+/// `region`, provider v6), with the default configuration's settings otherwise.
+pub type MakeRegional =
+    Arc<dyn Fn(String) -> BoxFuture<'static, anyhow::Result<Arc<dyn Provider>>> + Send + Sync>;
 
 pub struct Router {
     /// Each AWS provider configuration's provider, by its key; configurations of one
     /// region share one provider (and its rate limits).
     aws: BTreeMap<String, Arc<dyn Provider>>,
+    /// The providers by region: the configurations' (where their region is known) and
+    /// those made on first use for a key `alias@region`.
+    regional: Mutex<BTreeMap<String, Arc<dyn Provider>>>,
+    make: Option<MakeRegional>,
     /// Each distinct AWS provider once, for counting API calls.
-    distinct: Vec<Arc<dyn Provider>>,
+    distinct: Mutex<Vec<Arc<dyn Provider>>>,
     builtin: Arc<dyn Provider>,
 }
 
@@ -29,37 +39,98 @@ impl Router {
     }
 
     /// An AWS provider per configuration key (`""` the default one, else its alias).
+    #[cfg(test)]
     pub fn wrap_configs(
         aws: BTreeMap<String, Arc<dyn Provider>>,
         builtin: Arc<dyn Provider>,
     ) -> Arc<dyn Provider> {
+        Arc::new(Self::new(aws, BTreeMap::new(), None, builtin))
+    }
+
+    /// An AWS provider per configuration key, the providers of known regions by region,
+    /// and how to make one for another region.
+    pub fn new(
+        aws: BTreeMap<String, Arc<dyn Provider>>,
+        regional: BTreeMap<String, Arc<dyn Provider>>,
+        make: Option<MakeRegional>,
+        builtin: Arc<dyn Provider>,
+    ) -> Router {
         let mut distinct: Vec<Arc<dyn Provider>> = Vec::new();
-        for p in aws.values() {
+        for p in aws.values().chain(regional.values()) {
             if !distinct.iter().any(|d| Arc::ptr_eq(d, p)) {
                 distinct.push(p.clone());
             }
         }
-        Arc::new(Router {
+        Router {
             aws,
-            distinct,
+            regional: Mutex::new(regional),
+            make,
+            distinct: Mutex::new(distinct),
             builtin,
-        })
+        }
     }
 
-    fn to(&self, type_name: &str) -> Result<&dyn Provider, ProviderError> {
+    fn missing(alias: &str) -> ProviderError {
+        ProviderError::new(
+            ErrorKind::Rejected,
+            format!(
+                "no `provider \"aws\"` block with `alias = \"{alias}\"` is configured; add it back (with the region its objects are in) to manage them"
+            ),
+        )
+    }
+
+    /// The provider of the configuration the call runs against; for `alias@region`, the
+    /// one of that region (made on first use).
+    async fn to(&self, type_name: &str) -> Result<Arc<dyn Provider>, ProviderError> {
         if infra_builtin::is_builtin(type_name) {
-            return Ok(self.builtin.as_ref());
+            return Ok(self.builtin.clone());
         }
         let key = infra_provider::provider_config();
-        match self.aws.get(&key) {
-            Some(p) => Ok(p.as_ref()),
-            None => Err(ProviderError::new(
+        let alias = infra_model::provider_alias(&key);
+        let Some(own) = self.aws.get(alias) else {
+            return Err(Self::missing(alias));
+        };
+        let Some(region) = infra_model::provider_key_region(&key) else {
+            return Ok(own.clone());
+        };
+        if region.is_empty() {
+            return Err(ProviderError::new(
                 ErrorKind::Rejected,
-                format!(
-                    "no `provider \"aws\"` block with `alias = \"{key}\"` is configured; add it back (with the region its objects are in) to manage them"
-                ),
-            )),
+                "the resource's `region` was not known when planning; plan again",
+            ));
         }
+        if let Some(p) = self.regional_provider(region) {
+            return Ok(p);
+        }
+        let Some(make) = &self.make else {
+            return Err(ProviderError::new(
+                ErrorKind::Rejected,
+                format!("no AWS provider for region {region} is configured"),
+            ));
+        };
+        let made = make(region.to_string()).await.map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Credentials,
+                format!("could not configure AWS for region {region}: {e:#}"),
+            )
+        })?;
+        // two calls may have made one at once: the first kept serves both
+        let mut regional = self.regional.lock().unwrap_or_else(|e| e.into_inner());
+        let p = regional.entry(region.to_string()).or_insert(made).clone();
+        drop(regional);
+        let mut distinct = self.distinct.lock().unwrap_or_else(|e| e.into_inner());
+        if !distinct.iter().any(|d| Arc::ptr_eq(d, &p)) {
+            distinct.push(p.clone());
+        }
+        Ok(p)
+    }
+
+    fn regional_provider(&self, region: &str) -> Option<Arc<dyn Provider>> {
+        self.regional
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(region)
+            .cloned()
     }
 }
 
@@ -70,11 +141,11 @@ impl Provider for Router {
         type_name: &str,
         items: &[ReadRequest],
     ) -> Result<BTreeMap<String, Value>, ProviderError> {
-        self.to(type_name)?.read(type_name, items).await
+        self.to(type_name).await?.read(type_name, items).await
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<Value, ProviderError> {
-        self.to(&req.type_name)?.create(req).await
+        self.to(&req.type_name).await?.create(req).await
     }
 
     async fn wait_ready(
@@ -83,7 +154,10 @@ impl Provider for Router {
         id: &str,
         current: &Value,
     ) -> Result<Value, ProviderError> {
-        self.to(type_name)?.wait_ready(type_name, id, current).await
+        self.to(type_name)
+            .await?
+            .wait_ready(type_name, id, current)
+            .await
     }
 
     async fn update(
@@ -93,17 +167,18 @@ impl Provider for Router {
         prior: &Value,
         desired: &Value,
     ) -> Result<Value, ProviderError> {
-        self.to(type_name)?
+        self.to(type_name)
+            .await?
             .update(type_name, id, prior, desired)
             .await
     }
 
     async fn delete(&self, type_name: &str, id: &str, prior: &Value) -> Result<(), ProviderError> {
-        self.to(type_name)?.delete(type_name, id, prior).await
+        self.to(type_name).await?.delete(type_name, id, prior).await
     }
 
     async fn adopt(&self, req: &CreateRequest) -> Result<Option<Value>, ProviderError> {
-        self.to(&req.type_name)?.adopt(req).await
+        self.to(&req.type_name).await?.adopt(req).await
     }
 
     async fn import(
@@ -112,18 +187,24 @@ impl Provider for Router {
         import_id: &str,
         config: &Value,
     ) -> Result<Option<Value>, ProviderError> {
-        self.to(type_name)?
+        self.to(type_name)
+            .await?
             .import(type_name, import_id, config)
             .await
     }
 
     async fn read_data(&self, type_name: &str, args: &Value) -> Result<Value, ProviderError> {
-        self.to(type_name)?.read_data(type_name, args).await
+        self.to(type_name).await?.read_data(type_name, args).await
     }
 
     fn api_calls(&self) -> ApiCalls {
         let mut calls = ApiCalls::default();
-        for p in self.distinct.iter().chain([&self.builtin]) {
+        let distinct = self
+            .distinct
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for p in distinct.iter().chain([&self.builtin]) {
             for (op, n) in p.api_calls().0 {
                 *calls.0.entry(op).or_default() += n;
             }
@@ -132,7 +213,16 @@ impl Provider for Router {
     }
 
     fn waiting_for(&self, type_name: &str, id: &str) -> Option<String> {
-        self.to(type_name).ok()?.waiting_for(type_name, id)
+        // only a provider that exists can be waiting
+        if infra_builtin::is_builtin(type_name) {
+            return self.builtin.waiting_for(type_name, id);
+        }
+        let key = infra_provider::provider_config();
+        let p = match infra_model::provider_key_region(&key) {
+            Some(region) => self.regional_provider(region)?,
+            None => self.aws.get(&key)?.clone(),
+        };
+        p.waiting_for(type_name, id)
     }
 }
 
@@ -224,5 +314,63 @@ mod tests {
             .unwrap();
         })
         .await;
+    }
+
+    #[tokio::test]
+    async fn a_key_with_a_region_goes_to_that_regions_provider_made_once() {
+        let home = Arc::new(FakeProvider::new());
+        let made: Arc<Mutex<Vec<(String, Arc<FakeProvider>)>>> = Arc::default();
+        let record = made.clone();
+        let make: MakeRegional = Arc::new(move |region: String| {
+            let record = record.clone();
+            Box::pin(async move {
+                let p = Arc::new(FakeProvider::new());
+                record.lock().unwrap().push((region, p.clone()));
+                Ok(p as Arc<dyn Provider>)
+            })
+        });
+        let p = Router::new(
+            BTreeMap::from([(String::new(), home.clone() as Arc<dyn Provider>)]),
+            BTreeMap::from([("eu-west-1".to_string(), home.clone() as Arc<dyn Provider>)]),
+            Some(make),
+            Arc::new(infra_builtin::Builtin::new()),
+        );
+        let vpc = || {
+            req(
+                "aws_vpc",
+                Value::map([("cidr_block", Value::string("10.0.0.0/16"))]),
+            )
+        };
+        // the configuration's own region: its provider, nothing made
+        infra_provider::with_provider_config("@eu-west-1", p.create(&vpc()))
+            .await
+            .unwrap();
+        assert_eq!(home.api_calls().total(), 1);
+        assert!(made.lock().unwrap().is_empty());
+        // another region: made on first use, then reused
+        for _ in 0..2 {
+            infra_provider::with_provider_config("@us-east-2", p.create(&vpc()))
+                .await
+                .unwrap();
+        }
+        let made_now = made.lock().unwrap().clone();
+        assert_eq!(made_now.len(), 1);
+        assert_eq!(made_now[0].0, "us-east-2");
+        assert_eq!(made_now[0].1.api_calls().total(), 2);
+        assert_eq!(home.api_calls().total(), 1);
+        assert_eq!(
+            p.api_calls().total(),
+            3,
+            "the made provider's calls are counted"
+        );
+        // the alias must still exist, and a region not known when planning is refused
+        let err = infra_provider::with_provider_config("gone@us-east-2", p.create(&vpc()))
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("alias = \"gone\""), "{err}");
+        let err = infra_provider::with_provider_config("@", p.create(&vpc()))
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("not known when planning"), "{err}");
     }
 }

@@ -116,41 +116,74 @@ fn shown_path(state: &StateArgs) -> std::path::PathBuf {
 
 /// The AWS provider for the stack's region, from the standard credential chain and the
 /// SDK's own `AWS_ENDPOINT_URL*` variables, with the built-in types (`random_*`,
-/// `time_*`, ...) routed to `infra_builtin` (see [`crate::engine::router`]) and
+/// `time_*`, `local_file`, ...) routed to `infra_builtin` (see [`crate::engine::router`]) and
 /// `terraform_remote_state` answered from the session's state (see
 /// [`crate::engine::remote_state`]).
 pub async fn provider(
-    configs: &std::collections::BTreeMap<String, infra_config::ProviderConfig>,
+    stack: &infra_config::Stack,
     session: &Session,
 ) -> anyhow::Result<Arc<dyn Provider>> {
+    Ok(routed(stack, session).await?.provider)
+}
+
+/// The routed provider, and the region each configuration (by alias) sends to.
+pub struct Routed {
+    pub provider: Arc<dyn Provider>,
+    pub regions: std::collections::BTreeMap<String, String>,
+}
+
+/// [`provider`], with the region of each configuration: one AWS provider per region,
+/// those of regions no configuration is in (a resource's own `region`) made on first use.
+pub async fn routed(stack: &infra_config::Stack, session: &Session) -> anyhow::Result<Routed> {
+    use std::collections::BTreeMap;
+    let configs = stack.providers();
     // one AWS provider per region: the configurations of one region share it
-    let mut by_region: std::collections::BTreeMap<Option<String>, Arc<dyn Provider>> =
-        std::collections::BTreeMap::new();
-    let mut aws = std::collections::BTreeMap::new();
-    for (key, config) in configs {
-        let p = match by_region.get(&config.region) {
-            Some(p) => p.clone(),
+    let mut by_region: BTreeMap<Option<String>, (Arc<dyn Provider>, String)> = BTreeMap::new();
+    let mut aws = BTreeMap::new();
+    let mut regions = BTreeMap::new();
+    let default = (String::new(), infra_config::ProviderConfig::default());
+    let implicit = (!configs.contains_key("")).then_some((&default.0, &default.1));
+    for (key, config) in configs.iter().chain(implicit) {
+        let (p, region) = match by_region.get(&config.region) {
+            Some(made) => made.clone(),
             None => {
-                let p = aws_provider(config.region.clone()).await?;
-                by_region.insert(config.region.clone(), p.clone());
-                p
+                let made = aws_provider(config.region.clone()).await?;
+                by_region.insert(config.region.clone(), made.clone());
+                made
             }
         };
         aws.insert(key.clone(), p);
+        regions.insert(key.clone(), region);
     }
-    if !aws.contains_key("") {
-        aws.insert(String::new(), aws_provider(None).await?);
+    let regional: BTreeMap<String, Arc<dyn Provider>> = by_region
+        .into_values()
+        .map(|(p, region)| (region, p))
+        .collect();
+    let make: crate::engine::router::MakeRegional =
+        Arc::new(|region: String| Box::pin(async move { Ok(aws_provider(Some(region)).await?.0) }));
+    // the local provider's relative file names are in the stack's directory (`path.cwd`)
+    let mut builtin = infra_builtin::Builtin::new();
+    if let Some(dir) = stack.root_dir() {
+        builtin = builtin.with_root_dir(dir);
     }
-    let routed =
-        crate::engine::router::Router::wrap_configs(aws, Arc::new(infra_builtin::Builtin::new()));
-    Ok(crate::engine::remote_state::RemoteState::wrap_labelled(
-        routed,
-        session.store.clone(),
-        session.path.clone(),
-    ))
+    let routed = Arc::new(crate::engine::router::Router::new(
+        aws,
+        regional,
+        Some(make),
+        Arc::new(builtin),
+    ));
+    Ok(Routed {
+        provider: crate::engine::remote_state::RemoteState::wrap_labelled(
+            routed,
+            session.store.clone(),
+            session.path.clone(),
+        ),
+        regions,
+    })
 }
 
-async fn aws_provider(region: Option<String>) -> anyhow::Result<Arc<dyn Provider>> {
+/// The AWS provider of `region` (the environment's when `None`), and the region it is for.
+async fn aws_provider(region: Option<String>) -> anyhow::Result<(Arc<dyn Provider>, String)> {
     let mut p = infra_aws::AwsProvider::from_env(region).await?;
     for text in p.credential_texts() {
         crate::redact::register_credential(text);
@@ -164,5 +197,6 @@ async fn aws_provider(region: Option<String>) -> anyhow::Result<Arc<dyn Provider
         })?;
         p = p.with_wait_timeout(timeout).with_eks_wait_timeout(timeout);
     }
-    Ok(Arc::new(p))
+    let region = p.region().to_string();
+    Ok((Arc::new(p), region))
 }

@@ -150,7 +150,7 @@ impl<'a> Scheduler<'a> {
                             .unwrap_or_default();
                         let provider = self
                             .change_of(&step)
-                            .map(|c| c.provider.clone())
+                            .map(|c| c.provider_for(step.kind).to_string())
                             .unwrap_or_default();
                         let timeout = match step.kind {
                             StepKind::Create => timeouts.create,

@@ -104,6 +104,7 @@ pub fn creates(op: &str) -> bool {
             | "ec2:CreateVpcPeeringConnection"
             | "ec2:ImportKeyPair"
             | "ec2:RunInstances"
+            | "ssm:CreateActivation"
     )
 }
 
@@ -328,6 +329,10 @@ mod tests {
     /// the provider calls must be in [`creates`].
     const REPEATABLE: &[(&str, &str)] = &[
         ("ec2:CreateTags", "sets tags"),
+        (
+            "ec2:AssociateAddress",
+            "an address has one association: a resend associates the same address with the same target again",
+        ),
         (
             "ec2:CreateRoute",
             "one route per destination: RouteAlreadyExists (done_codes)",

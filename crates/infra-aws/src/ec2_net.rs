@@ -11,11 +11,11 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::{
-    bpa, default_vpc, dhcp, ipam, ipam_cidr, nacl, nacl_default, nacl_parts, peering, vpc_cidr,
-    AwsProvider,
+    bpa, default_vpc, dhcp, eip_assoc, ipam, ipam_cidr, nacl, nacl_default, nacl_parts, peering,
+    vpc_cidr, AwsProvider,
 };
 
-pub(crate) const TYPES: [&str; 17] = [
+pub(crate) const TYPES: [&str; 18] = [
     nacl::TYPE,
     nacl_parts::RULE,
     nacl_parts::ASSOCIATION,
@@ -33,6 +33,7 @@ pub(crate) const TYPES: [&str; 17] = [
     peering::CONNECTION,
     peering::ACCEPTER,
     peering::OPTIONS,
+    eip_assoc::TYPE,
 ];
 
 pub(crate) fn handles(type_name: &str) -> bool {
@@ -63,6 +64,7 @@ pub(crate) async fn read(
         ipam::POOL => ipam::read_pools(p, items).await,
         ipam_cidr::CIDR => ipam_cidr::read_cidrs(p, items).await,
         ipam_cidr::PREVIEW => ipam_cidr::read_previews(items),
+        eip_assoc::TYPE => eip_assoc::read(p, items).await,
         t @ (peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS) => {
             peering::read(p, t, items).await
         }
@@ -86,6 +88,7 @@ pub(crate) async fn create(p: &AwsProvider, req: &CreateRequest) -> Result<Value
         ipam::POOL => Box::pin(ipam::create_pool(p, req)).await,
         ipam_cidr::CIDR => Box::pin(ipam_cidr::create_cidr(p, req)).await,
         ipam_cidr::PREVIEW => Box::pin(ipam_cidr::create_preview(p, req)).await,
+        eip_assoc::TYPE => Box::pin(eip_assoc::create(p, req)).await,
         peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS => {
             Box::pin(peering::create(p, req)).await
         }
@@ -118,7 +121,8 @@ pub(crate) async fn update(
         | nacl_parts::ASSOCIATION
         | vpc_cidr::TYPE
         | ipam_cidr::CIDR
-        | ipam_cidr::PREVIEW => Ok(desired.clone()),
+        | ipam_cidr::PREVIEW
+        | eip_assoc::TYPE => Ok(desired.clone()),
         other => Err(unsupported(other)),
     }
 }
@@ -145,6 +149,7 @@ pub(crate) async fn delete(
         ipam_cidr::CIDR => ipam_cidr::delete_cidr(p, id).await,
         // nothing was made
         ipam_cidr::PREVIEW => Ok(()),
+        eip_assoc::TYPE => eip_assoc::delete(p, id).await,
         t @ (peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS) => {
             peering::delete(p, t, id).await
         }
@@ -172,6 +177,7 @@ pub(crate) async fn adopt(
         ipam_cidr::CIDR => ipam_cidr::adopt_cidr(p, req).await,
         // a preview makes nothing: there is nothing to find, make it again
         ipam_cidr::PREVIEW => Ok(None),
+        eip_assoc::TYPE => eip_assoc::adopt(p, req).await,
         peering::CONNECTION | peering::ACCEPTER | peering::OPTIONS => peering::adopt(p, req).await,
         other => Err(unsupported(other)),
     }

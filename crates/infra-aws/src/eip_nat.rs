@@ -1,7 +1,5 @@
-//! `aws_eip` (AllocateAddress in the VPC domain; `instance` associated by AssociateAddress,
-//! changed in place, disassociated before the release) and `aws_nat_gateway`
-//! (CreateNatGateway with the idempotency token, wait for `available`, delete waits for
-//! `deleted`).
+//! `aws_eip` (AllocateAddress in the VPC domain) and `aws_nat_gateway` (CreateNatGateway
+//! with the idempotency token, wait for `available`, delete waits for `deleted`).
 //!
 //! Emulator quirks (LocalStack): ClientToken is not honoured, and address / NAT gateway
 //! tags are filed under other resource types, so adoption filters on `tag:KEY` only.
@@ -20,7 +18,7 @@ use crate::AwsProvider;
 
 // ---- aws_eip ----
 
-async fn describe_addresses(
+pub(crate) async fn describe_addresses(
     p: &AwsProvider,
     filters: Vec<Filter>,
 ) -> Result<Vec<Address>, ProviderError> {
@@ -46,6 +44,16 @@ fn public_dns(region: &str, ip: &str) -> String {
     }
 }
 
+/// The private DNS name AWS gives an address, as the Terraform provider computes it.
+fn private_dns(region: &str, ip: &str) -> String {
+    let dashed = ip.replace('.', "-");
+    if region == "us-east-1" {
+        format!("ip-{dashed}.ec2.internal")
+    } else {
+        format!("ip-{dashed}.{region}.compute.internal")
+    }
+}
+
 fn eip_value(p: &AwsProvider, a: &Address, prior: Option<&Value>) -> Option<(String, Value)> {
     let id = a.allocation_id()?.to_string();
     let mut m = BTreeMap::new();
@@ -67,6 +75,21 @@ fn eip_value(p: &AwsProvider, a: &Address, prior: Option<&Value>) -> Option<(Str
     m.insert(
         "instance".into(),
         opt(a.instance_id().filter(|i| !i.is_empty())),
+    );
+    let private = a.private_ip_address();
+    m.insert("private_ip".into(), opt(private));
+    m.insert(
+        "private_dns".into(),
+        private
+            .map(|ip| Value::string(private_dns(p.region(), ip)))
+            .unwrap_or(Value::Null),
+    );
+    // not read back: what the configuration asked for
+    m.insert(
+        "associate_with_private_ip".into(),
+        prior
+            .map(|v| v.get("associate_with_private_ip").clone())
+            .unwrap_or(Value::Null),
     );
     put_tags(&mut m, a.tags(), prior);
     Some((id, Value::Map(m)))
@@ -113,70 +136,33 @@ pub(crate) async fn create_eip(
             "AllocateAddress returned no allocation id",
         )
     })?;
-    if let Some(instance) = get_str(&req.config, "instance") {
-        associate(p, id, instance).await?;
-    }
+    associate_new(p, id, &req.config).await?;
     p.read_back("aws_eip", id, &req.config).await
 }
 
-async fn associate(p: &AwsProvider, id: &str, instance: &str) -> Result<(), ProviderError> {
-    p.call("ec2:AssociateAddress", || {
-        p.ec2()
-            .associate_address()
-            .allocation_id(id)
-            .instance_id(instance)
-            .send()
-    })
-    .await
-    .map(|_| ())
-}
-
-async fn disassociate(p: &AwsProvider, association: &str) -> Result<(), ProviderError> {
-    match p
-        .call("ec2:DisassociateAddress", || {
-            p.ec2()
-                .disassociate_address()
-                .association_id(association)
-                .send()
-        })
-        .await
-    {
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        r => r.map(|_| ()),
+/// A new address's `instance` / `network_interface`: associated once allocated (also
+/// when an interrupted create is finished).
+async fn associate_new(p: &AwsProvider, id: &str, config: &Value) -> Result<(), ProviderError> {
+    let target = crate::eip_assoc::Target::of_eip(config);
+    if !target.is_none() {
+        crate::eip_assoc::associate(p, id, &target, None).await?;
     }
+    Ok(())
 }
 
-/// Tags, and the instance the address is associated with.
 pub(crate) async fn update_eip(
     p: &AwsProvider,
     id: &str,
     prior: &Value,
     desired: &Value,
 ) -> Result<Value, ProviderError> {
+    crate::eip_assoc::update_eip(p, id, prior, desired).await?;
     crate::util::update_tags(p, id, prior, desired).await?;
-    let want = desired.get("instance");
-    if !want.is_unknown() && get_str(prior, "instance") != get_str(desired, "instance") {
-        if let Some(association) = get_str(prior, "association_id") {
-            disassociate(p, association).await?;
-        }
-        if let Some(instance) = get_str(desired, "instance") {
-            associate(p, id, instance).await?;
-        }
-    }
     p.read_back("aws_eip", id, desired).await
 }
 
-pub(crate) async fn delete_eip(
-    p: &AwsProvider,
-    id: &str,
-    prior: &Value,
-) -> Result<(), ProviderError> {
-    // an address associated with an instance is given back first
-    if let (Some(association), Some(_)) =
-        (get_str(prior, "association_id"), get_str(prior, "instance"))
-    {
-        disassociate(p, association).await?;
-    }
+pub(crate) async fn delete_eip(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    crate::eip_assoc::release_association(p, id).await?;
     // an address whose NAT gateway is still going away stays "in use" for a while
     p.settle(id, || async {
         p.call("ec2:ReleaseAddress", || {
@@ -198,10 +184,16 @@ pub(crate) async fn adopt_eip(
         Address::tags,
         Address::allocation_id,
     );
-    Ok(found
-        .first()
-        .and_then(|a| eip_value(p, a, Some(&req.config)))
-        .map(|(_, v)| v))
+    let Some(a) = found.first() else {
+        return Ok(None);
+    };
+    // the attempt that allocated it may have stopped before associating it: finish
+    let target = crate::eip_assoc::Target::of_eip(&req.config);
+    if let (Some(id), false) = (a.allocation_id(), target.is_none() || target.holds(a)) {
+        associate_new(p, id, &req.config).await?;
+        return p.read_back("aws_eip", id, &req.config).await.map(Some);
+    }
+    Ok(eip_value(p, a, Some(&req.config)).map(|(_, v)| v))
 }
 
 // ---- aws_nat_gateway ----

@@ -226,10 +226,14 @@ fn says(e: &ProviderError, text: &str) -> bool {
 /// `send` again while it fails with a ValidationException saying `text` (a condition that
 /// passes on AWS after a while: an IAM role not assumable yet, targets still being
 /// removed), for up to two minutes (Terraform's propagation timeout); then its error.
-async fn until_settled<F, Fut>(what: &str, text: &str, send: F) -> Result<(), ProviderError>
+pub(crate) async fn until_settled<T, F, Fut>(
+    what: &str,
+    text: &str,
+    send: F,
+) -> Result<T, ProviderError>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<(), ProviderError>>,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
 {
     let limit = infra_provider::step_timeout().unwrap_or(SETTLE).min(SETTLE);
     let started = std::time::Instant::now();

@@ -21,6 +21,7 @@ pub fn id_format(type_name: &str) -> &'static str {
         "aws_subnet" => "the subnet id, e.g. subnet-0abc123",
         "aws_internet_gateway" => "the gateway id, e.g. igw-0abc123",
         "aws_eip" => "the allocation id, e.g. eipalloc-0abc123",
+        "aws_eip_association" => "the association id, e.g. eipassoc-0abc123",
         "aws_nat_gateway" => "the NAT gateway id, e.g. nat-0abc123",
         "aws_route_table" => "the route table id, e.g. rtb-0abc123",
         "aws_route" => "ROUTETABLEID_DESTINATION, e.g. rtb-0abc123_10.42.0.0/16",

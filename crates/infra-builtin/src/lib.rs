@@ -1,16 +1,19 @@
 //! The small non-AWS providers that real configurations use for small things, built in:
 //! `null_resource`, Terraform's `terraform_data`, `time_sleep`, `time_static`,
 //! `random_id`, `random_string`, `random_password`, `random_uuid`, `random_integer`,
-//! `random_shuffle`, `random_pet`, `tls_private_key`, and the data sources `http`,
-//! `tls_certificate`, `tls_public_key` and `cloudinit_config` (schemas in
-//! `infra_model::schema::builtin`).
+//! `random_shuffle`, `random_pet`, `tls_private_key`, `local_file`,
+//! `local_sensitive_file`, and the data sources `http`, `tls_certificate`,
+//! `tls_public_key`, `cloudinit_config`, `local_file` and `local_sensitive_file` (schemas
+//! in `infra_model::schema::builtin` and `local`).
 //!
 //! None of them has a cloud object: a resource's state is what its create computed
 //! (random values are drawn once, at create, and kept), `read` hands the prior back, and
-//! no call is counted as an API call. The engine routes these types here and everything
-//! else to the AWS provider.
+//! no call is counted as an API call. The local files are the exception: `read` looks at
+//! each one (see [`local`]). The engine routes these types here and everything else to the
+//! AWS provider.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,6 +23,7 @@ use infra_provider::{ApiCalls, CreateRequest, ErrorKind, Provider, ProviderError
 pub mod cloudinit;
 pub mod duration;
 mod http;
+mod local;
 mod null;
 pub mod random;
 mod random_more;
@@ -34,6 +38,8 @@ pub use infra_model::schema::is_builtin;
 pub struct Builtin {
     /// Trust anchors added to the system's for `tls_certificate`'s `verify_chain` (tests).
     extra_roots: Vec<Vec<u8>>,
+    /// The directory relative file names are resolved in (`path.cwd`: the stack's).
+    root_dir: Option<PathBuf>,
 }
 
 impl Builtin {
@@ -45,6 +51,17 @@ impl Builtin {
     pub fn with_extra_roots(mut self, roots: Vec<Vec<u8>>) -> Self {
         self.extra_roots = roots;
         self
+    }
+
+    /// Resolve the local provider's relative file names in `dir` (the stack's directory,
+    /// Terraform's working directory), not in the process's working directory.
+    pub fn with_root_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.root_dir = Some(dir.into());
+        self
+    }
+
+    fn root(&self) -> Option<&std::path::Path> {
+        self.root_dir.as_deref()
     }
 }
 
@@ -81,6 +98,15 @@ impl Provider for Builtin {
         if !is_builtin(type_name) {
             return Err(unsupported(type_name));
         }
+        if local::handles(type_name) {
+            let mut out = BTreeMap::new();
+            for i in items {
+                if let Some(v) = local::read(self.root(), &i.prior)? {
+                    out.insert(i.id.clone(), v);
+                }
+            }
+            return Ok(out);
+        }
         // nothing exists outside the state: every object is what the state recorded
         Ok(items
             .iter()
@@ -104,6 +130,7 @@ impl Provider for Builtin {
             "random_shuffle" => random_more::random_shuffle(config),
             "random_pet" => random_more::random_pet(config),
             "tls_private_key" => tls_key::create(config),
+            t if local::handles(t) => local::create(self.root(), t, config),
             other => Err(unsupported(other)),
         }
     }
@@ -144,6 +171,9 @@ impl Provider for Builtin {
     }
 
     async fn delete(&self, type_name: &str, _id: &str, prior: &Value) -> Result<(), ProviderError> {
+        if local::handles(type_name) {
+            return local::delete(self.root(), prior);
+        }
         if type_name == "time_sleep" {
             if let Some(d) = duration::arg(prior, "destroy_duration")? {
                 tokio::time::sleep(d).await;
@@ -173,6 +203,9 @@ impl Provider for Builtin {
             ))),
             "random_uuid" => random_more::import_random_uuid(import_id, config).map(Some),
             "random_integer" => random_more::import_random_integer(import_id, config).map(Some),
+            t if local::handles(t) => Err(rejected(format!(
+                "`{t}` cannot be imported (the local provider has no import either): apply writes the file from the configuration"
+            ))),
             other => Err(rejected(format!(
                 "`{other}` cannot be imported: it has no object outside the state; remove the import and let apply create it"
             ))),
@@ -185,6 +218,7 @@ impl Provider for Builtin {
             "tls_certificate" => tls::read(args, &self.extra_roots).await,
             "tls_public_key" => tls_key::read_public(args),
             "http" => http::read(args, &self.extra_roots).await,
+            t if local::handles(t) => local::read_data(self.root(), t, args),
             other => Err(unsupported(other)),
         }
     }

@@ -271,6 +271,10 @@ impl BodyEval<'_> {
                 return None;
             }
         }
+        if let Some(d) = crate::value_checks::check(self.address, name, &v) {
+            self.error(d.with_span(at()));
+            return None;
+        }
         if self.address.mode == infra_model::Mode::Data
             && self.address.type_name == remote_state::TYPE_NAME
         {

@@ -297,14 +297,6 @@ fn lower_block(
                 );
                 return;
             }
-            if !d.path.is_empty() {
-                diags.push(
-                    Diagnostic::warning("a provider block inside a module is ignored")
-                        .with_detail("configure the provider in the root stack; modules use it")
-                        .with_span(hspan),
-                );
-                return;
-            }
             let alias = match block.body.get_attribute("alias") {
                 None => String::new(),
                 Some(a) => match meta::literal(&a.value, file) {

@@ -545,16 +545,18 @@ impl<'s> Walker<'s> {
             None
         } else {
             let region = r.body.get_attribute("region");
-            if let Some(a) = region.filter(|_| schema.attribute("region").is_none()) {
-                crate::provider_eval::region_check(
+            let provider = match region.filter(|_| schema.attribute("region").is_none()) {
+                Some(a) => crate::provider_eval::region_key(
+                    &r.provider_key,
                     self.stack.provider_config(&r.provider_key),
                     &a.value,
                     scope,
                     file,
                     address,
                     &mut diags,
-                );
-            }
+                ),
+                None => r.provider_key.clone(),
+            };
             let mut lifecycle = r.lifecycle.clone();
             lifecycle.timeouts = crate::timeouts::evaluate(&r.body, scope, file, &mut diags);
             // only conditions name the instance: no address formatting for the (many)
@@ -573,7 +575,7 @@ impl<'s> Walker<'s> {
                 config,
                 depends_on: one.depends_on.to_vec(),
                 lifecycle,
-                provider: r.provider_key.clone(),
+                provider,
             })
         };
         Evaluated {

@@ -24,7 +24,12 @@ fn module_nodes(path: &ModulePath, decls: &Declarations) -> Vec<Node> {
         .chain(decls.locals.keys().map(|n| Node::Local(p(), n.clone())))
         .chain(decls.resources.keys().map(|a| Node::Resource(a.clone())))
         .chain(decls.outputs.keys().map(|n| Node::Output(p(), n.clone())))
-        .chain(decls.providers.keys().map(|a| Node::Provider(a.clone())))
+        .chain(
+            decls
+                .providers
+                .keys()
+                .map(|a| Node::Provider(crate::providers::config_key(path, a))),
+        )
         .collect()
 }
 
@@ -53,7 +58,7 @@ impl Node {
             Node::Variable(p, _) | Node::Local(p, _) | Node::Output(p, _) => p.clone(),
             Node::Resource(a) => a.module.iter().map(|s| s.name.clone()).collect(),
             Node::Module(p) => p[..p.len().saturating_sub(1)].to_vec(),
-            Node::Provider(_) => Vec::new(),
+            Node::Provider(key) => crate::providers::split_key(key).0,
         }
     }
 }
@@ -82,8 +87,14 @@ impl fmt::Display for Node {
                 write!(f, "output.{n}")
             }
             Node::Module(p) => f.write_str(&crate::modules::display(p)),
-            Node::Provider(a) if a.is_empty() => f.write_str("provider.aws"),
-            Node::Provider(a) => write!(f, "provider.aws.{a}"),
+            Node::Provider(key) => {
+                let (path, alias) = crate::providers::split_key(key);
+                prefix(f, &path)?;
+                match alias.as_str() {
+                    "" => f.write_str("provider.aws"),
+                    a => write!(f, "provider.aws.{a}"),
+                }
+            }
         }
     }
 }

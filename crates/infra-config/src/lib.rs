@@ -84,6 +84,7 @@ mod statics;
 mod stored;
 mod timeouts;
 mod unsupported;
+mod value_checks;
 mod variables;
 mod version_constraint;
 mod walk_modules;
@@ -241,6 +242,13 @@ fn load_inner(
 }
 
 impl Stack {
+    /// The stack's absolute directory: Terraform's working directory (`path.cwd`), in
+    /// which the local provider resolves relative file names. `None` for a stack given
+    /// as files only (tests).
+    pub fn root_dir(&self) -> Option<&str> {
+        self.lang_env.root_dir.as_deref()
+    }
+
     /// The stack's name (keys its state rows and lock).
     pub fn name(&self) -> &str {
         &self.name

@@ -14,31 +14,40 @@ use crate::stored::ModScope;
 use crate::{ProviderConfig, Stack};
 
 /// Evaluate every `provider "aws"` block at load time (from variables and locals only),
-/// by alias: `""` is always there (an empty configuration when the stack has no block
-/// without `alias`, as Terraform's implicit one).
+/// by configuration key (`providers::config_key`): `""` is always there (an empty
+/// configuration when the stack has no block without `alias`, as Terraform's implicit
+/// one); a block inside a module (legacy, as Terraform still allows) is evaluated from
+/// that module's variables and locals.
 pub(crate) fn providers(
     stack: &Stack,
     diags: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, ProviderConfig> {
     let mut out = BTreeMap::from([(String::new(), ProviderConfig::default())]);
-    let Some(root) = stack.root() else {
-        return out;
-    };
-    for alias in root.decls.providers.keys() {
-        out.insert(alias.clone(), provider(stack, alias, diags));
+    for (path, m) in &stack.modules {
+        for alias in m.decls.providers.keys() {
+            out.insert(
+                crate::providers::config_key(path, alias),
+                provider(stack, path, alias, diags),
+            );
+        }
     }
     out
 }
 
 /// Evaluate one provider block.
-fn provider(stack: &Stack, alias: &str, diags: &mut Vec<Diagnostic>) -> ProviderConfig {
-    let Some(root) = stack.root() else {
+fn provider(
+    stack: &Stack,
+    path: &[String],
+    alias: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> ProviderConfig {
+    let Some(m) = stack.modules.get(path) else {
         return ProviderConfig::default();
     };
-    let Some(p) = root.decls.providers.get(alias) else {
+    let Some(p) = m.decls.providers.get(alias) else {
         return ProviderConfig::default();
     };
-    let node = Node::Provider(alias.to_string());
+    let node = Node::Provider(crate::providers::config_key(path, alias));
     let needs = stack.graph.closure([&node]);
     if let Some(Node::Resource(a)) = needs.iter().find(|n| matches!(n, Node::Resource(_))) {
         diags.push(
@@ -51,12 +60,20 @@ fn provider(stack: &Stack, alias: &str, diags: &mut Vec<Diagnostic>) -> Provider
     let mut w = Walker::new(stack);
     w.run(Some(&needs), &mut |_| Value::Unknown);
     diags.append(&mut w.diags);
-    let file = &root.files[p.file];
+    // the module's one instance: a module with a provider block has no count or for_each
+    let instance: Vec<infra_model::ModuleStep> = path
+        .iter()
+        .map(|name| infra_model::ModuleStep {
+            name: name.clone(),
+            key: None,
+        })
+        .collect();
     let base = w
         .scopes
-        .remove(&Vec::new())
+        .remove(&instance)
         .map(ModScope::into_values)
         .unwrap_or_default();
+    let file = &m.files[p.file];
     let mut out = ProviderConfig::default();
     let mut get = |e: &Expression, ty: TypeConstraint, what: &str| -> Option<Value> {
         let v = infra_lang::eval(e, &base, file)
@@ -98,43 +115,63 @@ fn provider(stack: &Stack, alias: &str, diags: &mut Vec<Diagnostic>) -> Provider
     out
 }
 
-/// The AWS provider v6's per-resource `region`: null or the region of the resource's
-/// provider configuration; another region is an error that says to use an aliased
-/// provider block for it.
-pub(crate) fn region_check(
+/// The AWS provider v6's per-resource `region`: the key of the configuration the instance
+/// goes to (`DesiredInstance::provider`). Null, or the configuration's own region, keeps
+/// `alias`; another region gives `alias@REGION` (that region, with the configuration's
+/// other settings); a region not known yet gives `alias@`, which the planner refuses (it
+/// must know where to send the instance), while walks that only check accept it.
+pub(crate) fn region_key(
+    alias: &str,
     provider: &ProviderConfig,
     e: &Expression,
     scope: &dyn infra_lang::Scope,
     file: &infra_lang::SourceFile,
     address: &Address,
     diags: &mut Vec<Diagnostic>,
-) {
+) -> String {
     let v = match infra_lang::eval(e, scope, file) {
         Ok(v) => v.unmark_deep(),
         Err(d) => {
             diags.push(d);
-            return;
+            return alias.to_string();
         }
     };
-    // only the provider block is known here (no environment): without its `region`, a
-    // resource's region cannot be checked, so it must be left out
-    let here = provider.region.clone();
     match v {
-        Value::Null | Value::Unknown => {}
-        Value::String(r) if here.as_deref() == Some(r.as_str()) => {}
-        Value::String(r) => diags.push(
-            Diagnostic::error(format!(
-                "{address}: `region = \"{r}\"` differs from its provider configuration's region ({})",
-                here.as_deref().unwrap_or("the provider block sets none")
-            ))
-            .with_detail(format!("infra sends a resource to its provider configuration's region: for another region, declare `provider \"aws\" {{ alias = \"NAME\"  region = \"{r}\" }}` and write `provider = aws.NAME` instead of `region`; or remove `region`"))
-            .with_span(span(file, e))
-            .with_address(address),
-        ),
-        other => diags.push(
-            Diagnostic::error(format!("{address}: `region` must be a string, found {}", other.type_name()))
+        Value::Null => alias.to_string(),
+        Value::Unknown => format!("{alias}@"),
+        Value::String(r) if provider.region.as_deref() == Some(r.as_str()) => alias.to_string(),
+        Value::String(r) if is_region(&r) => infra_model::provider_key(alias, Some(&r)),
+        Value::String(r) => {
+            diags.push(
+                Diagnostic::error(format!("{address}: `region = \"{r}\"` is not an AWS region name"))
+                    .with_detail("write a region such as `us-east-1` or `eu-west-1`, or remove `region` to use the provider configuration's")
+                    .with_span(span(file, e))
+                    .with_address(address),
+            );
+            alias.to_string()
+        }
+        other => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{address}: `region` must be a string, found {}",
+                    other.type_name()
+                ))
                 .with_span(span(file, e))
                 .with_address(address),
-        ),
+            );
+            alias.to_string()
+        }
     }
+}
+
+/// A region name as AWS spells them (`us-east-1`, `us-gov-west-1`, `eu-central-2`):
+/// lower-case letters, digits and dashes, starting with a letter, ending with a digit.
+fn is_region(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 32
+        && r.starts_with(|c: char| c.is_ascii_lowercase())
+        && r.ends_with(|c: char| c.is_ascii_digit())
+        && r.contains('-')
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }

@@ -65,6 +65,38 @@ pub(crate) fn lower_map(
     out
 }
 
+/// The key of the `provider "aws"` configuration `alias` declared in the module at `path`:
+/// the alias itself in the root module (`""` the default), `module.NAME[.module.NAME...]`
+/// for a (legacy) block inside a module, `.ALIAS` appended for an aliased one. Never an
+/// `@` (see `infra_model::provider_key`).
+pub fn config_key(path: &[String], alias: &str) -> String {
+    if path.is_empty() {
+        return alias.to_string();
+    }
+    let mut key = path
+        .iter()
+        .map(|n| format!("module.{n}"))
+        .collect::<Vec<_>>()
+        .join(".");
+    if !alias.is_empty() {
+        key.push('.');
+        key.push_str(alias);
+    }
+    key
+}
+
+/// The module path and alias of a configuration key ([`config_key`] reversed).
+pub fn split_key(key: &str) -> (Vec<String>, String) {
+    let mut path = Vec::new();
+    let mut rest = key;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let (name, tail) = after.split_once('.').unwrap_or((after, ""));
+        path.push(name.to_string());
+        rest = tail;
+    }
+    (path, rest.to_string())
+}
+
 /// Fill in each module's [`Module::providers`] and each resource's `provider_key`,
 /// parents before children (module paths sort that way). The default configuration is
 /// inherited by a module unless its call passes another; an alias only when passed.
@@ -73,11 +105,13 @@ pub(crate) fn resolve(modules: &mut BTreeMap<Vec<String>, Module>, diags: &mut V
     for path in paths {
         let mut map = BTreeMap::new();
         let mut call_span = None;
+        let mut expanded = false;
         if let Some((name, parent_path)) = path.split_last() {
             let Some(parent) = modules.get(parent_path) else {
                 continue;
             };
             let call = parent.decls.calls.get(name);
+            expanded = call.is_some_and(|c| c.count.is_some() || c.for_each.is_some());
             call_span = call.and_then(|c| c.span.clone());
             if let Some(default) = parent.providers.get("") {
                 map.insert(String::new(), default.clone());
@@ -119,6 +153,22 @@ pub(crate) fn resolve(modules: &mut BTreeMap<Vec<String>, Module>, diags: &mut V
         let Some(module) = modules.get_mut(&path) else {
             continue;
         };
+        // a module's own (legacy) provider blocks configure it and what it calls
+        if !path.is_empty() {
+            for (i, (alias, p)) in module.decls.providers.iter().enumerate() {
+                map.insert(alias.clone(), config_key(&path, alias));
+                if expanded && i == 0 {
+                    let mut d = Diagnostic::error(format!(
+                        "{}: a module with its own `provider \"aws\"` block cannot be called with `count` or `for_each`",
+                        display(&path)
+                    ))
+                    .with_detail("as in Terraform: move the provider block to the root module and pass it with the call's `providers = { aws = aws.NAME }`")
+                    .with_span(p.span.clone());
+                    annotate(&mut d, &path, None);
+                    diags.push(d);
+                }
+            }
+        }
         for r in module.decls.resources.values_mut() {
             let (alias, at) = &r.provider_ref;
             match map.get(alias) {

@@ -549,7 +549,7 @@ pub(crate) fn resolve(
         for (alias, p) in &d.providers {
             go(p.file, &mut |c| {
                 c.body(
-                    &Node::Provider(alias.clone()),
+                    &Node::Provider(crate::providers::config_key(&d.path, alias)),
                     &p.body,
                     &Ctx::default(),
                     false,

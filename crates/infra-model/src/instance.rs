@@ -38,8 +38,31 @@ pub struct DesiredInstance {
     /// The `aws` provider configuration the instance uses: `""` the default one (a
     /// `provider "aws"` block without `alias`, or none), else the root module's alias it
     /// resolves to (`provider = aws.west`, through module calls' `providers` maps).
-    /// Always `""` for the built-in providers' types.
+    /// Always `""` for the built-in providers' types. A resource whose own `region` (the
+    /// AWS provider v6's per-resource region) differs from its configuration's has the key
+    /// `ALIAS@REGION` (see [`provider_key`]): it is sent to that region with its
+    /// configuration's other settings.
     pub provider: String,
+}
+
+/// The key of a provider configuration, `alias` alone or `alias@region` for a resource
+/// sent to another region than its configuration's (aliases are identifiers and regions
+/// have no `@`).
+pub fn provider_key(alias: &str, region: Option<&str>) -> String {
+    match region {
+        Some(r) => format!("{alias}@{r}"),
+        None => alias.to_string(),
+    }
+}
+
+/// The configuration (alias) part of a provider key: `""` the default one.
+pub fn provider_alias(key: &str) -> &str {
+    key.split_once('@').map_or(key, |(alias, _)| alias)
+}
+
+/// The region a provider key names itself, if any (`west@eu-west-1` -> `eu-west-1`).
+pub fn provider_key_region(key: &str) -> Option<&str> {
+    key.split_once('@').map(|(_, region)| region)
 }
 
 /// Each `aws` provider configuration's `default_tags`, by its key (`""` the default
@@ -49,9 +72,10 @@ pub struct DefaultTags(pub BTreeMap<String, BTreeMap<String, String>>);
 
 impl DefaultTags {
     /// The tags of the configuration `provider` (none when it sets none).
+    /// A key with a region (`alias@region`) has its configuration's tags.
     pub fn get(&self, provider: &str) -> &BTreeMap<String, String> {
         static NONE: BTreeMap<String, String> = BTreeMap::new();
-        self.0.get(provider).unwrap_or(&NONE)
+        self.0.get(provider_alias(provider)).unwrap_or(&NONE)
     }
 }
 

@@ -16,7 +16,10 @@ mod value_json;
 
 pub use address::{Address, AddressParseError, InstanceKey, Mode, ModuleStep};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, Span};
-pub use instance::{DefaultTags, DesiredInstance, Lifecycle, Timeouts};
+pub use instance::{
+    provider_alias, provider_key, provider_key_region, DefaultTags, DesiredInstance, Lifecycle,
+    Timeouts,
+};
 pub use schema::{AttrSchema, AttrType, BlockSchema, Nesting, ResourceSchema};
 pub use value::Value;
 

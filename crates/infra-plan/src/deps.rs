@@ -124,6 +124,7 @@ mod tests {
     fn change(addr: &str) -> ResourceChange {
         ResourceChange {
             provider: Default::default(),
+            delete_provider: None,
             address: Address::parse(addr).unwrap(),
             action: Action::Create,
             before: None,

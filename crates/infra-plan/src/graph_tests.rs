@@ -9,6 +9,7 @@ fn a(s: &str) -> Address {
 fn change(addr: &str, action: Action, deps: &[&str]) -> ResourceChange {
     ResourceChange {
         provider: Default::default(),
+        delete_provider: None,
         address: a(addr),
         action,
         before: None,

@@ -131,6 +131,19 @@ pub struct ResourceChange {
     /// The provider configuration the steps of this change go to (see
     /// [`DesiredInstance::provider`]; a delete's is the state's).
     pub provider: String,
+    /// The configuration the delete of a replacement goes to when it is not `provider`:
+    /// the object moves to another region, and the old one is deleted where it is.
+    pub delete_provider: Option<String>,
+}
+
+impl ResourceChange {
+    /// The provider configuration a step of this change goes to.
+    pub fn provider_for(&self, kind: StepKind) -> &str {
+        match (kind, &self.delete_provider) {
+            (StepKind::Delete, Some(p)) => p,
+            _ => &self.provider,
+        }
+    }
 }
 
 /// One unit of work in the execution graph. A replacement is two steps.

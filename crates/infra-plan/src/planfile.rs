@@ -62,6 +62,8 @@ struct FileChange {
     previous_address: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delete_provider: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -173,6 +175,7 @@ pub fn to_file_json(plan: &Plan) -> serde_json::Value {
                 deposed: c.deposed.clone(),
                 previous_address: c.previous_address.as_ref().map(ToString::to_string),
                 provider: c.provider.clone(),
+                delete_provider: c.delete_provider.clone(),
             })
             .collect(),
         outputs: plan
@@ -242,6 +245,7 @@ pub fn from_file_json(json: &serde_json::Value) -> Result<Plan, String> {
                 .map(parse_address)
                 .transpose()?,
             provider: c.provider,
+            delete_provider: c.delete_provider,
         });
     }
     let outputs = file

@@ -39,6 +39,23 @@ pub struct PlanOptions {
     /// it) says `destroy = false` of is forgotten ([`Action::Forget`]), not deleted, in a
     /// destroy plan too.
     pub removed: Vec<(Address, bool)>,
+    /// The region each provider configuration (by alias) sends its resources to, where
+    /// the binary knows it: an object whose configuration key now names another region
+    /// than the one it was created in (a per-resource `region` added, changed or removed)
+    /// is replaced, the old one deleted where it is.
+    pub regions: BTreeMap<String, String>,
+}
+
+impl PlanOptions {
+    /// The region a provider key sends to: its own (`alias@region`), else its
+    /// configuration's, if known.
+    pub fn region_of<'a>(&'a self, key: &'a str) -> Option<&'a str> {
+        infra_model::provider_key_region(key).or_else(|| {
+            self.regions
+                .get(infra_model::provider_alias(key))
+                .map(String::as_str)
+        })
+    }
 }
 
 pub struct Planner {
@@ -223,6 +240,26 @@ impl Planner {
                 .unwrap_or_else(|| normalize(schema, &desired.config, None, dt));
         }
         let lc = &desired.lifecycle;
+        if desired.provider.ends_with('@') {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{addr}: its `region` is not known until apply"
+                ))
+                .with_detail("infra must know when planning which region to send it to: set `region` from a literal or a variable, or remove it to use the provider configuration's region")
+                .with_address(addr),
+            );
+            return normalize(schema, &desired.config, None, dt);
+        }
+        // the region the object is in, when its configuration now sends it elsewhere
+        let moved_from = prior
+            .filter(|p| p.provider != desired.provider)
+            .and_then(|p| {
+                let (from, to) = (
+                    opts.region_of(&p.provider)?,
+                    opts.region_of(&desired.provider)?,
+                );
+                (from != to).then(|| (p.provider.clone(), from.to_string(), to.to_string()))
+            });
         let (action, after, replace_paths, reason) = if addr.mode == Mode::Data {
             let planned = normalize(schema, &desired.config, prior.map(|p| &p.attributes), dt);
             if desired.config.is_wholly_known() && !self.read_at_apply.contains(addr) {
@@ -246,7 +283,7 @@ impl Planner {
                 .map(|c| c.path.clone())
                 .collect();
             let requested = opts.replace.iter().any(|r| r.selects(addr));
-            if requested || !forced.is_empty() {
+            if requested || !forced.is_empty() || moved_from.is_some() {
                 let mut fresh = normalize(schema, &desired.config, None, dt);
                 ignore_changes(diags, dt, schema, &mut fresh, p, lc, addr, true);
                 let action = if lc.create_before_destroy {
@@ -254,12 +291,15 @@ impl Planner {
                 } else {
                     Action::DeleteThenCreate
                 };
-                let reason = if requested {
-                    reasons::REPLACE_REQUESTED
-                } else {
-                    reasons::CANNOT_UPDATE
+                let (forced, reason) = match &moved_from {
+                    Some((_, from, to)) if forced.is_empty() && !requested => (
+                        vec!["region".to_string()],
+                        format!("it moves from region {from} to {to}"),
+                    ),
+                    _ if requested => (forced, reasons::REPLACE_REQUESTED.to_string()),
+                    _ => (forced, reasons::CANNOT_UPDATE.to_string()),
                 };
-                (action, fresh, forced, Some(reason.to_string()))
+                (action, fresh, forced, Some(reason))
             } else if changed.is_empty() {
                 (Action::NoOp, planned, Vec::new(), None)
             } else {
@@ -294,6 +334,9 @@ impl Planner {
             deposed: None,
             previous_address: None,
             provider: desired.provider.clone(),
+            delete_provider: moved_from
+                .filter(|_| action.is_replace())
+                .map(|(key, _, _)| key),
         };
         // planned again (after `note_deleted_outside`): the new change takes the old one's
         // place, as a map insert would
@@ -465,6 +508,7 @@ fn delete_change(p: PriorInstance, reason: Option<String>, lifecycle: Lifecycle)
         deposed: p.deposed,
         previous_address: None,
         provider: p.provider,
+        delete_provider: None,
     }
 }
 

@@ -551,3 +551,89 @@ fn create_before_destroy_dependent_promotes_the_vpc() {
 
 #[path = "planner_eks_dns_tests.rs"]
 mod eks_dns;
+
+#[test]
+fn an_object_whose_region_changes_is_replaced_and_deleted_where_it_is() {
+    let opts = PlanOptions {
+        regions: BTreeMap::from([
+            (String::new(), "eu-west-1".to_string()),
+            ("west".to_string(), "us-west-2".to_string()),
+            ("again".to_string(), "eu-west-1".to_string()),
+        ]),
+        ..Default::default()
+    };
+    let in_region = |addr: &str, key: &str| {
+        let mut p = vpc_prior(addr, "10.0.0.0/16", json!({}));
+        p.provider = key.to_string();
+        p
+    };
+    let want = |addr: &str, key: &str| {
+        let mut d = desired(addr, vpc_cfg("10.0.0.0/16", json!({})), &[]);
+        d.provider = key.to_string();
+        d
+    };
+    let (plan, diags) = run(
+        opts,
+        vec![
+            in_region("aws_vpc.moved", ""),
+            in_region("aws_vpc.back", "@us-east-2"),
+            in_region("aws_vpc.alias", "west"),
+            in_region("aws_vpc.same", "@eu-west-1"),
+            in_region("aws_vpc.renamed", ""),
+            in_region("aws_vpc.cbd", "west"),
+        ],
+        vec![
+            want("aws_vpc.moved", "@us-east-2"),
+            want("aws_vpc.back", ""),
+            want("aws_vpc.alias", ""),
+            // the same region, by another key: nothing to do
+            want("aws_vpc.same", ""),
+            want("aws_vpc.renamed", "again"),
+            with_lc(want("aws_vpc.cbd", "west@ap-south-1"), |lc| {
+                lc.create_before_destroy = true
+            }),
+        ],
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        summary(&plan),
+        [
+            "aws_vpc.alias DeleteThenCreate (it moves from region us-west-2 to eu-west-1) [\"region\"]",
+            "aws_vpc.back DeleteThenCreate (it moves from region us-east-2 to eu-west-1) [\"region\"]",
+            "aws_vpc.cbd CreateThenDelete (it moves from region us-west-2 to ap-south-1) [\"region\"]",
+            "aws_vpc.moved DeleteThenCreate (it moves from region eu-west-1 to us-east-2) [\"region\"]",
+            "aws_vpc.renamed NoOp",
+            "aws_vpc.same NoOp",
+        ]
+    );
+    let c = |addr: &str| plan.changes.iter().find(|c| c.address == a(addr)).unwrap();
+    let moved = c("aws_vpc.moved");
+    assert_eq!(moved.provider_for(crate::StepKind::Create), "@us-east-2");
+    assert_eq!(moved.provider_for(crate::StepKind::Delete), "");
+    assert_eq!(
+        c("aws_vpc.cbd").provider_for(crate::StepKind::Delete),
+        "west"
+    );
+    assert_eq!(
+        c("aws_vpc.cbd").provider_for(crate::StepKind::Create),
+        "west@ap-south-1"
+    );
+    assert_eq!(c("aws_vpc.same").delete_provider, None);
+    // a saved plan keeps where the old object is deleted
+    let back = crate::from_file_json(&crate::to_file_json(&plan)).unwrap();
+    assert_eq!(back.changes, plan.changes);
+}
+
+#[test]
+fn a_region_not_known_when_planning_is_an_error() {
+    let mut d = desired("aws_vpc.a", vpc_cfg("10.0.0.0/16", json!({})), &[]);
+    d.provider = "west@".to_string();
+    let (_, diags) = run(PlanOptions::default(), vec![], vec![d]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0]
+            .summary
+            .contains("aws_vpc.a: its `region` is not known until apply"),
+        "{diags:?}"
+    );
+}

@@ -77,6 +77,7 @@ fn resource_change(c: &ResourceChange) -> serde_json::Value {
     );
     o.insert("type".into(), json!(a.type_name));
     o.insert("name".into(), json!(a.name));
+    o.insert("provider_name".into(), json!(provider_name(&a.type_name)));
     match &a.key {
         Some(InstanceKey::Int(i)) => {
             o.insert("index".into(), json!(i));
@@ -128,6 +129,16 @@ fn resource_change(c: &ResourceChange) -> serde_json::Value {
         o.insert("action_reason".into(), json!(r));
     }
     serde_json::Value::Object(o)
+}
+
+/// The provider's source address, as Terraform writes `provider_name`: the provider's
+/// local name is the type name's first word (`aws_vpc` -> hashicorp/aws, `random_id` ->
+/// hashicorp/random); `terraform_data` and `terraform_remote_state` are Terraform's own.
+fn provider_name(type_name: &str) -> String {
+    match type_name.split_once('_').map_or(type_name, |(p, _)| p) {
+        "terraform" => "terraform.io/builtin/terraform".to_string(),
+        p => format!("registry.terraform.io/hashicorp/{p}"),
+    }
 }
 
 /// Terraform's `replace_paths` entry: `scaling_config[0].desired_size` becomes

@@ -5,6 +5,7 @@
 
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
+mod hybrid;
 mod instance;
 mod keys;
 mod logs;
@@ -29,6 +30,14 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_instance" if desired.address.mode == infra_model::Mode::Managed => {
             instance::instance(c)
         }
+        "aws_eip_association" => eip_association(c),
+        // the data sources of the same names only read a file
+        t @ ("local_file" | "local_sensitive_file")
+            if desired.address.mode == infra_model::Mode::Managed =>
+        {
+            hybrid::local_file(t, c)
+        }
+        "aws_ssm_activation" => hybrid::activation(c),
         _ => Vec::new(),
     };
     problems
@@ -39,6 +48,25 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
                 .with_address(&desired.address)
         })
         .collect()
+}
+
+/// An association names one address and one target (an unknown value counts as set).
+fn eip_association(c: &Value) -> Vec<(String, String)> {
+    let set = |k: &str| !c.get(k).is_null() && c.get(k).as_str() != Some("");
+    let mut out = Vec::new();
+    if !set("allocation_id") && !set("public_ip") {
+        out.push((
+            "aws_eip_association needs `allocation_id` (or `public_ip`)".to_string(),
+            "set `allocation_id = aws_eip.NAME.id`".to_string(),
+        ));
+    }
+    if !set("instance_id") && !set("network_interface_id") {
+        out.push((
+            "aws_eip_association needs `instance_id` or `network_interface_id`".to_string(),
+            "say what the address goes to: `instance_id = aws_instance.NAME.id`".to_string(),
+        ));
+    }
+    out
 }
 
 fn first_block<'a>(c: &'a Value, name: &str) -> Option<&'a Value> {

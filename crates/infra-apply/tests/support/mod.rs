@@ -282,6 +282,7 @@ impl PlanBuilder {
     ) -> &mut Self {
         self.plan.changes.push(ResourceChange {
             provider: Default::default(),
+            delete_provider: None,
             address: address.clone(),
             action,
             before,

@@ -271,26 +271,52 @@ resource "aws_nat_gateway" "m" {
 }
 
 #[test]
-fn a_per_resource_region_must_be_the_providers() {
+fn a_per_resource_region_sends_the_instance_to_that_region() {
     let w = walk(
         r#"provider "aws" {
   region = "eu-west-1"
 }
-resource "aws_vpc" "a" {
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+variable "dr" {
+  default = "ap-south-1"
+}
+resource "aws_vpc" "same" {
   cidr_block = "10.0.0.0/16"
   region     = "eu-west-1"
 }
+resource "aws_vpc" "other" {
+  cidr_block = "10.1.0.0/16"
+  region     = "us-east-2"
+}
+resource "aws_vpc" "aliased" {
+  provider   = aws.west
+  cidr_block = "10.2.0.0/16"
+  region     = var.dr
+}
+resource "aws_vpc" "null" {
+  cidr_block = "10.3.0.0/16"
+  region     = null
+}
 data "aws_region" "r" {
-  region = null
+  region = "us-east-2"
 }
 "#,
     );
+    // `region` is not an argument of the type: it picks where the instance goes
     assert!(!w
-        .get("aws_vpc.a")
+        .get("aws_vpc.same")
         .config
         .as_map()
         .unwrap()
         .contains_key("region"));
+    assert_eq!(w.get("aws_vpc.same").provider, "");
+    assert_eq!(w.get("aws_vpc.null").provider, "");
+    assert_eq!(w.get("aws_vpc.other").provider, "@us-east-2");
+    assert_eq!(w.get("aws_vpc.aliased").provider, "west@ap-south-1");
+    assert_eq!(w.get("data.aws_region.r").provider, "@us-east-2");
     check_errors(
         &[(
             "main.tf",
@@ -299,11 +325,16 @@ data "aws_region" "r" {
 }
 resource "aws_vpc" "a" {
   cidr_block = "10.0.0.0/16"
-  region     = "us-west-2"
+  region     = "US West"
+}
+resource "aws_vpc" "b" {
+  cidr_block = "10.0.0.0/16"
+  region     = 3
 }
 "#,
         )],
-        r#"main.tf:6:16: error: aws_vpc.a: `region = "us-west-2"` differs from its provider configuration's region (eu-west-1) -- infra sends a resource to its provider configuration's region: for another region, declare `provider "aws" { alias = "NAME"  region = "us-west-2" }` and write `provider = aws.NAME` instead of `region`; or remove `region`"#,
+        r#"main.tf:6:16: error: aws_vpc.a: `region = "US West"` is not an AWS region name -- write a region such as `us-east-1` or `eu-west-1`, or remove `region` to use the provider configuration's
+main.tf:10:16: error: aws_vpc.b: `region` must be a string, found number"#,
     );
 }
 

@@ -265,3 +265,93 @@ main.tf:13:3: error: the import block's `provider = aws` is not `aws_vpc.dr`'s c
 "#,
     );
 }
+
+#[test]
+fn a_provider_block_inside_a_module_configures_it_and_what_it_calls() {
+    // a legacy module that configures its own provider from its variables
+    let main = r#"
+provider "aws" {
+  region = "eu-west-1"
+  default_tags {
+    tags = { Site = "home" }
+  }
+}
+variable "dr_region" {
+  default = "us-west-2"
+}
+module "dr" {
+  source = "./net"
+  region = var.dr_region
+}
+resource "aws_vpc" "home" {
+  cidr_block = "10.9.0.0/16"
+}
+"#;
+    let module = r#"
+variable "region" {
+  type = string
+}
+locals {
+  site = "dr-${var.region}"
+}
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { Site = local.site }
+  }
+}
+provider "aws" {
+  alias  = "peer"
+  region = "ap-south-1"
+}
+resource "aws_vpc" "here" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_vpc" "there" {
+  provider   = aws.peer
+  cidr_block = "10.1.0.0/16"
+}
+module "inner" {
+  source = "./inner"
+}
+"#;
+    let input = with_module(main, module);
+    let stack = load_ok(&input);
+    let regions: Vec<(String, Option<String>)> = stack
+        .providers()
+        .iter()
+        .map(|(k, p)| (k.clone(), p.region.clone()))
+        .collect();
+    assert_eq!(
+        regions,
+        [
+            (String::new(), Some("eu-west-1".to_string())),
+            ("module.dr".to_string(), Some("us-west-2".to_string())),
+            ("module.dr.peer".to_string(), Some("ap-south-1".to_string())),
+        ]
+    );
+    let tags = stack.default_tags();
+    assert_eq!(tags.get("module.dr")["Site"], "dr-us-west-2");
+    assert_eq!(tags.get("")["Site"], "home");
+    let w = walk_with(&input, planned);
+    assert_eq!(render(&w.diags), "");
+    let p = |a: &str| w.get(a).provider.clone();
+    assert_eq!(p("aws_vpc.home"), "");
+    assert_eq!(p("module.dr.aws_vpc.here"), "module.dr");
+    assert_eq!(p("module.dr.aws_vpc.there"), "module.dr.peer");
+    // a module it calls inherits its configuration
+    assert_eq!(p("module.dr.module.inner.aws_subnet.s"), "module.dr");
+
+    // as in Terraform, such a module cannot be expanded
+    let counted = main.replace(
+        "  source = \"./net\"\n",
+        "  source = \"./net\"\n  count  = 1\n",
+    );
+    let (_, diags) = load(&with_module(&counted, module));
+    let text = render(&diags);
+    assert!(
+        text.contains("net/main.tf:8:1: error: module.dr: a module with its own `provider \"aws\"` block cannot be called with `count` or `for_each`"),
+        "{text}"
+    );
+    assert_eq!(text.matches("cannot be called with").count(), 1, "{text}");
+}

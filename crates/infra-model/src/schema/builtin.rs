@@ -1,6 +1,7 @@
 //! Types of the small non-AWS providers that real configurations use alongside AWS
-//! (`null`, `time`, `random`, `tls`, `cloudinit`) and Terraform's built-in
-//! `terraform_data`. `infra-builtin` implements them without any cloud call.
+//! (`null`, `time`, `random`, `tls`, `cloudinit`, and `local`, whose schemas are in
+//! `local.rs`) and Terraform's built-in `terraform_data`. `infra-builtin` implements them
+//! without any cloud call.
 //!
 //! Names, defaults and force-new marks are the providers' own (terraform-provider-null
 //! `null_resource`, terraform-provider-time `time_sleep`/`time_static`,
@@ -15,7 +16,15 @@ use crate::Mode::{Data, Managed};
 
 /// Providers whose types `infra` implements itself: their `provider` blocks and
 /// `required_providers` entries are accepted (and have nothing to configure).
-pub const BUILTIN_PROVIDERS: &[&str] = &["null", "time", "random", "tls", "cloudinit", "http"];
+pub const BUILTIN_PROVIDERS: &[&str] = &[
+    "null",
+    "time",
+    "random",
+    "tls",
+    "cloudinit",
+    "http",
+    "local",
+];
 
 /// Whether `type_name` (a resource type or data source) is one of the built-in types
 /// rather than an AWS one.
@@ -348,6 +357,8 @@ mod tests {
             "random_password",
             "tls_certificate",
             "cloudinit_config",
+            "local_file",
+            "local_sensitive_file",
         ] {
             assert!(is_builtin(t), "{t}");
             assert!(
@@ -355,7 +366,13 @@ mod tests {
                 "{t}"
             );
         }
-        for t in ["aws_vpc", "terraform_remote_state", "timer_x", "nullx"] {
+        for t in [
+            "aws_vpc",
+            "terraform_remote_state",
+            "timer_x",
+            "nullx",
+            "localfile",
+        ] {
             assert!(!is_builtin(t), "{t}");
         }
         let k = lookup(Managed, "tls_private_key").unwrap();
@@ -367,5 +384,26 @@ mod tests {
         let p = lookup(Managed, "random_password").unwrap();
         assert!(p.attribute("result").unwrap().sensitive);
         assert!(p.attribute("keepers").unwrap().force_new);
+        let f = lookup(Managed, "local_sensitive_file").unwrap();
+        assert!(f.attribute("content").unwrap().sensitive);
+        assert_eq!(
+            f.attribute("file_permission").unwrap().default,
+            Some(Value::string("0700"))
+        );
+        let f = lookup(Managed, "local_file").unwrap();
+        assert!(!f.attribute("content").unwrap().sensitive);
+        assert!(f.attribute("sensitive_content").unwrap().sensitive);
+        assert!(f.attribute("filename").unwrap().force_new);
+        assert_eq!(
+            f.attribute("directory_permission").unwrap().default,
+            Some(Value::string("0777"))
+        );
+        assert!(
+            lookup(Data, "local_sensitive_file")
+                .unwrap()
+                .attribute("content")
+                .unwrap()
+                .sensitive
+        );
     }
 }

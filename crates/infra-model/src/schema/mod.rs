@@ -20,6 +20,7 @@ mod instance;
 mod ipam;
 mod key_pair;
 mod kms;
+mod local;
 mod logs;
 mod lookups;
 mod lt_extra;
@@ -29,6 +30,7 @@ mod peering;
 mod remote_state;
 mod s3;
 mod sqs_events;
+mod ssm;
 mod subnet_groups;
 mod vpn;
 
@@ -39,6 +41,7 @@ use crate::{Mode, Value};
 
 pub use builtin::{is_builtin, BUILTIN_PROVIDERS};
 pub use instance::UNSUPPORTED_INSTANCE_BLOCKS;
+pub use local::file_permission;
 pub use remote_state::REMOTE_STATE_BACKEND;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -310,6 +313,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
     REGISTRY.get_or_init(|| {
         let mut all = Vec::new();
         all.extend(builtin::schemas());
+        all.extend(local::schemas());
         all.extend(network::schemas());
         all.extend(ec2::schemas());
         all.extend(ec2_net::schemas());
@@ -326,6 +330,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(vpn::schemas());
         all.extend(key_pair::schemas());
         all.extend(instance::schemas());
+        all.extend(ssm::schemas());
         all.extend(kms::schemas());
         all.extend(s3::schemas());
         all.extend(sqs_events::schemas());

@@ -132,8 +132,10 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
 
     let mut a = vec![
         attr("domain", s()).optional().default("vpc").force_new(),
-        // the instance the address is associated with (AssociateAddress), in place
+        // associated in place (AssociateAddress / DisassociateAddress), as the provider does
         attr("instance", s()).optional().computed(),
+        attr("network_interface", s()).optional().computed(),
+        attr("associate_with_private_ip", s()).optional(),
     ];
     a.extend(tags());
     a.extend(computed(&[
@@ -141,9 +143,32 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
         "public_ip",
         "public_dns",
         "association_id",
-        "network_interface",
+        "private_ip",
+        "private_dns",
     ]));
     out.push(resource("aws_eip", Managed, a, vec![]));
+
+    // every argument forces a new association, as in the provider
+    out.push(resource(
+        "aws_eip_association",
+        Managed,
+        vec![
+            attr("allocation_id", s()).optional().computed().force_new(),
+            attr("public_ip", s()).optional().computed().force_new(),
+            attr("instance_id", s()).optional().computed().force_new(),
+            attr("network_interface_id", s())
+                .optional()
+                .computed()
+                .force_new(),
+            attr("private_ip_address", s())
+                .optional()
+                .computed()
+                .force_new(),
+            attr("allow_reassociation", b()).optional().force_new(),
+            attr("id", s()).computed(),
+        ],
+        vec![],
+    ));
 
     let mut a = vec![
         attr("allocation_id", s()).optional().force_new(),
