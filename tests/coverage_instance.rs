@@ -5,7 +5,8 @@
 //! `root_block_device` and `volume_tags`, and a fixed private IP. Applied with the
 //! RunInstances answer lost (adopted, not duplicated: an independent EC2 client sees exactly two instances),
 //! every attribute checked with that client, re-planned clean with one DescribeInstances,
-//! changed in place (tags, a security group, `instance_type` by stop and start), `one`
+//! changed in place (tags, a security group, `instance_type` and the user data by stop and
+//! start), `one`
 //! replaced (a new AMI: its fixed address is free again when the new one starts; only one
 //! is replaced, as two replacements at once may hand the freed address to the other),
 //! termination protection refused and lifted by `force_destroy`, an Elastic IP associated
@@ -55,6 +56,11 @@ variable "type" {
 variable "extra_group" {
   type    = bool
   default = false
+}
+
+variable "motd" {
+  type    = string
+  default = ""
 }
 
 locals {
@@ -119,7 +125,7 @@ resource "aws_instance" "node" {
   private_ip                  = each.value.private_ip
   key_name                    = aws_key_pair.k.key_name
   iam_instance_profile        = aws_iam_instance_profile.p.name
-  user_data                   = "#!/bin/sh\necho ${each.key}\n"
+  user_data                   = "#!/bin/sh\necho ${each.key}${var.motd}\n"
   monitoring                  = true
   disable_api_termination     = each.key == "two"
   source_dest_check           = each.key == "one"
@@ -194,6 +200,10 @@ variable "subnet" {
   type = string
 }
 
+variable "motd" {
+  type = string
+}
+
 variable "groups" {
   type = list(string)
 }
@@ -216,7 +226,7 @@ resource "aws_instance" "node" {
   private_ip                  = each.value.private_ip
   key_name                    = "${var.name}-key"
   iam_instance_profile        = "${var.name}-node"
-  user_data                   = "#!/bin/sh\necho ${each.key}\n"
+  user_data                   = "#!/bin/sh\necho ${each.key}${var.motd}\n"
   monitoring                  = true
   disable_api_termination     = each.key == "two"
   source_dest_check           = each.key == "one"
@@ -551,7 +561,9 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
     );
 
     // in place: a tag, a second security group, a bigger type (stop, modify, start)
-    let vars2 = format!("{vars}team = \"edge\"\nextra_group = true\ntype = \"t3.small\"\n");
+    let vars2 = format!(
+        "{vars}team = \"edge\"\nextra_group = true\ntype = \"t3.small\"\nmotd = \" hello\"\n"
+    );
     ws.write("test.auto.tfvars", &vars2);
     let changed = actions(&ws);
     assert_eq!(
@@ -593,6 +605,16 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
             i.state().and_then(|s| s.name()),
             Some(&InstanceStateName::Running),
             "started again"
+        );
+        let key = if i.instance_id() == one.instance_id() {
+            "one"
+        } else {
+            "two"
+        };
+        assert_eq!(
+            rt().block_on(user_data(i.instance_id().unwrap())),
+            format!("#!/bin/sh\necho {key} hello\n"),
+            "the user data changed while it was stopped"
         );
     }
     let plan = direct(&ws, &["plan", "--detailed-exitcode"]);
@@ -664,7 +686,7 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
     assert_eq!(o["id"].as_str(), one3.instance_id());
     assert_eq!(o["public_ip"].as_str(), one3.public_ip_address());
     assert_eq!(o["type"], "t3.small");
-    assert_eq!(o["user_data"], "#!/bin/sh\necho one\n");
+    assert_eq!(o["user_data"], "#!/bin/sh\necho one hello\n");
     assert_eq!(o["endpoint"], "disabled");
     let t = &out["two"]["value"];
     assert_eq!(t["id"].as_str(), two3.instance_id());
@@ -680,7 +702,7 @@ fn instances_adopted_checked_changed_in_place_replaced_imported_and_destroyed() 
     copy.write(
         "test.auto.tfvars",
         &format!(
-            "name = \"{name}\"\nami = \"{ami}\"\nami_one = \"{other_ami}\"\nteam = \"edge\"\ntype = \"t3.small\"\nsubnet = \"{subnet}\"\ngroups = [\"{}\", \"{}\"]\n",
+            "name = \"{name}\"\nami = \"{ami}\"\nami_one = \"{other_ami}\"\nteam = \"edge\"\ntype = \"t3.small\"\nsubnet = \"{subnet}\"\nmotd = \" hello\"\ngroups = [\"{}\", \"{}\"]\n",
             want[0], want[1]
         ),
     );
