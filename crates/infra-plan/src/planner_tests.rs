@@ -552,6 +552,9 @@ fn create_before_destroy_dependent_promotes_the_vpc() {
 #[path = "planner_eks_dns_tests.rs"]
 mod eks_dns;
 
+#[path = "planner_instance_tests.rs"]
+mod instance_tests;
+
 #[test]
 fn an_object_whose_region_changes_is_replaced_and_deleted_where_it_is() {
     let opts = PlanOptions {
