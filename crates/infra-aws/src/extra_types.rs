@@ -10,8 +10,8 @@ use infra_model::Value;
 use infra_provider::{CreateRequest, ProviderError, ReadRequest};
 
 use crate::{
-    eks_fargate, eks_idp, instance, instance_ops, key_pair, launch_template, ssm_activation,
-    vpc_endpoint, AwsProvider,
+    eks_fargate, eks_idp, instance, instance_ops, instance_update, key_pair, launch_template,
+    ssm_activation, vpc_endpoint, AwsProvider,
 };
 
 /// Whether `type_name` is dispatched here.
@@ -85,7 +85,7 @@ pub(crate) async fn update(
         eks_fargate::TYPE => eks_fargate::update(p, id, prior, desired).await,
         eks_idp::TYPE => eks_idp::update(p, id, prior, desired).await,
         key_pair::TYPE => key_pair::update(p, id, prior, desired).await,
-        instance::TYPE => Box::pin(instance_ops::update(p, id, prior, desired)).await,
+        instance::TYPE => Box::pin(instance_update::update(p, id, prior, desired)).await,
         ssm_activation::TYPE => ssm_activation::update(p, id, prior, desired).await,
         other => Err(crate::errors::unsupported(other, "resource type")),
     }

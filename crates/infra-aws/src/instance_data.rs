@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use infra_model::Value;
 use infra_provider::ProviderError;
 
-use crate::instance::{attributes, describe, is_gone, to_value, volume_ids, volumes, Found};
+use crate::instance::{attributes, describe, is_gone, to_value, Found};
+use crate::instance_blocks::{volume_ids, volumes};
 use crate::lookups::{describe_args, filters_of, lookup_error};
 use crate::util::{filter, get_bool, get_str};
 use crate::AwsProvider;
