@@ -264,6 +264,8 @@ async fn update_stopped(
         Some(f) => state_of(&f) != Some(InstanceStateName::Stopped),
         None => return Err(ProviderError::not_found(format!("instance {id} is gone"))),
     };
+    // what the progress lines say until the instance runs again, however this ends
+    let _note = p.waiting_note(id);
     if was_running {
         p.note_waiting(id, "stopping the instance to change it".into());
         p.call("ec2:StopInstances", || {
