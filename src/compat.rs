@@ -247,6 +247,16 @@ const OTHER_PROVIDERS: &[(&str, &str)] = &[
 ];
 
 /// The language constructs of Terraform and whether `infra` takes them.
+/// What a type's table cannot say: the provider's arguments infra lacks (each an error
+/// naming it, or for a block accepted empty, an error when written with content) and how
+/// infra differs.
+const TYPE_NOTES: &[(&str, &str)] = &[
+    (
+        "aws_instance",
+        "Not supported: the blocks `capacity_reservation_specification`, `ephemeral_block_device`, `instance_market_options` (spot), `maintenance_options`, `network_interface`, `primary_network_interface`, `private_dns_name_options` and `secondary_network_interface` are accepted only empty (a module's `dynamic` block with no elements) and are an error naming the block when written with content; the deprecated `cpu_core_count` / `cpu_threads_per_core` are an error naming them. How infra differs: a refresh is one DescribeInstances per 200 instances and one DescribeVolumes, so `disable_api_termination`, `disable_api_stop`, `instance_initiated_shutdown_behavior` and `user_data` (which only DescribeInstanceAttribute tells, one call per attribute and instance) are read at import and after a create but kept from the state on refresh: a change made outside infra to them is not seen; `user_data` is stored as the text written (Terraform stores its SHA-1); `credit_specification` and `launch_template` keep what was configured; `host_resource_group_arn` and `enable_primary_ipv6` replace the instance (the provider changes them in place with a stop/start); `force_destroy` lifts termination and stop protection before the destroy; the instance profile is changed by a disassociation and an association (the provider replaces the association in one call); volumes carry `volume_tags`, not the provider's default tags",
+    ),
+];
+
 const LANGUAGE: &[(&str, &str)] = &[
     ("`variable`, `locals`, `output`, `module` (local paths, and remote sources installed by `terraform init`)", "supported"),
     ("`count`, `for_each`, `depends_on`, `lifecycle` (`create_before_destroy`, `prevent_destroy`, `ignore_changes`)", "supported"),
@@ -367,6 +377,11 @@ pub fn render() -> String {
                 continue;
             };
             let _ = writeln!(w, "### `{t}`\n");
+            if mode == Mode::Managed {
+                if let Some((_, note)) = TYPE_NOTES.iter().find(|(n, _)| n == t) {
+                    let _ = writeln!(w, "{note}.\n");
+                }
+            }
             attributes(w, &s.attributes);
             for b in &s.blocks {
                 block(w, b, t);

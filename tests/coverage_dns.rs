@@ -241,7 +241,7 @@ fn zone_association_delegation_set_and_alias_records() {
 }
 
 /// The API calls of one operation, as `infra` prints them: `API calls: N (svc:Op k, ...)`.
-fn calls_of(out: &str, op: &str) -> u64 {
+pub(crate) fn calls_of(out: &str, op: &str) -> u64 {
     out.lines()
         .filter_map(|l| l.split_once("API calls:"))
         .flat_map(|(_, rest)| {

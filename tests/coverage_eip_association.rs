@@ -183,7 +183,11 @@ fn elastic_ips_on_instances_associate_move_import_and_release() {
             ..Match::default()
         },
     );
-    assert!(apply.stdout.contains("web_private_ip = \"10.86.1."), "{}", apply.all());
+    assert!(
+        apply.stdout.contains("web_private_ip = \"10.86.1."),
+        "{}",
+        apply.all()
+    );
 
     // each address on its instance, none made twice
     let web = id_of(&ws, "aws_eip.web");
@@ -227,7 +231,11 @@ fn elastic_ips_on_instances_associate_move_import_and_release() {
     // imported into a fresh state: the address by allocation id, the association by its id
     let copy = Workspace::from_files(&[("main.tf", STACK)], true);
     copy.write("test.auto.tfvars", &vars(c, a));
-    for addr in ["aws_eip.web", "aws_eip.worker", "aws_eip_association.worker"] {
+    for addr in [
+        "aws_eip.web",
+        "aws_eip.worker",
+        "aws_eip_association.worker",
+    ] {
         let id = id_of(&ws, addr);
         let r = copy.run(&["import", addr, &id]);
         assert_eq!(r.code, 0, "import {addr} {id}:\n{}", r.all());
@@ -244,7 +252,9 @@ fn elastic_ips_on_instances_associate_move_import_and_release() {
     assert_eq!(plan.code, 1, "{}", plan.all());
     assert!(
         plan.stderr.contains("aws_eip_association.nowhere")
-            && plan.stderr.contains("`instance_id` or `network_interface_id`"),
+            && plan
+                .stderr
+                .contains("`instance_id` or `network_interface_id`"),
         "{}",
         plan.all()
     );

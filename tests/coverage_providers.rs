@@ -438,9 +438,11 @@ fn a_per_resource_region_sends_each_object_to_its_region() {
     assert_eq!(changed.len(), 3, "{changed:?}");
     let plan = direct(&ws, &["plan"]);
     assert!(
-        plan.stdout
-            .contains("aws_vpc.away must be replaced (it moves from region us-west-2 to us-east-2)")
-            || plan.stdout.contains("it moves from region us-west-2 to us-east-2"),
+        plan.stdout.contains(
+            "aws_vpc.away must be replaced (it moves from region us-west-2 to us-east-2)"
+        ) || plan
+            .stdout
+            .contains("it moves from region us-west-2 to us-east-2"),
         "{}",
         plan.all()
     );
@@ -581,7 +583,10 @@ fn a_provider_block_inside_a_module_sends_its_resources_to_its_region() {
     assert_eq!(plan.code, 0, "clean:\n{}", plan.all());
 
     // the module (and its provider block) removed while the state holds its objects
-    ws.write("main.tf", &LEGACY_ROOT[..LEGACY_ROOT.find("module \"legacy\"").unwrap()]);
+    ws.write(
+        "main.tf",
+        &LEGACY_ROOT[..LEGACY_ROOT.find("module \"legacy\"").unwrap()],
+    );
     let plan = direct(&ws, &["plan"]);
     assert_eq!(plan.code, 1, "{}", plan.all());
     assert!(

@@ -312,14 +312,14 @@ fn migrate_from_a_terraform_state_file_then_the_plan_is_clean() {
     );
     // a type infra does not support: refused, nothing written
     let mut with_instance = terraform_state(&made);
-    with_instance["resources"].as_array_mut().unwrap().push(serde_json::json!({"mode": "managed", "type": "aws_instance", "name": "web", "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]", "instances": [{"schema_version": 0, "attributes": {"id": "i-0abc"}, "sensitive_attributes": []}]}));
+    with_instance["resources"].as_array_mut().unwrap().push(serde_json::json!({"mode": "managed", "type": "aws_ebs_volume", "name": "web", "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]", "instances": [{"schema_version": 0, "attributes": {"id": "vol-0abc"}, "sensitive_attributes": []}]}));
     let bad = user.dir.path().join("bucket.tfstate");
     std::fs::write(&bad, with_instance.to_string()).unwrap();
     let r = user.run(&["state", "migrate-from-terraform", bad.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
         r.stderr
-            .contains("does not support the resource type `aws_instance`"),
+            .contains("does not support the resource type `aws_ebs_volume`"),
         "{}",
         r.all()
     );

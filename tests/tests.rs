@@ -27,6 +27,7 @@ mod coverage_eks_nodes;
 mod coverage_eks_v21;
 mod coverage_iam;
 mod coverage_import;
+mod coverage_instance;
 mod coverage_ipam;
 mod coverage_key_pair;
 mod coverage_kms;

@@ -154,7 +154,10 @@ impl Provider for Router {
         id: &str,
         current: &Value,
     ) -> Result<Value, ProviderError> {
-        self.to(type_name).await?.wait_ready(type_name, id, current).await
+        self.to(type_name)
+            .await?
+            .wait_ready(type_name, id, current)
+            .await
     }
 
     async fn update(
@@ -355,7 +358,11 @@ mod tests {
         assert_eq!(made_now[0].0, "us-east-2");
         assert_eq!(made_now[0].1.api_calls().total(), 2);
         assert_eq!(home.api_calls().total(), 1);
-        assert_eq!(p.api_calls().total(), 3, "the made provider's calls are counted");
+        assert_eq!(
+            p.api_calls().total(),
+            3,
+            "the made provider's calls are counted"
+        );
         // the alias must still exist, and a region not known when planning is refused
         let err = infra_provider::with_provider_config("gone@us-east-2", p.create(&vpc()))
             .await

@@ -159,9 +159,8 @@ pub async fn routed(stack: &infra_config::Stack, session: &Session) -> anyhow::R
         .into_values()
         .map(|(p, region)| (region, p))
         .collect();
-    let make: crate::engine::router::MakeRegional = Arc::new(|region: String| {
-        Box::pin(async move { Ok(aws_provider(Some(region)).await?.0) })
-    });
+    let make: crate::engine::router::MakeRegional =
+        Arc::new(|region: String| Box::pin(async move { Ok(aws_provider(Some(region)).await?.0) }));
     // the local provider's relative file names are in the stack's directory (`path.cwd`)
     let mut builtin = infra_builtin::Builtin::new();
     if let Some(dir) = stack.root_dir() {

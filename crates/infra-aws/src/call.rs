@@ -103,6 +103,7 @@ pub fn creates(op: &str) -> bool {
             | "ec2:ProvisionIpamPoolCidr"
             | "ec2:CreateVpcPeeringConnection"
             | "ec2:ImportKeyPair"
+            | "ec2:RunInstances"
             | "ssm:CreateActivation"
     )
 }
@@ -121,6 +122,8 @@ pub fn done_codes(op: &str) -> &'static [&'static str] {
         "ec2:CreateRoute" => &["RouteAlreadyExists"],
         "ec2:CreateNetworkAclEntry" => &["NetworkAclEntryAlreadyExists"],
         "ec2:AttachInternetGateway" => &["Resource.AlreadyAssociated"],
+        // "there is an existing association for instance ..." (update disassociates first)
+        "ec2:AssociateIamInstanceProfile" => &["IncorrectState"],
         // a resent batch whose CREATEs already exist and whose DELETEs are already gone
         // (see [`done_after_lost_answer`]: only those two messages)
         "route53:ChangeResourceRecordSets" => &["InvalidChangeBatch"],
@@ -328,6 +331,10 @@ mod tests {
     /// the provider calls must be in [`creates`].
     const REPEATABLE: &[(&str, &str)] = &[
         ("ec2:CreateTags", "sets tags"),
+        (
+            "ec2:AssociateIamInstanceProfile",
+            "an instance has one profile association: a resend after a lost answer is refused (IncorrectState, done_codes) and makes no second one",
+        ),
         (
             "ec2:AssociateAddress",
             "an address has one association: a resend associates the same address with the same target again",

@@ -62,7 +62,9 @@ impl Target {
 }
 
 fn nonempty(v: &Value, key: &str) -> Option<String> {
-    get_str(v, key).filter(|s| !s.is_empty()).map(str::to_string)
+    get_str(v, key)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 pub(crate) use crate::eip_nat::describe_addresses as describe;
@@ -88,12 +90,18 @@ pub(crate) async fn associate(
         })
         .await?;
     out.association_id().map(str::to_string).ok_or_else(|| {
-        ProviderError::new(ErrorKind::Other, "AssociateAddress returned no association id")
+        ProviderError::new(
+            ErrorKind::Other,
+            "AssociateAddress returned no association id",
+        )
     })
 }
 
 /// DisassociateAddress; an association already gone is not an error.
-pub(crate) async fn disassociate(p: &AwsProvider, association_id: &str) -> Result<(), ProviderError> {
+pub(crate) async fn disassociate(
+    p: &AwsProvider,
+    association_id: &str,
+) -> Result<(), ProviderError> {
     match p
         .call("ec2:DisassociateAddress", || {
             p.ec2()
@@ -156,7 +164,10 @@ fn association_value(a: &Address, prior: Option<&Value>) -> Option<(String, Valu
     m.insert("id".into(), Value::string(&id));
     m.insert("allocation_id".into(), opt(a.allocation_id()));
     m.insert("public_ip".into(), opt(a.public_ip()));
-    m.insert("instance_id".into(), opt(a.instance_id().filter(|i| !i.is_empty())));
+    m.insert(
+        "instance_id".into(),
+        opt(a.instance_id().filter(|i| !i.is_empty())),
+    );
     m.insert("network_interface_id".into(), opt(a.network_interface_id()));
     m.insert("private_ip_address".into(), opt(a.private_ip_address()));
     // not readable: what the configuration said

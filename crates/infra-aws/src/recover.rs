@@ -77,6 +77,8 @@ fn exists_codes(type_name: &str) -> &'static [&'static str] {
         "aws_subnet" => &["InvalidSubnet.Conflict"],
         "aws_network_acl_rule" => &["NetworkAclEntryAlreadyExists"],
         "aws_key_pair" => &["InvalidKeyPair.Duplicate"],
+        // RunInstances with an earlier attempt's ClientToken and other parameters
+        "aws_instance" => &["IdempotentParameterMismatch"],
         "aws_launch_template" => &[
             "InvalidLaunchTemplateName.AlreadyExistsException",
             "IdempotentParameterMismatch",

@@ -47,7 +47,7 @@ impl Waits {
 }
 
 /// Removes the entry of a wait that ends, however it ends.
-struct Entry<'a>(&'a Waits, &'a str);
+pub(crate) struct Entry<'a>(&'a Waits, &'a str);
 
 impl Drop for Entry<'_> {
     fn drop(&mut self) {
@@ -114,6 +114,18 @@ impl AwsProvider {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(15));
         }
+    }
+
+    /// Say what a wait on `id` is at (an instance's state), for the progress lines of
+    /// `Provider::waiting_for`, until the guard of [`AwsProvider::waiting_note`] drops.
+    pub(crate) fn note_waiting(&self, id: &str, what: String) {
+        self.waits.set(id, what);
+    }
+
+    /// A guard that clears what [`AwsProvider::note_waiting`] said about `id` when the
+    /// wait ends, however it ends.
+    pub(crate) fn waiting_note<'a>(&'a self, id: &'a str) -> Entry<'a> {
+        Entry(&self.waits, id)
     }
 
     /// What a delete of `id` in progress is waiting for, if it is waiting.

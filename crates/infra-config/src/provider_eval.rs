@@ -172,5 +172,6 @@ fn is_region(r: &str) -> bool {
         && r.starts_with(|c: char| c.is_ascii_lowercase())
         && r.ends_with(|c: char| c.is_ascii_digit())
         && r.contains('-')
-        && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }

@@ -50,8 +50,11 @@ impl PlanOptions {
     /// The region a provider key sends to: its own (`alias@region`), else its
     /// configuration's, if known.
     pub fn region_of<'a>(&'a self, key: &'a str) -> Option<&'a str> {
-        infra_model::provider_key_region(key)
-            .or_else(|| self.regions.get(infra_model::provider_alias(key)).map(String::as_str))
+        infra_model::provider_key_region(key).or_else(|| {
+            self.regions
+                .get(infra_model::provider_alias(key))
+                .map(String::as_str)
+        })
     }
 }
 
@@ -251,7 +254,10 @@ impl Planner {
         let moved_from = prior
             .filter(|p| p.provider != desired.provider)
             .and_then(|p| {
-                let (from, to) = (opts.region_of(&p.provider)?, opts.region_of(&desired.provider)?);
+                let (from, to) = (
+                    opts.region_of(&p.provider)?,
+                    opts.region_of(&desired.provider)?,
+                );
                 (from != to).then(|| (p.provider.clone(), from.to_string(), to.to_string()))
             });
         let (action, after, replace_paths, reason) = if addr.mode == Mode::Data {
@@ -269,7 +275,8 @@ impl Planner {
             let mut planned = normalize(schema, &desired.config, Some(&p.attributes), dt);
             ignore_changes(diags, dt, schema, &mut planned, p, lc, addr, false);
             crate::suppress::keep_equivalent(schema.type_name, &p.attributes, &mut planned);
-            let changed = diff(schema, &p.attributes, &planned);
+            let mut changed = diff(schema, &p.attributes, &planned);
+            crate::rules::forces_new(schema.type_name, &planned, &mut changed);
             let forced: Vec<String> = changed
                 .iter()
                 .filter(|c| c.force_new)

@@ -552,6 +552,9 @@ fn create_before_destroy_dependent_promotes_the_vpc() {
 #[path = "planner_eks_dns_tests.rs"]
 mod eks_dns;
 
+#[path = "planner_instance_tests.rs"]
+mod instance_tests;
+
 #[test]
 fn an_object_whose_region_changes_is_replaced_and_deleted_where_it_is() {
     let opts = PlanOptions {
@@ -610,8 +613,14 @@ fn an_object_whose_region_changes_is_replaced_and_deleted_where_it_is() {
     let moved = c("aws_vpc.moved");
     assert_eq!(moved.provider_for(crate::StepKind::Create), "@us-east-2");
     assert_eq!(moved.provider_for(crate::StepKind::Delete), "");
-    assert_eq!(c("aws_vpc.cbd").provider_for(crate::StepKind::Delete), "west");
-    assert_eq!(c("aws_vpc.cbd").provider_for(crate::StepKind::Create), "west@ap-south-1");
+    assert_eq!(
+        c("aws_vpc.cbd").provider_for(crate::StepKind::Delete),
+        "west"
+    );
+    assert_eq!(
+        c("aws_vpc.cbd").provider_for(crate::StepKind::Create),
+        "west@ap-south-1"
+    );
     assert_eq!(c("aws_vpc.same").delete_provider, None);
     // a saved plan keeps where the old object is deleted
     let back = crate::from_file_json(&crate::to_file_json(&plan)).unwrap();
@@ -625,7 +634,9 @@ fn a_region_not_known_when_planning_is_an_error() {
     let (_, diags) = run(PlanOptions::default(), vec![], vec![d]);
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert!(
-        diags[0].summary.contains("aws_vpc.a: its `region` is not known until apply"),
+        diags[0]
+            .summary
+            .contains("aws_vpc.a: its `region` is not known until apply"),
         "{diags:?}"
     );
 }

@@ -18,6 +18,10 @@ const TEMPLATE_META: &[&str] = &[
 
 /// Mark what `changed` (the update's changed paths) recomputes in `planned` unknown.
 pub(crate) fn on_update(type_name: &str, changed: &[AttrChange], planned: &mut Value) {
+    if type_name == "aws_instance" {
+        instance_restart(changed, planned);
+        return;
+    }
     if type_name != "aws_launch_template" {
         return;
     }
@@ -33,6 +37,22 @@ pub(crate) fn on_update(type_name: &str, changed: &[AttrChange], planned: &mut V
         m.insert("latest_version".into(), Value::Unknown);
         if bump_default {
             m.insert("default_version".into(), Value::Unknown);
+        }
+    }
+}
+
+/// An instance stopped and started for a new `instance_type` or user data gets a new
+/// public address (unless an Elastic IP holds it): known only after apply.
+fn instance_restart(changed: &[AttrChange], planned: &mut Value) {
+    let restarts = changed.iter().any(|c| {
+        matches!(
+            c.path.as_str(),
+            "instance_type" | "user_data" | "user_data_base64"
+        )
+    });
+    if let (true, Value::Map(m)) = (restarts, planned) {
+        for k in ["public_ip", "public_dns"] {
+            m.insert(k.into(), Value::Unknown);
         }
     }
 }

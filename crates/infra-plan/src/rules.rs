@@ -6,8 +6,11 @@
 use infra_model::{DesiredInstance, Diagnostic, Value};
 
 mod hybrid;
+mod instance;
 mod keys;
 mod logs;
+
+pub(crate) use instance::forces_new;
 mod sqs_events;
 
 /// Every rule broken by `desired`'s known values.
@@ -24,6 +27,9 @@ pub fn check_instance(desired: &DesiredInstance) -> Vec<Diagnostic> {
         "aws_cloudwatch_event_target" => sqs_events::target(c),
         "tls_private_key" => keys::private_key(c),
         "aws_key_pair" => keys::key_pair(c),
+        "aws_instance" if desired.address.mode == infra_model::Mode::Managed => {
+            instance::instance(c)
+        }
         "aws_eip_association" => eip_association(c),
         // the data sources of the same names only read a file
         t @ ("local_file" | "local_sensitive_file")

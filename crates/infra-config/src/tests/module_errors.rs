@@ -321,7 +321,7 @@ main.tf:16:1: error: unknown resource type `helm_release` -- infra does not supp
 
 /// When loading fails before the walk, unsupported types behind `count` / `for_each` are
 /// listed too: an error for a literal expansion with instances, a warning saying when it
-/// is one otherwise (terraform-aws-eks's `eks-hybrid-nodes`: `aws_instance` behind a
+/// is one otherwise (as terraform-aws-eks's `eks-hybrid-nodes` had its instances behind a
 /// literal `for_each`, next to a data source argument infra lacks).
 #[test]
 fn unsupported_types_behind_expansions_are_listed_when_loading_fails() {
@@ -335,15 +335,15 @@ data "aws_ami" "x" {
   owners  = ["self"]
   nme_rgx = "abc"
 }
-resource "aws_instance" "b" {
+resource "aws_ebs_volume" "b" {
   for_each = { one = 0, two = 1 }
   ami      = data.aws_ami.x.id
 }
-resource "aws_instance" "c" {
+resource "aws_ebs_volume" "c" {
   count = var.n
   ami   = "ami-1"
 }
-resource "aws_instance" "d" {
+resource "aws_ebs_volume" "d" {
   count = 0
   ami   = "ami-1"
 }
@@ -351,9 +351,9 @@ resource "aws_instance" "d" {
         )],
         r#"
 main.tf:6:3: error: unknown argument `nme_rgx` in data.aws_ami.x -- did you mean `name_regex`?
-main.tf:8:1: error: unsupported resource type `aws_instance`: `aws_instance.b` has instances -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
-main.tf:12:1: warning: unsupported resource type `aws_instance` behind `count` -- an error unless `count` yields no instances, which is checked once the other errors are fixed; infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
-main.tf:16:1: warning: unsupported resource type `aws_instance` ignored: `aws_instance.d` has no instances
+main.tf:8:1: error: unsupported resource type `aws_ebs_volume`: `aws_ebs_volume.b` has instances -- infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
+main.tf:12:1: warning: unsupported resource type `aws_ebs_volume` behind `count` -- an error unless `count` yields no instances, which is checked once the other errors are fixed; infra does not support it yet (docs/compatibility.md lists what it supports); a block of it is accepted only with `count` or `for_each` that yields no instances
+main.tf:16:1: warning: unsupported resource type `aws_ebs_volume` ignored: `aws_ebs_volume.d` has no instances
 "#,
     );
 }

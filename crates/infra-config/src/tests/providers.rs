@@ -343,7 +343,10 @@ module "inner" {
     assert_eq!(p("module.dr.module.inner.aws_subnet.s"), "module.dr");
 
     // as in Terraform, such a module cannot be expanded
-    let counted = main.replace("  source = \"./net\"\n", "  source = \"./net\"\n  count  = 1\n");
+    let counted = main.replace(
+        "  source = \"./net\"\n",
+        "  source = \"./net\"\n  count  = 1\n",
+    );
     let (_, diags) = load(&with_module(&counted, module));
     let text = render(&diags);
     assert!(

@@ -16,6 +16,7 @@ mod eks;
 mod eks_capability;
 mod eks_v21;
 mod iam;
+mod instance;
 mod ipam;
 mod key_pair;
 mod kms;
@@ -39,6 +40,7 @@ use std::sync::OnceLock;
 use crate::{Mode, Value};
 
 pub use builtin::{is_builtin, BUILTIN_PROVIDERS};
+pub use instance::UNSUPPORTED_INSTANCE_BLOCKS;
 pub use local::file_permission;
 pub use remote_state::REMOTE_STATE_BACKEND;
 
@@ -327,6 +329,7 @@ fn registry() -> &'static BTreeMap<(Mode, &'static str), ResourceSchema> {
         all.extend(subnet_groups::schemas());
         all.extend(vpn::schemas());
         all.extend(key_pair::schemas());
+        all.extend(instance::schemas());
         all.extend(ssm::schemas());
         all.extend(kms::schemas());
         all.extend(s3::schemas());

@@ -156,8 +156,14 @@ pub(crate) fn schemas() -> Vec<ResourceSchema> {
             attr("allocation_id", s()).optional().computed().force_new(),
             attr("public_ip", s()).optional().computed().force_new(),
             attr("instance_id", s()).optional().computed().force_new(),
-            attr("network_interface_id", s()).optional().computed().force_new(),
-            attr("private_ip_address", s()).optional().computed().force_new(),
+            attr("network_interface_id", s())
+                .optional()
+                .computed()
+                .force_new(),
+            attr("private_ip_address", s())
+                .optional()
+                .computed()
+                .force_new(),
             attr("allow_reassociation", b()).optional().force_new(),
             attr("id", s()).computed(),
         ],
