@@ -226,22 +226,25 @@ pub fn check_provider_configs<A>(
         _ => String::new(),
     };
     // a key `module.NAME[.ALIAS]` is a provider block inside a module
-    let block = match alias.strip_prefix("module.") {
-        Some(_) => {
-            let (module, inner) = match alias.rsplit_once('.') {
-                Some((m, a)) if !a.is_empty() && m.rsplit('.').nth(1) == Some("module") => (m, a),
-                _ => (alias, ""),
-            };
-            match inner {
-                "" => format!("the `provider \"aws\"` block of {module}"),
-                a => format!("the `provider \"aws\"` block with `alias = \"{a}\"` of {module}"),
-            }
-        }
-        None => format!("`provider \"aws\"` with `alias = \"{alias}\"`"),
+    let (path, inner) = infra_config::split_provider_key(alias);
+    let block = match (path.is_empty(), inner.as_str()) {
+        (true, a) => format!("`provider \"aws\"` with `alias = \"{a}\"`"),
+        (false, "") => format!("the `provider \"aws\"` block of {}", module_path(&path)),
+        (false, a) => format!(
+            "the `provider \"aws\"` block with `alias = \"{a}\"` of {}",
+            module_path(&path)
+        ),
     };
     anyhow::bail!(
         "the state holds {shown}{more} under {block}, which the configuration no longer has; add that block back (with the region they are in) to refresh, change or destroy them, or `infra state rm` them to stop managing them"
     )
+}
+
+fn module_path(path: &[String]) -> String {
+    path.iter()
+        .map(|n| format!("module.{n}"))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Read every managed resource in the state, one batched call per type.

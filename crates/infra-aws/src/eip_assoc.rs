@@ -142,18 +142,21 @@ pub(crate) async fn update_eip(
     Ok(())
 }
 
-/// Before an address is released: take it off the instance or interface that holds it
-/// (ReleaseAddress refuses an associated address), as the provider does. A NAT gateway's
-/// address cannot be taken off it: that refusal is left to the release, which waits for
-/// the gateway to go.
-pub(crate) async fn release_association(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
-    for a in describe(p, vec![filter("allocation-id", [id])]).await? {
-        let Some(association) = a.association_id() else {
-            continue;
-        };
-        if let Err(e) = disassociate(p, association).await {
-            tracing::info!(id, association, error = %e, "the address could not be disassociated; releasing it anyway");
-        }
+/// Before an address is released: take it off the instance or interface the state
+/// says holds it (ReleaseAddress refuses an associated address), as the provider does,
+/// without a read for the many addresses that have none. A NAT gateway's address cannot
+/// be taken off it (its gateway is deleted first, so the association is gone by then):
+/// a refusal is left to the release, which waits for what still holds the address.
+pub(crate) async fn release_association(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+) -> Result<(), ProviderError> {
+    let Some(association) = nonempty(prior, "association_id") else {
+        return Ok(());
+    };
+    if let Err(e) = disassociate(p, &association).await {
+        tracing::info!(id, association, error = %e, "the address could not be disassociated; releasing it anyway");
     }
     Ok(())
 }

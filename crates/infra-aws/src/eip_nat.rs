@@ -161,8 +161,12 @@ pub(crate) async fn update_eip(
     p.read_back("aws_eip", id, desired).await
 }
 
-pub(crate) async fn delete_eip(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
-    crate::eip_assoc::release_association(p, id).await?;
+pub(crate) async fn delete_eip(
+    p: &AwsProvider,
+    id: &str,
+    prior: &Value,
+) -> Result<(), ProviderError> {
+    crate::eip_assoc::release_association(p, id, prior).await?;
     // an address whose NAT gateway is still going away stays "in use" for a while
     p.settle(id, || async {
         p.call("ec2:ReleaseAddress", || {

@@ -198,7 +198,7 @@ impl Provider for AwsProvider {
             "aws_vpc" => vpc::delete(self, id).await,
             "aws_subnet" => subnet::delete(self, id).await,
             "aws_internet_gateway" => gateways::delete(self, id).await,
-            "aws_eip" => eip_nat::delete_eip(self, id).await,
+            "aws_eip" => eip_nat::delete_eip(self, id, prior).await,
             "aws_nat_gateway" => eip_nat::delete_nat(self, id).await,
             "aws_route_table" => route_table::delete_table(self, id).await,
             "aws_route" => route_table::delete_route(self, id, prior).await,

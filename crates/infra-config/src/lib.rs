@@ -100,6 +100,7 @@ pub use imports::ImportBlock;
 pub use infra_lang::SourceFile;
 use infra_model::{Address, Diagnostic, Value};
 pub use moved::{resolve_moves, MovedBlock};
+pub use providers::split_key as split_provider_key;
 pub use registry::{ManifestRecord, ModuleManifest, MANIFEST_PATH};
 pub use removed::RemovedBlock;
 
