@@ -38,7 +38,9 @@ pub async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
+    let timer = crate::engine::clock::Phases::start();
     let session::Routed { provider, regions } = session::routed(&loaded.stack, session).await?;
+    timer.lap("providers");
     let req = PlanRequest {
         destroy,
         targets: parse_addresses(&planning.targets)?,
@@ -48,6 +50,7 @@ pub async fn prepare(
     // the state is read once (10,000 rows take ~0.1 s to decode): again only when an
     // interrupted run's objects were adopted or finished waiting, which rewrites rows
     let mut records = session.store.resources_decoded(&session.stack).await?;
+    timer.lap("read the state");
     refresh::check_provider_configs(&loaded.stack, &records)?;
     refresh::register_prior_secrets(&loaded.stack, &records);
     let mut rewritten =
@@ -68,6 +71,7 @@ pub async fn prepare(
     }
     let mut refreshed =
         refresh::refresh_records(records, planning.refresh.then_some(provider.as_ref())).await?;
+    timer.lap("refresh");
     let (moved, diags) = crate::engine::moved::apply_moves(&loaded.stack, &mut refreshed);
     if diags.iter().any(|d| d.is_error()) {
         report(&diags, &loaded.sources, printer);
@@ -100,7 +104,9 @@ pub async fn prepare(
         // at 10,000 resources)
         drop(std::mem::take(&mut refreshed.values));
     }
+    timer.lap("data sources, imports, outputs before");
     let (plan, diags) = make_plan(loaded, prior, before, &refreshed, &data, &data_args, &req);
+    timer.lap("plan");
     report(&diags, &loaded.sources, printer);
     if diags.iter().any(|d| d.is_error()) {
         return Err(Reported(1).into());

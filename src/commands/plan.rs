@@ -11,11 +11,17 @@ pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
     if args.refresh_only {
         return crate::commands::drift::from_plan(args, printer).await;
     }
+    let timer = crate::engine::clock::Phases::start();
     let loaded = load_stack(&args.stack, &printer)?;
+    timer.lap("load the stack");
     crate::commands::validate::preflight(&loaded, &printer)?;
+    timer.lap("validate");
     let session = Session::for_plan(&args.state, &loaded.name, &printer).await?;
+    timer.lap("open and lock the state");
     let result = plan(&args, &loaded, &session, &printer).await;
+    timer.lap("plan and show it");
     session.release().await?;
+    timer.lap("unlock the state");
     result
 }
 

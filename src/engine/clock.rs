@@ -43,3 +43,24 @@ mod tests {
         assert!(super::parse("yesterday").is_err());
     }
 }
+
+/// Wall time of a command's phases, as debug events of the target `timing`
+/// (`--log timing=debug`): where a slow plan spends its time, without a profiler.
+pub struct Phases {
+    last: std::cell::Cell<std::time::Instant>,
+}
+
+impl Phases {
+    pub fn start() -> Phases {
+        Phases {
+            last: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    /// The time since the last lap (or the start), named `phase`.
+    pub fn lap(&self, phase: &str) {
+        let now = std::time::Instant::now();
+        let took = now.duration_since(self.last.replace(now));
+        tracing::debug!(target: "timing", "{phase}: {:.1} ms", took.as_secs_f64() * 1000.0);
+    }
+}

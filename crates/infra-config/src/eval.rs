@@ -409,10 +409,11 @@ impl<'s> Walker<'s> {
         self.visit_instance(one, evaluated, visit)
     }
 
-    /// Evaluate the instances of one block, then visit them in order. Instances of a
-    /// block never see each other (the block's value is set once all are visited), so
-    /// a large block is evaluated on several threads; the visits, which plan, stay on
-    /// this one and in key order, as do the diagnostics.
+    /// Evaluate the instances of one block and visit them in key order. Instances of a
+    /// block never see each other (the block's value is set once all are visited), so a
+    /// large block is evaluated on helper threads while this one visits (plans) those
+    /// already evaluated; the visits stay on this thread and in key order, as do the
+    /// diagnostics.
     fn instances(
         &mut self,
         one: &One<'_, 's>,
@@ -420,96 +421,54 @@ impl<'s> Walker<'s> {
         keys: Vec<expand::Keyed>,
         visit: Visit,
     ) -> Vec<(Option<InstanceKey>, Value)> {
-        // a batch at a time, so that only one batch of evaluated instances waits for its
-        // visit (all of a 3,000-instance block at once was 10 MB more at the peak)
         let mut values = Vec::with_capacity(keys.len());
-        let mut rest = keys;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(BATCH));
-            let batch = std::mem::replace(&mut rest, tail);
-            for (key, e) in self.evaluate_instances(one, block, batch) {
-                values.push((key, self.visit_instance(one, e, visit)));
-            }
-        }
-        values
-    }
-
-    fn evaluate_instances(
-        &self,
-        one: &One<'_, 's>,
-        block: &Address,
-        keys: Vec<expand::Keyed>,
-    ) -> Vec<(Option<InstanceKey>, Evaluated)> {
-        let eval = |(key, bind): expand::Keyed| {
-            let address = block.clone().with_key(key.clone());
-            let pair = bind.into_pair(&key);
-            (key, self.evaluate_instance(one, &address, pair))
-        };
         let threads = if keys.len() >= PARALLEL_MIN_INSTANCES {
             std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
         } else {
             1
         };
         if threads <= 1 {
-            return keys.into_iter().map(eval).collect();
-        }
-        let size = keys.len().div_ceil(threads);
-        let mut chunks: Vec<Vec<expand::Keyed>> = Vec::with_capacity(threads);
-        let mut rest = keys;
-        while rest.len() > size {
-            let tail = rest.split_off(size);
-            chunks.push(std::mem::replace(&mut rest, tail));
-        }
-        let eval = &eval;
-        let files = &self.stack.data_files;
-        let env = &self.stack.lang_env;
-        // a chunk is taken by the thread that evaluates it: its own, or this one when no
-        // thread can be started
-        let slots: Vec<std::sync::Mutex<Option<Vec<expand::Keyed>>>> = chunks
-            .into_iter()
-            .map(|c| std::sync::Mutex::new(Some(c)))
-            .collect();
-        let take = |slot: &std::sync::Mutex<Option<Vec<expand::Keyed>>>| {
-            slot.lock()
-                .ok()
-                .and_then(|mut c| c.take())
-                .unwrap_or_default()
-        };
-        std::thread::scope(|s| {
-            // with the walking thread's stack: deeply nested expressions recurse
-            let handles: Vec<_> = slots
-                .iter()
-                .map(|slot| {
-                    let files = files.clone();
-                    let env = env.clone();
-                    // at apply time: the same "now", a random stream of the thread's own
-                    let clock = infra_lang::fork_clock();
-                    std::thread::Builder::new()
-                        .stack_size(EVAL_STACK)
-                        .spawn_scoped(s, move || {
-                            infra_lang::with_files(files, || {
-                                infra_lang::with_stack_env(env, || {
-                                    infra_lang::with_clock(clock, || {
-                                        take(slot).into_iter().map(eval).collect::<Vec<_>>()
-                                    })
-                                })
-                            })
-                        })
-                })
-                .collect();
-            // the last chunk on this thread, then the others' in order
-            let last: Vec<_> = rest.into_iter().map(eval).collect();
-            let mut out = Vec::with_capacity(handles.len() * size + last.len());
-            for (h, slot) in handles.into_iter().zip(&slots) {
-                match h.map(|h| h.join()) {
-                    Ok(Ok(part)) => out.extend(part),
-                    Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                    Err(_) => out.extend(take(slot).into_iter().map(eval)),
-                }
+            for (key, bind) in keys {
+                let address = block.clone().with_key(key.clone());
+                let evaluated = self.evaluate_instance(one, &address, bind.into_pair(&key));
+                values.push((key, self.visit_instance(one, evaluated, visit)));
             }
-            out.extend(last);
-            out
-        })
+            return values;
+        }
+        // the visits write diagnostics while the helpers read the walker
+        let mut diags = std::mem::take(&mut self.diags);
+        let this = &*self;
+        let work = |(key, bind): expand::Keyed| {
+            let address = block.clone().with_key(key.clone());
+            let pair = bind.into_pair(&key);
+            (key, this.evaluate_instance(one, &address, pair))
+        };
+        let files = &this.stack.data_files;
+        let env = &this.stack.lang_env;
+        // at apply time: the same "now", a random stream of each helper's own (forked
+        // here, from this thread's clock)
+        let clocks: Vec<_> = (0..threads).map(|_| infra_lang::fork_clock()).collect();
+        let wrap = |clock, body: &mut dyn FnMut()| {
+            infra_lang::with_files(files.clone(), || {
+                infra_lang::with_stack_env(env.clone(), || infra_lang::with_clock(clock, body))
+            })
+        };
+        crate::pipeline::ordered(
+            keys,
+            crate::pipeline::Layout {
+                batch: BATCH,
+                stack_size: EVAL_STACK,
+            },
+            clocks,
+            &work,
+            &wrap,
+            &mut |(key, evaluated)| {
+                let value = this.visit_evaluated(one, evaluated, visit, &mut diags);
+                values.push((key, value));
+            },
+        );
+        self.diags = diags;
+        values
     }
 
     /// Evaluate one instance's configuration, region, timeouts and preconditions: the
@@ -588,13 +547,28 @@ impl<'s> Walker<'s> {
     /// Visit an evaluated instance and check its postconditions on what `visit` returns
     /// (unknown when it could not be evaluated).
     fn visit_instance(&mut self, one: &One<'_, 's>, evaluated: Evaluated, visit: Visit) -> Value {
+        let mut diags = std::mem::take(&mut self.diags);
+        let value = self.visit_evaluated(one, evaluated, visit, &mut diags);
+        self.diags = diags;
+        value
+    }
+
+    /// [`Self::visit_instance`], writing diagnostics to `out` (so that helper threads can
+    /// read the walker meanwhile).
+    fn visit_evaluated(
+        &self,
+        one: &One<'_, 's>,
+        evaluated: Evaluated,
+        visit: Visit,
+        out: &mut Vec<Diagnostic>,
+    ) -> Value {
         use crate::conditions::{check, Kind};
         let Evaluated {
             desired,
             bind,
             diags,
         } = evaluated;
-        self.diags.extend(diags);
+        out.extend(diags);
         let Some(desired) = desired else {
             return Value::Unknown;
         };
@@ -613,14 +587,7 @@ impl<'s> Walker<'s> {
             };
             let what = desired.address.to_string();
             let kinds = [Kind::Postcondition];
-            check(
-                &r.conditions,
-                &kinds,
-                &s,
-                &one.m.files,
-                &what,
-                &mut self.diags,
-            );
+            check(&r.conditions, &kinds, &s, &one.m.files, &what, out);
         }
         v
     }
@@ -632,8 +599,9 @@ const PARALLEL_MIN_INSTANCES: usize = 256;
 /// The evaluation threads' stack: as the runtime's worker threads (`src/main.rs`), for
 /// expressions nested up to the evaluator's depth limit in a debug build.
 const EVAL_STACK: usize = 16 * 1024 * 1024;
-/// How many instances are evaluated before they are visited.
-const BATCH: usize = 1024;
+/// Instances per batch a helper thread evaluates at a time (helpers stay a few batches
+/// ahead of the visits).
+const BATCH: usize = 128;
 const MAX_THREADS: usize = 4;
 
 /// An instance's `count` / `each` binding over its module instance's scope.

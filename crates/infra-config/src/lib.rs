@@ -72,6 +72,7 @@ mod imports;
 mod meta;
 mod modules;
 mod moved;
+mod pipeline;
 mod provider_eval;
 mod providers;
 mod refs;

@@ -93,6 +93,10 @@ pub enum StateError {
 
     #[error("state database error: {0}; retry, and run `infra state check` if it persists")]
     Db(#[from] sqlx::Error),
+
+    /// Reading the resources of a state file in one pass (`bulk.rs`) failed.
+    #[error("cannot read state file {}: {why}; retry, and run `infra state check` if it persists", path.display())]
+    Read { path: PathBuf, why: String },
 }
 
 impl StateError {

@@ -15,6 +15,7 @@
 //! processes wait for each other up to the busy timeout instead of failing with "database
 //! is locked"). See `store.rs` for how one set of queries serves both backends.
 
+mod bulk;
 mod check;
 mod error;
 mod export;

@@ -174,6 +174,22 @@ impl Store {
     ) -> Result<Vec<ResourceRecord<infra_model::Value>>> {
         use futures::TryStreamExt;
         validate_stack_name(stack)?;
+        if let (crate::Backend::Sqlite, Some(path)) = (self.backend, self.path()) {
+            // a pass of its own over the file (bulk.rs: a tenth of the time sqlx takes)
+            let (file, stack) = (path.to_path_buf(), stack.to_string());
+            return match tokio::task::spawn_blocking(move || {
+                crate::bulk::read_decoded(&file, &stack)
+            })
+            .await
+            {
+                Ok(read) => read,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => Err(StateError::Read {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                }),
+            };
+        }
         let query = format!(
             "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = $1 ORDER BY address, deposed"
         );

@@ -285,3 +285,82 @@ async fn an_empty_file_becomes_a_new_private_database() {
     assert_eq!(store.stack("prod").await.unwrap().serial, 0);
     assert_eq!(mode(&path), 0o600);
 }
+
+/// Plan and apply read every row in one pass of their own over the file, decoded on
+/// several threads (`bulk.rs`): rows come back in order, the same as sqlx reads them, a
+/// bad row is named, and a file that is not a database is an error, not a panic.
+#[tokio::test]
+async fn every_row_read_in_one_pass_is_in_order_and_a_bad_row_is_named() {
+    let (_dir, path) = temp_state();
+    let store = Store::open(&path).await.unwrap();
+    store
+        .put_resource("prod", &record("aws_vpc.main", "vpc-1"))
+        .await
+        .unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    // enough rows for several decoding threads; inserted raw, as put_resource commits each
+    for i in 0..1500 {
+        let mut r = record(&format!("aws_subnet.s[{i}]"), &format!("subnet-{i}"));
+        r.attributes["cidr_block"] = serde_json::json!(format!("10.{}.{}.0/24", i / 256, i % 256));
+        sqlx::query(
+            "INSERT INTO resources (stack, address, deposed, type_name, mode, cloud_id, attributes, \
+             dependencies, status, created_at, updated_at, provider) \
+             VALUES ('prod', $1, '', 'aws_subnet', 'managed', $2, $3, '[\"aws_vpc.main\"]', 'ready', \
+             '2026-12-06T10:00:00.000000Z', '2026-12-06T10:00:01.000000Z', 'aws')",
+        )
+        .bind(&r.address)
+        .bind(&r.cloud_id)
+        .bind(r.attributes.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let rows = store.resources("prod").await.unwrap();
+    let decoded = store.resources_decoded("prod").await.unwrap();
+    assert_eq!(rows.len(), 1501);
+    assert_eq!(decoded.len(), 1501);
+    for (row, d) in rows.iter().zip(&decoded) {
+        assert_eq!(
+            d,
+            &row.with_attributes(infra_model::Value::from_json(&row.attributes))
+        );
+    }
+    // sorted as text, as sqlx reads them
+    assert_eq!(decoded[1].address, "aws_subnet.s[1000]");
+    assert!(decoded.windows(2).all(|w| w[0].address < w[1].address));
+
+    // one bad row among the last ones (another decoding thread than the first)
+    sqlx::query(
+        "UPDATE resources SET attributes = '{\"id\": ' WHERE address = 'aws_subnet.s[998]'",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let err = store.resources_decoded("prod").await.unwrap_err();
+    assert!(matches!(err, StateError::Data { .. }), "{err}");
+    assert!(err.to_string().contains("aws_subnet.s[998]"), "{err}");
+    sqlx::query("UPDATE resources SET created_at = 'yesterday' WHERE address = 'aws_subnet.s[1]'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let err = store.resources_decoded("prod").await.unwrap_err();
+    assert!(
+        err.to_string().contains("aws_subnet.s[1]`"),
+        "the first bad row in order: {err}"
+    );
+    store.close().await;
+
+    // the file replaced by something that is not a database while the store is open
+    let store = Store::open(&path).await.unwrap();
+    std::fs::write(
+        &path,
+        b"not a database at all, but long enough to be read as a header.....",
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(path.with_file_name("infra.db-wal"));
+    let _ = std::fs::remove_file(path.with_file_name("infra.db-shm"));
+    let err = store.resources_decoded("prod").await.unwrap_err();
+    assert!(matches!(err, StateError::Read { .. }), "{err}");
+    assert!(err.to_string().contains("infra.db"), "{err}");
+}
