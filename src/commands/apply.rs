@@ -70,7 +70,15 @@ async fn plan_and_apply(
         let prepared = or_interrupted(
             &mut signals,
             &printer,
-            prepare(&loaded, &session, planning, destroy, Mode::Apply, &printer),
+            prepare(
+                &loaded,
+                &session,
+                planning,
+                destroy,
+                Mode::Apply,
+                None,
+                &printer,
+            ),
         )
         .await?;
         if let Some(text) = crate::commands::common::imports_text(&prepared.refreshed) {

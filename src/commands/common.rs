@@ -29,6 +29,16 @@ pub struct Prepared {
     pub provider: Arc<dyn Provider>,
 }
 
+/// Whether planning reads the state's values after the refresh: to evaluate the root
+/// outputs as they were, to read data sources, or to import.
+fn reads_state_values(stack: &infra_config::Stack) -> bool {
+    stack.output_names().next().is_some()
+        || !stack.import_blocks().is_empty()
+        || stack
+            .resources()
+            .any(|r| r.address.mode == infra_model::Mode::Data)
+}
+
 /// Reconcile intents, refresh, read data sources and plan.
 pub async fn prepare(
     loaded: &LoadedStack,
@@ -36,6 +46,7 @@ pub async fn prepare(
     planning: &PlanningArgs,
     destroy: bool,
     mode: Mode,
+    snapshot: Option<infra_state::Snapshot>,
     printer: &Printer,
 ) -> anyhow::Result<Prepared> {
     let timer = crate::engine::clock::Phases::start();
@@ -45,7 +56,20 @@ pub async fn prepare(
     // rows
     let reading = {
         let (store, stack) = (session.store.clone(), session.stack.clone());
-        tokio::spawn(async move { store.resources_decoded(&stack).await })
+        // the rows `plan` read while it validated, if no one wrote since (nor migrated the
+        // file when it was opened)
+        let snapshot = snapshot.filter(|_| store.migration_backup().is_none());
+        tokio::spawn(async move {
+            if let Some(snapshot) = snapshot {
+                if store.stack_version(&stack).await? == Some(snapshot.version) {
+                    return Ok(snapshot.records);
+                }
+                tracing::debug!(
+                    "the state changed while the stack was validated: reading it again"
+                );
+            }
+            store.resources_decoded(&stack).await
+        })
     };
     let routed = session::routed(&loaded.stack, session).await;
     let records = match reading.await {
@@ -80,8 +104,12 @@ pub async fn prepare(
     if rewritten > 0 {
         records = session.store.resources_decoded(&session.stack).await?;
     }
-    let mut refreshed =
-        refresh::refresh_records(records, planning.refresh.then_some(provider.as_ref())).await?;
+    let mut refreshed = refresh::refresh_records_keeping(
+        records,
+        planning.refresh.then_some(provider.as_ref()),
+        mode == Mode::Apply || reads_state_values(&loaded.stack),
+    )
+    .await?;
     timer.lap("refresh");
     let (moved, diags) = crate::engine::moved::apply_moves(&loaded.stack, &mut refreshed);
     if diags.iter().any(|d| d.is_error()) {

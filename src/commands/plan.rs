@@ -14,11 +14,38 @@ pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
     let timer = crate::engine::clock::Phases::start();
     let loaded = load_stack(&args.stack, &printer)?;
     timer.lap("load the stack");
+    // the state's rows are read while the stack is validated, from the file as it is:
+    // nothing is created, migrated or locked before the stack is known to be valid, and
+    // the rows are used only if the stack's version is the same once the lock is held
+    let snapshot = match args.state.location() {
+        Ok(infra_state::StateLocation::File(path)) if path.is_file() => {
+            let stack = loaded.name.clone();
+            Some(tokio::spawn(async move {
+                infra_state::Store::read_file_snapshot(&path, &stack).await
+            }))
+        }
+        _ => None,
+    };
     crate::commands::validate::preflight(&loaded, &printer)?;
     timer.lap("validate");
     let session = Session::for_plan(&args.state, &loaded.name, &printer).await?;
     timer.lap("open and lock the state");
-    let result = plan(&args, &loaded, &session, &printer).await;
+    let snapshot = match snapshot {
+        Some(reading) => match reading.await {
+            Ok(Ok(snapshot)) => snapshot,
+            // read again through the store, which reports what is wrong
+            Ok(Err(e)) => {
+                tracing::debug!("reading the state while validating: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::debug!("reading the state while validating: {e}");
+                None
+            }
+        },
+        None => None,
+    };
+    let result = plan(&args, &loaded, &session, snapshot, &printer).await;
     timer.lap("plan and show it");
     session.release().await?;
     timer.lap("unlock the state");
@@ -29,6 +56,7 @@ async fn plan(
     args: &PlanArgs,
     loaded: &crate::engine::LoadedStack,
     session: &Session,
+    snapshot: Option<infra_state::Snapshot>,
     printer: &Printer,
 ) -> anyhow::Result<u8> {
     let prepared = prepare(
@@ -37,6 +65,7 @@ async fn plan(
         &args.planning,
         args.destroy,
         Mode::Plan,
+        snapshot,
         printer,
     )
     .await?;

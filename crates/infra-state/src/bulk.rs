@@ -28,10 +28,50 @@ pub(crate) fn read_decoded(
     path: &Path,
     stack: &str,
 ) -> Result<Vec<ResourceRecord<infra_model::Value>>> {
-    decode(read_rows(path, stack)?)
+    let conn = connect(path)?;
+    decode(read_rows(&conn, path, stack)?)
 }
 
-fn read_rows(path: &Path, stack: &str) -> Result<Vec<ResourceRow>> {
+/// The stack's serial and rows in one snapshot of the file at `path`, without opening it
+/// as a store (nothing is created, migrated or locked); `None` when the file holds no
+/// such stack.
+pub(crate) fn read_snapshot(path: &Path, stack: &str) -> Result<Option<Snapshot>> {
+    let failed = |e: rusqlite::Error| StateError::Read {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    };
+    let conn = connect(path)?;
+    // one read transaction: the version is that of the rows read
+    let tx = conn.unchecked_transaction().map_err(failed)?;
+    let version: Option<String> =
+        match tx.query_row(crate::stacks::VERSION_QUERY, [stack], |row| row.get(0)) {
+            Ok(version) => Some(version),
+            Err(rusqlite::Error::QueryReturnedNoRows) => None,
+            Err(e) => return Err(failed(e)),
+        };
+    let Some(version) = version else {
+        return Ok(None);
+    };
+    let rows = read_rows(&tx, path, stack)?;
+    tx.finish().map_err(failed)?;
+    Ok(Some(Snapshot {
+        version,
+        records: decode(rows)?,
+    }))
+}
+
+/// A stack's rows as of one version of the stack, read before the store was opened and
+/// locked (`plan` reads them while it validates the configuration): usable once the lock
+/// is held if [`crate::Store::stack_version`] still gives the same version.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The stack's lineage, serial and last update: every write of a row bumps the
+    /// serial, and an import or a new stack of the same name changes the others.
+    pub version: String,
+    pub records: Vec<ResourceRecord<infra_model::Value>>,
+}
+
+fn connect(path: &Path) -> Result<Connection> {
     let failed = |e: rusqlite::Error| StateError::Read {
         path: path.to_path_buf(),
         why: e.to_string(),
@@ -42,6 +82,14 @@ fn read_rows(path: &Path, stack: &str) -> Result<Vec<ResourceRow>> {
     )
     .map_err(failed)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+    Ok(conn)
+}
+
+fn read_rows(conn: &Connection, path: &Path, stack: &str) -> Result<Vec<ResourceRow>> {
+    let failed = |e: rusqlite::Error| StateError::Read {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    };
     let mut select = conn
         .prepare(&format!(
             "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = ?1 ORDER BY address, deposed"

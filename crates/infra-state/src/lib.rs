@@ -33,6 +33,7 @@ mod stacks;
 mod store;
 mod ts;
 
+pub use bulk::Snapshot;
 pub use error::StateError;
 pub use export::EXPORT_FORMAT_VERSION;
 pub use history::{HistoryEntry, HistoryStatus};

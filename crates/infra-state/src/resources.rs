@@ -203,6 +203,36 @@ impl Store {
         Ok(out)
     }
 
+    /// The stack's serial and rows read in one snapshot of the state file at `path`, before
+    /// (and without) opening it as a store: nothing is created, migrated or locked. `None`
+    /// when the file holds no such stack. Use the rows once the lock is held only if
+    /// [`Store::stack_version`] still gives the snapshot's version.
+    pub async fn read_file_snapshot(
+        path: &std::path::Path,
+        stack: &str,
+    ) -> Result<Option<crate::Snapshot>> {
+        validate_stack_name(stack)?;
+        let (file, stack) = (path.to_path_buf(), stack.to_string());
+        match tokio::task::spawn_blocking(move || crate::bulk::read_snapshot(&file, &stack)).await {
+            Ok(read) => read,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(StateError::Read {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            }),
+        }
+    }
+
+    /// The stack's version: its lineage, serial (bumped by every write of its rows) and
+    /// last update, as one text; `None` when there is no such stack.
+    pub async fn stack_version(&self, stack: &str) -> Result<Option<String>> {
+        validate_stack_name(stack)?;
+        Ok(sqlx::query_scalar(crate::stacks::VERSION_QUERY)
+            .bind(stack)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
     /// The resource instances of the stack in `status` (e.g. the `creating` ones an
     /// interrupted run left), by address.
     pub async fn resources_in_status(

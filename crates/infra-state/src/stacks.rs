@@ -99,6 +99,11 @@ pub(crate) async fn load_stack(conn: &mut AnyConnection, name: &str) -> Result<S
     .await?)
 }
 
+/// A stack's version as one text (lineage, serial, last update), for SQLite and
+/// PostgreSQL alike (`$1` is SQLite's `?1`).
+pub(crate) const VERSION_QUERY: &str =
+    "SELECT lineage || ' ' || CAST(serial AS TEXT) || ' ' || updated_at FROM stacks WHERE name = $1";
+
 /// Add one to the stack's serial; returns the new serial.
 pub(crate) async fn bump_serial(conn: &mut AnyConnection, name: &str) -> Result<i64> {
     let serial: i64 = sqlx::query_scalar(

@@ -364,3 +364,62 @@ async fn every_row_read_in_one_pass_is_in_order_and_a_bad_row_is_named() {
     assert!(matches!(err, StateError::Read { .. }), "{err}");
     assert!(err.to_string().contains("infra.db"), "{err}");
 }
+
+/// `plan` reads the rows while it validates the stack, before opening (or creating,
+/// migrating, locking) the store, and uses them only if the stack's version is unchanged
+/// once the lock is held: every write and an import change it.
+#[tokio::test]
+async fn a_snapshot_read_before_opening_is_used_only_while_the_version_holds() {
+    let (_dir, path) = temp_state();
+    // no file: an error, and nothing created
+    assert!(Store::read_file_snapshot(&path, "prod").await.is_err());
+    assert!(!path.exists());
+
+    let store = Store::open(&path).await.unwrap();
+    store
+        .put_resource("prod", &record("aws_vpc.main", "vpc-1"))
+        .await
+        .unwrap();
+    assert!(Store::read_file_snapshot(&path, "dev")
+        .await
+        .unwrap()
+        .is_none());
+    let snap = Store::read_file_snapshot(&path, "prod")
+        .await
+        .unwrap()
+        .expect("the stack is there");
+    assert_eq!(snap.records, store.resources_decoded("prod").await.unwrap());
+    assert_eq!(
+        store.stack_version("prod").await.unwrap(),
+        Some(snap.version.clone())
+    );
+    assert_eq!(store.stack_version("dev").await.unwrap(), None);
+
+    // a write changes the version
+    store
+        .put_resource("prod", &record("aws_subnet.a", "subnet-1"))
+        .await
+        .unwrap();
+    let now = store.stack_version("prod").await.unwrap().unwrap();
+    assert_ne!(now, snap.version);
+    let again = Store::read_file_snapshot(&path, "prod")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.version, now);
+    assert_eq!(again.records.len(), 2);
+
+    // so does an import
+    let exported = store.export_stack("prod").await.unwrap();
+    store
+        .put_resource("prod", &record("aws_subnet.b", "subnet-2"))
+        .await
+        .unwrap();
+    let before_import = store.stack_version("prod").await.unwrap().unwrap();
+    store.import_stack("prod", &exported).await.unwrap();
+    assert_ne!(
+        store.stack_version("prod").await.unwrap().unwrap(),
+        before_import
+    );
+    store.close().await;
+}
