@@ -81,6 +81,10 @@ fn writes(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("load_rows", n), &n, |b, _| {
             b.iter(|| rt.block_on(store.resources("bench")).expect("read"))
         });
+        // what plan and apply read: every row in one pass, decoded on several threads
+        group.bench_with_input(BenchmarkId::new("load_decoded", n), &n, |b, _| {
+            b.iter(|| rt.block_on(store.resources_decoded("bench")).expect("read"))
+        });
     }
     group.finish();
 }
