@@ -36,10 +36,7 @@ pub(crate) fn read_decoded(
 /// as a store (nothing is created, migrated or locked); `None` when the file holds no
 /// such stack.
 pub(crate) fn read_snapshot(path: &Path, stack: &str) -> Result<Option<Snapshot>> {
-    let failed = |e: rusqlite::Error| StateError::Read {
-        path: path.to_path_buf(),
-        why: e.to_string(),
-    };
+    let failed = failed(path);
     let conn = connect(path)?;
     // one read transaction: the version is that of the rows read
     let tx = conn.unchecked_transaction().map_err(failed)?;
@@ -71,11 +68,16 @@ pub struct Snapshot {
     pub records: Vec<ResourceRecord<infra_model::Value>>,
 }
 
-fn connect(path: &Path) -> Result<Connection> {
-    let failed = |e: rusqlite::Error| StateError::Read {
+/// A rusqlite error as the state's error, naming the file.
+fn failed(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + Copy + '_ {
+    move |e| StateError::Read {
         path: path.to_path_buf(),
         why: e.to_string(),
-    };
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let failed = failed(path);
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -86,10 +88,7 @@ fn connect(path: &Path) -> Result<Connection> {
 }
 
 fn read_rows(conn: &Connection, path: &Path, stack: &str) -> Result<Vec<ResourceRow>> {
-    let failed = |e: rusqlite::Error| StateError::Read {
-        path: path.to_path_buf(),
-        why: e.to_string(),
-    };
+    let failed = failed(path);
     let mut select = conn
         .prepare(&format!(
             "SELECT {RESOURCE_COLUMNS} FROM resources WHERE stack = ?1 ORDER BY address, deposed"
