@@ -31,18 +31,17 @@ pub async fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<u8> {
     let session = Session::for_plan(&args.state, &loaded.name, &printer).await?;
     timer.lap("open and lock the state");
     let snapshot = match snapshot {
-        Some(reading) => match reading.await {
-            Ok(Ok(snapshot)) => snapshot,
-            // read again through the store, which reports what is wrong
-            Ok(Err(e)) => {
-                tracing::debug!("reading the state while validating: {e}");
-                None
+        Some(reading) => {
+            let read = reading.await.map_err(anyhow::Error::from);
+            match read.and_then(|r| r.map_err(anyhow::Error::from)) {
+                Ok(snapshot) => snapshot,
+                // read again through the store, which reports what is wrong
+                Err(e) => {
+                    tracing::debug!("reading the state while validating: {e}");
+                    None
+                }
             }
-            Err(e) => {
-                tracing::debug!("reading the state while validating: {e}");
-                None
-            }
-        },
+        }
         None => None,
     };
     let result = plan(&args, &loaded, &session, snapshot, &printer).await;
