@@ -265,16 +265,15 @@ pub async fn refresh_records(
     refresh_records_keeping(records, provider, true).await
 }
 
-/// [`refresh_records`], with `Refreshed::values` left empty unless `values`: a plan
+/// [`refresh_records`], with `Refreshed::values` left empty unless `keep_values`: a plan
 /// whose stack reads no state value after the refresh (no output, data source or import
 /// block) skips a copy of every object (10,000 copies and a map of them, a tenth of a
 /// no-op plan).
 pub async fn refresh_records_keeping(
     records: Vec<ResourceRecord<Value>>,
     provider: Option<&dyn Provider>,
-    values: bool,
+    keep_values: bool,
 ) -> anyhow::Result<Refreshed> {
-    let keep_values = values;
     // one batch per type and provider configuration (each alias may be another region),
     // except that objects sharing an id (builtin types whose id is a timestamp, e.g. two
     // `time_sleep`s created in the same second) go to separate batches: a read answers by

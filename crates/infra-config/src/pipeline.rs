@@ -191,14 +191,18 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    fn layout(batch: usize) -> Layout {
+        Layout {
+            batch,
+            stack_size: 1 << 20,
+        }
+    }
+
     fn run(n: usize, batch: usize, helpers: usize) -> Vec<usize> {
         let mut out = Vec::new();
         ordered(
             (0..n).collect(),
-            Layout {
-                batch,
-                stack_size: 1 << 20,
-            },
+            layout(batch),
             (0..helpers).collect(),
             &|i: usize| {
                 // uneven work, so that batches finish out of order
@@ -241,10 +245,7 @@ mod tests {
         let mut seen = 0;
         ordered(
             (0..400).collect::<Vec<usize>>(),
-            Layout {
-                batch: 10,
-                stack_size: 1 << 20,
-            },
+            layout(10),
             vec![(), ()],
             &|i| {
                 if std::thread::current().id() != me {
@@ -270,10 +271,7 @@ mod tests {
         let caught = std::panic::catch_unwind(|| {
             ordered(
                 (0..100).collect::<Vec<usize>>(),
-                Layout {
-                    batch: 5,
-                    stack_size: 1 << 20,
-                },
+                layout(5),
                 vec![(), ()],
                 &|i| {
                     if i == 57 {
@@ -294,10 +292,7 @@ mod tests {
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             ordered(
                 (0..1000).collect::<Vec<usize>>(),
-                Layout {
-                    batch: 3,
-                    stack_size: 1 << 20,
-                },
+                layout(3),
                 vec![(), ()],
                 &|i| i,
                 &|(), body| body(),
